@@ -1,0 +1,281 @@
+use std::time::Duration;
+
+use instant_connect::{Client, ClientConfig, ClientError, LinkRequest, SmsInviteRequest};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::data;
+
+const TOKEN: &str = "test-token-not-a-secret";
+
+fn client_for(url: &str, timeout: Duration) -> Client {
+    let mut config = ClientConfig::new(url.parse().unwrap(), TOKEN.into());
+    config.connect_timeout = timeout;
+    config.request_timeout = timeout;
+    Client::new(config).unwrap()
+}
+
+fn recorded_v2_body() -> Value {
+    let recorded: Value = serde_json::from_str(&data("v2-joseencrypt-200-1.json")).unwrap();
+    recorded["response"]["body"].clone()
+}
+
+#[tokio::test]
+async fn generate_links_sends_the_request_with_bearer_and_parses_the_v2_shape() {
+    let server = MockServer::start().await;
+    let mut request = LinkRequest::new("visit-7");
+    request.provide_short_urls = Some(true);
+    Mock::given(method("POST"))
+        .and(path("/api/v2/joseencrypt"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(header("content-type", "application/json"))
+        .and(body_json(json!({"aud": instant_connect::AUDIENCE, "jwt": {"sub": "visit-7"}, "provideShortUrls": true})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(recorded_v2_body()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let response = client_for(&server.uri(), Duration::from_secs(5))
+        .generate_links(&request)
+        .await
+        .unwrap();
+    assert_eq!(response.host[0].short.as_deref(), Some("PLO5VnE"));
+    assert_eq!(response.guest[0].short.as_deref(), Some("zA4Lzrd"));
+}
+
+#[tokio::test]
+async fn the_legacy_endpoint_parses_bare_string_items() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/joseencrypt"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"host": ["h.c"], "guest": ["g1", "g2"]})),
+        )
+        .mount(&server)
+        .await;
+    let legacy = client_for(&server.uri(), Duration::from_secs(5))
+        .generate_links_legacy(&LinkRequest::new("v"))
+        .await
+        .unwrap();
+    assert_eq!(legacy.guest, ["g1", "g2"]);
+    let unified: instant_connect::LinkResponse = legacy.into();
+    assert_eq!(unified.guest[1].cipher, "g2");
+    assert_eq!(unified.host[0].short, None);
+}
+
+#[tokio::test]
+async fn add_guests_reuses_the_sub_with_no_hosts() {
+    let server = MockServer::start().await;
+    let mut meeting = LinkRequest::new("visit-8");
+    meeting.vertical_type = Some(instant_connect::Vertical::Gen);
+    Mock::given(method("POST"))
+        .and(path("/api/v2/joseencrypt"))
+        .and(body_json(
+            json!({"aud": instant_connect::AUDIENCE, "jwt": {"sub": "visit-8"},
+            "numHost": 0, "numGuest": 3, "verticalType": "gen"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"host": [], "guest": [{"cipher": "a"}, {"cipher": "b"}, {"cipher": "c"}]}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let response = client_for(&server.uri(), Duration::from_secs(5))
+        .add_guests(&meeting, 3)
+        .await
+        .unwrap();
+    assert_eq!(response.guest.len(), 3);
+    assert!(response.host.is_empty());
+}
+
+#[tokio::test]
+async fn a_webex_error_body_gives_status_message_and_tracking_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("trackingid", "ROUTER_TEST-1")
+                .set_body_json(json!({"message": "The request requires a valid access token set in the Authorization request header.",
+                    "errors": [{"description": "The request requires a valid access token set in the Authorization request header."}],
+                    "trackingId": "ROUTER_BODY"})),
+        )
+        .mount(&server)
+        .await;
+    let err = client_for(&server.uri(), Duration::from_secs(5))
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err();
+    match &err {
+        ClientError::Status {
+            status,
+            message,
+            descriptions,
+            tracking_id,
+        } => {
+            assert_eq!(*status, 401);
+            assert!(message.starts_with("The request requires a valid access token"));
+            assert_eq!(descriptions.len(), 1);
+            assert_eq!(
+                tracking_id.as_deref(),
+                Some("ROUTER_TEST-1"),
+                "the header wins over the body"
+            );
+        }
+        other => panic!("expected Status, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("(trackingId ROUTER_TEST-1)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_non_json_error_keeps_an_excerpt_of_the_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"))
+        .mount(&server)
+        .await;
+    let err = client_for(&server.uri(), Duration::from_secs(5))
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Status { status: 502, message, tracking_id: None, .. } if message == "<html>Bad Gateway</html>"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_success_that_is_not_the_expected_json_is_unexpected_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>login</html>"))
+        .mount(&server)
+        .await;
+    let err = client_for(&server.uri(), Duration::from_secs(5))
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::UnexpectedBody { status: 200, reason } if reason.contains("<html>login")),
+        "{err:?}"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"hosts": []})))
+        .mount(&server)
+        .await;
+    let err = client_for(&server.uri(), Duration::from_secs(5))
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::UnexpectedBody { reason, .. } if reason.contains("missing field `host`")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_broker_slower_than_the_request_timeout_is_a_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(recorded_v2_body())
+                .set_delay(Duration::from_secs(5)),
+        )
+        .mount(&server)
+        .await;
+    let err = client_for(&server.uri(), Duration::from_millis(300))
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Timeout { timeout, .. } if *timeout == Duration::from_millis(300)),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_closed_port_is_a_connection_failure() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let err = client_for(&url, Duration::from_secs(5))
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, ClientError::Connect { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("could not connect to the broker at http://127.0.0.1:"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn invalid_requests_fail_before_any_round_trip() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let err = client_for(&server.uri(), Duration::from_secs(5))
+        .generate_links(&LinkRequest::new(""))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Invalid(errors) if errors.first().field == "jwt.sub"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn space_details_and_sms_invite_use_the_documented_paths() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/space"))
+        .and(query_param("int", "jose"))
+        .and(query_param("data", "a.b.c.d.e"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"userIdentifier": "Guest", "isLoggedIn": false,
+            "isHost": false, "organizationId": "o", "orgName": "Org", "token": "t", "spaceId": "s",
+            "visitId": "v", "integrationType": "jose"}),
+        ))
+        .mount(&server)
+        .await;
+    let recorded: Value = serde_json::from_str(&data("v1-sms-meetinginvite-200-1.json")).unwrap();
+    Mock::given(method("POST"))
+        .and(path("/api/v1/sms/meetingInvite"))
+        .and(body_json(
+            json!({"integration": "jose", "vertical": "cc", "orgId": "o", "meetingId": "v",
+            "mobileNumbersWithCountryCode": ["+15551234567"]}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(recorded["response"]["body"].clone()),
+        )
+        .mount(&server)
+        .await;
+    let client = client_for(&server.uri(), Duration::from_secs(5));
+    let space = client.space_details("a.b.c.d.e").await.unwrap();
+    assert!(!space.is_host);
+    assert_eq!(space.user_identifier, "Guest");
+    let invite = SmsInviteRequest::e164("o", "v", vec!["+15551234567".into()]);
+    assert_eq!(
+        client.sms_invite(&invite).await.unwrap().status,
+        "Successful"
+    );
+}
+
+#[test]
+fn the_token_never_shows_in_debug_output() {
+    let config = ClientConfig::new("http://127.0.0.1:1".parse().unwrap(), TOKEN.into());
+    let client = Client::new(config.clone()).unwrap();
+    for shown in [format!("{config:?}"), format!("{client:?}")] {
+        assert!(!shown.contains(TOKEN), "{shown}");
+    }
+}
