@@ -1,0 +1,116 @@
+//! The broker's org and secret: given on the command line, or generated once and kept in the
+//! data directory (files of mode 0600), so that links survive a restart.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use rand::RngCore;
+use rand::rngs::OsRng;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+pub const SECRET_FILE: &str = "broker-secret";
+pub const ORG_FILE: &str = "broker-org.json";
+pub const TOKEN_FILE: &str = "broker-token";
+const DEFAULT_ORG_NAME: &str = "icnode local org";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("could not read or write {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid org file: {reason}")]
+    BadOrgFile { path: PathBuf, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Org {
+    pub org_id: String,
+    pub org_name: String,
+}
+
+/// A random 256-bit value as base64url text: secrets and tokens alike.
+pub fn random_secret_text() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Reads `dir/name`, or creates it (mode 0600) with `make()` if it does not exist yet.
+pub fn read_or_create_private(
+    dir: &Path,
+    name: &str,
+    make: impl FnOnce() -> String,
+) -> Result<String, IdentityError> {
+    let path = dir.join(name);
+    let io = |source| IdentityError::Io {
+        path: path.clone(),
+        source,
+    };
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+    {
+        Ok(mut file) => {
+            let value = make();
+            file.write_all(value.as_bytes()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            Ok(value)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(fs::read_to_string(&path).map_err(io)?.trim().to_owned())
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// The secret: given, or kept in `dir`, or (ephemeral) fresh.
+pub fn secret(
+    given: Option<SecretString>,
+    dir: Option<&Path>,
+) -> Result<SecretString, IdentityError> {
+    match (given, dir) {
+        (Some(secret), _) => Ok(secret),
+        (None, Some(dir)) => {
+            Ok(read_or_create_private(dir, SECRET_FILE, random_secret_text)?.into())
+        }
+        (None, None) => Ok(random_secret_text().into()),
+    }
+}
+
+/// The org: each part given, else kept in `dir`, else (ephemeral) fresh.
+pub fn org(
+    org_id: Option<String>,
+    org_name: Option<String>,
+    dir: Option<&Path>,
+) -> Result<Org, IdentityError> {
+    let fresh = || Org {
+        org_id: uuid::Uuid::new_v4().to_string(),
+        org_name: DEFAULT_ORG_NAME.to_owned(),
+    };
+    let stored = match dir {
+        Some(dir) => {
+            let text = read_or_create_private(dir, ORG_FILE, || {
+                serde_json::to_string_pretty(&fresh()).expect("org serializes")
+            })?;
+            serde_json::from_str(&text).map_err(|e| IdentityError::BadOrgFile {
+                path: dir.join(ORG_FILE),
+                reason: e.to_string(),
+            })?
+        }
+        None => fresh(),
+    };
+    Ok(Org {
+        org_id: org_id.unwrap_or(stored.org_id),
+        org_name: org_name.unwrap_or(stored.org_name),
+    })
+}

@@ -1,0 +1,49 @@
+//! Every answer carries a `trackingid` header, as Webex's do; error bodies repeat it. The id
+//! lives in a task-local for the request, so an error made anywhere in a handler can read it.
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+tokio::task_local! {
+    static TRACKING_ID: String;
+}
+
+/// The current request's tracking id (empty outside a request).
+pub fn current() -> String {
+    TRACKING_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+pub async fn track(request: Request, next: Next) -> Response {
+    let id = format!(
+        "ICNODE_{}",
+        uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase()
+    );
+    let method = request.method().clone();
+    // Never the query string (it carries ciphers), and short keys are credentials too.
+    let path = loggable_path(request.uri().path());
+    let started = Instant::now();
+    let mut response = TRACKING_ID.scope(id.clone(), next.run(request)).await;
+    response
+        .headers_mut()
+        .insert("trackingid", HeaderValue::from_str(&id).expect("ASCII id"));
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        tracking_id = %id,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "broker request"
+    );
+    response
+}
+
+fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/visit/") {
+        Some(_) => "/visit/{short}".to_owned(),
+        None => path.to_owned(),
+    }
+}

@@ -1,0 +1,260 @@
+use std::time::Duration;
+
+use crate::{now, spawn_broker};
+use instant_connect::{JoinUrls, LinkRequest, Vertical};
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn short_links_redirect_to_join_pages_that_show_the_visit() {
+    let broker = spawn_broker().await;
+    let mut request = LinkRequest::new("visit-page");
+    request.provide_short_urls = Some(true);
+    request.vertical_type = Some(Vertical::Gen);
+    let response = broker.client.generate_links(&request).await.unwrap();
+    assert_eq!(
+        response.base_url.as_deref(),
+        Some(format!("{}/visit/", broker.url).as_str())
+    );
+    let links = JoinUrls::new(&broker.url)
+        .unwrap()
+        .links(&response, Vertical::Gen, false);
+
+    for (link, role, page) in [
+        (&links.hosts[0], "host", "login"),
+        (&links.guests[0], "guest", "talk"),
+    ] {
+        let short = link.short.as_deref().unwrap();
+        assert_eq!(short.len(), 7);
+        assert!(short.bytes().all(|b| b.is_ascii_alphanumeric()), "{short}");
+        let redirect = broker.http.get(&link.url).send().await.unwrap();
+        assert_eq!(redirect.status(), 302);
+        assert_eq!(location(&redirect), link.long_url);
+        assert!(
+            link.long_url
+                .contains(&format!("/gen/v1/{page}?int=jose&v=1&data="))
+        );
+
+        let page_response = broker.http.get(&link.long_url).send().await.unwrap();
+        assert_eq!(page_response.status(), 200);
+        assert_eq!(
+            page_response.headers()["content-type"],
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(page_response.headers()["referrer-policy"], "no-referrer");
+        assert!(
+            page_response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+        let html = page_response.text().await.unwrap();
+        assert!(html.contains("<title>Virtual Visit - visit-page</title>"));
+        assert!(html.contains(&format!(r#"<strong id="role">{role}</strong>"#)));
+        assert!(html.contains(r#"<button type="submit" id="join">Join</button>"#));
+        assert!(
+            html.contains("Test Clinic &lt;b&gt;"),
+            "org name is escaped"
+        );
+    }
+
+    let unknown = broker
+        .http
+        .get(format!("{}/visit/zzzzzzz", broker.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert!(unknown.text().await.unwrap().contains("does not exist"));
+}
+
+#[tokio::test]
+async fn host_short_links_skip_the_login_page_when_asked() {
+    let broker = spawn_broker().await;
+    let mut request = LinkRequest::new("visit-nologin");
+    request.provide_short_urls = Some(true);
+    request.login_url_for_host = Some(false);
+    let response = broker.client.generate_links(&request).await.unwrap();
+    let redirect = broker
+        .http
+        .get(format!(
+            "{}{}",
+            response.base_url.unwrap(),
+            response.host[0].short.as_ref().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&redirect).contains("/hc/v1/talk?int=jose&v=1&data="),
+        "{}",
+        location(&redirect)
+    );
+    let page = broker.http.get(location(&redirect)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains(r#"<strong id="role">host</strong>"#)
+    );
+}
+
+#[tokio::test]
+async fn join_pages_refuse_bad_links_with_the_right_status() {
+    let broker = spawn_broker().await;
+    let join = JoinUrls::new(&broker.url).unwrap();
+    let valid = broker
+        .client
+        .generate_links(&LinkRequest::new("visit-status"))
+        .await
+        .unwrap();
+    let host_cipher = &valid.host[0].cipher;
+    let guest_cipher = &valid.guest[0].cipher;
+
+    let mut later = LinkRequest::new("visit-later");
+    later.jwt.nbf = Some(now() + 3600);
+    later.jwt.exp = Some(now() + 7200);
+    let later = broker.client.generate_links(&later).await.unwrap();
+
+    let mut brief = LinkRequest::new("visit-brief");
+    brief.jwt.exp = Some(now() + 1);
+    let brief = broker.client.generate_links(&brief).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    let mut parts: Vec<String> = guest_cipher.split('.').map(str::to_owned).collect();
+    let mid = parts[3].len() / 2;
+    let flipped = if &parts[3][mid..=mid] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    parts[3].replace_range(mid..=mid, flipped);
+    let tampered = parts.join(".");
+
+    let url = |role, cipher: &str| join.long_url(role, Vertical::Hc, cipher, false);
+    use instant_connect::Role::{Guest, Host};
+    let cases = [
+        (url(Host, host_cipher), 200, "Virtual Visit - visit-status"),
+        (
+            url(Guest, guest_cipher),
+            200,
+            "Virtual Visit - visit-status",
+        ),
+        (url(Guest, host_cipher), 200, "Virtual Visit - visit-status"),
+        (url(Host, guest_cipher), 403, "guest link"),
+        (url(Guest, &later.guest[0].cipher), 403, "opens at"),
+        (url(Guest, &brief.guest[0].cipher), 410, "expired"),
+        (url(Guest, &tampered), 400, "not valid"),
+        (url(Guest, "not.a.token.at.all"), 400, "not valid"),
+        (
+            format!("{}/hc/v1/talk?int=jose&v=1", broker.url),
+            400,
+            "data is missing",
+        ),
+        (
+            format!(
+                "{}/hc/v1/talk?int=other&v=1&data={guest_cipher}",
+                broker.url
+            ),
+            400,
+            "int must be jose",
+        ),
+        (
+            format!("{}/hc/v1/talk?int=jose&v=2&data={guest_cipher}", broker.url),
+            400,
+            "v must be 1",
+        ),
+    ];
+    for (url, status, text) in cases {
+        let response = broker.http.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), status, "{url:.90}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains(text), "{text} not in page for {url:.90}");
+    }
+}
+
+#[tokio::test]
+async fn values_from_tokens_are_escaped_on_the_page() {
+    let broker = spawn_broker().await;
+    let xss = "<script>alert(1)</script>";
+    let response = broker
+        .client
+        .generate_links(&LinkRequest::new(xss))
+        .await
+        .unwrap();
+    let url = JoinUrls::new(&broker.url).unwrap().long_url(
+        instant_connect::Role::Guest,
+        Vertical::Hc,
+        &response.guest[0].cipher,
+        false,
+    );
+    let html = broker
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(xss), "raw script tag on the page");
+    assert!(html.contains("Virtual Visit - &lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[tokio::test]
+async fn the_join_button_records_a_join() {
+    let broker = spawn_broker().await;
+    let response = broker
+        .client
+        .generate_links(&LinkRequest::new("visit-join"))
+        .await
+        .unwrap();
+    let join = JoinUrls::new(&broker.url).unwrap();
+    let host_url = join.long_url(
+        instant_connect::Role::Host,
+        Vertical::Hc,
+        &response.host[0].cipher,
+        false,
+    );
+    let joined = broker.http.post(&host_url).send().await.unwrap();
+    assert_eq!(joined.status(), 200);
+    assert!(
+        joined
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"<p id="joined" role="status">You joined at"#)
+    );
+
+    let guest_url = join.long_url(
+        instant_connect::Role::Host,
+        Vertical::Hc,
+        &response.guest[0].cipher,
+        false,
+    );
+    assert_eq!(
+        broker.http.post(&guest_url).send().await.unwrap().status(),
+        403,
+        "a refused link records nothing"
+    );
+
+    let joins = broker.get_json("/_icnode/joins").await;
+    let items = joins["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["sub"], "visit-join");
+    assert_eq!(items[0]["role"], "host");
+    assert_eq!(
+        items[0]["jti"],
+        crate::claims_of(&response.host[0].cipher)["jti"]
+    );
+    let unauthorized = broker
+        .http
+        .get(format!("{}/_icnode/joins", broker.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorized.status(), 401);
+}
