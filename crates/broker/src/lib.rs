@@ -114,7 +114,13 @@ impl LocalBroker {
             .map_err(|e| BrokerError::Config(format!("--public-url: {e}")))?;
         let dir = config.data_dir.as_deref();
         if let Some(dir) = dir {
-            std::fs::create_dir_all(dir).map_err(|source| BrokerError::DataDir {
+            // The store holds ciphers (bearer credentials to meetings): owner only.
+            std::os::unix::fs::DirBuilderExt::mode(
+                std::fs::DirBuilder::new().recursive(true),
+                0o700,
+            )
+            .create(dir)
+            .map_err(|source| BrokerError::DataDir {
                 path: dir.to_owned(),
                 source,
             })?;

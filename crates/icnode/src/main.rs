@@ -1,11 +1,32 @@
-//! The `icnode` binary. Its commands arrive with the broker issue; until then it says so.
+//! `icnode`: the command line. Parsing and wiring only; the work is in the library crates.
+//!
+//! Exit codes: 0 success; 1 runtime failure (the broker refused, or could not be reached);
+//! 2 bad usage or input.
+
+mod cli;
+mod commands;
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 fn main() -> ExitCode {
-    eprintln!(
-        "icnode: not yet: `up`, `broker`, `link` and the other commands are being built; \
-         the `jose` and `instant-connect` libraries are ready (see README.md)"
-    );
-    ExitCode::from(2)
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("icnode: could not start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("icnode: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
 }

@@ -1,0 +1,392 @@
+//! The `icnode` binary as a user runs it: real processes, real ports, real files.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+const TOKEN: &str = "cli-test-token";
+
+fn icnode() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_icnode"));
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("ICNODE_")) {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// A server process, killed when dropped, with its stdout lines as they come.
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(mut command: Command) -> Self {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next line containing `needle` (servers print a few lines as they start).
+    fn line_with(&self, needle: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server printed nothing in time");
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_broker() -> (Server, String) {
+    let mut command = icnode();
+    command.args([
+        "broker",
+        "--ephemeral",
+        "--listen",
+        "127.0.0.1:0",
+        "--token",
+        TOKEN,
+        "--iterations",
+        "1000",
+    ]);
+    let server = Server::start(command);
+    let url = server
+        .line_with("listening on")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    (server, url)
+}
+
+fn run(args: &[&str], token: Option<&str>) -> Output {
+    let mut command = icnode();
+    command.args(args);
+    if let Some(token) = token {
+        command.env("ICNODE_BROKER_TOKEN", token);
+    }
+    command.output().unwrap()
+}
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn link_prints_json_whose_short_links_open_join_pages() {
+    let (_broker, url) = start_broker();
+    let out = run(
+        &[
+            "link",
+            "--broker-url",
+            &url,
+            "--chat-id",
+            "cli-visit",
+            "--guests",
+            "2",
+            "--ttl",
+            "2h",
+            "--vertical",
+            "gen",
+            "--json",
+        ],
+        Some(TOKEN),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["chatId"], "cli-visit");
+    assert_eq!(json["hosts"].as_array().unwrap().len(), 1);
+    assert_eq!(json["guests"].as_array().unwrap().len(), 2);
+    let guest = &json["guests"][0];
+    assert!(
+        guest["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{url}/visit/"))
+    );
+    assert_eq!(guest["url"], guest["shortUrl"]);
+    assert!(
+        guest["longUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{url}/gen/v1/talk?int=jose&v=1&data="))
+    );
+    let expires = humantime::parse_rfc3339(json["expiresAt"].as_str().unwrap()).unwrap();
+    let left = expires
+        .duration_since(std::time::SystemTime::now())
+        .unwrap();
+    assert!(
+        left > Duration::from_secs(7000) && left <= Duration::from_secs(7200),
+        "{left:?}"
+    );
+
+    let redirect = http().get(guest["url"].as_str().unwrap()).send().unwrap();
+    assert_eq!(redirect.status(), 302);
+    assert_eq!(
+        redirect.headers()["location"].to_str().unwrap(),
+        guest["longUrl"].as_str().unwrap()
+    );
+    let page = http()
+        .get(guest["longUrl"].as_str().unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("Virtual Visit - cli-visit"));
+}
+
+#[test]
+fn link_prints_a_table_and_add_guest_joins_the_same_meeting() {
+    let (_broker, url) = start_broker();
+    let out = run(
+        &["link", "--broker-url", &url, "--chat-id", "cli-table"],
+        Some(TOKEN),
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("meeting cli-table  expires "),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("host   {url}/visit/")),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with(&format!("guest  {url}/visit/")),
+        "{text}"
+    );
+
+    let more = run(
+        &[
+            "add-guest",
+            "--broker-url",
+            &url,
+            "--chat-id",
+            "cli-table",
+            "--guests",
+            "2",
+            "--no-short",
+            "--json",
+        ],
+        Some(TOKEN),
+    );
+    assert!(
+        more.status.success(),
+        "{}",
+        String::from_utf8_lossy(&more.stderr)
+    );
+    let json: Value = serde_json::from_slice(&more.stdout).unwrap();
+    assert!(json["hosts"].as_array().unwrap().is_empty());
+    let guests = json["guests"].as_array().unwrap();
+    assert_eq!(guests.len(), 2);
+    assert_eq!(guests[0]["shortUrl"], Value::Null);
+    assert_eq!(guests[0]["url"], guests[0]["longUrl"]);
+    let page = http()
+        .get(guests[1]["url"].as_str().unwrap())
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("Virtual Visit - cli-table"));
+}
+
+#[test]
+fn failures_exit_1_with_the_brokers_message_and_bad_input_exits_2() {
+    let (_broker, url) = start_broker();
+    let refused = run(
+        &["link", "--broker-url", &url, "--chat-id", "x"],
+        Some("wrong-token"),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        stderr.contains("the broker answered 401: The request requires a valid access token"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("(trackingId ICNODE_"), "{stderr}");
+
+    let too_many = run(
+        &[
+            "link",
+            "--broker-url",
+            &url,
+            "--chat-id",
+            "x",
+            "--hosts",
+            "30",
+        ],
+        Some(TOKEN),
+    );
+    assert_eq!(too_many.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&too_many.stderr)
+            .contains("numHost: must be between 0 and 25, got 30")
+    );
+
+    let no_token = run(&["link", "--broker-url", &url, "--chat-id", "x"], None);
+    assert_eq!(no_token.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_token.stderr).contains("set ICNODE_BROKER_TOKEN"));
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let unreachable = run(
+        &["link", "--broker-url", &closed, "--chat-id", "x"],
+        Some(TOKEN),
+    );
+    assert_eq!(unreachable.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&unreachable.stderr).contains("could not connect to the broker")
+    );
+
+    let usage = run(
+        &[
+            "link",
+            "--chat-id",
+            "x",
+            "--ttl",
+            "1h",
+            "--exp",
+            "2000000000",
+        ],
+        Some(TOKEN),
+    );
+    assert_eq!(usage.status.code(), Some(2), "--ttl conflicts with --exp");
+    assert_eq!(run(&[], None).status.code(), Some(2));
+    let bad_iterations = run(
+        &[
+            "broker",
+            "--ephemeral",
+            "--token",
+            "t",
+            "--iterations",
+            "999",
+        ],
+        None,
+    );
+    assert_eq!(bad_iterations.status.code(), Some(2));
+}
+
+#[test]
+fn help_never_shows_secret_values() {
+    let mut command = icnode();
+    command
+        .args(["broker", "--help"])
+        .env("ICNODE_BROKER_SECRET", "hunter2-secret")
+        .env("ICNODE_BROKER_TOKENS", "hunter2-token");
+    let out = command.output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("--secret"), "{help}");
+    assert!(!help.contains("hunter2"), "{help}");
+}
+
+#[test]
+fn up_prints_a_link_pair_that_opens_and_keeps_its_token_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut command = icnode();
+    command.args([
+        "up",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let up = Server::start(command);
+    let url = up
+        .line_with("icnode is up at")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let host = up
+        .line_with("  host ")
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let guest = up
+        .line_with("  guest ")
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    assert!(
+        host.starts_with(&format!("{url}/visit/")) && guest.starts_with(&format!("{url}/visit/"))
+    );
+
+    let following = reqwest::blocking::Client::new();
+    let host_page = following.get(&host).send().unwrap();
+    assert_eq!(host_page.status(), 200);
+    assert!(host_page.url().path().ends_with("/v1/login"));
+    assert!(
+        host_page
+            .text()
+            .unwrap()
+            .contains(r#"<strong id="role">host</strong>"#)
+    );
+    let guest_page = following.get(&guest).send().unwrap().text().unwrap();
+    assert!(guest_page.contains(r#"<strong id="role">guest</strong>"#));
+
+    let token_file = data.join("broker-token");
+    assert_eq!(
+        std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let token = std::fs::read_to_string(token_file).unwrap();
+    let out = run(
+        &[
+            "link",
+            "--broker-url",
+            &url,
+            "--chat-id",
+            "after-up",
+            "--json",
+        ],
+        Some(token.trim()),
+    );
+    assert!(
+        out.status.success(),
+        "the dev token works for link: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
