@@ -28,6 +28,42 @@ pub enum Command {
     Link(LinkArgs),
     /// Make more guest links for an existing meeting.
     AddGuest(AddGuestArgs),
+    /// Check or run a custom integration node definition.
+    #[command(subcommand)]
+    Node(NodeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Report every problem of a definition with a JSON pointer; exit 2 if there are any.
+    Check {
+        /// A definition file, or builtin:instant-connect
+        file: String,
+    },
+    /// Run one method and print its edge, HTTP status, outputs and elapsed time.
+    Run(NodeRunArgs),
+    /// Print the JSON Schema of node definitions.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct NodeRunArgs {
+    /// A definition file, or builtin:instant-connect
+    pub file: String,
+    /// The method's request name, e.g. "Generate Basic Link"
+    pub method: String,
+    /// A dynamic parameter; repeat for more
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Replace the scheme and host of the resource URL (run a production node locally)
+    #[arg(long, env = "ICNODE_BROKER_URL")]
+    pub broker_url: Option<url::Url>,
+    /// NAME=value lines for `$(secret:NAME)` [default: ICNODE_<NAME> variables]
+    #[arg(long, env = "ICNODE_SECRETS_FILE")]
+    pub secrets_file: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 runtime failure (the broker refused, or could not be reached);
 //! 2 bad usage or input.
 
+mod bundled;
 mod cli;
 mod commands;
 

@@ -1,6 +1,7 @@
 //! One function a command, and the error type that decides the exit code.
 
 mod link;
+mod node;
 mod serve;
 
 use crate::cli::Command;
@@ -30,6 +31,7 @@ pub async fn run(command: Command) -> Result<(), CliError> {
         Command::Broker(args) => serve::broker(args).await,
         Command::Link(args) => link::link(args).await,
         Command::AddGuest(args) => link::add_guest(args).await,
+        Command::Node(command) => node::node(command).await,
     }
 }
 

@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod architecture;
+mod node;
+
 const TOKEN: &str = "cli-test-token";
+const SECRET: &str = "cli-test-secret";
 
 fn icnode() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_icnode"));
@@ -72,6 +76,8 @@ fn start_broker() -> (Server, String) {
         "127.0.0.1:0",
         "--token",
         TOKEN,
+        "--secret",
+        SECRET,
         "--iterations",
         "1000",
     ]);

@@ -1,0 +1,229 @@
+//! The bundled Instant Connect node, run by the binary against the real local broker.
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::{SECRET, TOKEN, http, icnode, start_broker};
+
+fn node_run(url: &str, method: &str, chat_id: &str) -> (Option<i32>, Value) {
+    let out = icnode()
+        .args(["node", "run", "builtin:instant-connect", method, "--param"])
+        .arg(format!("uniquechatId={chat_id}"))
+        .args(["--broker-url", url, "--json"])
+        .env("ICNODE_BROKER_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), json)
+}
+
+/// The claims inside a cipher, opened as the broker would: JWE with the broker secret.
+fn claims(cipher: &str) -> Value {
+    let opened = jose::jwe::decrypt(SECRET.as_bytes(), cipher, &Default::default()).unwrap();
+    let jwt = String::from_utf8(opened.plaintext).unwrap();
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(jwt.split('.').nth(1).unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+fn space_id(url: &str, cipher: &str) -> String {
+    let details: Value = http()
+        .get(format!("{url}/api/v1/space?int=jose&data={cipher}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    details["spaceId"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn both_methods_run_end_to_end_and_add_guest_joins_the_same_space() {
+    let (_broker, url) = start_broker();
+    let (code, basic) = node_run(&url, "Generate Basic Link", "node-visit-1");
+    assert_eq!(code, Some(0), "{basic}");
+    assert_eq!(basic["edge"], "success");
+    assert_eq!(basic["status"], 200);
+    let outputs = &basic["outputs"];
+    assert_eq!(outputs["baseUrl"], format!("{url}/visit/"));
+    let host = claims(outputs["hostcipher"].as_str().unwrap());
+    let guest = claims(outputs["guestcipher"].as_str().unwrap());
+    assert_eq!(
+        (
+            host["role"].as_str(),
+            host["sub"].as_str(),
+            host["vt"].as_str()
+        ),
+        (Some("host"), Some("node-visit-1"), Some("gen"))
+    );
+    assert_eq!(
+        (guest["role"].as_str(), guest["sub"].as_str()),
+        (Some("guest"), Some("node-visit-1"))
+    );
+    let host_url = format!("{url}/visit/{}", outputs["hostshortkey"].as_str().unwrap());
+    assert_eq!(
+        outputs["hostUrl"],
+        host_url.as_str(),
+        "computed output = baseUrl + hostshortkey"
+    );
+    assert_eq!(
+        outputs["guestUrl"],
+        format!("{url}/visit/{}", outputs["guestshortkey"].as_str().unwrap())
+    );
+    let redirect = http().get(&host_url).send().unwrap();
+    assert_eq!(redirect.status(), 302);
+    assert!(
+        redirect.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/gen/v1/login?int=jose&v=1&data=")
+    );
+
+    let (code, added) = node_run(&url, "Add Guest", "node-visit-1");
+    assert_eq!(code, Some(0), "{added}");
+    let added_outputs = added["outputs"].as_object().unwrap();
+    let names: Vec<&str> = added_outputs.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["baseUrl", "guestcipher", "guestshortkey", "guestUrl"]
+    );
+    let new_guest = claims(added_outputs["guestcipher"].as_str().unwrap());
+    assert_eq!(
+        (new_guest["role"].as_str(), new_guest["sub"].as_str()),
+        (Some("guest"), Some("node-visit-1"))
+    );
+    assert_ne!(new_guest["jti"], guest["jti"]);
+    assert_eq!(
+        space_id(&url, added_outputs["guestcipher"].as_str().unwrap()),
+        space_id(&url, outputs["hostcipher"].as_str().unwrap()),
+        "Add Guest joins the meeting's space"
+    );
+}
+
+#[test]
+fn a_chat_id_with_quotes_backslashes_and_unicode_round_trips() {
+    let (_broker, url) = start_broker();
+    let tricky = "chat \"7\" \\ C:\\path ☃ \u{1F4F9} {\"a\":1}";
+    let (code, result) = node_run(&url, "Generate Basic Link", tricky);
+    assert_eq!(code, Some(0), "{result}");
+    assert_eq!(
+        claims(result["outputs"]["guestcipher"].as_str().unwrap())["sub"],
+        tricky
+    );
+}
+
+#[test]
+fn failures_leave_by_their_edges_with_exit_codes() {
+    let (_broker, url) = start_broker();
+    let wrong_token = icnode()
+        .args([
+            "node",
+            "run",
+            "builtin:instant-connect",
+            "Generate Basic Link",
+            "--param",
+            "uniquechatId=x",
+            "--broker-url",
+            &url,
+        ])
+        .env("ICNODE_BROKER_TOKEN", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(wrong_token.status.code(), Some(1));
+    let text = String::from_utf8(wrong_token.stdout).unwrap();
+    assert!(text.starts_with("edge     error\nstatus   401\n"), "{text}");
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let (code, refused) = node_run(&closed, "Generate Basic Link", "x");
+    assert_eq!(code, Some(1));
+    assert_eq!(refused["edge"], "error");
+    assert_eq!(refused["status"], Value::Null);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("could not connect")
+    );
+
+    let no_secret = icnode()
+        .args([
+            "node",
+            "run",
+            "builtin:instant-connect",
+            "Generate Basic Link",
+            "--param",
+            "uniquechatId=x",
+            "--broker-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(no_secret.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&no_secret.stderr)
+            .contains("secret `broker_token` is not set: set ICNODE_BROKER_TOKEN")
+    );
+
+    let no_param = icnode()
+        .args(["node", "run", "builtin:instant-connect", "Add Guest"])
+        .env("ICNODE_BROKER_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(no_param.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&no_param.stderr).contains("missing parameter(s): uniquechatId")
+    );
+}
+
+#[test]
+fn node_check_reports_every_problem_with_pointers_and_exit_2() {
+    let clean = icnode()
+        .args(["node", "check", "builtin:instant-connect"])
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+    let on_disk = icnode()
+        .args([
+            "node",
+            "check",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../nodes/instant-connect.json"
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(on_disk.status.code(), Some(0));
+
+    let mut broken: Value =
+        serde_json::from_str(include_str!("../../../../nodes/instant-connect.json")).unwrap();
+    broken["methods"][1]["requestTimeoutMs"] = 25000.into();
+    broken["methods"][0]["outputs"][1]["source"]["path"] = "$.host[".into();
+    broken["methods"][0]["parameters"][0]["name"] = "chatId".into();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.json");
+    std::fs::write(&file, broken.to_string()).unwrap();
+    let out = icnode()
+        .args(["node", "check", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "/methods/0/body/template: placeholder `$(uniquechatId)` has no row in parameters",
+        "/methods/0/outputs/1/source/path: the JSONPath `$.host[` does not parse",
+        "/methods/0/parameters/0: row `chatId` has no `$(chatId)` placeholder",
+        "/methods/1/requestTimeoutMs:",
+    ] {
+        assert!(report.contains(needle), "{needle} not in:\n{report}");
+    }
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("4 problems"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

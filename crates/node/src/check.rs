@@ -1,0 +1,301 @@
+//! Checking a definition: every problem at once, each with a JSON pointer to where it is.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use crate::model::{BodyFormat, Condition, Method, NodeDefinition, ResponseType, Row, Source};
+use crate::secrets::is_valid_name;
+use crate::template::{self, Context, SECRET_PREFIX};
+
+/// One problem: where (RFC 6901 pointer into the file) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub pointer: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pointer = if self.pointer.is_empty() {
+            "(document)"
+        } else {
+            &self.pointer
+        };
+        write!(f, "{pointer}: {}", self.message)
+    }
+}
+
+/// The JSON Schema of a definition, generated from the Rust types.
+pub fn schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(NodeDefinition)).expect("a schema serializes")
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::validator_for(&schema()).expect("the generated schema is valid")
+    })
+}
+
+/// Parses and checks a definition; `Err` lists every problem found.
+pub fn load(text: &str) -> Result<NodeDefinition, Vec<Problem>> {
+    let (definition, problems) = check(text);
+    match definition {
+        Some(definition) if problems.is_empty() => Ok(definition),
+        _ => Err(problems),
+    }
+}
+
+/// All problems of a definition, and the definition itself when it could be read.
+pub fn check(text: &str) -> (Option<NodeDefinition>, Vec<Problem>) {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => return (None, vec![problem("", format!("not valid JSON: {e}"))]),
+    };
+    let mut problems: Vec<Problem> = validator()
+        .iter_errors(&value)
+        .map(|e| problem(&e.instance_path().to_string(), e.to_string()))
+        .collect();
+    let definition = serde_json::from_value::<NodeDefinition>(value).ok();
+    if let Some(definition) = &definition {
+        check_definition(definition, &mut problems);
+    }
+    problems.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.message.cmp(&b.message)));
+    problems.dedup();
+    (definition, problems)
+}
+
+fn problem(pointer: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        pointer: pointer.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn check_definition(definition: &NodeDefinition, problems: &mut Vec<Problem>) {
+    duplicates(
+        definition.methods.iter().map(|m| m.name.as_str()),
+        "/methods",
+        "/name",
+        "method",
+        problems,
+    );
+    for (i, method) in definition.methods.iter().enumerate() {
+        check_method(method, &format!("/methods/{i}"), problems);
+    }
+}
+
+/// Reports each name that repeats, at its second and later places.
+fn duplicates<'a>(
+    names: impl Iterator<Item = &'a str>,
+    list: &str,
+    field: &str,
+    what: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (index, name) in names.enumerate() {
+        if let Some(first) = seen.insert(name, index) {
+            seen.insert(name, first);
+            problems.push(problem(
+                &format!("{list}/{index}{field}"),
+                format!("duplicate {what} name `{name}` (first at {list}/{first})"),
+            ));
+        }
+    }
+}
+
+fn check_method(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    for (list, rows) in [
+        ("urlParameters", &method.url_parameters),
+        ("headers", &method.headers),
+        ("parameters", &method.parameters),
+    ] {
+        duplicates(
+            rows.iter().map(Row::name),
+            &format!("{at}/{list}"),
+            "/name",
+            "row",
+            problems,
+        );
+        for (k, row) in rows.iter().enumerate() {
+            if let Row::Static { value, .. } = row {
+                check_secret_refs(value, &format!("{at}/{list}/{k}/value"), problems);
+            }
+        }
+    }
+
+    // Placeholders and rows must match one to one, as Parse would leave them.
+    let mut used: Vec<&str> = Vec::new();
+    let mut templates = vec![(method.url.as_str(), format!("{at}/url"))];
+    if let Some(body) = &method.body {
+        templates.push((body.template.as_str(), format!("{at}/body/template")));
+    }
+    for (text, pointer) in &templates {
+        check_secret_refs(text, pointer, problems);
+        for name in template::placeholder_names(text) {
+            used.push(name);
+            if !method.parameters.iter().any(|row| row.name() == name) {
+                problems.push(problem(
+                    pointer,
+                    format!("placeholder `$({name})` has no row in parameters"),
+                ));
+            }
+        }
+    }
+    for (k, row) in method.parameters.iter().enumerate() {
+        if !used.contains(&row.name()) {
+            problems.push(problem(
+                &format!("{at}/parameters/{k}"),
+                format!(
+                    "row `{}` has no `$({})` placeholder in the URL or body",
+                    row.name(),
+                    row.name()
+                ),
+            ));
+        }
+    }
+
+    // Fill with a value that is valid both inside and outside a JSON string.
+    let sample = |_: &str| Some("0".to_owned());
+    match template::fill(&method.url, Context::Url, sample).map(|u| url::Url::parse(&u)) {
+        Ok(Ok(url)) if matches!(url.scheme(), "http" | "https") => {}
+        Ok(Ok(url)) => problems.push(problem(
+            &format!("{at}/url"),
+            format!("the URL must be http or https, not `{}`", url.scheme()),
+        )),
+        Ok(Err(e)) => problems.push(problem(
+            &format!("{at}/url"),
+            format!("not an absolute URL once placeholders are filled: {e}"),
+        )),
+        Err(e) => problems.push(problem(&format!("{at}/url"), e.to_string())),
+    }
+    if let Some(body) = method
+        .body
+        .as_ref()
+        .filter(|b| b.format == BodyFormat::Json)
+    {
+        let filled =
+            template::fill(&body.template, Context::Json, sample).map_err(|e| e.to_string());
+        if let Err(reason) =
+            filled.and_then(|b| serde_json::from_str::<Value>(&b).map_err(|e| e.to_string()))
+        {
+            problems.push(problem(
+                &format!("{at}/body/template"),
+                format!("the body is not valid JSON once placeholders are filled: {reason}"),
+            ));
+        }
+    }
+
+    if method.events.is_empty() {
+        problems.push(problem(
+            &format!("{at}/events"),
+            "no events: every answer would leave by the error edge",
+        ));
+    }
+    for (k, event) in method.events.iter().enumerate() {
+        let here = format!("{at}/events/{k}");
+        check_source(
+            &event.source,
+            method.response_type,
+            &format!("{here}/source"),
+            problems,
+        );
+        match (event.condition, &event.value) {
+            (Condition::Exists, _) => {}
+            (condition, None) => problems.push(problem(
+                &here,
+                format!("condition `{}` needs a value", condition_name(condition)),
+            )),
+            (Condition::GreaterThan | Condition::LessThan, Some(v))
+                if v.trim().parse::<f64>().is_err() =>
+            {
+                problems.push(problem(
+                    &format!("{here}/value"),
+                    format!("`{v}` is not a number, so it cannot be compared"),
+                ));
+            }
+            _ => {}
+        }
+    }
+
+    let output_names = method
+        .outputs
+        .iter()
+        .map(|o| o.name.as_str())
+        .chain(method.computed_outputs.iter().map(|c| c.name.as_str()));
+    duplicates(
+        output_names,
+        &format!("{at}/outputs"),
+        "/name",
+        "output",
+        problems,
+    );
+    for (k, output) in method.outputs.iter().enumerate() {
+        check_source(
+            &output.source,
+            method.response_type,
+            &format!("{at}/outputs/{k}/source"),
+            problems,
+        );
+    }
+    for (k, computed) in method.computed_outputs.iter().enumerate() {
+        for name in template::placeholder_names(&computed.template) {
+            if !method.outputs.iter().any(|o| o.name == name) {
+                problems.push(problem(
+                    &format!("{at}/computedOutputs/{k}/template"),
+                    format!("`$({name})` is not an output of this method"),
+                ));
+            }
+        }
+    }
+}
+
+fn check_source(
+    source: &Source,
+    response_type: ResponseType,
+    pointer: &str,
+    problems: &mut Vec<Problem>,
+) {
+    if let Source::Body { path } = source {
+        if let Err(e) = JsonPath::parse(path) {
+            problems.push(problem(
+                &format!("{pointer}/path"),
+                format!("the JSONPath `{path}` does not parse: {e}"),
+            ));
+        }
+        if response_type != ResponseType::Json {
+            problems.push(problem(pointer, "a body path needs responseType json"));
+        }
+    }
+}
+
+fn check_secret_refs(text: &str, pointer: &str, problems: &mut Vec<Problem>) {
+    for piece in template::pieces(text) {
+        if let template::Piece::Placeholder(name) = piece
+            && let Some(secret) = name.strip_prefix(SECRET_PREFIX)
+            && !is_valid_name(secret)
+        {
+            problems.push(problem(
+                pointer,
+                format!("secret name `{secret}` must be letters, digits and underscores"),
+            ));
+        }
+    }
+}
+
+pub(crate) fn condition_name(condition: Condition) -> &'static str {
+    match condition {
+        Condition::Equals => "equals",
+        Condition::NotEquals => "not equals",
+        Condition::StartsWith => "starts with",
+        Condition::Contains => "contains",
+        Condition::Exists => "exists",
+        Condition::GreaterThan => "greater than",
+        Condition::LessThan => "less than",
+    }
+}

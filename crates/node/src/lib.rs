@@ -1,0 +1,23 @@
+//! A custom-node engine: it runs Webex Connect custom integration node definitions with the
+//! meaning Webex Connect gives them.
+//!
+//! What it is: the definition model ([`model`]) with its generated JSON Schema and checks
+//! ([`check`](mod@check)), `$(name)` rendering that keeps JSON bodies valid ([`template`]), secrets named
+//! in definitions and resolved at run time ([`secrets`]), and the run itself ([`run`]): the
+//! HTTP call with the method's connection and request timeouts, events → edge (first match
+//! wins; none → error; a request timeout → a distinct timeout edge), and JSONPath (RFC 9535)
+//! outputs plus computed outputs.
+//!
+//! What it is not: it knows nothing of Instant Connect or any other service; a node is data.
+//! It has no retries and no throttling (a Webex Connect node has none by default either).
+
+pub mod check;
+pub mod model;
+pub mod run;
+pub mod secrets;
+pub mod template;
+
+pub use check::{Problem, check, load, schema};
+pub use model::{Edge, Method, NodeDefinition};
+pub use run::{Engine, RunError, RunOptions, RunResult};
+pub use secrets::Secrets;

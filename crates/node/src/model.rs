@@ -1,0 +1,273 @@
+//! The definition format: what Webex Connect's custom-node forms hold, as data.
+//!
+//! The Rust types parse leniently (unknown fields are ignored here) so that a check can report
+//! every problem at once; strictness lives in the JSON Schema generated from these types
+//! (`additionalProperties: false` everywhere), which [`crate::check`](mod@crate::check) applies first.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Webex Connect allows at most this many methods in a node.
+pub const MAX_METHODS: usize = 25;
+/// Webex Connect's ceiling for request and connection timeouts.
+pub const MAX_TIMEOUT_MS: u32 = 20_000;
+
+/// A custom integration node: its identity and its methods.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct NodeDefinition {
+    /// Where editors find the schema; ignored by the engine.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The custom category the node is listed under.
+    #[serde(default)]
+    pub category: String,
+    /// An SVG document, shown as the node's icon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    #[serde(default)]
+    pub api_type: ApiType,
+    #[schemars(length(min = 1, max = 25))]
+    pub methods: Vec<Method>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ApiType {
+    #[default]
+    #[serde(rename = "REST")]
+    Rest,
+}
+
+/// One method: a REST call, how to read its answer, and the node's exits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Method {
+    /// The request name, as the method is listed.
+    pub name: String,
+    /// Limit for the whole exchange.
+    #[schemars(range(min = 1, max = 20000))]
+    pub request_timeout_ms: u32,
+    /// Limit for opening the connection.
+    #[schemars(range(min = 1, max = 20000))]
+    pub connection_timeout_ms: u32,
+    pub http_method: HttpMethod,
+    /// The resource URL; may hold `$(name)` placeholders.
+    pub url: String,
+    /// Query-string rows appended to the URL.
+    #[serde(default)]
+    pub url_parameters: Vec<Row>,
+    #[serde(default)]
+    pub headers: Vec<Row>,
+    /// One row for each `$(name)` placeholder of the URL and body (what Parse creates).
+    #[serde(default)]
+    pub parameters: Vec<Row>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Body>,
+    #[serde(default)]
+    pub response_type: ResponseType,
+    /// Checked in order; the first that holds picks the edge. None holds: the error edge.
+    #[serde(default)]
+    pub events: Vec<Event>,
+    #[serde(default)]
+    pub outputs: Vec<Output>,
+    /// Outputs built from other outputs, e.g. `$(baseUrl)$(hostshortkey)`.
+    #[serde(default)]
+    pub computed_outputs: Vec<ComputedOutput>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl HttpMethod {
+    pub fn as_reqwest(self) -> reqwest::Method {
+        match self {
+            HttpMethod::Get => reqwest::Method::GET,
+            HttpMethod::Post => reqwest::Method::POST,
+            HttpMethod::Put => reqwest::Method::PUT,
+            HttpMethod::Patch => reqwest::Method::PATCH,
+            HttpMethod::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+/// A row of URL parameters, headers or placeholder parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+#[schemars(deny_unknown_fields)]
+pub enum Row {
+    /// A fixed value; it may name a secret as `$(secret:NAME)`, resolved at run time.
+    Static { name: String, value: String },
+    /// A value the flow supplies at run time, as the parameter `field` (default: `name`).
+    Dynamic {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        description: String,
+    },
+}
+
+impl Row {
+    pub fn name(&self) -> &str {
+        match self {
+            Row::Static { name, .. } | Row::Dynamic { name, .. } => name,
+        }
+    }
+
+    /// The run-time parameter a dynamic row reads.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Row::Static { .. } => None,
+            Row::Dynamic { name, field, .. } => Some(field.as_deref().unwrap_or(name)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Body {
+    pub format: BodyFormat,
+    /// The body text, with `$(name)` placeholders.
+    pub template: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    Json,
+    Text,
+    Form,
+}
+
+impl BodyFormat {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            BodyFormat::Json => "application/json",
+            BodyFormat::Text => "text/plain; charset=utf-8",
+            BodyFormat::Form => "application/x-www-form-urlencoded",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseType {
+    #[default]
+    Json,
+    Text,
+    Xml,
+}
+
+/// Where an event or output reads its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+#[schemars(deny_unknown_fields)]
+pub enum Source {
+    /// The HTTP status code.
+    Status,
+    /// A JSONPath (RFC 9535) into the JSON body, e.g. `$.host[0].cipher`.
+    Body { path: String },
+    /// A response header, by name (case-insensitive).
+    Header { name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Event {
+    pub name: String,
+    pub source: Source,
+    pub condition: Condition,
+    /// What the condition compares with; not used by `exists`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub edge: Edge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Condition {
+    #[serde(rename = "equals")]
+    Equals,
+    #[serde(rename = "not equals")]
+    NotEquals,
+    #[serde(rename = "starts with")]
+    StartsWith,
+    #[serde(rename = "contains")]
+    Contains,
+    #[serde(rename = "exists")]
+    Exists,
+    #[serde(rename = "greater than")]
+    GreaterThan,
+    #[serde(rename = "less than")]
+    LessThan,
+}
+
+/// A node's exits. Events pick `success` or `error`; the engine alone leaves by `timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Edge {
+    Success,
+    Error,
+    #[schemars(skip)]
+    Timeout,
+}
+
+impl Edge {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Edge::Success => "success",
+            Edge::Error => "error",
+            Edge::Timeout => "timeout",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Output {
+    pub name: String,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ComputedOutput {
+    pub name: String,
+    /// Other outputs' `$(name)`s and literal text, concatenated.
+    pub template: String,
+}
+
+impl NodeDefinition {
+    pub fn method(&self, name: &str) -> Option<&Method> {
+        self.methods.iter().find(|m| m.name == name)
+    }
+}
+
+impl Method {
+    /// The run-time parameters this method reads, in first-use order, without repeats.
+    pub fn dynamic_fields(&self) -> Vec<&str> {
+        let mut fields: Vec<&str> = Vec::new();
+        for row in self
+            .parameters
+            .iter()
+            .chain(&self.url_parameters)
+            .chain(&self.headers)
+        {
+            if let Some(field) = row.field().filter(|f| !fields.contains(f)) {
+                fields.push(field);
+            }
+        }
+        fields
+    }
+}

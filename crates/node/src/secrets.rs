@@ -1,0 +1,122 @@
+//! Secrets named in a definition as `$(secret:NAME)`: never in the file, resolved at run time
+//! from a secrets file (`NAME=value` lines) or else the environment variable `ICNODE_<NAME>`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error("could not read the secrets file {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: expected NAME=value")]
+    Syntax { path: String, line: usize },
+}
+
+/// Where secrets come from. `Debug` shows names only.
+#[derive(Default)]
+pub struct Secrets {
+    file: HashMap<String, SecretString>,
+    read_environment: bool,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.file.keys().collect();
+        names.sort();
+        f.debug_struct("Secrets")
+            .field("file_names", &names)
+            .field("read_environment", &self.read_environment)
+            .finish()
+    }
+}
+
+impl Secrets {
+    /// Secrets from the environment only.
+    pub fn from_environment() -> Self {
+        Self {
+            file: HashMap::new(),
+            read_environment: true,
+        }
+    }
+
+    /// Secrets from `path` first, then the environment. Blank lines and `#` comments are skipped.
+    pub fn with_file(path: &Path) -> Result<Self, SecretsError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SecretsError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let mut file = HashMap::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (name, value) = line
+                .split_once('=')
+                .filter(|(name, _)| is_valid_name(name.trim()))
+                .ok_or(SecretsError::Syntax {
+                    path: shown.clone(),
+                    line: index + 1,
+                })?;
+            file.insert(
+                name.trim().to_ascii_lowercase(),
+                SecretString::from(value.trim().to_owned()),
+            );
+        }
+        Ok(Self {
+            file,
+            read_environment: true,
+        })
+    }
+
+    /// Fixed secrets and nothing else, for tests and embedding.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let file = pairs
+            .into_iter()
+            .map(|(name, value)| {
+                (
+                    name.to_ascii_lowercase(),
+                    SecretString::from(value.to_owned()),
+                )
+            })
+            .collect();
+        Self {
+            file,
+            read_environment: false,
+        }
+    }
+
+    /// The secret `name` (`broker_token` ← `ICNODE_BROKER_TOKEN`).
+    pub fn get(&self, name: &str) -> Option<SecretString> {
+        if let Some(value) = self.file.get(&name.to_ascii_lowercase()) {
+            return Some(value.clone());
+        }
+        if !self.read_environment || !is_valid_name(name) {
+            return None;
+        }
+        std::env::var(env_variable(name))
+            .ok()
+            .map(SecretString::from)
+    }
+
+    pub(crate) fn expose(&self, name: &str) -> Option<String> {
+        self.get(name).map(|s| s.expose_secret().to_owned())
+    }
+}
+
+/// `broker_token` → `ICNODE_BROKER_TOKEN`.
+pub fn env_variable(name: &str) -> String {
+    format!("ICNODE_{}", name.to_ascii_uppercase())
+}
+
+/// Secret names are letters, digits and underscores.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}

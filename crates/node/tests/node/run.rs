@@ -1,0 +1,391 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use node::{Edge, Engine, NodeDefinition, RunError, RunOptions, Secrets};
+use serde_json::{Value, json};
+
+use crate::valid;
+
+/// A real server: `/echo/{path}` answers what it got, `/status/{code}` that status, `/html` a
+/// page, `/slow` nothing for a minute.
+async fn serve() -> url::Url {
+    async fn echo(
+        Path(path): Path<String>,
+        RawQuery(query): RawQuery,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> impl IntoResponse {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let answer = json!({"path": path, "query": query, "body": body, "headers": {
+            "authorization": header("authorization"), "x-trace": header("x-trace"), "content-type": header("content-type")}});
+        ([("x-server", "test-server")], axum::Json(answer))
+    }
+    let router = Router::new()
+        .route("/echo/{path}", any(echo))
+        .route(
+            "/status/{code}",
+            any(|Path(code): Path<u16>| async move {
+                (
+                    StatusCode::from_u16(code).unwrap(),
+                    axum::Json(json!({"code": code})),
+                )
+            }),
+        )
+        .route(
+            "/html",
+            any(|| async { ([("content-type", "text/html")], "<html>sign in</html>") }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                "late"
+            })
+            .post(|| async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                "late"
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+fn definition(change: impl FnOnce(&mut Value)) -> NodeDefinition {
+    let mut value = valid();
+    change(&mut value);
+    node::load(&value.to_string()).unwrap()
+}
+
+fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn engine() -> Engine {
+    Engine::new(Secrets::from_pairs([("api_token", "tok-123")]))
+}
+
+fn at(base: &url::Url) -> RunOptions {
+    RunOptions {
+        base_url_override: Some(base.clone()),
+    }
+}
+
+const TRICKY: &str = "chat \"42\" \\ back\\slash ☃ \u{1F4F9} </script>";
+
+#[tokio::test]
+async fn a_success_renders_everything_and_reads_the_outputs() {
+    let base = serve().await;
+    let result = engine()
+        .run(
+            &definition(|_| {}),
+            "Send",
+            &params(&[("path", "a b/c"), ("chatId", TRICKY), ("trace", "t-1")]),
+            &at(&base),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.edge, Edge::Success, "{result:?}");
+    assert_eq!(result.status, Some(200));
+    assert_eq!(result.error, None);
+    assert_eq!(
+        result.outputs["sub"], TRICKY,
+        "quotes, backslashes and Unicode survive the JSON body"
+    );
+    assert_eq!(result.outputs["status"], 200);
+    assert_eq!(result.outputs["server"], "test-server");
+    assert_eq!(result.outputs["label"], format!("test-server/{TRICKY}"));
+
+    // What the server received: the secret in the header, the dynamic header, encoded URL parts.
+    let echoed = engine()
+        .run(
+            &definition(|d| {
+                d["methods"][0]["outputs"] =
+                    json!([{"name": "all", "source": {"type": "body", "path": "$"}}]);
+                d["methods"][0]["computedOutputs"] = json!([]);
+            }),
+            "Send",
+            &params(&[("path", "a b/c"), ("chatId", "x"), ("trace", "t-1")]),
+            &at(&base),
+        )
+        .await
+        .unwrap()
+        .outputs["all"]
+        .clone();
+    assert_eq!(
+        echoed["path"], "a b/c",
+        "the placeholder was percent-encoded into one segment"
+    );
+    assert_eq!(echoed["query"], "mode=a+b%26c");
+    assert_eq!(echoed["headers"]["authorization"], "Bearer tok-123");
+    assert_eq!(echoed["headers"]["x-trace"], "t-1");
+    assert_eq!(echoed["headers"]["content-type"], "application/json");
+    assert_eq!(echoed["body"], json!({"sub": "x", "n": 2}));
+}
+
+#[tokio::test]
+async fn client_and_server_errors_leave_by_the_error_edge() {
+    let base = serve().await;
+    let status_node =
+        definition(|d| d["methods"][0]["url"] = json!("http://127.0.0.1:1/status/$(path)"));
+    for code in ["404", "422", "500", "503"] {
+        let result = engine()
+            .run(
+                &status_node,
+                "Send",
+                &params(&[("path", code), ("chatId", "x"), ("trace", "t")]),
+                &at(&base),
+            )
+            .await
+            .unwrap();
+        assert_eq!(result.edge, Edge::Error, "{code}");
+        assert_eq!(result.status, Some(code.parse().unwrap()));
+        assert_eq!(result.outputs["status"], code.parse::<u16>().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn the_first_matching_event_wins_and_no_match_is_an_error() {
+    let base = serve().await;
+    let first_wins = definition(|d| {
+        d["methods"][0]["events"] = json!([
+            {"name": "Any 2xx", "source": {"type": "status"}, "condition": "greater than", "value": "199", "edge": "success"},
+            {"name": "Exactly 200", "source": {"type": "status"}, "condition": "equals", "value": "200", "edge": "error"}
+        ])
+    });
+    let p = params(&[("path", "p"), ("chatId", "x"), ("trace", "t")]);
+    assert_eq!(
+        engine()
+            .run(&first_wins, "Send", &p, &at(&base))
+            .await
+            .unwrap()
+            .edge,
+        Edge::Success
+    );
+
+    let headers_and_body = definition(|d| {
+        d["methods"][0]["events"] = json!([
+            {"name": "Wrong server", "source": {"type": "header", "name": "X-Server"}, "condition": "starts with", "value": "prod", "edge": "success"},
+            {"name": "No such path", "source": {"type": "body", "path": "$.nothing"}, "condition": "exists", "edge": "success"},
+            {"name": "Echoed", "source": {"type": "body", "path": "$.body.sub"}, "condition": "contains", "value": "needle", "edge": "success"}
+        ])
+    });
+    let hit = engine()
+        .run(
+            &headers_and_body,
+            "Send",
+            &params(&[("path", "p"), ("chatId", "haystack-needle"), ("trace", "t")]),
+            &at(&base),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hit.edge, Edge::Success);
+    let miss = engine()
+        .run(&headers_and_body, "Send", &p, &at(&base))
+        .await
+        .unwrap();
+    assert_eq!(miss.edge, Edge::Error);
+    assert_eq!(
+        miss.error.as_deref(),
+        Some("no event matched the answer (HTTP 200)")
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_an_error_and_a_silent_server_a_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed: url::Url = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    drop(listener);
+    let p = params(&[("path", "p"), ("chatId", "x"), ("trace", "t")]);
+    let refused = engine()
+        .run(&definition(|_| {}), "Send", &p, &at(&closed))
+        .await
+        .unwrap();
+    assert_eq!((refused.edge, refused.status), (Edge::Error, None));
+    assert!(
+        refused
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("could not connect within 2000 ms"),
+        "{refused:?}"
+    );
+
+    let base = serve().await;
+    let slow = definition(|d| {
+        d["methods"][0]["url"] = json!("http://127.0.0.1:1/slow?x=$(path)");
+        d["methods"][0]["requestTimeoutMs"] = json!(300);
+    });
+    let timed_out = engine().run(&slow, "Send", &p, &at(&base)).await.unwrap();
+    assert_eq!((timed_out.edge, timed_out.status), (Edge::Timeout, None));
+    assert_eq!(
+        timed_out.error.as_deref(),
+        Some("no complete answer within the request timeout of 300 ms")
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_when_json_is_expected_is_an_error_with_that_reason() {
+    let base = serve().await;
+    let html = definition(|d| d["methods"][0]["url"] = json!("http://127.0.0.1:1/html?x=$(path)"));
+    let result = engine()
+        .run(
+            &html,
+            "Send",
+            &params(&[("path", "p"), ("chatId", "x"), ("trace", "t")]),
+            &at(&base),
+        )
+        .await
+        .unwrap();
+    assert_eq!((result.edge, result.status), (Edge::Error, Some(200)));
+    assert!(
+        result
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("the response body is not JSON"),
+        "{result:?}"
+    );
+    assert!(result.error.as_deref().unwrap().contains("<html>sign in"));
+
+    let as_text = definition(|d| {
+        d["methods"][0]["url"] = json!("http://127.0.0.1:1/html?x=$(path)");
+        d["methods"][0]["responseType"] = json!("text");
+        d["methods"][0]["outputs"] = json!([{"name": "status", "source": {"type": "status"}}]);
+        d["methods"][0]["computedOutputs"] = json!([]);
+    });
+    let text = engine()
+        .run(
+            &as_text,
+            "Send",
+            &params(&[("path", "p"), ("chatId", "x"), ("trace", "t")]),
+            &at(&base),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        text.edge,
+        Edge::Success,
+        "a text response type takes any body"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_anything_is_sent() {
+    let node = definition(|_| {});
+    let none = RunOptions::default();
+    let missing = engine()
+        .run(&node, "Send", &params(&[("path", "p")]), &none)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing,
+        RunError::MissingParameters(vec!["chatId".into(), "trace".into()])
+    );
+    let unknown = engine()
+        .run(
+            &node,
+            "Send",
+            &params(&[
+                ("path", "p"),
+                ("chatId", "x"),
+                ("trace", "t"),
+                ("chatid", "typo"),
+            ]),
+            &none,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unknown, RunError::UnknownParameters { ref unknown, .. } if unknown == &["chatid"])
+    );
+    let no_method = engine()
+        .run(&node, "Receive", &params(&[]), &none)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        no_method.to_string(),
+        "the node has no method `Receive`; it has: `Send`"
+    );
+    let no_secret = Engine::new(Secrets::from_pairs([]))
+        .run(
+            &node,
+            "Send",
+            &params(&[("path", "p"), ("chatId", "x"), ("trace", "t")]),
+            &none,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        no_secret.to_string(),
+        "secret `api_token` is not set: set ICNODE_API_TOKEN or put `api_token=...` in the secrets file"
+    );
+    let not_json = definition(|d| {
+        d["methods"][0]["parameters"][2] = json!({"type": "dynamic", "name": "count"})
+    });
+    let err = engine()
+        .run(
+            &not_json,
+            "Send",
+            &params(&[
+                ("path", "p"),
+                ("chatId", "x"),
+                ("trace", "t"),
+                ("count", "two"),
+            ]),
+            &none,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`$(count)` stands outside a JSON string"),
+        "{err}"
+    );
+}
+
+#[test]
+fn secrets_files_are_read_and_debug_shows_names_only() {
+    let dir = tempfile_dir();
+    let path = dir.join("secrets");
+    std::fs::write(&path, "# comment\n\nBROKER_TOKEN = from-file\n").unwrap();
+    let secrets = Secrets::with_file(&path).unwrap();
+    use secrecy::ExposeSecret;
+    assert_eq!(
+        secrets.get("broker_token").unwrap().expose_secret(),
+        "from-file"
+    );
+    assert!(!format!("{secrets:?}").contains("from-file"));
+    std::fs::write(&path, "no equals sign\n").unwrap();
+    assert_eq!(
+        Secrets::with_file(&path).unwrap_err().to_string(),
+        format!("{}:1: expected NAME=value", path.display())
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("node-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
