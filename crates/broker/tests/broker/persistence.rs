@@ -92,34 +92,27 @@ async fn ephemeral_brokers_work_without_a_directory_and_bad_settings_are_refused
         .unwrap();
     assert_eq!(response.host.len(), 1);
 
-    let mut bad = config(None);
-    bad.pbes2.iterations = Some(999);
-    let err = broker::LocalBroker::open(bad, "http://127.0.0.1:1")
-        .await
-        .err()
-        .unwrap();
+    let refusal = |change: fn(&mut broker::BrokerConfig)| async move {
+        let mut bad = config(None);
+        change(&mut bad);
+        broker::LocalBroker::open(bad, "http://127.0.0.1:1")
+            .await
+            .err()
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(
-        err.to_string(),
+        refusal(|c| c.pbes2.iterations = Some(999)).await,
         "--iterations must be between 1000 and 32767, got 999"
     );
-    let mut bad = config(None);
-    bad.org_id = Some("acme".into());
     assert!(
-        broker::LocalBroker::open(bad, "http://127.0.0.1:1")
+        refusal(|c| c.org_id = Some("acme".into()))
             .await
-            .err()
-            .unwrap()
-            .to_string()
             .contains("--org-id must be a UUID")
     );
-    let mut bad = config(None);
-    bad.public_url = Some("localhost:8080".into());
     assert!(
-        broker::LocalBroker::open(bad, "http://127.0.0.1:1")
+        refusal(|c| c.public_url = Some("localhost:8080".into()))
             .await
-            .err()
-            .unwrap()
-            .to_string()
             .starts_with("--public-url")
     );
 }

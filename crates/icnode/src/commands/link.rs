@@ -24,30 +24,30 @@ struct Output {
 }
 
 pub async fn link(args: LinkArgs) -> Result<(), CliError> {
-    let (client, join) = connect(&args.connection)?;
-    let (request, exp) = request(&args.options, args.hosts, args.guests)?;
+    make_links(&args.connection, &args.options, args.hosts, args.guests).await
+}
+
+/// More guests for a meeting: the same `sub` and options with no hosts.
+pub async fn add_guest(args: AddGuestArgs) -> Result<(), CliError> {
+    make_links(&args.connection, &args.options, 0, args.guests).await
+}
+
+async fn make_links(
+    connection: &BrokerConnection,
+    options: &LinkOptions,
+    hosts: i64,
+    guests: i64,
+) -> Result<(), CliError> {
+    let (client, join) = connect(connection)?;
+    let (request, exp) = request(options, hosts, guests)?;
     let response = client
         .generate_links(&request)
         .await
         .map_err(client_error)?;
     print(
-        &args.options,
+        options,
         exp,
-        join.links(&response, vertical(&args.options), false),
-    )
-}
-
-pub async fn add_guest(args: AddGuestArgs) -> Result<(), CliError> {
-    let (client, join) = connect(&args.connection)?;
-    let (meeting, exp) = request(&args.options, 0, args.guests)?;
-    let response = client
-        .add_guests(&meeting, args.guests)
-        .await
-        .map_err(client_error)?;
-    print(
-        &args.options,
-        exp,
-        join.links(&response, vertical(&args.options), false),
+        join.links(&response, vertical(options), false),
     )
 }
 

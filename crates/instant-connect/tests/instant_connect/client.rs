@@ -16,6 +16,19 @@ fn client_for(url: &str, timeout: Duration) -> Client {
     Client::new(config).unwrap()
 }
 
+/// The error a link request gets from a broker that answers every POST with `answer`.
+async fn error_for(answer: ResponseTemplate, timeout: Duration) -> ClientError {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
+    client_for(&server.uri(), timeout)
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err()
+}
+
 fn recorded_v2_body() -> Value {
     let recorded: Value = serde_json::from_str(&data("v2-joseencrypt-200-1.json")).unwrap();
     recorded["response"]["body"].clone()
@@ -91,21 +104,15 @@ async fn add_guests_reuses_the_sub_with_no_hosts() {
 
 #[tokio::test]
 async fn a_webex_error_body_gives_status_message_and_tracking_id() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .insert_header("trackingid", "ROUTER_TEST-1")
-                .set_body_json(json!({"message": "The request requires a valid access token set in the Authorization request header.",
-                    "errors": [{"description": "The request requires a valid access token set in the Authorization request header."}],
-                    "trackingId": "ROUTER_BODY"})),
-        )
-        .mount(&server)
-        .await;
-    let err = client_for(&server.uri(), Duration::from_secs(5))
-        .generate_links(&LinkRequest::new("v"))
-        .await
-        .unwrap_err();
+    const MESSAGE: &str =
+        "The request requires a valid access token set in the Authorization request header.";
+    let answer = ResponseTemplate::new(401)
+        .insert_header("trackingid", "ROUTER_TEST-1")
+        .set_body_json(
+            json!({"message": MESSAGE, "errors": [{"description": MESSAGE}],
+            "trackingId": "ROUTER_BODY"}),
+        );
+    let err = error_for(answer, Duration::from_secs(5)).await;
     match &err {
         ClientError::Status {
             status,
@@ -132,15 +139,11 @@ async fn a_webex_error_body_gives_status_message_and_tracking_id() {
 
 #[tokio::test]
 async fn a_non_json_error_keeps_an_excerpt_of_the_body() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"))
-        .mount(&server)
-        .await;
-    let err = client_for(&server.uri(), Duration::from_secs(5))
-        .generate_links(&LinkRequest::new("v"))
-        .await
-        .unwrap_err();
+    let err = error_for(
+        ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"),
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(
         matches!(&err, ClientError::Status { status: 502, message, tracking_id: None, .. } if message == "<html>Bad Gateway</html>"),
         "{err:?}"
@@ -149,29 +152,21 @@ async fn a_non_json_error_keeps_an_excerpt_of_the_body() {
 
 #[tokio::test]
 async fn a_success_that_is_not_the_expected_json_is_unexpected_body() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>login</html>"))
-        .mount(&server)
-        .await;
-    let err = client_for(&server.uri(), Duration::from_secs(5))
-        .generate_links(&LinkRequest::new("v"))
-        .await
-        .unwrap_err();
+    let err = error_for(
+        ResponseTemplate::new(200).set_body_string("<html>login</html>"),
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(
         matches!(&err, ClientError::UnexpectedBody { status: 200, reason } if reason.contains("<html>login")),
         "{err:?}"
     );
 
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"hosts": []})))
-        .mount(&server)
-        .await;
-    let err = client_for(&server.uri(), Duration::from_secs(5))
-        .generate_links(&LinkRequest::new("v"))
-        .await
-        .unwrap_err();
+    let err = error_for(
+        ResponseTemplate::new(200).set_body_json(json!({"hosts": []})),
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(
         matches!(&err, ClientError::UnexpectedBody { reason, .. } if reason.contains("missing field `host`")),
         "{err:?}"
@@ -180,19 +175,13 @@ async fn a_success_that_is_not_the_expected_json_is_unexpected_body() {
 
 #[tokio::test]
 async fn a_broker_slower_than_the_request_timeout_is_a_timeout() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(recorded_v2_body())
-                .set_delay(Duration::from_secs(5)),
-        )
-        .mount(&server)
-        .await;
-    let err = client_for(&server.uri(), Duration::from_millis(300))
-        .generate_links(&LinkRequest::new("v"))
-        .await
-        .unwrap_err();
+    let err = error_for(
+        ResponseTemplate::new(200)
+            .set_body_json(recorded_v2_body())
+            .set_delay(Duration::from_secs(5)),
+        Duration::from_millis(300),
+    )
+    .await;
     assert!(
         matches!(&err, ClientError::Timeout { timeout, .. } if *timeout == Duration::from_millis(300)),
         "{err:?}"
