@@ -31,6 +31,34 @@ pub enum Command {
     /// Check or run a custom integration node definition.
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Measure: tokens minted per second on one core, like `openssl speed`.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Mint link tokens (JWS inside PBES2 JWE) in a loop on one thread.
+    Mint(BenchMintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchMintArgs {
+    /// Key management algorithm
+    #[arg(long, default_value = "PBES2-HS512+A256KW")]
+    pub alg: instant_connect::KeyAlg,
+    /// Content encryption
+    #[arg(long, default_value = "A256GCM")]
+    pub enc: instant_connect::ContentEnc,
+    /// PBES2 iteration count (13602 is the real broker's sample)
+    #[arg(long, default_value_t = 13602, value_parser = clap::value_parser!(u32).range(1000..=32767))]
+    pub iterations: u32,
+    /// How long to mint
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
 //! One function a command, and the error type that decides the exit code.
 
+mod bench;
 mod link;
 mod node;
 mod serve;
@@ -32,6 +33,7 @@ pub async fn run(command: Command) -> Result<(), CliError> {
         Command::Link(args) => link::link(args).await,
         Command::AddGuest(args) => link::add_guest(args).await,
         Command::Node(command) => node::node(command).await,
+        Command::Bench(command) => bench::bench(command),
     }
 }
 

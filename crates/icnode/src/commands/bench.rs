@@ -1,0 +1,93 @@
+//! `icnode bench mint`: tokens minted per second on one core. PBKDF2 dominates, so this is
+//! the broker's ceiling per core; `bench/mint-vs-openssl.sh` puts OpenSSL's PBKDF2 beside it.
+
+use std::time::{Duration, Instant};
+
+use broker::{Minter, Pbes2Choice};
+use instant_connect::{LinkRequest, Role};
+use serde::Serialize;
+
+use super::CliError;
+use crate::cli::{BenchCommand, BenchMintArgs};
+
+/// The real broker's sample salt input length.
+const SALT_LENGTH: usize = 21;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MintReport {
+    alg: String,
+    enc: String,
+    iterations: u32,
+    seconds: f64,
+    tokens: u64,
+    tokens_per_second: f64,
+}
+
+pub fn bench(command: BenchCommand) -> Result<(), CliError> {
+    match command {
+        BenchCommand::Mint(args) => mint(&args),
+    }
+}
+
+fn mint(args: &BenchMintArgs) -> Result<(), CliError> {
+    if !(args.seconds > 0.0 && args.seconds <= 600.0) {
+        return Err(CliError::Usage(
+            "--seconds must be more than 0 and at most 600".into(),
+        ));
+    }
+    let choice = Pbes2Choice {
+        iterations: Some(args.iterations),
+        salt_length: Some(SALT_LENGTH),
+    };
+    let minter = Minter::new("icnode bench secret".into(), uuid_like_org(), choice);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut request = LinkRequest::new("bench-visit");
+    request.jwe_alg = Some(args.alg);
+    request.enc = Some(args.enc);
+    let plan = request
+        .validate(now)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+
+    let budget = Duration::from_secs_f64(args.seconds);
+    let started = Instant::now();
+    let mut tokens = 0u64;
+    while started.elapsed() < budget {
+        minter
+            .mint(&plan, Role::Guest, now)
+            .map_err(|e| CliError::Runtime(e.to_string()))?;
+        tokens += 1;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let report = MintReport {
+        alg: args.alg.to_string(),
+        enc: args.enc.to_string(),
+        iterations: args.iterations,
+        seconds,
+        tokens,
+        tokens_per_second: tokens as f64 / seconds,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| CliError::Runtime(e.to_string()))?
+        );
+    } else {
+        println!(
+            "mint {}/{} at {} iterations: {:.1} tokens/s on one core ({} in {:.2} s)",
+            report.alg,
+            report.enc,
+            report.iterations,
+            report.tokens_per_second,
+            report.tokens,
+            report.seconds
+        );
+    }
+    Ok(())
+}
+
+fn uuid_like_org() -> String {
+    "00000000-0000-4000-8000-000000000000".to_owned()
+}
