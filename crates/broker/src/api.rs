@@ -118,8 +118,10 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        // Auth schemes are case-insensitive (RFC 7235): `bearer` is `Bearer`.
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .ok_or_else(ApiError::unauthorized)?;
     if state.tokens.accepts(token) {
         Ok(())

@@ -25,6 +25,8 @@ pub enum IdentityError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path} is empty; remove it to have a new one generated")]
+    Empty { path: PathBuf },
     #[error("{path} is not a valid org file: {reason}")]
     BadOrgFile { path: PathBuf, reason: String },
 }
@@ -67,7 +69,13 @@ pub fn read_or_create_private(
             Ok(value)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            Ok(fs::read_to_string(&path).map_err(io)?.trim().to_owned())
+            let value = fs::read_to_string(&path).map_err(io)?.trim().to_owned();
+            // An empty file (say, a crash between create and write) must not become an empty
+            // secret or token: refuse it and say which file to remove.
+            if value.is_empty() {
+                return Err(IdentityError::Empty { path });
+            }
+            Ok(value)
         }
         Err(e) => Err(io(e)),
     }

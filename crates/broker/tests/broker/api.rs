@@ -408,6 +408,16 @@ async fn tokens_content_type_size_and_method_are_checked_in_the_webex_shape() {
         .unwrap();
     assert_eq!(unknown.status(), 404);
 
+    let lowercase = broker
+        .http
+        .post(&url)
+        .header("authorization", format!("bearer {TOKEN}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lowercase.status(), 200, "auth schemes are case-insensitive");
+
     let ok = broker
         .post_json("/api/v2/joseencrypt", &body)
         .send()

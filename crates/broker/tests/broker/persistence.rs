@@ -117,6 +117,28 @@ async fn ephemeral_brokers_work_without_a_directory_and_bad_settings_are_refused
     );
 }
 
+#[tokio::test]
+async fn an_empty_secret_file_is_refused_rather_than_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("broker-secret");
+    std::fs::write(&secret_file, "").unwrap();
+    let bare = broker::BrokerConfig {
+        data_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let err = broker::LocalBroker::open(bare, "http://127.0.0.1:1")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is empty; remove it to have a new one generated",
+            secret_file.display()
+        )
+    );
+}
+
 fn uuid_like(text: &str) -> bool {
     text.len() == 36 && text.matches('-').count() == 4
 }
