@@ -5,12 +5,27 @@ use serde_json::Value;
 
 use crate::{SECRET, TOKEN, http, icnode, start_broker};
 
-fn node_run(url: &str, method: &str, chat_id: &str) -> (Option<i32>, Value) {
-    let out = icnode()
+/// `icnode node run builtin:instant-connect METHOD` against `url`, with `token` if given.
+fn node_command(
+    url: &str,
+    method: &str,
+    chat_id: &str,
+    token: Option<&str>,
+) -> std::process::Command {
+    let mut command = icnode();
+    command
         .args(["node", "run", "builtin:instant-connect", method, "--param"])
         .arg(format!("uniquechatId={chat_id}"))
-        .args(["--broker-url", url, "--json"])
-        .env("ICNODE_BROKER_TOKEN", TOKEN)
+        .args(["--broker-url", url]);
+    if let Some(token) = token {
+        command.env("ICNODE_BROKER_TOKEN", token);
+    }
+    command
+}
+
+fn node_run(url: &str, method: &str, chat_id: &str) -> (Option<i32>, Value) {
+    let out = node_command(url, method, chat_id, Some(TOKEN))
+        .arg("--json")
         .output()
         .unwrap();
     let json = serde_json::from_slice(&out.stdout)
@@ -117,18 +132,7 @@ fn a_chat_id_with_quotes_backslashes_and_unicode_round_trips() {
 #[test]
 fn failures_leave_by_their_edges_with_exit_codes() {
     let (_broker, url) = start_broker();
-    let wrong_token = icnode()
-        .args([
-            "node",
-            "run",
-            "builtin:instant-connect",
-            "Generate Basic Link",
-            "--param",
-            "uniquechatId=x",
-            "--broker-url",
-            &url,
-        ])
-        .env("ICNODE_BROKER_TOKEN", "wrong")
+    let wrong_token = node_command(&url, "Generate Basic Link", "x", Some("wrong"))
         .output()
         .unwrap();
     assert_eq!(wrong_token.status.code(), Some(1));
@@ -149,17 +153,7 @@ fn failures_leave_by_their_edges_with_exit_codes() {
             .starts_with("could not connect")
     );
 
-    let no_secret = icnode()
-        .args([
-            "node",
-            "run",
-            "builtin:instant-connect",
-            "Generate Basic Link",
-            "--param",
-            "uniquechatId=x",
-            "--broker-url",
-            &url,
-        ])
+    let no_secret = node_command(&url, "Generate Basic Link", "x", None)
         .output()
         .unwrap();
     assert_eq!(no_secret.status.code(), Some(2));
