@@ -262,7 +262,8 @@ fn url_without_query(url: &Url) -> String {
     url.to_string()
 }
 
-pub(crate) fn unix_now() -> i64 {
+/// Now, in Unix seconds: the unit of `nbf`, `exp` and `iat`.
+pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

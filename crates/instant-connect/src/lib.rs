@@ -17,7 +17,7 @@ pub mod response;
 pub mod urls;
 mod validation;
 
-pub use client::{Client, ClientConfig, ClientError};
+pub use client::{Client, ClientConfig, ClientError, unix_now};
 pub use jose::{ContentEnc, JwsAlg, KeyAlg};
 pub use request::{Claims, Flow, LinkPlan, LinkRequest, SmsInviteRequest, Vertical};
 pub use response::{

@@ -12,6 +12,7 @@ use crate::cli::{BenchCommand, BenchMintArgs};
 
 /// The real broker's sample salt input length.
 const SALT_LENGTH: usize = 21;
+const BENCH_ORG_ID: &str = "00000000-0000-4000-8000-000000000000";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,10 +41,12 @@ fn mint(args: &BenchMintArgs) -> Result<(), CliError> {
         iterations: Some(args.iterations),
         salt_length: Some(SALT_LENGTH),
     };
-    let minter = Minter::new("icnode bench secret".into(), uuid_like_org(), choice);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let minter = Minter::new(
+        "icnode bench secret".into(),
+        BENCH_ORG_ID.to_owned(),
+        choice,
+    );
+    let now = instant_connect::unix_now();
     let mut request = LinkRequest::new("bench-visit");
     request.jwe_alg = Some(args.alg);
     request.enc = Some(args.enc);
@@ -86,8 +89,4 @@ fn mint(args: &BenchMintArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
-}
-
-fn uuid_like_org() -> String {
-    "00000000-0000-4000-8000-000000000000".to_owned()
 }

@@ -1,6 +1,6 @@
 //! `icnode link` and `icnode add-guest`: make links from any broker and print them.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use instant_connect::{Client, ClientConfig, ClientError, JoinUrls, LinkRequest, Links, Vertical};
 use secrecy::SecretString;
@@ -94,9 +94,7 @@ fn vertical(options: &LinkOptions) -> Vertical {
 
 /// The request, with `exp` always explicit so the printed expiry is exact.
 fn request(options: &LinkOptions, hosts: i64, guests: i64) -> Result<(LinkRequest, i64), CliError> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = instant_connect::unix_now();
     let exp = match (options.ttl, options.exp) {
         (Some(ttl), _) => {
             now + i64::try_from(ttl.as_secs())

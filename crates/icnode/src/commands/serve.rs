@@ -1,6 +1,6 @@
 //! `icnode broker` and `icnode up`: bind, open, print where things are, serve until a signal.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use broker::{BrokerConfig, LocalBroker, Pbes2Choice};
 use instant_connect::{Client, ClientConfig, JoinUrls, LinkRequest, Vertical};
@@ -154,10 +154,7 @@ async fn first_pair(url: &str, token: SecretString) -> Result<(String, String, S
     let sub = format!("icnode-up-{suffix}");
     let mut request = LinkRequest::new(sub.clone());
     request.provide_short_urls = Some(true);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    request.jwt.exp = Some(now + UP_LINK_LIFETIME.as_secs() as i64);
+    request.jwt.exp = Some(instant_connect::unix_now() + UP_LINK_LIFETIME.as_secs() as i64);
     let response = client
         .generate_links(&request)
         .await
