@@ -109,7 +109,7 @@ impl Minter {
         let pbes2 = jwe::Pbes2Params::random(
             salt_length.map_or(SALT_LENGTHS, |n| n..=n),
             iterations.map_or(ITERATIONS, |n| n..=n),
-        );
+        )?;
         let params = jwe::Params {
             alg: plan.jwe_alg,
             enc: plan.enc,

@@ -3,6 +3,16 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// A name that is not one of an algorithm family's registered names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{name}`, expected one of {expected}")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub name: String,
+    /// The registered names, as "`A`, `B`, `C`".
+    pub expected: String,
+}
+
 /// Declares an algorithm enum with its registered names, `Display`, `FromStr` and serde
 /// support, so that every identifier is spelled exactly once.
 macro_rules! named_enum {
@@ -40,10 +50,12 @@ macro_rules! named_enum {
         }
 
         impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                Self::from_name(s).ok_or_else(|| {
-                    format!("unknown {} `{}`, expected one of {}", $what, s, Self::expected())
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<Self, UnknownName> {
+                Self::from_name(s).ok_or_else(|| UnknownName {
+                    what: $what,
+                    name: s.to_owned(),
+                    expected: Self::expected(),
                 })
             }
         }
@@ -150,7 +162,7 @@ mod tests {
         }
         let err = "HS257".parse::<JwsAlg>().unwrap_err();
         assert_eq!(
-            err,
+            err.to_string(),
             "unknown signature algorithm `HS257`, expected one of `HS256`, `HS384`, `HS512`"
         );
         assert!(

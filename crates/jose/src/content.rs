@@ -15,22 +15,40 @@ use crate::{ContentEnc, Error};
 type Aes192Gcm = AesGcm<Aes192, U12>;
 const GCM_TAG_LEN: usize = 16;
 
+/// The largest plaintext [`seal`] takes: 16 MiB. A compact JWE travels in URLs and headers, so
+/// nothing near this is sane, and it keeps far below AES-GCM's own limit (2^36 - 32 bytes), which
+/// would otherwise be a panic.
+pub const MAX_PLAINTEXT_BYTES: usize = 16 * 1024 * 1024;
+
 pub(crate) struct Sealed {
     pub ciphertext: Vec<u8>,
     pub tag: Vec<u8>,
 }
 
 /// Encrypts and authenticates. `cek` and `iv` have the lengths `enc` requires (the caller makes
-/// them), so the only failure is a plaintext beyond what GCM allows (64 GiB), reported as such.
-pub(crate) fn seal(enc: ContentEnc, cek: &[u8], iv: &[u8], aad: &[u8], plaintext: &[u8]) -> Sealed {
-    match enc {
+/// them); a plaintext over [`MAX_PLAINTEXT_BYTES`] is refused before any work.
+pub(crate) fn seal(
+    enc: ContentEnc,
+    cek: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Sealed, Error> {
+    if plaintext.len() > MAX_PLAINTEXT_BYTES {
+        return Err(Error::PlaintextTooLong {
+            len: plaintext.len(),
+            max: MAX_PLAINTEXT_BYTES,
+        });
+    }
+    let sealed = match enc {
         ContentEnc::A128Gcm => gcm_seal::<Aes128Gcm>(cek, iv, aad, plaintext),
         ContentEnc::A192Gcm => gcm_seal::<Aes192Gcm>(cek, iv, aad, plaintext),
         ContentEnc::A256Gcm => gcm_seal::<Aes256Gcm>(cek, iv, aad, plaintext),
         ContentEnc::A128CbcHs256 => cbc_hs_seal::<Aes128, Hmac<Sha256>>(cek, iv, aad, plaintext),
         ContentEnc::A192CbcHs384 => cbc_hs_seal::<Aes192, Hmac<Sha384>>(cek, iv, aad, plaintext),
         ContentEnc::A256CbcHs512 => cbc_hs_seal::<Aes256, Hmac<Sha512>>(cek, iv, aad, plaintext),
-    }
+    };
+    Ok(sealed)
 }
 
 /// Checks the tag and decrypts. Every failure, including a wrong-sized IV or tag, is the same
@@ -67,7 +85,7 @@ fn gcm_seal<C: AeadInPlace + KeyInit>(cek: &[u8], iv: &[u8], aad: &[u8], pt: &[u
     let mut buffer = pt.to_vec();
     let tag = cipher
         .encrypt_in_place_detached(GenericArray::from_slice(iv), aad, &mut buffer)
-        .expect("plaintext within the AES-GCM length limit");
+        .expect("seal keeps plaintexts far below the AES-GCM length limit");
     Sealed {
         ciphertext: buffer,
         tag: tag.to_vec(),

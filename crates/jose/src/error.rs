@@ -38,6 +38,10 @@ pub enum Error {
     },
     #[error("the password is empty")]
     EmptyPassword,
+    #[error("a plaintext of {len} bytes is over the {max}-byte limit of a compact JWE")]
+    PlaintextTooLong { len: usize, max: usize },
+    #[error("the range to draw the PBES2 {parameter} from is empty")]
+    EmptyRange { parameter: &'static str },
     /// Wrong password, or any part changed after encryption: deliberately one answer.
     #[error("decryption failed")]
     DecryptionFailed,

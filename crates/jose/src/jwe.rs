@@ -23,8 +23,10 @@ use serde_json::Value;
 
 use crate::{ContentEnc, Error, Header, KeyAlg, b64, content, header, pbes2};
 
+pub use crate::content::MAX_PLAINTEXT_BYTES;
+
 /// Iteration counts a decrypter accepts unless told otherwise (what the Instant Connect broker
-/// issues; also RFC 7518's recommended floor of 1000).
+/// issues; also RFC 7518's recommended floor of 1000). The one place these bounds are written.
 pub const DEFAULT_ITERATIONS: RangeInclusive<u32> = 1000..=32767;
 /// Salt input lengths a decrypter accepts unless told otherwise (RFC 7518 requires at least 8).
 pub const DEFAULT_SALT_INPUT_LEN: RangeInclusive<usize> = 8..=128;
@@ -45,14 +47,27 @@ impl Pbes2Params {
     }
 
     /// A fresh random salt of a length drawn from `salt_len` and a count drawn from `iterations`.
-    /// Each range may be a single value (`n..=n`) to fix it.
-    pub fn random(salt_len: RangeInclusive<usize>, iterations: RangeInclusive<u32>) -> Self {
+    /// Each range may be a single value (`n..=n`) to fix it; an empty range is an error.
+    pub fn random(
+        salt_len: RangeInclusive<usize>,
+        iterations: RangeInclusive<u32>,
+    ) -> Result<Self, Error> {
+        if salt_len.is_empty() {
+            return Err(Error::EmptyRange {
+                parameter: "salt length",
+            });
+        }
+        if iterations.is_empty() {
+            return Err(Error::EmptyRange {
+                parameter: "iteration count",
+            });
+        }
         let mut salt_input = vec![0u8; OsRng.gen_range(salt_len)];
         OsRng.fill_bytes(&mut salt_input);
-        Self {
+        Ok(Self {
             salt_input,
             iterations: OsRng.gen_range(iterations),
-        }
+        })
     }
 }
 
@@ -148,8 +163,9 @@ fn encrypt_with_cek_and_iv(
         ("p2c", Value::from(*iterations)),
     ];
     let protected = header::encode(&header::with_owned_members(caller_header, &owned));
+    // Sealing first: a plaintext it refuses costs no key derivation.
+    let sealed = content::seal(params.enc, cek, iv, protected.as_bytes(), plaintext)?;
     let encrypted_key = pbes2::wrap(params.alg, password, salt_input, *iterations, cek);
-    let sealed = content::seal(params.enc, cek, iv, protected.as_bytes(), plaintext);
     Ok([
         protected,
         b64::encode(&encrypted_key),

@@ -27,7 +27,7 @@ mod pbes2;
 #[cfg(test)]
 mod test_vectors;
 
-pub use alg::{ContentEnc, JwsAlg, KeyAlg};
+pub use alg::{ContentEnc, JwsAlg, KeyAlg, UnknownName};
 pub use error::Error;
 pub use serde_json::{Map, Value};
 

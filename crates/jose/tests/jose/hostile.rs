@@ -251,6 +251,93 @@ fn tampered_jws_parts_fail_verification() {
     );
 }
 
+#[test]
+fn an_oversized_plaintext_is_an_error_not_a_panic() {
+    let too_big = vec![0u8; jwe::MAX_PLAINTEXT_BYTES + 1];
+    for enc in ContentEnc::ALL {
+        assert_eq!(
+            jwe::encrypt(
+                b"secret",
+                &params(KeyAlg::Pbes2Hs256A128Kw, *enc),
+                &Header::new(),
+                &too_big
+            ),
+            Err(Error::PlaintextTooLong {
+                len: jwe::MAX_PLAINTEXT_BYTES + 1,
+                max: jwe::MAX_PLAINTEXT_BYTES
+            }),
+            "{enc}"
+        );
+    }
+}
+
+#[test]
+fn random_pbes2_params_from_an_empty_range_are_an_error_not_a_panic() {
+    #[allow(clippy::reversed_empty_ranges)]
+    let (no_salts, no_counts) = (9..=8, 2000..=1000);
+    assert_eq!(
+        jwe::Pbes2Params::random(no_salts, 1000..=1000),
+        Err(Error::EmptyRange {
+            parameter: "salt length"
+        })
+    );
+    assert_eq!(
+        jwe::Pbes2Params::random(8..=8, no_counts),
+        Err(Error::EmptyRange {
+            parameter: "iteration count"
+        })
+    );
+}
+
+/// Replaces part `index` of a compact token by `bytes`, base64url-encoded.
+fn with_part(token: &str, index: usize, bytes: &[u8]) -> String {
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    parts[index] = URL_SAFE_NO_PAD.encode(bytes);
+    parts.join(".")
+}
+
+/// The right password unwraps the key, so these reach content decryption itself with an IV or
+/// tag of a length the algorithm does not take.
+#[test]
+fn content_decryption_with_the_right_key_refuses_bad_iv_and_tag_lengths() {
+    for enc in ContentEnc::ALL {
+        let token = jwe::encrypt(
+            b"secret",
+            &params(KeyAlg::Pbes2Hs512A256Kw, *enc),
+            &broker_like_header(),
+            b"payload",
+        )
+        .unwrap();
+        assert_eq!(
+            jwe::decrypt(b"secret", &token, &Default::default())
+                .unwrap()
+                .plaintext,
+            b"payload",
+            "the untouched token opens: the key is right"
+        );
+        for len in [1usize, 11, 13, 15, 17, 32, 64] {
+            assert_eq!(
+                jwe::decrypt(
+                    b"secret",
+                    &with_part(&token, 2, &vec![7; len]),
+                    &Default::default()
+                ),
+                Err(Error::DecryptionFailed),
+                "{enc} with a {len}-byte IV"
+            );
+            assert_eq!(
+                jwe::decrypt(
+                    b"secret",
+                    &with_part(&token, 4, &vec![7; len]),
+                    &Default::default()
+                ),
+                Err(Error::DecryptionFailed),
+                "{enc} with a {len}-byte tag"
+            );
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -290,5 +377,24 @@ proptest! {
         ].join(".");
         let result = jwe::decrypt(b"secret", &token, &Default::default());
         prop_assert!(result.is_err());
+    }
+
+    /// With the right password the key unwraps, so hostile IVs, ciphertexts and tags reach the
+    /// content decryption of every algorithm.
+    #[test]
+    fn content_decryption_never_panics_with_the_right_key(
+        enc_index in 0usize..6,
+        iv in proptest::collection::vec(any::<u8>(), 1..40),
+        ct in proptest::collection::vec(any::<u8>(), 0..80),
+        tag in proptest::collection::vec(any::<u8>(), 1..80),
+    ) {
+        let token = jwe::encrypt(
+            b"secret",
+            &params(KeyAlg::Pbes2Hs256A128Kw, ContentEnc::ALL[enc_index]),
+            &Header::new(),
+            b"payload",
+        ).unwrap();
+        let hostile = with_part(&with_part(&with_part(&token, 2, &iv), 3, &ct), 4, &tag);
+        prop_assert!(jwe::decrypt(b"secret", &hostile, &Default::default()).is_err());
     }
 }

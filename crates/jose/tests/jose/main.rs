@@ -18,7 +18,11 @@ pub fn params(alg: KeyAlg, enc: ContentEnc) -> jwe::Params {
     jwe::Params {
         alg,
         enc,
-        pbes2: jwe::Pbes2Params::random(8..=128, FAST_ITERATIONS..=FAST_ITERATIONS),
+        pbes2: jwe::Pbes2Params::random(
+            jwe::DEFAULT_SALT_INPUT_LEN,
+            FAST_ITERATIONS..=FAST_ITERATIONS,
+        )
+        .unwrap(),
     }
 }
 
