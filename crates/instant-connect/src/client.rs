@@ -1,20 +1,24 @@
 //! An async client for an Instant Connect broker, the production one or a local one.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::{
-    BrokerErrorBody, LegacyLinkResponse, LinkRequest, LinkResponse, PRODUCTION_BROKER_URL,
-    SmsInviteRequest, SmsInviteResponse, SpaceDetails, ValidationErrors,
+    BrokerErrorBody, Clock, LegacyLinkResponse, LinkRequest, LinkResponse, MeetingInfo,
+    PRODUCTION_BROKER_URL, SmsInviteRequest, SmsInviteResponse, SpaceDetails, SystemClock,
+    TRACKING_ID_HEADER, ValidationErrors, WARNING_HEADER,
 };
 
 /// The seed's node waits 10 s to connect and 10 s for the whole exchange.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest answer read by default: broker answers are a few KiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// Longest body excerpt an error keeps when the broker's answer is not its JSON error shape.
 const BODY_EXCERPT_CHARS: usize = 200;
 
@@ -25,6 +29,10 @@ pub struct ClientConfig {
     pub token: SecretString,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// Answers longer than this are refused with [`ClientError::TooLarge`].
+    pub max_response_bytes: usize,
+    /// The time requests are validated against.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ClientConfig {
@@ -34,6 +42,8 @@ impl ClientConfig {
             token,
             connect_timeout: DEFAULT_TIMEOUT,
             request_timeout: DEFAULT_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -46,7 +56,8 @@ impl ClientConfig {
     }
 }
 
-/// How a broker call failed. The variants are what a caller branches on.
+/// How a broker call failed. The variants are what a caller branches on. No variant holds a
+/// URL's query string (ciphers travel there) or the token.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("the request is invalid: {0}")]
@@ -68,6 +79,8 @@ pub enum ClientError {
     },
     #[error("the broker's answer (HTTP {status}) is not the expected JSON: {reason}")]
     UnexpectedBody { status: u16, reason: String },
+    #[error("the broker's answer (HTTP {status}) is larger than the {limit}-byte limit")]
+    TooLarge { status: u16, limit: usize },
     #[error("talking to the broker at {url} failed")]
     Transport {
         url: String,
@@ -85,6 +98,15 @@ fn tracking_suffix(tracking_id: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// A successful answer, with what the broker said beside it: the warnings of its
+/// `Icnode-Warning` headers (what it ignored or assumed) and its tracking id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply<T> {
+    pub value: T,
+    pub warnings: Vec<String>,
+    pub tracking_id: Option<String>,
+}
+
 /// A broker client; cheap to clone (the connection pool is shared).
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -92,6 +114,8 @@ pub struct Client {
     broker_url: Url,
     token: SecretString,
     request_timeout: Duration,
+    max_response_bytes: usize,
+    clock: Arc<dyn Clock>,
 }
 
 impl Client {
@@ -101,12 +125,14 @@ impl Client {
             .timeout(config.request_timeout)
             .user_agent(concat!("icnode/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(ClientError::Build)?;
+            .map_err(|e| ClientError::Build(e.without_url()))?;
         Ok(Self {
             http,
             broker_url: config.broker_url,
             token: config.token,
             request_timeout: config.request_timeout,
+            max_response_bytes: config.max_response_bytes,
+            clock: config.clock,
         })
     }
 
@@ -116,8 +142,11 @@ impl Client {
 
     /// `POST /api/v2/joseencrypt`. The request is validated here first, so a bad one costs no
     /// round trip and fails with the same field names the broker would use.
-    pub async fn generate_links(&self, request: &LinkRequest) -> Result<LinkResponse, ClientError> {
-        request.validate(unix_now())?;
+    pub async fn generate_links(
+        &self,
+        request: &LinkRequest,
+    ) -> Result<Reply<LinkResponse>, ClientError> {
+        request.validate(self.clock.now())?;
         self.post_json("api/v2/joseencrypt", request).await
     }
 
@@ -125,27 +154,14 @@ impl Client {
     pub async fn generate_links_legacy(
         &self,
         request: &LinkRequest,
-    ) -> Result<LegacyLinkResponse, ClientError> {
-        request.validate(unix_now())?;
+    ) -> Result<Reply<LegacyLinkResponse>, ClientError> {
+        request.validate(self.clock.now())?;
         self.post_json("api/v1/joseencrypt", request).await
     }
 
-    /// More guest links for the meeting `meeting` was made with: same `sub` and options,
-    /// `numHost: 0`, `numGuest: count`.
-    pub async fn add_guests(
-        &self,
-        meeting: &LinkRequest,
-        count: i64,
-    ) -> Result<LinkResponse, ClientError> {
-        let mut request = meeting.clone();
-        request.num_host = Some(0);
-        request.num_guest = Some(count);
-        self.generate_links(&request).await
-    }
-
     /// `GET /api/v1/space?int=jose&data=<cipher>`.
-    pub async fn space_details(&self, cipher: &str) -> Result<SpaceDetails, ClientError> {
-        let mut url = self.url("api/v1/space");
+    pub async fn space_details(&self, cipher: &str) -> Result<Reply<SpaceDetails>, ClientError> {
+        let mut url = self.url(&["api", "v1", "space"]);
         url.query_pairs_mut()
             .append_pair("int", "jose")
             .append_pair("data", cipher);
@@ -156,22 +172,36 @@ impl Client {
     pub async fn sms_invite(
         &self,
         invite: &SmsInviteRequest,
-    ) -> Result<SmsInviteResponse, ClientError> {
+    ) -> Result<Reply<SmsInviteResponse>, ClientError> {
         invite.validate()?;
         self.post_json("api/v1/sms/meetingInvite", invite).await
     }
 
-    fn url(&self, path: &str) -> Url {
-        let base = self.broker_url.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}/{path}")).expect("a valid base URL with a plain path")
+    /// The local broker's `GET /_icnode/meetings/{sub}`: how long a meeting's links last.
+    /// Production has no such path and answers 404.
+    pub async fn local_meeting(&self, sub: &str) -> Result<Reply<MeetingInfo>, ClientError> {
+        let url = self.url(&["_icnode", "meetings", sub]);
+        self.send(self.http.get(url.clone()), &url).await
+    }
+
+    /// The broker URL with `segments` appended, each percent-encoded as one segment.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.broker_url.clone();
+        url.set_query(None);
+        url.path_segments_mut()
+            .expect("an http(s) broker URL has a path")
+            .pop_if_empty()
+            .extend(segments);
+        url
     }
 
     async fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
-    ) -> Result<T, ClientError> {
-        let url = self.url(path);
+    ) -> Result<Reply<T>, ClientError> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let url = self.url(&segments);
         self.send(self.http.post(url.clone()).json(body), &url)
             .await
     }
@@ -180,32 +210,54 @@ impl Client {
         &self,
         request: reqwest::RequestBuilder,
         url: &Url,
-    ) -> Result<T, ClientError> {
+    ) -> Result<Reply<T>, ClientError> {
         let bearer = format!("Bearer {}", self.token.expose_secret());
-        let response = request
+        let mut response = request
             .header(AUTHORIZATION, bearer)
             .send()
             .await
             .map_err(|e| self.transport_error(e, url))?;
-        let status = response.status();
-        let tracking_id = tracking_id(response.headers());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(e, url))?;
-
-        if !status.is_success() {
-            return Err(status_error(status.as_u16(), &body, tracking_id));
+        let status = response.status().as_u16();
+        let tracking_id = header_text(response.headers(), TRACKING_ID_HEADER).next();
+        let warnings = header_text(response.headers(), WARNING_HEADER).collect();
+        let too_large = ClientError::TooLarge {
+            status,
+            limit: self.max_response_bytes,
+        };
+        if declared_length(response.headers()).is_some_and(|n| n > self.max_response_bytes) {
+            return Err(too_large);
         }
-        serde_json::from_slice(&body).map_err(|e| ClientError::UnexpectedBody {
-            status: status.as_u16(),
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e, url))?
+        {
+            if body.len() + chunk.len() > self.max_response_bytes {
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
+        }
+
+        if !(200..300).contains(&status) {
+            return Err(status_error(status, &body, tracking_id));
+        }
+        let value = serde_json::from_slice(&body).map_err(|e| ClientError::UnexpectedBody {
+            status,
             reason: format!("{e}; body starts {:?}", excerpt(&body)),
+        })?;
+        Ok(Reply {
+            value,
+            warnings,
+            tracking_id,
         })
     }
 
     /// A connection that could not be opened (refused, or not within the connection timeout)
-    /// is `Connect`; an exchange that ran past the request timeout is `Timeout`.
+    /// is `Connect`; an exchange that ran past the request timeout is `Timeout`. The error
+    /// keeps no URL: reqwest's would carry the query string, and with it a cipher.
     fn transport_error(&self, error: reqwest::Error, url: &Url) -> ClientError {
+        let error = error.without_url();
         let url = url_without_query(url);
         if error.is_connect() {
             ClientError::Connect { url, source: error }
@@ -220,11 +272,20 @@ impl Client {
     }
 }
 
-fn tracking_id(headers: &HeaderMap) -> Option<String> {
+/// Every value of header `name` that is text.
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> impl Iterator<Item = String> + 'h {
     headers
-        .get("trackingid")
-        .and_then(|v| v.to_str().ok())
+        .get_all(name)
+        .into_iter()
+        .filter_map(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 fn status_error(status: u16, body: &[u8], header_tracking_id: Option<String>) -> ClientError {
@@ -260,11 +321,4 @@ fn url_without_query(url: &Url) -> String {
     let mut url = url.clone();
     url.set_query(None);
     url.to_string()
-}
-
-/// Now, in Unix seconds: the unit of `nbf`, `exp` and `iat`.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -8,30 +8,43 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
-use crate::validation::{Collector, parse_json};
+use crate::validation::{Accepted, Collector, FieldPath, Segment, field_names, parse_json};
 use crate::{
-    AUDIENCE, ContentEnc, DEFAULT_LINK_LIFETIME_SECS, JwsAlg, KeyAlg, MAX_LINKS_PER_REQUEST,
-    ValidationErrors,
+    AUDIENCE, ContentEnc, DEFAULT_LINK_LIFETIME_SECS, FieldError, ITERATIONS, JwsAlg, KeyAlg,
+    MAX_LINKS_PER_REQUEST, SALT_LENGTHS, ValidationErrors,
 };
 
 /// Above this a time can only be milliseconds (10^11 seconds is the year 5138).
-const MILLISECONDS_THRESHOLD: i64 = 100_000_000_000;
+pub const MILLISECONDS_THRESHOLD: i64 = 100_000_000_000;
 const MAX_SUB_BYTES: usize = 1024;
 
 /// Body of `POST /api/v2/joseencrypt` and `/api/v1/joseencrypt`.
 ///
-/// Unknown top-level fields are ignored, as a tolerant server does; unknown claims inside `jwt`
-/// are refused, since a claim there would be silently missing from every link (the guide's
-/// example spells `Nbf`/`Exp` with capitals, in milliseconds: a trap worth a clear error).
+/// Fields it does not know, at any depth, are ignored and reported as warnings by
+/// [`LinkRequest::from_json`]: production evidently ignores them (public clients send the
+/// guide's capitalised `Nbf`/`Exp`), and a caller deserves to hear that a claim it meant to set
+/// is missing from every link.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkRequest {
+    /// Required; `default` lets validation say so by name.
+    #[serde(default)]
     pub aud: String,
+    #[serde(default)]
     pub jwt: Claims,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num_host: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num_guest: Option<i64>,
     #[serde(
         default,
@@ -61,8 +74,8 @@ pub struct LinkRequest {
 
 /// The claims of the links: `jwt` in the request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Claims {
+    #[serde(default)]
     pub sub: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
@@ -72,9 +85,8 @@ pub struct Claims {
     pub flow: Option<Flow>,
 }
 
-/// Device auto-join: `{"id": "sip-no-knock", "data": [{"uri": "sip:..."}]}`.
+/// Device auto-join: `{"id": "sip-no-knock", "data": [{"uri": "room@example.com"}]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Flow {
     pub id: FlowId,
     #[serde(default)]
@@ -88,34 +100,40 @@ pub enum FlowId {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FlowData {
+    /// A SIP address: `sip:room@example.com`, or bare as the guide's own example writes it.
     pub uri: String,
 }
 
-/// The wording of join pages and short links: healthcare (`hc`, the default) or general.
+/// The family of join pages and short links: healthcare (`hc`, the default), general (`gen`),
+/// or contact center (`cc`, seen only in a public contact-center flow).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Vertical {
     #[default]
     Hc,
     Gen,
+    Cc,
 }
 
 impl Vertical {
+    pub const ALL: [Vertical; 3] = [Vertical::Hc, Vertical::Gen, Vertical::Cc];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Vertical::Hc => "hc",
             Vertical::Gen => "gen",
+            Vertical::Cc => "cc",
         }
     }
 
+    /// Whether the developer guide names this vertical (`hc` and `gen`; `cc` is only seen).
+    pub const fn is_documented(self) -> bool {
+        matches!(self, Vertical::Hc | Vertical::Gen)
+    }
+
     pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "hc" => Some(Vertical::Hc),
-            "gen" => Some(Vertical::Gen),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|v| v.as_str() == name)
     }
 }
 
@@ -125,10 +143,15 @@ impl fmt::Display for Vertical {
     }
 }
 
+/// A name that is not a vertical.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown vertical `{0}`, expected `hc`, `gen` or `cc`")]
+pub struct UnknownVertical(pub String);
+
 impl std::str::FromStr for Vertical {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::from_name(s).ok_or_else(|| format!("unknown vertical `{s}`, expected `hc` or `gen`"))
+    type Err = UnknownVertical;
+    fn from_str(s: &str) -> Result<Self, UnknownVertical> {
+        Self::from_name(s).ok_or_else(|| UnknownVertical(s.to_owned()))
     }
 }
 
@@ -175,16 +198,42 @@ impl LinkRequest {
         }
     }
 
-    /// Parses a JSON body; type errors name the field (`numHost`, `jwt.exp`).
-    pub fn from_json(body: &[u8]) -> Result<Self, ValidationErrors> {
-        parse_json(body)
+    /// Parses a JSON body; type errors name the field (`numHost`, `jwt.exp`). Unknown fields
+    /// and booleans written as strings are accepted with a warning each.
+    pub fn from_json(body: &[u8]) -> Result<Accepted<Self>, ValidationErrors> {
+        let parsed = parse_json::<Self>(body)?;
+        let mut warnings: Vec<FieldError> = parsed
+            .ignored
+            .iter()
+            .map(|path| ignored_field(path, &parsed.raw))
+            .collect();
+        for (name, kind) in [
+            ("provideShortUrls", "boolean"),
+            ("loginUrlForHost", "boolean"),
+            ("numHost", "number"),
+            ("numGuest", "number"),
+        ] {
+            if let Some(Value::String(text)) = parsed.raw.get(name) {
+                warnings.push(FieldError::new(
+                    name,
+                    format!(
+                        "is the string \"{text}\"; read as the {kind} {}",
+                        text.trim()
+                    ),
+                ));
+            }
+        }
+        Ok(Accepted::new(parsed.value, warnings))
     }
 
-    /// Checks every rule at time `now` (Unix seconds) and applies the defaults.
-    pub fn validate(&self, now: i64) -> Result<LinkPlan, ValidationErrors> {
+    /// Checks every rule at time `now` (Unix seconds) and applies the defaults. What breaks a
+    /// rule is an error; what production evidently accepts but the guide does not document (a
+    /// past `exp`, the `cc` vertical) is accepted with a warning.
+    pub fn validate(&self, now: i64) -> Result<Accepted<LinkPlan>, ValidationErrors> {
         let mut c = Collector::default();
+        let mut warnings = Vec::new();
         c.check(self.aud == AUDIENCE, "aud", || {
-            format!("must be `{AUDIENCE}`")
+            format!("is required and must be `{AUDIENCE}`")
         });
 
         let sub = &self.jwt.sub;
@@ -206,18 +255,27 @@ impl LinkRequest {
             || format!("together must be between 1 and {MAX_LINKS_PER_REQUEST}, got {total}"),
         );
 
-        let nbf_ok = check_time(&mut c, "jwt.nbf", self.jwt.nbf);
-        let exp_ok = check_time(&mut c, "jwt.exp", self.jwt.exp);
-        let exp = self.jwt.exp.unwrap_or(now + DEFAULT_LINK_LIFETIME_SECS);
-        if exp_ok {
-            c.check(exp > now, "jwt.exp", || {
-                format!("must be in the future (now is {now}, got {exp})")
-            });
-        }
-        if let (Some(nbf), true, true) = (self.jwt.nbf, nbf_ok, exp_ok) {
-            c.check(nbf < exp, "jwt.nbf", || match self.jwt.exp {
-                Some(_) => format!("must be before jwt.exp ({nbf} is not before {exp})"),
-                None => format!(
+        let nbf = read_time(&mut c, &mut warnings, "jwt.nbf", self.jwt.nbf);
+        let exp_read = read_time(&mut c, &mut warnings, "jwt.exp", self.jwt.exp);
+        let exp = match exp_read {
+            Time::Seconds(exp) => exp,
+            Time::Absent | Time::Invalid => now.saturating_add(DEFAULT_LINK_LIFETIME_SECS),
+        };
+        if exp_read != Time::Invalid && exp <= now {
+            // A "delete the meeting" call sends `exp: 0` and production answers 200.
+            warnings.push(FieldError::new(
+                "jwt.exp",
+                format!(
+                    "is not in the future (now is {now}, got {exp}): the links are made \
+                     already expired"
+                ),
+            ));
+        } else if let (Time::Seconds(nbf), false) = (nbf, exp_read == Time::Invalid) {
+            c.check(nbf < exp, "jwt.nbf", || match exp_read {
+                Time::Seconds(_) => {
+                    format!("must be before jwt.exp ({nbf} is not before {exp})")
+                }
+                _ => format!(
                     "must be before jwt.exp, which defaults to 15 minutes after the request \
                      ({exp}); give jwt.exp for links that start later"
                 ),
@@ -227,54 +285,171 @@ impl LinkRequest {
             for (i, item) in flow.data.iter().enumerate() {
                 let uri = item.uri.as_str();
                 c.check(
-                    uri.starts_with("sip:") || uri.starts_with("sips:"),
+                    !uri.is_empty() && !uri.chars().any(|ch| ch.is_whitespace() || ch.is_control()),
                     &format!("jwt.flow.data[{i}].uri"),
-                    || "must be a SIP URI (`sip:` or `sips:`)".into(),
+                    || {
+                        "must be a SIP address such as `sip:room@example.com` or \
+                         `room@example.com`"
+                            .into()
+                    },
                 );
             }
         }
+        let vertical = self.vertical_type.unwrap_or_default();
+        if !vertical.is_documented() {
+            warnings.push(FieldError::new(
+                "verticalType",
+                format!(
+                    "`{vertical}` is not in the developer guide (`hc`, `gen`); its links open \
+                     the /{vertical}/ join pages"
+                ),
+            ));
+        }
 
-        c.check_range(self.salt_length, "saltLength", 8, 128);
-        c.check_range(self.iterations, "iterations", 1000, 32767);
+        let (salt_min, salt_max) = (*SALT_LENGTHS.start(), *SALT_LENGTHS.end());
+        let (iter_min, iter_max) = (*ITERATIONS.start(), *ITERATIONS.end());
+        c.check_range(
+            self.salt_length,
+            "saltLength",
+            salt_min as i64,
+            salt_max as i64,
+        );
+        c.check_range(
+            self.iterations,
+            "iterations",
+            i64::from(iter_min),
+            i64::from(iter_max),
+        );
 
-        c.finish(LinkPlan {
+        let plan = c.finish(LinkPlan {
             sub: sub.clone(),
-            nbf: self.jwt.nbf,
+            nbf: match nbf {
+                Time::Seconds(nbf) => Some(nbf),
+                Time::Absent | Time::Invalid => None,
+            },
             exp,
             flow: self.jwt.flow.clone(),
             num_host: num_host.clamp(0, MAX_LINKS_PER_REQUEST) as usize,
             num_guest: num_guest.clamp(0, MAX_LINKS_PER_REQUEST) as usize,
             short_urls: self.provide_short_urls.unwrap_or(false),
-            vertical: self.vertical_type.unwrap_or_default(),
+            vertical,
             login_url_for_host: self.login_url_for_host.unwrap_or(true),
             jwe_alg: self.jwe_alg.unwrap_or(KeyAlg::Pbes2Hs512A256Kw),
             enc: self.enc.unwrap_or(ContentEnc::A256Gcm),
             jws_alg: self.jws_alg.unwrap_or(JwsAlg::Hs512),
-            salt_length: self.salt_length.map(|n| n.clamp(8, 128) as usize),
-            iterations: self.iterations.map(|n| n.clamp(1000, 32767) as u32),
-        })
+            salt_length: self
+                .salt_length
+                .map(|n| n.clamp(salt_min as i64, salt_max as i64) as usize),
+            iterations: self
+                .iterations
+                .map(|n| n.clamp(i64::from(iter_min), i64::from(iter_max)) as u32),
+        })?;
+        Ok(Accepted::new(plan, warnings))
     }
 }
 
-/// Unix seconds, not negative and not milliseconds. Returns whether the value is usable.
-fn check_time(c: &mut Collector, field: &str, value: Option<i64>) -> bool {
+/// The warning for a field the request type does not read, with the field it may have meant.
+fn ignored_field(path: &FieldPath, raw: &Value) -> FieldError {
+    let known: &[&str] = match path.parent_shape().as_str() {
+        "" => field_names::<LinkRequest>(),
+        "jwt" => field_names::<Claims>(),
+        "jwt.flow" => field_names::<Flow>(),
+        "jwt.flow.data[*]" => field_names::<FlowData>(),
+        _ => &[],
+    };
+    let mut rule = "ignored: not a field Instant Connect reads".to_owned();
+    let meant = path
+        .last_key()
+        .and_then(|key| known.iter().find(|k| k.eq_ignore_ascii_case(key)));
+    if let Some(meant) = meant {
+        rule.push_str(&format!("; did you mean `{meant}`?"));
+        let looks_like_ms = value_at(raw, path)
+            .and_then(Value::as_i64)
+            .is_some_and(|t| t > MILLISECONDS_THRESHOLD);
+        if matches!(*meant, "nbf" | "exp") && looks_like_ms {
+            rule.push_str(" (it takes Unix seconds; this value looks like milliseconds)");
+        }
+    }
+    FieldError::new(path.to_string(), rule)
+}
+
+fn value_at<'v>(raw: &'v Value, path: &FieldPath) -> Option<&'v Value> {
+    path.0.iter().try_fold(raw, |value, segment| match segment {
+        Segment::Key(key) => value.get(key.as_str()),
+        Segment::Index(i) => value.get(*i),
+    })
+}
+
+/// A time field as read: absent, Unix seconds, or broken (an error was recorded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Time {
+    Absent,
+    Seconds(i64),
+    Invalid,
+}
+
+/// Unix seconds, not negative. A value only milliseconds can be (a public client sends
+/// `Date.getTime()`) is read as milliseconds, with a warning.
+fn read_time(
+    c: &mut Collector,
+    warnings: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<i64>,
+) -> Time {
     match value {
+        None => Time::Absent,
         Some(t) if t < 0 => {
             c.fail(
                 field,
                 format!("must be Unix time in seconds, not negative (got {t})"),
             );
-            false
+            Time::Invalid
         }
         Some(t) if t > MILLISECONDS_THRESHOLD => {
-            c.fail(
+            let seconds = t / 1000;
+            warnings.push(FieldError::new(
                 field,
-                format!("must be Unix time in seconds; {t} looks like milliseconds"),
-            );
-            false
+                format!("{t} looks like milliseconds; read as {seconds} seconds"),
+            ));
+            Time::Seconds(seconds)
         }
-        _ => true,
+        Some(t) => Time::Seconds(t),
     }
+}
+
+/// Accepts an integer and a string of one (a public Django form sends `"2"`).
+fn lenient_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer, or a string of one such as \"2\"")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            v.trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    d.deserialize_option(Visitor)
 }
 
 /// Accepts `true`/`false` and the strings `"true"`/`"false"` (a public lab sends strings).
@@ -312,9 +487,14 @@ fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsInviteRequest {
+    /// Required, each of these four; `default` lets validation say so by name.
+    #[serde(default)]
     pub integration: String,
+    #[serde(default)]
     pub vertical: String,
+    #[serde(default)]
     pub org_id: String,
+    #[serde(default)]
     pub meeting_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile_numbers_with_country_code: Option<Vec<String>>,
@@ -335,14 +515,24 @@ impl SmsInviteRequest {
         }
     }
 
-    pub fn from_json(body: &[u8]) -> Result<Self, ValidationErrors> {
-        parse_json(body)
+    /// Parses a JSON body; fields it does not know are accepted with a warning each.
+    pub fn from_json(body: &[u8]) -> Result<Accepted<Self>, ValidationErrors> {
+        let parsed = parse_json::<Self>(body)?;
+        let warnings = parsed
+            .ignored
+            .iter()
+            .map(|path| FieldError::new(path.to_string(), "ignored: not a field of an SMS invite"))
+            .collect();
+        Ok(Accepted::new(parsed.value, warnings))
     }
 
     /// Checks the body's own rules (the broker also checks the org and that the meeting exists)
-    /// and returns every number as one list, E.164 first, then `<alpha-2>:<national>`.
-    pub fn validate(&self) -> Result<Vec<String>, ValidationErrors> {
+    /// and returns every number as one list, E.164 first, then `<alpha-2>:<national>`. An
+    /// E.164 number in an alpha-2 list (a sample sends the caller's `+1…` there) is taken as
+    /// E.164, with a warning.
+    pub fn validate(&self) -> Result<Accepted<Vec<String>>, ValidationErrors> {
         let mut c = Collector::default();
+        let mut warnings = Vec::new();
         c.check(self.integration == "jose", "integration", || {
             "must be `jose`".into()
         });
@@ -380,7 +570,16 @@ impl SmsInviteRequest {
                 || "keys must be ISO 3166 alpha-2 country codes such as `us`".into(),
             );
             for (i, number) in list.iter().enumerate() {
-                c.check(is_national(number), &format!("{field}[{i}]"), || {
+                let at = format!("{field}[{i}]");
+                if is_e164(number) {
+                    warnings.push(FieldError::new(
+                        &at,
+                        "is an E.164 number in a list of national numbers; read as E.164",
+                    ));
+                    numbers.push(number.clone());
+                    continue;
+                }
+                c.check(is_national(number), &at, || {
                     format!("must be a national number of 4 to 14 digits (got `{number}`)")
                 });
                 numbers.push(format!("{}:{number}", country.to_ascii_lowercase()));
@@ -389,7 +588,7 @@ impl SmsInviteRequest {
         c.check(!numbers.is_empty(), "mobileNumbersWithCountryCode", || {
             "at least one number is required here or in mobileNumbersWithAlpha2CountryCode".into()
         });
-        c.finish(numbers)
+        Ok(Accepted::new(c.finish(numbers)?, warnings))
     }
 }
 

@@ -1,6 +1,10 @@
 //! Response bodies, as the production broker writes them.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
+
+use crate::redact::Redacted;
 
 /// `200` of `POST /api/v2/joseencrypt`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,19 +17,41 @@ pub struct LinkResponse {
     pub base_url: Option<String>,
 }
 
-/// One link: its token, and its short key when short URLs were asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One link: its token, and its short key when short URLs were asked for. `Debug` shows
+/// neither: both are bearer credentials to the meeting.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkItem {
     pub cipher: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short: Option<String>,
 }
 
-/// `200` of the legacy `POST /api/v1/joseencrypt`: bare ciphers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl fmt::Debug for LinkItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinkItem")
+            .field("cipher", &Redacted(&self.cipher))
+            .field("short", &self.short.as_deref().map(Redacted))
+            .finish()
+    }
+}
+
+/// `200` of the legacy `POST /api/v1/joseencrypt`: bare ciphers. `Debug` hides them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegacyLinkResponse {
     pub host: Vec<String>,
     pub guest: Vec<String>,
+}
+
+impl fmt::Debug for LegacyLinkResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn hidden(ciphers: &[String]) -> Vec<Redacted<'_>> {
+            ciphers.iter().map(|c| Redacted(c)).collect()
+        }
+        f.debug_struct("LegacyLinkResponse")
+            .field("host", &hidden(&self.host))
+            .field("guest", &hidden(&self.guest))
+            .finish()
+    }
 }
 
 impl From<LegacyLinkResponse> for LinkResponse {
@@ -47,8 +73,8 @@ impl From<LegacyLinkResponse> for LinkResponse {
     }
 }
 
-/// `200` of `GET|POST /api/v1/space?int=jose&data=<cipher>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `200` of `GET|POST /api/v1/space?int=jose&data=<cipher>`. `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SpaceDetails {
     /// `Host` or `Guest`.
@@ -64,6 +90,47 @@ pub struct SpaceDetails {
     /// The `sub` the links were made with.
     pub visit_id: String,
     pub integration_type: String,
+    /// The meeting's SIP address, `<meetingNumber>@<domain>`: a scheduling app books a video
+    /// device into it. Optional here: no public source shows production always sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sip_address: Option<String>,
+    /// The meeting's id (32 hex digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_id: Option<String>,
+    /// The meeting number people dial (digits only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_number: Option<String>,
+}
+
+impl fmt::Debug for SpaceDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpaceDetails")
+            .field("user_identifier", &self.user_identifier)
+            .field("is_logged_in", &self.is_logged_in)
+            .field("is_host", &self.is_host)
+            .field("organization_id", &self.organization_id)
+            .field("org_name", &self.org_name)
+            .field("token", &Redacted(&self.token))
+            .field("space_id", &self.space_id)
+            .field("visit_id", &self.visit_id)
+            .field("integration_type", &self.integration_type)
+            .field("sip_address", &self.sip_address)
+            .field("meeting_id", &self.meeting_id)
+            .field("meeting_number", &self.meeting_number)
+            .finish()
+    }
+}
+
+/// `200` of the local broker's `GET /_icnode/meetings/{sub}` (not a production path): what it
+/// knows of a meeting, so that links added later can last as long as the first ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingInfo {
+    pub sub: String,
+    /// `None` when no link was ever made with this `sub`.
+    pub space_id: Option<String>,
+    /// The latest `exp` of the meeting's links, Unix seconds.
+    pub links_expire_at: Option<i64>,
 }
 
 /// `200` of `POST /api/v1/sms/meetingInvite`.

@@ -1,9 +1,14 @@
 //! Join URLs: short (`baseUrl + short`) and long (`{join}/{vertical}/v1/login|talk?...`).
+//! [`JoinUrls::path`] is the one place the long form is written; the broker's short links point
+//! at it too.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::{LinkResponse, PRODUCTION_JOIN_URL, Vertical};
+use crate::redact::{Redacted, RedactedUrl};
+use crate::{LinkItem, LinkPlan, LinkResponse, PRODUCTION_JOIN_URL, Vertical};
 
 /// Who a link is for; the role is inside the token, the URL path only mirrors it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -20,18 +25,68 @@ impl Role {
             Role::Guest => "guest",
         }
     }
+}
 
-    /// The join page path segment: hosts log in, guests talk.
-    pub const fn page(self) -> &'static str {
+/// The join page a link opens: hosts log in (`login`), guests talk (`talk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JoinPage {
+    Login,
+    Talk,
+}
+
+impl JoinPage {
+    pub const ALL: [JoinPage; 2] = [JoinPage::Login, JoinPage::Talk];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
-            Role::Host => "login",
-            Role::Guest => "talk",
+            JoinPage::Login => "login",
+            JoinPage::Talk => "talk",
         }
     }
 }
 
-/// A finished link: the URL to hand out (short when there is one) and its parts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How a meeting's links open: the page family, whether a host's link goes through the
+/// Webex login (`loginUrlForHost`, default true) and whether it forces it (`fli=true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinStyle {
+    pub vertical: Vertical,
+    pub host_login: bool,
+    pub force_login: bool,
+}
+
+impl JoinStyle {
+    /// The page `role` opens in this style: a host logs in unless `host_login` is off.
+    pub const fn page(&self, role: Role) -> JoinPage {
+        match role {
+            Role::Host if self.host_login => JoinPage::Login,
+            _ => JoinPage::Talk,
+        }
+    }
+}
+
+impl Default for JoinStyle {
+    fn default() -> Self {
+        Self {
+            vertical: Vertical::default(),
+            host_login: true,
+            force_login: false,
+        }
+    }
+}
+
+impl From<&LinkPlan> for JoinStyle {
+    fn from(plan: &LinkPlan) -> Self {
+        Self {
+            vertical: plan.vertical,
+            host_login: plan.login_url_for_host,
+            force_login: false,
+        }
+    }
+}
+
+/// A finished link: the URL to hand out (short when there is one) and its parts. `Debug` shows
+/// no cipher, short key or URL that carries one: each is a bearer credential to the meeting.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Link {
     pub role: Role,
@@ -42,10 +97,35 @@ pub struct Link {
     pub cipher: String,
 }
 
+impl fmt::Debug for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Link")
+            .field("role", &self.role)
+            .field("url", &RedactedUrl(&self.url))
+            .field("short_url", &self.short_url.as_deref().map(RedactedUrl))
+            .field("long_url", &RedactedUrl(&self.long_url))
+            .field("short", &self.short.as_deref().map(Redacted))
+            .field("cipher", &Redacted(&self.cipher))
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Links {
     pub hosts: Vec<Link>,
     pub guests: Vec<Link>,
+}
+
+/// A join host that is not an absolute http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinUrlError {
+    #[error("`{url}` is not a URL: {reason}")]
+    NotAUrl {
+        url: String,
+        reason: url::ParseError,
+    },
+    #[error("`{0}` must be an http(s) URL with a host")]
+    NotHttp(String),
 }
 
 /// Builds join URLs against a join host: production's, or the local broker's address.
@@ -65,10 +145,13 @@ impl Default for JoinUrls {
 
 impl JoinUrls {
     /// `join_url` must be an absolute http(s) URL; a path prefix is kept.
-    pub fn new(join_url: &str) -> Result<Self, String> {
-        let parsed = Url::parse(join_url).map_err(|e| format!("`{join_url}` is not a URL: {e}"))?;
+    pub fn new(join_url: &str) -> Result<Self, JoinUrlError> {
+        let parsed = Url::parse(join_url).map_err(|reason| JoinUrlError::NotAUrl {
+            url: join_url.to_owned(),
+            reason,
+        })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(format!("`{join_url}` must be an http(s) URL with a host"));
+            return Err(JoinUrlError::NotHttp(join_url.to_owned()));
         }
         Ok(Self {
             base: join_url.trim_end_matches('/').to_owned(),
@@ -79,30 +162,29 @@ impl JoinUrls {
         &self.base
     }
 
-    /// The long URL of a link. A cipher is base64url with dots, so it needs no escaping;
-    /// `force_login` adds `fli=true` to host links, which forces the Webex login.
-    pub fn long_url(
-        &self,
-        role: Role,
-        vertical: Vertical,
-        cipher: &str,
-        force_login: bool,
-    ) -> String {
-        let mut url = format!(
-            "{}/{}/v1/{}?int=jose&v=1&data={cipher}",
-            self.base,
-            vertical.as_str(),
-            role.page()
+    /// The path and query of a link's join page, relative to the join host:
+    /// `/{vertical}/v1/{login|talk}?int=jose&v=1&data=<cipher>`, with `&fli=true` on a host
+    /// link when the style forces the login. A cipher is base64url with dots: no escaping.
+    pub fn path(role: Role, style: &JoinStyle, cipher: &str) -> String {
+        let mut path = format!(
+            "/{}/v1/{}?int=jose&v=1&data={cipher}",
+            style.vertical.as_str(),
+            style.page(role).as_str()
         );
-        if force_login && role == Role::Host {
-            url.push_str("&fli=true");
+        if style.force_login && role == Role::Host {
+            path.push_str("&fli=true");
         }
-        url
+        path
+    }
+
+    /// The long URL of a link.
+    pub fn long_url(&self, role: Role, style: &JoinStyle, cipher: &str) -> String {
+        format!("{}{}", self.base, Self::path(role, style, cipher))
     }
 
     /// Every link of a broker response, finished.
-    pub fn links(&self, response: &LinkResponse, vertical: Vertical, force_login: bool) -> Links {
-        let finish = |role: Role, items: &[crate::LinkItem]| -> Vec<Link> {
+    pub fn links(&self, response: &LinkResponse, style: &JoinStyle) -> Links {
+        let finish = |role: Role, items: &[LinkItem]| -> Vec<Link> {
             items
                 .iter()
                 .map(|item| {
@@ -110,7 +192,7 @@ impl JoinUrls {
                         (Some(base), Some(short)) => Some(short_url(base, short)),
                         _ => None,
                     };
-                    let long_url = self.long_url(role, vertical, &item.cipher, force_login);
+                    let long_url = self.long_url(role, style, &item.cipher);
                     Link {
                         role,
                         url: short_url.clone().unwrap_or_else(|| long_url.clone()),

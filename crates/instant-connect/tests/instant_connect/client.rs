@@ -51,7 +51,8 @@ async fn generate_links_sends_the_request_with_bearer_and_parses_the_v2_shape() 
     let response = client_for(&server.uri(), Duration::from_secs(5))
         .generate_links(&request)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(response.host[0].short.as_deref(), Some("PLO5VnE"));
     assert_eq!(response.guest[0].short.as_deref(), Some("zA4Lzrd"));
 }
@@ -70,7 +71,8 @@ async fn the_legacy_endpoint_parses_bare_string_items() {
     let legacy = client_for(&server.uri(), Duration::from_secs(5))
         .generate_links_legacy(&LinkRequest::new("v"))
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(legacy.guest, ["g1", "g2"]);
     let unified: instant_connect::LinkResponse = legacy.into();
     assert_eq!(unified.guest[1].cipher, "g2");
@@ -78,28 +80,62 @@ async fn the_legacy_endpoint_parses_bare_string_items() {
 }
 
 #[tokio::test]
-async fn add_guests_reuses_the_sub_with_no_hosts() {
+async fn the_brokers_warnings_and_tracking_id_come_back_with_the_answer() {
     let server = MockServer::start().await;
-    let mut meeting = LinkRequest::new("visit-8");
-    meeting.vertical_type = Some(instant_connect::Vertical::Gen);
     Mock::given(method("POST"))
-        .and(path("/api/v2/joseencrypt"))
-        .and(body_json(
-            json!({"aud": instant_connect::AUDIENCE, "jwt": {"sub": "visit-8"},
-            "numHost": 0, "numGuest": 3, "verticalType": "gen"}),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"host": [], "guest": [{"cipher": "a"}, {"cipher": "b"}, {"cipher": "c"}]}),
-        ))
-        .expect(1)
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(recorded_v2_body())
+                .insert_header("trackingid", "ICNODE_T1")
+                .append_header("icnode-warning", "jwt.Exp: ignored")
+                .append_header("icnode-warning", "verticalType: `cc` is not in the guide"),
+        )
         .mount(&server)
         .await;
-    let response = client_for(&server.uri(), Duration::from_secs(5))
-        .add_guests(&meeting, 3)
+    let reply = client_for(&server.uri(), Duration::from_secs(5))
+        .generate_links(&LinkRequest::new("v"))
         .await
         .unwrap();
-    assert_eq!(response.guest.len(), 3);
-    assert!(response.host.is_empty());
+    assert_eq!(reply.tracking_id.as_deref(), Some("ICNODE_T1"));
+    assert_eq!(
+        reply.warnings,
+        ["jwt.Exp: ignored", "verticalType: `cc` is not in the guide"]
+    );
+}
+
+#[tokio::test]
+async fn an_answer_over_the_size_limit_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    let mut config = ClientConfig::new(server.uri().parse().unwrap(), TOKEN.into());
+    config.max_response_bytes = 1000;
+    let err = Client::new(config)
+        .unwrap()
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ClientError::TooLarge {
+                status: 200,
+                limit: 1000
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the broker's answer (HTTP 200) is larger than the 1000-byte limit"
+    );
+    assert_eq!(
+        ClientConfig::new(server.uri().parse().unwrap(), TOKEN.into()).max_response_bytes,
+        1024 * 1024,
+        "1 MiB by default"
+    );
 }
 
 #[tokio::test]
@@ -250,12 +286,12 @@ async fn space_details_and_sms_invite_use_the_documented_paths() {
         .mount(&server)
         .await;
     let client = client_for(&server.uri(), Duration::from_secs(5));
-    let space = client.space_details("a.b.c.d.e").await.unwrap();
+    let space = client.space_details("a.b.c.d.e").await.unwrap().value;
     assert!(!space.is_host);
     assert_eq!(space.user_identifier, "Guest");
     let invite = SmsInviteRequest::e164("o", "v", vec!["+15551234567".into()]);
     assert_eq!(
-        client.sms_invite(&invite).await.unwrap().status,
+        client.sms_invite(&invite).await.unwrap().value.status,
         "Successful"
     );
 }
@@ -267,4 +303,86 @@ fn the_token_never_shows_in_debug_output() {
     for shown in [format!("{config:?}"), format!("{client:?}")] {
         assert!(!shown.contains(TOKEN), "{shown}");
     }
+}
+
+/// Answers one connection with the head of a response that promises more body than it sends,
+/// then closes: the body read fails mid-way.
+async fn truncating_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 500\r\n\r\n{\"host\"")
+                .await;
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn no_error_shows_the_query_string_that_carries_the_cipher() {
+    const CIPHER: &str = "eyJhbGciOiJQQkVTMiJ9.SECRETKEY.SECRETIV.SECRETBODY.SECRETTAG";
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let slow = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&slow)
+        .await;
+    let failing = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("bad"))
+        .mount(&failing)
+        .await;
+    let truncating = truncating_server().await;
+
+    let mut kinds = Vec::new();
+    for url in [closed, slow.uri(), failing.uri(), truncating] {
+        let err = client_for(&url, Duration::from_millis(500))
+            .space_details(CIPHER)
+            .await
+            .unwrap_err();
+        kinds.push(match err {
+            ClientError::Connect { .. } => "connect",
+            ClientError::Timeout { .. } => "timeout",
+            ClientError::Status { .. } => "status",
+            ClientError::Transport { .. } => "transport",
+            _ => "other",
+        });
+        for shown in [
+            err.to_string(),
+            format!("{err:?}"),
+            instant_connect::report(&err),
+        ] {
+            assert!(!shown.contains("SECRET"), "{shown}");
+            assert!(!shown.contains("data="), "{shown}");
+        }
+    }
+    assert_eq!(kinds, ["connect", "timeout", "status", "transport"]);
+}
+
+#[tokio::test]
+async fn the_local_meeting_path_encodes_the_sub_as_one_segment() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/_icnode/meetings/2024%2F05%2F01%2010:00%20(%E5%86%85%E7%A7%91)",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"sub": "2024/05/01 10:00 (内科)", "spaceId": "s", "linksExpireAt": 1800000000}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let meeting = client_for(&format!("{}/", server.uri()), Duration::from_secs(5))
+        .local_meeting("2024/05/01 10:00 (内科)")
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(meeting.links_expire_at, Some(1_800_000_000));
 }

@@ -1,4 +1,4 @@
-use instant_connect::{JoinUrls, LinkResponse, Role, Vertical};
+use instant_connect::{JoinStyle, JoinUrls, LinkResponse, Role, Vertical};
 use serde_json::Value;
 
 use crate::data;
@@ -6,7 +6,11 @@ use crate::data;
 #[test]
 fn the_seeds_sample_response_becomes_finished_links() {
     let response: LinkResponse = serde_json::from_str(&data("seed-sample-response.json")).unwrap();
-    let links = JoinUrls::default().links(&response, Vertical::Gen, false);
+    let style = JoinStyle {
+        vertical: Vertical::Gen,
+        ..JoinStyle::default()
+    };
+    let links = JoinUrls::default().links(&response, &style);
     let host = &links.hosts[0];
     assert_eq!(host.role, Role::Host);
     assert_eq!(host.url, "https://instant.webex.com/visit/Vu86Mnw");
@@ -55,23 +59,103 @@ fn the_recorded_broker_response_parses_and_its_headers_have_the_brokers_key_orde
 }
 
 #[test]
-fn long_urls_follow_the_vertical_and_force_login_only_for_hosts() {
+fn long_urls_follow_the_vertical_the_host_login_and_force_login_only_for_hosts() {
     let join = JoinUrls::new("http://127.0.0.1:8080/").unwrap();
+    let forced = JoinStyle {
+        vertical: Vertical::Hc,
+        host_login: true,
+        force_login: true,
+    };
     assert_eq!(
-        join.long_url(Role::Host, Vertical::Hc, "a.b.c.d.e", true),
+        join.long_url(Role::Host, &forced, "a.b.c.d.e"),
         "http://127.0.0.1:8080/hc/v1/login?int=jose&v=1&data=a.b.c.d.e&fli=true"
     );
     assert_eq!(
-        join.long_url(Role::Guest, Vertical::Hc, "a.b.c.d.e", true),
+        join.long_url(Role::Guest, &forced, "a.b.c.d.e"),
         "http://127.0.0.1:8080/hc/v1/talk?int=jose&v=1&data=a.b.c.d.e"
     );
-    let prefixed = JoinUrls::new("https://example.test/ic").unwrap();
+    let no_login = JoinStyle {
+        vertical: Vertical::Cc,
+        host_login: false,
+        force_login: false,
+    };
     assert_eq!(
-        prefixed.long_url(Role::Guest, Vertical::Gen, "x", false),
+        JoinUrls::path(Role::Host, &no_login, "h"),
+        "/cc/v1/talk?int=jose&v=1&data=h",
+        "loginUrlForHost: false sends the host to the talk page"
+    );
+    let prefixed = JoinUrls::new("https://example.test/ic").unwrap();
+    let general = JoinStyle {
+        vertical: Vertical::Gen,
+        ..JoinStyle::default()
+    };
+    assert_eq!(
+        prefixed.long_url(Role::Guest, &general, "x"),
         "https://example.test/ic/gen/v1/talk?int=jose&v=1&data=x"
     );
-    assert!(JoinUrls::new("instant.webex.com").is_err());
-    assert!(JoinUrls::new("ftp://instant.webex.com").is_err());
+    assert!(matches!(
+        JoinUrls::new("instant.webex.com"),
+        Err(instant_connect::JoinUrlError::NotAUrl { .. })
+    ));
+    assert_eq!(
+        JoinUrls::new("ftp://instant.webex.com")
+            .unwrap_err()
+            .to_string(),
+        "`ftp://instant.webex.com` must be an http(s) URL with a host"
+    );
+}
+
+#[test]
+fn debug_output_of_links_and_responses_holds_no_cipher_short_key_or_token() {
+    let response: LinkResponse = serde_json::from_str(&data("seed-sample-response.json")).unwrap();
+    let links = JoinUrls::default().links(&response, &JoinStyle::default());
+    let legacy = instant_connect::LegacyLinkResponse {
+        host: vec![response.host[0].cipher.clone()],
+        guest: vec![response.guest[0].cipher.clone()],
+    };
+    let space = instant_connect::SpaceDetails {
+        user_identifier: "Host".into(),
+        is_logged_in: false,
+        is_host: true,
+        organization_id: "o".into(),
+        org_name: "Org".into(),
+        token: "space-token-SECRET".into(),
+        space_id: "s".into(),
+        visit_id: "v".into(),
+        integration_type: "jose".into(),
+        sip_address: Some("12345678901@example.test".into()),
+        meeting_id: Some("0123456789abcdef0123456789abcdef".into()),
+        meeting_number: Some("12345678901".into()),
+    };
+    let shown = [
+        format!("{response:?}"),
+        format!("{links:?}"),
+        format!("{legacy:?}"),
+        format!("{space:?}"),
+    ];
+    for text in &shown {
+        for item in response.host.iter().chain(&response.guest) {
+            let cipher_body = item.cipher.split('.').nth(3).unwrap_or("");
+            assert!(
+                !text.contains(&item.cipher)
+                    && (cipher_body.is_empty() || !text.contains(cipher_body)),
+                "a cipher in {text}"
+            );
+            let short = item.short.as_deref().unwrap();
+            assert!(!text.contains(short), "short key {short} in {text}");
+        }
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+    assert!(
+        shown[1].contains("https://instant.webex.com/visit/…"),
+        "{}",
+        shown[1]
+    );
+    assert!(
+        shown[3].contains("12345678901@example.test"),
+        "{}",
+        shown[3]
+    );
 }
 
 #[test]
@@ -84,7 +168,7 @@ fn links_without_shorts_hand_out_the_long_url() {
         guest: vec![],
         base_url: None,
     };
-    let links = JoinUrls::default().links(&response, Vertical::Hc, false);
+    let links = JoinUrls::default().links(&response, &JoinStyle::default());
     assert_eq!(links.hosts[0].url, links.hosts[0].long_url);
     assert_eq!(links.hosts[0].short_url, None);
 }
