@@ -1,30 +1,34 @@
 //! The JSON API, on the production paths: `v2`/`v1` `joseencrypt`, `v1/space`,
-//! `v1/sms/meetingInvite`; plus the local-only outbox and joins.
+//! `v1/sms/meetingInvite`; plus the local-only outbox, joins and meetings.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use serde::Serialize;
 use serde_json::json;
 
 use instant_connect::{
-    LegacyLinkResponse, LinkItem, LinkPlan, LinkRequest, LinkResponse, Role, SmsInviteRequest,
-    SmsInviteResponse, SpaceDetails, ValidationErrors,
+    FieldError, JoinStyle, JoinUrls, LegacyLinkResponse, LinkItem, LinkPlan, LinkRequest,
+    LinkResponse, MeetingInfo, Role, SmsInviteRequest, SmsInviteResponse, SpaceDetails,
+    ValidationErrors,
 };
 
-use crate::AppState;
-use crate::mint::{LinkClaims, short_key};
-use crate::store::{ShortLink, SmsInvite};
-use crate::{tracking, unix_now};
+use crate::mint::{LinkClaims, Minted, short_key};
+use crate::store::{MAX_PAGE, Page, ShortLink, SmsInvite};
+use crate::{AppState, TokenCheck, leniency, tracking};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const SHORT_KEY_ATTEMPTS: usize = 8;
+/// Expired short links are kept this long, so a late visitor hears "expired", not "unknown".
+const SHORT_RETENTION_SECS: i64 = 24 * 60 * 60;
+/// At most this many expired short links are pruned per request that makes new ones.
+const PRUNE_BATCH: u32 = 500;
+const DEFAULT_PAGE: u32 = 100;
 
 /// An error in Webex's shape: `{"message", "errors": [{"description"}], "trackingId"}`.
 #[derive(Debug)]
@@ -51,25 +55,14 @@ impl ApiError {
         )
     }
 
-    fn internal(context: &str, error: &dyn std::error::Error) -> Self {
+    pub(crate) fn internal(context: &str, error: &dyn std::error::Error) -> Self {
         // The cause goes to the log with the tracking id; the client gets only the id.
-        tracing::error!(tracking_id = %tracking::current(), error = %error_chain(error), "{context}");
+        tracing::error!(tracking_id = %tracking::current(), error = %instant_connect::report(error), "{context}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal error; quote the trackingId.",
         )
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl From<ValidationErrors> for ApiError {
@@ -114,20 +107,55 @@ pub async fn not_found() -> ApiError {
     )
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        // Auth schemes are case-insensitive (RFC 7235): `bearer` is `Bearer`.
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or_else(ApiError::unauthorized)?;
-    if state.tokens.accepts(token) {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized())
+/// On the trailing-slash twin of every route: production answers `/api/v1/space/` as
+/// `/api/v1/space`, so this broker does too, and says so.
+pub async fn trailing_slash(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().trim_end_matches('/').to_owned();
+    let noted = leniency::allow(
+        state.strict,
+        vec![FieldError::new(
+            "path",
+            format!("has a trailing slash; read as `{path}`"),
+        )],
+    );
+    match noted {
+        Ok(()) => next.run(request).await,
+        Err(refused) => ApiError::from(refused).into_response(),
     }
+}
+
+/// The bearer token of a request: `None` without an `Authorization` header, `Some(None)` with
+/// one that is not a bearer token.
+fn bearer(headers: &HeaderMap) -> Option<Option<&str>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            // Auth schemes are case-insensitive (RFC 7235): `bearer` is `Bearer`.
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim()),
+    )
+}
+
+fn check_token(state: &AppState, token: Option<&str>) -> Result<(), ApiError> {
+    match token.map(|t| state.tokens.check(t, state.clock.now())) {
+        Some(TokenCheck::Valid) => Ok(()),
+        Some(TokenCheck::Expired) => {
+            tracing::info!(tracking_id = %tracking::current(), "refused an expired token");
+            Err(ApiError::unauthorized())
+        }
+        Some(TokenCheck::Unknown) | None => Err(ApiError::unauthorized()),
+    }
+}
+
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    check_token(state, bearer(headers).flatten())
 }
 
 /// Checks content type and size, in that order, after authorization.
@@ -143,19 +171,21 @@ fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result
             format!("Content-Type must be application/json, got `{content_type}`."),
         ));
     }
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("The body is larger than {} KiB.", MAX_BODY_BYTES / 1024),
-            )
-        } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("body: could not be read ({rejection})"),
-            )
-        }
-    })
+    body.map_err(body_rejection)
+}
+
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The body is larger than {} KiB.", MAX_BODY_BYTES / 1024),
+        )
+    } else {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("body: could not be read ({rejection})"),
+        )
+    }
 }
 
 /// Validates a link request and mints its tokens (off the async threads: PBKDF2 is CPU work).
@@ -163,20 +193,25 @@ async fn mint(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(LinkPlan, Vec<(Role, String)>), ApiError> {
+) -> Result<(LinkPlan, Vec<Minted>), ApiError> {
     authorize(state, headers)?;
     let body = json_body(headers, body)?;
-    let now = unix_now();
-    let plan = LinkRequest::from_json(&body)?.validate(now)?;
-    state.store.space_for(&plan.sub, now).await?;
+    let now = state.clock.now();
+    let accepted = LinkRequest::from_json(&body)?.then(|request| request.validate(now))?;
+    let mut plan = accepted.value;
+    let mut warnings = accepted.warnings;
+    warnings.extend(state.minter.range().fit(&mut plan));
+    leniency::allow(state.strict, warnings)?;
+
     let minter_state = Arc::clone(state);
     let minting_plan = plan.clone();
-    let tokens =
+    let minted =
         tokio::task::spawn_blocking(move || minter_state.minter.mint_all(&minting_plan, now))
             .await
             .map_err(|e| ApiError::internal("minting task failed", &e))?
             .map_err(|e| ApiError::internal("minting failed", &e))?;
-    Ok((plan, tokens))
+    state.store.record_links(&plan.sub, plan.exp, now).await?;
+    Ok((plan, minted))
 }
 
 pub async fn joseencrypt_v2(
@@ -184,7 +219,7 @@ pub async fn joseencrypt_v2(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<LinkResponse>, ApiError> {
-    let (plan, tokens) = mint(&state, &headers, body).await?;
+    let (plan, minted) = mint(&state, &headers, body).await?;
     let mut response = LinkResponse {
         host: Vec::with_capacity(plan.num_host),
         guest: Vec::with_capacity(plan.num_guest),
@@ -192,14 +227,24 @@ pub async fn joseencrypt_v2(
             .short_urls
             .then(|| format!("{}/visit/", state.public_url)),
     };
-    for (role, cipher) in tokens {
+    if plan.short_urls {
+        let now = state.clock.now();
+        state
+            .store
+            .prune_shorts(now - SHORT_RETENTION_SECS, PRUNE_BATCH)
+            .await?;
+    }
+    for link in minted {
         let short = if plan.short_urls {
-            Some(allocate_short(&state, &plan, role, &cipher).await?)
+            Some(allocate_short(&state, &plan, &link).await?)
         } else {
             None
         };
-        let item = LinkItem { cipher, short };
-        match role {
+        let item = LinkItem {
+            cipher: link.cipher,
+            short,
+        };
+        match link.role {
             Role::Host => response.host.push(item),
             Role::Guest => response.guest.push(item),
         }
@@ -212,45 +257,34 @@ pub async fn joseencrypt_v1(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<LegacyLinkResponse>, ApiError> {
-    let (_, tokens) = mint(&state, &headers, body).await?;
-    let (hosts, guests): (Vec<_>, Vec<_>) = tokens
-        .into_iter()
-        .partition(|(role, _)| *role == Role::Host);
+    let (_, minted) = mint(&state, &headers, body).await?;
+    let (hosts, guests): (Vec<_>, Vec<_>) = minted.into_iter().partition(|m| m.role == Role::Host);
     Ok(Json(LegacyLinkResponse {
-        host: hosts.into_iter().map(|(_, c)| c).collect(),
-        guest: guests.into_iter().map(|(_, c)| c).collect(),
+        host: hosts.into_iter().map(|m| m.cipher).collect(),
+        guest: guests.into_iter().map(|m| m.cipher).collect(),
     }))
 }
 
-/// The join-page path a link opens: hosts log in unless `loginUrlForHost` is false.
-pub fn join_target(plan: &LinkPlan, role: Role, cipher: &str) -> String {
-    let page = match role {
-        Role::Host if plan.login_url_for_host => "login",
-        _ => "talk",
-    };
-    format!(
-        "/{}/v1/{page}?int=jose&v=1&data={cipher}",
-        plan.vertical.as_str()
-    )
-}
-
+/// Stores a short link to the join page of `link`, and keeps its claims opened: the page it
+/// leads to then costs no key derivation.
 async fn allocate_short(
     state: &AppState,
     plan: &LinkPlan,
-    role: Role,
-    cipher: &str,
+    link: &Minted,
 ) -> Result<String, ApiError> {
-    let target = join_target(plan, role, cipher);
+    let target = JoinUrls::path(link.role, &JoinStyle::from(plan), &link.cipher);
+    let now = state.clock.now();
+    state.opened.insert(&link.cipher, link.claims.clone(), now);
     for _ in 0..SHORT_KEY_ATTEMPTS {
         let short = short_key();
-        let link = ShortLink {
+        let short_link = ShortLink {
             short: &short,
             target: &target,
             sub: &plan.sub,
-            role,
+            role: link.role,
             expires_at: plan.exp,
         };
-        if state.store.insert_short(&link, unix_now()).await? {
+        if state.store.insert_short(&short_link, now).await? {
             return Ok(short);
         }
     }
@@ -262,40 +296,129 @@ async fn allocate_short(
     ))
 }
 
-/// Query parameters by name (the first of each); ciphers never need decoding but may be given so.
-pub fn query_param(query: &Option<String>, name: &str) -> Option<String> {
-    url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
+/// A query string as pairs, in order, with whether it had empty pieces (`?&fli=true`).
+pub(crate) struct QueryParams {
+    pairs: Vec<(String, String)>,
+    empty_pieces: bool,
 }
 
-/// Opens a cipher off the async threads.
-pub async fn open_cipher(state: &Arc<AppState>, cipher: String) -> Result<LinkClaims, ApiError> {
+impl QueryParams {
+    pub(crate) fn parse(raw: Option<&str>) -> Self {
+        let raw = raw.unwrap_or("");
+        Self {
+            pairs: url::form_urlencoded::parse(raw.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            empty_pieces: !raw.is_empty() && raw.split('&').any(str::is_empty),
+        }
+    }
+
+    /// The first value of `name`; a cipher needs no decoding, but may come encoded.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// What is ignored in this query: empty pieces, and parameters not in `known`.
+    pub(crate) fn warnings(&self, known: &[&str]) -> Vec<FieldError> {
+        let mut warnings = Vec::new();
+        if self.empty_pieces {
+            warnings.push(FieldError::new(
+                "query",
+                "has an empty parameter (a stray `&`); ignored",
+            ));
+        }
+        for (name, _) in &self.pairs {
+            if !known.contains(&name.as_str()) {
+                warnings.push(FieldError::new(
+                    name.clone(),
+                    "ignored: not a parameter of this path",
+                ));
+            }
+        }
+        warnings
+    }
+}
+
+/// Opens a cipher: from the cache when it was opened (or minted with a short link) before,
+/// else off the async threads, within this broker's PBES2 bounds.
+pub(crate) async fn open_cipher(
+    state: &Arc<AppState>,
+    cipher: &str,
+) -> Result<LinkClaims, ApiError> {
+    let now = state.clock.now();
+    if let Some(claims) = state.opened.get(cipher, now) {
+        return Ok(claims);
+    }
     let opener = Arc::clone(state);
-    tokio::task::spawn_blocking(move || opener.minter.open(&cipher))
+    let owned = cipher.to_owned();
+    let claims = tokio::task::spawn_blocking(move || opener.minter.open(&owned))
         .await
         .map_err(|e| ApiError::internal("opening task failed", &e))?
         .map_err(|reason| {
             tracing::info!(tracking_id = %tracking::current(), %reason, "refused a cipher");
-            ApiError::new(StatusCode::BAD_REQUEST, "data: is not a valid link token of this org (not decryptable, tampered or foreign).")
-        })
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "data: is not a valid link token of this org (not decryptable, tampered or foreign).",
+            )
+        })?;
+    state.opened.insert(cipher, claims.clone(), now);
+    Ok(claims)
 }
 
+/// Space details. Production evidently answers a `POST` as a `GET`, a request with no
+/// `Authorization` (the cipher is the credential), and ignores a `GET`'s body; each is noted.
 pub async fn space(
     State(state): State<Arc<AppState>>,
+    method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SpaceDetails>, ApiError> {
-    authorize(&state, &headers)?;
-    if query_param(&query, "int").as_deref() != Some("jose") {
-        return Err(ValidationErrors::one("int", "must be `jose`").into());
+    let mut warnings = Vec::new();
+    match bearer(&headers) {
+        None => warnings.push(FieldError::new(
+            "Authorization",
+            "is missing; the cipher is taken as the credential",
+        )),
+        Some(token) => check_token(&state, token)?,
     }
-    let cipher = query_param(&query, "data")
-        .filter(|d| !d.is_empty())
-        .ok_or_else(|| ValidationErrors::one("data", "is required: the cipher of a link"))?;
-    let claims = open_cipher(&state, cipher).await?;
-    let space = state.store.space_for(&claims.sub, unix_now()).await?;
+    let body = body.map_err(body_rejection)?;
+    if !body.is_empty() {
+        warnings.push(FieldError::new(
+            "body",
+            format!("ignored: space details read only the query (a {method} with a body)"),
+        ));
+    }
+    let params = QueryParams::parse(query.as_deref());
+    warnings.extend(params.warnings(&["int", "v", "data"]));
+    let mut errors = Vec::new();
+    if params.get("int") != Some("jose") {
+        errors.push(FieldError::new("int", "must be `jose`"));
+    }
+    if params.get("v").is_some_and(|v| v != "1") {
+        errors.push(FieldError::new("v", "must be `1` when given"));
+    }
+    let cipher = params.get("data").filter(|d| !d.is_empty());
+    if cipher.is_none() {
+        errors.push(FieldError::new("data", "is required: the cipher of a link"));
+    }
+    if !errors.is_empty() {
+        return Err(ValidationErrors(errors).into());
+    }
+    leniency::allow(state.strict, warnings)?;
+    let claims = open_cipher(&state, cipher.unwrap_or_default()).await?;
+    let space = state
+        .store
+        .space_for(&claims.sub, state.clock.now())
+        .await?;
     let is_host = claims.role == Role::Host;
+    let sip_domain = url::Url::parse(&state.public_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "localhost".to_owned());
     Ok(Json(SpaceDetails {
         user_identifier: if is_host { "Host" } else { "Guest" }.to_owned(),
         is_logged_in: false,
@@ -303,10 +426,12 @@ pub async fn space(
         organization_id: state.org.org_id.clone(),
         org_name: state.org.org_name.clone(),
         token: state.minter.space_token(&claims),
-        space_id: base64::engine::general_purpose::STANDARD_NO_PAD
-            .encode(format!("ciscospark://us/ROOM/{}", space.room_uuid)),
+        space_id: space.space_id(),
         visit_id: claims.sub,
         integration_type: "jose".to_owned(),
+        sip_address: Some(space.sip_address(&sip_domain)),
+        meeting_id: Some(space.meeting_id()),
+        meeting_number: Some(space.meeting_number()),
     }))
 }
 
@@ -317,8 +442,11 @@ pub async fn sms_invite(
 ) -> Result<Json<SmsInviteResponse>, ApiError> {
     authorize(&state, &headers)?;
     let body = json_body(&headers, body)?;
-    let invite = SmsInviteRequest::from_json(&body)?;
+    let accepted = SmsInviteRequest::from_json(&body)?;
+    let invite = accepted.value;
+    let mut warnings = accepted.warnings;
     let numbers = invite.validate()?;
+    warnings.extend(numbers.warnings);
     if invite.org_id != state.org.org_id {
         return Err(ValidationErrors::one(
             "orgId",
@@ -326,20 +454,21 @@ pub async fn sms_invite(
         )
         .into());
     }
-    if !state.store.space_exists(&invite.meeting_id).await? {
+    if state.store.space(&invite.meeting_id).await?.is_none() {
         return Err(ValidationErrors::one(
             "meetingId",
             "has no meeting: make links with this `sub` first",
         )
         .into());
     }
+    leniency::allow(state.strict, warnings)?;
     state
         .store
         .record_invite(&SmsInvite {
             meeting_id: invite.meeting_id,
-            numbers,
+            numbers: numbers.value,
             tracking_id: tracking::current(),
-            created_at: unix_now(),
+            created_at: state.clock.now(),
         })
         .await?;
     Ok(Json(SmsInviteResponse {
@@ -347,29 +476,78 @@ pub async fn sms_invite(
     }))
 }
 
-#[derive(Serialize)]
-pub struct Listing<T> {
-    items: Vec<T>,
+/// `?limit=` (1 to 1000, default 100) and `?cursor=` (from the previous page's `nextCursor`).
+fn page_params(query: Option<&str>) -> Result<(i64, u32), ApiError> {
+    let params = QueryParams::parse(query);
+    let mut errors = Vec::new();
+    let limit = match params.get("limit") {
+        None => DEFAULT_PAGE,
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE}, got `{text}`"),
+                ));
+                DEFAULT_PAGE
+            }
+        },
+    };
+    let cursor = match params.get("cursor") {
+        None => 0,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .unwrap_or_else(|| {
+                errors.push(FieldError::new(
+                    "cursor",
+                    format!("must be the `nextCursor` of a previous page, got `{text}`"),
+                ));
+                0
+            }),
+    };
+    if errors.is_empty() {
+        Ok((cursor, limit))
+    } else {
+        Err(ValidationErrors(errors).into())
+    }
 }
 
-/// Local only: the SMS invites the broker accepted (it sends none).
+/// Local only: the SMS invites the broker accepted (it sends none), a page at a time.
 pub async fn outbox(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-) -> Result<Json<Listing<SmsInvite>>, ApiError> {
+    RawQuery(query): RawQuery,
+) -> Result<Json<Page<SmsInvite>>, ApiError> {
     authorize(&state, &headers)?;
-    Ok(Json(Listing {
-        items: state.store.invites().await?,
-    }))
+    let (cursor, limit) = page_params(query.as_deref())?;
+    Ok(Json(state.store.invites(cursor, limit).await?))
 }
 
-/// Local only: every press of a Join button.
+/// Local only: every press of a Join button, a page at a time.
 pub async fn joins(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-) -> Result<Json<Listing<crate::store::Join>>, ApiError> {
+    RawQuery(query): RawQuery,
+) -> Result<Json<Page<crate::store::Join>>, ApiError> {
     authorize(&state, &headers)?;
-    Ok(Json(Listing {
-        items: state.store.joins().await?,
+    let (cursor, limit) = page_params(query.as_deref())?;
+    Ok(Json(state.store.joins(cursor, limit).await?))
+}
+
+/// Local only: what the broker knows of meeting `sub` (always 200; a meeting with no links has
+/// neither space nor expiry), so links added later can last as long as the first ones.
+pub async fn meeting(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(sub): Path<String>,
+) -> Result<Json<MeetingInfo>, ApiError> {
+    authorize(&state, &headers)?;
+    let space = state.store.space(&sub).await?;
+    Ok(Json(MeetingInfo {
+        space_id: space.as_ref().map(|s| s.space_id()),
+        links_expire_at: space.and_then(|s| s.links_expire_at),
+        sub,
     }))
 }

@@ -1,5 +1,6 @@
-//! The broker's org and secret: given on the command line, or generated once and kept in the
-//! data directory (files of mode 0600), so that links survive a restart.
+//! The broker's org, secret and dev token: given in the settings, or generated once and kept in
+//! the data directory (files of mode 0600), so that links survive a restart. Blocking file I/O:
+//! call it off the async threads.
 
 use std::fs;
 use std::io::Write;
@@ -97,7 +98,7 @@ pub fn secret(
 
 /// The org: each part given, else kept in `dir`, else (ephemeral) fresh.
 pub fn org(
-    org_id: Option<String>,
+    org_id: Option<uuid::Uuid>,
     org_name: Option<String>,
     dir: Option<&Path>,
 ) -> Result<Org, IdentityError> {
@@ -118,7 +119,7 @@ pub fn org(
         None => fresh(),
     };
     Ok(Org {
-        org_id: org_id.unwrap_or(stored.org_id),
+        org_id: org_id.map_or(stored.org_id, |id| id.to_string()),
         org_name: org_name.unwrap_or(stored.org_name),
     })
 }

@@ -4,83 +4,184 @@
 //!
 //! What it is: an axum [`Router`] ([`LocalBroker::router`]) over its own SQLite store, and
 //! [`serve`] to run a router on a bound listener until a shutdown future resolves (so tests start
-//! it on port 0). What it is not: a Webex meeting. Join pages record a join and stop there; SMS
-//! invites go to an outbox (`GET /_icnode/outbox`), never to a phone.
+//! it on port 0). Its rule: accept what production evidently accepts and say what was ignored
+//! or assumed in `Icnode-Warning` headers; [`BrokerSettings::strict`] refuses instead.
+//!
+//! What it is not: a Webex meeting. Join pages record a join and stop there; SMS invites go to
+//! an outbox (`GET /_icnode/outbox`), never to a phone. It speaks in settings, never in command
+//! line flags: the `icnode` binary maps one to the other.
 
 mod api;
+mod cache;
+pub mod data_dir;
 pub mod identity;
+mod leniency;
 pub mod mint;
 mod pages;
 pub mod store;
 mod tracking;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
+use url::Url;
 
-pub(crate) use instant_connect::unix_now;
-use instant_connect::{Role, Vertical};
+use instant_connect::{Clock, ITERATIONS, JoinPage, JoinUrls, SALT_LENGTHS, Vertical};
 
 pub use api::MAX_BODY_BYTES;
+pub use cache::CacheCounts;
+pub use data_dir::{DataDir, DataDirError};
 pub use identity::Org;
-pub use mint::{LinkClaims, Minter, Pbes2Choice};
+pub use mint::{LinkClaims, Minted, Minter, Pbes2Range};
 pub use store::Store;
 
-/// Everything the broker needs to start. `data_dir: None` is `--ephemeral`.
+/// What a broker is told; nothing here is a command line flag. `Debug` shows no token or
+/// secret.
 #[derive(Debug, Clone, Default)]
-pub struct BrokerConfig {
+pub struct BrokerSettings {
+    /// Where state is kept; `None` keeps everything in memory.
     pub data_dir: Option<PathBuf>,
-    /// Where clients reach the broker (base of short links); default `http://<bound address>`.
-    pub public_url: Option<String>,
-    /// Accepted bearer tokens; none given: one is generated and kept in the data directory.
+    /// Where clients reach the broker (base of short links); default: the bound address.
+    pub public_url: Option<Url>,
+    /// Accepted bearer tokens; none given: one is generated (and kept in the data directory).
     pub tokens: Vec<SecretString>,
+    /// How long a token is accepted after the broker first saw it (a personal access token
+    /// lives 12 hours); `None`: forever.
+    pub token_ttl: Option<Duration>,
+    /// The PBES2 password of the links; default: random, kept in the data directory.
     pub secret: Option<SecretString>,
-    pub org_id: Option<String>,
+    pub org_id: Option<uuid::Uuid>,
     pub org_name: Option<String>,
-    pub pbes2: Pbes2Choice,
+    /// Fix the PBES2 count of every link; default: random in production's range.
+    pub iterations: Option<u32>,
+    /// Fix the PBES2 salt length of every link; default: random in production's range.
+    pub salt_length: Option<usize>,
+    /// Refuse what production evidently accepts but the guide does not document.
+    pub strict: bool,
+}
+
+/// A setting that breaks a rule: the settings field and the rule in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {rule}")]
+pub struct SettingsError {
+    /// The [`BrokerSettings`] field.
+    pub field: &'static str,
+    pub rule: String,
+}
+
+impl BrokerSettings {
+    /// Every rule the settings must keep, checked before anything is opened.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let fail = |field, rule: String| Err(SettingsError { field, rule });
+        if let Some(n) = self.iterations.filter(|n| !ITERATIONS.contains(n)) {
+            return fail(
+                "iterations",
+                format!(
+                    "must be between {} and {}, got {n}",
+                    ITERATIONS.start(),
+                    ITERATIONS.end()
+                ),
+            );
+        }
+        if let Some(n) = self.salt_length.filter(|n| !SALT_LENGTHS.contains(n)) {
+            return fail(
+                "salt_length",
+                format!(
+                    "must be between {} and {}, got {n}",
+                    SALT_LENGTHS.start(),
+                    SALT_LENGTHS.end()
+                ),
+            );
+        }
+        if let Some(url) = &self.public_url {
+            check_public_url(url)?;
+        }
+        if self
+            .tokens
+            .iter()
+            .any(|t| t.expose_secret().trim().is_empty())
+        {
+            return fail("tokens", "must not hold an empty token".into());
+        }
+        if self.token_ttl.is_some_and(|ttl| ttl.as_secs() == 0) {
+            return fail("token_ttl", "must be at least one second".into());
+        }
+        if self.org_name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+            return fail("org_name", "must not be empty".into());
+        }
+        Ok(())
+    }
+}
+
+fn check_public_url(url: &Url) -> Result<(), SettingsError> {
+    JoinUrls::new(url.as_str()).map_err(|e| SettingsError {
+        field: "public_url",
+        rule: e.to_string(),
+    })?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(SettingsError {
+            field: "public_url",
+            rule: format!("must have no query or fragment, got `{url}`"),
+        });
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
-    #[error("{0}")]
-    Config(String),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     #[error(transparent)]
     Identity(#[from] identity::IdentityError),
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    #[error("could not create the data directory {path}")]
-    DataDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("preparing the broker's files failed")]
+    Task(#[from] tokio::task::JoinError),
 }
 
-/// Accepted tokens, kept as SHA-256 digests: lookups do not compare secrets byte by byte, and
-/// the tokens themselves are not held.
-pub(crate) struct Tokens(HashSet<[u8; 32]>);
+/// Accepted tokens, by SHA-256 digest (the tokens themselves are not held), each with the time
+/// it was first seen, so that it can expire.
+pub(crate) struct Tokens {
+    first_seen: HashMap<[u8; 32], i64>,
+    ttl_secs: Option<i64>,
+}
+
+/// What a presented token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenCheck {
+    Valid,
+    Unknown,
+    Expired,
+}
 
 impl Tokens {
-    fn new(tokens: &[SecretString]) -> Self {
-        Self(
-            tokens
-                .iter()
-                .map(|t| Sha256::digest(t.expose_secret().as_bytes()).into())
-                .collect(),
-        )
+    fn digest(token: &str) -> [u8; 32] {
+        Sha256::digest(token.as_bytes()).into()
     }
 
-    pub(crate) fn accepts(&self, token: &str) -> bool {
-        self.0
-            .contains(&<[u8; 32]>::from(Sha256::digest(token.as_bytes())))
+    pub(crate) fn check(&self, token: &str, now: i64) -> TokenCheck {
+        match self.first_seen.get(&Self::digest(token)) {
+            None => TokenCheck::Unknown,
+            Some(seen)
+                if self
+                    .ttl_secs
+                    .is_some_and(|ttl| now >= seen.saturating_add(ttl)) =>
+            {
+                TokenCheck::Expired
+            }
+            Some(_) => TokenCheck::Valid,
+        }
     }
 }
 
@@ -91,74 +192,112 @@ pub(crate) struct AppState {
     /// Without a trailing slash.
     public_url: String,
     org: Org,
+    strict: bool,
+    token_ttl: Option<Duration>,
+    clock: Arc<dyn Clock>,
+    opened: cache::OpenedLinks,
+    /// Held for as long as the broker serves: another process cannot take the directory.
+    _data_dir: Option<DataDir>,
 }
 
-/// A broker ready to serve: identity loaded, store open, routes built.
+/// A broker ready to serve: directory held, identity loaded, store open, routes built.
 pub struct LocalBroker {
     state: Arc<AppState>,
     generated_token: Option<SecretString>,
 }
 
-impl LocalBroker {
-    /// Loads (or creates) the identity and store in `config.data_dir`. `default_public_url` is
-    /// used when `config.public_url` is not set (the caller knows the bound address).
-    pub async fn open(config: BrokerConfig, default_public_url: &str) -> Result<Self, BrokerError> {
-        check_pbes2(&config.pbes2)?;
-        if let Some(org_id) = &config.org_id {
-            uuid::Uuid::parse_str(org_id).map_err(|_| {
-                BrokerError::Config(format!("--org-id must be a UUID, got `{org_id}`"))
-            })?;
-        }
-        let public_url = config.public_url.as_deref().unwrap_or(default_public_url);
-        instant_connect::JoinUrls::new(public_url)
-            .map_err(|e| BrokerError::Config(format!("--public-url: {e}")))?;
-        let dir = config.data_dir.as_deref();
-        if let Some(dir) = dir {
-            // The store holds ciphers (bearer credentials to meetings): owner only.
-            std::os::unix::fs::DirBuilderExt::mode(
-                std::fs::DirBuilder::new().recursive(true),
-                0o700,
-            )
-            .create(dir)
-            .map_err(|source| BrokerError::DataDir {
-                path: dir.to_owned(),
-                source,
-            })?;
-        }
+/// What [`LocalBroker::open`] reads from disk (blocking), before the store opens.
+struct Prepared {
+    data_dir: Option<DataDir>,
+    secret: SecretString,
+    org: Org,
+    tokens: Vec<SecretString>,
+    generated_token: Option<SecretString>,
+}
 
-        let mut tokens = config.tokens.clone();
-        let generated_token = match (tokens.is_empty(), dir) {
-            (false, _) => None,
-            (true, Some(dir)) => {
-                let token: SecretString = identity::read_or_create_private(
+impl Prepared {
+    /// Holds the data directory and reads or creates the identity in it. Blocking file I/O.
+    fn load(settings: &BrokerSettings) -> Result<Self, BrokerError> {
+        let data_dir = settings
+            .data_dir
+            .as_deref()
+            .map(DataDir::open)
+            .transpose()?;
+        let dir = data_dir.as_ref().map(DataDir::path);
+        let mut tokens = settings.tokens.clone();
+        let generated_token = if tokens.is_empty() {
+            let token: SecretString = match dir {
+                Some(dir) => identity::read_or_create_private(
                     dir,
                     identity::TOKEN_FILE,
                     identity::random_secret_text,
                 )?
-                .into();
-                tokens.push(token.clone());
-                Some(token)
-            }
-            (true, None) => {
-                let token: SecretString = identity::random_secret_text().into();
-                tokens.push(token.clone());
-                Some(token)
-            }
+                .into(),
+                None => identity::random_secret_text().into(),
+            };
+            tokens.push(token.clone());
+            Some(token)
+        } else {
+            None
         };
-
-        let secret = identity::secret(config.secret.clone(), dir)?;
-        let org = identity::org(config.org_id.clone(), config.org_name.clone(), dir)?;
-        let store = Store::open(dir).await?;
-        let state = AppState {
-            minter: Minter::new(secret, org.org_id.clone(), config.pbes2),
-            store,
-            tokens: Tokens::new(&tokens),
-            public_url: public_url.trim_end_matches('/').to_owned(),
+        let secret = identity::secret(settings.secret.clone(), dir)?;
+        let org = identity::org(settings.org_id, settings.org_name.clone(), dir)?;
+        Ok(Self {
+            data_dir,
+            secret,
             org,
+            tokens,
+            generated_token,
+        })
+    }
+}
+
+impl LocalBroker {
+    /// Checks the settings, holds the data directory and loads the identity (off the async
+    /// threads), opens the store and builds the state. `bound_url` is the public URL unless
+    /// the settings give one; `clock` is what links, pages and tokens are checked against.
+    pub async fn open(
+        settings: BrokerSettings,
+        bound_url: &Url,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, BrokerError> {
+        settings.check()?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| bound_url.clone());
+        check_public_url(&public_url)?;
+        let loading = settings.clone();
+        let prepared = tokio::task::spawn_blocking(move || Prepared::load(&loading)).await??;
+        let store = Store::open(prepared.data_dir.as_ref().map(DataDir::path)).await?;
+        let digests: Vec<[u8; 32]> = prepared
+            .tokens
+            .iter()
+            .map(|t| Tokens::digest(t.expose_secret()))
+            .collect();
+        let first_seen = store.first_seen(&digests, clock.now()).await?;
+        let tokens = Tokens {
+            first_seen: digests.into_iter().zip(first_seen).collect(),
+            ttl_secs: settings
+                .token_ttl
+                .map(|ttl| i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)),
+        };
+        let range = Pbes2Range::fixed(settings.iterations, settings.salt_length);
+        let state = AppState {
+            minter: Minter::new(prepared.secret, prepared.org.org_id.clone(), range),
+            store,
+            tokens,
+            public_url: public_url.as_str().trim_end_matches('/').to_owned(),
+            org: prepared.org,
+            strict: settings.strict,
+            token_ttl: settings.token_ttl,
+            clock,
+            opened: cache::OpenedLinks::new(),
+            _data_dir: prepared.data_dir,
         };
         Ok(Self {
             state: Arc::new(state),
-            generated_token,
+            generated_token: prepared.generated_token,
         })
     }
 
@@ -179,49 +318,68 @@ impl LocalBroker {
         &self.state.store
     }
 
-    /// The broker's routes, with tracking ids, the 64 KiB body limit and Webex-shaped errors.
+    /// How often join pages and space details found a token already opened.
+    pub fn cache_counts(&self) -> CacheCounts {
+        self.state.opened.counts()
+    }
+
+    /// The broker's routes, with tracking ids, warnings, the 64 KiB body limit and
+    /// Webex-shaped errors. Every path also answers with a trailing slash (clients write
+    /// `/api/v1/space/`), with a warning.
     pub fn router(&self) -> Router {
-        let mut router = Router::new()
-            .route(
-                "/api/v2/joseencrypt",
+        let mut routes: Vec<(String, MethodRouter<Arc<AppState>>)> = vec![
+            (
+                "/api/v2/joseencrypt".into(),
                 post(api::joseencrypt_v2).fallback(api::method_not_allowed),
-            )
-            .route(
-                "/api/v1/joseencrypt",
+            ),
+            (
+                "/api/v1/joseencrypt".into(),
                 post(api::joseencrypt_v1).fallback(api::method_not_allowed),
-            )
-            .route(
-                "/api/v1/space",
+            ),
+            (
+                "/api/v1/space".into(),
                 get(api::space)
                     .post(api::space)
                     .fallback(api::method_not_allowed),
-            )
-            .route(
-                "/api/v1/sms/meetingInvite",
+            ),
+            (
+                "/api/v1/sms/meetingInvite".into(),
                 post(api::sms_invite).fallback(api::method_not_allowed),
-            )
-            .route(
-                "/_icnode/outbox",
+            ),
+            (
+                "/_icnode/outbox".into(),
                 get(api::outbox).fallback(api::method_not_allowed),
-            )
-            .route(
-                "/_icnode/joins",
+            ),
+            (
+                "/_icnode/joins".into(),
                 get(api::joins).fallback(api::method_not_allowed),
-            )
-            .route("/visit/{short}", get(pages::visit));
-        for vertical in [Vertical::Hc, Vertical::Gen] {
-            for page_role in [Role::Host, Role::Guest] {
-                let kind = pages::JoinPage {
-                    vertical,
-                    page_role,
-                };
-                let path = format!("/{}/v1/{}", vertical.as_str(), page_role.page());
-                router = router.route(
-                    &path,
+            ),
+            (
+                "/_icnode/meetings/{sub}".into(),
+                get(api::meeting).fallback(api::method_not_allowed),
+            ),
+            ("/visit/{short}".into(), get(pages::visit)),
+        ];
+        for vertical in Vertical::ALL {
+            for page in JoinPage::ALL {
+                let kind = pages::JoinPageKind { vertical, page };
+                routes.push((
+                    format!("/{}/v1/{}", vertical.as_str(), page.as_str()),
                     get(move |state, query| pages::show(state, kind, query))
                         .post(move |state, query| pages::join(state, kind, query)),
-                );
+                ));
             }
+        }
+        let state = Arc::clone(&self.state);
+        let slash_note = axum::middleware::from_fn_with_state(state, api::trailing_slash);
+        let mut router = Router::new().route("/", get(pages::home));
+        for (path, methods) in routes {
+            router = router
+                .route(
+                    &format!("{path}/"),
+                    methods.clone().layer(slash_note.clone()),
+                )
+                .route(&path, methods);
         }
         router
             .fallback(api::not_found)
@@ -229,20 +387,6 @@ impl LocalBroker {
             .layer(axum::middleware::from_fn(tracking::track))
             .with_state(Arc::clone(&self.state))
     }
-}
-
-fn check_pbes2(choice: &Pbes2Choice) -> Result<(), BrokerError> {
-    if let Some(n) = choice.iterations.filter(|n| !(1000..=32767).contains(n)) {
-        return Err(BrokerError::Config(format!(
-            "--iterations must be between 1000 and 32767, got {n}"
-        )));
-    }
-    if let Some(n) = choice.salt_length.filter(|n| !(8..=128).contains(n)) {
-        return Err(BrokerError::Config(format!(
-            "--salt-length must be between 8 and 128, got {n}"
-        )));
-    }
-    Ok(())
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes requests in flight.

@@ -1,6 +1,8 @@
 //! Minting and opening link tokens: a signed JWT (JWS) inside a PBES2 JWE, as the production
 //! broker makes them.
 
+use std::ops::RangeInclusive;
+
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use jose::{Header, JwsAlg, jwe, jws};
@@ -12,11 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Sha512;
 
-use instant_connect::{AUDIENCE, Flow, LinkPlan, Role, Vertical};
+use instant_connect::{
+    AUDIENCE, FieldError, Flow, ITERATIONS, LinkPlan, Role, SALT_LENGTHS, Vertical,
+};
 
-/// Salt lengths and counts a link gets when nothing fixes them (the production ranges).
-const SALT_LENGTHS: std::ops::RangeInclusive<usize> = 8..=128;
-const ITERATIONS: std::ops::RangeInclusive<u32> = 1000..=32767;
 const SHORT_KEY_LEN: usize = 7;
 
 /// The claims inside every link, in the order they are written.
@@ -50,11 +51,81 @@ pub enum OpenError {
     Claims(String),
 }
 
-/// Which PBES2 inputs the broker uses when a request does not fix them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Pbes2Choice {
-    pub salt_length: Option<usize>,
-    pub iterations: Option<u32>,
+/// The PBES2 inputs a broker issues: each link gets a count and salt length drawn from these
+/// ranges (production's by default), and a token whose header lies outside them is refused
+/// before any key is derived, so a visitor cannot make the broker run a costlier PBKDF2 than
+/// it ever issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pbes2Range {
+    pub iterations: RangeInclusive<u32>,
+    pub salt_length: RangeInclusive<usize>,
+}
+
+impl Default for Pbes2Range {
+    fn default() -> Self {
+        Self {
+            iterations: ITERATIONS,
+            salt_length: SALT_LENGTHS,
+        }
+    }
+}
+
+impl Pbes2Range {
+    /// The production ranges, with either value fixed where given.
+    pub fn fixed(iterations: Option<u32>, salt_length: Option<usize>) -> Self {
+        Self {
+            iterations: iterations.map_or(ITERATIONS, |n| n..=n),
+            salt_length: salt_length.map_or(SALT_LENGTHS, |n| n..=n),
+        }
+    }
+
+    /// Brings a plan's own `iterations` and `saltLength` into this broker's ranges; each value
+    /// moved is a warning (the request asked for what this broker does not issue).
+    pub fn fit(&self, plan: &mut LinkPlan) -> Vec<FieldError> {
+        let mut warnings = Vec::new();
+        if let Some(asked) = plan.iterations.filter(|n| !self.iterations.contains(n)) {
+            let used = asked.clamp(*self.iterations.start(), *self.iterations.end());
+            warnings.push(outside("iterations", asked, used, &self.iterations));
+            plan.iterations = Some(used);
+        }
+        if let Some(asked) = plan.salt_length.filter(|n| !self.salt_length.contains(n)) {
+            let used = asked.clamp(*self.salt_length.start(), *self.salt_length.end());
+            warnings.push(outside("saltLength", asked, used, &self.salt_length));
+            plan.salt_length = Some(used);
+        }
+        warnings
+    }
+
+    fn decrypt_policy(&self) -> jwe::DecryptPolicy {
+        jwe::DecryptPolicy {
+            iterations: self.iterations.clone(),
+            salt_input_len: self.salt_length.clone(),
+        }
+    }
+}
+
+fn outside<T: std::fmt::Display>(
+    field: &str,
+    asked: T,
+    used: T,
+    range: &RangeInclusive<T>,
+) -> FieldError {
+    FieldError::new(
+        field,
+        format!(
+            "{asked} is outside what this broker issues ({}..={}); {used} was used",
+            range.start(),
+            range.end()
+        ),
+    )
+}
+
+/// A token just made, with the claims inside it.
+#[derive(Debug, Clone)]
+pub struct Minted {
+    pub role: Role,
+    pub cipher: String,
+    pub claims: LinkClaims,
 }
 
 pub struct Minter {
@@ -63,11 +134,11 @@ pub struct Minter {
     /// Signs the inner JWT; derived from the secret so that the two never coincide.
     signing_key: [u8; 64],
     org_id: String,
-    fixed: Pbes2Choice,
+    range: Pbes2Range,
 }
 
 impl Minter {
-    pub fn new(secret: SecretString, org_id: String, fixed: Pbes2Choice) -> Self {
+    pub fn new(secret: SecretString, org_id: String, range: Pbes2Range) -> Self {
         let mut signing_key = [0u8; 64];
         Hkdf::<Sha512>::new(None, secret.expose_secret().as_bytes())
             .expand(b"icnode broker: inner JWT signing key v1", &mut signing_key)
@@ -76,7 +147,7 @@ impl Minter {
             secret,
             signing_key,
             org_id,
-            fixed,
+            range,
         }
     }
 
@@ -84,8 +155,13 @@ impl Minter {
         &self.org_id
     }
 
+    /// The PBES2 inputs this minter issues, and the only ones it opens.
+    pub fn range(&self) -> &Pbes2Range {
+        &self.range
+    }
+
     /// One token for `role`, valid as `plan` says, with its own random salt, count and `jti`.
-    pub fn mint(&self, plan: &LinkPlan, role: Role, now: i64) -> Result<String, jose::Error> {
+    pub fn mint(&self, plan: &LinkPlan, role: Role, now: i64) -> Result<Minted, jose::Error> {
         let claims = LinkClaims {
             iss: self.org_id.clone(),
             aud: AUDIENCE.to_owned(),
@@ -104,32 +180,35 @@ impl Minter {
         let payload = serde_json::to_vec(&claims).expect("claims serialize");
         let jwt = jws::sign(plan.jws_alg, &self.signing_key, &jwt_header, &payload)?;
 
-        let salt_length = plan.salt_length.or(self.fixed.salt_length);
-        let iterations = plan.iterations.or(self.fixed.iterations);
         let pbes2 = jwe::Pbes2Params::random(
-            salt_length.map_or(SALT_LENGTHS, |n| n..=n),
-            iterations.map_or(ITERATIONS, |n| n..=n),
+            plan.salt_length
+                .map_or(self.range.salt_length.clone(), |n| n..=n),
+            plan.iterations
+                .map_or(self.range.iterations.clone(), |n| n..=n),
         )?;
         let params = jwe::Params {
             alg: plan.jwe_alg,
             enc: plan.enc,
             pbes2,
         };
-        jwe::encrypt(
+        let cipher = jwe::encrypt(
             self.secret.expose_secret().as_bytes(),
             &params,
             &self.jwe_header(),
             jwt.as_bytes(),
-        )
+        )?;
+        Ok(Minted {
+            role,
+            cipher,
+            claims,
+        })
     }
 
     /// Every token a plan asks for: hosts first, then guests.
-    pub fn mint_all(&self, plan: &LinkPlan, now: i64) -> Result<Vec<(Role, String)>, jose::Error> {
+    pub fn mint_all(&self, plan: &LinkPlan, now: i64) -> Result<Vec<Minted>, jose::Error> {
         let roles = std::iter::repeat_n(Role::Host, plan.num_host)
             .chain(std::iter::repeat_n(Role::Guest, plan.num_guest));
-        roles
-            .map(|role| Ok((role, self.mint(plan, role, now)?)))
-            .collect()
+        roles.map(|role| self.mint(plan, role, now)).collect()
     }
 
     /// Decrypts and verifies a token of this broker's org. Validity in time is the caller's
@@ -138,7 +217,7 @@ impl Minter {
         let decrypted = jwe::decrypt(
             self.secret.expose_secret().as_bytes(),
             cipher,
-            &jwe::DecryptPolicy::default(),
+            &self.range.decrypt_policy(),
         )
         .map_err(OpenError::Decrypt)?;
         if decrypted.header.get("cty").and_then(Value::as_str) != Some("JWT") {

@@ -1,27 +1,78 @@
-//! HTML: the short-link redirect and the join pages. Every value that comes from a token or a
-//! URL is HTML-escaped; pages forbid scripts and never leak the URL as a referrer.
+//! HTML: the home page, the short-link redirect and the join pages. Every value that comes from
+//! a token, a URL or the settings is HTML-escaped; pages forbid scripts and never leak the URL
+//! as a referrer.
 
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use html_escape::encode_text;
 
-use instant_connect::{Role, Vertical};
+use instant_connect::{FieldError, JoinPage, Role, Vertical, rfc3339};
 
-use crate::api::query_param;
+use crate::AppState;
+use crate::api::{QueryParams, open_cipher};
+use crate::leniency;
 use crate::mint::LinkClaims;
 use crate::store::Join;
-use crate::{AppState, unix_now};
 
 /// Which join page a route serves: `/{vertical}/v1/{login|talk}`.
 #[derive(Debug, Clone, Copy)]
-pub struct JoinPage {
+pub struct JoinPageKind {
     pub vertical: Vertical,
-    /// `Host` for `login`, `Guest` for `talk`.
-    pub page_role: Role,
+    pub page: JoinPage,
+}
+
+/// The parameters a join link carries; `fli=true` asks the host to sign in to Webex first.
+const JOIN_PARAMS: [&str; 4] = ["int", "v", "data", "fli"];
+
+/// What is running here and where things are: the page a person sees who opens the broker's
+/// address in a browser.
+pub async fn home(State(state): State<Arc<AppState>>) -> Response {
+    let base = &state.public_url;
+    let strictness = if state.strict {
+        "Strict: it refuses requests that production evidently accepts but the developer guide \
+         does not document."
+    } else {
+        "Lenient, like production: what it ignores or assumes is named in an \
+         <code>Icnode-Warning</code> response header."
+    };
+    let token_life = match state.token_ttl {
+        Some(ttl) => format!(
+            "Tokens are refused {} after the broker first sees them, as personal access tokens are.",
+            humantime::format_duration(ttl)
+        ),
+        None => "Tokens do not expire.".to_owned(),
+    };
+    let body = format!(
+        r#"<p>This is <strong>icnode's local Instant Connect broker</strong>, not Webex: it makes
+real encrypted join links on the production paths, so any Instant Connect client runs against it
+unchanged. Join pages record a join and stop there; no meeting starts and no SMS is sent.</p>
+<dl>
+  <dt>Organization</dt><dd>{org_name} (<code>{org_id}</code>)</dd>
+  <dt>Broker URL</dt><dd><code>{base}</code></dd>
+  <dt>Requests</dt><dd>{strictness} {token_life}</dd>
+</dl>
+<h2>API (Bearer token)</h2>
+<ul>
+  <li><code>POST {base}/api/v2/joseencrypt</code> and the legacy <code>/api/v1/joseencrypt</code>: links</li>
+  <li><code>GET|POST {base}/api/v1/space?int=jose&amp;data=&lt;cipher&gt;</code>: space details</li>
+  <li><code>POST {base}/api/v1/sms/meetingInvite</code>: an SMS invite, kept in the outbox</li>
+  <li>Local only: <code>GET {base}/_icnode/outbox</code>, <code>/_icnode/joins</code>,
+      <code>/_icnode/meetings/&lt;sub&gt;</code></li>
+</ul>
+<h2>Join pages</h2>
+<p>Short links <code>{base}/visit/&lt;short&gt;</code> lead to
+<code>{base}/{{hc|gen|cc}}/v1/{{login|talk}}?int=jose&amp;v=1&amp;data=&lt;cipher&gt;</code>.</p>
+<h2>Docs</h2>
+<p><code>README.md</code> and <code>docs/broker.md</code> in the icnode repository: what this
+broker accepts, and why.</p>"#,
+        org_name = encode_text(&state.org.org_name),
+        org_id = encode_text(&state.org.org_id),
+        base = encode_text(base),
+    );
+    page(StatusCode::OK, "icnode local Instant Connect broker", &body)
 }
 
 pub async fn visit(State(state): State<Arc<AppState>>, Path(short): Path<String>) -> Response {
@@ -37,7 +88,7 @@ pub async fn visit(State(state): State<Arc<AppState>>, Path(short): Path<String>
         Ok(None) => page(
             StatusCode::NOT_FOUND,
             "Link not found",
-            "<p>This short link does not exist.</p>",
+            "<p>This short link does not exist, or it expired more than a day ago.</p>",
         ),
         Err(error) => server_error(&error),
     }
@@ -45,11 +96,11 @@ pub async fn visit(State(state): State<Arc<AppState>>, Path(short): Path<String>
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
-    page_kind: JoinPage,
+    kind: JoinPageKind,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match checked_claims(&state, page_kind, &query).await {
-        Ok(claims) => join_page(&state, &claims, None),
+    match checked_link(&state, kind, query.as_deref()).await {
+        Ok(link) => join_page(&state, &link, None),
         Err(refusal) => refusal,
     }
 }
@@ -57,36 +108,44 @@ pub async fn show(
 /// The Join button: checks the link again, records the join, and says so.
 pub async fn join(
     State(state): State<Arc<AppState>>,
-    page_kind: JoinPage,
+    kind: JoinPageKind,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let claims = match checked_claims(&state, page_kind, &query).await {
-        Ok(claims) => claims,
+    let link = match checked_link(&state, kind, query.as_deref()).await {
+        Ok(link) => link,
         Err(refusal) => return refusal,
     };
-    let now = unix_now();
+    let now = state.clock.now();
     let recorded = state
         .store
         .record_join(&Join {
-            jti: claims.jti.clone(),
-            sub: claims.sub.clone(),
-            role: claims.role,
+            jti: link.claims.jti.clone(),
+            sub: link.claims.sub.clone(),
+            role: link.claims.role,
             joined_at: now,
         })
         .await;
     match recorded {
-        Ok(()) => join_page(&state, &claims, Some(now)),
+        Ok(()) => join_page(&state, &link, Some(now)),
         Err(error) => server_error(&error),
     }
 }
 
+/// A link that opened and holds on this page now.
+struct CheckedLink {
+    claims: LinkClaims,
+    force_login: bool,
+}
+
 /// Opens the link in the query and checks it against the page and the clock; a refusal is a
 /// finished error page (400 malformed or invalid, 403 wrong page or not yet valid, 410 expired).
-async fn checked_claims(
+/// A missing `v=1`, a stray `&` and unknown parameters are accepted, as production does, with
+/// a warning each.
+async fn checked_link(
     state: &Arc<AppState>,
-    page_kind: JoinPage,
-    query: &Option<String>,
-) -> Result<LinkClaims, Response> {
+    kind: JoinPageKind,
+    query: Option<&str>,
+) -> Result<CheckedLink, Response> {
     let malformed = |what: &str| {
         page(
             StatusCode::BAD_REQUEST,
@@ -94,30 +153,45 @@ async fn checked_claims(
             &format!("<p>This link is malformed: {}.</p>", encode_text(what)),
         )
     };
-    if query_param(query, "int").as_deref() != Some("jose") {
+    let params = QueryParams::parse(query);
+    let mut warnings = params.warnings(&JOIN_PARAMS);
+    if params.get("int") != Some("jose") {
         return Err(malformed("int must be jose"));
     }
-    if query_param(query, "v").as_deref() != Some("1") {
-        return Err(malformed("v must be 1"));
+    match params.get("v") {
+        Some("1") => {}
+        None => warnings.push(FieldError::new("v", "is missing; read as 1")),
+        Some(_) => return Err(malformed("v must be 1")),
     }
-    let Some(cipher) = query_param(query, "data").filter(|d| !d.is_empty()) else {
+    let force_login = match params.get("fli") {
+        None => false,
+        Some("true") => true,
+        Some(_) => {
+            warnings.push(FieldError::new("fli", "ignored: only `true` has a meaning"));
+            false
+        }
+    };
+    let Some(cipher) = params.get("data").filter(|d| !d.is_empty()) else {
         return Err(malformed("data is missing"));
     };
-    let claims = crate::api::open_cipher(state, cipher).await.map_err(|_| {
+    if let Err(refused) = leniency::allow(state.strict, warnings) {
+        return Err(malformed(&refused.to_string()));
+    }
+    let claims = open_cipher(state, cipher).await.map_err(|_| {
         page(
             StatusCode::BAD_REQUEST,
             "Invalid link",
             "<p>This link is not valid: it could not be decrypted or it was altered.</p>",
         )
     })?;
-    if page_kind.page_role == Role::Host && claims.role == Role::Guest {
+    if kind.page == JoinPage::Login && claims.role == Role::Guest {
         return Err(page(
             StatusCode::FORBIDDEN,
             "Wrong link",
             "<p>This is a guest link; it cannot open the host's page.</p>",
         ));
     }
-    let now = unix_now();
+    let now = state.clock.now();
     if let Some(nbf) = claims.nbf.filter(|nbf| *nbf > now) {
         return Err(page(
             StatusCode::FORBIDDEN,
@@ -135,13 +209,17 @@ async fn checked_claims(
             ),
         ));
     }
-    if claims.vt != page_kind.vertical {
-        tracing::debug!(link = %claims.vt, page = %page_kind.vertical, "link opened on another vertical's page");
+    if claims.vt != kind.vertical {
+        tracing::debug!(link = %claims.vt, page = %kind.vertical, "link opened on another vertical's page");
     }
-    Ok(claims)
+    Ok(CheckedLink {
+        claims,
+        force_login,
+    })
 }
 
-fn join_page(state: &AppState, claims: &LinkClaims, joined_at: Option<i64>) -> Response {
+fn join_page(state: &AppState, link: &CheckedLink, joined_at: Option<i64>) -> Response {
+    let claims = &link.claims;
     let title = format!("Virtual Visit - {}", claims.sub);
     let (role, note) = match claims.role {
         Role::Host => (
@@ -149,6 +227,11 @@ fn join_page(state: &AppState, claims: &LinkClaims, joined_at: Option<i64>) -> R
             "The host starts the visit: guests wait until you join.",
         ),
         Role::Guest => ("guest", "The visit starts when the host joins."),
+    };
+    let sign_in = if link.force_login && claims.role == Role::Host {
+        r#"<p id="sign-in">This link asks the host to sign in to Webex first (<code>fli=true</code>); a local broker has no sign-in.</p>"#
+    } else {
+        ""
     };
     let valid_from = rfc3339(claims.nbf.unwrap_or(claims.iat));
     let action = match joined_at {
@@ -168,7 +251,10 @@ fn join_page(state: &AppState, claims: &LinkClaims, joined_at: Option<i64>) -> R
   <dt>Valid until</dt><dd><time id="valid-until">{valid_until}</time></dd>
 </dl>
 <p>{note}</p>
-{action}"#,
+{sign_in}
+{action}
+<p id="local-broker"><small>This page comes from icnode's local Instant Connect broker, not Webex:
+Join only records the join; no meeting starts.</small></p>"#,
         org = encode_text(&state.org.org_name),
         valid_until = rfc3339(claims.exp),
     );
@@ -186,8 +272,9 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #1b1b1b; }}
-h1 {{ font-size: 1.5rem; }} dt {{ font-weight: 600; }} dd {{ margin: 0 0 .5rem 0; }}
+body {{ font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem; color: #1b1b1b; }}
+h1 {{ font-size: 1.5rem; }} h2 {{ font-size: 1.1rem; }} dt {{ font-weight: 600; }} dd {{ margin: 0 0 .5rem 0; }}
+code {{ overflow-wrap: anywhere; }}
 button {{ font-size: 1.1rem; padding: .6rem 1.6rem; border: 0; border-radius: .4rem; background: #07c160; color: #fff; cursor: pointer; }}
 </style>
 </head>
@@ -218,15 +305,10 @@ button {{ font-size: 1.1rem; padding: .6rem 1.6rem; border: 0; border-radius: .4
 }
 
 fn server_error(error: &dyn std::error::Error) -> Response {
-    tracing::error!(tracking_id = %crate::tracking::current(), %error, "join page failed");
+    tracing::error!(tracking_id = %crate::tracking::current(), error = %instant_connect::report(error), "page failed");
     page(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong",
         "<p>Please try again.</p>",
     )
-}
-
-fn rfc3339(unix_seconds: i64) -> String {
-    let at = UNIX_EPOCH + Duration::from_secs(unix_seconds.max(0) as u64);
-    humantime::format_rfc3339_seconds(at).to_string()
 }

@@ -1,5 +1,5 @@
-//! The broker's persistent state: spaces, short links, SMS invites and joins, in SQLite
-//! (a file in the data directory, or memory with `--ephemeral`).
+//! The broker's persistent state: spaces, short links, tokens, SMS invites and joins, in
+//! SQLite (a file in the data directory, or memory when there is none).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -9,6 +9,11 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use instant_connect::Role;
+
+use crate::data_dir::DATABASE_FILE;
+
+/// The most rows one page of the outbox or the joins holds.
+pub const MAX_PAGE: u32 = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -22,13 +27,42 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("broker database query failed")]
     Query(#[from] sqlx::Error),
+    #[error("the broker database holds a row it cannot read: {0}")]
+    Corrupt(String),
 }
 
 /// An Instant Connect space: every link made with one `sub` joins it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Space {
     pub sub: String,
-    pub room_uuid: String,
+    pub room_uuid: uuid::Uuid,
+    /// The latest `exp` of the links made for it.
+    pub links_expire_at: Option<i64>,
+}
+
+impl Space {
+    /// base64 of `ciscospark://us/ROOM/<uuid>`, as production writes it; clients decode it and
+    /// split it at `/ROOM/`.
+    pub fn space_id(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("ciscospark://us/ROOM/{}", self.room_uuid))
+    }
+
+    /// A meeting id in Webex's form: 32 hex digits, stable per space.
+    pub fn meeting_id(&self) -> String {
+        self.room_uuid.simple().to_string()
+    }
+
+    /// An 11-digit meeting number starting with 2, as Webex's are, stable per space.
+    pub fn meeting_number(&self) -> String {
+        format!("2{:010}", self.room_uuid.as_u128() % 10_000_000_000)
+    }
+
+    /// `<meeting number>@<domain>`: the meeting's SIP address.
+    pub fn sip_address(&self, domain: &str) -> String {
+        format!("{}@{domain}", self.meeting_number())
+    }
 }
 
 /// An SMS invite the broker accepted; kept in an outbox instead of being sent.
@@ -61,18 +95,27 @@ pub struct ShortLink<'a> {
     pub expires_at: i64,
 }
 
+/// Rows after `cursor` (an opaque row id), at most `limit`; `next_cursor` when more follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
 }
 
 impl Store {
-    /// Opens (creating if needed) `broker.db` in `dir`, or an in-memory database if `dir` is
+    /// Opens (creating if needed) the database in `dir`, or an in-memory one if `dir` is
     /// `None`, and brings its schema up to date.
     pub async fn open(dir: Option<&Path>) -> Result<Self, StoreError> {
         let (options, path) = match dir {
             Some(dir) => {
-                let path = dir.join("broker.db");
+                let path = dir.join(DATABASE_FILE);
                 let options = SqliteConnectOptions::new()
                     .filename(&path)
                     .create_if_missing(true)
@@ -102,6 +145,23 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// When each token (by digest) was first seen, recording `now` for new ones.
+    pub async fn first_seen(&self, digests: &[[u8; 32]], now: i64) -> Result<Vec<i64>, StoreError> {
+        let mut seen = Vec::with_capacity(digests.len());
+        for digest in digests {
+            let row = sqlx::query(
+                "INSERT INTO tokens (digest, first_seen) VALUES (?, ?) \
+                 ON CONFLICT (digest) DO UPDATE SET digest = excluded.digest RETURNING first_seen",
+            )
+            .bind(digest.as_slice())
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+            seen.push(row.get("first_seen"));
+        }
+        Ok(seen)
+    }
+
     /// The space of `sub`, created on first use: the same `sub` always maps to the same space.
     pub async fn space_for(&self, sub: &str, now: i64) -> Result<Space, StoreError> {
         sqlx::query("INSERT INTO spaces (sub, room_uuid, created_at) VALUES (?, ?, ?) ON CONFLICT (sub) DO NOTHING")
@@ -110,22 +170,42 @@ impl Store {
             .bind(now)
             .execute(&self.pool)
             .await?;
-        let row = sqlx::query("SELECT room_uuid FROM spaces WHERE sub = ?")
-            .bind(sub)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Space {
-            sub: sub.to_owned(),
-            room_uuid: row.get("room_uuid"),
-        })
+        self.space(sub)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("the space of `{sub}` vanished")))
     }
 
-    pub async fn space_exists(&self, sub: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM spaces WHERE sub = ?")
+    /// Notes that links of `sub` expiring at `exp` were made (creating the space if needed).
+    pub async fn record_links(&self, sub: &str, exp: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO spaces (sub, room_uuid, created_at, links_expire_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (sub) DO UPDATE SET links_expire_at = \
+             MAX(COALESCE(links_expire_at, excluded.links_expire_at), excluded.links_expire_at)",
+        )
+        .bind(sub)
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(now)
+        .bind(exp)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn space(&self, sub: &str) -> Result<Option<Space>, StoreError> {
+        let row = sqlx::query("SELECT room_uuid, links_expire_at FROM spaces WHERE sub = ?")
             .bind(sub)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.is_some())
+        row.map(|row| {
+            let text: &str = row.get("room_uuid");
+            Ok(Space {
+                sub: sub.to_owned(),
+                room_uuid: uuid::Uuid::parse_str(text)
+                    .map_err(|_| StoreError::Corrupt(format!("room uuid `{text}`")))?,
+                links_expire_at: row.get("links_expire_at"),
+            })
+        })
+        .transpose()
     }
 
     /// Stores a short link; `false` if the key is taken (the caller draws another).
@@ -154,10 +234,25 @@ impl Store {
         Ok(row.map(|r| r.get("target")))
     }
 
+    /// Deletes up to `batch` short links that expired before `before`; returns how many.
+    pub async fn prune_shorts(&self, before: i64, batch: u32) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "DELETE FROM shorts WHERE rowid IN \
+             (SELECT rowid FROM shorts WHERE expires_at < ? ORDER BY expires_at LIMIT ?)",
+        )
+        .bind(before)
+        .bind(batch)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
     pub async fn record_invite(&self, invite: &SmsInvite) -> Result<(), StoreError> {
+        let numbers = serde_json::to_string(&invite.numbers)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query("INSERT INTO sms_invites (meeting_id, numbers, tracking_id, created_at) VALUES (?, ?, ?, ?)")
             .bind(&invite.meeting_id)
-            .bind(serde_json::to_string(&invite.numbers).expect("strings serialize"))
+            .bind(numbers)
             .bind(&invite.tracking_id)
             .bind(invite.created_at)
             .execute(&self.pool)
@@ -165,22 +260,26 @@ impl Store {
         Ok(())
     }
 
-    /// Every invite, oldest first.
-    pub async fn invites(&self) -> Result<Vec<SmsInvite>, StoreError> {
+    /// A page of invites, oldest first.
+    pub async fn invites(&self, after: i64, limit: u32) -> Result<Page<SmsInvite>, StoreError> {
         let rows = sqlx::query(
-            "SELECT meeting_id, numbers, tracking_id, created_at FROM sms_invites ORDER BY id",
+            "SELECT id, meeting_id, numbers, tracking_id, created_at FROM sms_invites \
+             WHERE id > ? ORDER BY id LIMIT ?",
         )
+        .bind(after)
+        .bind(limit + 1)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SmsInvite {
+        page(rows, limit, |r| {
+            let numbers: &str = r.get("numbers");
+            Ok(SmsInvite {
                 meeting_id: r.get("meeting_id"),
-                numbers: serde_json::from_str(r.get::<&str, _>("numbers")).unwrap_or_default(),
+                numbers: serde_json::from_str(numbers)
+                    .map_err(|_| StoreError::Corrupt(format!("invite numbers `{numbers}`")))?,
                 tracking_id: r.get("tracking_id"),
                 created_at: r.get("created_at"),
             })
-            .collect())
+        })
     }
 
     pub async fn record_join(&self, join: &Join) -> Result<(), StoreError> {
@@ -194,27 +293,46 @@ impl Store {
         Ok(())
     }
 
-    /// Every join, oldest first.
-    pub async fn joins(&self) -> Result<Vec<Join>, StoreError> {
-        let rows = sqlx::query("SELECT jti, sub, role, joined_at FROM joins ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Join {
+    /// A page of joins, oldest first.
+    pub async fn joins(&self, after: i64, limit: u32) -> Result<Page<Join>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, jti, sub, role, joined_at FROM joins WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        page(rows, limit, |r| {
+            let role = match r.get::<&str, _>("role") {
+                "host" => Role::Host,
+                "guest" => Role::Guest,
+                other => return Err(StoreError::Corrupt(format!("join role `{other}`"))),
+            };
+            Ok(Join {
                 jti: r.get("jti"),
                 sub: r.get("sub"),
-                role: if r.get::<&str, _>("role") == "host" {
-                    Role::Host
-                } else {
-                    Role::Guest
-                },
+                role,
                 joined_at: r.get("joined_at"),
             })
-            .collect())
+        })
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Turns up to `limit + 1` rows into a page: the extra row only says that more follow.
+fn page<T>(
+    rows: Vec<sqlx::sqlite::SqliteRow>,
+    limit: u32,
+    read: impl Fn(&sqlx::sqlite::SqliteRow) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    let more = rows.len() > limit as usize;
+    let shown = &rows[..rows.len().min(limit as usize)];
+    let items = shown.iter().map(&read).collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = more
+        .then(|| shown.last().map(|r| r.get::<i64, _>("id")))
+        .flatten();
+    Ok(Page { items, next_cursor })
 }

@@ -1,5 +1,6 @@
 //! Every answer carries a `trackingid` header, as Webex's do; error bodies repeat it. The id
 //! lives in a task-local for the request, so an error made anywhere in a handler can read it.
+//! Warnings the handler noted become `Icnode-Warning` headers and a log line here.
 
 use std::time::Instant;
 
@@ -7,6 +8,9 @@ use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use instant_connect::TRACKING_ID_HEADER;
+
+use crate::leniency;
 
 tokio::task_local! {
     static TRACKING_ID: String;
@@ -26,10 +30,17 @@ pub async fn track(request: Request, next: Next) -> Response {
     // Never the query string (it carries ciphers), and short keys are credentials too.
     let path = loggable_path(request.uri().path());
     let started = Instant::now();
-    let mut response = TRACKING_ID.scope(id.clone(), next.run(request)).await;
-    response
-        .headers_mut()
-        .insert("trackingid", HeaderValue::from_str(&id).expect("ASCII id"));
+    let (mut response, warnings) =
+        leniency::collect(TRACKING_ID.scope(id.clone(), next.run(request))).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        TRACKING_ID_HEADER,
+        HeaderValue::from_str(&id).expect("ASCII id"),
+    );
+    leniency::write_headers(headers, &warnings);
+    for warning in &warnings {
+        tracing::warn!(tracking_id = %id, path, %warning, "accepted with a warning");
+    }
     tracing::info!(
         %method,
         path,

@@ -1,15 +1,19 @@
-//! The local broker over real HTTP on port 0, with a real SQLite file in a temporary directory.
+//! The local broker over real HTTP on port 0, with a real SQLite file in a temporary directory
+//! and a clock the tests move.
 
 mod api;
+mod bounds;
+mod clients;
 mod pages;
 mod persistence;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use broker::{BrokerConfig, LocalBroker, Pbes2Choice};
-use instant_connect::{Client, ClientConfig};
+use broker::{BrokerSettings, LocalBroker};
+use instant_connect::{Client, ClientConfig, ManualClock};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -21,6 +25,9 @@ pub const ITERATIONS: u32 = 1000;
 
 pub struct TestBroker {
     pub url: String,
+    /// The broker's clock, and its client's: tests move it instead of sleeping.
+    pub clock: ManualClock,
+    pub broker: Arc<LocalBroker>,
     /// Follows no redirects, so tests see the 302s.
     pub http: reqwest::Client,
     pub client: Client,
@@ -29,38 +36,45 @@ pub struct TestBroker {
     _dir: Option<tempfile::TempDir>,
 }
 
-pub fn config(dir: Option<&Path>) -> BrokerConfig {
-    BrokerConfig {
+pub fn settings(dir: Option<&Path>) -> BrokerSettings {
+    BrokerSettings {
         data_dir: dir.map(Path::to_owned),
         tokens: vec![TOKEN.into()],
         secret: Some(SECRET.into()),
-        org_id: Some(ORG_ID.to_owned()),
+        org_id: Some(ORG_ID.parse().unwrap()),
         org_name: Some("Test Clinic <b>".to_owned()),
-        pbes2: Pbes2Choice {
-            iterations: Some(ITERATIONS),
-            salt_length: None,
-        },
-        ..BrokerConfig::default()
+        iterations: Some(ITERATIONS),
+        ..BrokerSettings::default()
     }
 }
 
 /// A broker with its own temporary data directory.
 pub async fn spawn_broker() -> TestBroker {
     let dir = tempfile::tempdir().unwrap();
-    let mut broker = spawn_with(config(Some(dir.path()))).await;
+    let mut broker = spawn_with(settings(Some(dir.path()))).await;
     broker._dir = Some(dir);
     broker
 }
 
-pub async fn spawn_with(config: BrokerConfig) -> TestBroker {
+pub async fn spawn_with(settings: BrokerSettings) -> TestBroker {
+    spawn_at(settings, ManualClock::starting_now()).await
+}
+
+pub async fn spawn_at(settings: BrokerSettings, clock: ManualClock) -> TestBroker {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let broker = LocalBroker::open(config, &url).await.unwrap();
+    let broker = Arc::new(
+        LocalBroker::open(settings, &url.parse().unwrap(), Arc::new(clock.clone()))
+            .await
+            .unwrap(),
+    );
     let (tx, rx) = oneshot::channel::<()>();
     let served = tokio::spawn(broker::serve(listener, broker.router(), async {
         let _ = rx.await;
     }));
-    let client = Client::new(ClientConfig::new(url.parse().unwrap(), TOKEN.into())).unwrap();
+    let mut config = ClientConfig::new(url.parse().unwrap(), TOKEN.into());
+    config.clock = Arc::new(clock.clone());
+    let client = Client::new(config).unwrap();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
@@ -68,6 +82,8 @@ pub async fn spawn_with(config: BrokerConfig) -> TestBroker {
         .unwrap();
     TestBroker {
         url,
+        clock,
+        broker,
         http,
         client,
         shutdown: Some(tx),
@@ -121,9 +137,12 @@ pub fn header_of(cipher: &str) -> jose::Header {
     jose::jwe::unverified_header(cipher).unwrap()
 }
 
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+/// Each value of the `Icnode-Warning` headers of `response`.
+pub fn warnings(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("icnode-warning")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
 }

@@ -1,7 +1,15 @@
 use std::time::Duration;
 
-use crate::{now, spawn_broker};
-use instant_connect::{JoinUrls, LinkRequest, Vertical};
+use crate::{spawn_broker, warnings};
+use instant_connect::Clock;
+use instant_connect::{JoinStyle, JoinUrls, LinkRequest, Role, Vertical};
+
+fn style(vertical: Vertical) -> JoinStyle {
+    JoinStyle {
+        vertical,
+        ..JoinStyle::default()
+    }
+}
 
 fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
@@ -13,14 +21,14 @@ async fn short_links_redirect_to_join_pages_that_show_the_visit() {
     let mut request = LinkRequest::new("visit-page");
     request.provide_short_urls = Some(true);
     request.vertical_type = Some(Vertical::Gen);
-    let response = broker.client.generate_links(&request).await.unwrap();
+    let response = broker.client.generate_links(&request).await.unwrap().value;
     assert_eq!(
         response.base_url.as_deref(),
         Some(format!("{}/visit/", broker.url).as_str())
     );
     let links = JoinUrls::new(&broker.url)
         .unwrap()
-        .links(&response, Vertical::Gen, false);
+        .links(&response, &style(Vertical::Gen));
 
     for (link, role, page) in [
         (&links.hosts[0], "host", "login"),
@@ -76,7 +84,7 @@ async fn host_short_links_skip_the_login_page_when_asked() {
     let mut request = LinkRequest::new("visit-nologin");
     request.provide_short_urls = Some(true);
     request.login_url_for_host = Some(false);
-    let response = broker.client.generate_links(&request).await.unwrap();
+    let response = broker.client.generate_links(&request).await.unwrap().value;
     let redirect = broker
         .http
         .get(format!(
@@ -110,19 +118,20 @@ async fn join_pages_refuse_bad_links_with_the_right_status() {
         .client
         .generate_links(&LinkRequest::new("visit-status"))
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let host_cipher = &valid.host[0].cipher;
     let guest_cipher = &valid.guest[0].cipher;
 
     let mut later = LinkRequest::new("visit-later");
-    later.jwt.nbf = Some(now() + 3600);
-    later.jwt.exp = Some(now() + 7200);
-    let later = broker.client.generate_links(&later).await.unwrap();
+    later.jwt.nbf = Some(broker.clock.now() + 3600);
+    later.jwt.exp = Some(broker.clock.now() + 7200);
+    let later = broker.client.generate_links(&later).await.unwrap().value;
 
     let mut brief = LinkRequest::new("visit-brief");
-    brief.jwt.exp = Some(now() + 1);
-    let brief = broker.client.generate_links(&brief).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    brief.jwt.exp = Some(broker.clock.now() + 1);
+    let brief = broker.client.generate_links(&brief).await.unwrap().value;
+    broker.clock.advance(Duration::from_secs(2));
 
     let mut parts: Vec<String> = guest_cipher.split('.').map(str::to_owned).collect();
     let mid = parts[3].len() / 2;
@@ -134,7 +143,7 @@ async fn join_pages_refuse_bad_links_with_the_right_status() {
     parts[3].replace_range(mid..=mid, flipped);
     let tampered = parts.join(".");
 
-    let url = |role, cipher: &str| join.long_url(role, Vertical::Hc, cipher, false);
+    let url = |role, cipher: &str| join.long_url(role, &style(Vertical::Hc), cipher);
     use instant_connect::Role::{Guest, Host};
     let cases = [
         (url(Host, host_cipher), 200, "Virtual Visit - visit-status"),
@@ -184,12 +193,12 @@ async fn values_from_tokens_are_escaped_on_the_page() {
         .client
         .generate_links(&LinkRequest::new(xss))
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let url = JoinUrls::new(&broker.url).unwrap().long_url(
-        instant_connect::Role::Guest,
-        Vertical::Hc,
+        Role::Guest,
+        &style(Vertical::Hc),
         &response.guest[0].cipher,
-        false,
     );
     let html = broker
         .http
@@ -211,14 +220,10 @@ async fn the_join_button_records_a_join() {
         .client
         .generate_links(&LinkRequest::new("visit-join"))
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let join = JoinUrls::new(&broker.url).unwrap();
-    let host_url = join.long_url(
-        instant_connect::Role::Host,
-        Vertical::Hc,
-        &response.host[0].cipher,
-        false,
-    );
+    let host_url = join.long_url(Role::Host, &style(Vertical::Hc), &response.host[0].cipher);
     let joined = broker.http.post(&host_url).send().await.unwrap();
     assert_eq!(joined.status(), 200);
     assert!(
@@ -229,12 +234,7 @@ async fn the_join_button_records_a_join() {
             .contains(r#"<p id="joined" role="status">You joined at"#)
     );
 
-    let guest_url = join.long_url(
-        instant_connect::Role::Host,
-        Vertical::Hc,
-        &response.guest[0].cipher,
-        false,
-    );
+    let guest_url = join.long_url(Role::Host, &style(Vertical::Hc), &response.guest[0].cipher);
     assert_eq!(
         broker.http.post(&guest_url).send().await.unwrap().status(),
         403,
@@ -257,4 +257,62 @@ async fn the_join_button_records_a_join() {
         .await
         .unwrap();
     assert_eq!(unauthorized.status(), 401);
+}
+
+#[tokio::test]
+async fn the_home_page_says_what_is_running_and_where_things_are() {
+    let broker = spawn_broker().await;
+    let response = broker
+        .http
+        .get(format!("{}/", broker.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let html = response.text().await.unwrap();
+    for expected in [
+        "<title>icnode local Instant Connect broker</title>",
+        "not Webex",
+        "Test Clinic &lt;b&gt;",
+        crate::ORG_ID,
+        &format!("POST {}/api/v2/joseencrypt", broker.url),
+        "/_icnode/outbox",
+        "docs/broker.md",
+        "Icnode-Warning",
+    ] {
+        assert!(html.contains(expected), "{expected} not on the home page");
+    }
+}
+
+#[tokio::test]
+async fn join_pages_say_they_are_local_and_answer_with_a_trailing_slash_too() {
+    let broker = spawn_broker().await;
+    let response = broker
+        .client
+        .generate_links(&LinkRequest::new("visit-local"))
+        .await
+        .unwrap()
+        .value;
+    let cipher = &response.guest[0].cipher;
+    let page = broker
+        .http
+        .get(format!(
+            "{}/hc/v1/talk/?int=jose&v=1&data={cipher}",
+            broker.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        warnings(&page),
+        ["path: has a trailing slash; read as `/hc/v1/talk`"]
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("local Instant Connect broker, not Webex"));
+    assert!(html.contains("Join only records the join"));
 }

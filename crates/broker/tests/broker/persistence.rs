@@ -1,24 +1,43 @@
-use instant_connect::LinkRequest;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
 
-use crate::{config, spawn_with};
+use broker::{BrokerSettings, LocalBroker};
+use instant_connect::{LinkRequest, SystemClock};
+use secrecy::ExposeSecret;
+
+use crate::{settings, spawn_with};
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+async fn open(settings: BrokerSettings) -> Result<LocalBroker, broker::BrokerError> {
+    LocalBroker::open(
+        settings,
+        &"http://127.0.0.1:1".parse().unwrap(),
+        Arc::new(SystemClock),
+    )
+    .await
+}
 
 #[tokio::test]
 async fn short_links_spaces_and_the_outbox_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let first = spawn_with(config(Some(dir.path()))).await;
+    let first = spawn_with(settings(Some(dir.path()))).await;
     let mut request = LinkRequest::new("visit-restart");
     request.provide_short_urls = Some(true);
-    let response = first.client.generate_links(&request).await.unwrap();
+    let response = first.client.generate_links(&request).await.unwrap().value;
     let short = response.guest[0].short.clone().unwrap();
     let space_before = first
         .client
         .space_details(&response.guest[0].cipher)
         .await
         .unwrap()
+        .value
         .space_id;
     first.stop().await;
 
-    let second = spawn_with(config(Some(dir.path()))).await;
+    let second = spawn_with(settings(Some(dir.path()))).await;
     let redirect = second
         .http
         .get(format!("{}/visit/{short}", second.url))
@@ -40,6 +59,7 @@ async fn short_links_spaces_and_the_outbox_survive_a_restart() {
         .space_details(&response.guest[0].cipher)
         .await
         .unwrap()
+        .value
         .space_id;
     assert_eq!(space_before, space_after);
     second.stop().await;
@@ -47,15 +67,12 @@ async fn short_links_spaces_and_the_outbox_survive_a_restart() {
 
 #[tokio::test]
 async fn a_generated_identity_is_kept_in_the_data_dir_with_private_modes() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let bare = broker::BrokerConfig {
+    let bare = BrokerSettings {
         data_dir: Some(dir.path().to_owned()),
         ..Default::default()
     };
-    let first = broker::LocalBroker::open(bare.clone(), "http://127.0.0.1:1")
-        .await
-        .unwrap();
+    let first = open(bare.clone()).await.unwrap();
     let token = first
         .generated_token()
         .cloned()
@@ -63,57 +80,135 @@ async fn a_generated_identity_is_kept_in_the_data_dir_with_private_modes() {
     let org = first.org().clone();
     drop(first);
     for name in ["broker-secret", "broker-token", "broker-org.json"] {
-        let mode = std::fs::metadata(dir.path().join(name))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(mode, 0o600, "{name}");
+        assert_eq!(mode(&dir.path().join(name)), 0o600, "{name}");
     }
-    let again = broker::LocalBroker::open(bare, "http://127.0.0.1:1")
-        .await
-        .unwrap();
-    use secrecy::ExposeSecret;
+    let again = open(bare).await.unwrap();
     assert_eq!(
         again.generated_token().unwrap().expose_secret(),
         token.expose_secret()
     );
     assert_eq!(again.org(), &org);
-    assert!(uuid_like(&org.org_id));
+    assert!(uuid::Uuid::parse_str(&org.org_id).is_ok());
+}
+
+#[tokio::test]
+async fn a_data_dir_that_existed_open_to_all_becomes_owner_only_with_every_file() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A database left by an older version, readable by all.
+    std::fs::write(
+        dir.join("broker-org.json"),
+        r#"{"orgId":"1eb65fdf-9643-417f-9974-ad72cae0e10f","orgName":"Old"}"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        dir.join("broker-org.json"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+
+    let broker = spawn_with(BrokerSettings {
+        data_dir: Some(dir.clone()),
+        ..settings(None)
+    })
+    .await;
+    let mut request = LinkRequest::new("visit-modes");
+    request.provide_short_urls = Some(true);
+    broker.client.generate_links(&request).await.unwrap();
+
+    assert_eq!(mode(&dir), 0o700);
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+        seen.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    seen.sort();
+    for expected in [
+        "broker.db",
+        "broker.db-shm",
+        "broker.db-wal",
+        "broker.lock",
+        "broker-org.json",
+    ] {
+        assert!(seen.iter().any(|s| s == expected), "{expected} in {seen:?}");
+    }
+    broker.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_broker_on_the_same_data_dir_is_refused_until_the_first_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = spawn_with(settings(Some(dir.path()))).await;
+    let second = open(settings(Some(dir.path()))).await;
+    match second {
+        Err(broker::BrokerError::DataDir(broker::DataDirError::InUse { path, lock })) => {
+            assert_eq!(path, dir.path());
+            assert_eq!(lock, dir.path().join("broker.lock"));
+        }
+        other => panic!("expected InUse, got {:?}", other.err()),
+    }
+    let message = open(settings(Some(dir.path())))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("is in use by another broker"), "{message}");
+    // Stopping drops the served router; the test's own handle goes with `stop`.
+    first.stop().await;
+    let third = open(settings(Some(dir.path()))).await;
+    assert!(third.is_ok(), "{:?}", third.err());
 }
 
 #[tokio::test]
 async fn ephemeral_brokers_work_without_a_directory_and_bad_settings_are_refused() {
-    let broker = spawn_with(config(None)).await;
+    let broker = spawn_with(settings(None)).await;
     let response = broker
         .client
         .generate_links(&LinkRequest::new("visit-mem"))
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(response.host.len(), 1);
 
-    let refusal = |change: fn(&mut broker::BrokerConfig)| async move {
-        let mut bad = config(None);
+    let refusal = |change: fn(&mut BrokerSettings)| async move {
+        let mut bad = settings(None);
         change(&mut bad);
-        broker::LocalBroker::open(bad, "http://127.0.0.1:1")
-            .await
-            .err()
-            .unwrap()
-            .to_string()
+        match open(bad).await.err().unwrap() {
+            broker::BrokerError::Settings(error) => (error.field, error.rule),
+            other => panic!("{other}"),
+        }
     };
     assert_eq!(
-        refusal(|c| c.pbes2.iterations = Some(999)).await,
-        "--iterations must be between 1000 and 32767, got 999"
+        refusal(|s| s.iterations = Some(999)).await,
+        (
+            "iterations",
+            "must be between 1000 and 32767, got 999".to_owned()
+        )
     );
-    assert!(
-        refusal(|c| c.org_id = Some("acme".into()))
-            .await
-            .contains("--org-id must be a UUID")
+    assert_eq!(
+        refusal(|s| s.salt_length = Some(129)).await,
+        (
+            "salt_length",
+            "must be between 8 and 128, got 129".to_owned()
+        )
     );
-    assert!(
-        refusal(|c| c.public_url = Some("localhost:8080".into()))
-            .await
-            .starts_with("--public-url")
+    assert_eq!(
+        refusal(|s| s.public_url = Some("ftp://x.test".parse().unwrap())).await,
+        (
+            "public_url",
+            "`ftp://x.test/` must be an http(s) URL with a host".to_owned()
+        )
+    );
+    assert_eq!(
+        refusal(|s| s.tokens = vec!["  ".into()]).await,
+        ("tokens", "must not hold an empty token".to_owned())
+    );
+    assert_eq!(
+        refusal(|s| s.token_ttl = Some(std::time::Duration::ZERO)).await,
+        ("token_ttl", "must be at least one second".to_owned())
     );
 }
 
@@ -122,14 +217,11 @@ async fn an_empty_secret_file_is_refused_rather_than_used() {
     let dir = tempfile::tempdir().unwrap();
     let secret_file = dir.path().join("broker-secret");
     std::fs::write(&secret_file, "").unwrap();
-    let bare = broker::BrokerConfig {
+    let bare = BrokerSettings {
         data_dir: Some(dir.path().to_owned()),
         ..Default::default()
     };
-    let err = broker::LocalBroker::open(bare, "http://127.0.0.1:1")
-        .await
-        .err()
-        .unwrap();
+    let err = open(bare).await.err().unwrap();
     assert_eq!(
         err.to_string(),
         format!(
@@ -139,6 +231,10 @@ async fn an_empty_secret_file_is_refused_rather_than_used() {
     );
 }
 
-fn uuid_like(text: &str) -> bool {
-    text.len() == 36 && text.matches('-').count() == 4
+#[test]
+fn debug_of_the_settings_shows_no_token_or_secret() {
+    let shown = format!("{:?}", settings(None));
+    assert!(shown.contains("iterations: Some(1000)"), "{shown}");
+    assert!(!shown.contains(crate::TOKEN), "{shown}");
+    assert!(!shown.contains(crate::SECRET), "{shown}");
 }
