@@ -1,4 +1,7 @@
-//! Checking a definition: every problem at once, each with a JSON pointer to where it is.
+//! Checking a definition: every problem at once, each with a JSON pointer to where it is. Among
+//! them, a literal credential where a definition must name a secret as `$(secret:NAME)`.
+
+mod credentials;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -110,38 +113,51 @@ fn duplicates<'a>(
 }
 
 fn check_method(method: &Method, at: &str, problems: &mut Vec<Problem>) {
-    for (list, rows) in [
-        ("urlParameters", &method.url_parameters),
-        ("headers", &method.headers),
-        ("parameters", &method.parameters),
+    check_rows(method, at, problems);
+    check_placeholders(method, at, problems);
+    check_url(method, at, problems);
+    check_body(method, at, problems);
+    check_events(method, at, problems);
+    check_outputs(method, at, problems);
+}
+
+/// Row names are unique per list; a static value names valid secrets and holds no credential.
+fn check_rows(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    for (list, what, rows) in [
+        ("urlParameters", "URL parameter", &method.url_parameters),
+        ("headers", "header", &method.headers),
+        ("parameters", "parameter", &method.parameters),
     ] {
-        duplicates(
-            rows.iter().map(Row::name),
-            &format!("{at}/{list}"),
-            "/name",
-            "row",
-            problems,
-        );
+        let list = format!("{at}/{list}");
+        duplicates(rows.iter().map(Row::name), &list, "/name", "row", problems);
         for (k, row) in rows.iter().enumerate() {
             if let Row::Static { value, .. } = row {
-                check_secret_refs(value, &format!("{at}/{list}/{k}/value"), problems);
+                check_secret_refs(value, &format!("{list}/{k}/value"), problems);
             }
         }
+        credentials::check_rows(rows, &list, what, problems);
     }
+}
 
-    // Placeholders and rows must match one to one, as Parse would leave them.
-    let mut used: Vec<&str> = Vec::new();
+/// The URL and body templates, each with the pointer to where it is.
+fn templates<'a>(method: &'a Method, at: &str) -> Vec<(&'a str, String)> {
     let mut templates = vec![(method.url.as_str(), format!("{at}/url"))];
     if let Some(body) = &method.body {
         templates.push((body.template.as_str(), format!("{at}/body/template")));
     }
-    for (text, pointer) in &templates {
-        check_secret_refs(text, pointer, problems);
+    templates
+}
+
+/// Placeholders and rows must match one to one, as Parse would leave them.
+fn check_placeholders(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    let mut used: Vec<&str> = Vec::new();
+    for (text, pointer) in templates(method, at) {
+        check_secret_refs(text, &pointer, problems);
         for name in template::placeholder_names(text) {
             used.push(name);
             if !method.parameters.iter().any(|row| row.name() == name) {
                 problems.push(problem(
-                    pointer,
+                    &pointer,
                     format!("placeholder `$({name})` has no row in parameters"),
                 ));
             }
@@ -159,38 +175,52 @@ fn check_method(method: &Method, at: &str, problems: &mut Vec<Problem>) {
             ));
         }
     }
+}
 
-    // Fill with a value that is valid both inside and outside a JSON string.
-    let sample = |_: &str| Some("0".to_owned());
+/// A placeholder value that is valid both inside and outside a JSON string.
+fn sample(_: &str) -> Option<String> {
+    Some("0".to_owned())
+}
+
+/// Once filled, the URL is absolute http(s); its query holds no credential.
+fn check_url(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    let pointer = format!("{at}/url");
     match template::fill(&method.url, Context::Url, sample).map(|u| url::Url::parse(&u)) {
         Ok(Ok(url)) if matches!(url.scheme(), "http" | "https") => {}
         Ok(Ok(url)) => problems.push(problem(
-            &format!("{at}/url"),
+            &pointer,
             format!("the URL must be http or https, not `{}`", url.scheme()),
         )),
         Ok(Err(e)) => problems.push(problem(
-            &format!("{at}/url"),
+            &pointer,
             format!("not an absolute URL once placeholders are filled: {e}"),
         )),
-        Err(e) => problems.push(problem(&format!("{at}/url"), e.to_string())),
+        Err(e) => problems.push(problem(&pointer, e.to_string())),
     }
-    if let Some(body) = method
-        .body
-        .as_ref()
-        .filter(|b| b.format == BodyFormat::Json)
-    {
+    credentials::check_url(&method.url, &pointer, problems);
+}
+
+/// Once filled, a JSON body is JSON; no body field holds a credential.
+fn check_body(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    let Some(body) = &method.body else { return };
+    let pointer = format!("{at}/body/template");
+    if body.format == BodyFormat::Json {
         let filled =
             template::fill(&body.template, Context::Json, sample).map_err(|e| e.to_string());
         if let Err(reason) =
             filled.and_then(|b| serde_json::from_str::<Value>(&b).map_err(|e| e.to_string()))
         {
             problems.push(problem(
-                &format!("{at}/body/template"),
+                &pointer,
                 format!("the body is not valid JSON once placeholders are filled: {reason}"),
             ));
         }
     }
+    credentials::check_body(body, &pointer, problems);
+}
 
+/// There is at least one event; each reads a valid source and has the value its condition needs.
+fn check_events(method: &Method, at: &str, problems: &mut Vec<Problem>) {
     if method.events.is_empty() {
         problems.push(problem(
             &format!("{at}/events"),
@@ -222,7 +252,10 @@ fn check_method(method: &Method, at: &str, problems: &mut Vec<Problem>) {
             _ => {}
         }
     }
+}
 
+/// Output names are unique; sources are valid; computed outputs use this method's outputs only.
+fn check_outputs(method: &Method, at: &str, problems: &mut Vec<Problem>) {
     let output_names = method
         .outputs
         .iter()

@@ -4,9 +4,9 @@
 //! What it is: the definition model ([`model`]) with its generated JSON Schema and checks
 //! ([`check`](mod@check)), `$(name)` rendering that keeps JSON bodies valid ([`template`]), secrets named
 //! in definitions and resolved at run time ([`secrets`]), and the run itself ([`run`]): the
-//! HTTP call with the method's connection and request timeouts, events → edge (first match
-//! wins; none → error; a request timeout → a distinct timeout edge), and JSONPath (RFC 9535)
-//! outputs plus computed outputs.
+//! HTTP call with the method's connection and request timeouts and the engine's response size
+//! limit, events → edge (first match wins; none → error; a request timeout → a distinct timeout
+//! edge), and JSONPath (RFC 9535) outputs plus computed outputs.
 //!
 //! What it is not: it knows nothing of Instant Connect or any other service; a node is data.
 //! It has no retries and no throttling (a Webex Connect node has none by default either).
@@ -19,5 +19,5 @@ pub mod template;
 
 pub use check::{Problem, check, load, schema};
 pub use model::{Edge, Method, NodeDefinition};
-pub use run::{Engine, RunError, RunOptions, RunResult};
+pub use run::{DEFAULT_MAX_RESPONSE_BYTES, Engine, RawResponse, RunError, RunOptions, RunResult};
 pub use secrets::Secrets;

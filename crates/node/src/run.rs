@@ -1,8 +1,9 @@
-//! Running one method: render the request, send it with the method's timeouts, pick the edge,
-//! extract the outputs.
+//! Running one method: render the request, send it with the method's timeouts, read at most
+//! the engine's response limit, pick the edge, extract the outputs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -17,6 +18,16 @@ use crate::model::{
 use crate::secrets::{Secrets, env_variable};
 use crate::template::{self, Context, FillError, SECRET_PREFIX};
 
+/// The default of [`Engine::with_max_response_bytes`].
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// At most this much of the body is kept in [`RawResponse::body`].
+pub const RAW_BODY_BYTES: usize = 2 * 1024;
+/// At most this many header names are kept in [`RawResponse::headers`].
+pub const RAW_HEADERS: usize = 32;
+/// At most this much of the body is quoted in an error: enough for a JSON error body with its
+/// message and tracking id, short enough for one line.
+const ERROR_EXCERPT_BYTES: usize = 512;
+
 /// What a run did: the edge it left by, and what it read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -25,10 +36,29 @@ pub struct RunResult {
     /// `None` when no answer came (connection failure, timeout).
     pub status: Option<u16>,
     pub outputs: Map<String, Value>,
-    /// Why the run left by `error` or `timeout`.
+    /// Why the run left by `error` or `timeout`; with an answer, its status and the start of
+    /// its body, where services put their reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub elapsed_ms: u64,
+    /// The answer as it came, whatever the edge; `None` when no answer came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<RawResponse>,
+}
+
+/// The answer cut to a size a person reads: what a console shows as the raw response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawResponse {
+    pub status: u16,
+    /// The first [`RAW_HEADERS`] header names (lowercase) with their values, repeats joined by
+    /// `, ` and bytes that are not UTF-8 replaced.
+    pub headers: BTreeMap<String, String>,
+    /// The body as text (bytes that are not UTF-8 replaced), cut on a character boundary at
+    /// [`RAW_BODY_BYTES`].
+    pub body: String,
+    /// `body` is not the whole body: it was longer, or ran past the engine's limit.
+    pub body_truncated: bool,
 }
 
 /// Problems found before anything is sent: the caller's input, not the remote service.
@@ -64,6 +94,7 @@ pub struct RunOptions {
 /// Runs methods. Holds one HTTP client per pair of timeouts, so connections are reused.
 pub struct Engine {
     secrets: Secrets,
+    max_response_bytes: usize,
     clients: Mutex<HashMap<(u32, u32), reqwest::Client>>,
 }
 
@@ -71,8 +102,17 @@ impl Engine {
     pub fn new(secrets: Secrets) -> Self {
         Self {
             secrets,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             clients: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Reads at most `limit` bytes of a response body (default [`DEFAULT_MAX_RESPONSE_BYTES`]);
+    /// a larger answer leaves by the error edge without outputs. It bounds the memory one run
+    /// takes, whatever the remote service sends; a definition cannot change it.
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
     }
 
     pub async fn run(
@@ -95,23 +135,36 @@ impl Engine {
             })?;
         check_params(method, params)?;
         let request = self.render(method, params, options)?;
+        let target = authority(request.url());
         let client = self.client(method);
 
         let started = Instant::now();
-        let sent = client.execute(request).await;
-        let answer = match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let headers = response.headers().clone();
-                response.bytes().await.map(|body| (status, headers, body))
-            }
-            Err(e) => Err(e),
-        };
+        let received = self.receive(&client, request).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
-        let (status, headers, body) = match answer {
-            Ok(answer) => answer,
-            Err(e) => return Ok(transport_failure(method, &e, elapsed_ms)),
+        let Received {
+            status,
+            headers,
+            body,
+            too_large,
+        } = match received {
+            Ok(received) => received,
+            Err(e) => return Ok(transport_failure(method, &target, e, elapsed_ms)),
         };
+        let raw = RawResponse::new(status, &headers, &body, too_large);
+        let left_by_error = |error: String| RunResult {
+            edge: Edge::Error,
+            status: Some(status),
+            outputs: Map::new(),
+            error: Some(error),
+            elapsed_ms,
+            response: Some(raw.clone()),
+        };
+        if too_large {
+            return Ok(left_by_error(format!(
+                "the response is larger than the {} limit",
+                size(self.max_response_bytes)
+            )));
+        }
 
         let json = match (method.response_type, body.is_empty()) {
             (ResponseType::Json, true) => Some(Value::Null),
@@ -119,15 +172,9 @@ impl Engine {
                 Ok(json) => Some(json),
                 Err(e) => {
                     let start: String = String::from_utf8_lossy(&body).chars().take(80).collect();
-                    return Ok(RunResult {
-                        edge: Edge::Error,
-                        status: Some(status),
-                        outputs: Map::new(),
-                        error: Some(format!(
-                            "the response body is not JSON ({e}); it starts {start:?}"
-                        )),
-                        elapsed_ms,
-                    });
+                    return Ok(left_by_error(format!(
+                        "the response body is not JSON ({e}); it starts {start:?}"
+                    )));
                 }
             },
             _ => None,
@@ -139,15 +186,61 @@ impl Engine {
         };
         let matched = method.events.iter().find(|event| answer.holds(event));
         let outputs = outputs(method, &answer);
+        let error = match matched {
+            Some(event) if event.edge == Edge::Success => None,
+            Some(event) => Some(format!(
+                "the answer matched event `{}` (HTTP {status}){}",
+                event.name,
+                quoted_body(&body)
+            )),
+            None => Some(format!(
+                "no event matched the answer (HTTP {status}){}",
+                quoted_body(&body)
+            )),
+        };
         Ok(RunResult {
             edge: matched.map_or(Edge::Error, |e| e.edge),
             status: Some(status),
             outputs,
-            error: match matched {
-                Some(_) => None,
-                None => Some(format!("no event matched the answer (HTTP {status})")),
-            },
+            error,
             elapsed_ms,
+            response: Some(raw),
+        })
+    }
+
+    /// Sends the request and reads the body chunk by chunk, stopping at the engine's limit.
+    async fn receive(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> Result<Received, reqwest::Error> {
+        let mut response = client.execute(request).await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let limit = self.max_response_bytes;
+        let too_large = |body| Received {
+            status,
+            headers: headers.clone(),
+            body,
+            too_large: true,
+        };
+        // Content-Length announces the size; refuse without reading a byte.
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Ok(too_large(Vec::new()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > limit {
+                body.extend_from_slice(&chunk[..limit - body.len()]);
+                return Ok(too_large(body));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Received {
+            status,
+            headers,
+            body,
+            too_large: false,
         })
     }
 
@@ -161,6 +254,7 @@ impl Engine {
             .entry(key)
             .or_insert_with(|| {
                 reqwest::Client::builder()
+                    .dns_resolver(Arc::new(NameResolver))
                     .connect_timeout(Duration::from_millis(u64::from(key.0)))
                     .timeout(Duration::from_millis(u64::from(key.1)))
                     .redirect(reqwest::redirect::Policy::none())
@@ -318,18 +412,111 @@ fn rebase(url: &mut Url, base: &Url) -> Result<(), RunError> {
     Ok(())
 }
 
+/// What came back before the body was judged.
+struct Received {
+    status: u16,
+    headers: HeaderMap,
+    /// All of it, or when `too_large` what was read before the limit (nothing when the
+    /// Content-Length announced it).
+    body: Vec<u8>,
+    too_large: bool,
+}
+
+impl RawResponse {
+    fn new(status: u16, headers: &HeaderMap, body: &[u8], too_large: bool) -> Self {
+        let mut shown: BTreeMap<String, String> = BTreeMap::new();
+        for name in headers.keys().take(RAW_HEADERS) {
+            let values: Vec<String> = headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            shown.insert(name.as_str().to_owned(), values.join(", "));
+        }
+        // A body stopped at the limit may end inside a character: drop that part, not show U+FFFD.
+        let body = match std::str::from_utf8(body) {
+            Err(e) if too_large && e.error_len().is_none() => &body[..e.valid_up_to()],
+            _ => body,
+        };
+        let text = String::from_utf8_lossy(body);
+        let (excerpt, cut) = cut(&text, RAW_BODY_BYTES);
+        Self {
+            status,
+            headers: shown,
+            body: excerpt.to_owned(),
+            body_truncated: cut || too_large,
+        }
+    }
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, and whether it was cut.
+fn cut(text: &str, max: usize) -> (&str, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], true)
+}
+
+/// The start of a body for an error line, on one line: `": {...}"`, or nothing when empty.
+fn quoted_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut one_line = String::new();
+    for word in text.split_whitespace() {
+        if one_line.len() > ERROR_EXCERPT_BYTES {
+            break;
+        }
+        if !one_line.is_empty() {
+            one_line.push(' ');
+        }
+        one_line.push_str(word);
+    }
+    if one_line.is_empty() {
+        return String::new();
+    }
+    match cut(&one_line, ERROR_EXCERPT_BYTES) {
+        (excerpt, true) => format!(": {excerpt}…"),
+        (excerpt, false) => format!(": {excerpt}"),
+    }
+}
+
+/// A byte count as a limit is usually written: `1 MiB`, `64 KiB`, `1000-byte`.
+fn size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+    match bytes {
+        0 => "0-byte".to_owned(),
+        b if b % MIB == 0 => format!("{} MiB", b / MIB),
+        b if b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b}-byte"),
+    }
+}
+
+/// `host:port` of a URL: what a connection failure names. Never the path or query, which may
+/// hold a credential.
+fn authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
 /// No answer came: a connection that could not be opened leaves by `error`, an exchange that ran
 /// past the request timeout by `timeout`.
-fn transport_failure(method: &Method, error: &reqwest::Error, elapsed_ms: u64) -> RunResult {
+fn transport_failure(
+    method: &Method,
+    target: &str,
+    error: reqwest::Error,
+    elapsed_ms: u64,
+) -> RunResult {
+    // reqwest's own message names the URL, query string included, which may hold a credential.
+    let error = error.without_url();
     let (edge, message) = if error.is_connect() {
-        (
-            Edge::Error,
-            format!(
-                "could not connect within {} ms: {}",
-                method.connection_timeout_ms,
-                root_cause(error)
-            ),
-        )
+        (Edge::Error, connect_failure(method, target, &error))
     } else if error.is_timeout() {
         (
             Edge::Timeout,
@@ -341,7 +528,7 @@ fn transport_failure(method: &Method, error: &reqwest::Error, elapsed_ms: u64) -
     } else {
         (
             Edge::Error,
-            format!("the request failed: {}", root_cause(error)),
+            format!("the request failed: {}", root_cause(&error)),
         )
     };
     RunResult {
@@ -350,7 +537,42 @@ fn transport_failure(method: &Method, error: &reqwest::Error, elapsed_ms: u64) -
         outputs: Map::new(),
         error: Some(message),
         elapsed_ms,
+        response: None,
     }
+}
+
+/// Why no connection was opened, from what the error chain holds: only a connect timeout says
+/// the engine waited.
+fn connect_failure(method: &Method, target: &str, error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return format!(
+            "could not connect to {target} within {} ms",
+            method.connection_timeout_ms
+        );
+    }
+    if let Some(unresolved) = find_in_chain::<UnresolvedName>(error) {
+        return unresolved.to_string();
+    }
+    match find_in_chain::<std::io::Error>(error) {
+        Some(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            format!("the connection to {target} was refused")
+        }
+        Some(io) => format!("could not connect to {target}: {io}"),
+        None => format!("could not connect to {target}: {}", root_cause(error)),
+    }
+}
+
+fn find_in_chain<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next = Some(error);
+    while let Some(current) = next {
+        if let Some(found) = current.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = current.source();
+    }
+    None
 }
 
 fn root_cause(error: &dyn std::error::Error) -> String {
@@ -359,6 +581,35 @@ fn root_cause(error: &dyn std::error::Error) -> String {
         cause = next;
     }
     cause.to_string()
+}
+
+/// A host name that did not resolve. The system resolver's own error is an `io::Error` of no
+/// stable kind, so names are resolved here, where the failure gets a type of its own.
+#[derive(Debug, thiserror::Error)]
+#[error("the name `{name}` did not resolve ({source})")]
+struct UnresolvedName {
+    name: String,
+    source: std::io::Error,
+}
+
+/// The system resolver (as reqwest's default), failing with [`UnresolvedName`].
+struct NameResolver;
+
+impl reqwest::dns::Resolve for NameResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let name = name.as_str().to_owned();
+        Box::pin(async move {
+            // Port 0: reqwest puts the URL's port in place.
+            let looked_up: std::io::Result<Vec<SocketAddr>> =
+                tokio::net::lookup_host((name.as_str(), 0))
+                    .await
+                    .map(Iterator::collect);
+            match looked_up {
+                Ok(addresses) => Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs),
+                Err(source) => Err(Box::new(UnresolvedName { name, source }) as _),
+            }
+        })
+    }
 }
 
 struct Answer<'a> {

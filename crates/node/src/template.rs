@@ -134,6 +134,26 @@ pub fn fill(
     Ok(out)
 }
 
+/// The literal text of a template: every placeholder dropped, or `null` where it stands outside a
+/// JSON string (so a JSON template stays JSON). What is left is what the definition itself holds.
+pub fn literal_text(template: &str, context: Context) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut json = JsonScanner::default();
+    for piece in pieces(template) {
+        match piece {
+            Piece::Text(text) => {
+                out.push_str(text);
+                json.scan(text);
+            }
+            Piece::Placeholder(_) if context == Context::Json && !json.in_string => {
+                out.push_str("null")
+            }
+            Piece::Placeholder(_) => {}
+        }
+    }
+    out
+}
+
 /// Tracks whether the text seen so far of a JSON template ends inside a string literal.
 #[derive(Default)]
 struct JsonScanner {
@@ -196,6 +216,18 @@ mod tests {
         assert_eq!(parsed["sub"], r#"a "quoted" \ back / ☃ "#);
         assert_eq!(parsed["n"], 3);
         assert_eq!(parsed["esc"], "\"3");
+    }
+
+    #[test]
+    fn literal_text_drops_placeholders_and_keeps_json_valid() {
+        assert_eq!(
+            literal_text(r#"{"a": "x$(id)y", "n": $(n)}"#, Context::Json),
+            r#"{"a": "xy", "n": null}"#
+        );
+        assert_eq!(
+            literal_text("https://x.test/$(id)?k=$(secret:t)", Context::Url),
+            "https://x.test/?k="
+        );
     }
 
     #[test]

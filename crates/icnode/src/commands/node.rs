@@ -22,7 +22,7 @@ pub async fn node(command: NodeCommand) -> Result<(), CliError> {
 }
 
 fn check(file: &str) -> Result<(), CliError> {
-    let text = definition_text(file).map_err(CliError::Usage)?;
+    let text = definition_text(file).map_err(|e| CliError::usage(&e))?;
     let (definition, problems) = node::check(&text);
     if problems.is_empty() {
         let methods = definition.map_or(0, |d| d.methods.len());
@@ -43,7 +43,7 @@ fn check(file: &str) -> Result<(), CliError> {
 }
 
 async fn run(args: NodeRunArgs) -> Result<(), CliError> {
-    let text = definition_text(&args.file).map_err(CliError::Usage)?;
+    let text = definition_text(&args.file).map_err(|e| CliError::usage(&e))?;
     let definition = node::load(&text).map_err(|problems| {
         let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
         CliError::Usage(format!(
@@ -85,6 +85,15 @@ async fn run(args: NodeRunArgs) -> Result<(), CliError> {
         println!("elapsed  {} ms", result.elapsed_ms);
         if let Some(error) = &result.error {
             println!("error    {error}");
+        }
+        // The service's own words (message, tracking id) are what a person acts on.
+        if result.edge != Edge::Success
+            && let Some(response) = &result.response
+            && !response.body.trim().is_empty()
+        {
+            let body = response.body.trim_end().replace('\n', "\n         ");
+            let cut = if response.body_truncated { " …" } else { "" };
+            println!("body     {body}{cut}");
         }
         let width = result.outputs.keys().map(String::len).max().unwrap_or(0);
         for (name, value) in &result.outputs {

@@ -146,12 +146,14 @@ fn failures_leave_by_their_edges_with_exit_codes() {
     assert_eq!(code, Some(1));
     assert_eq!(refused["edge"], "error");
     assert_eq!(refused["status"], Value::Null);
-    assert!(
-        refused["error"]
-            .as_str()
-            .unwrap()
-            .starts_with("could not connect")
+    assert_eq!(
+        refused["error"],
+        format!(
+            "the connection to {} was refused",
+            closed.trim_start_matches("http://")
+        )
     );
+    assert!(refused.get("response").is_none(), "no answer came");
 
     let no_secret = node_command(&url, "Generate Basic Link", "x", None)
         .output()
@@ -170,6 +172,57 @@ fn failures_leave_by_their_edges_with_exit_codes() {
     assert_eq!(no_param.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&no_param.stderr).contains("missing parameter(s): uniquechatId")
+    );
+}
+
+#[test]
+fn the_error_edge_shows_the_brokers_message_and_tracking_id() {
+    let (_broker, url) = start_broker();
+    let message =
+        "The request requires a valid access token set in the Authorization request header.";
+
+    let out = node_command(&url, "Generate Basic Link", "x", Some("wrong"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["response"]["status"], 401);
+    let body: Value = serde_json::from_str(result["response"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["message"], message);
+    let tracking_id = body["trackingId"].as_str().unwrap();
+    assert!(tracking_id.starts_with("ICNODE_"), "{tracking_id}");
+    let error = result["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(&format!(
+            "the answer matched event `Failure` (HTTP 401): {{\"message\":\"{message}\""
+        )),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!("\"trackingId\":\"{tracking_id}\"")),
+        "{error}"
+    );
+
+    let out = node_command(&url, "Generate Basic Link", "x", Some("wrong"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = |label: &str| {
+        text.lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no `{label}` line in:\n{text}"))
+            .to_owned()
+    };
+    for label in ["error    ", "body     "] {
+        let shown = line(label);
+        assert!(shown.contains(message), "{shown}");
+        assert!(shown.contains("\"trackingId\":\"ICNODE_"), "{shown}");
+    }
+    assert!(
+        line("error    ").starts_with("error    the answer matched event `Failure` (HTTP 401): "),
+        "{text}"
     );
 }
 

@@ -52,7 +52,7 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
         (
             edit(|d| d["methods"][0]["headers"][0]["extra"] = json!(1)),
             format!("{m}/headers/0"),
-            "",
+            "\"extra\":1} is not valid under any of the schemas listed in the 'oneOf' keyword",
         ),
         (
             edit(|d| {
@@ -100,17 +100,17 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
                     .remove("edge");
             }),
             format!("{m}/events/1"),
-            "edge",
+            r#""edge" is a required property"#,
         ),
         (
             edit(|d| d["methods"][0]["events"][1]["edge"] = json!("timeout")),
             format!("{m}/events/1/edge"),
-            "",
+            r#""timeout" is not one of "success" or "error""#,
         ),
         (
             edit(|d| d["methods"][0]["events"][0]["condition"] = json!("matches")),
             format!("{m}/events/0/condition"),
-            "",
+            r#""matches" is not one of "equals", "not equals""#,
         ),
         (
             edit(|d| {
@@ -138,12 +138,12 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
         (
             edit(|d| d["methods"][0]["requestTimeoutMs"] = json!(20001)),
             format!("{m}/requestTimeoutMs"),
-            "20000",
+            "20001 is greater than the maximum of 20000",
         ),
         (
             edit(|d| d["methods"][0]["connectionTimeoutMs"] = json!(0)),
             format!("{m}/connectionTimeoutMs"),
-            "",
+            "0 is less than the minimum of 1",
         ),
         (
             edit(|d| {
@@ -176,7 +176,7 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
         (
             edit(|d| d["methods"][0]["httpMethod"] = json!("TRACE")),
             format!("{m}/httpMethod"),
-            "",
+            r#""TRACE" is not one of "GET", "POST""#,
         ),
         (
             edit(|d| {
@@ -192,10 +192,14 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
                 );
             }),
             "/methods".into(),
-            "",
+            "has more than 25 items",
         ),
     ];
     for (definition, pointer, text) in cases {
+        assert!(
+            !text.is_empty(),
+            "every message contains \"\"; {pointer} needs its own text"
+        );
         let found = problems(&definition);
         assert!(
             found
@@ -204,6 +208,154 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
             "expected {pointer:?} with {text:?}, got {found:#?} for {definition}"
         );
     }
+}
+
+/// Where a literal credential sits, what the definition holds there, and the whole message.
+#[test]
+fn a_literal_credential_is_reported_where_it_is_with_what_to_write_instead() {
+    let m = "/methods/0";
+    let instead = "holds a literal credential; name a secret instead:";
+    let cases: Vec<(Value, &str, String, String)> = vec![
+        (
+            edit(|d| d["methods"][0]["headers"][0]["value"] = json!("Bearer abc123")),
+            "abc123",
+            format!("{m}/headers/0/value"),
+            format!("header `Authorization` {instead} `Bearer $(secret:NAME)`"),
+        ),
+        (
+            edit(|d| d["methods"][0]["headers"][0]["value"] = json!("Basic dXNlcjpwYXNz")),
+            "dXNlcjpwYXNz",
+            format!("{m}/headers/0/value"),
+            format!("header `Authorization` {instead} `Basic $(secret:NAME)`"),
+        ),
+        (
+            // A static value is sent as written: `$(token)` there is literal text, not a value.
+            edit(|d| d["methods"][0]["headers"][0]["value"] = json!("bearer $(token)")),
+            "$(token)",
+            format!("{m}/headers/0/value"),
+            format!("header `Authorization` {instead} `Bearer $(secret:NAME)`"),
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["headers"].as_array_mut().unwrap().push(
+                    json!({"type": "static", "name": "X-API-Key", "value": "k-123 $(secret:t)"}),
+                )
+            }),
+            "k-123",
+            format!("{m}/headers/2/value"),
+            format!("header `X-API-Key` {instead} `$(secret:NAME)`"),
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["urlParameters"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"type": "static", "name": "api_key", "value": "ak-9"}))
+            }),
+            "ak-9",
+            format!("{m}/urlParameters/1/value"),
+            format!("URL parameter `api_key` {instead} `$(secret:NAME)`"),
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["parameters"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"type": "static", "name": "refresh_token", "value": "rt-1"}));
+                d["methods"][0]["body"]["template"] =
+                    json!("{\"sub\": \"$(chatId)\", \"n\": $(count), \"r\": \"$(refresh_token)\"}");
+            }),
+            "rt-1",
+            format!("{m}/parameters/3/value"),
+            format!("parameter `refresh_token` {instead} `$(secret:NAME)`"),
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["url"] =
+                    json!("http://127.0.0.1:1/echo/$(path)?v=1&access_token=at-7$(path)#top")
+            }),
+            "at-7",
+            format!("{m}/url"),
+            format!(
+                "the URL's query parameter `access_token` {instead} `access_token=$(secret:NAME)`"
+            ),
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["body"]["template"] = json!(
+                    "{\"sub\": \"$(chatId)\", \"n\": $(count), \"auth\": [{\"Password\": \"hunter2\"}]}"
+                )
+            }),
+            "hunter2",
+            format!("{m}/body/template"),
+            format!(
+                "JSON body field `/auth/0/Password` {instead} `\"Password\": \"$(secret:NAME)\"`"
+            ),
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["body"] = json!({
+                    "format": "form",
+                    "template": "sub=$(chatId)&n=$(count)&client_secret=cs-$(chatId)-5"
+                })
+            }),
+            "cs-",
+            format!("{m}/body/template"),
+            format!("form body field `client_secret` {instead} `client_secret=$(secret:NAME)`"),
+        ),
+    ];
+    for (definition, literal, pointer, message) in cases {
+        let found = problems(&definition);
+        assert_eq!(found, vec![(pointer, message)], "for {definition}");
+        assert!(
+            !found[0].1.contains(literal),
+            "a message never repeats the credential"
+        );
+    }
+}
+
+#[test]
+fn secrets_run_time_values_scheme_words_and_other_names_are_not_credentials() {
+    let clean = edit(|d| {
+        let method = &mut d["methods"][0];
+        method["url"] = json!("http://127.0.0.1:1/echo/$(path)?token=$(secret:t)&key=k1&u=$(path)");
+        method["headers"] = json!([
+            {"type": "static", "name": "Authorization", "value": "bearer  $(secret:api_token) "},
+            {"type": "static", "name": "Proxy-Authorization", "value": "Basic $(secret:proxy)"},
+            {"type": "static", "name": "X-Api-Key", "value": "$(secret:api_key)"},
+            {"type": "static", "name": "X-Auth-Token", "value": "Token"},
+            {"type": "static", "name": "Content-Type", "value": "application/json"},
+            {"type": "dynamic", "name": "X-Trace", "field": "trace"},
+            {"type": "dynamic", "name": "Cookie-Token", "field": "cookie"}
+        ]);
+        method["urlParameters"] = json!([
+            {"type": "static", "name": "mode", "value": "a b&c"},
+            {"type": "static", "name": "access_token", "value": "$(secret:access)"},
+            {"type": "dynamic", "name": "apikey", "field": "key"}
+        ]);
+        method["body"]["template"] = json!(
+            "{\"sub\": \"$(chatId)\", \"n\": $(count), \"password\": \"$(secret:pw)\", \
+             \"apiKey\": \"$(chatId)\", \"token\": $(count), \"secret\": null, \
+             \"auth\": {\"token\": {\"kind\": \"bearer\"}}}"
+        );
+    });
+    assert_eq!(problems(&clean), vec![]);
+
+    let form = edit(|d| {
+        d["methods"][0]["body"] = json!({
+            "format": "form",
+            "template": "sub=$(chatId)&n=$(count)&password=$(secret:pw)&id_token=Bearer+$(chatId)"
+        })
+    });
+    assert_eq!(problems(&form), vec![]);
+
+    let text = edit(|d| {
+        d["methods"][0]["body"] = json!({
+            "format": "text",
+            "template": "sub=$(chatId) n=$(count) password=not-a-field"
+        })
+    });
+    assert_eq!(problems(&text), vec![], "a text body has no fields");
 }
 
 #[test]

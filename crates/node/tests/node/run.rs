@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use crate::valid;
 
 /// A real server: `/echo/{path}` answers what it got, `/status/{code}` that status, `/html` a
-/// page, `/slow` nothing for a minute.
+/// page, `/slow` nothing for a minute, `/refused` a 401 with an error body in the Webex shape,
+/// `/big/{n}` and `/big-stream/{n}` `n` snowmen (3 bytes each) with and without Content-Length.
 async fn serve() -> url::Url {
     async fn echo(
         Path(path): Path<String>,
@@ -41,6 +42,33 @@ async fn serve() -> url::Url {
                     StatusCode::from_u16(code).unwrap(),
                     axum::Json(json!({"code": code})),
                 )
+            }),
+        )
+        .route(
+            "/refused",
+            any(|| async {
+                let message = "The request requires a valid access token set in the \
+                               Authorization request header.";
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [("x-server", "test-server")],
+                    axum::Json(json!({
+                        "message": message,
+                        "errors": [{"description": message}],
+                        "trackingId": TRACKING_ID,
+                    })),
+                )
+            }),
+        )
+        .route(
+            "/big/{n}",
+            any(|Path(n): Path<usize>| async move { SNOWMAN.repeat(n) }),
+        )
+        .route(
+            "/big-stream/{n}",
+            any(|Path(n): Path<usize>| async move {
+                // A stream has no length known in advance: no Content-Length, chunked.
+                Body::from_stream(Body::from(SNOWMAN.repeat(n)).into_data_stream())
             }),
         )
         .route(
@@ -87,6 +115,14 @@ fn at(base: &url::Url) -> RunOptions {
     RunOptions {
         base_url_override: Some(base.clone()),
     }
+}
+
+const TRACKING_ID: &str = "ICNODE_test-tracking-7";
+const SNOWMAN: &str = "☃";
+
+/// The usual parameters of the base definition.
+fn usual() -> BTreeMap<String, String> {
+    params(&[("path", "p"), ("chatId", "x"), ("trace", "t")])
 }
 
 const TRICKY: &str = "chat \"42\" \\ back\\slash ☃ \u{1F4F9} </script>";
@@ -203,10 +239,184 @@ async fn the_first_matching_event_wins_and_no_match_is_an_error() {
         .await
         .unwrap();
     assert_eq!(miss.edge, Edge::Error);
+    let echoed = &miss.response.as_ref().unwrap().body;
+    assert!(echoed.starts_with(r#"{"path":"p""#), "{echoed}");
     assert_eq!(
-        miss.error.as_deref(),
-        Some("no event matched the answer (HTTP 200)")
+        miss.error.unwrap(),
+        format!("no event matched the answer (HTTP 200): {echoed}")
     );
+}
+
+#[tokio::test]
+async fn the_error_edge_says_why_with_the_status_and_the_services_own_words() {
+    let base = serve().await;
+    let refused =
+        definition(|d| d["methods"][0]["url"] = json!("http://127.0.0.1:1/refused?x=$(path)"));
+    let result = engine()
+        .run(&refused, "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!((result.edge, result.status), (Edge::Error, Some(401)));
+    let response = result.response.clone().unwrap();
+    assert_eq!(response.status, 401);
+    assert_eq!(response.headers["x-server"], "test-server");
+    assert_eq!(response.headers["content-type"], "application/json");
+    assert!(!response.body_truncated);
+    let body: Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(body["trackingId"], TRACKING_ID);
+    let error = result.error.clone().unwrap();
+    assert_eq!(
+        error,
+        format!(
+            "the answer matched event `Other` (HTTP 401): {}",
+            response.body
+        )
+    );
+    assert!(
+        error.contains(
+            r#"{"message":"The request requires a valid access token set in the Authorization request header.""#
+        ),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(r#""trackingId":"{TRACKING_ID}""#)),
+        "{error}"
+    );
+    assert_eq!(
+        result.outputs["status"], 401,
+        "outputs are still read on the error edge"
+    );
+
+    let serialized = serde_json::to_value(&result).unwrap();
+    assert_eq!(serialized["response"]["status"], 401);
+    assert_eq!(serialized["response"]["bodyTruncated"], false);
+    assert_eq!(serialized["response"]["headers"]["x-server"], "test-server");
+    assert_eq!(serialized["response"]["body"], response.body);
+
+    let success = engine()
+        .run(&definition(|_| {}), "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!((success.edge, success.error), (Edge::Success, None));
+    let raw = success.response.unwrap();
+    assert_eq!(raw.status, 200, "the raw response comes on every edge");
+    assert!(raw.body.starts_with(r#"{"path":"p""#), "{}", raw.body);
+}
+
+#[tokio::test]
+async fn the_raw_body_is_cut_at_2_kib_on_a_character_boundary_and_the_error_shorter() {
+    let base = serve().await;
+    let big = |edge: &'static str| {
+        definition(move |d| {
+            let method = &mut d["methods"][0];
+            method["url"] = json!("http://127.0.0.1:1/big/1000?x=$(path)");
+            method["responseType"] = json!("text");
+            method["events"] = json!([{"name": "Any", "source": {"type": "status"},
+                "condition": "exists", "edge": edge}]);
+            method["outputs"] = json!([]);
+            method["computedOutputs"] = json!([]);
+        })
+    };
+    let result = engine()
+        .run(&big("success"), "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!(result.edge, Edge::Success, "{result:?}");
+    let raw = result.response.unwrap();
+    assert_eq!(raw.headers["content-length"], "3000");
+    assert!(raw.body_truncated);
+    assert_eq!(
+        raw.body,
+        SNOWMAN.repeat(682),
+        "2046 bytes: a 683rd snowman would end past 2048"
+    );
+
+    let failed = engine()
+        .run(&big("error"), "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    let error = failed.error.unwrap();
+    let prefix = "the answer matched event `Any` (HTTP 200): ";
+    assert!(error.starts_with(prefix), "{error}");
+    let quoted = error[prefix.len()..].strip_suffix('…').unwrap();
+    assert!(
+        quoted.len() <= 512 && quoted.len() > 500 && quoted.chars().all(|c| c == '☃'),
+        "{quoted}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_over_the_limit_leaves_by_the_error_edge_naming_the_limit() {
+    let base = serve().await;
+    let at_path = |path: &str| {
+        let url = format!("http://127.0.0.1:1{path}?x=$(path)");
+        definition(move |d| {
+            d["methods"][0]["url"] = json!(url);
+            d["methods"][0]["responseType"] = json!("text");
+            d["methods"][0]["outputs"] = json!([{"name": "status", "source": {"type": "status"}}]);
+            d["methods"][0]["computedOutputs"] = json!([]);
+        })
+    };
+    let small = || engine().with_max_response_bytes(1024);
+
+    // Content-Length says 1200 bytes: refused before the body is read.
+    let announced = small()
+        .run(&at_path("/big/400"), "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!((announced.edge, announced.status), (Edge::Error, Some(200)));
+    assert_eq!(
+        announced.error.as_deref(),
+        Some("the response is larger than the 1 KiB limit")
+    );
+    assert!(announced.outputs.is_empty(), "no outputs from a cut answer");
+    let raw = announced.response.unwrap();
+    assert_eq!(raw.headers["content-length"], "1200");
+    assert_eq!((raw.body.as_str(), raw.body_truncated), ("", true));
+
+    // No Content-Length: read chunk by chunk and stopped at the limit.
+    let streamed = small()
+        .run(&at_path("/big-stream/400"), "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!((streamed.edge, streamed.status), (Edge::Error, Some(200)));
+    assert_eq!(
+        streamed.error.as_deref(),
+        Some("the response is larger than the 1 KiB limit")
+    );
+    assert!(streamed.outputs.is_empty());
+    let raw = streamed.response.unwrap();
+    assert!(!raw.headers.contains_key("content-length"), "{raw:?}");
+    assert_eq!(
+        (raw.body, raw.body_truncated),
+        (SNOWMAN.repeat(341), true),
+        "what was read, without the cut character"
+    );
+
+    // Exactly at the limit is within it.
+    let at_limit = engine()
+        .with_max_response_bytes(1200)
+        .run(&at_path("/big-stream/400"), "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!((at_limit.edge, at_limit.error), (Edge::Success, None));
+    assert_eq!(at_limit.response.unwrap().body, SNOWMAN.repeat(400));
+
+    // The default limit is 1 MiB.
+    let over_default = engine()
+        .run(
+            &at_path(&format!("/big/{}", 1024 * 1024 / 3 + 1)),
+            "Send",
+            &usual(),
+            &at(&base),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        over_default.error.as_deref(),
+        Some("the response is larger than the 1 MiB limit")
+    );
+    assert_eq!(node::DEFAULT_MAX_RESPONSE_BYTES, 1024 * 1024);
 }
 
 #[tokio::test]
@@ -221,15 +431,21 @@ async fn a_refused_connection_is_an_error_and_a_silent_server_a_timeout() {
         .run(&definition(|_| {}), "Send", &p, &at(&closed))
         .await
         .unwrap();
-    assert_eq!((refused.edge, refused.status), (Edge::Error, None));
-    assert!(
-        refused
-            .error
-            .as_deref()
-            .unwrap()
-            .starts_with("could not connect within 2000 ms"),
-        "{refused:?}"
+    assert_eq!(
+        (refused.edge, refused.status, &refused.response),
+        (Edge::Error, None, &None)
     );
+    let serialized = serde_json::to_value(&refused).unwrap();
+    assert!(serialized.get("response").is_none(), "{serialized}");
+    assert_eq!(
+        refused.error.unwrap(),
+        format!(
+            "the connection to 127.0.0.1:{} was refused",
+            closed.port().unwrap()
+        ),
+        "refused at once: not a wait for the connection timeout"
+    );
+    assert!(refused.elapsed_ms < 2000);
 
     let base = serve().await;
     let slow = definition(|d| {
@@ -242,6 +458,61 @@ async fn a_refused_connection_is_an_error_and_a_silent_server_a_timeout() {
         timed_out.error.as_deref(),
         Some("no complete answer within the request timeout of 300 ms")
     );
+}
+
+#[tokio::test]
+async fn a_name_that_does_not_resolve_says_so() {
+    // `.invalid` never resolves (RFC 6761), with a network or without one.
+    let nowhere: url::Url = "http://nowhere.invalid:8080".parse().unwrap();
+    let result = engine()
+        .run(&definition(|_| {}), "Send", &usual(), &at(&nowhere))
+        .await
+        .unwrap();
+    assert_eq!((result.edge, result.status), (Edge::Error, None));
+    let error = result.error.unwrap();
+    assert!(
+        error.starts_with("the name `nowhere.invalid` did not resolve"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn no_message_holds_the_query_string_of_the_request() {
+    let base = serve().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed: url::Url = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    drop(listener);
+    let nowhere: url::Url = "http://nowhere.invalid".parse().unwrap();
+    // The query carries the secret `api_token` (`tok-123`) twice: in the URL and as a row.
+    let with_token = |path: &str| {
+        let url = format!("http://127.0.0.1:1{path}?token=$(secret:api_token)&x=$(path)");
+        definition(move |d| {
+            d["methods"][0]["url"] = json!(url);
+            d["methods"][0]["requestTimeoutMs"] = json!(300);
+            d["methods"][0]["urlParameters"] =
+                json!([{"type": "static", "name": "access_token", "value": "$(secret:api_token)"}]);
+        })
+    };
+    let runs = [
+        (with_token("/echo/p"), &closed, Edge::Error),
+        (with_token("/echo/p"), &nowhere, Edge::Error),
+        (with_token("/slow"), &base, Edge::Timeout),
+        (with_token("/html"), &base, Edge::Error),
+        (with_token("/status/500"), &base, Edge::Error),
+    ];
+    for (node, target, edge) in runs {
+        let result = engine()
+            .run(&node, "Send", &usual(), &at(target))
+            .await
+            .unwrap();
+        assert_eq!(result.edge, edge, "{result:?}");
+        let error = result.error.unwrap();
+        for leak in ["tok-123", "token=", "?"] {
+            assert!(!error.contains(leak), "{leak:?} in {error:?}");
+        }
+    }
 }
 
 #[tokio::test]
