@@ -1,5 +1,6 @@
-//! The command line, as clap types. Every flag also reads an `ICNODE_*` variable; values of
-//! secret variables are never shown in `--help`.
+//! The command line, as clap types. Every flag also reads an `ICNODE_*` variable: its long
+//! name in capitals (`--chat-id` ↔ `ICNODE_CHAT_ID`), except `--token` ↔ `ICNODE_BROKER_TOKENS`
+//! and `--secret` ↔ `ICNODE_BROKER_SECRET`. Values of secret variables never show in `--help`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "icnode",
     version,
-    about = "Webex Instant Connect links: a local broker, link making, and (soon) a node service"
+    about = "Webex Instant Connect links: a local broker, link making, and a custom-node engine"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -20,7 +21,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Everything on one address: the local broker (the node service and console come later).
+    /// Everything on one address; today that is the local broker.
     Up(UpArgs),
     /// The local Instant Connect broker alone.
     Broker(BrokerArgs),
@@ -45,19 +46,19 @@ pub enum BenchCommand {
 #[derive(Debug, Args)]
 pub struct BenchMintArgs {
     /// Key management algorithm
-    #[arg(long, default_value = "PBES2-HS512+A256KW")]
+    #[arg(long, env = "ICNODE_ALG", default_value = "PBES2-HS512+A256KW")]
     pub alg: instant_connect::KeyAlg,
     /// Content encryption
-    #[arg(long, default_value = "A256GCM")]
+    #[arg(long, env = "ICNODE_ENC", default_value = "A256GCM")]
     pub enc: instant_connect::ContentEnc,
     /// PBES2 iteration count (13602 is the real broker's sample)
-    #[arg(long, default_value_t = 13602, value_parser = clap::value_parser!(u32).range(1000..=32767))]
+    #[arg(long, env = "ICNODE_ITERATIONS", default_value_t = 13602, value_parser = iterations())]
     pub iterations: u32,
     /// How long to mint
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, env = "ICNODE_SECONDS", default_value_t = 3.0)]
     pub seconds: f64,
     /// Print JSON
-    #[arg(long)]
+    #[arg(long, env = "ICNODE_JSON")]
     pub json: bool,
 }
 
@@ -81,7 +82,7 @@ pub struct NodeRunArgs {
     /// The method's request name, e.g. "Generate Basic Link"
     pub method: String,
     /// A dynamic parameter; repeat for more
-    #[arg(long = "param", value_name = "NAME=VALUE")]
+    #[arg(long = "param", env = "ICNODE_PARAM", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
     /// Replace the scheme and host of the resource URL (run a production node locally)
     #[arg(long, env = "ICNODE_BROKER_URL")]
@@ -90,7 +91,7 @@ pub struct NodeRunArgs {
     #[arg(long, env = "ICNODE_SECRETS_FILE")]
     pub secrets_file: Option<PathBuf>,
     /// Print JSON instead of text
-    #[arg(long)]
+    #[arg(long, env = "ICNODE_JSON")]
     pub json: bool,
 }
 
@@ -119,7 +120,7 @@ pub struct BrokerArgs {
     pub serve: ServeArgs,
     /// URL clients use to reach this broker (base of short links) [default: http://<listen>]
     #[arg(long, env = "ICNODE_PUBLIC_URL")]
-    pub public_url: Option<String>,
+    pub public_url: Option<url::Url>,
     /// Accepted bearer token; repeat for more. None given: one is generated into the data dir.
     #[arg(
         long = "token",
@@ -128,21 +129,29 @@ pub struct BrokerArgs {
         hide_env_values = true
     )]
     pub tokens: Vec<String>,
+    /// Refuse tokens this long after the broker first saw them, e.g. 12h as personal access
+    /// tokens [default: never]
+    #[arg(long, env = "ICNODE_TOKEN_TTL", value_parser = positive_duration)]
+    pub token_ttl: Option<Duration>,
     /// PBES2 password of the links [default: random, kept in <data-dir>/broker-secret]
     #[arg(long, env = "ICNODE_BROKER_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
     /// The org's id (a UUID), the `iss` of every link [default: generated once]
     #[arg(long, env = "ICNODE_ORG_ID")]
-    pub org_id: Option<String>,
+    pub org_id: Option<uuid::Uuid>,
     /// The org's name, shown on join pages and in space details
     #[arg(long, env = "ICNODE_ORG_NAME")]
     pub org_name: Option<String>,
-    /// Fix the PBES2 iteration count (1000-32767) [default: random per link]
-    #[arg(long, env = "ICNODE_ITERATIONS", value_parser = clap::value_parser!(u32).range(1000..=32767))]
+    /// Fix the PBES2 iteration count of every link (1000-32767) [default: random per link]
+    #[arg(long, env = "ICNODE_ITERATIONS", value_parser = iterations())]
     pub iterations: Option<u32>,
-    /// Fix the PBES2 salt length in bytes (8-128) [default: random per link]
-    #[arg(long, env = "ICNODE_SALT_LENGTH", value_parser = clap::value_parser!(u32).range(8..=128))]
+    /// Fix the PBES2 salt length in bytes of every link (8-128) [default: random per link]
+    #[arg(long, env = "ICNODE_SALT_LENGTH", value_parser = salt_lengths())]
     pub salt_length: Option<u32>,
+    /// Refuse what production evidently accepts but the developer guide does not document
+    /// (unknown fields, a past `exp`, a missing `v=1`...) instead of warning about it
+    #[arg(long, env = "ICNODE_STRICT")]
+    pub strict: bool,
 }
 
 /// How to reach a broker; the token comes from the environment or a file, never a flag.
@@ -158,7 +167,7 @@ pub struct BrokerConnection {
     #[arg(long, env = "ICNODE_BROKER_TOKEN_FILE")]
     pub broker_token_file: Option<PathBuf>,
     /// Connection and request timeout
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "ICNODE_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
     pub timeout: Duration,
 }
 
@@ -166,31 +175,39 @@ pub struct BrokerConnection {
 pub enum VerticalArg {
     Hc,
     Gen,
+    Cc,
 }
 
 /// Options a meeting's links share.
 #[derive(Debug, Args)]
 pub struct LinkOptions {
     /// The meeting identity (`sub`): links with the same id join the same meeting
-    #[arg(long)]
+    #[arg(long, env = "ICNODE_CHAT_ID")]
     pub chat_id: String,
-    /// Links live this long, e.g. 2h or 1d [default: 15m, the broker's default]
-    #[arg(long, value_parser = humantime::parse_duration, conflicts_with_all = ["nbf", "exp"])]
+    /// Links live this long, e.g. 2h or 1d [default: link: 15m, the broker's default;
+    /// add-guest: as long as the meeting's links]
+    #[arg(
+        long,
+        env = "ICNODE_TTL",
+        value_parser = positive_duration,
+        allow_hyphen_values = true,
+        conflicts_with_all = ["nbf", "exp"]
+    )]
     pub ttl: Option<Duration>,
     /// Links work from this time (Unix seconds or RFC 3339)
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, env = "ICNODE_NBF", value_parser = parse_time)]
     pub nbf: Option<i64>,
     /// Links stop working at this time (Unix seconds or RFC 3339)
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, env = "ICNODE_EXP", value_parser = parse_time)]
     pub exp: Option<i64>,
     /// Wording of the join pages
-    #[arg(long, value_enum, default_value = "hc")]
+    #[arg(long, env = "ICNODE_VERTICAL", value_enum, default_value = "hc")]
     pub vertical: VerticalArg,
     /// Hand out long URLs instead of short ones
-    #[arg(long)]
+    #[arg(long, env = "ICNODE_NO_SHORT")]
     pub no_short: bool,
     /// Print JSON instead of a table
-    #[arg(long)]
+    #[arg(long, env = "ICNODE_JSON")]
     pub json: bool,
 }
 
@@ -201,10 +218,10 @@ pub struct LinkArgs {
     #[command(flatten)]
     pub options: LinkOptions,
     /// Number of host links (0-25)
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, env = "ICNODE_HOSTS", default_value_t = 1)]
     pub hosts: i64,
     /// Number of guest links (0-25)
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, env = "ICNODE_GUESTS", default_value_t = 1)]
     pub guests: i64,
 }
 
@@ -215,20 +232,100 @@ pub struct AddGuestArgs {
     #[command(flatten)]
     pub options: LinkOptions,
     /// Number of guest links (1-25)
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, env = "ICNODE_GUESTS", default_value_t = 1)]
     pub guests: i64,
 }
 
-/// Unix seconds, or an RFC 3339 time such as 2026-12-01T09:00:00Z.
-fn parse_time(text: &str) -> Result<i64, String> {
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Ok(seconds);
+/// The PBES2 counts the API takes, from the one place they are written.
+fn iterations() -> clap::builder::RangedI64ValueParser<u32> {
+    let range = instant_connect::ITERATIONS;
+    clap::value_parser!(u32).range(i64::from(*range.start())..=i64::from(*range.end()))
+}
+
+/// The PBES2 salt lengths the API takes, from the one place they are written.
+fn salt_lengths() -> clap::builder::RangedI64ValueParser<u32> {
+    let range = instant_connect::SALT_LENGTHS;
+    clap::value_parser!(u32).range(*range.start() as i64..=*range.end() as i64)
+}
+
+/// Why a duration flag was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DurationError {
+    #[error("must be a positive duration such as 15m, 2h or 1d, got `{0}`")]
+    NotPositive(String),
+    #[error(transparent)]
+    Unreadable(#[from] humantime::DurationError),
+}
+
+/// A duration such as `15m` or `2h`, more than zero.
+fn positive_duration(text: &str) -> Result<Duration, DurationError> {
+    if text.trim_start().starts_with('-') {
+        return Err(DurationError::NotPositive(text.to_owned()));
     }
-    humantime::parse_rfc3339_weak(text)
-        .map_err(|e| format!("expected Unix seconds or an RFC 3339 time: {e}"))
-        .and_then(|t| {
-            t.duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .map_err(|_| "times before 1970 are not accepted".to_owned())
-        })
+    let duration = humantime::parse_duration(text)?;
+    if duration.is_zero() {
+        return Err(DurationError::NotPositive(text.to_owned()));
+    }
+    Ok(duration)
+}
+
+/// Unix seconds, or an RFC 3339 time such as 2026-12-01T09:00:00Z.
+fn parse_time(text: &str) -> Result<i64, instant_connect::time::TimeError> {
+    instant_connect::parse_time(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Flags whose variable is not `ICNODE_` + the long name: they share the broker's names.
+    const RENAMED: [(&str, &str); 2] = [
+        ("token", "ICNODE_BROKER_TOKENS"),
+        ("secret", "ICNODE_BROKER_SECRET"),
+    ];
+
+    fn every_flag(command: &clap::Command, path: String, into: &mut Vec<(String, clap::Arg)>) {
+        for arg in command.get_arguments() {
+            if arg.get_long().is_some() && !matches!(arg.get_id().as_str(), "help" | "version") {
+                into.push((path.clone(), arg.clone()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            every_flag(sub, format!("{path} {}", sub.get_name()), into);
+        }
+    }
+
+    #[test]
+    fn every_flag_reads_its_icnode_variable() {
+        let mut flags = Vec::new();
+        every_flag(&Cli::command(), "icnode".into(), &mut flags);
+        assert!(flags.len() > 30, "the walk sees the flags");
+        for (path, arg) in flags {
+            let long = arg.get_long().unwrap();
+            let expected = RENAMED.iter().find(|(name, _)| *name == long).map_or_else(
+                || format!("ICNODE_{}", long.to_uppercase().replace('-', "_")),
+                |(_, variable)| (*variable).to_owned(),
+            );
+            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+            assert_eq!(env.as_deref(), Some(expected.as_str()), "{path} --{long}");
+        }
+    }
+
+    #[test]
+    fn durations_must_be_positive() {
+        assert!(matches!(
+            positive_duration("-5m"),
+            Err(DurationError::NotPositive(_))
+        ));
+        assert!(matches!(
+            positive_duration("0s"),
+            Err(DurationError::NotPositive(_))
+        ));
+        assert_eq!(positive_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert!(matches!(
+            positive_duration("soon"),
+            Err(DurationError::Unreadable(_))
+        ));
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use broker::{Minter, Pbes2Choice};
+use broker::{Minter, Pbes2Range};
 use instant_connect::{LinkRequest, Role};
 use serde::Serialize;
 
@@ -37,14 +37,10 @@ fn mint(args: &BenchMintArgs) -> Result<(), CliError> {
             "--seconds must be more than 0 and at most 600".into(),
         ));
     }
-    let choice = Pbes2Choice {
-        iterations: Some(args.iterations),
-        salt_length: Some(SALT_LENGTH),
-    };
     let minter = Minter::new(
         "icnode bench secret".into(),
         BENCH_ORG_ID.to_owned(),
-        choice,
+        Pbes2Range::fixed(Some(args.iterations), Some(SALT_LENGTH)),
     );
     let now = instant_connect::unix_now();
     let mut request = LinkRequest::new("bench-visit");
@@ -52,7 +48,8 @@ fn mint(args: &BenchMintArgs) -> Result<(), CliError> {
     request.enc = Some(args.enc);
     let plan = request
         .validate(now)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+        .map_err(|e| CliError::Usage(e.to_string()))?
+        .value;
 
     let budget = Duration::from_secs_f64(args.seconds);
     let started = Instant::now();
@@ -60,7 +57,7 @@ fn mint(args: &BenchMintArgs) -> Result<(), CliError> {
     while started.elapsed() < budget {
         minter
             .mint(&plan, Role::Guest, now)
-            .map_err(|e| CliError::Runtime(e.to_string()))?;
+            .map_err(|e| CliError::runtime(&e))?;
         tokens += 1;
     }
     let seconds = started.elapsed().as_secs_f64();
@@ -75,7 +72,7 @@ fn mint(args: &BenchMintArgs) -> Result<(), CliError> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string(&report).map_err(|e| CliError::Runtime(e.to_string()))?
+            serde_json::to_string(&report).map_err(|e| CliError::runtime(&e))?
         );
     } else {
         println!(

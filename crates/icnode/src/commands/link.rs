@@ -1,12 +1,14 @@
 //! `icnode link` and `icnode add-guest`: make links from any broker and print them.
 
-use std::time::UNIX_EPOCH;
-
-use instant_connect::{Client, ClientConfig, ClientError, JoinUrls, LinkRequest, Links, Vertical};
+use instant_connect::request::MILLISECONDS_THRESHOLD;
+use instant_connect::{
+    Client, ClientConfig, ClientError, FieldError, JoinStyle, JoinUrls, LinkRequest, Links,
+    ValidationErrors, Vertical, rfc3339, unix_now,
+};
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::{CliError, with_causes};
+use super::CliError;
 use crate::cli::{AddGuestArgs, BrokerConnection, LinkArgs, LinkOptions, VerticalArg};
 
 const TOKEN_VARIABLE: &str = "ICNODE_BROKER_TOKEN";
@@ -21,15 +23,42 @@ struct Output {
     expires_at: String,
     #[serde(flatten)]
     links: Links,
+    /// What the broker said it ignored or assumed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+/// How long the links of one call live, when the flags do not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DefaultLifetime {
+    /// The broker's 15 minutes.
+    Broker,
+    /// As long as the meeting's existing links.
+    Meeting,
 }
 
 pub async fn link(args: LinkArgs) -> Result<(), CliError> {
-    make_links(&args.connection, &args.options, args.hosts, args.guests).await
+    make_links(
+        &args.connection,
+        &args.options,
+        args.hosts,
+        args.guests,
+        DefaultLifetime::Broker,
+    )
+    .await
 }
 
-/// More guests for a meeting: the same `sub` and options with no hosts.
+/// More guests for a meeting: the same `sub` and options with no hosts, lasting as long as the
+/// meeting's links unless told otherwise.
 pub async fn add_guest(args: AddGuestArgs) -> Result<(), CliError> {
-    make_links(&args.connection, &args.options, 0, args.guests).await
+    make_links(
+        &args.connection,
+        &args.options,
+        0,
+        args.guests,
+        DefaultLifetime::Meeting,
+    )
+    .await
 }
 
 async fn make_links(
@@ -37,17 +66,31 @@ async fn make_links(
     options: &LinkOptions,
     hosts: i64,
     guests: i64,
+    lifetime: DefaultLifetime,
 ) -> Result<(), CliError> {
     let (client, join) = connect(connection)?;
-    let (request, exp) = request(options, hosts, guests)?;
-    let response = client
+    let now = unix_now();
+    let exp = expiry(&client, options, lifetime, now).await?;
+    let request = request(options, hosts, guests, exp);
+    request
+        .validate(now)
+        .map_err(|errors| flag_errors(&errors, options))?;
+    let reply = client
         .generate_links(&request)
         .await
-        .map_err(client_error)?;
+        .map_err(|e| client_error(e, options))?;
+    for warning in &reply.warnings {
+        eprintln!("icnode: the broker warned: {warning}");
+    }
+    let style = JoinStyle {
+        vertical: vertical(options),
+        ..JoinStyle::default()
+    };
     print(
         options,
         exp,
-        join.links(&response, vertical(options), false),
+        join.links(&reply.value, &style),
+        reply.warnings,
     )
 }
 
@@ -73,7 +116,7 @@ fn connect(connection: &BrokerConnection) -> Result<(Client, JoinUrls), CliError
     let mut config = ClientConfig::new(connection.broker_url.clone(), SecretString::from(token));
     config.connect_timeout = connection.timeout;
     config.request_timeout = connection.timeout;
-    let client = Client::new(config).map_err(|e| CliError::Runtime(with_causes(&e)))?;
+    let client = Client::new(config).map_err(|e| CliError::runtime(&e))?;
     let is_production = connection.broker_url.as_str().trim_end_matches('/')
         == instant_connect::PRODUCTION_BROKER_URL;
     let join_url = match &connection.join_url {
@@ -89,20 +132,66 @@ fn vertical(options: &LinkOptions) -> Vertical {
     match options.vertical {
         VerticalArg::Hc => Vertical::Hc,
         VerticalArg::Gen => Vertical::Gen,
+        VerticalArg::Cc => Vertical::Cc,
     }
 }
 
-/// The request, with `exp` always explicit so the printed expiry is exact.
-fn request(options: &LinkOptions, hosts: i64, guests: i64) -> Result<(LinkRequest, i64), CliError> {
-    let now = instant_connect::unix_now();
-    let exp = match (options.ttl, options.exp) {
-        (Some(ttl), _) => {
-            now + i64::try_from(ttl.as_secs())
-                .map_err(|_| CliError::Usage("--ttl is too long".into()))?
-        }
-        (None, Some(exp)) => exp,
-        (None, None) => now + DEFAULT_LIFETIME_SECS,
-    };
+/// The links' `exp`, always explicit so the printed expiry is exact.
+async fn expiry(
+    client: &Client,
+    options: &LinkOptions,
+    lifetime: DefaultLifetime,
+    now: i64,
+) -> Result<i64, CliError> {
+    if let Some(ttl) = options.ttl {
+        let exp = i64::try_from(ttl.as_secs())
+            .ok()
+            .and_then(|secs| now.checked_add(secs))
+            .filter(|exp| *exp <= MILLISECONDS_THRESHOLD);
+        return exp.ok_or_else(|| {
+            CliError::Usage(format!(
+                "--ttl is too long: the links would expire after {}",
+                rfc3339(MILLISECONDS_THRESHOLD)
+            ))
+        });
+    }
+    if let Some(exp) = options.exp {
+        return Ok(exp);
+    }
+    match lifetime {
+        DefaultLifetime::Broker => Ok(now + DEFAULT_LIFETIME_SECS),
+        DefaultLifetime::Meeting if options.nbf.is_some() => Err(CliError::Usage(
+            "--nbf needs --exp or --ttl: links that start later cannot last as the meeting's"
+                .into(),
+        )),
+        DefaultLifetime::Meeting => meeting_expiry(client, &options.chat_id, now).await,
+    }
+}
+
+/// When the meeting's existing links expire, as the local broker knows it.
+async fn meeting_expiry(client: &Client, chat_id: &str, now: i64) -> Result<i64, CliError> {
+    match client.local_meeting(chat_id).await {
+        Ok(reply) => match reply.value.links_expire_at {
+            Some(exp) if exp > now => Ok(exp),
+            Some(exp) => Err(CliError::Usage(format!(
+                "meeting `{chat_id}`'s links expired at {}; give --ttl or --exp for new ones",
+                rfc3339(exp)
+            ))),
+            None => Err(CliError::Usage(format!(
+                "meeting `{chat_id}` has no links yet: make them with `icnode link`, or give \
+                 --ttl or --exp"
+            ))),
+        },
+        Err(ClientError::Status { status: 404, .. }) => Err(CliError::Usage(format!(
+            "the broker at {} cannot tell how long meeting `{chat_id}`'s links last (only \
+             icnode's local broker can): give --ttl or --exp",
+            client.broker_url()
+        ))),
+        Err(other) => Err(CliError::runtime(&other)),
+    }
+}
+
+fn request(options: &LinkOptions, hosts: i64, guests: i64, exp: i64) -> LinkRequest {
     let mut request = LinkRequest::new(options.chat_id.clone());
     request.num_host = Some(hosts);
     request.num_guest = Some(guests);
@@ -110,29 +199,55 @@ fn request(options: &LinkOptions, hosts: i64, guests: i64) -> Result<(LinkReques
     request.jwt.exp = Some(exp);
     request.vertical_type = Some(vertical(options));
     request.provide_short_urls = Some(!options.no_short);
-    Ok((request, exp))
+    request
 }
 
-fn client_error(error: ClientError) -> CliError {
-    match error {
-        ClientError::Invalid(errors) => CliError::Usage(format!("invalid request: {errors}")),
-        other => CliError::Runtime(with_causes(&other)),
+/// The flag a request field comes from, so that errors speak the user's language.
+fn flag_of(field: &str, options: &LinkOptions) -> String {
+    match field {
+        "jwt.sub" => "--chat-id".into(),
+        "numHost" => "--hosts".into(),
+        "numGuest" => "--guests".into(),
+        "numHost+numGuest" => "--hosts + --guests".into(),
+        "jwt.nbf" => "--nbf".into(),
+        "jwt.exp" if options.ttl.is_some() => "--ttl".into(),
+        "jwt.exp" => "--exp".into(),
+        "verticalType" => "--vertical".into(),
+        other => other.into(),
     }
 }
 
-fn print(options: &LinkOptions, exp: i64, links: Links) -> Result<(), CliError> {
-    let expires_at = humantime::format_rfc3339_seconds(
-        UNIX_EPOCH + std::time::Duration::from_secs(exp.max(0) as u64),
-    )
-    .to_string();
+fn flag_errors(errors: &ValidationErrors, options: &LinkOptions) -> CliError {
+    let told: Vec<String> = errors
+        .errors()
+        .iter()
+        .map(|FieldError { field, rule }| format!("{} {rule}", flag_of(field, options)))
+        .collect();
+    CliError::Usage(told.join("; "))
+}
+
+fn client_error(error: ClientError, options: &LinkOptions) -> CliError {
+    match error {
+        ClientError::Invalid(errors) => flag_errors(&errors, options),
+        other => CliError::runtime(&other),
+    }
+}
+
+fn print(
+    options: &LinkOptions,
+    exp: i64,
+    links: Links,
+    warnings: Vec<String>,
+) -> Result<(), CliError> {
+    let expires_at = rfc3339(exp);
     if options.json {
         let output = Output {
             chat_id: options.chat_id.clone(),
             expires_at,
             links,
+            warnings,
         };
-        let text =
-            serde_json::to_string_pretty(&output).map_err(|e| CliError::Runtime(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&output).map_err(|e| CliError::runtime(&e))?;
         println!("{text}");
         return Ok(());
     }

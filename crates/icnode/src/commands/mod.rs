@@ -24,6 +24,16 @@ impl CliError {
             CliError::Runtime(_) => 1,
         }
     }
+
+    /// Bad input, told with its causes.
+    pub fn usage(error: &dyn std::error::Error) -> Self {
+        CliError::Usage(instant_connect::report(error))
+    }
+
+    /// A runtime failure, told with its causes.
+    pub fn runtime(error: &dyn std::error::Error) -> Self {
+        CliError::Runtime(instant_connect::report(error))
+    }
 }
 
 pub async fn run(command: Command) -> Result<(), CliError> {
@@ -37,17 +47,10 @@ pub async fn run(command: Command) -> Result<(), CliError> {
     }
 }
 
-/// An error and its causes on one line: what a person needs to act on it.
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
+/// The command line flag that sets a broker settings field (`salt_length` → `--salt-length`).
+pub fn flag_for_setting(field: &str) -> String {
+    match field {
+        "tokens" => "--token".to_owned(),
+        other => format!("--{}", other.replace('_', "-")),
     }
-    text
 }

@@ -1,15 +1,19 @@
 //! `icnode broker` and `icnode up`: bind, open, print where things are, serve until a signal.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use broker::{BrokerConfig, LocalBroker, Pbes2Choice};
-use instant_connect::{Client, ClientConfig, JoinUrls, LinkRequest, Vertical};
+use broker::{BrokerError, BrokerSettings, LocalBroker};
+use instant_connect::{
+    Client, ClientConfig, JoinStyle, JoinUrls, LinkRequest, SystemClock, unix_now,
+};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
+use url::Url;
 
-use super::{CliError, with_causes};
+use super::{CliError, flag_for_setting};
 use crate::cli::{BrokerArgs, ServeArgs, UpArgs};
 
 /// How long the pair `up` prints stays valid.
@@ -26,25 +30,41 @@ fn init_logging() {
         .try_init();
 }
 
-async fn bind(serve: &ServeArgs) -> Result<(TcpListener, String), CliError> {
+async fn bind(serve: &ServeArgs) -> Result<(TcpListener, Url), CliError> {
     let listener = TcpListener::bind(serve.listen)
         .await
         .map_err(|e| CliError::Runtime(format!("could not listen on {}: {e}", serve.listen)))?;
     let address = listener
         .local_addr()
         .map_err(|e| CliError::Runtime(format!("could not read the bound address: {e}")))?;
-    Ok((listener, format!("http://{address}")))
+    let url = Url::parse(&format!("http://{address}"))
+        .map_err(|e| CliError::Runtime(format!("the bound address {address} is no URL: {e}")))?;
+    Ok((listener, url))
+}
+
+/// A base URL as people write it: without the trailing slash `Url` keeps.
+fn shown(url: &Url) -> &str {
+    url.as_str().trim_end_matches('/')
 }
 
 fn data_dir(serve: &ServeArgs) -> Option<std::path::PathBuf> {
     (!serve.ephemeral).then(|| serve.data_dir.clone())
 }
 
-fn open_error(error: broker::BrokerError) -> CliError {
+/// Settings errors are the user's (named by their flag); the rest happened at run time.
+fn open_error(error: BrokerError) -> CliError {
     match error {
-        broker::BrokerError::Config(message) => CliError::Usage(message),
-        other => CliError::Runtime(with_causes(&other)),
+        BrokerError::Settings(error) => {
+            CliError::Usage(format!("{} {}", flag_for_setting(error.field), error.rule))
+        }
+        other => CliError::runtime(&other),
     }
+}
+
+async fn open(settings: BrokerSettings, url: &Url) -> Result<LocalBroker, CliError> {
+    LocalBroker::open(settings, url, Arc::new(SystemClock))
+        .await
+        .map_err(open_error)
 }
 
 async fn shutdown_signal() {
@@ -74,22 +94,20 @@ pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
         ));
     }
     let (listener, bound_url) = bind(&args.serve).await?;
-    let config = BrokerConfig {
+    let settings = BrokerSettings {
         data_dir: data_dir(&args.serve),
         public_url: args.public_url,
         tokens: args.tokens.into_iter().map(SecretString::from).collect(),
+        token_ttl: args.token_ttl,
         secret: args.secret.map(SecretString::from),
         org_id: args.org_id,
         org_name: args.org_name,
-        pbes2: Pbes2Choice {
-            iterations: args.iterations,
-            salt_length: args.salt_length.map(|n| n as usize),
-        },
+        iterations: args.iterations,
+        salt_length: args.salt_length.map(|n| n as usize),
+        strict: args.strict,
     };
-    let broker = LocalBroker::open(config, &bound_url)
-        .await
-        .map_err(open_error)?;
-    println!("icnode broker listening on {bound_url}");
+    let broker = open(settings, &bound_url).await?;
+    println!("icnode broker listening on {}", shown(&bound_url));
     println!("public URL {}", broker.public_url());
     println!("org {} ({})", broker.org().org_id, broker.org().org_name);
     match (&broker.generated_token(), data_dir(&args.serve)) {
@@ -107,18 +125,18 @@ pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
 pub async fn up(args: UpArgs) -> Result<(), CliError> {
     init_logging();
     let (listener, url) = bind(&args.serve).await?;
-    let config = BrokerConfig {
+    let settings = BrokerSettings {
         data_dir: data_dir(&args.serve),
-        ..BrokerConfig::default()
+        ..BrokerSettings::default()
     };
-    let broker = LocalBroker::open(config, &url).await.map_err(open_error)?;
+    let broker = open(settings, &url).await?;
     let token = broker
         .generated_token()
         .cloned()
         .ok_or_else(|| CliError::Runtime("the broker has no dev token".into()))?;
     let server = tokio::spawn(broker::serve(listener, broker.router(), shutdown_signal()));
 
-    println!("icnode is up at {url}");
+    println!("icnode is up at {}", shown(&url));
     match data_dir(&args.serve) {
         Some(dir) => println!(
             "data in {} (broker token in {})",
@@ -143,9 +161,9 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Runtime(format!("the server failed: {e}")))
 }
 
-async fn first_pair(url: &str, token: SecretString) -> Result<(String, String, String), String> {
-    let broker_url = url.parse().map_err(|e| format!("{e}"))?;
-    let client = Client::new(ClientConfig::new(broker_url, token)).map_err(|e| with_causes(&e))?;
+async fn first_pair(url: &Url, token: SecretString) -> Result<(String, String, String), CliError> {
+    let client =
+        Client::new(ClientConfig::new(url.clone(), token)).map_err(|e| CliError::runtime(&e))?;
     let suffix: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(6)
@@ -154,15 +172,18 @@ async fn first_pair(url: &str, token: SecretString) -> Result<(String, String, S
     let sub = format!("icnode-up-{suffix}");
     let mut request = LinkRequest::new(sub.clone());
     request.provide_short_urls = Some(true);
-    request.jwt.exp = Some(instant_connect::unix_now() + UP_LINK_LIFETIME.as_secs() as i64);
+    request.jwt.exp = Some(unix_now() + UP_LINK_LIFETIME.as_secs() as i64);
     let response = client
         .generate_links(&request)
         .await
-        .map_err(|e| with_causes(&e))?;
-    let join = JoinUrls::new(url)?;
-    let links = join.links(&response, Vertical::Hc, false);
+        .map_err(|e| CliError::runtime(&e))?
+        .value;
+    let join = JoinUrls::new(url.as_str()).map_err(|e| CliError::runtime(&e))?;
+    let links = join.links(&response, &JoinStyle::default());
     match (links.hosts.first(), links.guests.first()) {
         (Some(host), Some(guest)) => Ok((sub, host.url.clone(), guest.url.clone())),
-        _ => Err("the broker answered without a host and a guest link".into()),
+        _ => Err(CliError::Runtime(
+            "the broker answered without a host and a guest link".into(),
+        )),
     }
 }

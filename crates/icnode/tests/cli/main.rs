@@ -258,9 +258,55 @@ fn failures_exit_1_with_the_brokers_message_and_bad_input_exits_2() {
         Some(TOKEN),
     );
     assert_eq!(too_many.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&too_many.stderr),
+        "icnode: --hosts must be between 0 and 25, got 30; \
+         --hosts + --guests together must be between 1 and 25, got 31\n"
+    );
+    let no_chat = run(
+        &["link", "--broker-url", &url, "--chat-id", ""],
+        Some(TOKEN),
+    );
+    assert_eq!(no_chat.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&no_chat.stderr),
+        "icnode: --chat-id is required and must not be empty\n"
+    );
+    let negative = run(
+        &[
+            "link",
+            "--broker-url",
+            &url,
+            "--chat-id",
+            "x",
+            "--ttl",
+            "-5m",
+        ],
+        Some(TOKEN),
+    );
+    assert_eq!(negative.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&too_many.stderr)
-            .contains("numHost: must be between 0 and 25, got 30")
+        String::from_utf8_lossy(&negative.stderr)
+            .contains("must be a positive duration such as 15m, 2h or 1d, got `-5m`"),
+        "{}",
+        String::from_utf8_lossy(&negative.stderr)
+    );
+    let endless = run(
+        &[
+            "link",
+            "--broker-url",
+            &url,
+            "--chat-id",
+            "x",
+            "--ttl",
+            "10000000d",
+        ],
+        Some(TOKEN),
+    );
+    assert_eq!(endless.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&endless.stderr),
+        "icnode: --ttl is too long: the links would expire after 5138-11-16T09:46:40Z\n"
     );
 
     let no_token = run(&["link", "--broker-url", &url, "--chat-id", "x"], None);
@@ -275,8 +321,10 @@ fn failures_exit_1_with_the_brokers_message_and_bad_input_exits_2() {
         Some(TOKEN),
     );
     assert_eq!(unreachable.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unreachable.stderr);
     assert!(
-        String::from_utf8_lossy(&unreachable.stderr).contains("could not connect to the broker")
+        stderr.contains("could not connect to the broker") && stderr.contains("refused"),
+        "{stderr}"
     );
 
     let usage = run(
@@ -378,6 +426,13 @@ fn up_prints_a_link_pair_that_opens_and_keeps_its_token_private() {
         std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
         0o700
     );
+    let home = following.get(format!("{url}/")).send().unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(
+        home.text()
+            .unwrap()
+            .contains("icnode's local Instant Connect broker")
+    );
     let token = std::fs::read_to_string(token_file).unwrap();
     let out = run(
         &[
@@ -395,4 +450,200 @@ fn up_prints_a_link_pair_that_opens_and_keeps_its_token_private() {
         "the dev token works for link: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn flags_read_their_icnode_variables() {
+    let (_broker, url) = start_broker();
+    let mut command = icnode();
+    command
+        .args(["link", "--json"])
+        .env("ICNODE_BROKER_URL", &url)
+        .env("ICNODE_BROKER_TOKEN", TOKEN)
+        .env("ICNODE_CHAT_ID", "from-the-environment")
+        .env("ICNODE_GUESTS", "3");
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["chatId"], "from-the-environment");
+    assert_eq!(json["guests"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
+    let (_broker, url) = start_broker();
+    let link = |args: &[&str]| -> Value {
+        let out = run(args, Some(TOKEN));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let first = link(&[
+        "link",
+        "--broker-url",
+        &url,
+        "--chat-id",
+        "long-visit",
+        "--ttl",
+        "3h",
+        "--json",
+    ]);
+    let added = link(&[
+        "add-guest",
+        "--broker-url",
+        &url,
+        "--chat-id",
+        "long-visit",
+        "--json",
+    ]);
+    assert_eq!(added["expiresAt"], first["expiresAt"]);
+    let shorter = link(&[
+        "add-guest",
+        "--broker-url",
+        &url,
+        "--chat-id",
+        "long-visit",
+        "--ttl",
+        "10m",
+        "--json",
+    ]);
+    assert_ne!(shorter["expiresAt"], first["expiresAt"]);
+
+    let unknown = run(
+        &[
+            "add-guest",
+            "--broker-url",
+            &url,
+            "--chat-id",
+            "no-such-visit",
+        ],
+        Some(TOKEN),
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("meeting `no-such-visit` has no links yet"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+
+    // A broker without the local route (production) cannot say: the user is asked for --ttl.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let elsewhere = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+            );
+        }
+    });
+    let production = run(
+        &[
+            "add-guest",
+            "--broker-url",
+            &elsewhere,
+            "--chat-id",
+            "visit-1",
+        ],
+        Some(TOKEN),
+    );
+    assert_eq!(production.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&production.stderr)
+            .contains("cannot tell how long meeting `visit-1`'s links last"),
+        "{}",
+        String::from_utf8_lossy(&production.stderr)
+    );
+}
+
+#[test]
+fn a_second_broker_on_one_data_dir_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let args = [
+        "broker",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data,
+        "--token",
+        TOKEN,
+    ];
+    let mut first = icnode();
+    first.args(args);
+    let first = Server::start(first);
+    first.line_with("listening on");
+    let second = run(&args, None);
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the data directory {data} is in use by another broker"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_strict_broker_refuses_what_a_lenient_one_warns_about() {
+    let mut command = icnode();
+    command.args([
+        "broker",
+        "--ephemeral",
+        "--listen",
+        "127.0.0.1:0",
+        "--token",
+        TOKEN,
+        "--secret",
+        SECRET,
+        "--iterations",
+        "1000",
+        "--strict",
+        "--token-ttl",
+        "12h",
+    ]);
+    let server = Server::start(command);
+    let url = server
+        .line_with("listening on")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = serde_json::json!({"aud": "a4d886b0-979f-4e2c-a958-3e8c14605e51",
+        "jwt": {"sub": "strict-cli", "Exp": 1}});
+    let refused = http()
+        .post(format!("{url}/api/v2/joseencrypt"))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let out = run(
+        &["link", "--broker-url", &url, "--chat-id", "strict-cli"],
+        Some(TOKEN),
+    );
+    assert!(
+        out.status.success(),
+        "documented requests pass: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let home = http()
+        .get(format!("{url}/"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(home.contains("Strict: it refuses"), "{home}");
+    assert!(home.contains("Tokens are refused 12h after"), "{home}");
 }
