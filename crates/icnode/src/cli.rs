@@ -312,6 +312,47 @@ mod tests {
         }
     }
 
+    /// Splits a command line on whitespace, keeping double-quoted words whole.
+    fn words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                c if c.is_whitespace() && !quoted => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                c => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        words
+    }
+
+    #[test]
+    fn the_readmes_commands_parse() {
+        let readme = include_str!("../../../README.md");
+        let mut commands = 0;
+        for block in readme.split("```sh").skip(1) {
+            let block = block.split("```").next().unwrap();
+            for line in block.lines().filter(|l| l.starts_with("icnode ")) {
+                let line = line.split(" # ").next().unwrap();
+                let parsed = Cli::try_parse_from(words(line));
+                assert!(parsed.is_ok(), "{line}: {}", parsed.unwrap_err());
+                commands += 1;
+            }
+        }
+        assert!(
+            commands >= 10,
+            "the README's commands were found ({commands})"
+        );
+    }
+
     #[test]
     fn durations_must_be_positive() {
         assert!(matches!(

@@ -36,6 +36,11 @@ pub use time::{Clock, ManualClock, SystemClock, parse_time, rfc3339, unix_now};
 pub use urls::{JoinPage, JoinStyle, JoinUrlError, JoinUrls, Link, Links, Role};
 pub use validation::{Accepted, FieldError, ValidationErrors};
 
+/// The README's example compiles against this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExample;
+
 /// The one audience every Instant Connect request carries.
 pub const AUDIENCE: &str = "a4d886b0-979f-4e2c-a958-3e8c14605e51";
 /// The production broker (API host).

@@ -15,7 +15,7 @@ use crate::{ContentEnc, Error};
 type Aes192Gcm = AesGcm<Aes192, U12>;
 const GCM_TAG_LEN: usize = 16;
 
-/// The largest plaintext [`seal`] takes: 16 MiB. A compact JWE travels in URLs and headers, so
+/// The largest plaintext a JWE is made of: 16 MiB. A compact JWE travels in URLs and headers, so
 /// nothing near this is sane, and it keeps far below AES-GCM's own limit (2^36 - 32 bytes), which
 /// would otherwise be a panic.
 pub const MAX_PLAINTEXT_BYTES: usize = 16 * 1024 * 1024;
@@ -26,7 +26,7 @@ pub(crate) struct Sealed {
 }
 
 /// Encrypts and authenticates. `cek` and `iv` have the lengths `enc` requires (the caller makes
-/// them); a plaintext over [`MAX_PLAINTEXT_BYTES`] is refused before any work.
+/// them); a plaintext over `MAX_PLAINTEXT_BYTES` is refused before any work.
 pub(crate) fn seal(
     enc: ContentEnc,
     cek: &[u8],

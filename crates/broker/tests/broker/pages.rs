@@ -250,13 +250,19 @@ async fn the_join_button_records_a_join() {
         items[0]["jti"],
         crate::claims_of(&response.host[0].cipher)["jti"]
     );
-    let unauthorized = broker
-        .http
-        .get(format!("{}/_icnode/joins", broker.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unauthorized.status(), 401);
+    for local_only in [
+        "/_icnode/joins",
+        "/_icnode/outbox",
+        "/_icnode/meetings/visit-join",
+    ] {
+        let unauthorized = broker
+            .http
+            .get(format!("{}{local_only}", broker.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unauthorized.status(), 401, "{local_only} needs the token");
+    }
 }
 
 #[tokio::test]

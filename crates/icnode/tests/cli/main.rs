@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod architecture;
+mod docs;
 mod node;
 
 const TOKEN: &str = "cli-test-token";
@@ -646,4 +647,48 @@ fn a_strict_broker_refuses_what_a_lenient_one_warns_about() {
         .unwrap();
     assert!(home.contains("Strict: it refuses"), "{home}");
     assert!(home.contains("Tokens are refused 12h after"), "{home}");
+}
+
+#[test]
+fn links_last_15_minutes_by_default_and_the_brokers_warnings_are_passed_on() {
+    let (_broker, url) = start_broker();
+    let out = run(
+        &[
+            "link",
+            "--broker-url",
+            &url,
+            "--chat-id",
+            "cc-visit",
+            "--vertical",
+            "cc",
+            "--json",
+        ],
+        Some(TOKEN),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expires = humantime::parse_rfc3339(json["expiresAt"].as_str().unwrap()).unwrap();
+    let left = expires
+        .duration_since(std::time::SystemTime::now())
+        .unwrap();
+    assert!(
+        left > Duration::from_secs(14 * 60) && left <= Duration::from_secs(15 * 60),
+        "{left:?}"
+    );
+    let warning = "verticalType: `cc` is not in the developer guide (`hc`, `gen`); its links open the /cc/ join pages";
+    assert_eq!(json["warnings"], serde_json::json!([warning]));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("icnode: the broker warned: {warning}\n")
+    );
+    assert!(
+        json["guests"][0]["longUrl"]
+            .as_str()
+            .unwrap()
+            .contains("/cc/v1/talk?int=jose&v=1&data=")
+    );
 }

@@ -1,0 +1,104 @@
+//! What the broker logs never holds a credential: no cipher, short key, token or secret, even
+//! when a request is refused or accepted with warnings.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use instant_connect::{JoinStyle, JoinUrls, LinkRequest, Role};
+
+use crate::{SECRET, TOKEN, spawn_broker};
+
+/// Every log line, kept in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// One thread: the server's tasks run where the capturing subscriber is the default.
+#[tokio::test(flavor = "current_thread")]
+async fn logs_name_paths_and_reasons_but_never_a_credential() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let broker = spawn_broker().await;
+    let mut request = LinkRequest::new("visit-logs");
+    request.provide_short_urls = Some(true);
+    let response = broker.client.generate_links(&request).await.unwrap().value;
+    let guest = &response.guest[0];
+    let short = guest.short.clone().unwrap();
+    let page = JoinUrls::new(&broker.url).unwrap().long_url(
+        Role::Guest,
+        &JoinStyle::default(),
+        &guest.cipher,
+    );
+    broker
+        .http
+        .get(format!("{}/visit/{short}", broker.url))
+        .send()
+        .await
+        .unwrap();
+    broker.http.get(&page).send().await.unwrap();
+    broker.http.post(&page).send().await.unwrap();
+    // Accepted with warnings (no Authorization, no v=1), then refused (a tampered cipher).
+    broker
+        .http
+        .get(format!(
+            "{}/api/v1/space/?int=jose&data={}",
+            broker.url, guest.cipher
+        ))
+        .send()
+        .await
+        .unwrap();
+    let tampered = guest.cipher.replacen('A', "B", 3);
+    broker
+        .http
+        .get(format!(
+            "{}/hc/v1/talk?int=jose&data={tampered}",
+            broker.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    broker
+        .http
+        .post(format!("{}/api/v2/joseencrypt", broker.url))
+        .bearer_auth("not-the-token")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    broker.stop().await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("broker request"),
+        "the subscriber saw the requests"
+    );
+    assert!(
+        logs.contains("/visit/{short}"),
+        "short links are logged as the template"
+    );
+    assert!(logs.contains("accepted with a warning"), "{logs}");
+    assert!(logs.contains("refused a cipher"), "{logs}");
+    let ciphertext_parts: Vec<&str> = guest.cipher.split('.').filter(|p| p.len() > 16).collect();
+    for secret in [TOKEN, SECRET, "not-the-token", short.as_str()]
+        .into_iter()
+        .chain(ciphertext_parts)
+    {
+        assert!(!logs.contains(secret), "`{secret}` is in the logs:\n{logs}");
+    }
+}

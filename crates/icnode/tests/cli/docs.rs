@@ -1,0 +1,118 @@
+//! README.md and ARCHITECTURE.md say where things are and what they are: each of those claims
+//! is checked against the tree here. (The README's commands are parsed by the binary's own
+//! unit test, `cli::tests::the_readmes_commands_parse`.)
+
+use crate::architecture::{members, root};
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(root().join(name)).unwrap()
+}
+
+/// The first cell of each code-map row of ARCHITECTURE.md, without backticks.
+fn code_map() -> Vec<String> {
+    let text = read("ARCHITECTURE.md");
+    let map = text.split("## Code map").nth(1).unwrap();
+    let map = map.split("\n## ").next().unwrap();
+    map.lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| line[3..].split('`').next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_code_map_names_every_crate_and_only_modules_that_exist() {
+    let map = code_map();
+    for member in members() {
+        assert!(
+            map.contains(&format!("crates/{member}")),
+            "crates/{member} is not in the code map"
+        );
+    }
+    for entry in &map {
+        if let Some((krate, module)) = entry.split_once("::") {
+            let src = root()
+                .join("crates")
+                .join(krate.replace('_', "-"))
+                .join("src");
+            let path = module.replace("::", "/");
+            assert!(
+                src.join(format!("{path}.rs")).exists() || src.join(path).join("mod.rs").exists(),
+                "{entry} has no file under {}",
+                src.display()
+            );
+        } else {
+            assert!(root().join(entry).exists(), "{entry} does not exist");
+        }
+    }
+}
+
+/// Every variant of `ClientError`, by name; a new variant fails to compile here until it is
+/// named, and then until ARCHITECTURE.md lists it.
+fn client_error_variant(error: &instant_connect::ClientError) -> &'static str {
+    use instant_connect::ClientError::*;
+    match error {
+        Invalid(_) => "Invalid",
+        Connect { .. } => "Connect",
+        Timeout { .. } => "Timeout",
+        Status { .. } => "Status",
+        UnexpectedBody { .. } => "UnexpectedBody",
+        TooLarge { .. } => "TooLarge",
+        Transport { .. } => "Transport",
+        Build(_) => "Build",
+    }
+}
+
+#[test]
+fn architecture_lists_every_client_error() {
+    let listed = read("ARCHITECTURE.md");
+    let listed = listed
+        .split("`ClientError` {")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .expect("ARCHITECTURE.md lists ClientError's variants");
+    let listed: Vec<&str> = listed.split(',').map(str::trim).collect();
+    let sample = instant_connect::ClientError::TooLarge {
+        status: 200,
+        limit: 1,
+    };
+    assert_eq!(client_error_variant(&sample), "TooLarge");
+    let all = [
+        "Invalid",
+        "Connect",
+        "Timeout",
+        "Status",
+        "UnexpectedBody",
+        "TooLarge",
+        "Transport",
+        "Build",
+    ];
+    assert_eq!(listed, all);
+}
+
+#[test]
+fn the_readme_states_the_rust_version_the_workspace_declares() {
+    let manifest = read("Cargo.toml");
+    let declared = manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("rust-version = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(
+        read("README.md").contains(&format!("Rust ({declared} or newer)")),
+        "README.md must say Rust {declared}"
+    );
+}
+
+#[test]
+fn the_documents_the_readme_points_to_exist() {
+    let readme = read("README.md");
+    for document in [
+        "docs/broker.md",
+        "ARCHITECTURE.md",
+        "bench/mint-vs-openssl.sh",
+        "nodes/instant-connect.json",
+    ] {
+        assert!(readme.contains(document), "{document}");
+        assert!(root().join(document).exists(), "{document}");
+    }
+}
