@@ -22,17 +22,28 @@ impl Write for Captured {
     }
 }
 
-// One thread: the server's tasks run where the capturing subscriber is the default.
-#[tokio::test(flavor = "current_thread")]
+/// The process's subscriber, writing every line of every test to memory. A global one: a
+/// thread-local default misses events whose callsites other threads cached as uninteresting.
+fn captured() -> Captured {
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            captured
+        })
+        .clone()
+}
+
+#[tokio::test]
 async fn logs_name_paths_and_reasons_but_never_a_credential() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let captured = captured();
 
     let broker = spawn_broker().await;
     let mut request = LinkRequest::new("visit-logs");
