@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -114,7 +114,13 @@ pub async fn trailing_slash(
     request: Request,
     next: Next,
 ) -> Response {
-    let path = request.uri().path().trim_end_matches('/').to_owned();
+    // The route's template, not the path: `/visit/{short}` must not put a short key in the log.
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("", MatchedPath::as_str)
+        .trim_end_matches('/')
+        .to_owned();
     let noted = leniency::allow(
         state.strict,
         vec![FieldError::new(

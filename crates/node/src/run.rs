@@ -562,25 +562,24 @@ fn connect_failure(method: &Method, target: &str, error: &reqwest::Error) -> Str
     }
 }
 
+/// An error and its sources, outermost first: the one walk of a cause chain here.
+fn chain<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |current| current.source())
+}
+
 fn find_in_chain<'a, T: std::error::Error + 'static>(
     error: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a T> {
-    let mut next = Some(error);
-    while let Some(current) = next {
-        if let Some(found) = current.downcast_ref::<T>() {
-            return Some(found);
-        }
-        next = current.source();
-    }
-    None
+    chain(error).find_map(|cause| cause.downcast_ref::<T>())
 }
 
-fn root_cause(error: &dyn std::error::Error) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    chain(error)
+        .last()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 /// A host name that did not resolve. The system resolver's own error is an `io::Error` of no

@@ -79,35 +79,44 @@ async fn short_links_redirect_to_join_pages_that_show_the_visit() {
 }
 
 #[tokio::test]
-async fn host_short_links_skip_the_login_page_when_asked() {
+async fn host_short_links_skip_the_login_page_when_asked_and_the_client_builds_the_same_urls() {
     let broker = spawn_broker().await;
-    let mut request = LinkRequest::new("visit-nologin");
-    request.provide_short_urls = Some(true);
-    request.login_url_for_host = Some(false);
-    let response = broker.client.generate_links(&request).await.unwrap().value;
-    let redirect = broker
-        .http
-        .get(format!(
-            "{}{}",
-            response.base_url.unwrap(),
-            response.host[0].short.as_ref().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        location(&redirect).contains("/hc/v1/talk?int=jose&v=1&data="),
-        "{}",
-        location(&redirect)
-    );
-    let page = broker.http.get(location(&redirect)).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains(r#"<strong id="role">host</strong>"#)
-    );
+    let join = JoinUrls::new(&broker.url).unwrap();
+    for (vertical, host_login) in [
+        (Vertical::Hc, false),
+        (Vertical::Gen, true),
+        (Vertical::Cc, false),
+    ] {
+        let mut request = LinkRequest::new("visit-nologin");
+        request.provide_short_urls = Some(true);
+        request.login_url_for_host = Some(host_login);
+        request.vertical_type = Some(vertical);
+        let response = broker.client.generate_links(&request).await.unwrap().value;
+        let plan = request.validate(broker.clock.now()).unwrap().value;
+        let links = join.links(&response, &JoinStyle::from(&plan));
+        for link in links.hosts.iter().chain(&links.guests) {
+            let redirect = broker.http.get(&link.url).send().await.unwrap();
+            assert_eq!(
+                location(&redirect),
+                link.long_url,
+                "the broker's short link and the client's long URL agree"
+            );
+        }
+        let host_page = &links.hosts[0].long_url;
+        let page = if host_login { "login" } else { "talk" };
+        assert!(
+            host_page.contains(&format!("/{vertical}/v1/{page}?int=jose&v=1&data=")),
+            "{host_page}"
+        );
+        let page = broker.http.get(host_page).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(
+            page.text()
+                .await
+                .unwrap()
+                .contains(r#"<strong id="role">host</strong>"#)
+        );
+    }
 }
 
 #[tokio::test]
