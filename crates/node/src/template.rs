@@ -97,15 +97,9 @@ pub fn fill(
     mut value_of: impl FnMut(&str) -> Option<String>,
 ) -> Result<String, FillError> {
     let mut out = String::with_capacity(template.len());
-    let mut json = JsonScanner::default();
-    for piece in pieces(template) {
+    for (piece, in_json_string) in placed(template) {
         match piece {
-            Piece::Text(text) => {
-                out.push_str(text);
-                if context == Context::Json {
-                    json.scan(text);
-                }
-            }
+            Piece::Text(text) => out.push_str(text),
             Piece::Placeholder(name) => {
                 let value = value_of(name).ok_or_else(|| FillError::Missing(name.to_owned()))?;
                 match context {
@@ -114,7 +108,7 @@ pub fn fill(
                     Context::Form => {
                         out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()))
                     }
-                    Context::Json if json.in_string => {
+                    Context::Json if in_json_string => {
                         let quoted = serde_json::to_string(&value).expect("strings serialize");
                         out.push_str(&quoted[1..quoted.len() - 1]);
                     }
@@ -138,20 +132,29 @@ pub fn fill(
 /// JSON string (so a JSON template stays JSON). What is left is what the definition itself holds.
 pub fn literal_text(template: &str, context: Context) -> String {
     let mut out = String::with_capacity(template.len());
-    let mut json = JsonScanner::default();
-    for piece in pieces(template) {
+    for (piece, in_json_string) in placed(template) {
         match piece {
-            Piece::Text(text) => {
-                out.push_str(text);
-                json.scan(text);
-            }
-            Piece::Placeholder(_) if context == Context::Json && !json.in_string => {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Placeholder(_) if context == Context::Json && !in_json_string => {
                 out.push_str("null")
             }
             Piece::Placeholder(_) => {}
         }
     }
     out
+}
+
+/// Each piece with whether it stands inside a JSON string literal, reading the template's text
+/// so far as JSON (only a JSON context asks).
+fn placed(template: &str) -> impl Iterator<Item = (Piece<'_>, bool)> {
+    let mut json = JsonScanner::default();
+    pieces(template).into_iter().map(move |piece| {
+        let inside = json.in_string;
+        if let Piece::Text(text) = piece {
+            json.scan(text);
+        }
+        (piece, inside)
+    })
 }
 
 /// Tracks whether the text seen so far of a JSON template ends inside a string literal.

@@ -101,6 +101,13 @@ fn run(args: &[&str], token: Option<&str>) -> Output {
     command.output().unwrap()
 }
 
+/// Asserts that a command exited with `code` and said `text` on stderr.
+fn assert_fails(out: &Output, code: i32, text: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(text), "`{text}` not in: {stderr}");
+}
+
 fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -285,12 +292,10 @@ fn failures_exit_1_with_the_brokers_message_and_bad_input_exits_2() {
         ],
         Some(TOKEN),
     );
-    assert_eq!(negative.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&negative.stderr)
-            .contains("must be a positive duration such as 15m, 2h or 1d, got `-5m`"),
-        "{}",
-        String::from_utf8_lossy(&negative.stderr)
+    assert_fails(
+        &negative,
+        2,
+        "must be a positive duration such as 15m, 2h or 1d, got `-5m`",
     );
     let endless = run(
         &[
@@ -311,8 +316,7 @@ fn failures_exit_1_with_the_brokers_message_and_bad_input_exits_2() {
     );
 
     let no_token = run(&["link", "--broker-url", &url, "--chat-id", "x"], None);
-    assert_eq!(no_token.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&no_token.stderr).contains("set ICNODE_BROKER_TOKEN"));
+    assert_fails(&no_token, 2, "set ICNODE_BROKER_TOKEN");
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed = format!("http://{}", listener.local_addr().unwrap());
@@ -527,13 +531,7 @@ fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
         ],
         Some(TOKEN),
     );
-    assert_eq!(unknown.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&unknown.stderr)
-            .contains("meeting `no-such-visit` has no links yet"),
-        "{}",
-        String::from_utf8_lossy(&unknown.stderr)
-    );
+    assert_fails(&unknown, 2, "meeting `no-such-visit` has no links yet");
 
     // A broker without the local route (production) cannot say: the user is asked for --ttl.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -559,12 +557,10 @@ fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
         ],
         Some(TOKEN),
     );
-    assert_eq!(production.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&production.stderr)
-            .contains("cannot tell how long meeting `visit-1`'s links last"),
-        "{}",
-        String::from_utf8_lossy(&production.stderr)
+    assert_fails(
+        &production,
+        2,
+        "cannot tell how long meeting `visit-1`'s links last",
     );
 }
 
@@ -586,13 +582,10 @@ fn a_second_broker_on_one_data_dir_is_refused_with_a_clear_message() {
     let first = Server::start(first);
     first.line_with("listening on");
     let second = run(&args, None);
-    assert_eq!(second.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(
-        stderr.contains(&format!(
-            "the data directory {data} is in use by another broker"
-        )),
-        "{stderr}"
+    assert_fails(
+        &second,
+        1,
+        &format!("the data directory {data} is in use by another broker"),
     );
 }
 
