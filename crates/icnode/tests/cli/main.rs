@@ -69,6 +69,11 @@ impl Drop for Server {
 }
 
 fn start_broker() -> (Server, String) {
+    start_broker_with(&[])
+}
+
+/// An ephemeral test broker with `extra` flags; the server and its URL.
+fn start_broker_with(extra: &[&str]) -> (Server, String) {
     let mut command = icnode();
     command.args([
         "broker",
@@ -82,6 +87,7 @@ fn start_broker() -> (Server, String) {
         "--iterations",
         "1000",
     ]);
+    command.args(extra);
     let server = Server::start(command);
     let url = server
         .line_with("listening on")
@@ -591,29 +597,7 @@ fn a_second_broker_on_one_data_dir_is_refused_with_a_clear_message() {
 
 #[test]
 fn a_strict_broker_refuses_what_a_lenient_one_warns_about() {
-    let mut command = icnode();
-    command.args([
-        "broker",
-        "--ephemeral",
-        "--listen",
-        "127.0.0.1:0",
-        "--token",
-        TOKEN,
-        "--secret",
-        SECRET,
-        "--iterations",
-        "1000",
-        "--strict",
-        "--token-ttl",
-        "12h",
-    ]);
-    let server = Server::start(command);
-    let url = server
-        .line_with("listening on")
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (_server, url) = start_broker_with(&["--strict", "--token-ttl", "12h"]);
     let body = serde_json::json!({"aud": "a4d886b0-979f-4e2c-a958-3e8c14605e51",
         "jwt": {"sub": "strict-cli", "Exp": 1}});
     let refused = http()
