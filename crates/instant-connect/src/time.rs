@@ -12,7 +12,13 @@ const LAST_RFC3339_SECOND: i64 = 253_402_300_799;
 
 /// Where "now" comes from, in Unix seconds.
 pub trait Clock: Send + Sync + fmt::Debug {
+    /// Unix seconds.
     fn now(&self) -> i64;
+
+    /// Unix milliseconds, for ordering things made within one second.
+    fn now_ms(&self) -> i64 {
+        self.now().saturating_mul(1000)
+    }
 }
 
 /// The system's clock.
@@ -24,6 +30,12 @@ impl Clock for SystemClock {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    fn now_ms(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 }
 

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::redact::{Redacted, RedactedUrl};
-use crate::{LinkItem, LinkPlan, LinkResponse, PRODUCTION_JOIN_URL, Vertical};
+use crate::{
+    LinkItem, LinkPlan, LinkResponse, PRODUCTION_BROKER_URL, PRODUCTION_JOIN_URL, Vertical,
+};
 
 /// Who a link is for; the role is inside the token, the URL path only mirrors it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -156,6 +158,18 @@ impl JoinUrls {
         Ok(Self {
             base: join_url.trim_end_matches('/').to_owned(),
         })
+    }
+
+    /// The join host of `broker_url`'s links: production's join host for the production
+    /// broker, else the broker itself (the local broker serves its own join pages).
+    pub fn for_broker(broker_url: &Url) -> Self {
+        if broker_url.as_str().trim_end_matches('/') == PRODUCTION_BROKER_URL {
+            Self::default()
+        } else {
+            Self {
+                base: broker_url.as_str().trim_end_matches('/').to_owned(),
+            }
+        }
     }
 
     pub fn base(&self) -> &str {

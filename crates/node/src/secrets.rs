@@ -93,6 +93,12 @@ impl Secrets {
         }
     }
 
+    /// These secrets with `name` set to `value`, ahead of the file and the environment.
+    pub fn with(mut self, name: &str, value: SecretString) -> Self {
+        self.file.insert(name.to_ascii_lowercase(), value);
+        self
+    }
+
     /// The secret `name` (`broker_token` ← `ICNODE_BROKER_TOKEN`).
     pub fn get(&self, name: &str) -> Option<SecretString> {
         if let Some(value) = self.file.get(&name.to_ascii_lowercase()) {

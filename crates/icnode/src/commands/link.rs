@@ -117,14 +117,10 @@ fn connect(connection: &BrokerConnection) -> Result<(Client, JoinUrls), CliError
     config.connect_timeout = connection.timeout;
     config.request_timeout = connection.timeout;
     let client = Client::new(config).map_err(|e| CliError::runtime(&e))?;
-    let is_production = connection.broker_url.as_str().trim_end_matches('/')
-        == instant_connect::PRODUCTION_BROKER_URL;
-    let join_url = match &connection.join_url {
-        Some(url) => url.clone(),
-        None if is_production => instant_connect::PRODUCTION_JOIN_URL.to_owned(),
-        None => connection.broker_url.as_str().to_owned(),
+    let join = match &connection.join_url {
+        Some(url) => JoinUrls::new(url).map_err(|e| CliError::Usage(format!("--join-url: {e}")))?,
+        None => JoinUrls::for_broker(&connection.broker_url),
     };
-    let join = JoinUrls::new(&join_url).map_err(|e| CliError::Usage(format!("--join-url: {e}")))?;
     Ok((client, join))
 }
 

@@ -1,0 +1,121 @@
+//! The service's one way to a broker, the local one included: over HTTP, with one pooled
+//! client; every call timed into the metrics, and every failure told in plain words.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use instant_connect::{
+    Client, ClientConfig, ClientError, Clock, LinkRequest, LinkResponse, Reply, SmsInviteRequest,
+    SmsInviteResponse, SpaceDetails,
+};
+
+use crate::metrics::Metrics;
+use crate::settings::BrokerSettings;
+
+/// Why a production token is refused, said wherever a 401 surfaces (errors, `/readyz`).
+pub const TOKEN_REFUSED_HELP: &str = "A personal access token lives 12 hours and must belong \
+    to an org admin with Instant Connect activated; production wants a bot token. Give the \
+    service a fresh token.";
+
+/// A broker call that did not give what was asked, as a caller of the service should hear it.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerFailure {
+    #[error("the broker refused the service's token (HTTP 401). {TOKEN_REFUSED_HELP}")]
+    TokenRefused,
+    #[error("the broker refused the request (HTTP {status}): {message}")]
+    Refused { status: u16, message: String },
+    #[error("the broker could not be reached")]
+    Unreachable(#[source] ClientError),
+    #[error("the broker did not answer in time")]
+    Timeout(#[source] ClientError),
+    #[error("the broker's answer could not be used")]
+    Unusable(#[source] ClientError),
+}
+
+impl From<ClientError> for BrokerFailure {
+    fn from(error: ClientError) -> Self {
+        match error {
+            ClientError::Status { status: 401, .. } => BrokerFailure::TokenRefused,
+            ClientError::Status {
+                status, message, ..
+            } => BrokerFailure::Refused { status, message },
+            error @ ClientError::Timeout { .. } => BrokerFailure::Timeout(error),
+            error @ (ClientError::Connect { .. } | ClientError::Transport { .. }) => {
+                BrokerFailure::Unreachable(error)
+            }
+            other => BrokerFailure::Unusable(other),
+        }
+    }
+}
+
+/// What `/readyz` learns of the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokerHealth {
+    Ready,
+    TokenRefused,
+    Unreachable(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Broker {
+    client: Client,
+    metrics: Arc<Metrics>,
+}
+
+impl Broker {
+    pub fn new(
+        settings: &BrokerSettings,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, ClientError> {
+        let mut config = ClientConfig::new(settings.url.clone(), settings.token.clone());
+        config.connect_timeout = settings.timeout;
+        config.request_timeout = settings.timeout;
+        config.clock = clock;
+        Ok(Self {
+            client: Client::new(config)?,
+            metrics,
+        })
+    }
+
+    pub async fn generate_links(
+        &self,
+        request: &LinkRequest,
+    ) -> Result<Reply<LinkResponse>, BrokerFailure> {
+        let started = Instant::now();
+        let reply = self.client.generate_links(request).await;
+        self.metrics.broker_call("joseencrypt", started.elapsed());
+        Ok(reply?)
+    }
+
+    pub async fn space_details(&self, cipher: &str) -> Result<SpaceDetails, BrokerFailure> {
+        let started = Instant::now();
+        let reply = self.client.space_details(cipher).await;
+        self.metrics.broker_call("space", started.elapsed());
+        Ok(reply?.value)
+    }
+
+    pub async fn sms_invite(
+        &self,
+        invite: &SmsInviteRequest,
+    ) -> Result<Reply<SmsInviteResponse>, BrokerFailure> {
+        let started = Instant::now();
+        let reply = self.client.sms_invite(invite).await;
+        self.metrics.broker_call("meetingInvite", started.elapsed());
+        Ok(reply?)
+    }
+
+    /// Reachable and the token accepted, at no cost: an empty link request is refused for its
+    /// body (400) only after the token is accepted, and for the token (401) otherwise.
+    pub async fn health(&self) -> BrokerHealth {
+        let started = Instant::now();
+        let answer = self.client.probe().await;
+        self.metrics.broker_call("probe", started.elapsed());
+        match answer {
+            Ok(401) => BrokerHealth::TokenRefused,
+            Ok(status) if status < 500 => BrokerHealth::Ready,
+            Ok(status) => BrokerHealth::Unreachable(format!("the broker answered HTTP {status}")),
+            Err(error) => BrokerHealth::Unreachable(instant_connect::report(&error)),
+        }
+    }
+}

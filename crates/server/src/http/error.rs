@@ -1,0 +1,224 @@
+//! Every failure as JSON `{"error": {"code", "message", "field"?, "details"?}}` with a fitting
+//! status. Causes are logged here, once; clients get the message, never the chain.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use instant_connect::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::broker::BrokerFailure;
+use crate::meetings::MeetingError;
+use crate::nodes::NodeRunError;
+use crate::store::StoreError;
+
+/// The error body of every route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `invalid_field`, `not_found`, `broker_token_refused`, ...
+    pub code: &'static str,
+    /// For people.
+    pub message: String,
+    /// The request field, header or parameter at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every field at fault, when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldDetail>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldDetail {
+    pub field: String,
+    pub rule: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub details: Vec<FieldDetail>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            details: Vec::new(),
+        }
+    }
+
+    pub fn field(status: StatusCode, field: impl Into<String>, rule: impl Into<String>) -> Self {
+        let field = field.into();
+        let rule = rule.into();
+        Self {
+            status,
+            code: "invalid_field",
+            message: format!("{field}: {rule}"),
+            field: Some(field),
+            details: Vec::new(),
+        }
+    }
+
+    pub fn invalid(errors: &[FieldError]) -> Self {
+        let message = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_field",
+            message,
+            field: errors.first().map(|e| e.field.clone()),
+            details: errors
+                .iter()
+                .map(|e| FieldDetail {
+                    field: e.field.clone(),
+                    rule: e.rule.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid API key is required: `Authorization: Bearer <key>` (`icnode keys create`)",
+        )
+    }
+
+    /// A failure of ours or of a dependency: the chain goes to the log, a plain message to
+    /// the client.
+    fn logged(
+        status: StatusCode,
+        code: &'static str,
+        message: &str,
+        cause: &dyn std::error::Error,
+    ) -> Self {
+        tracing::error!(code, error = %instant_connect::report(cause), "request failed");
+        Self::new(status, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status;
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+                details: if self.details.len() > 1 {
+                    self.details
+                } else {
+                    Vec::new()
+                },
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::logged(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unavailable; nothing was stored, try again",
+            &error,
+        )
+    }
+}
+
+impl From<BrokerFailure> for ApiError {
+    fn from(failure: BrokerFailure) -> Self {
+        let (status, code) = match &failure {
+            BrokerFailure::TokenRefused => (StatusCode::BAD_GATEWAY, "broker_token_refused"),
+            BrokerFailure::Refused { .. } => (StatusCode::BAD_GATEWAY, "broker_refused"),
+            BrokerFailure::Unreachable(_) => (StatusCode::BAD_GATEWAY, "broker_unreachable"),
+            BrokerFailure::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "broker_timeout"),
+            BrokerFailure::Unusable(_) => (StatusCode::BAD_GATEWAY, "broker_answer_unusable"),
+        };
+        Self::logged(status, code, &failure.to_string(), &failure)
+    }
+}
+
+impl From<MeetingError> for ApiError {
+    fn from(error: MeetingError) -> Self {
+        match error {
+            MeetingError::Invalid(errors) => Self::invalid(&errors),
+            error @ MeetingError::Exists(_) => {
+                let mut api = Self::new(StatusCode::CONFLICT, "meeting_exists", error.to_string());
+                api.field = Some("chatId".into());
+                api
+            }
+            error @ MeetingError::NotFound(_) => Self::new(
+                StatusCode::NOT_FOUND,
+                "meeting_not_found",
+                error.to_string(),
+            ),
+            error @ MeetingError::Expired { .. } => {
+                Self::new(StatusCode::CONFLICT, "meeting_expired", error.to_string())
+            }
+            MeetingError::Broker(failure) => failure.into(),
+            MeetingError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<NodeRunError> for ApiError {
+    fn from(error: NodeRunError) -> Self {
+        match &error {
+            NodeRunError::UnknownNode(_) => {
+                Self::new(StatusCode::NOT_FOUND, "node_not_found", error.to_string())
+            }
+            NodeRunError::UnknownMethod { .. } => {
+                Self::new(StatusCode::NOT_FOUND, "method_not_found", error.to_string())
+            }
+            NodeRunError::NotAScalar { name } => Self::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                name.clone(),
+                "must be a string, number or boolean",
+            ),
+            NodeRunError::Refused(node::RunError::MissingSecret { .. }) => Self::logged(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "node_secret_missing",
+                "the service is missing a secret this node names; its operator must set it",
+                &error,
+            ),
+            NodeRunError::Refused(run) => {
+                let field = match run {
+                    node::RunError::MissingParameters(names) => names.first().cloned(),
+                    node::RunError::UnknownParameters { unknown, .. } => unknown.first().cloned(),
+                    _ => None,
+                };
+                let mut api = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_parameters",
+                    error.to_string(),
+                );
+                api.field = field;
+                api
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! `/v1/nodes` handlers: the node list, and one run whose HTTP status follows its edge.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use node::Edge;
+use serde_json::{Map, Value};
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::JsonBody;
+use crate::nodes::{NodeInfo, NodeRun};
+
+#[utoipa::path(
+    get, path = "/v1/nodes", tag = "nodes",
+    responses((status = 200, description = "every node with its methods and parameters", body = [NodeInfo])),
+    security(("api_key" = []))
+)]
+pub async fn list(State(state): State<AppState>) -> Json<Vec<NodeInfo>> {
+    Json(state.nodes.list())
+}
+
+#[utoipa::path(
+    post, path = "/v1/nodes/{node}/{method}", tag = "nodes",
+    params(("node" = String, Path, example = "instant-connect"), ("method" = String, Path, example = "generate-basic-link")),
+    request_body(content = Object, description = "the method's dynamic parameters by name"),
+    responses(
+        (status = 200, description = "left by the success edge", body = NodeRun),
+        (status = 502, description = "left by the error edge", body = NodeRun),
+        (status = 504, description = "left by the timeout edge", body = NodeRun),
+        (status = 404, description = "no such node or method", body = ErrorBody),
+        (status = 422, description = "missing, unknown or unusable parameters", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn run(
+    State(state): State<AppState>,
+    Path((node, method)): Path<(String, String)>,
+    JsonBody(params): JsonBody<Map<String, Value>>,
+) -> Result<(StatusCode, Json<NodeRun>), ApiError> {
+    let result = state.nodes.run(&node, &method, &params).await?;
+    let status = match result.edge {
+        Edge::Success => StatusCode::OK,
+        Edge::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        Edge::Error => StatusCode::BAD_GATEWAY,
+    };
+    Ok((status, Json(NodeRun::from(result))))
+}

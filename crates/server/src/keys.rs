@@ -1,0 +1,187 @@
+//! API keys: random, shown once, stored as a digest, compared in constant time, checked against
+//! the database on every request so a revocation holds at once in every process.
+//!
+//! A key reads `icn_<id>_<secret>`: the id (public) finds the row, the secret (256 random bits)
+//! is what proves possession. A fast digest (SHA-256) suffices: the secret is random, not a
+//! password, so there is nothing to guess from a stolen digest.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::distributions::Alphanumeric;
+use rand::{Rng, RngCore};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::store::{KeyRow, Revoked, Store, StoreError};
+
+const PREFIX: &str = "icn_";
+const ID_LEN: usize = 8;
+const SECRET_BYTES: usize = 32;
+/// Names are for people and command lines: short, printable, no spaces.
+pub const MAX_NAME_CHARS: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("a key name must be 1-{MAX_NAME_CHARS} letters, digits, `-`, `_` or `.`")]
+    BadName,
+    #[error("a key named `{0}` exists already (revoked keys keep their names)")]
+    NameTaken(String),
+    #[error("no key is named `{0}`")]
+    Unknown(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who made a request: the key's id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub key_id: String,
+    pub name: String,
+}
+
+/// A key as `keys list` shows it: never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// Why a presented key was refused; the message is the same for all, the reason is logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Missing,
+    Malformed,
+    Unknown,
+    Revoked,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Missing => "no key",
+            Refusal::Malformed => "not an icnode key",
+            Refusal::Unknown => "unknown key",
+            Refusal::Revoked => "revoked key",
+        }
+    }
+}
+
+fn digest(key: &str) -> String {
+    let hash = Sha256::digest(key.as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=MAX_NAME_CHARS).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Creates a key named `name`; the returned secret is the only copy.
+pub async fn create(store: &Store, name: &str, now: i64) -> Result<SecretString, KeyError> {
+    if !valid_name(name) {
+        return Err(KeyError::BadName);
+    }
+    let mut rng = rand::thread_rng();
+    let id: String = (&mut rng)
+        .sample_iter(&Alphanumeric)
+        .take(ID_LEN)
+        .map(char::from)
+        .collect();
+    let mut secret = [0u8; SECRET_BYTES];
+    rng.fill_bytes(&mut secret);
+    let key = format!("{PREFIX}{id}_{}", URL_SAFE_NO_PAD.encode(secret));
+    let row = KeyRow {
+        id,
+        name: name.to_owned(),
+        digest: digest(&key),
+        created_at: now,
+        revoked_at: None,
+    };
+    if !store.insert_key(&row).await? {
+        return Err(KeyError::NameTaken(name.to_owned()));
+    }
+    Ok(SecretString::from(key))
+}
+
+pub async fn list(store: &Store) -> Result<Vec<KeyInfo>, KeyError> {
+    Ok(store
+        .keys()
+        .await?
+        .into_iter()
+        .map(|k| KeyInfo {
+            id: k.id,
+            name: k.name,
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        })
+        .collect())
+}
+
+/// Revokes the key `name`; revoking a revoked key is not an error.
+pub async fn revoke(store: &Store, name: &str, now: i64) -> Result<(), KeyError> {
+    match store.revoke_key(name, now).await? {
+        Revoked::Now | Revoked::Already(_) => Ok(()),
+        Revoked::Unknown => Err(KeyError::Unknown(name.to_owned())),
+    }
+}
+
+/// Checks a presented key against the store.
+pub async fn verify(store: &Store, presented: &SecretString) -> Result<Caller, Verify> {
+    let key = presented.expose_secret();
+    let id = key
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.split_once('_'))
+        .map(|(id, _)| id)
+        .filter(|id| id.len() == ID_LEN && id.chars().all(|c| c.is_ascii_alphanumeric()))
+        .ok_or(Verify::Refused(Refusal::Malformed))?;
+    let row = store
+        .key(id)
+        .await
+        .map_err(Verify::Store)?
+        .ok_or(Verify::Refused(Refusal::Unknown))?;
+    let matches: bool = digest(key).as_bytes().ct_eq(row.digest.as_bytes()).into();
+    if !matches {
+        return Err(Verify::Refused(Refusal::Unknown));
+    }
+    if row.revoked_at.is_some() {
+        return Err(Verify::Refused(Refusal::Revoked));
+    }
+    Ok(Caller {
+        key_id: row.id,
+        name: row.name,
+    })
+}
+
+/// Why [`verify`] did not let a key in.
+#[derive(Debug)]
+pub enum Verify {
+    Refused(Refusal),
+    Store(StoreError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_short_and_printable() {
+        assert!(valid_name("flow-prod_1.2"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("has space"));
+        assert!(!valid_name(&"x".repeat(MAX_NAME_CHARS + 1)));
+    }
+
+    #[test]
+    fn digests_are_hex_sha256() {
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

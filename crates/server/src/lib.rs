@@ -1,0 +1,165 @@
+//! The icnode node service: what a Webex Connect flow, a backend or a person calls instead of
+//! the broker. It turns "a meeting for this visit" into finished links and remembers them,
+//! runs custom-node methods with its own broker settings, and guards both with API keys.
+//!
+//! What it is: [`Application::build`] binds and reports its port, and
+//! [`Application::run_until_stopped`] serves until a shutdown future resolves, so tests start
+//! the real service on port 0. Storage is SQLite or PostgreSQL behind one boundary
+//! ([`store`]); the broker, the local one included, is reached over HTTP only ([`broker`]).
+//!
+//! What it is not: a broker (it mints nothing), nor a command line (`icnode` fills
+//! [`Settings`]). Its nodes run through the `node` engine, which knows no service.
+
+pub mod broker;
+pub mod http;
+pub mod keys;
+pub mod meetings;
+pub mod metrics;
+pub mod nodes;
+pub mod settings;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use instant_connect::{ClientError, JoinUrlError, JoinUrls};
+use tokio::net::TcpListener;
+
+pub use settings::{BrokerSettings, DEFAULT_TTL, Settings};
+pub use store::{Store, StoreError};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("could not listen on {address}")]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not open the database")]
+    Store(#[from] StoreError),
+    #[error("could not load the nodes")]
+    Nodes(#[from] nodes::CatalogError),
+    #[error("the broker client could not be built")]
+    Broker(#[from] ClientError),
+    #[error("the join URL is not usable")]
+    JoinUrl(#[from] JoinUrlError),
+}
+
+/// The service, bound and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    router: Router,
+    store: Store,
+    /// Merged routes bring their own fallback (the local broker's 404).
+    merged: bool,
+}
+
+impl Application {
+    /// Binds `settings.listen`, opens the database (applying migrations) and loads the nodes.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    address: settings.listen,
+                    source,
+                })?;
+        Self::with_listener(listener, settings).await
+    }
+
+    /// As [`build`](Self::build), on a listener bound already (`icnode up` binds first, so
+    /// the broker it serves on the same address knows its URL).
+    pub async fn with_listener(
+        listener: TcpListener,
+        settings: Settings,
+    ) -> Result<Self, StartError> {
+        let address = listener.local_addr().map_err(|source| StartError::Bind {
+            address: settings.listen,
+            source,
+        })?;
+        let store = Store::connect(&settings.database_url, 10).await?;
+        let metrics = Arc::new(metrics::Metrics::default());
+        let broker = broker::Broker::new(
+            &settings.broker,
+            Arc::clone(&settings.clock),
+            Arc::clone(&metrics),
+        )?;
+        let join = match &settings.broker.join_url {
+            Some(url) => JoinUrls::new(url.as_str())?,
+            None => JoinUrls::for_broker(&settings.broker.url),
+        };
+        let meetings = meetings::Meetings::new(
+            store.clone(),
+            broker.clone(),
+            join,
+            Arc::clone(&settings.clock),
+            settings.default_ttl,
+            settings.short_urls,
+        );
+        let nodes = nodes::Nodes::load(
+            settings.node_dir.as_deref(),
+            settings.broker.url.clone(),
+            settings.broker.token.clone(),
+            Arc::clone(&metrics),
+        )?;
+        let state = http::AppState::new(http::Inner {
+            meetings,
+            nodes,
+            store: store.clone(),
+            broker,
+            metrics,
+            clock: settings.clock,
+        });
+        Ok(Self {
+            listener,
+            address,
+            router: http::router(state),
+            store,
+            merged: false,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The store the service uses (for `icnode up` to create its first key).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves `routes` on the same address, beside the service's (the local broker in
+    /// `icnode up`). Their paths must not collide with the service's.
+    pub fn merge(mut self, routes: Router) -> Self {
+        self.router = self.router.merge(routes);
+        self.merged = true;
+        self
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight and closes the
+    /// database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = if self.merged {
+            self.router
+        } else {
+            self.router.fallback(http::not_found)
+        };
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.store.close().await;
+        served
+    }
+}

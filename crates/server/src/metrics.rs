@@ -1,0 +1,113 @@
+//! Prometheus metrics: requests by route and status, broker call latency, node runs by edge.
+//! Counters are per process, as Prometheus expects: it scrapes each process and sums.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    /// The route template (`/v1/meetings/{chatId}`), never the path: ids stay out.
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BrokerLabels {
+    call: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RunLabels {
+    node: String,
+    method: String,
+    edge: String,
+}
+
+/// Broker latency buckets, in seconds: a link costs milliseconds of PBKDF2 on the broker.
+const BROKER_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    broker: Family<BrokerLabels, Histogram>,
+    runs: Family<RunLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let requests = Family::<RequestLabels, Counter>::default();
+        let broker = Family::<BrokerLabels, Histogram>::new_with_constructor(
+            (|| Histogram::new(BROKER_BUCKETS)) as fn() -> Histogram,
+        );
+        let runs = Family::<RunLabels, Counter>::default();
+        let mut registry = Registry::with_prefix("icnode");
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template and status",
+            requests.clone(),
+        );
+        registry.register(
+            "broker_call_duration_seconds",
+            "Time of each call to the broker, by call",
+            broker.clone(),
+        );
+        registry.register(
+            "node_runs",
+            "Node method runs, by node, method and edge",
+            runs.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            broker,
+            runs,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn request(&self, method: &str, route: &str, status: u16) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+    }
+
+    pub fn broker_call(&self, call: &str, took: Duration) {
+        self.broker
+            .get_or_create(&BrokerLabels {
+                call: call.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn node_run(&self, node: &str, method: &str, edge: &str) {
+        self.runs
+            .get_or_create(&RunLabels {
+                node: node.to_owned(),
+                method: method.to_owned(),
+                edge: edge.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}

@@ -1,0 +1,322 @@
+//! Node runs: the bundled Instant Connect node and every definition of the node directory,
+//! addressed by slug (`instant-connect`, `generate-basic-link`), run through the engine with
+//! the service's broker URL and token.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use node::{Engine, NodeDefinition, RunError, RunOptions, RunResult, Secrets};
+use secrecy::SecretString;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use url::Url;
+use utoipa::ToSchema;
+
+use crate::metrics::Metrics;
+
+/// The seed's Instant Connect node, as data.
+pub const BUNDLED: &str = include_str!("../../../nodes/instant-connect.json");
+
+/// The secret the bundled node's `Authorization` header names.
+const BROKER_TOKEN_SECRET: &str = "broker_token";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("could not read the node directory {path}")]
+    ReadDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{name} does not check out: {problems}")]
+    Invalid { name: String, problems: String },
+    #[error("{second} has the slug `{slug}` of {first}: rename one node")]
+    DuplicateSlug {
+        slug: String,
+        first: String,
+        second: String,
+    },
+}
+
+/// Why a run did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeRunError {
+    #[error("no node `{0}`")]
+    UnknownNode(String),
+    #[error("node `{node}` has no method `{method}`")]
+    UnknownMethod { node: String, method: String },
+    #[error("parameter `{name}` must be a string, number or boolean")]
+    NotAScalar { name: String },
+    #[error(transparent)]
+    Refused(#[from] RunError),
+}
+
+/// A node as `GET /v1/nodes` lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfo {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub methods: Vec<MethodInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodInfo {
+    pub slug: String,
+    pub name: String,
+    /// What the request body of a run holds.
+    pub parameters: Vec<ParameterInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterInfo {
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// The answer of a run.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRun {
+    /// `success`, `error` or `timeout`.
+    pub edge: String,
+    /// The HTTP status of the node's call; absent when no answer came.
+    pub status: Option<u16>,
+    #[schema(value_type = Object)]
+    pub outputs: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+    /// The answer as it came (status, headers, the start of the body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub response: Option<node::RawResponse>,
+}
+
+impl From<RunResult> for NodeRun {
+    fn from(result: RunResult) -> Self {
+        Self {
+            edge: result.edge.as_str().to_owned(),
+            status: result.status,
+            outputs: result.outputs,
+            error: result.error,
+            elapsed_ms: result.elapsed_ms,
+            response: result.response,
+        }
+    }
+}
+
+struct Entry {
+    slug: String,
+    definition: NodeDefinition,
+    /// Where it came from, for messages.
+    origin: String,
+}
+
+/// The nodes a service runs.
+pub struct Nodes {
+    entries: Vec<Entry>,
+    engine: Engine,
+    broker_url: Url,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Nodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nodes")
+            .field(
+                "slugs",
+                &self.entries.iter().map(|e| &e.slug).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// `Generate Basic Link` → `generate-basic-link`.
+pub fn slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+impl Nodes {
+    /// The bundled node and every `*.json` of `node_dir`. The broker token is the secret
+    /// `broker_token`; other secrets come from the environment as in `icnode node run`.
+    pub fn load(
+        node_dir: Option<&Path>,
+        broker_url: Url,
+        broker_token: SecretString,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, CatalogError> {
+        let mut texts = vec![("builtin:instant-connect".to_owned(), BUNDLED.to_owned())];
+        if let Some(dir) = node_dir {
+            let read_dir = |source| CatalogError::ReadDir {
+                path: dir.to_owned(),
+                source,
+            };
+            let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(read_dir)?
+                .map(|entry| entry.map(|e| e.path()))
+                .collect::<Result<_, _>>()
+                .map_err(read_dir)?;
+            paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
+            paths.sort();
+            for path in paths {
+                let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                texts.push((path.display().to_string(), text));
+            }
+        }
+        let mut entries: Vec<Entry> = Vec::new();
+        for (origin, text) in texts {
+            let definition = node::load(&text).map_err(|problems| CatalogError::Invalid {
+                name: origin.clone(),
+                problems: problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            })?;
+            let slug = slug(&definition.name);
+            if let Some(first) = entries.iter().find(|e| e.slug == slug) {
+                return Err(CatalogError::DuplicateSlug {
+                    slug,
+                    first: first.origin.clone(),
+                    second: origin,
+                });
+            }
+            entries.push(Entry {
+                slug,
+                definition,
+                origin,
+            });
+        }
+        let secrets = Secrets::from_environment().with(BROKER_TOKEN_SECRET, broker_token);
+        Ok(Self {
+            entries,
+            engine: Engine::new(secrets),
+            broker_url,
+            metrics,
+        })
+    }
+
+    pub fn list(&self) -> Vec<NodeInfo> {
+        self.entries
+            .iter()
+            .map(|entry| NodeInfo {
+                slug: entry.slug.clone(),
+                name: entry.definition.name.clone(),
+                description: entry.definition.description.clone(),
+                methods: entry
+                    .definition
+                    .methods
+                    .iter()
+                    .map(|method| MethodInfo {
+                        slug: slug(&method.name),
+                        name: method.name.clone(),
+                        parameters: method
+                            .dynamic_fields()
+                            .into_iter()
+                            .map(|field| ParameterInfo {
+                                name: field.to_owned(),
+                                description: method
+                                    .parameters
+                                    .iter()
+                                    .chain(&method.url_parameters)
+                                    .chain(&method.headers)
+                                    .find_map(|row| match row {
+                                        node::model::Row::Dynamic { description, .. }
+                                            if row.field() == Some(field) =>
+                                        {
+                                            Some(description.clone())
+                                        }
+                                        _ => None,
+                                    })
+                                    .unwrap_or_default(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Runs `method` of `node` with `params`. A node addressed to the production broker runs
+    /// against the service's broker instead; any other node runs as written.
+    pub async fn run(
+        &self,
+        node: &str,
+        method: &str,
+        params: &Map<String, Value>,
+    ) -> Result<RunResult, NodeRunError> {
+        let entry = self
+            .entries
+            .iter()
+            .find(|e| e.slug == node)
+            .ok_or_else(|| NodeRunError::UnknownNode(node.to_owned()))?;
+        let found = entry
+            .definition
+            .methods
+            .iter()
+            .find(|m| slug(&m.name) == method)
+            .ok_or_else(|| NodeRunError::UnknownMethod {
+                node: node.to_owned(),
+                method: method.to_owned(),
+            })?;
+        let mut text_params = BTreeMap::new();
+        for (name, value) in params {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return Err(NodeRunError::NotAScalar { name: name.clone() }),
+            };
+            text_params.insert(name.clone(), text);
+        }
+        let to_production = found
+            .url
+            .starts_with(instant_connect::PRODUCTION_BROKER_URL);
+        let options = RunOptions {
+            base_url_override: to_production.then(|| self.broker_url.clone()),
+        };
+        let result = self
+            .engine
+            .run(&entry.definition, &found.name, &text_params, &options)
+            .await?;
+        self.metrics
+            .node_run(&entry.slug, method, result.edge.as_str());
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_dashes() {
+        assert_eq!(slug("Generate Basic Link"), "generate-basic-link");
+        assert_eq!(slug("Instant Connect"), "instant-connect");
+        assert_eq!(slug("  Add  Guest! "), "add-guest");
+        assert_eq!(slug("SMS/Invite v2"), "sms-invite-v2");
+    }
+}

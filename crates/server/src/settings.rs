@@ -1,0 +1,80 @@
+//! What the service is told. Typed, with no command line wording: `icnode` fills it from flags
+//! and the environment, tests build it by hand.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use instant_connect::{Clock, SystemClock};
+use secrecy::SecretString;
+use url::Url;
+
+/// Links live this long when a request does not say: the broker's own default.
+pub const DEFAULT_TTL: Duration =
+    Duration::from_secs(instant_connect::DEFAULT_LINK_LIFETIME_SECS as u64);
+
+/// `Debug` shows no token (`secrecy`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to listen; port 0 picks a free one ([`crate::Application::port`] tells which).
+    pub listen: SocketAddr,
+    /// `sqlite://path/icnode.db` or `postgres://user@host/db`.
+    pub database_url: String,
+    pub broker: BrokerSettings,
+    /// How long links live when a request gives no validity.
+    pub default_ttl: Duration,
+    /// Hand out short URLs unless a request says otherwise.
+    pub short_urls: bool,
+    /// More node definitions (`*.json`) served beside the bundled one.
+    pub node_dir: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain and key (PEM); plain HTTP otherwise.
+    pub tls: Option<TlsFiles>,
+    /// The time of validation, expiry and paging.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Which broker the service calls and how.
+#[derive(Debug, Clone)]
+pub struct BrokerSettings {
+    pub url: Url,
+    pub token: SecretString,
+    /// Join host of long URLs; `None`: production's for the production broker, else the
+    /// broker URL (the local broker serves its own join pages).
+    pub join_url: Option<Url>,
+    /// Connection and request timeout of each call.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Settings {
+    /// Settings with defaults for everything but where the database and broker are.
+    pub fn new(database_url: impl Into<String>, broker_url: Url, token: SecretString) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            broker: BrokerSettings {
+                url: broker_url,
+                token,
+                join_url: None,
+                timeout: instant_connect::client::DEFAULT_TIMEOUT,
+            },
+            default_ttl: DEFAULT_TTL,
+            short_urls: true,
+            node_dir: None,
+            tls: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Uses `clock` everywhere time is read.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}

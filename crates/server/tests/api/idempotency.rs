@@ -1,0 +1,89 @@
+//! `Idempotency-Key`: a replay gets the stored answer, another body is refused, keys of
+//! different callers do not meet.
+
+use reqwest::StatusCode;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use crate::{Db, TestApp, on_both_databases, spawn_app};
+
+async fn post_with(app: &TestApp, key: &str, idem: &str, body: Value) -> (StatusCode, Value, bool) {
+    let response = app
+        .http
+        .post(format!("{}/v1/meetings", app.url))
+        .bearer_auth(key)
+        .header("idempotency-key", idem)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let replayed = response.headers().contains_key("idempotent-replayed");
+    let (status, value) = crate::answer(response).await;
+    (status, value, replayed)
+}
+
+async fn a_replay_gets_the_stored_answer_and_another_body_is_refused(db: Db) {
+    let app = spawn_app(db).await;
+    let body = json!({"guests": 2});
+    let (status, first, replayed) = post_with(&app, &app.key, "flow-run-1", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert!(!replayed);
+    let (status, again, replayed) = post_with(&app, &app.key, "flow-run-1", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(replayed);
+    assert_eq!(again, first, "the same meeting, the same links");
+    assert_eq!(app.meeting_count().await, 1);
+
+    let (status, error, _) = post_with(&app, &app.key, "flow-run-1", json!({"guests": 3})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["field"], "Idempotency-Key");
+
+    // Another caller's key of the same name is its own.
+    let other = server::keys::create(&app.store, "other", 0).await.unwrap();
+    let (status, theirs, replayed) =
+        post_with(&app, other.expose_secret(), "flow-run-1", body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(!replayed);
+    assert_ne!(theirs["chatId"], first["chatId"]);
+    assert_eq!(app.meeting_count().await, 2);
+}
+
+async fn refusals_are_replayed_too_but_broker_failures_are_not_stored(db: Db) {
+    let app = spawn_app(db).await;
+    let (status, _, _) = post_with(&app, &app.key, "k1", json!({"chatId": "dup"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, conflict, _) = post_with(&app, &app.key, "k2", json!({"chatId": "dup"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, replayed_conflict, replayed) =
+        post_with(&app, &app.key, "k2", json!({"chatId": "dup"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(replayed);
+    assert_eq!(replayed_conflict, conflict);
+    let bad = post_with(&app, &app.key, &"x".repeat(300), json!({})).await;
+    assert_eq!(bad.0, StatusCode::BAD_REQUEST, "{}", bad.1);
+    assert_eq!(bad.1["error"]["field"], "Idempotency-Key");
+
+    // A 5xx is ours or the broker's, not the request's: a retry runs again.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let down = crate::spawn_app_with(
+        Db::Sqlite,
+        crate::Options {
+            broker_url: Some(closed),
+            ..crate::Options::default()
+        },
+    )
+    .await;
+    for _ in 0..2 {
+        let (status, error, replayed) = post_with(&down, &down.key, "k3", json!({})).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{error}");
+        assert!(!replayed, "a failure was stored and replayed");
+    }
+}
+
+on_both_databases!(
+    a_replay_gets_the_stored_answer_and_another_body_is_refused,
+    refusals_are_replayed_too_but_broker_failures_are_not_stored,
+);

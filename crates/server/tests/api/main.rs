@@ -1,0 +1,308 @@
+//! The node service over real HTTP on port 0, against the real local broker on port 0, with a
+//! real SQLite file or a fresh database on the machine's PostgreSQL. Every suite that takes a
+//! `Db` runs once on each (`on_both_databases!`). With `CI=true`, a missing PostgreSQL fails.
+
+mod errors;
+mod idempotency;
+mod logs;
+mod meetings;
+mod nodes;
+mod ops;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use broker::{BrokerSettings, LocalBroker};
+use instant_connect::ManualClock;
+use reqwest::StatusCode;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use server::{Application, Settings};
+use sqlx::Connection;
+use tokio::sync::oneshot;
+
+pub const BROKER_TOKEN: &str = "service-test-broker-token";
+const BROKER_SECRET: &str = "service test broker secret";
+/// The count is not what these tests test: the floor keeps them quick.
+const ITERATIONS: u32 = 1000;
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite,
+    /// The URL of a database this test may create databases from.
+    Postgres(String),
+}
+
+impl Db {
+    /// The machine's PostgreSQL (`ICNODE_TEST_POSTGRES_URL`, else the project machines'
+    /// address), or `None` with a printed reason; with `CI=true` its absence fails.
+    pub async fn postgres() -> Option<Self> {
+        let url = std::env::var("ICNODE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+        match sqlx::PgConnection::connect(&url).await {
+            Ok(conn) => {
+                let _ = conn.close().await;
+                Some(Db::Postgres(url))
+            }
+            Err(error) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("CI=true and PostgreSQL at {url} is unreachable: {error}")
+            }
+            Err(error) => {
+                eprintln!("skipped: PostgreSQL at {url} is unreachable ({error})");
+                None
+            }
+        }
+    }
+}
+
+/// Runs each named `async fn(Db)` of the calling module once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Db::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(db) = $crate::Db::postgres().await {
+                        super::$name(db).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// What a test may change about the service it gets.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// The token the service presents (default: one the broker accepts).
+    pub broker_token: Option<String>,
+    /// Where the service thinks the broker is (default: the test's broker).
+    pub broker_url: Option<String>,
+    pub node_dir: Option<PathBuf>,
+    pub long_urls: bool,
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub broker_url: String,
+    pub clock: ManualClock,
+    /// A valid API key of the service.
+    pub key: String,
+    pub store: server::Store,
+    /// Follows no redirects, so tests see the 302s.
+    pub http: reqwest::Client,
+    stops: Vec<oneshot::Sender<()>>,
+    database: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+/// Every log line of this test binary, for the test that greps them for secrets.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = Arc::clone(&buffer);
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,sqlx=warn,hyper=warn,reqwest=warn")
+            .with_ansi(false)
+            .with_writer(move || LogWriter(Arc::clone(&writer)))
+            .try_init();
+        buffer
+    })
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, Options::default()).await
+}
+
+pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
+    log_buffer();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::starting_now();
+    let mut stops = Vec::new();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let broker_url = format!("http://{}", listener.local_addr().unwrap());
+    let broker_settings = BrokerSettings {
+        data_dir: Some(dir.path().join("broker")),
+        tokens: vec![BROKER_TOKEN.into()],
+        secret: Some(BROKER_SECRET.into()),
+        iterations: Some(ITERATIONS),
+        ..BrokerSettings::default()
+    };
+    let broker = LocalBroker::open(
+        broker_settings,
+        &broker_url.parse().unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(broker::serve(listener, broker.router(), async {
+        let _ = stopped.await;
+    }));
+    stops.push(stop);
+
+    let (database_url, database) = match &db {
+        Db::Sqlite => (
+            format!("sqlite://{}", dir.path().join("icnode.db").display()),
+            None,
+        ),
+        Db::Postgres(admin) => {
+            let name = format!("icnode_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            let mut url = url::Url::parse(admin).unwrap();
+            url.set_path(&name);
+            (url.to_string(), Some((admin.clone(), name)))
+        }
+    };
+    let service_broker = options.broker_url.clone().unwrap_or(broker_url.clone());
+    let token = options
+        .broker_token
+        .clone()
+        .unwrap_or(BROKER_TOKEN.to_owned());
+    let mut settings = Settings::new(database_url, service_broker.parse().unwrap(), token.into())
+        .with_clock(Arc::new(clock.clone()));
+    settings.node_dir = options.node_dir.clone();
+    settings.short_urls = !options.long_urls;
+    let app = Application::build(settings).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store().clone();
+    let key = server::keys::create(&store, "test", 0)
+        .await
+        .unwrap()
+        .expose_secret()
+        .to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    stops.push(stop);
+
+    TestApp {
+        url,
+        broker_url,
+        clock,
+        key,
+        store,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        stops,
+        database,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
+    /// How many meetings the store holds.
+    pub async fn meeting_count(&self) -> usize {
+        let (status, page) = self.get("/v1/meetings?limit=1000").await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["items"].as_array().unwrap().len()
+    }
+}
+
+pub async fn answer(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// Asserts an error answer: its status, and the field it names.
+pub fn assert_field_error(answer: &(StatusCode, Value), status: StatusCode, field: &str) {
+    assert_eq!(answer.0, status, "{}", answer.1);
+    assert_eq!(answer.1["error"]["field"], field, "{}", answer.1);
+    assert!(
+        !answer.1["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .is_empty(),
+        "{}",
+        answer.1
+    );
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        for stop in self.stops.drain(..) {
+            let _ = stop.send(());
+        }
+        if let Some((admin, name)) = self.database.take() {
+            // A database per test: dropped on a thread of its own, as Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}

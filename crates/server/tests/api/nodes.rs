@@ -1,0 +1,155 @@
+//! Node runs through the service: the bundled node against the service's broker, and a node
+//! of the node directory, one run per edge.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::{Db, Options, on_both_databases, spawn_app, spawn_app_with};
+
+async fn the_bundled_node_is_listed_with_its_methods_and_parameters(db: Db) {
+    let app = spawn_app(db).await;
+    let (status, nodes) = app.get("/v1/nodes").await;
+    assert_eq!(status, StatusCode::OK, "{nodes}");
+    let node = &nodes[0];
+    assert_eq!(node["slug"], "instant-connect");
+    let methods: Vec<&str> = node["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["generate-basic-link", "add-guest"]);
+    assert_eq!(node["methods"][0]["parameters"][0]["name"], "uniquechatId");
+}
+
+async fn both_instant_connect_methods_run_against_the_services_broker(db: Db) {
+    let app = spawn_app(db).await;
+    let (status, run) = app
+        .post(
+            "/v1/nodes/instant-connect/generate-basic-link",
+            json!({"uniquechatId": "node-visit"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["edge"], "success");
+    assert_eq!(run["status"], 200);
+    assert!(run["elapsedMs"].is_u64());
+    let host_url = run["outputs"]["hostUrl"].as_str().unwrap();
+    assert!(host_url.starts_with(&app.broker_url), "{host_url}");
+    let page = app.http.get(host_url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FOUND, "the short link opens");
+
+    let (_, nodes) = app.get("/v1/nodes").await;
+    let add_guest = &nodes[0]["methods"][1];
+    let params: serde_json::Map<String, serde_json::Value> = add_guest["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().to_owned(), json!("node-visit")))
+        .collect();
+    let (status, run) = app
+        .post("/v1/nodes/instant-connect/add-guest", params.into())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["edge"], "success");
+}
+
+async fn bad_parameters_and_unknown_names_are_refused_before_any_call(db: Db) {
+    let app = spawn_app(db).await;
+    let missing = app
+        .post("/v1/nodes/instant-connect/generate-basic-link", json!({}))
+        .await;
+    crate::assert_field_error(&missing, StatusCode::UNPROCESSABLE_ENTITY, "uniquechatId");
+    let unknown = app
+        .post(
+            "/v1/nodes/instant-connect/generate-basic-link",
+            json!({"uniquechatId": "a", "extra": "b"}),
+        )
+        .await;
+    crate::assert_field_error(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "extra");
+    let nested = app
+        .post(
+            "/v1/nodes/instant-connect/generate-basic-link",
+            json!({"uniquechatId": {"deep": 1}}),
+        )
+        .await;
+    crate::assert_field_error(&nested, StatusCode::UNPROCESSABLE_ENTITY, "uniquechatId");
+    let (status, _) = app
+        .post("/v1/nodes/nothing/generate-basic-link", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .post("/v1/nodes/instant-connect/nothing", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn a_refused_token_leaves_by_the_error_edge_as_502(db: Db) {
+    let app = spawn_app_with(
+        db,
+        Options {
+            broker_token: Some("wrong".into()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let (status, run) = app
+        .post(
+            "/v1/nodes/instant-connect/generate-basic-link",
+            json!({"uniquechatId": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{run}");
+    assert_eq!(run["edge"], "error");
+    assert_eq!(run["status"], 401);
+}
+
+/// A node of the node directory that calls a service which accepts and never answers.
+async fn a_silent_service_leaves_by_the_timeout_edge_as_504(db: Db) {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let definition = json!({
+        "name": "Slow Service",
+        "methods": [{
+            "name": "Wait For It",
+            "requestTimeoutMs": 300,
+            "connectionTimeoutMs": 300,
+            "httpMethod": "GET",
+            "url": format!("http://{address}/slow"),
+            "responseType": "json",
+            "events": [{"name": "OK", "source": {"type": "status"}, "condition": "equals", "value": "200", "edge": "success"}],
+        }],
+    });
+    std::fs::write(dir.path().join("slow.json"), definition.to_string()).unwrap();
+    let app = spawn_app_with(
+        db,
+        Options {
+            node_dir: Some(dir.path().to_owned()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let (_, nodes) = app.get("/v1/nodes").await;
+    assert_eq!(nodes[1]["slug"], "slow-service");
+    let (status, run) = app
+        .post("/v1/nodes/slow-service/wait-for-it", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{run}");
+    assert_eq!(run["edge"], "timeout");
+    assert!(run["status"].is_null());
+}
+
+on_both_databases!(
+    the_bundled_node_is_listed_with_its_methods_and_parameters,
+    both_instant_connect_methods_run_against_the_services_broker,
+    bad_parameters_and_unknown_names_are_refused_before_any_call,
+    a_refused_token_leaves_by_the_error_edge_as_502,
+    a_silent_service_leaves_by_the_timeout_edge_as_504,
+);

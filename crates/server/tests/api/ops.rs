@@ -1,0 +1,113 @@
+//! Operations routes: health, readiness (told plainly), metrics, the OpenAPI document.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{Db, Options, on_both_databases, spawn_app, spawn_app_with};
+
+async fn get_open(app: &crate::TestApp, path: &str) -> (StatusCode, String) {
+    let response = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn readiness_checks_the_database_and_the_brokers_word_on_the_token(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let (status, body) = get_open(&app, "/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ready: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["database"]["ok"], true);
+    assert_eq!(ready["broker"]["ok"], true);
+
+    let refused = spawn_app_with(
+        db,
+        Options {
+            broker_token: Some("stale".into()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let (status, body) = get_open(&refused, "/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let not_ready: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(not_ready["broker"]["ok"], false);
+    let message = not_ready["broker"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("refused") && message.contains("12 hours"),
+        "{message}"
+    );
+    assert!(!body.contains("stale"), "the token itself is never shown");
+    let (status, _) = get_open(&refused, "/healthz").await;
+    assert_eq!(status, StatusCode::OK, "alive, if not ready");
+}
+
+async fn metrics_count_requests_by_route_broker_calls_and_node_runs(db: Db) {
+    let app = spawn_app(db).await;
+    app.post("/v1/meetings", json!({"chatId": "counted"})).await;
+    app.get("/v1/meetings/counted").await;
+    app.post(
+        "/v1/nodes/instant-connect/generate-basic-link",
+        json!({"uniquechatId": "counted-node"}),
+    )
+    .await;
+    let (status, text) = get_open(&app, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    for expected in [
+        r#"icnode_http_requests_total{method="POST",route="/v1/meetings",status="201"} 1"#,
+        r#"icnode_http_requests_total{method="GET",route="/v1/meetings/{chat_id}",status="200"} 1"#,
+        r#"icnode_broker_call_duration_seconds_count{call="joseencrypt"} 1"#,
+        r#"icnode_node_runs_total{node="instant-connect",method="generate-basic-link",edge="success"} 1"#,
+    ] {
+        assert!(text.contains(expected), "{expected} not in:\n{text}");
+    }
+    assert!(!text.contains("counted"), "ids stay out of labels");
+}
+
+async fn the_openapi_document_describes_every_route_and_is_served_as_a_page(db: Db) {
+    let app = spawn_app(db).await;
+    let (status, body) = get_open(&app, "/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/v1/meetings",
+        "/v1/meetings/{chatId}",
+        "/v1/meetings/{chatId}/guests",
+        "/v1/meetings/{chatId}/hosts",
+        "/v1/meetings/{chatId}/invite",
+        "/v1/nodes",
+        "/v1/nodes/{node}/{method}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+    let create = &doc["components"]["schemas"]["CreateMeeting"]["properties"];
+    for field in [
+        "chatId",
+        "hosts",
+        "guests",
+        "ttlSeconds",
+        "notBefore",
+        "expiresAt",
+    ] {
+        assert!(create.get(field).is_some(), "CreateMeeting.{field} missing");
+    }
+    let (status, page) = get_open(&app, "/docs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("/v1/meetings/{chatId}/guests"));
+    let (status, body) = get_open(&app, "/no/such/route").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+on_both_databases!(
+    readiness_checks_the_database_and_the_brokers_word_on_the_token,
+    metrics_count_requests_by_route_broker_calls_and_node_runs,
+    the_openapi_document_describes_every_route_and_is_served_as_a_page,
+);
