@@ -21,10 +21,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Everything on one address; today that is the local broker.
+    /// Everything on one address: the local broker and the node service.
     Up(UpArgs),
     /// The local Instant Connect broker alone.
     Broker(BrokerArgs),
+    /// The node service alone (meetings, node runs, API keys), against any broker.
+    Serve(ServiceArgs),
+    /// The node service's API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Make host and guest links for a meeting, straight from a broker.
     Link(LinkArgs),
     /// Make more guest links for an existing meeting.
@@ -106,12 +111,92 @@ pub struct ServeArgs {
     /// Keep everything in memory; nothing survives a restart.
     #[arg(long, env = "ICNODE_EPHEMERAL")]
     pub ephemeral: bool,
+    /// How log lines are written to stderr
+    #[arg(long, env = "ICNODE_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
     #[command(flatten)]
     pub serve: ServeArgs,
+    #[command(flatten)]
+    pub service: ServiceOptions,
+}
+
+/// What the node service does, in `up` and `serve` alike.
+#[derive(Debug, Args)]
+pub struct ServiceOptions {
+    /// How long links live when a request gives no validity
+    #[arg(long, env = "ICNODE_DEFAULT_TTL", default_value = "15m", value_parser = positive_duration)]
+    pub default_ttl: Duration,
+    /// Hand out long join URLs unless a request asks for short ones
+    #[arg(long, env = "ICNODE_LONG_URLS")]
+    pub long_urls: bool,
+    /// More node definitions (*.json) to serve beside the bundled one
+    #[arg(long, env = "ICNODE_NODE_DIR")]
+    pub node_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://<data-dir>/icnode.db]
+    #[arg(long, env = "ICNODE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub connection: BrokerConnection,
+    #[command(flatten)]
+    pub service: ServiceOptions,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
+    #[arg(long, env = "ICNODE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, env = "ICNODE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; the key alone is printed on stdout, this once.
+    Create {
+        /// A name for people: letters, digits, `-`, `_`, `.`
+        name: String,
+        #[command(flatten)]
+        database: KeyDatabase,
+    },
+    /// List the keys (names, ids, dates; never a key).
+    List {
+        #[command(flatten)]
+        database: KeyDatabase,
+        /// Print JSON instead of a table
+        #[arg(long, env = "ICNODE_JSON")]
+        json: bool,
+    },
+    /// Revoke a key; every service process refuses it from the next request.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        database: KeyDatabase,
+    },
+}
+
+/// The service database the keys live in.
+#[derive(Debug, Args)]
+pub struct KeyDatabase {
+    /// The data directory of `icnode up` or `icnode serve`
+    #[arg(long, env = "ICNODE_DATA_DIR", default_value = "./icnode-data")]
+    pub data_dir: PathBuf,
+    /// sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://<data-dir>/icnode.db]
+    #[arg(long, env = "ICNODE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

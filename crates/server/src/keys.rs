@@ -82,11 +82,8 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// Creates a key named `name`; the returned secret is the only copy.
-pub async fn create(store: &Store, name: &str, now: i64) -> Result<SecretString, KeyError> {
-    if !valid_name(name) {
-        return Err(KeyError::BadName);
-    }
+/// A fresh key and its public id.
+fn generate() -> (String, String) {
     let mut rng = rand::thread_rng();
     let id: String = (&mut rng)
         .sample_iter(&Alphanumeric)
@@ -96,6 +93,15 @@ pub async fn create(store: &Store, name: &str, now: i64) -> Result<SecretString,
     let mut secret = [0u8; SECRET_BYTES];
     rng.fill_bytes(&mut secret);
     let key = format!("{PREFIX}{id}_{}", URL_SAFE_NO_PAD.encode(secret));
+    (id, key)
+}
+
+/// Creates a key named `name`; the returned secret is the only copy.
+pub async fn create(store: &Store, name: &str, now: i64) -> Result<SecretString, KeyError> {
+    if !valid_name(name) {
+        return Err(KeyError::BadName);
+    }
+    let (id, key) = generate();
     let row = KeyRow {
         id,
         name: name.to_owned(),
@@ -175,6 +181,14 @@ mod tests {
         assert!(!valid_name(""));
         assert!(!valid_name("has space"));
         assert!(!valid_name(&"x".repeat(MAX_NAME_CHARS + 1)));
+    }
+
+    #[test]
+    fn keys_carry_256_random_bits_after_their_id() {
+        let (id, key) = generate();
+        let secret = key.strip_prefix(&format!("{PREFIX}{id}_")).unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(secret).unwrap().len(), 32);
+        assert_ne!(generate().1, key);
     }
 
     #[test]

@@ -47,7 +47,17 @@ pub enum StartError {
     Broker(#[from] ClientError),
     #[error("the join URL is not usable")]
     JoinUrl(#[from] JoinUrlError),
+    #[error("could not load the TLS certificate {cert} and key {key}")]
+    Tls {
+        cert: std::path::PathBuf,
+        key: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
+
+/// How long in-flight requests get to finish after the shutdown signal, over TLS.
+const TLS_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The service, bound and ready to serve.
 pub struct Application {
@@ -57,6 +67,7 @@ pub struct Application {
     store: Store,
     /// Merged routes bring their own fallback (the local broker's 404).
     merged: bool,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
 }
 
 impl Application {
@@ -82,6 +93,10 @@ impl Application {
             address: settings.listen,
             source,
         })?;
+        let tls = match &settings.tls {
+            Some(files) => Some(tls_config(files).await?),
+            None => None,
+        };
         let store = Store::connect(&settings.database_url, 10).await?;
         let metrics = Arc::new(metrics::Metrics::default());
         let broker = broker::Broker::new(
@@ -121,6 +136,7 @@ impl Application {
             router: http::router(state),
             store,
             merged: false,
+            tls,
         })
     }
 
@@ -156,10 +172,47 @@ impl Application {
         } else {
             self.router.fallback(http::not_found)
         };
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = match self.tls {
+            None => {
+                axum::serve(self.listener, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(config) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    stopper.graceful_shutdown(Some(TLS_GRACE));
+                });
+                let listener = self.listener.into_std()?;
+                axum_server::from_tcp_rustls(listener, config)
+                    .handle(handle)
+                    .serve(router.into_make_service())
+                    .await
+            }
+        };
         self.store.close().await;
         served
     }
+
+    /// Whether the service answers over HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+}
+
+async fn tls_config(
+    files: &settings::TlsFiles,
+) -> Result<axum_server::tls_rustls::RustlsConfig, StartError> {
+    // One process-wide provider: ring, which reqwest's rustls uses too. Installing it twice
+    // is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+        .await
+        .map_err(|source| StartError::Tls {
+            cert: files.cert.clone(),
+            key: files.key.clone(),
+            source,
+        })
 }

@@ -10,6 +10,17 @@ use instant_connect::{Clock, SystemClock};
 use secrecy::SecretString;
 use url::Url;
 
+/// The service's SQLite file in a data directory.
+pub const DATABASE_FILE: &str = "icnode.db";
+
+/// The SQLite URL of the service's database in `data_dir`.
+pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}", data_dir.join(DATABASE_FILE).display())
+}
+
+/// A database that lives as long as the process (`--ephemeral`).
+pub const IN_MEMORY_DATABASE: &str = "sqlite::memory:";
+
 /// Links live this long when a request does not say: the broker's own default.
 pub const DEFAULT_TTL: Duration =
     Duration::from_secs(instant_connect::DEFAULT_LINK_LIFETIME_SECS as u64);
@@ -28,7 +39,8 @@ pub struct Settings {
     pub short_urls: bool,
     /// More node definitions (`*.json`) served beside the bundled one.
     pub node_dir: Option<PathBuf>,
-    /// Serve HTTPS with this certificate chain and key (PEM); plain HTTP otherwise.
+    /// Serve HTTPS with this certificate chain and key (PEM); plain HTTP otherwise (behind
+    /// a proxy that terminates TLS).
     pub tls: Option<TlsFiles>,
     /// The time of validation, expiry and paging.
     pub clock: Arc<dyn Clock>,

@@ -18,6 +18,12 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 pub enum StoreError {
     #[error("the database URL must start with sqlite:// or postgres:// (got `{0}`)")]
     UnsupportedUrl(String),
+    #[error("could not create the database file {path}")]
+    File {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the database failed")]
     Database(#[from] sqlx::Error),
     #[error("the database schema could not be brought up to date")]
@@ -131,8 +137,14 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
+        let in_memory = url.contains(":memory:");
+        // Each in-memory SQLite connection is a database of its own: keep to one.
+        let max_connections = if in_memory { 1 } else { max_connections };
+        if backend == Backend::Sqlite && !in_memory {
+            create_owner_only(url)?;
+        }
         let url = match backend {
-            Backend::Sqlite if !url.contains("mode=") => {
+            Backend::Sqlite if !url.contains("mode=") && !in_memory => {
                 let joiner = if url.contains('?') { '&' } else { '?' };
                 format!("{url}{joiner}mode=rwc")
             }
@@ -160,7 +172,7 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        if backend == Backend::Sqlite {
+        if backend == Backend::Sqlite && !in_memory {
             // Readers never wait for the writer; the mode is kept in the file. Writes stay
             // `synchronous = FULL` (the default): an acknowledged write survives a crash.
             pool.execute("PRAGMA journal_mode = WAL").await?;
@@ -531,6 +543,32 @@ fn key_row(row: &AnyRow) -> Result<KeyRow, StoreError> {
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
     })
+}
+
+/// Creates a missing SQLite file readable by its owner only; SQLite gives its `-wal` and
+/// `-shm` files the same mode. Links are bearer credentials.
+fn create_owner_only(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StoreError::File {
+            path: path.to_owned(),
+            source: error,
+        }),
+    }
 }
 
 /// A database URL fit for an error message: no password.

@@ -94,7 +94,8 @@ async fn make_links(
     )
 }
 
-fn connect(connection: &BrokerConnection) -> Result<(Client, JoinUrls), CliError> {
+/// The broker token: from `--broker-token-file`, else `ICNODE_BROKER_TOKEN`.
+pub(super) fn broker_token(connection: &BrokerConnection) -> Result<SecretString, CliError> {
     let token = match &connection.broker_token_file {
         Some(path) => std::fs::read_to_string(path)
             .map(|t| t.trim().to_owned())
@@ -113,14 +114,24 @@ fn connect(connection: &BrokerConnection) -> Result<(Client, JoinUrls), CliError
     if token.is_empty() {
         return Err(CliError::Usage("the broker token is empty".into()));
     }
-    let mut config = ClientConfig::new(connection.broker_url.clone(), SecretString::from(token));
+    Ok(SecretString::from(token))
+}
+
+/// The join host links are built on: `--join-url`, else the broker's.
+pub(super) fn join_urls(connection: &BrokerConnection) -> Result<JoinUrls, CliError> {
+    match &connection.join_url {
+        Some(url) => JoinUrls::new(url).map_err(|e| CliError::Usage(format!("--join-url: {e}"))),
+        None => Ok(JoinUrls::for_broker(&connection.broker_url)),
+    }
+}
+
+fn connect(connection: &BrokerConnection) -> Result<(Client, JoinUrls), CliError> {
+    let token = broker_token(connection)?;
+    let mut config = ClientConfig::new(connection.broker_url.clone(), token);
     config.connect_timeout = connection.timeout;
     config.request_timeout = connection.timeout;
     let client = Client::new(config).map_err(|e| CliError::runtime(&e))?;
-    let join = match &connection.join_url {
-        Some(url) => JoinUrls::new(url).map_err(|e| CliError::Usage(format!("--join-url: {e}")))?,
-        None => JoinUrls::for_broker(&connection.broker_url),
-    };
+    let join = join_urls(connection)?;
     Ok((client, join))
 }
 

@@ -4,6 +4,7 @@ mod bench;
 mod link;
 mod node;
 mod serve;
+mod service;
 
 use crate::cli::Command;
 
@@ -40,6 +41,8 @@ pub async fn run(command: Command) -> Result<(), CliError> {
     match command {
         Command::Up(args) => serve::up(args).await,
         Command::Broker(args) => serve::broker(args).await,
+        Command::Serve(args) => service::serve(args).await,
+        Command::Keys(command) => service::keys(command).await,
         Command::Link(args) => link::link(args).await,
         Command::AddGuest(args) => link::add_guest(args).await,
         Command::Node(command) => node::node(command).await,

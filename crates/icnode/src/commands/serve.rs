@@ -1,4 +1,6 @@
 //! `icnode broker` and `icnode up`: bind, open, print where things are, serve until a signal.
+//! `up` serves the local broker and the node service on one address; the service reaches the
+//! broker over HTTP, as it would any other.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,28 +11,35 @@ use instant_connect::{
 };
 use rand::Rng;
 use rand::distributions::Alphanumeric;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use url::Url;
 
 use super::{CliError, flag_for_setting};
-use crate::cli::{BrokerArgs, ServeArgs, UpArgs};
+use crate::cli::{BrokerArgs, LogFormat, ServeArgs, UpArgs};
 
 /// How long the pair `up` prints stays valid.
 const UP_LINK_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
 
-fn init_logging() {
+/// Where `up` keeps the dev API key, beside the broker's files and the database.
+pub const DEV_KEY_FILE: &str = "dev-api-key";
+
+pub(super) fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ICNODE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => {
+            let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            builder.with_ansi(colour).try_init()
+        }
+    };
 }
 
-async fn bind(serve: &ServeArgs) -> Result<(TcpListener, Url), CliError> {
+pub(super) async fn bind(serve: &ServeArgs) -> Result<(TcpListener, Url), CliError> {
     let listener = TcpListener::bind(serve.listen)
         .await
         .map_err(|e| CliError::Runtime(format!("could not listen on {}: {e}", serve.listen)))?;
@@ -43,7 +52,7 @@ async fn bind(serve: &ServeArgs) -> Result<(TcpListener, Url), CliError> {
 }
 
 /// A base URL as people write it: without the trailing slash `Url` keeps.
-fn shown(url: &Url) -> &str {
+pub(super) fn shown(url: &Url) -> &str {
     url.as_str().trim_end_matches('/')
 }
 
@@ -67,7 +76,7 @@ async fn open(settings: BrokerSettings, url: &Url) -> Result<LocalBroker, CliErr
         .map_err(open_error)
 }
 
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -87,7 +96,7 @@ async fn shutdown_signal() {
 }
 
 pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
-    init_logging();
+    init_logging(args.serve.log_format);
     if args.serve.ephemeral && args.tokens.is_empty() {
         return Err(CliError::Usage(
             "--ephemeral needs --token or ICNODE_BROKER_TOKENS: a generated token would be unknowable".into(),
@@ -123,28 +132,59 @@ pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
 }
 
 pub async fn up(args: UpArgs) -> Result<(), CliError> {
-    init_logging();
+    init_logging(args.serve.log_format);
     let (listener, url) = bind(&args.serve).await?;
+    let dir = data_dir(&args.serve);
     let settings = BrokerSettings {
-        data_dir: data_dir(&args.serve),
+        data_dir: dir.clone(),
         ..BrokerSettings::default()
     };
+    // The broker takes the data directory's lock: a second `up` on it stops here.
     let broker = open(settings, &url).await?;
     let token = broker
         .generated_token()
         .cloned()
         .ok_or_else(|| CliError::Runtime("the broker has no dev token".into()))?;
-    let server = tokio::spawn(broker::serve(listener, broker.router(), shutdown_signal()));
+    let database_url = match &dir {
+        Some(dir) => server::settings::sqlite_url_in(dir),
+        None => server::settings::IN_MEMORY_DATABASE.to_owned(),
+    };
+    let mut settings = server::Settings::new(database_url, url.clone(), token.clone());
+    super::service::apply(&mut settings, &args.service);
+    let app = server::Application::with_listener(listener, settings)
+        .await
+        .map_err(super::service::start_error)?;
+    let key = dev_key(app.store(), dir.as_deref()).await?;
+    let server = tokio::spawn(
+        app.merge(broker.router())
+            .run_until_stopped(shutdown_signal()),
+    );
 
-    println!("icnode is up at {}", shown(&url));
-    match data_dir(&args.serve) {
-        Some(dir) => println!(
-            "data in {} (broker token in {})",
-            dir.display(),
-            dir.join(broker::identity::TOKEN_FILE).display()
-        ),
-        None => println!("data in memory (--ephemeral): nothing survives a restart"),
-    }
+    let base = shown(&url);
+    println!("icnode is up at {base}");
+    println!("  broker   {base}/api/v2/joseencrypt (and the join pages)");
+    println!("  service  {base}/v1/meetings, {base}/v1/nodes (API: {base}/docs)");
+    let authorization = match (&dir, &key) {
+        (Some(dir), None) => {
+            let file = dir.join(DEV_KEY_FILE);
+            println!(
+                "data in {} (API key in {}, broker token in {})",
+                dir.display(),
+                file.display(),
+                dir.join(broker::identity::TOKEN_FILE).display()
+            );
+            format!("$(cat {})", file.display())
+        }
+        (_, Some(key)) => {
+            println!("data in memory (--ephemeral): nothing survives a restart");
+            key.expose_secret().to_owned()
+        }
+        (None, None) => unreachable!("an ephemeral service always makes its key"),
+    };
+    println!("make a meeting:");
+    println!(
+        "  curl -sS -X POST {base}/v1/meetings -H \"Authorization: Bearer {authorization}\" \\\n       -H 'Content-Type: application/json' -d '{{\"guests\": 1}}'"
+    );
     // The pair is made the way any client makes one: over HTTP, through the library.
     match first_pair(&url, token).await {
         Ok((sub, host, guest)) => {
@@ -159,6 +199,49 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Runtime(format!("the server task failed: {e}")))?
         .map_err(|e| CliError::Runtime(format!("the server failed: {e}")))
+}
+
+/// The dev API key: created once into `<data-dir>/dev-api-key` (0600) and kept there, so
+/// nothing is returned; with no data directory, made afresh and returned to be shown.
+async fn dev_key(
+    store: &server::Store,
+    dir: Option<&std::path::Path>,
+) -> Result<Option<SecretString>, CliError> {
+    let file = dir.map(|d| d.join(DEV_KEY_FILE));
+    if file.as_ref().is_some_and(|f| f.exists()) {
+        return Ok(None);
+    }
+    let now = unix_now();
+    let mut created = None;
+    for n in 1..=100 {
+        let name = if n == 1 {
+            "dev".to_owned()
+        } else {
+            format!("dev-{n}")
+        };
+        match server::keys::create(store, &name, now).await {
+            Ok(key) => {
+                created = Some(key);
+                break;
+            }
+            Err(server::keys::KeyError::NameTaken(_)) => continue,
+            Err(other) => return Err(CliError::runtime(&other)),
+        }
+    }
+    let key = created.ok_or_else(|| CliError::Runtime("no free name for a dev key".into()))?;
+    let Some(file) = file else {
+        return Ok(Some(key));
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut handle = options
+        .open(&file)
+        .map_err(|e| CliError::Runtime(format!("could not write {}: {e}", file.display())))?;
+    std::io::Write::write_all(&mut handle, format!("{}\n", key.expose_secret()).as_bytes())
+        .map_err(|e| CliError::Runtime(format!("could not write {}: {e}", file.display())))?;
+    Ok(None)
 }
 
 async fn first_pair(url: &Url, token: SecretString) -> Result<(String, String, String), CliError> {

@@ -108,6 +108,7 @@ fn the_documents_the_readme_points_to_exist() {
     let readme = read("README.md");
     for document in [
         "docs/broker.md",
+        "docs/webex-connect.md",
         "ARCHITECTURE.md",
         "bench/mint-vs-openssl.sh",
         "nodes/instant-connect.json",

@@ -10,6 +10,7 @@ use serde_json::Value;
 mod architecture;
 mod docs;
 mod node;
+mod service;
 
 const TOKEN: &str = "cli-test-token";
 const SECRET: &str = "cli-test-secret";
@@ -29,10 +30,14 @@ struct Server {
 }
 
 impl Server {
-    fn start(mut command: Command) -> Self {
+    fn start(command: Command) -> Self {
+        Self::start_with_stderr(command, Stdio::null())
+    }
+
+    fn start_with_stderr(mut command: Command, stderr: Stdio) -> Self {
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -377,6 +382,15 @@ fn help_never_shows_secret_values() {
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("--secret"), "{help}");
     assert!(!help.contains("hunter2"), "{help}");
+    for command in [["serve", "--help"], ["keys", "list"]] {
+        let mut help = icnode();
+        help.args(command)
+            .arg("--help")
+            .env("ICNODE_DATABASE_URL", "postgres://icnode:hunter2@db/icnode");
+        let text = String::from_utf8(help.output().unwrap().stdout).unwrap();
+        assert!(text.contains("--database-url"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
 }
 
 #[test]

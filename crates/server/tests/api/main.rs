@@ -92,6 +92,8 @@ pub struct Options {
     pub broker_url: Option<String>,
     pub node_dir: Option<PathBuf>,
     pub long_urls: bool,
+    /// Serve HTTPS with a certificate made for `localhost`, which `http` trusts.
+    pub tls: bool,
 }
 
 pub struct TestApp {
@@ -198,8 +200,24 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         .with_clock(Arc::new(clock.clone()));
     settings.node_dir = options.node_dir.clone();
     settings.short_urls = !options.long_urls;
+    let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    if options.tls {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert = dir.path().join("cert.pem");
+        let key = dir.path().join("key.pem");
+        std::fs::write(&cert, certified.cert.pem()).unwrap();
+        std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+        settings.tls = Some(server::settings::TlsFiles { cert, key });
+        http = http.add_root_certificate(
+            reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),
+        );
+    }
     let app = Application::build(settings).await.unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
+    let url = if options.tls {
+        format!("https://localhost:{}", app.port())
+    } else {
+        format!("http://127.0.0.1:{}", app.port())
+    };
     let store = app.store().clone();
     let key = server::keys::create(&store, "test", 0)
         .await
@@ -218,10 +236,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         clock,
         key,
         store,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        http: http.build().unwrap(),
         stops,
         database,
         _dir: dir,

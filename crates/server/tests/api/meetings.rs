@@ -65,6 +65,10 @@ async fn a_new_meeting_has_links_that_open_the_brokers_join_pages(db: Db) {
                 .contains("Virtual Visit - visit-1")
         );
     }
+    // Hosts sign in by default, as the broker's `loginUrlForHost` does.
+    let host_long = links(&meeting, "hosts")[0]["longUrl"].as_str().unwrap();
+    assert!(host_long.contains("/hc/v1/login?"), "{host_long}");
+    assert_eq!(meeting["hostLogin"], true);
     let guest_long = links(&meeting, "guests")[0]["longUrl"].as_str().unwrap();
     assert!(
         guest_long.starts_with(&format!("{}/hc/v1/talk?", app.broker_url)),

@@ -106,7 +106,27 @@ async fn the_openapi_document_describes_every_route_and_is_served_as_a_page(db: 
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 
+async fn the_service_speaks_https_when_given_a_certificate(db: Db) {
+    let app = spawn_app_with(
+        db,
+        Options {
+            tls: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    assert!(app.url.starts_with("https://"));
+    let (status, meeting) = app.post("/v1/meetings", json!({"chatId": "secure"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{meeting}");
+    let plain = reqwest::get(app.url.replace("https://", "http://") + "/healthz").await;
+    assert!(
+        plain.map_or(true, |r| !r.status().is_success()),
+        "plain HTTP is not served on a TLS port"
+    );
+}
+
 on_both_databases!(
+    the_service_speaks_https_when_given_a_certificate,
     readiness_checks_the_database_and_the_brokers_word_on_the_token,
     metrics_count_requests_by_route_broker_calls_and_node_runs,
     the_openapi_document_describes_every_route_and_is_served_as_a_page,

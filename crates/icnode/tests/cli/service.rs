@@ -1,0 +1,454 @@
+//! `icnode up`, `serve` and `keys` as processes: one address for everything, keys that work
+//! and stop working at once in every process, two processes on one PostgreSQL acting as one,
+//! and a process killed mid-load that loses nothing it acknowledged.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+use super::{Server, TOKEN, assert_fails, icnode, start_broker};
+
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A database of its own on the machine's PostgreSQL, dropped with this value.
+struct PgDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// `None` (with a printed reason) when PostgreSQL is unreachable; with `CI=true`, a failure.
+fn fresh_postgres() -> Option<PgDatabase> {
+    let admin =
+        std::env::var("ICNODE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+    let name = format!("icnode_cli_{}", uuid::Uuid::new_v4().simple());
+    let created = runtime().block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&admin).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await
+    });
+    match created {
+        Ok(()) => {
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&name);
+            Some(PgDatabase {
+                admin,
+                name,
+                url: url.to_string(),
+            })
+        }
+        Err(error) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true and PostgreSQL at {admin} is unusable: {error}")
+        }
+        Err(error) => {
+            eprintln!("skipped: PostgreSQL at {admin} is unusable ({error})");
+            None
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = runtime().block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&self.admin).await?;
+            sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn)
+            .await
+        });
+    }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// POSTs JSON with an API key: the status, the `Idempotent-Replayed` header, the body.
+fn post(url: &str, key: &str, body: Value, idempotency: Option<&str>) -> (u16, bool, Value) {
+    let mut request = client().post(url).bearer_auth(key).json(&body);
+    if let Some(idem) = idempotency {
+        request = request.header("idempotency-key", idem);
+    }
+    let response = request.send().unwrap();
+    let status = response.status().as_u16();
+    let replayed = response.headers().contains_key("idempotent-replayed");
+    (status, replayed, response.json().unwrap_or(Value::Null))
+}
+
+fn get(url: &str, key: &str) -> (u16, Value) {
+    let response = client().get(url).bearer_auth(key).send().unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+fn keys(args: &[&str]) -> std::process::Output {
+    let mut command = icnode();
+    command.arg("keys").args(args);
+    command.output().unwrap()
+}
+
+/// Creates an API key through the command line; the key is stdout's one line.
+fn create_key(name: &str, database: &[&str]) -> String {
+    let mut args = vec!["create", name];
+    args.extend_from_slice(database);
+    let out = keys(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "the key alone: {stdout}");
+    stdout.trim().to_owned()
+}
+
+fn start_up(data: &Path) -> (Server, String) {
+    let mut command = icnode();
+    command.args([
+        "up",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let up = Server::start(command);
+    let url = up
+        .line_with("icnode is up at")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    (up, url)
+}
+
+/// `icnode serve` against the broker at `broker_url`, on `database` flags.
+fn start_serve(broker_url: &str, database: &[&str], extra: &[&str]) -> (Server, String) {
+    let mut command = icnode();
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--broker-url",
+            broker_url,
+        ])
+        .args(database)
+        .args(extra)
+        .env("ICNODE_BROKER_TOKEN", TOKEN);
+    let server = Server::start(command);
+    let url = server
+        .line_with("icnode serve listening on")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    (server, url)
+}
+
+#[test]
+fn up_serves_broker_and_service_on_one_address_with_a_private_dev_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (up, url) = start_up(&data);
+    let curl = up.line_with("curl -sS -X POST");
+    let key_file = data.join("dev-api-key");
+    assert!(
+        curl.contains(&format!("$(cat {})", key_file.display())),
+        "{curl}"
+    );
+    for file in [&key_file, &data.join("icnode.db")] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+    }
+    let key = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+
+    let (status, _, meeting) = post(
+        &format!("{url}/v1/meetings"),
+        &key,
+        json!({"chatId": "up-visit"}),
+        None,
+    );
+    assert_eq!(status, 201, "{meeting}");
+    let guest = meeting["guests"][0]["url"].as_str().unwrap();
+    assert!(guest.starts_with(&format!("{url}/visit/")), "{guest}");
+    let page = reqwest::blocking::get(guest).unwrap().text().unwrap();
+    assert!(page.contains("Virtual Visit - up-visit"));
+
+    let second = icnode()
+        .args([
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_fails(&second, 1, "is in use");
+
+    // A restart keeps the key and the meeting.
+    drop(up);
+    let (_up, url) = start_up(&data);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim(), key);
+    let (status, stored) = get(&format!("{url}/v1/meetings/up-visit"), &key);
+    assert_eq!(status, 200);
+    assert_eq!(stored["guests"], meeting["guests"]);
+}
+
+#[test]
+fn keys_are_shown_once_listed_without_secrets_and_revoked_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let missing = keys(&["list", "--data-dir", data.to_str().unwrap()]);
+    assert_fails(&missing, 2, "no service database");
+
+    let (_up, url) = start_up(&data);
+    let at = ["--data-dir", data.to_str().unwrap()];
+    let key = create_key("flow", &at);
+    assert!(key.starts_with("icn_"));
+    let meetings = format!("{url}/v1/meetings");
+    assert_eq!(get(&meetings, &key).0, 200);
+
+    let mut list_args = vec!["list"];
+    list_args.extend_from_slice(&at);
+    let listed = keys(&list_args);
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listed.contains("flow") && listed.contains("dev"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&key[13..]), "no key in the listing");
+
+    let out = keys(&["revoke", "flow", "--data-dir", data.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(get(&meetings, &key).0, 401, "refused at once");
+    let again = keys(&["create", "flow", "--data-dir", data.to_str().unwrap()]);
+    assert_fails(&again, 2, "exists already");
+    let unknown = keys(&["revoke", "nobody", "--data-dir", data.to_str().unwrap()]);
+    assert_fails(&unknown, 2, "no key is named `nobody`");
+}
+
+#[test]
+fn two_serve_processes_on_one_postgres_act_as_one_service() {
+    let Some(pg) = fresh_postgres() else { return };
+    let (_broker, broker_url) = start_broker();
+    let database = ["--database-url", pg.url.as_str()];
+    let (_a, url_a) = start_serve(&broker_url, &database, &[]);
+    let (_b, url_b) = start_serve(&broker_url, &database, &[]);
+    let key = create_key("shared", &database);
+
+    let (status, _, _) = post(
+        &format!("{url_a}/v1/meetings"),
+        &key,
+        json!({"chatId": "shared-visit", "ttlSeconds": 3600}),
+        None,
+    );
+    assert_eq!(status, 201);
+    // Four clients add guests through both processes at once.
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let url = if t % 2 == 0 {
+                url_a.clone()
+            } else {
+                url_b.clone()
+            };
+            let key = key.clone();
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    let (status, _, body) = post(
+                        &format!("{url}/v1/meetings/shared-visit/guests"),
+                        &key,
+                        json!({"count": 2}),
+                        None,
+                    );
+                    assert_eq!(status, 201, "{body}");
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let (_, meeting) = get(&format!("{url_b}/v1/meetings/shared-visit"), &key);
+    let guests = meeting["guests"].as_array().unwrap();
+    assert_eq!(guests.len(), 1 + 4 * 5 * 2, "no guest link lost");
+    let ciphers: HashSet<&str> = guests
+        .iter()
+        .map(|g| g["cipher"].as_str().unwrap())
+        .collect();
+    assert_eq!(ciphers.len(), guests.len(), "no duplicate");
+
+    // An idempotent create replayed through the other process.
+    let body = json!({"guests": 1});
+    let first = post(
+        &format!("{url_a}/v1/meetings"),
+        &key,
+        body.clone(),
+        Some("run-42"),
+    );
+    let second = post(&format!("{url_b}/v1/meetings"), &key, body, Some("run-42"));
+    assert_eq!(first.0, 201);
+    assert_eq!((second.0, second.1), (201, true));
+    assert_eq!(first.2, second.2);
+
+    // A revocation holds in both at once.
+    let out = keys(&["revoke", "shared", "--database-url", pg.url.as_str()]);
+    assert!(out.status.success());
+    assert_eq!(get(&format!("{url_a}/v1/meetings"), &key).0, 401);
+    assert_eq!(get(&format!("{url_b}/v1/meetings"), &key).0, 401);
+}
+
+/// Creates meetings from four threads until `acknowledged` holds `enough`, kills the service
+/// with SIGKILL, restarts it and finds every acknowledged meeting with all its links.
+fn killed_mid_load_loses_nothing(database: &[&str]) {
+    let (_broker, broker_url) = start_broker();
+    let (mut server, url) = start_serve(&broker_url, database, &[]);
+    let key = create_key("load", database);
+    let acknowledged: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (url, key) = (url.clone(), key.clone());
+            let (acknowledged, stop) = (Arc::clone(&acknowledged), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                for i in 0.. {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let request = client()
+                        .post(format!("{url}/v1/meetings"))
+                        .bearer_auth(&key)
+                        .json(&json!({"chatId": format!("load-{t}-{i}"), "guests": 2}))
+                        .send();
+                    match request {
+                        Ok(response) if response.status() == 201 => {
+                            if let Ok(body) = response.json::<Value>() {
+                                acknowledged.lock().unwrap().push(body);
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().unwrap().len() < 40 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let (_server, url) = start_serve(&broker_url, database, &[]);
+    for meeting in &acknowledged {
+        let chat_id = meeting["chatId"].as_str().unwrap();
+        let (status, stored) = get(&format!("{url}/v1/meetings/{chat_id}"), &key);
+        assert_eq!(status, 200, "{chat_id} was acknowledged and lost");
+        assert_eq!(stored["hosts"], meeting["hosts"], "{chat_id}");
+        assert_eq!(stored["guests"], meeting["guests"], "{chat_id}");
+    }
+    assert!(acknowledged.len() >= 40);
+}
+
+#[test]
+fn a_service_killed_mid_load_keeps_every_acknowledged_meeting_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    killed_mid_load_loses_nothing(&["--data-dir", data.to_str().unwrap()]);
+}
+
+#[test]
+fn a_service_killed_mid_load_keeps_every_acknowledged_meeting_on_postgres() {
+    let Some(pg) = fresh_postgres() else { return };
+    killed_mid_load_loses_nothing(&["--database-url", pg.url.as_str()]);
+}
+
+#[test]
+fn serve_needs_a_token_and_writes_json_logs_with_request_ids_and_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_token = icnode()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_fails(&no_token, 2, "no broker token");
+
+    let (_broker, broker_url) = start_broker();
+    let data = dir.path().join("data");
+    let log_path = dir.path().join("serve.log");
+    let mut command: Command = icnode();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args([
+            "--broker-url",
+            &broker_url,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .env("ICNODE_BROKER_TOKEN", TOKEN);
+    let server =
+        Server::start_with_stderr(command, std::fs::File::create(&log_path).unwrap().into());
+    let url = server
+        .line_with("listening on")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let key = create_key("logs", &["--data-dir", data.to_str().unwrap()]);
+    let response = client()
+        .post(format!("{url}/v1/meetings"))
+        .bearer_auth(&key)
+        .json(&json!({"chatId": "json-logs"}))
+        .send()
+        .unwrap();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let meeting: Value = response.json().unwrap();
+    drop(server);
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.to_string().contains(&request_id)),
+        "the request id is in the log:\n{logs}"
+    );
+    let cipher = meeting["guests"][0]["cipher"].as_str().unwrap();
+    for secret in [TOKEN, key.as_str(), cipher] {
+        assert!(!logs.contains(secret), "a secret reached the log");
+    }
+}
