@@ -398,21 +398,7 @@ fn up_prints_a_link_pair_that_opens_and_keeps_its_token_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut command = icnode();
-    command.args([
-        "up",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
-    let up = Server::start(command);
-    let url = up
-        .line_with("icnode is up at")
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (up, url) = service::start_up(&data);
     let host = up
         .line_with("  host ")
         .split_whitespace()

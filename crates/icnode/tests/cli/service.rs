@@ -122,7 +122,8 @@ fn create_key(name: &str, database: &[&str]) -> String {
     stdout.trim().to_owned()
 }
 
-fn start_up(data: &Path) -> (Server, String) {
+/// `icnode up` on `data`: the process and its URL.
+pub(super) fn start_up(data: &Path) -> (Server, String) {
     let mut command = icnode();
     command.args([
         "up",

@@ -80,11 +80,7 @@ pub async fn add_guests(
     Path(chat_id): Path<String>,
     JsonBody(request): JsonBody<AddLinks>,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
-    let added = state
-        .meetings
-        .add_links(&chat_id, Role::Guest, request)
-        .await?;
-    Ok((StatusCode::CREATED, Json(added)))
+    add_links(&state, &chat_id, Role::Guest, request).await
 }
 
 #[utoipa::path(
@@ -103,10 +99,16 @@ pub async fn add_hosts(
     Path(chat_id): Path<String>,
     JsonBody(request): JsonBody<AddLinks>,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
-    let added = state
-        .meetings
-        .add_links(&chat_id, Role::Host, request)
-        .await?;
+    add_links(&state, &chat_id, Role::Host, request).await
+}
+
+async fn add_links(
+    state: &AppState,
+    chat_id: &str,
+    role: Role,
+    request: AddLinks,
+) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
+    let added = state.meetings.add_links(chat_id, role, request).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 

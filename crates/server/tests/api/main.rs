@@ -94,6 +94,8 @@ pub struct Options {
     pub long_urls: bool,
     /// Serve HTTPS with a certificate made for `localhost`, which `http` trusts.
     pub tls: bool,
+    /// How long links live when a request does not say (default: the service's default).
+    pub default_ttl: Option<std::time::Duration>,
 }
 
 pub struct TestApp {
@@ -200,6 +202,9 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         .with_clock(Arc::new(clock.clone()));
     settings.node_dir = options.node_dir.clone();
     settings.short_urls = !options.long_urls;
+    if let Some(ttl) = options.default_ttl {
+        settings.default_ttl = ttl;
+    }
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();

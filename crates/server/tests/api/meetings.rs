@@ -107,6 +107,24 @@ async fn a_chat_id_is_generated_when_absent_and_long_urls_can_be_asked_for(db: D
     assert_eq!(status, StatusCode::OK);
 }
 
+async fn the_default_lifetime_is_the_services_setting(db: Db) {
+    let app = spawn_app_with(
+        db,
+        Options {
+            default_ttl: Some(Duration::from_secs(2 * 3600)),
+            ..Options::default()
+        },
+    )
+    .await;
+    let (status, meeting) = app.post("/v1/meetings", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{meeting}");
+    let now = instant_connect::Clock::now(&app.clock);
+    assert_eq!(
+        meeting["expiresAt"],
+        instant_connect::rfc3339(now + 2 * 3600)
+    );
+}
+
 async fn a_taken_chat_id_is_a_conflict_and_changes_nothing(db: Db) {
     let app = spawn_app(db).await;
     let (status, first) = app.post("/v1/meetings", json!({"chatId": "taken"})).await;
@@ -323,6 +341,7 @@ async fn an_unreachable_broker_stores_nothing(db: Db) {
 }
 
 on_both_databases!(
+    the_default_lifetime_is_the_services_setting,
     a_new_meeting_has_links_that_open_the_brokers_join_pages,
     a_chat_id_is_generated_when_absent_and_long_urls_can_be_asked_for,
     a_taken_chat_id_is_a_conflict_and_changes_nothing,

@@ -59,7 +59,7 @@ async fn metrics_count_requests_by_route_broker_calls_and_node_runs(db: Db) {
     assert_eq!(status, StatusCode::OK);
     for expected in [
         r#"icnode_http_requests_total{method="POST",route="/v1/meetings",status="201"} 1"#,
-        r#"icnode_http_requests_total{method="GET",route="/v1/meetings/{chat_id}",status="200"} 1"#,
+        r#"icnode_http_requests_total{method="GET",route="/v1/meetings/{chatId}",status="200"} 1"#,
         r#"icnode_broker_call_duration_seconds_count{call="joseencrypt"} 1"#,
         r#"icnode_node_runs_total{node="instant-connect",method="generate-basic-link",edge="success"} 1"#,
     ] {
