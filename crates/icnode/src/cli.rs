@@ -150,7 +150,7 @@ pub struct ServiceArgs {
     pub serve: ServeArgs,
     /// sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://<data-dir>/icnode.db]
     #[arg(long, env = "ICNODE_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<server::settings::DatabaseUrl>,
     #[command(flatten)]
     pub connection: BrokerConnection,
     #[command(flatten)]
@@ -196,7 +196,7 @@ pub struct KeyDatabase {
     pub data_dir: PathBuf,
     /// sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://<data-dir>/icnode.db]
     #[arg(long, env = "ICNODE_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<server::settings::DatabaseUrl>,
 }
 
 #[derive(Debug, Args)]

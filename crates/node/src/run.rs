@@ -86,8 +86,9 @@ pub enum RunError {
 /// Options of a run that the definition does not hold.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// Replaces the scheme, host and port of the resource URL: the production definition runs
-    /// against a local service unchanged.
+    /// Replaces the scheme, host and port of the resource URL, and puts the override's path
+    /// in front of the URL's (a service mounted under `/broker/`): the production definition
+    /// runs against another service unchanged.
     pub base_url_override: Option<Url>,
 }
 
@@ -409,7 +410,30 @@ fn rebase(url: &mut Url, base: &Url) -> Result<(), RunError> {
     url.set_host(base.host_str())
         .map_err(|e| bad(&e.to_string()))?;
     url.set_port(base.port()).map_err(|()| bad("port"))?;
+    let prefix = base.path().trim_end_matches('/');
+    if !prefix.is_empty() {
+        let path = format!("{prefix}{}", url.path());
+        url.set_path(&path);
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod rebase_tests {
+    use super::*;
+
+    #[test]
+    fn a_base_url_moves_scheme_host_port_and_prefixes_its_path() {
+        let mut url = Url::parse("https://mtg-broker-a.wbx2.com/api/v2/joseencrypt?x=1").unwrap();
+        rebase(&mut url, &Url::parse("http://127.0.0.1:9/broker/").unwrap()).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/broker/api/v2/joseencrypt?x=1"
+        );
+        let mut url = Url::parse("https://mtg-broker-a.wbx2.com/api/v2/joseencrypt").unwrap();
+        rebase(&mut url, &Url::parse("http://127.0.0.1:9").unwrap()).unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:9/api/v2/joseencrypt");
+    }
 }
 
 /// What came back before the body was judged.

@@ -2,7 +2,7 @@
 //! client; every call timed into the metrics, and every failure told in plain words.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use instant_connect::{
     Client, ClientConfig, ClientError, Clock, LinkRequest, LinkResponse, Reply, SmsInviteRequest,
@@ -56,10 +56,14 @@ pub enum BrokerHealth {
     Unreachable(String),
 }
 
+/// How long `/readyz` trusts the broker's last answer.
+pub const HEALTH_TTL: Duration = Duration::from_secs(10);
+
 #[derive(Debug, Clone)]
 pub struct Broker {
     client: Client,
     metrics: Arc<Metrics>,
+    health: Arc<tokio::sync::Mutex<Option<(Instant, BrokerHealth)>>>,
 }
 
 impl Broker {
@@ -75,6 +79,7 @@ impl Broker {
         Ok(Self {
             client: Client::new(config)?,
             metrics,
+            health: Arc::default(),
         })
     }
 
@@ -106,16 +111,34 @@ impl Broker {
     }
 
     /// Reachable and the token accepted, at no cost: an empty link request is refused for its
-    /// body (400) only after the token is accepted, and for the token (401) otherwise.
+    /// body (400) only after the token is accepted, and for the token (401) otherwise. The
+    /// answer is kept for [`HEALTH_TTL`], so callers of an open `/readyz` cannot spend the
+    /// broker token's rate.
     pub async fn health(&self) -> BrokerHealth {
+        let mut cached = self.health.lock().await;
+        if let Some((at, health)) = cached.as_ref()
+            && at.elapsed() < HEALTH_TTL
+        {
+            return health.clone();
+        }
         let started = Instant::now();
         let answer = self.client.probe().await;
         self.metrics.broker_call("probe", started.elapsed());
-        match answer {
+        let health = match answer {
             Ok(401) => BrokerHealth::TokenRefused,
             Ok(status) if status < 500 => BrokerHealth::Ready,
             Ok(status) => BrokerHealth::Unreachable(format!("the broker answered HTTP {status}")),
-            Err(error) => BrokerHealth::Unreachable(instant_connect::report(&error)),
-        }
+            Err(error) => {
+                tracing::warn!(error = %instant_connect::report(&error), "readiness: broker");
+                let said = match error {
+                    ClientError::Connect { .. } => "could not connect to the broker",
+                    ClientError::Timeout { .. } => "the broker did not answer in time",
+                    _ => "talking to the broker failed",
+                };
+                BrokerHealth::Unreachable(said.to_owned())
+            }
+        };
+        *cached = Some((Instant::now(), health.clone()));
+        health
     }
 }

@@ -97,7 +97,7 @@ impl Application {
             Some(files) => Some(tls_config(files).await?),
             None => None,
         };
-        let store = Store::connect(&settings.database_url, 10).await?;
+        let store = Store::connect(&settings.database_url.0, 10).await?;
         let metrics = Arc::new(metrics::Metrics::default());
         let broker = broker::Broker::new(
             &settings.broker,
@@ -129,6 +129,7 @@ impl Application {
             broker,
             metrics,
             clock: settings.clock,
+            idempotency_stale_secs: idempotency_stale_secs(&settings.broker),
         });
         Ok(Self {
             listener,
@@ -200,6 +201,13 @@ impl Application {
     pub fn is_tls(&self) -> bool {
         self.tls.is_some()
     }
+}
+
+/// Longer than any request can take: two broker calls and a wait for the database, with room.
+fn idempotency_stale_secs(broker: &BrokerSettings) -> i64 {
+    const FLOOR_SECS: i64 = 120;
+    let broker_calls = 2 * broker.timeout.as_secs() as i64;
+    FLOOR_SECS.max(broker_calls * 2 + 60)
 }
 
 async fn tls_config(

@@ -301,6 +301,12 @@ impl Meetings {
             .chat_id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if !printable(&chat_id) {
+            return Err(MeetingError::one(
+                "chatId",
+                "must not contain control characters",
+            ));
+        }
         let vertical = match request.vertical.as_deref() {
             None => Vertical::default(),
             Some(name) => Vertical::from_name(name).ok_or_else(|| {
@@ -350,11 +356,7 @@ impl Meetings {
         request: AddLinks,
     ) -> Result<AddedLinks, MeetingError> {
         let now = self.clock.now();
-        let meeting = self
-            .store
-            .meeting(chat_id)
-            .await?
-            .ok_or_else(|| MeetingError::NotFound(chat_id.to_owned()))?;
+        let meeting = self.meeting(chat_id).await?;
         let default = DefaultWindow::Meeting {
             not_before: meeting.not_before,
             expires_at: meeting.expires_at,
@@ -401,11 +403,7 @@ impl Meetings {
     }
 
     pub async fn get(&self, chat_id: &str) -> Result<Meeting, MeetingError> {
-        let meeting = self
-            .store
-            .meeting(chat_id)
-            .await?
-            .ok_or_else(|| MeetingError::NotFound(chat_id.to_owned()))?;
+        let meeting = self.meeting(chat_id).await?;
         let links = self.store.links(chat_id).await?;
         Ok(self.view(&meeting, &links, Vec::new()))
     }
@@ -420,6 +418,12 @@ impl Meetings {
         }
         let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
         let prefix = query.chat_id_prefix.unwrap_or_default();
+        if !printable(&prefix) {
+            return Err(MeetingError::one(
+                "chatIdPrefix",
+                "must not contain control characters",
+            ));
+        }
         let mut rows = self
             .store
             .meetings_page(&prefix, cursor.as_ref(), limit + 1)
@@ -453,17 +457,7 @@ impl Meetings {
     /// Sends the meeting's guest invitation by SMS through the broker. The org id the broker
     /// wants is read from the broker itself, through the space details of one of the links.
     pub async fn invite(&self, chat_id: &str, request: Invite) -> Result<InviteSent, MeetingError> {
-        let meeting = self
-            .store
-            .meeting(chat_id)
-            .await?
-            .ok_or_else(|| MeetingError::NotFound(chat_id.to_owned()))?;
-        if meeting.expires_at <= self.clock.now() {
-            return Err(MeetingError::Expired {
-                chat_id: chat_id.to_owned(),
-                at: meeting.expires_at,
-            });
-        }
+        let meeting = self.meeting(chat_id).await?;
         if request.phones.is_empty() {
             return Err(MeetingError::one("phones", "must hold at least one number"));
         }
@@ -471,9 +465,19 @@ impl Meetings {
         let mut sms = SmsInviteRequest::e164(ORG_NOT_YET_KNOWN, chat_id, request.phones.clone());
         sms.validate()
             .map_err(|errors| invalid(&errors, phone_field))?;
+        // The newest link still valid speaks for the meeting (links added later may outlive
+        // the first ones).
+        let now = self.clock.now();
         let links = self.store.links(chat_id).await?;
-        let Some(link) = links.first() else {
-            return Err(MeetingError::NotFound(chat_id.to_owned()));
+        let Some(link) = links.iter().rev().find(|l| l.expires_at > now) else {
+            return Err(MeetingError::Expired {
+                chat_id: chat_id.to_owned(),
+                at: links
+                    .iter()
+                    .map(|l| l.expires_at)
+                    .max()
+                    .unwrap_or(meeting.expires_at),
+            });
         };
         sms.org_id = self
             .broker
@@ -487,6 +491,16 @@ impl Meetings {
             status: reply.value.status,
             warnings: reply.warnings,
         })
+    }
+
+    /// A stored meeting; an id no meeting can have is simply not found.
+    async fn meeting(&self, chat_id: &str) -> Result<MeetingRow, MeetingError> {
+        let found = if printable(chat_id) {
+            self.store.meeting(chat_id).await?
+        } else {
+            None
+        };
+        found.ok_or_else(|| MeetingError::NotFound(chat_id.to_owned()))
     }
 
     /// The links' `nbf` and `exp` from a request's validity.
@@ -650,6 +664,11 @@ impl Meetings {
     }
 }
 
+/// Text people and URLs carry: no control characters (PostgreSQL refuses NUL in text).
+fn printable(text: &str) -> bool {
+    !text.chars().any(char::is_control)
+}
+
 /// The broker request for `counts` links of a meeting's window and options.
 fn link_request(meeting: &MeetingRow, hosts: i64, guests: i64) -> LinkRequest {
     let mut request = LinkRequest::new(meeting.chat_id.clone());
@@ -720,7 +739,10 @@ fn decode_cursor(text: &str) -> Result<MeetingCursor, MeetingError> {
     let bad = || MeetingError::one("cursor", "is not a cursor this service gave out");
     let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (ms, chat_id) = text.split_once(':').ok_or_else(bad)?;
+    let (ms, chat_id) = text
+        .split_once(':')
+        .filter(|(_, id)| printable(id))
+        .ok_or_else(bad)?;
     Ok(MeetingCursor {
         created_at_ms: ms.parse().map_err(|_| bad())?,
         chat_id: chat_id.to_owned(),

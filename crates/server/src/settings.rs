@@ -13,9 +13,22 @@ use url::Url;
 /// The service's SQLite file in a data directory.
 pub const DATABASE_FILE: &str = "icnode.db";
 
-/// The SQLite URL of the service's database in `data_dir`.
+/// Characters a path keeps literally in a SQLite URL; the rest are percent-encoded.
+const PATH_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The SQLite URL of the service's database in `data_dir`; any path works (`%`, `?`, spaces).
 pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
-    format!("sqlite://{}", data_dir.join(DATABASE_FILE).display())
+    let path = data_dir.join(DATABASE_FILE);
+    let path = path.to_string_lossy();
+    format!(
+        "sqlite://{}",
+        percent_encoding::utf8_percent_encode(&path, PATH_SET)
+    )
 }
 
 /// A database that lives as long as the process (`--ephemeral`).
@@ -25,13 +38,13 @@ pub const IN_MEMORY_DATABASE: &str = "sqlite::memory:";
 pub const DEFAULT_TTL: Duration =
     Duration::from_secs(instant_connect::DEFAULT_LINK_LIFETIME_SECS as u64);
 
-/// `Debug` shows no token (`secrecy`).
+/// `Debug` shows no token (`secrecy`) and no database password.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Where to listen; port 0 picks a free one ([`crate::Application::port`] tells which).
     pub listen: SocketAddr,
     /// `sqlite://path/icnode.db` or `postgres://user@host/db`.
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub broker: BrokerSettings,
     /// How long links live when a request gives no validity.
     pub default_ttl: Duration,
@@ -58,6 +71,23 @@ pub struct BrokerSettings {
     pub timeout: Duration,
 }
 
+/// A database URL; `Debug` hides its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(pub String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::store::redact_url(&self.0))
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TlsFiles {
     pub cert: PathBuf,
@@ -69,7 +99,7 @@ impl Settings {
     pub fn new(database_url: impl Into<String>, broker_url: Url, token: SecretString) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: database_url.into(),
+            database_url: DatabaseUrl(database_url.into()),
             broker: BrokerSettings {
                 url: broker_url,
                 token,

@@ -103,8 +103,9 @@ pub enum Revoked {
 /// What claiming an idempotency key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is ours: run the request, then [`Store::finish_claim`] or [`Store::release_claim`].
-    Claimed,
+    /// The key is ours, under this claim token: run the request, then [`Store::finish_claim`]
+    /// or [`Store::release_claim`] with it.
+    Claimed(String),
     /// The same request already ran: its answer.
     Done { status: u16, body: String },
     /// The same request is running elsewhere.
@@ -137,7 +138,7 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
-        let in_memory = url.contains(":memory:");
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // Each in-memory SQLite connection is a database of its own: keep to one.
         let max_connections = if in_memory { 1 } else { max_connections };
         if backend == Backend::Sqlite && !in_memory {
@@ -151,9 +152,17 @@ impl Store {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
+        let mut pool_options = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5));
+        if in_memory {
+            // The one connection is the database: never close it.
+            pool_options = pool_options
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let pool = pool_options
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -236,19 +245,30 @@ impl Store {
         Ok(true)
     }
 
-    /// Adds links to a meeting in one transaction; `false` (and nothing written) when the
-    /// meeting does not exist.
+    /// Adds links to a meeting in one transaction, and moves the meeting's expiry to the
+    /// latest of its links'; `false` (and nothing written) when the meeting does not exist.
+    /// The foreign key is the check: a read before the writes would make SQLite refuse the
+    /// transaction when another writer commits in between.
     pub async fn add_links(&self, chat_id: &str, links: &[LinkRow]) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let exists = sqlx::query("SELECT 1 FROM meetings WHERE chat_id = $1")
-            .bind(chat_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if !exists {
-            return Ok(false);
+        match insert_links(&mut tx, chat_id, links).await {
+            Ok(()) => {}
+            Err(StoreError::Database(sqlx::Error::Database(error)))
+                if error.is_foreign_key_violation() =>
+            {
+                return Ok(false);
+            }
+            Err(other) => return Err(other),
         }
-        insert_links(&mut tx, chat_id, links).await?;
+        if let Some(latest) = links.iter().map(|l| l.expires_at).max() {
+            sqlx::query(
+                "UPDATE meetings SET expires_at = $1 WHERE chat_id = $2 AND expires_at < $1",
+            )
+            .bind(latest)
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -334,7 +354,7 @@ impl Store {
     pub async fn insert_key(&self, key: &KeyRow) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO api_keys (id, name, digest, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (name) DO NOTHING",
         )
         .bind(&key.id)
         .bind(&key.name)
@@ -395,20 +415,22 @@ impl Store {
         now: i64,
         stale_before: i64,
     ) -> Result<Claim, StoreError> {
+        let token = uuid::Uuid::new_v4().simple().to_string();
         let inserted = sqlx::query(
-            "INSERT INTO idempotency (owner, idem_key, request_digest, status, body, created_at) \
-             VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT DO NOTHING",
+            "INSERT INTO idempotency (owner, idem_key, request_digest, status, body, created_at, \
+             claim) VALUES ($1, $2, $3, NULL, NULL, $4, $5) ON CONFLICT DO NOTHING",
         )
         .bind(owner)
         .bind(key)
         .bind(request_digest)
         .bind(now)
+        .bind(&token)
         .execute(&self.pool)
         .await?
         .rows_affected()
             == 1;
         if inserted {
-            return Ok(Claim::Claimed);
+            return Ok(Claim::Claimed(token));
         }
         let Some(row) = sqlx::query(
             "SELECT request_digest, status, body, created_at FROM idempotency \
@@ -436,10 +458,11 @@ impl Store {
             }),
             _ if created_at < stale_before => {
                 let taken = sqlx::query(
-                    "UPDATE idempotency SET created_at = $1 WHERE owner = $2 AND idem_key = $3 \
-                     AND status IS NULL AND created_at = $4",
+                    "UPDATE idempotency SET created_at = $1, claim = $2 WHERE owner = $3 \
+                     AND idem_key = $4 AND status IS NULL AND created_at = $5",
                 )
                 .bind(now)
+                .bind(&token)
                 .bind(owner)
                 .bind(key)
                 .bind(created_at)
@@ -448,7 +471,7 @@ impl Store {
                 .rows_affected()
                     == 1;
                 Ok(if taken {
-                    Claim::Claimed
+                    Claim::Claimed(token)
                 } else {
                     Claim::InFlight
                 })
@@ -457,33 +480,43 @@ impl Store {
         }
     }
 
-    /// Stores the answer of a claimed request.
+    /// Stores the answer of a request that still holds its claim.
     pub async fn finish_claim(
         &self,
         owner: &str,
         key: &str,
+        claim: &str,
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE idempotency SET status = $1, body = $2 WHERE owner = $3 AND idem_key = $4",
+            "UPDATE idempotency SET status = $1, body = $2 WHERE owner = $3 AND idem_key = $4 \
+             AND claim = $5 AND status IS NULL",
         )
         .bind(i64::from(status))
         .bind(body)
         .bind(owner)
         .bind(key)
+        .bind(claim)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Gives a claim up (the request failed in a way worth retrying).
-    pub async fn release_claim(&self, owner: &str, key: &str) -> Result<(), StoreError> {
+    /// Gives a claim up (the request failed in a way worth retrying), if it is still ours.
+    pub async fn release_claim(
+        &self,
+        owner: &str,
+        key: &str,
+        claim: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "DELETE FROM idempotency WHERE owner = $1 AND idem_key = $2 AND status IS NULL",
+            "DELETE FROM idempotency WHERE owner = $1 AND idem_key = $2 AND claim = $3 \
+             AND status IS NULL",
         )
         .bind(owner)
         .bind(key)
+        .bind(claim)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -548,12 +581,17 @@ fn key_row(row: &AnyRow) -> Result<KeyRow, StoreError> {
 /// Creates a missing SQLite file readable by its owner only; SQLite gives its `-wal` and
 /// `-shm` files the same mode. Links are bearer credentials.
 fn create_owner_only(url: &str) -> Result<(), StoreError> {
-    let path = url
+    let encoded = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
         .unwrap_or_default();
+    // sqlx reads the path percent-decoded; so must we, to create the same file.
+    let path = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8_lossy()
+        .into_owned();
+    let path = path.as_str();
     if path.is_empty() || std::path::Path::new(path).exists() {
         return Ok(());
     }
@@ -575,9 +613,23 @@ fn create_owner_only(url: &str) -> Result<(), StoreError> {
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
+            let _ = parsed.set_password(Some("redacted"));
             parsed.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_urls_in_messages_and_debug_hide_the_password() {
+        let url = "postgres://icnode:hunter2@db:5432/icnode";
+        assert_eq!(
+            super::redact_url(url),
+            "postgres://icnode:redacted@db:5432/icnode"
+        );
+        let debug = format!("{:?}", crate::settings::DatabaseUrl(url.to_owned()));
+        assert!(!debug.contains("hunter2"), "{debug}");
     }
 }

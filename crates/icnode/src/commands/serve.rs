@@ -203,7 +203,7 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
 
 /// The dev API key: created once into `<data-dir>/dev-api-key` (0600) and kept there, so
 /// nothing is returned; with no data directory, made afresh and returned to be shown.
-async fn dev_key(
+pub(super) async fn dev_key(
     store: &server::Store,
     dir: Option<&std::path::Path>,
 ) -> Result<Option<SecretString>, CliError> {

@@ -19,7 +19,7 @@ pub async fn serve(args: ServiceArgs) -> Result<(), CliError> {
     let token = broker_token(&args.connection)?;
     let join = join_urls(&args.connection)?;
     let database_url = match (&args.database_url, args.serve.ephemeral) {
-        (Some(url), _) => url.clone(),
+        (Some(url), _) => url.0.clone(),
         (None, true) => IN_MEMORY_DATABASE.to_owned(),
         (None, false) => {
             owner_only_dir(&args.serve.data_dir)?;
@@ -41,8 +41,20 @@ pub async fn serve(args: ServiceArgs) -> Result<(), CliError> {
     let app = Application::with_listener(listener, settings)
         .await
         .map_err(start_error)?;
+    // An in-memory database is out of reach of `icnode keys`: the service makes its key.
+    let memory_key = if args.serve.ephemeral && args.database_url.is_none() {
+        super::serve::dev_key(app.store(), None).await?
+    } else {
+        None
+    };
     let scheme = if app.is_tls() { "https" } else { "http" };
     println!("icnode serve listening on {scheme}://{}", app.local_addr());
+    if let Some(key) = memory_key {
+        println!(
+            "API key (in memory, shown this once): {}",
+            key.expose_secret()
+        );
+    }
     println!(
         "broker {} ({} database)",
         shown(&args.connection.broker_url),
@@ -86,7 +98,7 @@ fn owner_only_dir(dir: &Path) -> Result<(), CliError> {
 
 async fn open_keys(database: &KeyDatabase) -> Result<Store, CliError> {
     let url = match &database.database_url {
-        Some(url) => url.clone(),
+        Some(url) => url.0.clone(),
         None => {
             let file = database.data_dir.join(server::settings::DATABASE_FILE);
             if !file.exists() {

@@ -453,3 +453,13 @@ fn serve_needs_a_token_and_writes_json_logs_with_request_ids_and_no_secrets() {
         assert!(!logs.contains(secret), "a secret reached the log");
     }
 }
+
+#[test]
+fn an_ephemeral_serve_prints_the_one_key_that_reaches_its_memory() {
+    let (_broker, broker_url) = start_broker();
+    let (server, url) = start_serve(&broker_url, &["--ephemeral"], &[]);
+    let line = server.line_with("API key (in memory");
+    let key = line.rsplit(' ').next().unwrap();
+    let (status, _, meeting) = post(&format!("{url}/v1/meetings"), key, json!({}), None);
+    assert_eq!(status, 201, "{meeting}");
+}

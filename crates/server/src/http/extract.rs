@@ -102,6 +102,27 @@ fn field_error(path: &str, message: &str) -> ApiError {
     ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, message)
 }
 
+/// Path parameters; one that cannot be read (not UTF-8 once decoded) is a JSON `400` like
+/// every other error.
+pub struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| PathParams(value))
+            .map_err(|rejection| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_path",
+                    format!("the path cannot be read: {}", rejection.body_text()),
+                )
+            })
+    }
+}
+
 /// A query string read like a body: unknown parameters and bad values name themselves.
 pub struct QueryParams<T>(pub T);
 

@@ -1,13 +1,13 @@
 //! `/v1/meetings` handlers: parse, call [`Meetings`](crate::meetings::Meetings), map.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use instant_connect::Role;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, QueryParams};
+use super::extract::{JsonBody, PathParams, QueryParams};
 use crate::keys::Caller;
 use crate::meetings::{
     AddLinks, AddedLinks, CreateMeeting, Invite, InviteSent, ListMeetings, Meeting, MeetingPage,
@@ -59,7 +59,7 @@ pub async fn list(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    Path(chat_id): Path<String>,
+    PathParams(chat_id): PathParams<String>,
 ) -> Result<Json<Meeting>, ApiError> {
     Ok(Json(state.meetings.get(&chat_id).await?))
 }
@@ -77,7 +77,7 @@ pub async fn get(
 )]
 pub async fn add_guests(
     State(state): State<AppState>,
-    Path(chat_id): Path<String>,
+    PathParams(chat_id): PathParams<String>,
     JsonBody(request): JsonBody<AddLinks>,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
     add_links(&state, &chat_id, Role::Guest, request).await
@@ -96,7 +96,7 @@ pub async fn add_guests(
 )]
 pub async fn add_hosts(
     State(state): State<AppState>,
-    Path(chat_id): Path<String>,
+    PathParams(chat_id): PathParams<String>,
     JsonBody(request): JsonBody<AddLinks>,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
     add_links(&state, &chat_id, Role::Host, request).await
@@ -125,7 +125,7 @@ async fn add_links(
 )]
 pub async fn invite(
     State(state): State<AppState>,
-    Path(chat_id): Path<String>,
+    PathParams(chat_id): PathParams<String>,
     JsonBody(request): JsonBody<Invite>,
 ) -> Result<(StatusCode, Json<InviteSent>), ApiError> {
     let sent = state.meetings.invite(&chat_id, request).await?;

@@ -40,10 +40,6 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// Set on an answer replayed for a repeated `Idempotency-Key`.
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
-/// A claim this old whose request never finished (its process died) may be taken over.
-const IDEMPOTENCY_STALE_SECS: i64 = 120;
-/// The most of an answer kept for a replay: every answer of this API is far smaller.
-const MAX_STORED_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -56,6 +52,9 @@ pub struct Inner {
     pub broker: Broker,
     pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
+    /// An idempotency claim unfinished for this long is taken to be dead (its process died)
+    /// and may be taken over: longer than any request can run.
+    pub idempotency_stale_secs: i64,
 }
 
 impl std::ops::Deref for AppState {
@@ -226,7 +225,13 @@ async fn idempotent(State(state): State<AppState>, request: Request, next: Next)
     let now = state.clock.now();
     let claim = state
         .store
-        .claim(&owner, &key, &digest, now, now - IDEMPOTENCY_STALE_SECS)
+        .claim(
+            &owner,
+            &key,
+            &digest,
+            now,
+            now - state.idempotency_stale_secs,
+        )
         .await;
     match claim {
         Err(error) => ApiError::from(error).into_response(),
@@ -255,38 +260,45 @@ async fn idempotent(State(state): State<AppState>, request: Request, next: Next)
             "was used with another request: a key stands for one request body",
         )
         .into_response(),
-        Ok(Claim::Claimed) => {
+        Ok(Claim::Claimed(claim)) => {
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
-            remember(&state, &owner, &key, response).await
+            remember(&state, &owner, &key, &claim, response).await
         }
     }
 }
 
 /// Stores a claimed request's answer (or gives the claim up on a 5xx) and hands it on.
-async fn remember(state: &AppState, owner: &str, key: &str, response: Response) -> Response {
+async fn remember(
+    state: &AppState,
+    owner: &str,
+    key: &str,
+    claim: &str,
+    response: Response,
+) -> Response {
     let (parts, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_STORED_ANSWER_BYTES).await {
+    // Our own answer, already built: its size was bounded where it was made.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
         Err(error) => {
             tracing::error!(%error, "an answer could not be read for the idempotency record");
-            let _ = state.store.release_claim(owner, key).await;
+            let _ = state.store.release_claim(owner, key, claim).await;
             return ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "the answer could not be stored",
+                "the answer could not be read",
             )
             .into_response();
         }
     };
     let stored = if parts.status.is_server_error() {
-        state.store.release_claim(owner, key).await
+        state.store.release_claim(owner, key, claim).await
     } else {
         let text = String::from_utf8_lossy(&bytes);
         state
             .store
-            .finish_claim(owner, key, parts.status.as_u16(), &text)
+            .finish_claim(owner, key, claim, parts.status.as_u16(), &text)
             .await
     };
     if let Err(error) = stored {

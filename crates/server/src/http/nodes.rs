@@ -1,14 +1,14 @@
 //! `/v1/nodes` handlers: the node list, and one run whose HTTP status follows its edge.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use node::Edge;
 use serde_json::{Map, Value};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, PathParams};
 use crate::nodes::{NodeInfo, NodeRun};
 
 #[utoipa::path(
@@ -35,7 +35,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<NodeInfo>> {
 )]
 pub async fn run(
     State(state): State<AppState>,
-    Path((node, method)): Path<(String, String)>,
+    PathParams((node, method)): PathParams<(String, String)>,
     JsonBody(params): JsonBody<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<NodeRun>), ApiError> {
     let result = state.nodes.run(&node, &method, &params).await?;

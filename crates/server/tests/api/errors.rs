@@ -147,7 +147,25 @@ async fn keys_are_listed_without_secrets_and_names_are_checked(db: Db) {
 
 on_both_databases!(
     every_bad_field_is_named_and_nothing_is_stored,
+    ids_no_meeting_can_have_are_refused_or_not_found_never_a_500,
     bodies_that_are_not_json_or_too_large_are_refused,
     a_missing_wrong_or_revoked_key_is_refused_at_once,
     keys_are_listed_without_secrets_and_names_are_checked,
 );
+
+async fn ids_no_meeting_can_have_are_refused_or_not_found_never_a_500(db: Db) {
+    let app = spawn_app(db).await;
+    let nul = app.post("/v1/meetings", json!({"chatId": "a\u{0}b"})).await;
+    assert_field_error(&nul, StatusCode::UNPROCESSABLE_ENTITY, "chatId");
+    let newline = app.post("/v1/meetings", json!({"chatId": "a\nb"})).await;
+    assert_field_error(&newline, StatusCode::UNPROCESSABLE_ENTITY, "chatId");
+    assert_eq!(app.get("/v1/meetings/a%00b").await.0, StatusCode::NOT_FOUND);
+    let guests = app.post("/v1/meetings/a%00b/guests", json!({})).await;
+    assert_eq!(guests.0, StatusCode::NOT_FOUND, "{}", guests.1);
+    let prefix = app.get("/v1/meetings?chatIdPrefix=a%00").await;
+    assert_field_error(&prefix, StatusCode::UNPROCESSABLE_ENTITY, "chatIdPrefix");
+    let (status, body) = app.get("/v1/meetings/%FF").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_path");
+    assert_eq!(app.meeting_count().await, 0);
+}

@@ -191,6 +191,20 @@ async fn a_meeting_whose_links_expired_takes_new_links_only_with_a_new_validity(
         .await;
     assert_eq!(status, StatusCode::CREATED, "{added}");
     assert_eq!(links(&added, "guests")[0]["state"], "valid");
+    // The new links renew the meeting: it lasts as long as its latest links, invites work,
+    // and more guests last as long by default.
+    let (_, renewed) = app.get("/v1/meetings/old").await;
+    assert_eq!(renewed["expiresAt"], added["expiresAt"]);
+    let (status, sent) = app
+        .post(
+            "/v1/meetings/old/invite",
+            json!({"phones": ["+14155550100"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    let (status, more) = app.post("/v1/meetings/old/guests", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{more}");
+    assert_eq!(more["expiresAt"], added["expiresAt"]);
 }
 
 async fn links_that_start_later_are_not_yet_valid(db: Db) {

@@ -125,6 +125,25 @@ async fn the_service_speaks_https_when_given_a_certificate(db: Db) {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_in_a_directory_with_any_name_is_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data 100% ?#x");
+    std::fs::create_dir(&data).unwrap();
+    let store = server::Store::connect(&server::settings::sqlite_url_in(&data), 2)
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    let file = data.join(server::settings::DATABASE_FILE);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(
+        !dir.path().join("data 100").exists(),
+        "no stray file from a misread URL"
+    );
+}
+
 on_both_databases!(
     the_service_speaks_https_when_given_a_certificate,
     readiness_checks_the_database_and_the_brokers_word_on_the_token,
