@@ -89,7 +89,8 @@ pub struct NodeRunArgs {
     /// A dynamic parameter; repeat for more
     #[arg(long = "param", env = "ICNODE_PARAM", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    /// Replace the scheme and host of the resource URL (run a production node locally)
+    /// Replace the scheme, host and port of the resource URL and prefix its path with this
+    /// URL's (run a production node locally)
     #[arg(long, env = "ICNODE_BROKER_URL")]
     pub broker_url: Option<url::Url>,
     /// NAME=value lines for `$(secret:NAME)` [default: ICNODE_<NAME> variables]

@@ -119,6 +119,53 @@ fn check_method(method: &Method, at: &str, problems: &mut Vec<Problem>) {
     check_body(method, at, problems);
     check_events(method, at, problems);
     check_outputs(method, at, problems);
+    check_fields(method, at, problems);
+}
+
+/// Each node UI entry names a dynamic field once, its regex compiles, and its default obeys
+/// the entry's own rules.
+fn check_fields(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    let list = format!("{at}/fields");
+    duplicates(
+        method.fields.iter().map(|ui| ui.name.as_str()),
+        &list,
+        "/name",
+        "field",
+        problems,
+    );
+    let dynamic = method.dynamic_fields();
+    for (k, ui) in method.fields.iter().enumerate() {
+        let here = format!("{list}/{k}");
+        if !dynamic.contains(&ui.name.as_str()) {
+            problems.push(problem(
+                &format!("{here}/name"),
+                format!(
+                    "`{}` is no dynamic field of this method (it has: {})",
+                    ui.name,
+                    dynamic.join(", ")
+                ),
+            ));
+        }
+        let regex_compiles = match ui.regex.as_deref().map(crate::fields::compile) {
+            Some(Err(rule)) => {
+                problems.push(problem(
+                    &format!("{here}/regex"),
+                    format!("the regex {rule}"),
+                ));
+                false
+            }
+            _ => true,
+        };
+        if let Some(default) = &ui.default
+            && regex_compiles
+            && let Err(rule) = crate::fields::check_value(ui, default)
+        {
+            problems.push(problem(
+                &format!("{here}/default"),
+                format!("the default {rule}"),
+            ));
+        }
+    }
 }
 
 /// Row names are unique per list; a static value names valid secrets and holds no credential.

@@ -3,7 +3,8 @@
 //!
 //! What it is: the definition model ([`model`]) with its generated JSON Schema and checks
 //! ([`check`](mod@check)), `$(name)` rendering that keeps JSON bodies valid ([`template`]), secrets named
-//! in definitions and resolved at run time ([`secrets`]), and the run itself ([`run`]): the
+//! in definitions and resolved at run time ([`secrets`]), the node UI rules of dynamic fields
+//! checked before anything is sent ([`fields`]), and the run itself ([`run`]): the
 //! HTTP call with the method's connection and request timeouts and the engine's response size
 //! limit, events → edge (first match wins; none → error; a request timeout → a distinct timeout
 //! edge), and JSONPath (RFC 9535) outputs plus computed outputs.
@@ -12,12 +13,13 @@
 //! It has no retries and no throttling (a Webex Connect node has none by default either).
 
 pub mod check;
+pub mod fields;
 pub mod model;
 pub mod run;
 pub mod secrets;
 pub mod template;
 
 pub use check::{Problem, check, load, schema};
-pub use model::{Edge, Method, NodeDefinition};
+pub use model::{Edge, FieldType, FieldUi, Method, NodeDefinition};
 pub use run::{DEFAULT_MAX_RESPONSE_BYTES, Engine, RawResponse, RunError, RunOptions, RunResult};
 pub use secrets::Secrets;

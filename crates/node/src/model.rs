@@ -78,6 +78,65 @@ pub struct Method {
     /// Outputs built from other outputs, e.g. `$(baseUrl)$(hostshortkey)`.
     #[serde(default)]
     pub computed_outputs: Vec<ComputedOutput>,
+    /// The node UI of dynamic fields, by field name. A field without an entry is mandatory
+    /// text with no regex.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldUi>,
+}
+
+/// How a flow designer fills one dynamic field, and the rules its value must meet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct FieldUi {
+    /// The dynamic field (a row's `field`, or its `name`).
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tooltip: String,
+    #[serde(rename = "type", default)]
+    pub kind: FieldType,
+    /// A mandatory field must have a value; an optional one may be left empty.
+    #[serde(default = "mandatory_by_default")]
+    pub mandatory: bool,
+    /// The whole value must match it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    /// Used when the run gives no value (or an empty one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+fn mandatory_by_default() -> bool {
+    true
+}
+
+impl FieldUi {
+    /// What a field without an entry is: mandatory text.
+    pub fn plain(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            label: String::new(),
+            tooltip: String::new(),
+            kind: FieldType::Text,
+            mandatory: true,
+            regex: None,
+            default: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    #[default]
+    Text,
+    Number,
+    Boolean,
+    Email,
+    Phone,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -255,6 +314,15 @@ impl NodeDefinition {
 }
 
 impl Method {
+    /// The node UI of dynamic field `field`: its entry, or mandatory text.
+    pub fn field_ui(&self, field: &str) -> FieldUi {
+        self.fields
+            .iter()
+            .find(|ui| ui.name == field)
+            .cloned()
+            .unwrap_or_else(|| FieldUi::plain(field))
+    }
+
     /// The run-time parameters this method reads, in first-use order, without repeats.
     pub fn dynamic_fields(&self) -> Vec<&str> {
         let mut fields: Vec<&str> = Vec::new();

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 use url::Url;
 
+use crate::fields;
 use crate::model::{
     BodyFormat, Condition, Edge, Event, Method, NodeDefinition, ResponseType, Row, Source,
 };
@@ -68,6 +69,9 @@ pub enum RunError {
     UnknownMethod { method: String, available: String },
     #[error("missing parameter(s): {}", .0.join(", "))]
     MissingParameters(Vec<String>),
+    /// Values that break their field's node UI rules (type, regex), every one.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidParameters(Vec<fields::FieldError>),
     #[error("unknown parameter(s): {} (this method takes: {expected})", .unknown.join(", "))]
     UnknownParameters {
         unknown: Vec<String>,
@@ -134,7 +138,7 @@ impl Engine {
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
-        check_params(method, params)?;
+        let params = &check_params(method, params)?;
         let request = self.render(method, params, options)?;
         let target = authority(request.url());
         let client = self.client(method);
@@ -280,7 +284,12 @@ impl Engine {
         if !method.url_parameters.is_empty() {
             let mut pairs = Vec::with_capacity(method.url_parameters.len());
             for row in &method.url_parameters {
-                pairs.push((row.name().to_owned(), self.row_value(row, params)?));
+                let value = self.row_value(row, params)?;
+                // An optional field left empty leaves its row out.
+                if row.field().is_some() && value.is_empty() {
+                    continue;
+                }
+                pairs.push((row.name().to_owned(), value));
             }
             url.query_pairs_mut().extend_pairs(pairs);
         }
@@ -295,7 +304,12 @@ impl Engine {
         for row in &method.headers {
             let name = HeaderName::from_bytes(row.name().as_bytes())
                 .map_err(|_| RunError::Header(row.name().to_owned()))?;
-            let value = HeaderValue::from_str(&self.row_value(row, params)?)
+            let value = self.row_value(row, params)?;
+            // An optional field left empty leaves its header out.
+            if row.field().is_some() && value.is_empty() {
+                continue;
+            }
+            let value = HeaderValue::from_str(&value)
                 .map_err(|_| RunError::Header(row.name().to_owned()))?;
             headers.insert(name, value);
         }
@@ -380,15 +394,18 @@ impl Engine {
     }
 }
 
-fn check_params(method: &Method, params: &BTreeMap<String, String>) -> Result<(), RunError> {
+/// Every dynamic field's value for the run, or why not: missing mandatory fields first, then
+/// parameters the method does not take, then values that break their field's rules.
+fn check_params(
+    method: &Method,
+    params: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, RunError> {
     let fields = method.dynamic_fields();
-    let missing: Vec<String> = fields
-        .iter()
-        .filter(|f| !params.contains_key(**f))
-        .map(|f| (*f).to_owned())
-        .collect();
-    if !missing.is_empty() {
-        return Err(RunError::MissingParameters(missing));
+    let resolved = fields::resolve(method, params);
+    if let Err(refused) = &resolved
+        && !refused.missing.is_empty()
+    {
+        return Err(RunError::MissingParameters(refused.missing.clone()));
     }
     let unknown: Vec<String> = params
         .keys()
@@ -401,7 +418,7 @@ fn check_params(method: &Method, params: &BTreeMap<String, String>) -> Result<()
             expected: fields.join(", "),
         });
     }
-    Ok(())
+    resolved.map_err(|refused| RunError::InvalidParameters(refused.invalid))
 }
 
 fn rebase(url: &mut Url, base: &Url) -> Result<(), RunError> {

@@ -112,6 +112,8 @@ pub fn fill(
                         let quoted = serde_json::to_string(&value).expect("strings serialize");
                         out.push_str(&quoted[1..quoted.len() - 1]);
                     }
+                    // An optional field left empty, outside a string: JSON's nothing.
+                    Context::Json if value.is_empty() => out.push_str("null"),
                     Context::Json => {
                         if serde_json::from_str::<serde_json::Value>(&value).is_err() {
                             return Err(FillError::NotJson {

@@ -77,12 +77,27 @@ pub struct MethodInfo {
     pub parameters: Vec<ParameterInfo>,
 }
 
+/// A dynamic parameter with its node UI: what a form needs to ask for it and check it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ParameterInfo {
     pub name: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub tooltip: String,
+    /// `text`, `number`, `boolean`, `email`, `phone` or `json`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub kind: node::FieldType,
+    pub mandatory: bool,
+    /// The whole value must match it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
 }
 
 /// The answer of a run.
@@ -236,22 +251,31 @@ impl Nodes {
                         parameters: method
                             .dynamic_fields()
                             .into_iter()
-                            .map(|field| ParameterInfo {
-                                name: field.to_owned(),
-                                description: method
-                                    .parameters
-                                    .iter()
-                                    .chain(&method.url_parameters)
-                                    .chain(&method.headers)
-                                    .find_map(|row| match row {
-                                        node::model::Row::Dynamic { description, .. }
-                                            if row.field() == Some(field) =>
-                                        {
-                                            Some(description.clone())
-                                        }
-                                        _ => None,
-                                    })
-                                    .unwrap_or_default(),
+                            .map(|field| {
+                                let ui = method.field_ui(field);
+                                ParameterInfo {
+                                    name: field.to_owned(),
+                                    label: ui.label,
+                                    tooltip: ui.tooltip,
+                                    kind: ui.kind,
+                                    mandatory: ui.mandatory,
+                                    regex: ui.regex,
+                                    default: ui.default,
+                                    description: method
+                                        .parameters
+                                        .iter()
+                                        .chain(&method.url_parameters)
+                                        .chain(&method.headers)
+                                        .find_map(|row| match row {
+                                            node::model::Row::Dynamic { description, .. }
+                                                if row.field() == Some(field) =>
+                                            {
+                                                Some(description.clone())
+                                            }
+                                            _ => None,
+                                        })
+                                        .unwrap_or_default(),
+                                }
                             })
                             .collect(),
                     })

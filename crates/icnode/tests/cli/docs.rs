@@ -109,6 +109,7 @@ fn the_documents_the_readme_points_to_exist() {
     for document in [
         "docs/broker.md",
         "docs/webex-connect.md",
+        "docs/nodes.md",
         "ARCHITECTURE.md",
         "bench/mint-vs-openssl.sh",
         "nodes/instant-connect.json",

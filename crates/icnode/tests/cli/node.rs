@@ -265,11 +265,12 @@ fn node_check_reports_every_problem_with_pointers_and_exit_2() {
         "/methods/0/outputs/1/source/path: the JSONPath `$.host[` does not parse",
         "/methods/0/parameters/0: row `chatId` has no `$(chatId)` placeholder",
         "/methods/1/requestTimeoutMs:",
+        "/methods/0/fields/0/name: `uniquechatId` is no dynamic field of this method",
     ] {
         assert!(report.contains(needle), "{needle} not in:\n{report}");
     }
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("4 problems"),
+        String::from_utf8_lossy(&out.stderr).contains("5 problems"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -371,6 +371,10 @@ fn killed_mid_load_loses_nothing(database: &[&str]) {
         thread.join().unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
+    eprintln!(
+        "{} meetings acknowledged before SIGKILL",
+        acknowledged.len()
+    );
     let (_server, url) = start_serve(&broker_url, database, &[]);
     for meeting in &acknowledged {
         let chat_id = meeting["chatId"].as_str().unwrap();

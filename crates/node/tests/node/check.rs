@@ -194,6 +194,42 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
             "/methods".into(),
             "has more than 25 items",
         ),
+        (
+            edit(|d| d["methods"][0]["fields"] = json!([{"name": "chatid"}])),
+            format!("{m}/fields/0/name"),
+            "`chatid` is no dynamic field of this method (it has: path, chatId, trace)",
+        ),
+        (
+            edit(|d| d["methods"][0]["fields"] = json!([{"name": "chatId"}, {"name": "chatId"}])),
+            format!("{m}/fields/1/name"),
+            "duplicate field name `chatId`",
+        ),
+        (
+            edit(|d| d["methods"][0]["fields"] = json!([{"name": "chatId", "regex": "(["}])),
+            format!("{m}/fields/0/regex"),
+            "the regex is not a valid regex",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["fields"] =
+                    json!([{"name": "trace", "type": "number", "default": "soon"}])
+            }),
+            format!("{m}/fields/0/default"),
+            "the default must be a number",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["fields"] =
+                    json!([{"name": "trace", "regex": "[0-9]+", "default": "abc"}])
+            }),
+            format!("{m}/fields/0/default"),
+            "the default must match the regex `[0-9]+`",
+        ),
+        (
+            edit(|d| d["methods"][0]["fields"] = json!([{"name": "trace", "type": "date"}])),
+            format!("{m}/fields/0/type"),
+            "\"date\"",
+        ),
     ];
     for (definition, pointer, text) in cases {
         assert!(

@@ -660,3 +660,103 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The node UI of each field is checked before anything is sent, every fault at once; an
+/// optional field left empty renders as nothing: its header and URL parameter rows are left
+/// out, a JSON string holds "", a JSON value is null.
+#[tokio::test]
+async fn node_ui_fields_are_checked_before_sending_and_empty_optionals_render_as_nothing() {
+    let base = serve().await;
+    let node = definition(|d| {
+        let m = &mut d["methods"][0];
+        m["urlParameters"] = json!([
+            {"type": "static", "name": "mode", "value": "x"},
+            {"type": "dynamic", "name": "lang"},
+            {"type": "dynamic", "name": "region"}
+        ]);
+        m["parameters"] = json!([
+            {"type": "dynamic", "name": "path"},
+            {"type": "dynamic", "name": "chatId"},
+            {"type": "dynamic", "name": "count"},
+            {"type": "dynamic", "name": "note"}
+        ]);
+        m["body"]["template"] =
+            json!("{\"sub\": \"$(chatId)\", \"n\": $(count), \"note\": \"$(note)\"}");
+        m["fields"] = json!([
+            {"name": "chatId", "label": "Chat", "tooltip": "the meeting", "regex": "[a-z0-9-]{1,20}"},
+            {"name": "count", "type": "number", "mandatory": false},
+            {"name": "note", "mandatory": false},
+            {"name": "trace", "mandatory": false},
+            {"name": "lang", "mandatory": false, "default": "en"},
+            {"name": "region", "mandatory": false},
+            {"name": "path", "default": "p"}
+        ]);
+        m["outputs"] = json!([{"name": "all", "source": {"type": "body", "path": "$"}}]);
+        m["computedOutputs"] = json!([]);
+    });
+    let result = engine()
+        .run(&node, "Send", &params(&[("chatId", "visit-1")]), &at(&base))
+        .await
+        .unwrap();
+    let echoed = &result.outputs["all"];
+    assert_eq!(echoed["path"], "p", "the default stands in");
+    assert_eq!(
+        echoed["query"], "mode=x&lang=en",
+        "an empty optional row is left out"
+    );
+    assert_eq!(
+        echoed["headers"]["x-trace"],
+        Value::Null,
+        "so is its header"
+    );
+    assert_eq!(
+        echoed["body"],
+        json!({"sub": "visit-1", "n": null, "note": ""})
+    );
+
+    let given = engine()
+        .run(
+            &node,
+            "Send",
+            &params(&[
+                ("chatId", "visit-2"),
+                ("count", "3"),
+                ("trace", "t"),
+                ("region", "eu"),
+            ]),
+            &at(&base),
+        )
+        .await
+        .unwrap();
+    assert_eq!(given.outputs["all"]["body"]["n"], 3);
+    assert_eq!(given.outputs["all"]["query"], "mode=x&lang=en&region=eu");
+
+    let refused = engine()
+        .run(
+            &node,
+            "Send",
+            &params(&[("chatId", "Not OK"), ("count", "two")]),
+            &at(&base),
+        )
+        .await
+        .unwrap_err();
+    let RunError::InvalidParameters(errors) = refused else {
+        panic!("expected invalid parameters, got {refused:?}");
+    };
+    let named: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.rule.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("chatId", "must match the regex `[a-z0-9-]{1,20}`"),
+            ("count", "must be a number such as 42 or -1.5"),
+        ]
+    );
+    let missing = engine()
+        .run(&node, "Send", &params(&[("count", "1")]), &at(&base))
+        .await
+        .unwrap_err();
+    assert_eq!(missing, RunError::MissingParameters(vec!["chatId".into()]));
+}

@@ -205,6 +205,16 @@ impl From<NodeRunError> for ApiError {
                 "the service is missing a secret this node names; its operator must set it",
                 &error,
             ),
+            NodeRunError::Refused(node::RunError::InvalidParameters(errors)) => {
+                let mut api = Self::invalid(
+                    &errors
+                        .iter()
+                        .map(|e| FieldError::new(e.field.clone(), e.rule.clone()))
+                        .collect::<Vec<_>>(),
+                );
+                api.code = "invalid_parameters";
+                api
+            }
             NodeRunError::Refused(run) => {
                 let field = match run {
                     node::RunError::MissingParameters(names) => names.first().cloned(),

@@ -19,7 +19,62 @@ async fn the_bundled_node_is_listed_with_its_methods_and_parameters(db: Db) {
         .map(|m| m["slug"].as_str().unwrap())
         .collect();
     assert_eq!(methods, ["generate-basic-link", "add-guest"]);
-    assert_eq!(node["methods"][0]["parameters"][0]["name"], "uniquechatId");
+    let parameter = &node["methods"][0]["parameters"][0];
+    assert_eq!(parameter["name"], "uniquechatId");
+    assert_eq!(parameter["type"], "text");
+    assert_eq!(parameter["mandatory"], true);
+    assert_eq!(parameter["label"], "Unique chat ID");
+}
+
+/// A node of the node directory whose fields carry node UI rules: the list shows them, and a
+/// run breaking them is refused before any call, naming each field.
+async fn node_ui_rules_are_listed_and_a_run_breaking_them_is_422(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let definition = json!({
+        "name": "Ticket Desk",
+        "methods": [{
+            "name": "Open Ticket",
+            "requestTimeoutMs": 300,
+            "connectionTimeoutMs": 300,
+            "httpMethod": "POST",
+            "url": "http://127.0.0.1:9/tickets",
+            "parameters": [
+                {"type": "dynamic", "name": "email"},
+                {"type": "dynamic", "name": "priority"}
+            ],
+            "body": {"format": "json", "template": "{\"from\": \"$(email)\", \"priority\": $(priority)}"},
+            "events": [{"name": "Created", "source": {"type": "status"}, "condition": "equals", "value": "201", "edge": "success"}],
+            "fields": [
+                {"name": "email", "label": "Customer email", "type": "email"},
+                {"name": "priority", "type": "number", "regex": "[1-5]", "default": "3"}
+            ],
+        }],
+    });
+    std::fs::write(dir.path().join("tickets.json"), definition.to_string()).unwrap();
+    let app = spawn_app_with(
+        db,
+        Options {
+            node_dir: Some(dir.path().to_owned()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let (_, nodes) = app.get("/v1/nodes").await;
+    let parameters = &nodes[1]["methods"][0]["parameters"];
+    assert_eq!(parameters[0]["type"], "email");
+    assert_eq!(parameters[0]["label"], "Customer email");
+    assert_eq!(parameters[1]["regex"], "[1-5]");
+    assert_eq!(parameters[1]["default"], "3");
+    let (status, error) = app
+        .post(
+            "/v1/nodes/ticket-desk/open-ticket",
+            json!({"email": "not-an-address", "priority": 9}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["code"], "invalid_parameters");
+    assert_eq!(error["error"]["field"], "email");
+    assert_eq!(error["error"]["details"][1]["field"], "priority");
 }
 
 async fn both_instant_connect_methods_run_against_the_services_broker(db: Db) {
@@ -147,6 +202,7 @@ async fn a_silent_service_leaves_by_the_timeout_edge_as_504(db: Db) {
 }
 
 on_both_databases!(
+    node_ui_rules_are_listed_and_a_run_breaking_them_is_422,
     the_bundled_node_is_listed_with_its_methods_and_parameters,
     both_instant_connect_methods_run_against_the_services_broker,
     bad_parameters_and_unknown_names_are_refused_before_any_call,
