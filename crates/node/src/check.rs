@@ -10,7 +10,10 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use crate::model::{BodyFormat, Condition, Method, NodeDefinition, ResponseType, Row, Source};
+use crate::model::{
+    AuthValue, Authorization, BodyFormat, Condition, Method, NodeDefinition, ResponseType, Row,
+    Source,
+};
 use crate::secrets::is_valid_name;
 use crate::template::{self, Context, SECRET_PREFIX};
 
@@ -120,6 +123,41 @@ fn check_method(method: &Method, at: &str, problems: &mut Vec<Problem>) {
     check_events(method, at, problems);
     check_outputs(method, at, problems);
     check_fields(method, at, problems);
+    check_authorization(method, at, problems);
+}
+
+/// Static authorization values name valid secrets, and a static password is only secrets.
+fn check_authorization(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    let Some(Authorization::Basic { username, password }) = &method.authorization else {
+        return;
+    };
+    for (k, row) in method.headers.iter().enumerate() {
+        if row.name().eq_ignore_ascii_case("authorization") {
+            problems.push(problem(
+                &format!("{at}/headers/{k}/name"),
+                "the method's authorization sends this header: remove the row or the \
+                 authorization",
+            ));
+        }
+    }
+    for (key, value) in [("username", username), ("password", password)] {
+        let AuthValue::Static { value } = value else {
+            continue;
+        };
+        let pointer = format!("{at}/authorization/{key}/value");
+        check_secret_refs(value, &pointer, problems);
+        let only_secrets = !value.is_empty()
+            && template::pieces(value).iter().all(|piece| {
+                matches!(piece, template::Piece::Placeholder(name) if name.starts_with(SECRET_PREFIX))
+            });
+        if key == "password" && !only_secrets {
+            problems.push(problem(
+                &pointer,
+                "a password is a credential: write `$(secret:NAME)` and give NAME at run time \
+                 (ICNODE_<NAME> or the secrets file)",
+            ));
+        }
+    }
 }
 
 /// Each node UI entry names a dynamic field once, its regex compiles, and its default obeys

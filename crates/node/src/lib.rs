@@ -20,6 +20,6 @@ pub mod secrets;
 pub mod template;
 
 pub use check::{Problem, check, load, schema};
-pub use model::{Edge, FieldType, FieldUi, Method, NodeDefinition};
+pub use model::{AuthValue, Authorization, Edge, FieldType, FieldUi, Method, NodeDefinition};
 pub use run::{DEFAULT_MAX_RESPONSE_BYTES, Engine, RawResponse, RunError, RunOptions, RunResult};
 pub use secrets::Secrets;

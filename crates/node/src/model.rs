@@ -82,6 +82,36 @@ pub struct Method {
     /// text with no regex.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldUi>,
+    /// How the method authenticates; absent is No auth (the node may send its own header, as
+    /// the Instant Connect node does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
+}
+
+/// A method's authorization, as Webex Connect's Authorization setting offers it. Credentials
+/// are never written in: a static value names secrets as `$(secret:NAME)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+#[schemars(deny_unknown_fields)]
+pub enum Authorization {
+    /// No auth.
+    None,
+    /// HTTP Basic (RFC 7617): user and password, each static or dynamic.
+    Basic {
+        username: AuthValue,
+        password: AuthValue,
+    },
+}
+
+/// One value of an authorization: fixed, or a field the flow supplies at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+#[schemars(deny_unknown_fields)]
+pub enum AuthValue {
+    /// Fixed; may name secrets as `$(secret:NAME)` (a password must be only that).
+    Static { value: String },
+    /// The run-time field `field`.
+    Dynamic { field: String },
 }
 
 /// How a flow designer fills one dynamic field, and the rules its value must meet.
@@ -314,6 +344,14 @@ impl NodeDefinition {
 }
 
 impl Method {
+    /// The values the method's authorization is made of, in order.
+    pub fn authorization_values(&self) -> Vec<&AuthValue> {
+        match &self.authorization {
+            None | Some(Authorization::None) => Vec::new(),
+            Some(Authorization::Basic { username, password }) => vec![username, password],
+        }
+    }
+
     /// The node UI of dynamic field `field`: its entry, or mandatory text.
     pub fn field_ui(&self, field: &str) -> FieldUi {
         self.fields
@@ -333,6 +371,13 @@ impl Method {
             .chain(&self.headers)
         {
             if let Some(field) = row.field().filter(|f| !fields.contains(f)) {
+                fields.push(field);
+            }
+        }
+        for value in self.authorization_values() {
+            if let AuthValue::Dynamic { field } = value
+                && !fields.contains(&field.as_str())
+            {
                 fields.push(field);
             }
         }

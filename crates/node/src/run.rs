@@ -14,7 +14,8 @@ use url::Url;
 
 use crate::fields;
 use crate::model::{
-    BodyFormat, Condition, Edge, Event, Method, NodeDefinition, ResponseType, Row, Source,
+    AuthValue, Authorization, BodyFormat, Condition, Edge, Event, Method, NodeDefinition,
+    ResponseType, Row, Source,
 };
 use crate::secrets::{Secrets, env_variable};
 use crate::template::{self, Context, FillError, SECRET_PREFIX};
@@ -139,9 +140,9 @@ impl Engine {
                     .join(", "),
             })?;
         let params = &check_params(method, params)?;
-        let request = self.render(method, params, options)?;
-        let target = authority(request.url());
         let client = self.client(method);
+        let request = self.render(&client, method, params, options)?;
+        let target = authority(request.url());
 
         let started = Instant::now();
         let received = self.receive(&client, request).await;
@@ -272,6 +273,7 @@ impl Engine {
 
     fn render(
         &self,
+        client: &reqwest::Client,
         method: &Method,
         params: &BTreeMap<String, String>,
         options: &RunOptions,
@@ -314,17 +316,46 @@ impl Engine {
             headers.insert(name, value);
         }
 
-        let mut request = reqwest::Request::new(method.http_method.as_reqwest(), url);
-        *request.headers_mut() = headers;
+        let mut request = client
+            .request(method.http_method.as_reqwest(), url)
+            .headers(headers);
         if let Some(body) = &method.body {
             let context = match body.format {
                 BodyFormat::Json => Context::Json,
                 BodyFormat::Form => Context::Form,
                 BodyFormat::Text => Context::Raw,
             };
-            *request.body_mut() = Some(self.fill(&body.template, context, method, params)?.into());
+            request = request.body(self.fill(&body.template, context, method, params)?);
         }
-        Ok(request)
+        match &method.authorization {
+            None | Some(Authorization::None) => {}
+            Some(Authorization::Basic { username, password }) => {
+                let username = self.auth_value(username, params)?;
+                let password = self.auth_value(password, params)?;
+                request = request.basic_auth(username, Some(password));
+            }
+        }
+        request
+            .build()
+            .map_err(|e| RunError::Url(e.without_url().to_string()))
+    }
+
+    /// An authorization value: static with its secrets filled in, or the run's field.
+    fn auth_value(
+        &self,
+        value: &AuthValue,
+        params: &BTreeMap<String, String>,
+    ) -> Result<String, RunError> {
+        match value {
+            AuthValue::Static { value } => self.row_value(
+                &Row::Static {
+                    name: String::new(),
+                    value: value.clone(),
+                },
+                params,
+            ),
+            AuthValue::Dynamic { field } => Ok(params.get(field).cloned().unwrap_or_default()),
+        }
     }
 
     /// Fills a URL or body template: placeholders from their parameter rows, secrets by name.

@@ -226,6 +226,33 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
             "the default must match the regex `[0-9]+`",
         ),
         (
+            edit(|d| {
+                d["methods"][0]["authorization"] = json!({"type": "basic",
+                    "username": {"type": "static", "value": "ana"},
+                    "password": {"type": "static", "value": "hunter2"}})
+            }),
+            format!("{m}/authorization/password/value"),
+            "a password is a credential: write `$(secret:NAME)`",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["authorization"] = json!({"type": "basic",
+                    "username": {"type": "static", "value": "ana"},
+                    "password": {"type": "static", "value": "$(secret:bad name)"}})
+            }),
+            format!("{m}/authorization/password/value"),
+            "bad name",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["authorization"] = json!({"type": "basic",
+                    "username": {"type": "static", "value": "ana"},
+                    "password": {"type": "static", "value": "$(secret:api_token)"}})
+            }),
+            format!("{m}/headers/0/name"),
+            "the method's authorization sends this header",
+        ),
+        (
             edit(|d| d["methods"][0]["fields"] = json!([{"name": "trace", "type": "date"}])),
             format!("{m}/fields/0/type"),
             "\"date\"",

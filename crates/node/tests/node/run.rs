@@ -760,3 +760,53 @@ async fn node_ui_fields_are_checked_before_sending_and_empty_optionals_render_as
         .unwrap_err();
     assert_eq!(missing, RunError::MissingParameters(vec!["chatId".into()]));
 }
+
+/// Basic authorization: user and password, static (secrets by name) or dynamic.
+#[tokio::test]
+async fn basic_authorization_sends_the_user_and_password_it_is_given() {
+    let base = serve().await;
+    let echo_auth = |authorization: Value| {
+        definition(move |d| {
+            let m = &mut d["methods"][0];
+            m["headers"] = json!([{"type": "dynamic", "name": "X-Trace", "field": "trace"}]);
+            m["authorization"] = authorization;
+            m["outputs"] = json!([{"name": "auth", "source": {"type": "body", "path": "$.headers.authorization"}}]);
+            m["computedOutputs"] = json!([]);
+        })
+    };
+    let fixed = echo_auth(json!({"type": "basic",
+        "username": {"type": "static", "value": "ana"},
+        "password": {"type": "static", "value": "$(secret:api_token)"}}));
+    let result = engine()
+        .run(&fixed, "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!(
+        result.outputs["auth"], "Basic YW5hOnRvay0xMjM=",
+        "ana:tok-123"
+    );
+
+    let given = echo_auth(json!({"type": "basic",
+        "username": {"type": "dynamic", "field": "user"},
+        "password": {"type": "dynamic", "field": "pass"}}));
+    assert!(given.methods[0].dynamic_fields().contains(&"user"));
+    let mut with_user = usual();
+    with_user.insert("user".into(), "bob".into());
+    with_user.insert("pass".into(), "s3cr\u{e9}t".into());
+    let result = engine()
+        .run(&given, "Send", &with_user, &at(&base))
+        .await
+        .unwrap();
+    assert_eq!(
+        result.outputs["auth"], "Basic Ym9iOnMzY3LDqXQ=",
+        "bob:s3crét"
+    );
+    let missing = engine()
+        .run(&given, "Send", &usual(), &at(&base))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing,
+        RunError::MissingParameters(vec!["user".into(), "pass".into()])
+    );
+}
