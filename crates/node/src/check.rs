@@ -124,6 +124,31 @@ fn check_method(method: &Method, at: &str, problems: &mut Vec<Problem>) {
     check_outputs(method, at, problems);
     check_fields(method, at, problems);
     check_authorization(method, at, problems);
+    check_throttling(method, at, problems);
+}
+
+/// Every limit lets at least one run through: a zero would stop the method for good.
+const NEVER_RUNS: &str = "must be at least 1, got 0: the method could never run";
+
+fn check_throttling(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    let Some(throttling) = &method.throttling else {
+        return;
+    };
+    let here = format!("{at}/throttling");
+    for (name, limit) in [("rate", &throttling.rate), ("volume", &throttling.volume)] {
+        let Some(limit) = limit else { continue };
+        for (key, value) in [
+            ("requests", limit.requests),
+            ("perSeconds", limit.per_seconds),
+        ] {
+            if value == 0 {
+                problems.push(problem(&format!("{here}/{name}/{key}"), NEVER_RUNS));
+            }
+        }
+    }
+    if throttling.concurrency == Some(0) {
+        problems.push(problem(&format!("{here}/concurrency"), NEVER_RUNS));
+    }
 }
 
 /// Static authorization values name valid secrets, and a static password is only secrets.

@@ -10,7 +10,8 @@
 //! edge), and JSONPath (RFC 9535) outputs plus computed outputs.
 //!
 //! What it is not: it knows nothing of Instant Connect or any other service; a node is data.
-//! It has no retries and no throttling (a Webex Connect node has none by default either).
+//! It has no retries (a Webex Connect node has none either); throttling is per method and
+//! optional ([`throttle`]).
 
 pub mod check;
 pub mod fields;
@@ -18,6 +19,7 @@ pub mod model;
 pub mod run;
 pub mod secrets;
 pub mod template;
+pub mod throttle;
 
 pub use check::{Problem, check, load, schema};
 pub use model::{AuthValue, Authorization, Edge, FieldType, FieldUi, Method, NodeDefinition};

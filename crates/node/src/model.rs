@@ -82,10 +82,41 @@ pub struct Method {
     /// text with no regex.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldUi>,
+    /// Limits on how often the method runs; absent is no throttling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling: Option<Throttling>,
     /// How the method authenticates; absent is No auth (the node may send its own header, as
     /// the Instant Connect node does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Authorization>,
+}
+
+/// Webex Connect's throttling of a method; each limit optional. A run over a limit is not sent
+/// and leaves with status 429 (rate), 430 (concurrency) or 431 (volume).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Throttling {
+    /// At most `requests` runs in any `perSeconds` seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Limit>,
+    /// At most this many runs in flight at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// At most `requests` runs per period of `perSeconds` seconds, counted from the period's
+    /// first run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<Limit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Limit {
+    /// At least 1 (`check` says so by name).
+    pub requests: u32,
+    /// At least 1.
+    pub per_seconds: u32,
 }
 
 /// A method's authorization, as Webex Connect's Authorization setting offers it. Credentials

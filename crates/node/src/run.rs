@@ -19,6 +19,7 @@ use crate::model::{
 };
 use crate::secrets::{Secrets, env_variable};
 use crate::template::{self, Context, FillError, SECRET_PREFIX};
+use crate::throttle::{Throttled, Throttles};
 
 /// The default of [`Engine::with_max_response_bytes`].
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -102,6 +103,7 @@ pub struct Engine {
     secrets: Secrets,
     max_response_bytes: usize,
     clients: Mutex<HashMap<(u32, u32), reqwest::Client>>,
+    throttles: Throttles,
 }
 
 impl Engine {
@@ -110,6 +112,7 @@ impl Engine {
             secrets,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             clients: Mutex::new(HashMap::new()),
+            throttles: Throttles::default(),
         }
     }
 
@@ -143,6 +146,19 @@ impl Engine {
         let client = self.client(method);
         let request = self.render(&client, method, params, options)?;
         let target = authority(request.url());
+        // Held until the run ends: its place under the concurrency limit.
+        let _permit = match &method.throttling {
+            Some(throttling) => {
+                match self
+                    .throttles
+                    .admit(&node.name, &method.name, throttling, Instant::now())
+                {
+                    Ok(permit) => Some(permit),
+                    Err(throttled) => return Ok(throttled_result(method, throttled)),
+                }
+            }
+            None => None,
+        };
 
         let started = Instant::now();
         let received = self.receive(&client, request).await;
@@ -422,6 +438,26 @@ impl Engine {
                 name: name.to_owned(),
                 variable: env_variable(name),
             })
+    }
+}
+
+/// A run a limit stopped: nothing was sent; it leaves by the edge of the first event its
+/// status matches (none: the error edge), with the reason.
+fn throttled_result(method: &Method, throttled: Throttled) -> RunResult {
+    let headers = HeaderMap::new();
+    let answer = Answer {
+        status: throttled.status,
+        headers: &headers,
+        json: None,
+    };
+    let matched = method.events.iter().find(|event| answer.holds(event));
+    RunResult {
+        edge: matched.map_or(Edge::Error, |e| e.edge),
+        status: Some(throttled.status),
+        outputs: outputs(method, &answer),
+        error: Some(throttled.reason),
+        elapsed_ms: 0,
+        response: None,
     }
 }
 

@@ -253,6 +253,18 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
             "the method's authorization sends this header",
         ),
         (
+            edit(|d| {
+                d["methods"][0]["throttling"] = json!({"rate": {"requests": 0, "perSeconds": 1}})
+            }),
+            format!("{m}/throttling/rate/requests"),
+            "must be at least 1, got 0: the method could never run",
+        ),
+        (
+            edit(|d| d["methods"][0]["throttling"] = json!({"burst": 5})),
+            format!("{m}/throttling"),
+            "burst",
+        ),
+        (
             edit(|d| d["methods"][0]["fields"] = json!([{"name": "trace", "type": "date"}])),
             format!("{m}/fields/0/type"),
             "\"date\"",

@@ -810,3 +810,109 @@ async fn basic_authorization_sends_the_user_and_password_it_is_given() {
         RunError::MissingParameters(vec!["user".into(), "pass".into()])
     );
 }
+
+/// A server that counts the requests it gets, answering each after `delay`.
+async fn counting(delay: Duration) -> (url::Url, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&count);
+    let router = Router::new().route(
+        "/echo/{path}",
+        any(move || {
+            let seen = Arc::clone(&seen);
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                axum::Json(json!({"ok": true}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, count)
+}
+
+fn throttled(throttling: Value) -> NodeDefinition {
+    definition(move |d| {
+        let m = &mut d["methods"][0];
+        m["throttling"] = throttling;
+        m["outputs"] = json!([{"name": "status", "source": {"type": "status"}}]);
+        m["computedOutputs"] = json!([]);
+        m["events"] = json!([
+            {"name": "Ok", "source": {"type": "status"}, "condition": "equals", "value": "200", "edge": "success"},
+            {"name": "Busy", "source": {"type": "status"}, "condition": "equals", "value": "430", "edge": "success"},
+            {"name": "Other", "source": {"type": "status"}, "condition": "not equals", "value": "200", "edge": "error"}
+        ]);
+    })
+}
+
+/// Each limit stops the run over it before anything is sent, with its own status, and the
+/// run leaves by the edge that status matches.
+#[tokio::test]
+async fn throttled_runs_send_nothing_and_leave_by_the_edge_their_status_matches() {
+    use std::sync::atomic::Ordering;
+    let (base, count) = counting(Duration::ZERO).await;
+    let rate = throttled(json!({"rate": {"requests": 2, "perSeconds": 3600}}));
+    let engine = engine();
+    for _ in 0..2 {
+        let ok = engine
+            .run(&rate, "Send", &usual(), &at(&base))
+            .await
+            .unwrap();
+        assert_eq!(ok.edge, Edge::Success);
+    }
+    let over = engine
+        .run(&rate, "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!((over.edge, over.status), (Edge::Error, Some(429)));
+    assert!(over.error.unwrap().contains("rate limit of 2 per 3600 s"));
+    assert_eq!(over.outputs["status"], 429);
+    assert!(over.response.is_none());
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        2,
+        "the third run sent nothing"
+    );
+
+    let volume = throttled(json!({"volume": {"requests": 1, "perSeconds": 86400}}));
+    engine
+        .run(&volume, "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    let over = engine
+        .run(&volume, "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!(over.status, Some(431));
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+
+    // One in flight at a time: the second, meanwhile, leaves by the edge 430 matches.
+    let (slow, slow_count) = counting(Duration::from_millis(800)).await;
+    let one = std::sync::Arc::new(throttled(json!({"concurrency": 1})));
+    let engine = std::sync::Arc::new(engine);
+    let first = {
+        let (engine, one, slow) = (engine.clone(), one.clone(), slow.clone());
+        tokio::spawn(async move { engine.run(&one, "Send", &usual(), &at(&slow)).await })
+    };
+    while slow_count.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let busy = engine
+        .run(&one, "Send", &usual(), &at(&slow))
+        .await
+        .unwrap();
+    assert_eq!((busy.edge, busy.status), (Edge::Success, Some(430)));
+    assert!(busy.error.unwrap().contains("concurrency limit of 1"));
+    assert_eq!(first.await.unwrap().unwrap().status, Some(200));
+    let after = engine
+        .run(&one, "Send", &usual(), &at(&slow))
+        .await
+        .unwrap();
+    assert_eq!(after.status, Some(200), "the place is free again");
+    assert_eq!(slow_count.load(Ordering::SeqCst), 2);
+}
