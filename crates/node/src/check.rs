@@ -153,8 +153,12 @@ fn check_throttling(method: &Method, at: &str, problems: &mut Vec<Problem>) {
 
 /// Static authorization values name valid secrets, and a static password is only secrets.
 fn check_authorization(method: &Method, at: &str, problems: &mut Vec<Problem>) {
-    let Some(Authorization::Basic { username, password }) = &method.authorization else {
-        return;
+    let (username, password) = match &method.authorization {
+        Some(
+            Authorization::Basic { username, password }
+            | Authorization::Digest { username, password },
+        ) => (username, password),
+        None | Some(Authorization::None) => return,
     };
     for (k, row) in method.headers.iter().enumerate() {
         if row.name().eq_ignore_ascii_case("authorization") {

@@ -132,6 +132,12 @@ pub enum Authorization {
         username: AuthValue,
         password: AuthValue,
     },
+    /// HTTP Digest (RFC 7616, MD5 or SHA-256, `qop=auth`): the request is sent, and when the
+    /// server answers 401 with a Digest challenge, sent once more with the answer.
+    Digest {
+        username: AuthValue,
+        password: AuthValue,
+    },
 }
 
 /// One value of an authorization: fixed, or a field the flow supplies at run time.
@@ -379,7 +385,10 @@ impl Method {
     pub fn authorization_values(&self) -> Vec<&AuthValue> {
         match &self.authorization {
             None | Some(Authorization::None) => Vec::new(),
-            Some(Authorization::Basic { username, password }) => vec![username, password],
+            Some(
+                Authorization::Basic { username, password }
+                | Authorization::Digest { username, password },
+            ) => vec![username, password],
         }
     }
 

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
@@ -161,7 +163,26 @@ impl Engine {
         };
 
         let started = Instant::now();
-        let received = self.receive(&client, request).await;
+        let digest_retry = match &method.authorization {
+            Some(Authorization::Digest { username, password }) => {
+                request.try_clone().map(|retry| (retry, username, password))
+            }
+            _ => None,
+        };
+        let mut received = self.receive(&client, request).await;
+        if let (Some((mut retry, username, password)), Ok(first)) = (digest_retry, &received)
+            && first.status == 401
+            && let Some(challenge) = digest_challenge(&first.headers)
+        {
+            let username = self.auth_value(username, params)?;
+            let password = self.auth_value(password, params)?;
+            if let Some(answer) = answer_digest_challenge(&retry, &username, &password, challenge)
+                && let Ok(value) = HeaderValue::from_str(&answer)
+            {
+                retry.headers_mut().insert(AUTHORIZATION, value);
+                received = self.receive(&client, retry).await;
+            }
+        }
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let Received {
             status,
@@ -344,7 +365,8 @@ impl Engine {
             request = request.body(self.fill(&body.template, context, method, params)?);
         }
         match &method.authorization {
-            None | Some(Authorization::None) => {}
+            // Digest answers the server's challenge: see `answer_digest_challenge`.
+            None | Some(Authorization::None) | Some(Authorization::Digest { .. }) => {}
             Some(Authorization::Basic { username, password }) => {
                 let username = self.auth_value(username, params)?;
                 let password = self.auth_value(password, params)?;
@@ -439,6 +461,47 @@ impl Engine {
                 variable: env_variable(name),
             })
     }
+}
+
+/// The Digest challenge of a 401, if the server sent one.
+fn digest_challenge(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| {
+            v.trim_start()
+                .get(..6)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("digest"))
+        })
+}
+
+/// The `Authorization` value answering `challenge` for `request` (RFC 7616, by `digest_auth`);
+/// `None` when the challenge cannot be read or answered, and the 401 stands.
+fn answer_digest_challenge(
+    request: &reqwest::Request,
+    username: &str,
+    password: &str,
+    challenge: &str,
+) -> Option<String> {
+    let url = request.url();
+    let uri = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let body = request.body().and_then(|b| b.as_bytes());
+    let context = digest_auth::AuthContext::new_with_method(
+        username,
+        password,
+        uri,
+        body,
+        digest_auth::HttpMethod::from(request.method().as_str()),
+    );
+    let mut prompt = digest_auth::parse(challenge).ok()?;
+    prompt
+        .respond(&context)
+        .ok()
+        .map(|answer| answer.to_header_string())
 }
 
 /// A run a limit stopped: nothing was sent; it leaves by the edge of the first event its

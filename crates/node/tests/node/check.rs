@@ -245,6 +245,16 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
         ),
         (
             edit(|d| {
+                d["methods"][0]["headers"] = json!([]);
+                d["methods"][0]["authorization"] = json!({"type": "digest",
+                    "username": {"type": "dynamic", "field": "user"},
+                    "password": {"type": "static", "value": "Circle of Life"}})
+            }),
+            format!("{m}/authorization/password/value"),
+            "a password is a credential",
+        ),
+        (
+            edit(|d| {
                 d["methods"][0]["authorization"] = json!({"type": "basic",
                     "username": {"type": "static", "value": "ana"},
                     "password": {"type": "static", "value": "$(secret:api_token)"}})

@@ -916,3 +916,102 @@ async fn throttled_runs_send_nothing_and_leave_by_the_edge_their_status_matches(
     assert_eq!(after.status, Some(200), "the place is free again");
     assert_eq!(slow_count.load(Ordering::SeqCst), 2);
 }
+
+/// A server that wants HTTP Digest (RFC 7616) with `algorithm`: it challenges a request
+/// without a valid answer, and checks an answer by computing the digest itself.
+async fn digest_server(algorithm: &'static str) -> url::Url {
+    use axum::extract::OriginalUri;
+    use md5::Md5;
+    use sha2::{Digest, Sha256};
+
+    fn hash(algorithm: &str, text: &str) -> String {
+        let bytes: Vec<u8> = match algorithm {
+            "MD5" => Md5::digest(text.as_bytes()).to_vec(),
+            _ => Sha256::digest(text.as_bytes()).to_vec(),
+        };
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+    let handler = move |OriginalUri(uri): OriginalUri,
+                        method: axum::http::Method,
+                        headers: HeaderMap| async move {
+        let params: std::collections::HashMap<String, String> = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Digest "))
+            .map(|list| {
+                list.split(',')
+                    .filter_map(|pair| pair.trim().split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.trim_matches('"').to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let get = |k: &str| params.get(k).cloned().unwrap_or_default();
+        let ha1 = hash(
+            algorithm,
+            &format!("{}:icnode-test:tok-123", get("username")),
+        );
+        let ha2 = hash(algorithm, &format!("{method}:{}", get("uri")));
+        let expected = hash(
+            algorithm,
+            &format!("{ha1}:n0nce:{}:{}:auth:{ha2}", get("nc"), get("cnonce")),
+        );
+        let valid = get("username") == "ana"
+            && get("uri") == uri.to_string()
+            && get("nonce") == "n0nce"
+            && get("qop") == "auth"
+            && get("response") == expected;
+        if valid {
+            (StatusCode::OK, axum::Json(json!({"ok": true}))).into_response()
+        } else {
+            let challenge = format!(
+                "Digest realm=\"icnode-test\", qop=\"auth\", algorithm={algorithm}, nonce=\"n0nce\", opaque=\"0paque\""
+            );
+            (
+                StatusCode::UNAUTHORIZED,
+                [("www-authenticate", challenge)],
+                axum::Json(json!({"ok": false})),
+            )
+                .into_response()
+        }
+    };
+    let router = Router::new().route("/echo/{path}", any(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+/// Digest authorization answers the server's challenge (MD5 and SHA-256); a wrong password
+/// leaves by the error edge with the server's 401.
+#[tokio::test]
+async fn digest_authorization_answers_the_challenge_with_md5_and_sha_256() {
+    let digest = |password: &str| {
+        let password = password.to_owned();
+        definition(move |d| {
+            let m = &mut d["methods"][0];
+            m["headers"] = json!([{"type": "dynamic", "name": "X-Trace", "field": "trace"}]);
+            m["authorization"] = json!({"type": "digest",
+                "username": {"type": "static", "value": "ana"},
+                "password": {"type": "static", "value": password}});
+            m["outputs"] = json!([{"name": "ok", "source": {"type": "body", "path": "$.ok"}}]);
+            m["computedOutputs"] = json!([]);
+        })
+    };
+    for algorithm in ["MD5", "SHA-256"] {
+        let base = digest_server(algorithm).await;
+        let result = engine()
+            .run(&digest("$(secret:api_token)"), "Send", &usual(), &at(&base))
+            .await
+            .unwrap();
+        assert_eq!(result.edge, Edge::Success, "{algorithm}: {result:?}");
+        assert_eq!(result.outputs["ok"], true);
+    }
+    let base = digest_server("SHA-256").await;
+    let wrong = Engine::new(Secrets::from_pairs([("api_token", "not-it")]))
+        .run(&digest("$(secret:api_token)"), "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!((wrong.edge, wrong.status), (Edge::Error, Some(401)));
+}
