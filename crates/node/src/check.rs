@@ -151,15 +151,13 @@ fn check_throttling(method: &Method, at: &str, problems: &mut Vec<Problem>) {
     }
 }
 
-/// Static authorization values name valid secrets, and a static password is only secrets.
+/// Static authorization values name valid secrets, a static credential (password, client
+/// secret, refresh token) is only secrets, and no header row competes with the setting.
 fn check_authorization(method: &Method, at: &str, problems: &mut Vec<Problem>) {
-    let (username, password) = match &method.authorization {
-        Some(
-            Authorization::Basic { username, password }
-            | Authorization::Digest { username, password },
-        ) => (username, password),
-        None | Some(Authorization::None) => return,
-    };
+    let parts = method.authorization_parts();
+    if parts.is_empty() {
+        return;
+    }
     for (k, row) in method.headers.iter().enumerate() {
         if row.name().eq_ignore_ascii_case("authorization") {
             problems.push(problem(
@@ -169,21 +167,36 @@ fn check_authorization(method: &Method, at: &str, problems: &mut Vec<Problem>) {
             ));
         }
     }
-    for (key, value) in [("username", username), ("password", password)] {
-        let AuthValue::Static { value } = value else {
+    if let Some(Authorization::Oauth2 { token_url, .. }) = &method.authorization
+        && !url::Url::parse(token_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    {
+        problems.push(problem(
+            &format!("{at}/authorization/tokenUrl"),
+            format!("`{token_url}` is not an http(s) URL"),
+        ));
+    }
+    for part in parts {
+        let AuthValue::Static { value } = part.value else {
             continue;
         };
-        let pointer = format!("{at}/authorization/{key}/value");
+        let pointer = format!("{at}/authorization/{}/value", part.pointer);
         check_secret_refs(value, &pointer, problems);
         let only_secrets = !value.is_empty()
             && template::pieces(value).iter().all(|piece| {
                 matches!(piece, template::Piece::Placeholder(name) if name.starts_with(SECRET_PREFIX))
             });
-        if key == "password" && !only_secrets {
+        if part.credential && !only_secrets {
+            let what = match part.pointer {
+                "password" => "password",
+                "clientSecret" => "client secret",
+                _ => "refresh token",
+            };
             problems.push(problem(
                 &pointer,
-                "a password is a credential: write `$(secret:NAME)` and give NAME at run time \
-                 (ICNODE_<NAME> or the secrets file)",
+                format!(
+                    "a {what} is a credential: write `$(secret:NAME)` and give NAME at run \
+                     time (ICNODE_<NAME> or the secrets file)"
+                ),
             ));
         }
     }

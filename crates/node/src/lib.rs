@@ -16,6 +16,7 @@
 pub mod check;
 pub mod fields;
 pub mod model;
+pub mod oauth;
 pub mod run;
 pub mod secrets;
 pub mod template;

@@ -122,7 +122,11 @@ pub struct Limit {
 /// A method's authorization, as Webex Connect's Authorization setting offers it. Credentials
 /// are never written in: a static value names secrets as `$(secret:NAME)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(
+    tag = "type",
+    rename_all = "lowercase",
+    rename_all_fields = "camelCase"
+)]
 #[schemars(deny_unknown_fields)]
 pub enum Authorization {
     /// No auth.
@@ -138,6 +142,41 @@ pub enum Authorization {
         username: AuthValue,
         password: AuthValue,
     },
+    /// OAuth 2.0 (RFC 6749, by the `oauth2` crate): an access token from `tokenUrl`, sent as
+    /// `Authorization: Bearer`, cached until it expires and shared by concurrent runs; when the
+    /// service answers 401, fetched afresh once and the request sent once more.
+    Oauth2 {
+        token_url: String,
+        client_id: AuthValue,
+        client_secret: AuthValue,
+        grant: Grant,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        scopes: Vec<String>,
+    },
+}
+
+/// How an OAuth 2.0 access token is obtained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+#[schemars(deny_unknown_fields)]
+pub enum Grant {
+    /// The client's own credentials (RFC 6749 §4.4).
+    ClientCredentials,
+    /// A refresh token exchanged for access tokens (§6).
+    RefreshToken { refresh_token: AuthValue },
+}
+
+/// One value of an authorization, where it sits (for messages), and whether it is a
+/// credential that may only name secrets when static.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthPart<'a> {
+    pub pointer: &'static str,
+    pub value: &'a AuthValue,
+    pub credential: bool,
 }
 
 /// One value of an authorization: fixed, or a field the flow supplies at run time.
@@ -382,13 +421,36 @@ impl NodeDefinition {
 
 impl Method {
     /// The values the method's authorization is made of, in order.
-    pub fn authorization_values(&self) -> Vec<&AuthValue> {
+    pub fn authorization_parts(&self) -> Vec<AuthPart<'_>> {
+        let part = |pointer, value, credential| AuthPart {
+            pointer,
+            value,
+            credential,
+        };
         match &self.authorization {
             None | Some(Authorization::None) => Vec::new(),
             Some(
                 Authorization::Basic { username, password }
                 | Authorization::Digest { username, password },
-            ) => vec![username, password],
+            ) => vec![
+                part("username", username, false),
+                part("password", password, true),
+            ],
+            Some(Authorization::Oauth2 {
+                client_id,
+                client_secret,
+                grant,
+                ..
+            }) => {
+                let mut parts = vec![
+                    part("clientId", client_id, false),
+                    part("clientSecret", client_secret, true),
+                ];
+                if let Grant::RefreshToken { refresh_token } = grant {
+                    parts.push(part("grant/refreshToken", refresh_token, true));
+                }
+                parts
+            }
         }
     }
 
@@ -414,8 +476,8 @@ impl Method {
                 fields.push(field);
             }
         }
-        for value in self.authorization_values() {
-            if let AuthValue::Dynamic { field } = value
+        for part in self.authorization_parts() {
+            if let AuthValue::Dynamic { field } = part.value
                 && !fields.contains(&field.as_str())
             {
                 fields.push(field);

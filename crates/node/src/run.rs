@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE,
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
@@ -16,9 +17,10 @@ use url::Url;
 
 use crate::fields;
 use crate::model::{
-    AuthValue, Authorization, BodyFormat, Condition, Edge, Event, Method, NodeDefinition,
+    AuthValue, Authorization, BodyFormat, Condition, Edge, Event, Grant, Method, NodeDefinition,
     ResponseType, Row, Source,
 };
+use crate::oauth;
 use crate::secrets::{Secrets, env_variable};
 use crate::template::{self, Context, FillError, SECRET_PREFIX};
 use crate::throttle::{Throttled, Throttles};
@@ -106,6 +108,7 @@ pub struct Engine {
     max_response_bytes: usize,
     clients: Mutex<HashMap<(u32, u32), reqwest::Client>>,
     throttles: Throttles,
+    tokens: oauth::Tokens,
 }
 
 impl Engine {
@@ -115,6 +118,7 @@ impl Engine {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             clients: Mutex::new(HashMap::new()),
             throttles: Throttles::default(),
+            tokens: oauth::Tokens::default(),
         }
     }
 
@@ -163,6 +167,40 @@ impl Engine {
         };
 
         let started = Instant::now();
+        let mut request = request;
+        let oauth = match &method.authorization {
+            Some(Authorization::Oauth2 {
+                token_url,
+                client_id,
+                client_secret,
+                grant,
+                scopes,
+            }) => {
+                let token_request = oauth::TokenRequest {
+                    token_url,
+                    client_id: self.auth_value(client_id, params)?,
+                    client_secret: SecretString::from(self.auth_value(client_secret, params)?),
+                    refresh_token: match grant {
+                        Grant::ClientCredentials => None,
+                        Grant::RefreshToken { refresh_token } => {
+                            Some(SecretString::from(self.auth_value(refresh_token, params)?))
+                        }
+                    },
+                    scopes,
+                };
+                let token = match self.tokens.token(&client, &token_request, None).await {
+                    Ok(token) => token,
+                    Err(reason) => {
+                        return Ok(token_failure(reason, started.elapsed().as_millis() as u64));
+                    }
+                };
+                set_bearer(&mut request, &token)?;
+                request
+                    .try_clone()
+                    .map(|retry| (retry, token_request, token))
+            }
+            _ => None,
+        };
         let digest_retry = match &method.authorization {
             Some(Authorization::Digest { username, password }) => {
                 request.try_clone().map(|retry| (retry, username, password))
@@ -181,6 +219,24 @@ impl Engine {
             {
                 retry.headers_mut().insert(AUTHORIZATION, value);
                 received = self.receive(&client, retry).await;
+            }
+        }
+        if let (Some((mut retry, token_request, refused)), Ok(first)) = (oauth, &received)
+            && first.status == 401
+        {
+            // The token was refused (revoked, or expired early): once more with a fresh one.
+            match self
+                .tokens
+                .token(&client, &token_request, Some(&refused))
+                .await
+            {
+                Ok(token) => {
+                    set_bearer(&mut retry, &token)?;
+                    received = self.receive(&client, retry).await;
+                }
+                Err(reason) => {
+                    return Ok(token_failure(reason, started.elapsed().as_millis() as u64));
+                }
             }
         }
         let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -365,8 +421,11 @@ impl Engine {
             request = request.body(self.fill(&body.template, context, method, params)?);
         }
         match &method.authorization {
-            // Digest answers the server's challenge: see `answer_digest_challenge`.
-            None | Some(Authorization::None) | Some(Authorization::Digest { .. }) => {}
+            // Digest answers the server's challenge, OAuth 2.0 needs a token: both in `run`.
+            None
+            | Some(Authorization::None)
+            | Some(Authorization::Digest { .. })
+            | Some(Authorization::Oauth2 { .. }) => {}
             Some(Authorization::Basic { username, password }) => {
                 let username = self.auth_value(username, params)?;
                 let password = self.auth_value(password, params)?;
@@ -460,6 +519,27 @@ impl Engine {
                 name: name.to_owned(),
                 variable: env_variable(name),
             })
+    }
+}
+
+/// Sends `token` as the request's bearer token. `sensitive`: HTTP/2 never indexes it.
+fn set_bearer(request: &mut reqwest::Request, token: &SecretString) -> Result<(), RunError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| RunError::Header("Authorization".into()))?;
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
+}
+
+/// A run whose access token could not be had: nothing was sent to the service.
+fn token_failure(reason: String, elapsed_ms: u64) -> RunResult {
+    RunResult {
+        edge: Edge::Error,
+        status: None,
+        outputs: Map::new(),
+        error: Some(reason),
+        elapsed_ms,
+        response: None,
     }
 }
 
@@ -746,7 +826,7 @@ fn find_in_chain<'a, T: std::error::Error + 'static>(
     chain(error).find_map(|cause| cause.downcast_ref::<T>())
 }
 
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     chain(error)
         .last()
         .map(ToString::to_string)

@@ -255,6 +255,30 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
         ),
         (
             edit(|d| {
+                d["methods"][0]["headers"] = json!([]);
+                d["methods"][0]["authorization"] = json!({"type": "oauth2",
+                    "tokenUrl": "ftp://idp/token",
+                    "clientId": {"type": "static", "value": "client"},
+                    "clientSecret": {"type": "static", "value": "s3cret"},
+                    "grant": {"type": "clientCredentials"}})
+            }),
+            format!("{m}/authorization/clientSecret/value"),
+            "a client secret is a credential",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["headers"] = json!([]);
+                d["methods"][0]["authorization"] = json!({"type": "oauth2",
+                    "tokenUrl": "ftp://idp/token",
+                    "clientId": {"type": "static", "value": "client"},
+                    "clientSecret": {"type": "static", "value": "$(secret:cs)"},
+                    "grant": {"type": "clientCredentials"}})
+            }),
+            format!("{m}/authorization/tokenUrl"),
+            "`ftp://idp/token` is not an http(s) URL",
+        ),
+        (
+            edit(|d| {
                 d["methods"][0]["authorization"] = json!({"type": "basic",
                     "username": {"type": "static", "value": "ana"},
                     "password": {"type": "static", "value": "$(secret:api_token)"}})

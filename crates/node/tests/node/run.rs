@@ -1015,3 +1015,170 @@ async fn digest_authorization_answers_the_challenge_with_md5_and_sha_256() {
         .unwrap();
     assert_eq!((wrong.edge, wrong.status), (Edge::Error, Some(401)));
 }
+
+/// An OAuth 2.0 token endpoint that counts what it issues (`tok-1`, `tok-2`, ...) and a
+/// service that accepts only tokens from `tok-<floor>` on. The endpoint checks the client's
+/// credentials (HTTP Basic, as RFC 6749 prefers) and the grant.
+struct OauthWorld {
+    base: url::Url,
+    issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    floor: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn oauth_world() -> OauthWorld {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let issued = Arc::new(AtomicUsize::new(0));
+    let floor = Arc::new(AtomicUsize::new(1));
+    let (count, minimum) = (Arc::clone(&issued), Arc::clone(&floor));
+    let token = move |headers: HeaderMap, body: String| {
+        let count = Arc::clone(&count);
+        async move {
+            let form: std::collections::HashMap<String, String> =
+                url::form_urlencoded::parse(body.as_bytes())
+                    .into_owned()
+                    .collect();
+            // client:cs-1 in Basic.
+            let client_ok = headers.get("authorization").and_then(|v| v.to_str().ok())
+                == Some("Basic Y2xpZW50OmNzLTE=");
+            let grant_ok = match form.get("grant_type").map(String::as_str) {
+                Some("client_credentials") => true,
+                Some("refresh_token") => {
+                    form.get("refresh_token").map(String::as_str) == Some("rt-1")
+                }
+                _ => false,
+            };
+            if !(client_ok && grant_ok) {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(json!({"error": "invalid_client"})),
+                );
+            }
+            // A slow endpoint, so that concurrent runs would stampede if they could.
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+            (
+                StatusCode::OK,
+                axum::Json(
+                    json!({"access_token": format!("tok-{n}"), "token_type": "bearer", "expires_in": 3600}),
+                ),
+            )
+        }
+    };
+    let resource = move |headers: HeaderMap| {
+        let minimum = Arc::clone(&minimum);
+        async move {
+            let n: usize = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer tok-"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if n >= minimum.load(Ordering::SeqCst) {
+                (StatusCode::OK, axum::Json(json!({"ok": true, "token": n})))
+            } else {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(json!({"ok": false, "token": n})),
+                )
+            }
+        }
+    };
+    let router = Router::new()
+        .route("/token", axum::routing::post(token))
+        .route("/echo/{path}", any(resource));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base: url::Url = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    OauthWorld {
+        base,
+        issued,
+        floor,
+    }
+}
+
+fn oauth_node(base: &url::Url, grant: Value) -> NodeDefinition {
+    let token_url = format!("{base}token");
+    definition(move |d| {
+        let m = &mut d["methods"][0];
+        m["headers"] = json!([{"type": "dynamic", "name": "X-Trace", "field": "trace"}]);
+        m["authorization"] = json!({"type": "oauth2", "tokenUrl": token_url,
+            "clientId": {"type": "static", "value": "client"},
+            "clientSecret": {"type": "static", "value": "$(secret:client_secret)"},
+            "grant": grant, "scopes": ["tickets"]});
+        m["outputs"] = json!([{"name": "token", "source": {"type": "body", "path": "$.token"}}]);
+        m["computedOutputs"] = json!([]);
+    })
+}
+
+fn oauth_engine(client_secret: &str) -> Engine {
+    Engine::new(Secrets::from_pairs([
+        ("api_token", "tok-123"),
+        ("client_secret", client_secret),
+        ("refresh", "rt-1"),
+    ]))
+}
+
+/// One token for concurrent runs, cached; a 401 refreshes it once, however many runs meet it.
+#[tokio::test]
+async fn oauth2_tokens_are_cached_shared_and_refreshed_once_on_a_401() {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    let world = oauth_world().await;
+    let node = Arc::new(oauth_node(
+        &world.base,
+        json!({"type": "clientCredentials"}),
+    ));
+    let engine = Arc::new(oauth_engine("cs-1"));
+    let runs = |n: usize| {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let (engine, node, base) = (engine.clone(), node.clone(), world.base.clone());
+                tokio::spawn(async move { engine.run(&node, "Send", &usual(), &at(&base)).await })
+            })
+            .collect();
+        async move {
+            let mut tokens = Vec::new();
+            for handle in handles {
+                let result = handle.await.unwrap().unwrap();
+                assert_eq!(result.edge, Edge::Success, "{result:?}");
+                tokens.push(result.outputs["token"].clone());
+            }
+            tokens
+        }
+    };
+    assert_eq!(runs(5).await, vec![json!(1); 5]);
+    assert_eq!(
+        world.issued.load(Ordering::SeqCst),
+        1,
+        "one token for five runs"
+    );
+    assert_eq!(runs(3).await, vec![json!(1); 3], "cached");
+    assert_eq!(world.issued.load(Ordering::SeqCst), 1);
+
+    // The service stops taking tok-1: every run meets a 401, one refresh serves them all.
+    world.floor.store(2, Ordering::SeqCst);
+    assert_eq!(runs(4).await, vec![json!(2); 4]);
+    assert_eq!(world.issued.load(Ordering::SeqCst), 2, "refreshed once");
+
+    let refresh = oauth_node(
+        &world.base,
+        json!({"type": "refreshToken", "refreshToken": {"type": "static", "value": "$(secret:refresh)"}}),
+    );
+    let result = oauth_engine("cs-1")
+        .run(&refresh, "Send", &usual(), &at(&world.base))
+        .await
+        .unwrap();
+    assert_eq!(result.edge, Edge::Success, "{result:?}");
+
+    let refused = oauth_engine("wrong")
+        .run(&node, "Send", &usual(), &at(&world.base))
+        .await
+        .unwrap();
+    assert_eq!((refused.edge, refused.status), (Edge::Error, None));
+    let error = refused.error.unwrap();
+    assert!(error.contains("no OAuth 2.0 token from"), "{error}");
+    assert!(!error.contains("wrong"), "the secret is not told: {error}");
+}

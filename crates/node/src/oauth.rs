@@ -1,0 +1,119 @@
+//! OAuth 2.0 access tokens for node methods, by the `oauth2` crate: fetched from the token
+//! endpoint, cached until shortly before they expire, and shared by concurrent runs. One fetch
+//! at a time per endpoint and client: runs that need a token while it is being fetched wait
+//! for it instead of fetching their own.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use oauth2::basic::BasicClient;
+use oauth2::{ClientId, ClientSecret, RefreshToken, Scope, TokenResponse, TokenUrl};
+use secrecy::{ExposeSecret, SecretString};
+
+/// A token this close to its expiry is fetched afresh rather than sent.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
+
+/// What a token request is made of, its values resolved for the run.
+pub struct TokenRequest<'a> {
+    pub token_url: &'a str,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// `None`: client credentials; `Some`: this refresh token.
+    pub refresh_token: Option<SecretString>,
+    pub scopes: &'a [String],
+}
+
+#[derive(Clone)]
+struct Cached {
+    token: SecretString,
+    expires_at: Option<Instant>,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+
+/// Tokens by token endpoint and client id.
+#[derive(Default)]
+pub struct Tokens {
+    slots: Mutex<HashMap<(String, String), Slot>>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tokens(..)")
+    }
+}
+
+impl Tokens {
+    /// A valid access token: the cached one, unless it is `refused` (the service answered 401
+    /// to it) or about to expire; else a fresh one.
+    pub async fn token(
+        &self,
+        http: &reqwest::Client,
+        request: &TokenRequest<'_>,
+        refused: Option<&SecretString>,
+    ) -> Result<SecretString, String> {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(
+                slots
+                    .entry((request.token_url.to_owned(), request.client_id.clone()))
+                    .or_default(),
+            )
+        };
+        let mut cached = slot.lock().await;
+        if let Some(current) = cached.as_ref() {
+            let fresh = current
+                .expires_at
+                .is_none_or(|at| Instant::now() + EXPIRY_MARGIN < at);
+            let was_refused =
+                refused.is_some_and(|r| r.expose_secret() == current.token.expose_secret());
+            if fresh && !was_refused {
+                return Ok(current.token.clone());
+            }
+        }
+        let fetched = fetch(http, request).await?;
+        *cached = Some(fetched.clone());
+        Ok(fetched.token)
+    }
+}
+
+async fn fetch(http: &reqwest::Client, request: &TokenRequest<'_>) -> Result<Cached, String> {
+    let token_url = TokenUrl::new(request.token_url.to_owned())
+        .map_err(|e| format!("the token URL is not valid: {e}"))?;
+    let client = BasicClient::new(ClientId::new(request.client_id.clone()))
+        .set_client_secret(ClientSecret::new(
+            request.client_secret.expose_secret().to_owned(),
+        ))
+        .set_token_uri(token_url);
+    let scopes = request.scopes.iter().map(|s| Scope::new(s.clone()));
+    let answer = match &request.refresh_token {
+        None => {
+            client
+                .exchange_client_credentials()
+                .add_scopes(scopes)
+                .request_async(http)
+                .await
+        }
+        Some(refresh) => {
+            let refresh = RefreshToken::new(refresh.expose_secret().to_owned());
+            client
+                .exchange_refresh_token(&refresh)
+                .add_scopes(scopes)
+                .request_async(http)
+                .await
+        }
+    };
+    let answer = answer.map_err(|e| {
+        // The error names the endpoint's own words; never a credential, which it never saw.
+        format!(
+            "no OAuth 2.0 token from {}: {}",
+            request.token_url,
+            crate::run::root_cause(&e)
+        )
+    })?;
+    Ok(Cached {
+        token: SecretString::from(answer.access_token().secret().to_owned()),
+        expires_at: answer.expires_in().map(|d| Instant::now() + d),
+    })
+}
