@@ -12,6 +12,16 @@ use serde_json::{Value, json};
 
 use crate::valid;
 
+/// Serves `router` on port 0; its base URL.
+async fn spawn_router(router: Router) -> url::Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
 /// A real server: `/echo/{path}` answers what it got, `/status/{code}` that status, `/html` a
 /// page, `/slow` nothing for a minute, `/refused` a 401 with an error body in the Webex shape,
 /// `/big/{n}` and `/big-stream/{n}` `n` snowmen (3 bytes each) with and without Content-Length.
@@ -86,12 +96,7 @@ async fn serve() -> url::Url {
                 "late"
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap())
-        .parse()
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    url
+    spawn_router(router).await
 }
 
 fn definition(change: impl FnOnce(&mut Value)) -> NodeDefinition {
@@ -828,11 +833,7 @@ async fn counting(delay: Duration) -> (url::Url, std::sync::Arc<std::sync::atomi
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap())
-        .parse()
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let url = spawn_router(router).await;
     (url, count)
 }
 
@@ -975,12 +976,7 @@ async fn digest_server(algorithm: &'static str) -> url::Url {
         }
     };
     let router = Router::new().route("/echo/{path}", any(handler));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap())
-        .parse()
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    url
+    spawn_router(router).await
 }
 
 /// Digest authorization answers the server's challenge (MD5 and SHA-256); a wrong password
@@ -1087,11 +1083,7 @@ async fn oauth_world() -> OauthWorld {
     let router = Router::new()
         .route("/token", axum::routing::post(token))
         .route("/echo/{path}", any(resource));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base: url::Url = format!("http://{}", listener.local_addr().unwrap())
-        .parse()
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let base = spawn_router(router).await;
     OauthWorld {
         base,
         issued,
