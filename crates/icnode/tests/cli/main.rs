@@ -329,9 +329,8 @@ fn failures_exit_1_with_the_brokers_message_and_bad_input_exits_2() {
     let no_token = run(&["link", "--broker-url", &url, "--chat-id", "x"], None);
     assert_fails(&no_token, 2, "set ICNODE_BROKER_TOKEN");
 
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let closed = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    // Port 1 refuses; a port freed by a dropped listener could be taken by another test.
+    let closed = "http://127.0.0.1:1".to_owned();
     let unreachable = run(
         &["link", "--broker-url", &closed, "--chat-id", "x"],
         Some(TOKEN),

@@ -226,9 +226,8 @@ async fn a_broker_slower_than_the_request_timeout_is_a_timeout() {
 
 #[tokio::test]
 async fn a_closed_port_is_a_connection_failure() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    // Port 1 refuses; a port freed by a dropped listener could be taken by another test.
+    let url = "http://127.0.0.1:1".to_owned();
     let err = client_for(&url, Duration::from_secs(5))
         .generate_links(&LinkRequest::new("v"))
         .await
@@ -326,9 +325,8 @@ async fn truncating_server() -> String {
 #[tokio::test]
 async fn no_error_shows_the_query_string_that_carries_the_cipher() {
     const CIPHER: &str = "eyJhbGciOiJQQkVTMiJ9.SECRETKEY.SECRETIV.SECRETBODY.SECRETTAG";
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let closed = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    // Port 1 refuses; a port freed by a dropped listener could be taken by another test.
+    let closed = "http://127.0.0.1:1".to_owned();
     let slow = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))

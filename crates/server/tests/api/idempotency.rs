@@ -64,10 +64,8 @@ async fn refusals_are_replayed_too_but_broker_failures_are_not_stored(db: Db) {
     assert_eq!(bad.1["error"]["field"], "Idempotency-Key");
 
     // A 5xx is ours or the broker's, not the request's: a retry runs again.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    // Port 1 refuses: a port freed by a dropped listener could be taken by another test.
+    let closed = "http://127.0.0.1:1".to_owned();
     let down = crate::spawn_app_with(
         Db::Sqlite,
         crate::Options {
