@@ -52,6 +52,15 @@ impl Server {
         Self { child, lines }
     }
 
+    /// The last word of the next line containing `needle`: the URL or key a server prints.
+    fn word_after(&self, needle: &str) -> String {
+        self.line_with(needle)
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// The next line containing `needle` (servers print a few lines as they start).
     fn line_with(&self, needle: &str) -> String {
         loop {
@@ -94,12 +103,7 @@ fn start_broker_with(extra: &[&str]) -> (Server, String) {
     ]);
     command.args(extra);
     let server = Server::start(command);
-    let url = server
-        .line_with("listening on")
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let url = server.word_after("listening on");
     (server, url)
 }
 

@@ -133,12 +133,7 @@ pub(super) fn start_up(data: &Path) -> (Server, String) {
         data.to_str().unwrap(),
     ]);
     let up = Server::start(command);
-    let url = up
-        .line_with("icnode is up at")
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let url = up.word_after("icnode is up at");
     (up, url)
 }
 
@@ -157,12 +152,7 @@ fn start_serve(broker_url: &str, database: &[&str], extra: &[&str]) -> (Server, 
         .args(extra)
         .env("ICNODE_BROKER_TOKEN", TOKEN);
     let server = Server::start(command);
-    let url = server
-        .line_with("icnode serve listening on")
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let url = server.word_after("icnode serve listening on");
     (server, url)
 }
 
@@ -424,12 +414,7 @@ fn serve_needs_a_token_and_writes_json_logs_with_request_ids_and_no_secrets() {
         .env("ICNODE_BROKER_TOKEN", TOKEN);
     let server =
         Server::start_with_stderr(command, std::fs::File::create(&log_path).unwrap().into());
-    let url = server
-        .line_with("listening on")
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let url = server.word_after("listening on");
     let key = create_key("logs", &["--data-dir", data.to_str().unwrap()]);
     let response = client()
         .post(format!("{url}/v1/meetings"))
@@ -462,8 +447,7 @@ fn serve_needs_a_token_and_writes_json_logs_with_request_ids_and_no_secrets() {
 fn an_ephemeral_serve_prints_the_one_key_that_reaches_its_memory() {
     let (_broker, broker_url) = start_broker();
     let (server, url) = start_serve(&broker_url, &["--ephemeral"], &[]);
-    let line = server.line_with("API key (in memory");
-    let key = line.rsplit(' ').next().unwrap();
-    let (status, _, meeting) = post(&format!("{url}/v1/meetings"), key, json!({}), None);
+    let key = server.word_after("API key (in memory");
+    let (status, _, meeting) = post(&format!("{url}/v1/meetings"), &key, json!({}), None);
     assert_eq!(status, 201, "{meeting}");
 }
