@@ -391,8 +391,7 @@ impl Meetings {
         if !self.store.add_links(chat_id, &links).await? {
             return Err(MeetingError::NotFound(chat_id.to_owned()));
         }
-        let issued: Vec<IssuedLink> = links.iter().map(|l| self.issued(l, now)).collect();
-        let (hosts, guests) = issued.into_iter().partition(|l| l.role == "host");
+        let (hosts, guests) = self.by_role(&links, now);
         Ok(AddedLinks {
             chat_id: chat_id.to_owned(),
             expires_at: rfc3339(expires_at),
@@ -623,8 +622,7 @@ impl Meetings {
 
     fn view(&self, meeting: &MeetingRow, links: &[LinkRow], warnings: Vec<String>) -> Meeting {
         let now = self.clock.now();
-        let issued: Vec<IssuedLink> = links.iter().map(|l| self.issued(l, now)).collect();
-        let (hosts, guests) = issued.into_iter().partition(|l| l.role == "host");
+        let (hosts, guests) = self.by_role(links, now);
         Meeting {
             chat_id: meeting.chat_id.clone(),
             created_at: rfc3339(meeting.created_at_ms / 1000),
@@ -637,6 +635,14 @@ impl Meetings {
             guests,
             warnings,
         }
+    }
+
+    /// Stored links as handed out, hosts and guests apart, each in issue order.
+    fn by_role(&self, links: &[LinkRow], now: i64) -> (Vec<IssuedLink>, Vec<IssuedLink>) {
+        links
+            .iter()
+            .map(|l| self.issued(l, now))
+            .partition(|l| l.role == Role::Host.as_str())
     }
 
     fn issued(&self, link: &LinkRow, now: i64) -> IssuedLink {
