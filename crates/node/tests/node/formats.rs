@@ -214,7 +214,7 @@ async fn a_multipart_body_sends_one_part_per_row_and_leaves_out_an_empty_optiona
 }
 
 #[tokio::test]
-async fn a_text_answer_is_read_whole_with_dollar_dot_and_an_xml_body_is_sent_as_xml() {
+async fn a_text_answer_is_read_whole_with_dollar_dot_and_an_xml_body_is_sent_escaped() {
     let base = spawn_router(Router::new().route(
         "/ticket",
         post(|headers: HeaderMap, body: Bytes| async move {
@@ -234,8 +234,9 @@ async fn a_text_answer_is_read_whole_with_dollar_dot_and_an_xml_body_is_sent_as_
             "connectionTimeoutMs": 3000,
             "httpMethod": "POST",
             "url": format!("{base}ticket"),
-            "parameters": [{"type": "dynamic", "name": "subject"}],
-            "body": {"format": "xml", "template": "<ticket subject=\"$(subject)\"/>"},
+            "parameters": [{"type": "dynamic", "name": "subject"}, {"type": "dynamic", "name": "tag"}],
+            "body": {"format": "xml", "template": "<ticket subject=\"$(subject)\"><tag>$(tag)</tag></ticket>"},
+            "fields": [{"name": "tag", "mandatory": false}],
             "responseType": "text",
             "events": [{"name": "Xml", "source": {"type": "body", "path": "$."}, "condition": "starts with",
                         "value": "application/xml", "edge": "success"}],
@@ -254,6 +255,7 @@ async fn a_text_answer_is_read_whole_with_dollar_dot_and_an_xml_body_is_sent_as_
     assert_eq!(result.edge, Edge::Success, "{result:#?}");
     assert_eq!(
         result.outputs["answer"],
-        "application/xml; charset=utf-8 <ticket subject=\"a&lt;b &amp; &quot;c&quot;\"/>"
+        // The optional tag left empty is an empty element.
+        "application/xml; charset=utf-8 <ticket subject=\"a&lt;b &amp; &quot;c&quot;\"><tag></tag></ticket>"
     );
 }
