@@ -1,8 +1,6 @@
 //! Bodies and answers beyond JSON: XML and SOAP (values XML-escaped, answers read by XPath),
 //! multipart form data, and text read whole with `$.`, against real servers on port 0.
 
-use std::collections::BTreeMap;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -10,19 +8,12 @@ use axum::routing::post;
 use node::{Edge, Engine, RunOptions, Secrets};
 use serde_json::{Value, json};
 
-use crate::run::spawn_router;
+use crate::run::{params, spawn_router};
 
 const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 
 fn load(definition: Value) -> node::NodeDefinition {
     node::load(&definition.to_string()).unwrap_or_else(|problems| panic!("{problems:#?}"))
-}
-
-fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
 }
 
 fn header(headers: &HeaderMap, name: &str) -> String {

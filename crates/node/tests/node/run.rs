@@ -105,7 +105,7 @@ fn definition(change: impl FnOnce(&mut Value)) -> NodeDefinition {
     node::load(&value.to_string()).unwrap()
 }
 
-fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(crate) fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
