@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -22,6 +23,13 @@ pub struct Scope<'a> {
     pub service: &'a str,
 }
 
+/// Everything but RFC 3986's unreserved characters is percent-encoded in a SigV4 query.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Signs `request` at `time`: its body must be in memory (the payload is hashed). `Err` says why
 /// it could not be signed.
 pub fn sign_request(
@@ -30,6 +38,7 @@ pub fn sign_request(
     scope: &Scope<'_>,
     time: SystemTime,
 ) -> Result<(), String> {
+    rfc3986_query(request.url_mut());
     let identity = aws_credential_types::Credentials::new(
         credentials.access_key.clone(),
         credentials.secret_key.expose_secret().to_owned(),
@@ -82,4 +91,23 @@ pub fn sign_request(
         request.headers_mut().insert(name, value);
     }
     Ok(())
+}
+
+/// A query with form-style `+` for spaces (how URL parameter rows are written) rewritten with
+/// `%20`, as SigV4 canonicalises it, so that the request sent is the request signed.
+fn rfc3986_query(url: &mut url::Url) {
+    if !url.query().is_some_and(|query| query.contains('+')) {
+        return;
+    }
+    let query: Vec<String> = url
+        .query_pairs()
+        .map(|(name, value)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(&name, NOT_UNRESERVED),
+                utf8_percent_encode(&value, NOT_UNRESERVED)
+            )
+        })
+        .collect();
+    url.set_query(Some(&query.join("&")));
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::model::{
     AuthValue, Authorization, BodyFormat, Condition, Method, NodeDefinition, ResponseType, Row,
-    Source,
+    SOAP_11_NAMESPACE, SOAP_12_NAMESPACE, Source,
 };
 use crate::response;
 use crate::secrets::is_valid_name;
@@ -145,6 +145,21 @@ fn check_tls(method: &Method, at: &str, problems: &mut Vec<Problem>) {
             "TLS settings need an https URL; this method's URL is not https",
         ));
     }
+    for (key, pem) in [
+        ("trustStore", &tls.trust_store),
+        ("clientCertificate", &tls.client_certificate),
+    ] {
+        if pem
+            .as_deref()
+            .is_some_and(|pem| pem.contains("PRIVATE KEY-----"))
+        {
+            problems.push(problem(
+                &format!("{here}/{key}"),
+                "holds a private key: a key is a credential and goes in clientKey as \
+                 `$(secret:NAME)`",
+            ));
+        }
+    }
     if let Some(pem) = &tls.trust_store {
         match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
             Ok(certificates) if !certificates.is_empty() => {}
@@ -198,11 +213,7 @@ fn check_sample(method: &Method, at: &str, problems: &mut Vec<Problem>) {
         Err(reason) => {
             problems.push(problem(
                 &format!("{at}/responseSample"),
-                format!(
-                    "{reason}, but the response type is {:?}",
-                    method.response_type
-                )
-                .to_lowercase(),
+                format!("the sample does not fit the response type: {reason}"),
             ));
             return;
         }
@@ -483,6 +494,17 @@ fn check_body(method: &Method, at: &str, problems: &mut Vec<Problem>) {
             "a multipart body needs at least one part",
         ));
     }
+    if multipart
+        && let Some(k) = method
+            .headers
+            .iter()
+            .position(|row| row.name().eq_ignore_ascii_case("content-type"))
+    {
+        problems.push(problem(
+            &format!("{at}/headers/{k}/name"),
+            "a multipart body sets its own Content-Type (with its boundary): remove this row",
+        ));
+    }
     if !multipart && !body.parts.is_empty() {
         problems.push(problem(
             &format!("{at}/body/parts"),
@@ -490,7 +512,7 @@ fn check_body(method: &Method, at: &str, problems: &mut Vec<Problem>) {
         ));
     }
     match (body.format, &body.soap_action) {
-        (BodyFormat::Soap, None) => problems.push(problem(
+        (BodyFormat::Soap, None) if !body.is_soap_12() => problems.push(problem(
             &format!("{at}/body/soapAction"),
             "a SOAP 1.1 request needs its SOAPAction (it may be \"\")",
         )),
@@ -547,15 +569,16 @@ fn check_xml_body(body: &crate::model::Body, pointer: &str, problems: &mut Vec<P
             e.name().local_part() == "Envelope"
                 && matches!(
                     e.name().namespace_uri(),
-                    Some("http://schemas.xmlsoap.org/soap/envelope/")
-                        | Some("http://www.w3.org/2003/05/soap-envelope")
+                    Some(SOAP_11_NAMESPACE | SOAP_12_NAMESPACE)
                 )
         });
         if !is_envelope {
             problems.push(problem(
                 pointer,
-                "a SOAP body is an `Envelope` in the SOAP namespace \
-                 (http://schemas.xmlsoap.org/soap/envelope/)",
+                format!(
+                    "a SOAP body is an `Envelope` in the SOAP 1.1 ({SOAP_11_NAMESPACE}) or 1.2 \
+                     ({SOAP_12_NAMESPACE}) namespace"
+                ),
             ));
         }
     }

@@ -357,7 +357,8 @@ pub struct Body {
     /// The fields of a `multipart` body, one part each, static or dynamic like header rows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<Row>,
-    /// The `SOAPAction` header of a `soap` body (SOAP 1.1), sent quoted.
+    /// The action of a `soap` body: SOAP 1.1 sends it as the quoted `SOAPAction` header and
+    /// needs it; SOAP 1.2 sends it as the `action` of its `Content-Type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soap_action: Option<String>,
 }
@@ -373,18 +374,50 @@ pub enum BodyFormat {
     Xml,
     /// `multipart/form-data` built from `parts`.
     Multipart,
-    /// A SOAP 1.1 envelope (XML) with the `SOAPAction` header.
+    /// A SOAP envelope (XML): 1.1 (`text/xml` and the `SOAPAction` header), or 1.2
+    /// (`application/soap+xml`) when the envelope is in the SOAP 1.2 namespace.
     Soap,
 }
 
+/// The envelope namespace of SOAP 1.1.
+pub const SOAP_11_NAMESPACE: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// The envelope namespace of SOAP 1.2.
+pub const SOAP_12_NAMESPACE: &str = "http://www.w3.org/2003/05/soap-envelope";
+
+impl Body {
+    /// A SOAP body whose envelope is in the SOAP 1.2 namespace.
+    pub fn is_soap_12(&self) -> bool {
+        self.format == BodyFormat::Soap && self.template.contains(SOAP_12_NAMESPACE)
+    }
+
+    /// The `Content-Type` sent (SOAP 1.2 carries its action there); `None` for multipart,
+    /// whose type carries its boundary.
+    pub fn content_type(&self) -> Option<String> {
+        match (&self.soap_action, self.is_soap_12()) {
+            (Some(action), true) => Some(format!(
+                "application/soap+xml; charset=utf-8; action=\"{action}\""
+            )),
+            (None, true) => Some("application/soap+xml; charset=utf-8".to_owned()),
+            _ => self.format.content_type().map(str::to_owned),
+        }
+    }
+
+    /// The `SOAPAction` header of a SOAP 1.1 body, quoted as 1.1 sends it.
+    pub fn soap_action_header(&self) -> Option<String> {
+        (self.format == BodyFormat::Soap && !self.is_soap_12())
+            .then(|| format!("\"{}\"", self.soap_action.as_deref().unwrap_or_default()))
+    }
+}
+
 impl BodyFormat {
-    /// The `Content-Type` sent; `None` for multipart, whose type carries its boundary.
+    /// The format's `Content-Type`; `None` for multipart, whose type carries its boundary.
     pub fn content_type(self) -> Option<&'static str> {
         match self {
             BodyFormat::Json => Some("application/json"),
             BodyFormat::Text => Some("text/plain; charset=utf-8"),
             BodyFormat::Form => Some("application/x-www-form-urlencoded"),
             BodyFormat::Xml => Some("application/xml; charset=utf-8"),
+            // SOAP 1.1; a 1.2 envelope is sent as `application/soap+xml` (`Body::content_type`).
             BodyFormat::Soap => Some("text/xml; charset=utf-8"),
             BodyFormat::Multipart => None,
         }

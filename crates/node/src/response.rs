@@ -11,6 +11,12 @@ use crate::model::ResponseType;
 
 /// The one path of a text response: the body, whole.
 pub const WHOLE_BODY: &str = "$.";
+/// XML answers nested deeper are refused before parsing: the parser's work grows with the square
+/// of the depth, and reading text recurses over it.
+pub const MAX_XML_DEPTH: usize = 256;
+/// What one XPath may read in all, so that `//a` over nested matches cannot copy the answer
+/// hundreds of times.
+const MAX_XPATH_TEXT_BYTES: usize = 1024 * 1024;
 
 /// A body parsed as its method's response type says.
 pub enum Parsed {
@@ -20,16 +26,25 @@ pub enum Parsed {
 }
 
 impl Parsed {
-    /// Parses `body`; an empty JSON body is `null`. `Err` says what the body is not.
+    /// Parses `body`; an empty body is JSON `null` and an empty XML answer reads nothing (a 204
+    /// still meets events on its status). `Err` says what the body is not.
     pub fn parse(kind: ResponseType, body: &[u8]) -> Result<Self, String> {
         match kind {
-            ResponseType::Json if body.is_empty() => Ok(Parsed::Json(Value::Null)),
+            ResponseType::Json | ResponseType::Xml if body.is_empty() => {
+                Ok(Parsed::Json(Value::Null))
+            }
             ResponseType::Json => serde_json::from_slice(body)
                 .map(Parsed::Json)
                 .map_err(|e| format!("the response body is not JSON ({e})")),
             ResponseType::Xml => {
                 let text = std::str::from_utf8(body)
                     .map_err(|e| format!("the response body is not UTF-8 XML ({e})"))?;
+                if xml_depth(text) > MAX_XML_DEPTH {
+                    return Err(format!(
+                        "the response body is not XML the engine reads (nested deeper than \
+                         {MAX_XML_DEPTH} elements)"
+                    ));
+                }
                 sxd_document::parser::parse(text)
                     .map(|package| Parsed::Xml(Box::new(package)))
                     .map_err(|e| format!("the response body is not XML ({e})"))
@@ -105,11 +120,16 @@ fn read_xml(package: &Package, path: &str) -> Option<Value> {
     }
     match xpath.evaluate(&context, document.root()).ok()? {
         sxd_xpath::Value::Nodeset(nodes) => {
-            let texts: Vec<Value> = nodes
-                .document_order()
-                .into_iter()
-                .map(|node| Value::from(node.string_value()))
-                .collect();
+            let mut texts: Vec<Value> = Vec::new();
+            let mut read = 0;
+            for node in nodes.document_order() {
+                let text = node.string_value();
+                read += text.len();
+                if read > MAX_XPATH_TEXT_BYTES {
+                    break;
+                }
+                texts.push(Value::from(text));
+            }
             match texts.len() {
                 0 => None,
                 1 => texts.into_iter().next(),
@@ -123,6 +143,43 @@ fn read_xml(package: &Package, path: &str) -> Option<Value> {
         sxd_xpath::Value::Number(n) => serde_json::Number::from_f64(n).map(Value::Number),
         sxd_xpath::Value::String(s) => Some(Value::from(s)),
     }
+}
+
+/// How deep elements nest in `text`, read in one pass: `<name` opens, `</` and `/>` close;
+/// comments, CDATA, processing instructions and declarations are skipped.
+fn xml_depth(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    let skip_to = |from: usize, end: &str| {
+        text[from..]
+            .find(end)
+            .map_or(bytes.len(), |at| from + at + end.len())
+    };
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &text[i..];
+        if rest.starts_with("<!--") {
+            i = skip_to(i, "-->");
+        } else if rest.starts_with("<![CDATA[") {
+            i = skip_to(i, "]]>");
+        } else if rest.starts_with("<?") || rest.starts_with("<!") {
+            i = skip_to(i, ">");
+        } else if rest.starts_with("</") {
+            depth = depth.saturating_sub(1);
+            i = skip_to(i, ">");
+        } else {
+            let end = skip_to(i, ">");
+            if !text[i..end].ends_with("/>") {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            i = end;
+        }
+    }
+    deepest
 }
 
 /// Binds every prefix declared in `element` and below, the first declaration of a prefix
@@ -210,11 +267,42 @@ mod tests {
     }
 
     #[test]
-    fn entities_declared_by_the_answer_are_not_expanded() {
+    fn an_answer_using_entities_it_declares_is_refused() {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><r>&b;</r>"#;
-        match Parsed::parse(ResponseType::Xml, bomb.as_bytes()) {
-            Err(reason) => assert!(reason.contains("not XML"), "{reason}"),
-            Ok(answer) => assert_ne!(answer.read("string-length(/r)"), Some(Value::from(100))),
-        }
+        let refused = Parsed::parse(ResponseType::Xml, bomb.as_bytes())
+            .err()
+            .unwrap();
+        assert!(refused.contains("not XML"), "{refused}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing_and_depth_skips_comments_and_cdata() {
+        let deep = format!(
+            "{}{}",
+            "<a>".repeat(MAX_XML_DEPTH + 1),
+            "</a>".repeat(MAX_XML_DEPTH + 1)
+        );
+        let refused = Parsed::parse(ResponseType::Xml, deep.as_bytes())
+            .err()
+            .unwrap();
+        assert!(refused.contains("nested deeper than 256"), "{refused}");
+        let at_limit = format!(
+            "{}{}",
+            "<a>".repeat(MAX_XML_DEPTH),
+            "</a>".repeat(MAX_XML_DEPTH)
+        );
+        assert!(Parsed::parse(ResponseType::Xml, at_limit.as_bytes()).is_ok());
+        assert_eq!(
+            xml_depth(
+                "<?xml version=\"1.0\"?><!-- <x><x> --><r a=\"1\"><b/><c><![CDATA[<y><y>]]></c></r>"
+            ),
+            2
+        );
+    }
+
+    #[test]
+    fn an_empty_xml_answer_reads_nothing() {
+        let answer = Parsed::parse(ResponseType::Xml, b"").unwrap();
+        assert_eq!(answer.read("/r"), None);
     }
 }

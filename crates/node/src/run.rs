@@ -23,7 +23,7 @@ use crate::model::{
 use crate::oauth;
 use crate::response::Parsed;
 use crate::secrets::{Secrets, env_variable};
-use crate::template::{self, Context, FillError, SECRET_PREFIX};
+use crate::template::{self, Context, SECRET_PREFIX};
 use crate::throttle::{Throttled, Throttles};
 
 /// The default of [`Engine::with_max_response_bytes`].
@@ -173,8 +173,11 @@ impl Engine {
             let credentials = aws::Credentials {
                 access_key: self.auth_value(access_key, params)?,
                 secret_key: SecretString::from(self.auth_value(secret_key, params)?),
+                // An optional token left empty: long-term credentials.
                 session_token: match session_token {
-                    Some(token) => Some(SecretString::from(self.auth_value(token, params)?)),
+                    Some(token) => Some(self.auth_value(token, params)?)
+                        .filter(|token| !token.is_empty())
+                        .map(SecretString::from),
                     None => None,
                 },
             };
@@ -472,12 +475,13 @@ impl Engine {
 
         let mut headers = HeaderMap::new();
         if let Some(body) = &method.body {
-            if let Some(content_type) = body.format.content_type() {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if let Some(content_type) = body.content_type() {
+                let value = HeaderValue::from_str(&content_type)
+                    .map_err(|_| RunError::Header("Content-Type".into()))?;
+                headers.insert(CONTENT_TYPE, value);
             }
-            if let Some(action) = &body.soap_action {
-                // SOAP 1.1 sends the action as a quoted string.
-                let value = HeaderValue::from_str(&format!("\"{action}\""))
+            if let Some(action) = body.soap_action_header() {
+                let value = HeaderValue::from_str(&action)
                     .map_err(|_| RunError::Header("SOAPAction".into()))?;
                 headers.insert(HeaderName::from_static("soapaction"), value);
             }
@@ -585,9 +589,7 @@ impl Engine {
         match (filled, failure) {
             (_, Some(failure)) => Err(failure),
             (Ok(text), None) => Ok(text),
-            (Err(e @ FillError::NotJson { .. }), None) | (Err(e @ FillError::Missing(_)), None) => {
-                Err(RunError::Fill(e.to_string()))
-            }
+            (Err(e), None) => Err(RunError::Fill(e.to_string())),
         }
     }
 

@@ -90,6 +90,8 @@ pub enum FillError {
          false, null, an object or an array), got `{value}`"
     )]
     NotJson { name: String, value: String },
+    #[error("`$({0})` holds a control character that XML cannot carry")]
+    NotXml(String),
 }
 
 /// Fills every placeholder of `template` with `value_of(name)`, written for `context`.
@@ -110,7 +112,10 @@ pub fn fill(
                     Context::Form => {
                         out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()))
                     }
-                    Context::Xml => out.push_str(&xml_escape(&value)),
+                    Context::Xml => match xml_escape(&value) {
+                        Some(escaped) => out.push_str(&escaped),
+                        None => return Err(FillError::NotXml(name.to_owned())),
+                    },
                     Context::Json if in_json_string => {
                         let quoted = serde_json::to_string(&value).expect("strings serialize");
                         out.push_str(&quoted[1..quoted.len() - 1]);
@@ -133,11 +138,17 @@ pub fn fill(
     Ok(out)
 }
 
-/// `text` with XML's five special characters written as entities.
-fn xml_escape(text: &str) -> String {
+/// `text` with XML's five special characters written as entities, and tab, newline and carriage
+/// return as character references (so an attribute keeps them); `None` when it holds a control
+/// character XML 1.0 cannot carry.
+fn xml_escape(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if c < ' ' => return None,
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -146,7 +157,7 @@ fn xml_escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    Some(out)
 }
 
 /// The literal text of a template: every placeholder dropped, or `null` where it stands outside a
@@ -263,6 +274,19 @@ mod tests {
         assert_eq!(
             filled,
             "<a k=\"&lt;b&gt;&amp;&quot;x&quot; &apos;y&apos;\">&lt;b&gt;&amp;&quot;x&quot; &apos;y&apos;</a>"
+        );
+        assert_eq!(
+            fill("<a k=\"$(id)\"/>", Context::Xml, |_| Some(
+                "1\t2\r\n3".to_owned()
+            ))
+            .unwrap(),
+            "<a k=\"1&#9;2&#13;&#10;3\"/>"
+        );
+        assert_eq!(
+            fill("<a>$(id)</a>", Context::Xml, |_| Some(
+                "bell\u{7}".to_owned()
+            )),
+            Err(FillError::NotXml("id".into()))
         );
     }
 

@@ -180,7 +180,8 @@ async fn verifying_service() -> url::Url {
         (
             StatusCode::OK,
             axum::Json(
-                json!({"signedHeaders": signed, "token": headers.contains_key("x-amz-security-token")}),
+                json!({"signedHeaders": signed, "token": headers.contains_key("x-amz-security-token"),
+                       "query": uri.query()}),
             ),
         )
     }
@@ -212,7 +213,8 @@ fn aws_node(base: &url::Url, session_token: bool, body: Value) -> node::NodeDefi
             "outputs": [
                 {"name": "message", "source": {"type": "body", "path": "$.message"}},
                 {"name": "signedHeaders", "source": {"type": "body", "path": "$.signedHeaders"}},
-                {"name": "token", "source": {"type": "body", "path": "$.token"}}
+                {"name": "token", "source": {"type": "body", "path": "$.token"}},
+                {"name": "query", "source": {"type": "body", "path": "$.query"}}
             ]
         }]
     });
@@ -232,6 +234,8 @@ async fn a_sigv4_service_accepts_the_signed_request_and_refuses_a_wrong_key() {
         .await
         .unwrap();
     assert_eq!(signed.edge, Edge::Success, "{signed:#?}");
+    // The row `b = "2 3"` goes out as SigV4 signs it: `%20`, not a form-style `+`.
+    assert_eq!(signed.outputs["query"], "b=2%203&a=1");
     let headers = signed.outputs["signedHeaders"].as_array().unwrap();
     for name in ["content-type", "host", "x-amz-date", "x-trace"] {
         assert!(

@@ -335,7 +335,7 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
         (
             edit(|d| d["methods"][0]["responseSample"] = json!("<r/>")),
             format!("{m}/responseSample"),
-            "the response body is not json",
+            "the sample does not fit the response type: the response body is not JSON",
         ),
         // XML, SOAP and multipart bodies.
         (
@@ -358,7 +358,7 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
                     "template": "<Envelope>$(chatId)$(path)$(count)</Envelope>"})
             }),
             format!("{m}/body/template"),
-            "a SOAP body is an `Envelope` in the SOAP namespace",
+            "a SOAP body is an `Envelope` in the SOAP 1.1 (http://schemas.xmlsoap.org/soap/envelope/) or 1.2",
         ),
         (
             edit(|d| d["methods"][0]["body"]["soapAction"] = json!("urn:x")),
@@ -428,6 +428,22 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
             }),
             format!("{m}/tls/clientKey"),
             "a private key is a credential",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["body"] = json!({"format": "multipart", "parts": [{"type": "static", "name": "a", "value": "1"}]});
+                d["methods"][0]["headers"][0] =
+                    json!({"type": "static", "name": "content-type", "value": "text/plain"});
+            }),
+            format!("{m}/headers/0/name"),
+            "a multipart body sets its own Content-Type (with its boundary)",
+        ),
+        (
+            edit(
+                |d| d["methods"][0]["tls"] = json!({"trustStore": "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----"}),
+            ),
+            format!("{m}/tls/trustStore"),
+            "holds a private key: a key is a credential",
         ),
         (
             edit(|d| d["methods"][0]["tls"] = json!({"clientKey": "$(secret:key)"})),

@@ -250,3 +250,47 @@ async fn a_text_answer_is_read_whole_with_dollar_dot_and_an_xml_body_is_sent_esc
         "application/xml; charset=utf-8 <ticket subject=\"a&lt;b &amp; &quot;c&quot;\"><tag></tag></ticket>"
     );
 }
+
+#[tokio::test]
+async fn a_soap_1_2_envelope_carries_its_action_in_the_content_type() {
+    let base = spawn_router(Router::new().route(
+        "/soap12",
+        post(|headers: HeaderMap| async move {
+            format!(
+                "{}|{}",
+                header(&headers, "content-type"),
+                header(&headers, "soapaction")
+            )
+        }),
+    ))
+    .await;
+    let envelope = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><Ping xmlns="urn:p">$(n)</Ping></e:Body></e:Envelope>"#;
+    let node = load(json!({
+        "name": "Soap12",
+        "methods": [{
+            "name": "Ping",
+            "requestTimeoutMs": 3000,
+            "connectionTimeoutMs": 3000,
+            "httpMethod": "POST",
+            "url": format!("{base}soap12"),
+            "parameters": [{"type": "dynamic", "name": "n"}],
+            "body": {"format": "soap", "soapAction": "urn:Ping", "template": envelope},
+            "responseType": "text",
+            "events": [{"name": "Ok", "source": {"type": "status"}, "condition": "equals", "value": "200", "edge": "success"}],
+            "outputs": [{"name": "seen", "source": {"type": "body", "path": "$."}}]
+        }]
+    }));
+    let result = Engine::new(Secrets::default())
+        .run(
+            &node,
+            "Ping",
+            &params(&[("n", "1")]),
+            &RunOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        result.outputs["seen"],
+        "application/soap+xml; charset=utf-8; action=\"urn:Ping\"|"
+    );
+}
