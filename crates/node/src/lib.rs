@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod fields;
+pub mod import;
 pub mod model;
 pub mod oauth;
 pub mod run;
