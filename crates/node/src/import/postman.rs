@@ -165,13 +165,14 @@ fn walk<'a>(
     found: &mut Vec<Found<'a>>,
     session: &mut Session,
 ) {
+    let own = |auth: Option<&'a Value>| {
+        auth.filter(|auth| auth.get("type").and_then(Value::as_str) != Some("inherit"))
+    };
     for item in items {
-        let auth = match item.get("auth") {
-            Some(auth) if auth.get("type").and_then(Value::as_str) != Some("inherit") => {
-                Some(auth)
-            }
-            _ => inherited,
-        };
+        // A folder's auth is the item's; a request's is in its request.
+        let auth = own(item.pointer("/request/auth"))
+            .or(own(item.get("auth")))
+            .or(inherited);
         let name = text_of(item.get("name"));
         if let Some(children) = item.get("item").and_then(Value::as_array) {
             walk(children, auth, found, session);

@@ -2,6 +2,7 @@
 //! real HTTP server on port 0 (generic; nothing here knows Instant Connect).
 
 mod check;
+mod import;
 mod run;
 
 use serde_json::{Value, json};
