@@ -617,3 +617,4 @@ fn bad_curl_lines_are_errors_that_say_why() {
         );
     }
 }
+
