@@ -8,12 +8,12 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 use serde_json::Value;
-use serde_json_path::JsonPath;
 
 use crate::model::{
     AuthValue, Authorization, BodyFormat, Condition, Method, NodeDefinition, ResponseType, Row,
     Source,
 };
+use crate::response;
 use crate::secrets::is_valid_name;
 use crate::template::{self, Context, SECRET_PREFIX};
 
@@ -125,6 +125,119 @@ fn check_method(method: &Method, at: &str, problems: &mut Vec<Problem>) {
     check_fields(method, at, problems);
     check_authorization(method, at, problems);
     check_throttling(method, at, problems);
+    check_tls(method, at, problems);
+    check_sample(method, at, problems);
+}
+
+/// TLS settings only for an https URL; PEMs that parse; a client certificate with its key, the
+/// key only a secret.
+fn check_tls(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    let Some(tls) = &method.tls else { return };
+    let here = format!("{at}/tls");
+    if !method
+        .url
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("https://")
+    {
+        problems.push(problem(
+            &here,
+            "TLS settings need an https URL; this method's URL is not https",
+        ));
+    }
+    if let Some(pem) = &tls.trust_store {
+        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+            Ok(certificates) if !certificates.is_empty() => {}
+            _ => problems.push(problem(
+                &format!("{here}/trustStore"),
+                "holds no PEM certificate (-----BEGIN CERTIFICATE----- ...)",
+            )),
+        }
+    }
+    match (&tls.client_certificate, &tls.client_key) {
+        (Some(_), None) => problems.push(problem(
+            &format!("{here}/clientKey"),
+            "a client certificate needs its key: `$(secret:NAME)` naming the PEM key",
+        )),
+        (None, Some(_)) => problems.push(problem(
+            &format!("{here}/clientCertificate"),
+            "a client key needs its certificate chain (PEM)",
+        )),
+        _ => {}
+    }
+    if let Some(certificate) = &tls.client_certificate
+        && !reqwest::Certificate::from_pem_bundle(certificate.as_bytes())
+            .is_ok_and(|c| !c.is_empty())
+    {
+        problems.push(problem(
+            &format!("{here}/clientCertificate"),
+            "holds no PEM certificate (-----BEGIN CERTIFICATE----- ...)",
+        ));
+    }
+    if let Some(key) = &tls.client_key {
+        let pointer = format!("{here}/clientKey");
+        check_secret_refs(key, &pointer, problems);
+        if !is_only_secrets(key) {
+            problems.push(problem(
+                &pointer,
+                "a private key is a credential: write `$(secret:NAME)` and give the PEM key at \
+                 run time (ICNODE_<NAME> or the secrets file)",
+            ));
+        }
+    }
+}
+
+/// The response sample is what the response type says, and every body path reads something in
+/// it: a path that reads nothing from the sample is most likely a typo.
+fn check_sample(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    let Some(sample) = &method.response_sample else {
+        return;
+    };
+    let parsed = match response::Parsed::parse(method.response_type, sample.as_bytes()) {
+        Ok(parsed) => parsed,
+        Err(reason) => {
+            problems.push(problem(
+                &format!("{at}/responseSample"),
+                format!(
+                    "{reason}, but the response type is {:?}",
+                    method.response_type
+                )
+                .to_lowercase(),
+            ));
+            return;
+        }
+    };
+    let sources = method
+        .events
+        .iter()
+        .enumerate()
+        .map(|(k, e)| (&e.source, format!("{at}/events/{k}/source/path")))
+        .chain(
+            method
+                .outputs
+                .iter()
+                .enumerate()
+                .map(|(k, o)| (&o.source, format!("{at}/outputs/{k}/source/path"))),
+        );
+    for (source, pointer) in sources {
+        if let Source::Body { path } = source
+            && response::path_problem(method.response_type, path).is_none()
+            && parsed.read(path).is_none()
+        {
+            problems.push(problem(
+                &pointer,
+                format!("`{path}` reads nothing in the response sample"),
+            ));
+        }
+    }
+}
+
+/// Whether `value` is nothing but `$(secret:NAME)` references (and not empty).
+fn is_only_secrets(value: &str) -> bool {
+    !value.is_empty()
+        && template::pieces(value).iter().all(|piece| {
+            matches!(piece, template::Piece::Placeholder(name) if name.starts_with(SECRET_PREFIX))
+        })
 }
 
 /// Every limit lets at least one run through: a zero would stop the method for good.
@@ -175,20 +288,41 @@ fn check_authorization(method: &Method, at: &str, problems: &mut Vec<Problem>) {
             format!("`{token_url}` is not an http(s) URL"),
         ));
     }
+    if let Some(Authorization::Aws {
+        region, service, ..
+    }) = &method.authorization
+    {
+        for (key, value, example) in [
+            ("region", region, "us-east-1"),
+            ("service", service, "execute-api"),
+        ] {
+            let valid = !value.is_empty()
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !valid {
+                problems.push(problem(
+                    &format!("{at}/authorization/{key}"),
+                    format!(
+                        "`{value}` is not an AWS {key} name: lowercase letters, digits and `-`, \
+                         e.g. `{example}`"
+                    ),
+                ));
+            }
+        }
+    }
     for part in parts {
         let AuthValue::Static { value } = part.value else {
             continue;
         };
         let pointer = format!("{at}/authorization/{}/value", part.pointer);
         check_secret_refs(value, &pointer, problems);
-        let only_secrets = !value.is_empty()
-            && template::pieces(value).iter().all(|piece| {
-                matches!(piece, template::Piece::Placeholder(name) if name.starts_with(SECRET_PREFIX))
-            });
-        if part.credential && !only_secrets {
+        if part.credential && !is_only_secrets(value) {
             let what = match part.pointer {
                 "password" => "password",
                 "clientSecret" => "client secret",
+                "secretKey" => "secret access key",
+                "sessionToken" => "session token",
                 _ => "refresh token",
             };
             problems.push(problem(
@@ -250,10 +384,13 @@ fn check_fields(method: &Method, at: &str, problems: &mut Vec<Problem>) {
 
 /// Row names are unique per list; a static value names valid secrets and holds no credential.
 fn check_rows(method: &Method, at: &str, problems: &mut Vec<Problem>) {
+    let no_parts = Vec::new();
+    let parts = method.body.as_ref().map_or(&no_parts, |body| &body.parts);
     for (list, what, rows) in [
         ("urlParameters", "URL parameter", &method.url_parameters),
         ("headers", "header", &method.headers),
         ("parameters", "parameter", &method.parameters),
+        ("body/parts", "body part", parts),
     ] {
         let list = format!("{at}/{list}");
         duplicates(rows.iter().map(Row::name), &list, "/name", "row", problems);
@@ -269,7 +406,9 @@ fn check_rows(method: &Method, at: &str, problems: &mut Vec<Problem>) {
 /// The URL and body templates, each with the pointer to where it is.
 fn templates<'a>(method: &'a Method, at: &str) -> Vec<(&'a str, String)> {
     let mut templates = vec![(method.url.as_str(), format!("{at}/url"))];
-    if let Some(body) = &method.body {
+    if let Some(body) = &method.body
+        && body.format != BodyFormat::Multipart
+    {
         templates.push((body.template.as_str(), format!("{at}/body/template")));
     }
     templates
@@ -331,6 +470,39 @@ fn check_url(method: &Method, at: &str, problems: &mut Vec<Problem>) {
 fn check_body(method: &Method, at: &str, problems: &mut Vec<Problem>) {
     let Some(body) = &method.body else { return };
     let pointer = format!("{at}/body/template");
+    let multipart = body.format == BodyFormat::Multipart;
+    if multipart && !body.template.is_empty() {
+        problems.push(problem(
+            &pointer,
+            "a multipart body is made of `parts`, not a template",
+        ));
+    }
+    if multipart && body.parts.is_empty() {
+        problems.push(problem(
+            &format!("{at}/body/parts"),
+            "a multipart body needs at least one part",
+        ));
+    }
+    if !multipart && !body.parts.is_empty() {
+        problems.push(problem(
+            &format!("{at}/body/parts"),
+            "only a multipart body has parts; this body is a template",
+        ));
+    }
+    match (body.format, &body.soap_action) {
+        (BodyFormat::Soap, None) => problems.push(problem(
+            &format!("{at}/body/soapAction"),
+            "a SOAP 1.1 request needs its SOAPAction (it may be \"\")",
+        )),
+        (BodyFormat::Soap, Some(_)) | (_, None) => {}
+        (_, Some(_)) => problems.push(problem(
+            &format!("{at}/body/soapAction"),
+            "only a soap body has a SOAPAction",
+        )),
+    }
+    if body.format.is_xml() {
+        check_xml_body(body, &pointer, problems);
+    }
     if body.format == BodyFormat::Json {
         let filled =
             template::fill(&body.template, Context::Json, sample).map_err(|e| e.to_string());
@@ -344,6 +516,49 @@ fn check_body(method: &Method, at: &str, problems: &mut Vec<Problem>) {
         }
     }
     credentials::check_body(body, &pointer, problems);
+}
+
+/// Once filled, an XML body is a well-formed document; a SOAP body's root is an `Envelope`.
+fn check_xml_body(body: &crate::model::Body, pointer: &str, problems: &mut Vec<Problem>) {
+    let filled = match template::fill(&body.template, Context::Xml, sample) {
+        Ok(filled) => filled,
+        Err(e) => return problems.push(problem(pointer, e.to_string())),
+    };
+    let package = match sxd_document::parser::parse(&filled) {
+        Ok(package) => package,
+        Err(e) => {
+            return problems.push(problem(
+                pointer,
+                format!("the body is not well-formed XML once placeholders are filled: {e}"),
+            ));
+        }
+    };
+    if body.format == BodyFormat::Soap {
+        let document = package.as_document();
+        let root = document
+            .root()
+            .children()
+            .into_iter()
+            .find_map(|c| match c {
+                sxd_document::dom::ChildOfRoot::Element(e) => Some(e),
+                _ => None,
+            });
+        let is_envelope = root.is_some_and(|e| {
+            e.name().local_part() == "Envelope"
+                && matches!(
+                    e.name().namespace_uri(),
+                    Some("http://schemas.xmlsoap.org/soap/envelope/")
+                        | Some("http://www.w3.org/2003/05/soap-envelope")
+                )
+        });
+        if !is_envelope {
+            problems.push(problem(
+                pointer,
+                "a SOAP body is an `Envelope` in the SOAP namespace \
+                 (http://schemas.xmlsoap.org/soap/envelope/)",
+            ));
+        }
+    }
 }
 
 /// There is at least one event; each reads a valid source and has the value its condition needs.
@@ -421,16 +636,10 @@ fn check_source(
     pointer: &str,
     problems: &mut Vec<Problem>,
 ) {
-    if let Source::Body { path } = source {
-        if let Err(e) = JsonPath::parse(path) {
-            problems.push(problem(
-                &format!("{pointer}/path"),
-                format!("the JSONPath `{path}` does not parse: {e}"),
-            ));
-        }
-        if response_type != ResponseType::Json {
-            problems.push(problem(pointer, "a body path needs responseType json"));
-        }
+    if let Source::Body { path } = source
+        && let Some(reason) = response::path_problem(response_type, path)
+    {
+        problems.push(problem(&format!("{pointer}/path"), reason));
     }
 }
 

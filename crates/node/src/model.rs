@@ -70,6 +70,10 @@ pub struct Method {
     pub body: Option<Body>,
     #[serde(default)]
     pub response_type: ResponseType,
+    /// An answer as the service gives it, kept to design events and outputs against; `check`
+    /// reads every body path of the method in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_sample: Option<String>,
     /// Checked in order; the first that holds picks the edge. None holds: the error edge.
     #[serde(default)]
     pub events: Vec<Event>,
@@ -89,6 +93,38 @@ pub struct Method {
     /// the Instant Connect node does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Authorization>,
+    /// Extra trust, a client certificate and a minimum version for HTTPS; absent is the
+    /// platform's trust roots and TLS 1.2 or later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
+}
+
+/// A method's TLS settings (rustls): what Webex Connect's trust store, key store and protocol
+/// version settings hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Tls {
+    /// CA certificates (PEM) trusted beside the built-in roots: a private CA's service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_store: Option<String>,
+    /// The client certificate chain (PEM) for mutual TLS; needs `clientKey`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<String>,
+    /// The client certificate's private key: only `$(secret:NAME)`, a secret holding the PEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
+    /// The lowest protocol version offered; absent is 1.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_version: Option<TlsVersion>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum TlsVersion {
+    #[serde(rename = "1.2")]
+    Tls12,
+    #[serde(rename = "1.3")]
+    Tls13,
 }
 
 /// Webex Connect's throttling of a method; each limit optional. A run over a limit is not sent
@@ -152,6 +188,16 @@ pub enum Authorization {
         grant: Grant,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         scopes: Vec<String>,
+    },
+    /// AWS Signature Version 4 (by `aws-sigv4`): the request is signed for `service` in
+    /// `region`, its payload hashed, with the session token of temporary credentials if given.
+    Aws {
+        access_key: AuthValue,
+        secret_key: AuthValue,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_token: Option<AuthValue>,
+        region: String,
+        service: String,
     },
 }
 
@@ -301,11 +347,19 @@ impl Row {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct Body {
     pub format: BodyFormat,
-    /// The body text, with `$(name)` placeholders.
+    /// The body text, with `$(name)` placeholders; every format but `multipart`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub template: String,
+    /// The fields of a `multipart` body, one part each, static or dynamic like header rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Row>,
+    /// The `SOAPAction` header of a `soap` body (SOAP 1.1), sent quoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soap_action: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -313,16 +367,32 @@ pub struct Body {
 pub enum BodyFormat {
     Json,
     Text,
+    /// `application/x-www-form-urlencoded`: the template is `name=$(field)&...`.
     Form,
+    /// An XML document; values are XML-escaped.
+    Xml,
+    /// `multipart/form-data` built from `parts`.
+    Multipart,
+    /// A SOAP 1.1 envelope (XML) with the `SOAPAction` header.
+    Soap,
 }
 
 impl BodyFormat {
-    pub fn content_type(self) -> &'static str {
+    /// The `Content-Type` sent; `None` for multipart, whose type carries its boundary.
+    pub fn content_type(self) -> Option<&'static str> {
         match self {
-            BodyFormat::Json => "application/json",
-            BodyFormat::Text => "text/plain; charset=utf-8",
-            BodyFormat::Form => "application/x-www-form-urlencoded",
+            BodyFormat::Json => Some("application/json"),
+            BodyFormat::Text => Some("text/plain; charset=utf-8"),
+            BodyFormat::Form => Some("application/x-www-form-urlencoded"),
+            BodyFormat::Xml => Some("application/xml; charset=utf-8"),
+            BodyFormat::Soap => Some("text/xml; charset=utf-8"),
+            BodyFormat::Multipart => None,
         }
+    }
+
+    /// Whether the body is XML (values are XML-escaped into it).
+    pub fn is_xml(self) -> bool {
+        matches!(self, BodyFormat::Xml | BodyFormat::Soap)
     }
 }
 
@@ -342,7 +412,9 @@ pub enum ResponseType {
 pub enum Source {
     /// The HTTP status code.
     Status,
-    /// A JSONPath (RFC 9535) into the JSON body, e.g. `$.host[0].cipher`.
+    /// A path into the body in the language of the response type: a JSONPath (RFC 9535) such as
+    /// `$.host[0].cipher` for JSON, an XPath 1.0 expression such as `/r/id` for XML, and `$.`
+    /// (the whole body) for text.
     Body { path: String },
     /// A response header, by name (case-insensitive).
     Header { name: String },
@@ -451,6 +523,21 @@ impl Method {
                 }
                 parts
             }
+            Some(Authorization::Aws {
+                access_key,
+                secret_key,
+                session_token,
+                ..
+            }) => {
+                let mut parts = vec![
+                    part("accessKey", access_key, false),
+                    part("secretKey", secret_key, true),
+                ];
+                if let Some(session_token) = session_token {
+                    parts.push(part("sessionToken", session_token, true));
+                }
+                parts
+            }
         }
     }
 
@@ -466,11 +553,13 @@ impl Method {
     /// The run-time parameters this method reads, in first-use order, without repeats.
     pub fn dynamic_fields(&self) -> Vec<&str> {
         let mut fields: Vec<&str> = Vec::new();
+        let parts = self.body.iter().flat_map(|body| &body.parts);
         for row in self
             .parameters
             .iter()
             .chain(&self.url_parameters)
             .chain(&self.headers)
+            .chain(parts)
         {
             if let Some(field) = row.field().filter(|f| !fields.contains(f)) {
                 fields.push(field);

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE,
@@ -12,15 +12,16 @@ use reqwest::header::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use serde_json_path::JsonPath;
 use url::Url;
 
+use crate::aws;
 use crate::fields;
 use crate::model::{
     AuthValue, Authorization, BodyFormat, Condition, Edge, Event, Grant, Method, NodeDefinition,
-    ResponseType, Row, Source,
+    Row, Source, Tls, TlsVersion,
 };
 use crate::oauth;
+use crate::response::Parsed;
 use crate::secrets::{Secrets, env_variable};
 use crate::template::{self, Context, FillError, SECRET_PREFIX};
 use crate::throttle::{Throttled, Throttles};
@@ -91,6 +92,12 @@ pub enum RunError {
     Url(String),
     #[error("header `{0}` cannot hold that value")]
     Header(String),
+    /// The method's TLS settings cannot be used (a PEM that does not parse, a key without its
+    /// certificate).
+    #[error("tls: {0}")]
+    Tls(String),
+    #[error("{0}")]
+    Sign(String),
 }
 
 /// Options of a run that the definition does not hold.
@@ -102,11 +109,14 @@ pub struct RunOptions {
     pub base_url_override: Option<Url>,
 }
 
-/// Runs methods. Holds one HTTP client per pair of timeouts, so connections are reused.
+/// What sets one HTTP client apart: connection timeout, request timeout and TLS settings.
+type ClientKey = (u32, u32, Option<Tls>);
+
+/// Runs methods. Holds one HTTP client per [`ClientKey`], so connections are reused.
 pub struct Engine {
     secrets: Secrets,
     max_response_bytes: usize,
-    clients: Mutex<HashMap<(u32, u32), reqwest::Client>>,
+    clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
     throttles: Throttles,
     tokens: oauth::Tokens,
 }
@@ -149,8 +159,28 @@ impl Engine {
                     .join(", "),
             })?;
         let params = &check_params(method, params)?;
-        let client = self.client(method);
-        let request = self.render(&client, method, params, options)?;
+        let client = self.client(method)?;
+        let mut request = buffered(self.render(&client, method, params, options)?).await?;
+        if let Some(Authorization::Aws {
+            access_key,
+            secret_key,
+            session_token,
+            region,
+            service,
+        }) = &method.authorization
+        {
+            let credentials = aws::Credentials {
+                access_key: self.auth_value(access_key, params)?,
+                secret_key: SecretString::from(self.auth_value(secret_key, params)?),
+                session_token: match session_token {
+                    Some(token) => Some(SecretString::from(self.auth_value(token, params)?)),
+                    None => None,
+                },
+            };
+            let scope = aws::Scope { region, service };
+            aws::sign_request(&mut request, &credentials, &scope, SystemTime::now())
+                .map_err(RunError::Sign)?;
+        }
         let target = authority(request.url());
         // Held until the run ends: its place under the concurrency limit.
         let _permit = match &method.throttling {
@@ -167,7 +197,6 @@ impl Engine {
         };
 
         let started = Instant::now();
-        let mut request = request;
         let oauth = match &method.authorization {
             Some(Authorization::Oauth2 {
                 token_url,
@@ -265,23 +294,17 @@ impl Engine {
             )));
         }
 
-        let json = match (method.response_type, body.is_empty()) {
-            (ResponseType::Json, true) => Some(Value::Null),
-            (ResponseType::Json, false) => match serde_json::from_slice::<Value>(&body) {
-                Ok(json) => Some(json),
-                Err(e) => {
-                    let start: String = String::from_utf8_lossy(&body).chars().take(80).collect();
-                    return Ok(left_by_error(format!(
-                        "the response body is not JSON ({e}); it starts {start:?}"
-                    )));
-                }
-            },
-            _ => None,
+        let parsed = match Parsed::parse(method.response_type, &body) {
+            Ok(parsed) => parsed,
+            Err(reason) => {
+                let start: String = String::from_utf8_lossy(&body).chars().take(80).collect();
+                return Ok(left_by_error(format!("{reason}; it starts {start:?}")));
+            }
         };
         let answer = Answer {
             status,
             headers: &headers,
-            json: json.as_ref(),
+            body: Some(&parsed),
         };
         let matched = method.events.iter().find(|event| answer.holds(event));
         let outputs = outputs(method, &answer);
@@ -343,25 +366,82 @@ impl Engine {
         })
     }
 
-    fn client(&self, method: &Method) -> reqwest::Client {
-        let key = (method.connection_timeout_ms, method.request_timeout_ms);
+    fn client(&self, method: &Method) -> Result<reqwest::Client, RunError> {
+        let key = (
+            method.connection_timeout_ms,
+            method.request_timeout_ms,
+            method.tls.clone(),
+        );
         let mut clients = self
             .clients
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        clients
-            .entry(key)
-            .or_insert_with(|| {
-                reqwest::Client::builder()
-                    .dns_resolver(Arc::new(NameResolver))
-                    .connect_timeout(Duration::from_millis(u64::from(key.0)))
-                    .timeout(Duration::from_millis(u64::from(key.1)))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .user_agent(concat!("icnode-node/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .expect("a client with timeouts builds")
-            })
-            .clone()
+        if let Some(client) = clients.get(&key) {
+            return Ok(client.clone());
+        }
+        let mut builder = reqwest::Client::builder()
+            .dns_resolver(Arc::new(NameResolver))
+            .connect_timeout(Duration::from_millis(u64::from(key.0)))
+            .timeout(Duration::from_millis(u64::from(key.1)))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("icnode-node/", env!("CARGO_PKG_VERSION")));
+        if let Some(tls) = &method.tls {
+            builder = self.with_tls(builder, tls)?;
+        }
+        let client = builder.build().map_err(|e| RunError::Tls(root_cause(&e)))?;
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+
+    /// The method's trust store, client certificate and minimum version, on rustls.
+    fn with_tls(
+        &self,
+        mut builder: reqwest::ClientBuilder,
+        tls: &Tls,
+    ) -> Result<reqwest::ClientBuilder, RunError> {
+        if let Some(pem) = &tls.trust_store {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| RunError::Tls(format!("trustStore: {}", root_cause(&e))))?;
+            if certificates.is_empty() {
+                return Err(RunError::Tls("trustStore holds no PEM certificate".into()));
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        match (&tls.client_certificate, &tls.client_key) {
+            (Some(certificate), Some(key)) => {
+                let key = self.row_value(
+                    &Row::Static {
+                        name: String::new(),
+                        value: key.clone(),
+                    },
+                    &BTreeMap::new(),
+                )?;
+                let identity =
+                    reqwest::Identity::from_pem(format!("{certificate}\n{key}").as_bytes())
+                        .map_err(|e| {
+                            RunError::Tls(format!(
+                                "clientCertificate and clientKey: {}",
+                                root_cause(&e)
+                            ))
+                        })?;
+                builder = builder.identity(identity);
+            }
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(RunError::Tls(
+                    "clientCertificate and clientKey go together".into(),
+                ));
+            }
+        }
+        if let Some(version) = tls.min_version {
+            builder = builder.min_tls_version(match version {
+                TlsVersion::Tls12 => reqwest::tls::Version::TLS_1_2,
+                TlsVersion::Tls13 => reqwest::tls::Version::TLS_1_3,
+            });
+        }
+        Ok(builder)
     }
 
     fn render(
@@ -391,10 +471,15 @@ impl Engine {
 
         let mut headers = HeaderMap::new();
         if let Some(body) = &method.body {
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static(body.format.content_type()),
-            );
+            if let Some(content_type) = body.format.content_type() {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            }
+            if let Some(action) = &body.soap_action {
+                // SOAP 1.1 sends the action as a quoted string.
+                let value = HeaderValue::from_str(&format!("\"{action}\""))
+                    .map_err(|_| RunError::Header("SOAPAction".into()))?;
+                headers.insert(HeaderName::from_static("soapaction"), value);
+            }
         }
         for row in &method.headers {
             let name = HeaderName::from_bytes(row.name().as_bytes())
@@ -414,18 +499,38 @@ impl Engine {
             .headers(headers);
         if let Some(body) = &method.body {
             let context = match body.format {
-                BodyFormat::Json => Context::Json,
-                BodyFormat::Form => Context::Form,
-                BodyFormat::Text => Context::Raw,
+                BodyFormat::Json => Some(Context::Json),
+                BodyFormat::Form => Some(Context::Form),
+                BodyFormat::Text => Some(Context::Raw),
+                BodyFormat::Xml | BodyFormat::Soap => Some(Context::Xml),
+                BodyFormat::Multipart => None,
             };
-            request = request.body(self.fill(&body.template, context, method, params)?);
+            request = match context {
+                Some(context) => {
+                    request.body(self.fill(&body.template, context, method, params)?)
+                }
+                None => {
+                    let mut form = reqwest::multipart::Form::new();
+                    for part in &body.parts {
+                        let value = self.row_value(part, params)?;
+                        // An optional field left empty leaves its part out.
+                        if part.field().is_some() && value.is_empty() {
+                            continue;
+                        }
+                        form = form.text(part.name().to_owned(), value);
+                    }
+                    request.multipart(form)
+                }
+            };
         }
         match &method.authorization {
-            // Digest answers the server's challenge, OAuth 2.0 needs a token: both in `run`.
+            // Digest answers the server's challenge, OAuth 2.0 needs a token, SigV4 signs the
+            // finished request: all in `run`.
             None
             | Some(Authorization::None)
             | Some(Authorization::Digest { .. })
-            | Some(Authorization::Oauth2 { .. }) => {}
+            | Some(Authorization::Oauth2 { .. })
+            | Some(Authorization::Aws { .. }) => {}
             Some(Authorization::Basic { username, password }) => {
                 let username = self.auth_value(username, params)?;
                 let password = self.auth_value(password, params)?;
@@ -522,6 +627,24 @@ impl Engine {
     }
 }
 
+/// The request with a streamed body (multipart) read into memory, so that it can be sent again
+/// (Digest, OAuth 2.0) and hashed (SigV4). The stream is made of parts already in memory.
+async fn buffered(mut request: reqwest::Request) -> Result<reqwest::Request, RunError> {
+    let Some(body) = request.body_mut().take() else {
+        return Ok(request);
+    };
+    if body.as_bytes().is_some() {
+        *request.body_mut() = Some(body);
+        return Ok(request);
+    }
+    let bytes = http_body_util::BodyExt::collect(body)
+        .await
+        .map_err(|e| RunError::Fill(format!("the body could not be built: {e}")))?
+        .to_bytes();
+    *request.body_mut() = Some(bytes.into());
+    Ok(request)
+}
+
 /// Sends `token` as the request's bearer token. `sensitive`: HTTP/2 never indexes it.
 fn set_bearer(request: &mut reqwest::Request, token: &SecretString) -> Result<(), RunError> {
     let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
@@ -591,7 +714,7 @@ fn throttled_result(method: &Method, throttled: Throttled) -> RunResult {
     let answer = Answer {
         status: throttled.status,
         headers: &headers,
-        json: None,
+        body: None,
     };
     let matched = method.events.iter().find(|event| answer.holds(event));
     RunResult {
@@ -865,7 +988,7 @@ impl reqwest::dns::Resolve for NameResolver {
 struct Answer<'a> {
     status: u16,
     headers: &'a HeaderMap,
-    json: Option<&'a Value>,
+    body: Option<&'a Parsed>,
 }
 
 impl Answer<'_> {
@@ -878,15 +1001,7 @@ impl Answer<'_> {
                 .get(name.as_str())
                 .and_then(|v| v.to_str().ok())
                 .map(Value::from),
-            Source::Body { path } => {
-                let path = JsonPath::parse(path).ok()?;
-                let nodes = path.query(self.json?).all();
-                match nodes.len() {
-                    0 => None,
-                    1 => Some(nodes[0].clone()),
-                    _ => Some(Value::Array(nodes.into_iter().cloned().collect())),
-                }
-            }
+            Source::Body { path } => self.body?.read(path),
         }
     }
 

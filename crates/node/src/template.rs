@@ -77,6 +77,8 @@ pub enum Context {
     Form,
     /// JSON-escaped inside a JSON string; outside a string the value must itself be JSON.
     Json,
+    /// XML-escaped (`&`, `<`, `>`, `"`, `'`): right in text and in attribute values alike.
+    Xml,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,6 +110,7 @@ pub fn fill(
                     Context::Form => {
                         out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()))
                     }
+                    Context::Xml => out.push_str(&xml_escape(&value)),
                     Context::Json if in_json_string => {
                         let quoted = serde_json::to_string(&value).expect("strings serialize");
                         out.push_str(&quoted[1..quoted.len() - 1]);
@@ -128,6 +131,22 @@ pub fn fill(
         }
     }
     Ok(out)
+}
+
+/// `text` with XML's five special characters written as entities.
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The literal text of a template: every placeholder dropped, or `null` where it stands outside a
@@ -232,6 +251,18 @@ mod tests {
         assert_eq!(
             literal_text("https://x.test/$(id)?k=$(secret:t)", Context::Url),
             "https://x.test/?k="
+        );
+    }
+
+    #[test]
+    fn xml_values_are_escaped_in_text_and_attributes() {
+        let filled = fill(r#"<a k="$(id)">$(id)</a>"#, Context::Xml, |_| {
+            Some(r#"<b>&"x" 'y'"#.to_owned())
+        })
+        .unwrap();
+        assert_eq!(
+            filled,
+            "<a k=\"&lt;b&gt;&amp;&quot;x&quot; &apos;y&apos;\">&lt;b&gt;&amp;&quot;x&quot; &apos;y&apos;</a>"
         );
     }
 

@@ -3,6 +3,7 @@
 //! auth-scheme word.
 
 use serde_json::Value;
+use sxd_document::dom::{ChildOfElement, ChildOfRoot, Element};
 
 use super::{Problem, problem};
 use crate::model::{Body, BodyFormat, Row};
@@ -155,7 +156,43 @@ pub(super) fn check_body(body: &Body, pointer: &str, problems: &mut Vec<Problem>
                 }
             }
         }
-        BodyFormat::Text => {}
+        BodyFormat::Xml | BodyFormat::Soap => {
+            let literal = template::literal_text(&body.template, Context::Xml);
+            // A body that is not XML is reported by the body check.
+            if let Ok(package) = sxd_document::parser::parse(&literal) {
+                let document = package.as_document();
+                for child in document.root().children() {
+                    if let ChildOfRoot::Element(element) = child {
+                        check_xml(element, pointer, problems);
+                    }
+                }
+            }
+        }
+        // Multipart parts are rows, checked with the other rows; text has no fields.
+        BodyFormat::Multipart | BodyFormat::Text => {}
+    }
+}
+
+/// Elements named as credentials hold no literal text, at any depth.
+fn check_xml(element: Element<'_>, pointer: &str, problems: &mut Vec<Problem>) {
+    let name = element.name().local_part();
+    let mut text = String::new();
+    for child in element.children() {
+        match child {
+            ChildOfElement::Text(t) => text.push_str(t.text()),
+            ChildOfElement::Element(child) => check_xml(child, pointer, problems),
+            _ => {}
+        }
+    }
+    if is_credential_name(name)
+        && let Some(instead) = replacement(&text)
+    {
+        report(
+            pointer,
+            &format!("XML body element `{name}`"),
+            &format!("<{name}>{instead}</{name}>"),
+            problems,
+        );
     }
 }
 

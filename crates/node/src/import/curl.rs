@@ -139,6 +139,10 @@ struct Line {
     bearer: Option<String>,
     max_time: Option<String>,
     connect_timeout: Option<String>,
+    /// `--aws-sigv4`'s `provider1[:provider2[:region[:service]]]`.
+    aws: Option<String>,
+    /// `-F name=value` parts.
+    parts: Vec<(String, String)>,
 }
 
 /// A curl command line as a node definition with one method.
@@ -268,13 +272,17 @@ fn value_option(option: &str, value: String, line: &mut Line, session: &mut Sess
         "--oauth2-bearer" => line.bearer = Some(value),
         "-m" | "--max-time" => line.max_time = Some(value),
         "--connect-timeout" => line.connect_timeout = Some(value),
-        "--aws-sigv4" => session.note(format!(
-            "`--aws-sigv4 {value}`: AWS Signature Version 4 is not carried over yet"
-        )),
-        "-F" | "--form" | "--form-string" => session.note(format!(
-            "`{option}`: a multipart body is not carried over (a node sends JSON, text or form \
-             bodies)"
-        )),
+        "--aws-sigv4" => line.aws = Some(value),
+        "-F" | "--form" | "--form-string" => match value.split_once('=') {
+            Some((name, content))
+                if option == "--form-string" || !content.starts_with(['@', '<']) =>
+            {
+                line.parts.push((name.to_owned(), content.to_owned()));
+            }
+            _ => session.note(format!(
+                "`{option} {value}` sends a file: not carried over (a node's parts are text)"
+            )),
+        },
         other => session.note(format!("curl option `{other}` is not carried over")),
     }
 }
@@ -334,7 +342,7 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
     }
     let has_data = !line.data.is_empty();
     let verb = line.method.clone().unwrap_or_else(|| {
-        if has_data && !line.get {
+        if (has_data && !line.get) || !line.parts.is_empty() {
             "POST".to_owned()
         } else {
             "GET".to_owned()
@@ -388,7 +396,9 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
             value: format!("Bearer $({SECRET_PREFIX}{secret})"),
         });
     }
-    if let Some(user) = &line.user {
+    if let Some(aws) = &line.aws {
+        aws_authorization(&mut draft, aws, line.user.as_deref(), &mut vars, session);
+    } else if let Some(user) = &line.user {
         let kind = if line.digest { "digest" } else { "basic" };
         let (username, password) = match user.split_once(':') {
             Some((username, password)) => (username, password),
@@ -434,7 +444,15 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
         );
     }
 
-    if has_data && !line.get {
+    if !line.parts.is_empty() {
+        let mut multipart = body(BodyFormat::Multipart, String::new());
+        for (name, value) in &line.parts {
+            multipart
+                .parts
+                .push(row(name, value, "body part", &mut vars, session));
+        }
+        draft.body = Some(multipart);
+    } else if has_data && !line.get {
         let data = line.data.join("&");
         let content_type = line
             .headers
@@ -475,7 +493,58 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
             draft.body = Some(body(BodyFormat::Text, template));
         }
     }
-    Ok(draft.finish(session))
+    Ok(draft.finish())
+}
+
+/// `--aws-sigv4 aws:amz:REGION:SERVICE` with `-u ACCESS:SECRET`: AWS Signature Version 4; the
+/// secret key (and an `x-amz-security-token` header) secrets.
+fn aws_authorization(
+    draft: &mut Draft,
+    aws: &str,
+    user: Option<&str>,
+    vars: &mut Fields,
+    session: &mut Session,
+) {
+    let mut fields = aws.split(':').skip(2);
+    let mut name = |what: &str, default: &str, value: Option<&str>| match value {
+        Some(value) if !value.is_empty() => value.to_owned(),
+        _ => {
+            session.note(format!(
+                "`--aws-sigv4 {aws}` names no {what}: `{default}`; edit it"
+            ));
+            default.to_owned()
+        }
+    };
+    let region = name("region", "us-east-1", fields.next());
+    let service = name("service", "execute-api", fields.next());
+    let (access, secret) = user
+        .and_then(|u| u.split_once(':'))
+        .unwrap_or((user.unwrap_or(""), ""));
+    let secret_key = credential_secret(secret, "aws_secret_key", "the `-u` secret key", vars, session);
+    let token_header = draft
+        .headers
+        .iter()
+        .position(|h| h.name().eq_ignore_ascii_case("x-amz-security-token"));
+    let session_token = token_header.map(|k| {
+        let row = draft.headers.remove(k);
+        match row {
+            Row::Static { value, .. } => AuthValue::Static { value },
+            Row::Dynamic { .. } => AuthValue::Dynamic {
+                field: row.field().unwrap_or_default().to_owned(),
+            },
+        }
+    });
+    draft.authorization = Some(Authorization::Aws {
+        access_key: AuthValue::Static {
+            value: convert(access, false, "the `-u` access key", vars, session, &|t| t.to_owned()),
+        },
+        secret_key: AuthValue::Static {
+            value: format!("$({SECRET_PREFIX}{secret_key})"),
+        },
+        session_token,
+        region,
+        service,
+    });
 }
 
 fn line_header(headers: &mut Vec<Row>, name: &str, value: &str) {

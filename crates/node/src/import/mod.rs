@@ -440,6 +440,87 @@ pub(crate) fn json_template(
     Some(out)
 }
 
+/// An XML body template: `{{var}}` converted, and the text of every element named as a
+/// credential a secret. `None` when the body is not well-formed XML with its placeholders
+/// filled.
+pub(crate) fn xml_template(
+    text: &str,
+    resolve: &mut dyn Resolve,
+    session: &mut Session,
+) -> Option<String> {
+    let converted = convert(text, false, "the XML body", resolve, session, &as_is);
+    let filled = template::fill(&converted, Context::Xml, |_| Some("0".to_owned())).ok()?;
+    sxd_document::parser::parse(&filled).ok()?;
+    let mut out = String::with_capacity(converted.len());
+    let mut rest = converted.as_str();
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open..];
+        let Some(close) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..=close];
+        out.push_str(tag);
+        rest = &after[close + 1..];
+        if tag.starts_with("</") || tag.starts_with("<?") || tag.starts_with("<!") || tag.ends_with("/>") {
+            continue;
+        }
+        let name = tag[1..tag.len() - 1]
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or("");
+        let local = name.rsplit(':').next().unwrap_or(name);
+        let end = rest.find('<').unwrap_or(rest.len());
+        if !is_credential_name(local) || !rest[end..].starts_with("</") {
+            continue;
+        }
+        let place = format!("XML body element `{local}`");
+        let content = rest[..end].trim();
+        let written = match template::pieces(content).as_slice() {
+            [Piece::Placeholder(p)] if p.starts_with(SECRET_PREFIX) => continue,
+            [Piece::Placeholder(p)] => {
+                format!("$({SECRET_PREFIX}{})", session.secret_for_variable(p, &place))
+            }
+            _ => match split_scheme(content) {
+                Some((scheme, credential)) => {
+                    let base = match &scheme {
+                        Some(scheme) => format!("{scheme}_token"),
+                        None => local.to_owned(),
+                    };
+                    let secret = session.secret_for_literal(&base, credential, &place);
+                    match scheme {
+                        Some(scheme) => format!("{scheme} $({SECRET_PREFIX}{secret})"),
+                        None => format!("$({SECRET_PREFIX}{secret})"),
+                    }
+                }
+                None => continue,
+            },
+        };
+        out.push_str(&written);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Whether a filled XML template's root is a SOAP 1.1 or 1.2 `Envelope`.
+pub(crate) fn is_soap_envelope(template: &str) -> bool {
+    let Ok(filled) = template::fill(template, Context::Xml, |_| Some("0".to_owned())) else {
+        return false;
+    };
+    let Ok(package) = sxd_document::parser::parse(&filled) else {
+        return false;
+    };
+    let document = package.as_document();
+    document.root().children().into_iter().any(|child| {
+        matches!(child, sxd_document::dom::ChildOfRoot::Element(e)
+            if e.name().local_part() == "Envelope"
+                && matches!(e.name().namespace_uri(),
+                    Some("http://schemas.xmlsoap.org/soap/envelope/")
+                        | Some("http://www.w3.org/2003/05/soap-envelope")))
+    })
+}
+
 /// Private-use characters around an index: text no input holds.
 fn marker(i: usize) -> String {
     format!("\u{E000}{i}\u{E001}")
@@ -608,11 +689,22 @@ impl Draft {
             }
             self.outputs = suggested_outputs(&value);
             self.response_sample = serde_json::to_string_pretty(&value).ok();
-        } else if trimmed.starts_with('<') {
+        } else if let Some(outputs) = trimmed
+            .starts_with('<')
+            .then(|| xml_outputs(sample))
+            .flatten()
+        {
             self.response_type = ResponseType::Xml;
+            self.outputs = outputs;
             self.response_sample = Some(sample.to_owned());
         } else {
             self.response_type = ResponseType::Text;
+            self.outputs = vec![Output {
+                name: "body".to_owned(),
+                source: Source::Body {
+                    path: "$.".to_owned(),
+                },
+            }];
             self.response_sample = Some(sample.to_owned());
         }
     }
@@ -620,7 +712,7 @@ impl Draft {
     /// The method, with a parameter row per placeholder of the URL and body (as Parse leaves
     /// them), node UI entries only for its dynamic fields, and events: the success status (or
     /// any 2xx) → success, anything else → error.
-    pub(crate) fn finish(self, session: &mut Session) -> Method {
+    pub(crate) fn finish(self) -> Method {
         let mut names: Vec<&str> = template::placeholder_names(&self.url);
         if let Some(body) = &self.body {
             names.extend(template::placeholder_names(&body.template));
@@ -658,13 +750,6 @@ impl Draft {
                 },
             ],
         };
-        if self.response_sample.is_some() {
-            session.note(format!(
-                "`{}`: the sample answer is not kept (definitions have no place for one yet); \
-                 its outputs are",
-                self.name
-            ));
-        }
         let mut method = Method {
             name: self.name,
             request_timeout_ms: self.request_timeout_ms,
@@ -676,12 +761,14 @@ impl Draft {
             parameters,
             body: self.body,
             response_type: self.response_type,
+            response_sample: self.response_sample,
             events,
             outputs: self.outputs,
             computed_outputs: Vec::new(),
             fields: Vec::new(),
             throttling: None,
             authorization: self.authorization,
+            tls: None,
         };
         let dynamic: Vec<String> = method
             .dynamic_fields()
@@ -711,7 +798,12 @@ fn status_event(name: &str, condition: Condition, value: &str, edge: Edge) -> Ev
 
 /// A body of `format` with `template`.
 pub(crate) fn body(format: BodyFormat, template: String) -> Body {
-    Body { format, template }
+    Body {
+        format,
+        template,
+        parts: Vec::new(),
+        soap_action: None,
+    }
 }
 
 /// Blanks the string values of credential fields at any depth; whether any was.
@@ -776,6 +868,59 @@ fn leaves(value: &Value, path: String, words: &[String], depth: usize, out: &mut
             });
         }
     }
+}
+
+/// Outputs for the leaf elements of an XML sample: an XPath 1.0 path of each (by local name,
+/// so namespaces need no prefixes), named after its element; `None` when it is not XML.
+fn xml_outputs(sample: &str) -> Option<Vec<Output>> {
+    use sxd_document::dom::{ChildOfElement, ChildOfRoot, Element};
+    fn walk(element: Element<'_>, path: String, depth: usize, out: &mut Vec<Output>) {
+        if out.len() >= MAX_SUGGESTED_OUTPUTS {
+            return;
+        }
+        let name = element.name().local_part();
+        let step = if element.name().namespace_uri().is_some() {
+            format!("{path}/*[local-name()='{name}']")
+        } else {
+            format!("{path}/{name}")
+        };
+        let children: Vec<Element<'_>> = element
+            .children()
+            .into_iter()
+            .filter_map(|c| match c {
+                ChildOfElement::Element(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        if children.is_empty() || depth >= MAX_DEPTH {
+            let base = field_name(name);
+            let mut unique = base.clone();
+            let mut n = 2;
+            while out.iter().any(|o| o.name == unique) {
+                unique = format!("{base}{n}");
+                n += 1;
+            }
+            if !out.iter().any(|o| o.source == Source::Body { path: step.clone() }) {
+                out.push(Output {
+                    name: unique,
+                    source: Source::Body { path: step },
+                });
+            }
+            return;
+        }
+        for child in children {
+            walk(child, step.clone(), depth + 1, out);
+        }
+    }
+    let package = sxd_document::parser::parse(sample).ok()?;
+    let document = package.as_document();
+    let mut out = Vec::new();
+    for child in document.root().children() {
+        if let ChildOfRoot::Element(element) = child {
+            walk(element, String::new(), 0, &mut out);
+        }
+    }
+    Some(out)
 }
 
 /// `.key`, or `['key']` for a key that is no identifier.
@@ -931,6 +1076,22 @@ mod tests {
         let untouched = json_template(r#"{"a": "{{b}}"}"#, &mut Fields, &mut session).unwrap();
         assert_eq!(untouched, r#"{"a": "$(b)"}"#);
         assert!(json_template("not json {{x}}", &mut Fields, &mut session).is_none());
+    }
+
+    #[test]
+    fn xml_bodies_lose_literal_credentials_and_keep_placeholders() {
+        let mut session = Session::default();
+        let body = xml_template(
+            "<a:login xmlns:a=\"urn:x\"><a:user>{{user}}</a:user><a:password>pw-1</a:password><apiKey>{{key}}</apiKey></a:login>",
+            &mut Fields,
+            &mut session,
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            "<a:login xmlns:a=\"urn:x\"><a:user>$(user)</a:user><a:password>$(secret:password)</a:password><apiKey>$(secret:key)</apiKey></a:login>"
+        );
+        assert!(xml_template("<a><b></a>", &mut Fields, &mut session).is_none());
     }
 
     #[test]

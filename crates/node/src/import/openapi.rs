@@ -80,7 +80,7 @@ pub fn openapi(text: &str, name: Option<&str>) -> Result<Imported, ImportError> 
                 operation,
                 &mut session,
             );
-            methods.push(draft.finish(&mut session));
+            methods.push(draft.finish());
         }
     }
     let title = document.pointer("/info/title");

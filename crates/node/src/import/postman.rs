@@ -8,11 +8,13 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Draft, ImportError, Imported, Resolve, Session, Var, absolute_url, body, convert,
-    credential_secret, field_name, form_template, json_template, row,
+    credential_secret, field_name, form_template, is_soap_envelope, json_template, row,
+    xml_template,
 };
 use crate::check::credentials::is_credential_name;
 use crate::model::{
-    AuthValue, Authorization, BodyFormat, FieldUi, Grant, HttpMethod, NodeDefinition, Row,
+    AuthValue, Authorization, Body, BodyFormat, Condition, Edge, FieldUi, Grant, HttpMethod,
+    NodeDefinition, ResponseType, Row, Source,
 };
 use crate::template::{self, Piece, SECRET_PREFIX};
 
@@ -135,7 +137,7 @@ pub fn postman(text: &str, name: Option<&str>) -> Result<Imported, ImportError> 
     let mut methods = Vec::new();
     for request in found {
         if let Some(draft) = method(&request, &mut variables, &mut session) {
-            methods.push(draft.finish(&mut session));
+            methods.push(draft.finish());
         }
     }
     let node_name = name
@@ -528,9 +530,53 @@ fn apply_auth(draft: &mut Draft, auth: &Value, vars: &mut Variables, session: &m
                 );
             }
         }
+        "awsv4" => {
+            let access_key = auth_value(&attr("accessKey"), &place("access key"), vars, session);
+            let secret_key = secret_value(&credential_secret(
+                &attr("secretKey"),
+                "aws_secret_key",
+                &place("secret key"),
+                vars,
+                session,
+            ));
+            let session_token = (!attr("sessionToken").is_empty()).then(|| {
+                secret_value(&credential_secret(
+                    &attr("sessionToken"),
+                    "aws_session_token",
+                    &place("session token"),
+                    vars,
+                    session,
+                ))
+            });
+            let mut name = |key: &str, default: &str, session: &mut Session| {
+                let value = convert(&attr(key), false, &place(key), vars, session, &|t| t.to_owned());
+                let valid = !value.is_empty()
+                    && value
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if valid {
+                    value
+                } else {
+                    session.note(format!(
+                        "`{method}`: the AWS {key} `{value}` is not one a node can sign for: \
+                         `{default}`; edit it"
+                    ));
+                    default.to_owned()
+                }
+            };
+            let region = name("region", "us-east-1", session);
+            let service = name("service", "execute-api", session);
+            draft.authorization = Some(Authorization::Aws {
+                access_key,
+                secret_key,
+                session_token,
+                region,
+                service,
+            });
+        }
         other => session.note(format!(
             "`{method}`: {other} auth is not carried over (a node has basic, digest, OAuth 2.0, \
-             or a header row)"
+             AWS Signature, or a header row)"
         )),
     }
 }
@@ -560,6 +606,29 @@ fn read_body(
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let wants_json = language == "json" || content_type.contains("json");
+            let wants_xml = language == "xml" || content_type.contains("xml");
+            if wants_xml {
+                match xml_template(&raw, vars, session) {
+                    Some(template) => {
+                        let soap_action = headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case("soapaction"))
+                            .map(|(_, v)| v.trim().trim_matches('"').to_owned());
+                        let mut xml = body(BodyFormat::Xml, template);
+                        if let Some(action) = soap_action.filter(|_| is_soap_envelope(&xml.template)) {
+                            xml.format = BodyFormat::Soap;
+                            xml.soap_action = Some(action);
+                            draft.headers.retain(|h| !h.name().eq_ignore_ascii_case("soapaction"));
+                        }
+                        draft.body = Some(xml);
+                        return;
+                    }
+                    None => session.note(format!(
+                        "`{name}`: the body is not well-formed XML once its variables are filled: \
+                         sent as text"
+                    )),
+                }
+            }
             match json_template(&raw, vars, session) {
                 Some(template) if wants_json || language.is_empty() || language == "text" => {
                     draft.body = Some(body(BodyFormat::Json, template));
@@ -600,6 +669,30 @@ fn read_body(
                 .unwrap_or_default();
             let template = form_template(&pairs, vars, session);
             draft.body = Some(body(BodyFormat::Form, template));
+        }
+        "formdata" => {
+            let mut parts = Vec::new();
+            for part in request_body
+                .get("formdata")
+                .and_then(Value::as_array)
+                .map(|list| enabled(list).collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                let key = text_of(part.get("key"));
+                if part.get("type").and_then(Value::as_str) == Some("file") {
+                    session.note(format!(
+                        "`{name}`: the file part `{key}` is not carried over (a node's parts are \
+                         text)"
+                    ));
+                    continue;
+                }
+                parts.push(row(&key, &text_of(part.get("value")), "body part", vars, session));
+            }
+            if !parts.is_empty() {
+                let mut multipart = body(BodyFormat::Multipart, String::new());
+                multipart.parts = parts;
+                draft.body = Some(multipart);
+            }
         }
         "graphql" => {
             let graphql = request_body.get("graphql").cloned().unwrap_or(Value::Null);
@@ -760,6 +853,21 @@ impl Exporter {
                     json!({"mode": "raw", "raw": text, "options": {"raw": {"language": "json"}}})
                 }
                 BodyFormat::Text => json!({"mode": "raw", "raw": text}),
+                BodyFormat::Xml | BodyFormat::Soap => {
+                    json!({"mode": "raw", "raw": text, "options": {"raw": {"language": "xml"}}})
+                }
+                BodyFormat::Multipart => {
+                    let parts: Vec<Value> = b
+                        .parts
+                        .iter()
+                        .map(|part| {
+                            let mut part = self.row(part);
+                            part["type"] = json!("text");
+                            part
+                        })
+                        .collect();
+                    json!({"mode": "formdata", "formdata": parts})
+                }
                 BodyFormat::Form => {
                     let pairs: Vec<Value> = text
                         .split('&')
@@ -801,10 +909,64 @@ impl Exporter {
                 attr("scope", json!(scopes.join(" "))),
                 attr("client_authentication", json!("header")),
             ]}),
+            Some(Authorization::Aws {
+                access_key,
+                secret_key,
+                session_token,
+                region,
+                service,
+            }) => {
+                let mut attrs = vec![
+                    attr("accessKey", self.auth_value(access_key)),
+                    attr("secretKey", self.auth_value(secret_key)),
+                    attr("region", json!(region)),
+                    attr("service", json!(service)),
+                ];
+                if let Some(token) = session_token {
+                    attrs.push(attr("sessionToken", self.auth_value(token)));
+                }
+                json!({"type": "awsv4", "awsv4": attrs})
+            }
             Some(Authorization::None) | None => json!({"type": "noauth"}),
         };
-        json!({"name": method.name, "request": request, "response": []})
+        if let Some(Body {
+            soap_action: Some(action),
+            ..
+        }) = &method.body
+            && let Some(headers) = request["header"].as_array_mut()
+        {
+            headers.push(json!({"key": "SOAPAction", "value": format!("\"{action}\"")}));
+        }
+        let mut responses = Vec::new();
+        if let Some(sample) = &method.response_sample {
+            let code = success_status(method).unwrap_or(200);
+            let language = match method.response_type {
+                ResponseType::Json => "json",
+                ResponseType::Xml => "xml",
+                ResponseType::Text => "text",
+            };
+            responses.push(json!({
+                "name": "Sample",
+                "originalRequest": request.clone(),
+                "code": code,
+                "_postman_previewlanguage": language,
+                "header": [],
+                "body": sample,
+            }));
+        }
+        json!({"name": method.name, "request": request, "response": responses})
     }
+}
+
+/// The status the method's first success event asks for, when it asks for one.
+fn success_status(method: &crate::model::Method) -> Option<u16> {
+    method.events.iter().find_map(|event| {
+        (event.edge == Edge::Success
+            && event.source == Source::Status
+            && event.condition == Condition::Equals)
+            .then(|| event.value.as_deref()?.parse().ok())
+            .flatten()
+    })
 }
 
 fn decode(text: &str) -> String {

@@ -303,6 +303,137 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
             format!("{m}/fields/0/type"),
             "\"date\"",
         ),
+        // Paths in the language of the response type.
+        (
+            edit(|d| d["methods"][0]["responseType"] = json!("xml")),
+            format!("{m}/outputs/0/source/path"),
+            "`$.body.sub` is a JSONPath, but the response type is xml",
+        ),
+        (
+            edit(|d| d["methods"][0]["outputs"][0]["source"]["path"] = json!("/body/sub")),
+            format!("{m}/outputs/0/source/path"),
+            "an XPath? the response type is json",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["responseType"] = json!("xml");
+                d["methods"][0]["outputs"][0]["source"]["path"] = json!("/body[");
+            }),
+            format!("{m}/outputs/0/source/path"),
+            "the XPath `/body[` does not parse",
+        ),
+        (
+            edit(|d| d["methods"][0]["responseType"] = json!("text")),
+            format!("{m}/outputs/0/source/path"),
+            "a text response is read whole, with the path `$.`",
+        ),
+        (
+            edit(|d| d["methods"][0]["responseSample"] = json!("{\"body\": {\"other\": 1}}")),
+            format!("{m}/outputs/0/source/path"),
+            "`$.body.sub` reads nothing in the response sample",
+        ),
+        (
+            edit(|d| d["methods"][0]["responseSample"] = json!("<r/>")),
+            format!("{m}/responseSample"),
+            "the response body is not json",
+        ),
+        // XML, SOAP and multipart bodies.
+        (
+            edit(|d| {
+                d["methods"][0]["body"] = json!({"format": "xml", "template": "<a>$(chatId)</b>"})
+            }),
+            format!("{m}/body/template"),
+            "not well-formed XML once placeholders are filled",
+        ),
+        (
+            edit(
+                |d| d["methods"][0]["body"] = json!({"format": "soap", "template": "<Envelope>$(chatId)$(path)$(count)</Envelope>"}),
+            ),
+            format!("{m}/body/soapAction"),
+            "a SOAP 1.1 request needs its SOAPAction",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["body"] = json!({"format": "soap", "soapAction": "urn:x",
+                    "template": "<Envelope>$(chatId)$(path)$(count)</Envelope>"})
+            }),
+            format!("{m}/body/template"),
+            "a SOAP body is an `Envelope` in the SOAP namespace",
+        ),
+        (
+            edit(|d| d["methods"][0]["body"]["soapAction"] = json!("urn:x")),
+            format!("{m}/body/soapAction"),
+            "only a soap body has a SOAPAction",
+        ),
+        (
+            edit(|d| d["methods"][0]["body"]["format"] = json!("multipart")),
+            format!("{m}/body/template"),
+            "a multipart body is made of `parts`, not a template",
+        ),
+        (
+            edit(|d| d["methods"][0]["body"]["parts"] = json!([{"type": "dynamic", "name": "x"}])),
+            format!("{m}/body/parts"),
+            "only a multipart body has parts",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["body"] = json!({"format": "multipart", "parts": [
+                    {"type": "static", "name": "password", "value": "hunter2"}]})
+            }),
+            format!("{m}/body/parts/0/value"),
+            "literal credential",
+        ),
+        // AWS Signature V4 and TLS.
+        (
+            edit(|d| {
+                d["methods"][0]["headers"].as_array_mut().unwrap().remove(0);
+                d["methods"][0]["authorization"] = json!({"type": "aws",
+                    "accessKey": {"type": "static", "value": "AKIDEXAMPLE"},
+                    "secretKey": {"type": "static", "value": "wJalrXUtnFEMI"},
+                    "region": "US East", "service": "execute-api"})
+            }),
+            format!("{m}/authorization/secretKey/value"),
+            "a secret access key is a credential",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["headers"].as_array_mut().unwrap().remove(0);
+                d["methods"][0]["authorization"] = json!({"type": "aws",
+                    "accessKey": {"type": "static", "value": "AKIDEXAMPLE"},
+                    "secretKey": {"type": "static", "value": "$(secret:aws)"},
+                    "region": "US East", "service": "execute-api"})
+            }),
+            format!("{m}/authorization/region"),
+            "`US East` is not an AWS region name",
+        ),
+        (
+            edit(|d| d["methods"][0]["tls"] = json!({"minVersion": "1.3"})),
+            format!("{m}/tls"),
+            "TLS settings need an https URL",
+        ),
+        (
+            edit(|d| d["methods"][0]["tls"] = json!({"minVersion": "1.1"})),
+            format!("{m}/tls"),
+            "\"minVersion\":\"1.1\"",
+        ),
+        (
+            edit(|d| d["methods"][0]["tls"] = json!({"trustStore": "not a certificate"})),
+            format!("{m}/tls/trustStore"),
+            "holds no PEM certificate",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["tls"] = json!({"clientCertificate": "x",
+                    "clientKey": "-----BEGIN PRIVATE KEY-----"})
+            }),
+            format!("{m}/tls/clientKey"),
+            "a private key is a credential",
+        ),
+        (
+            edit(|d| d["methods"][0]["tls"] = json!({"clientKey": "$(secret:key)"})),
+            format!("{m}/tls/clientCertificate"),
+            "a client key needs its certificate chain",
+        ),
     ];
     for (definition, pointer, text) in cases {
         assert!(

@@ -1,9 +1,12 @@
 //! The node engine's tests: checks over a catalogue of broken definitions, and runs against a
 //! real HTTP server on port 0 (generic; nothing here knows Instant Connect).
 
+mod aws;
 mod check;
+mod formats;
 mod import;
 mod run;
+mod tls;
 
 use serde_json::{Value, json};
 

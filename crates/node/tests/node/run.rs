@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::valid;
 
 /// Serves `router` on port 0; its base URL.
-async fn spawn_router(router: Router) -> url::Url {
+pub(crate) async fn spawn_router(router: Router) -> url::Url {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap())
         .parse()

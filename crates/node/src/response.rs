@@ -1,0 +1,220 @@
+//! Reading an answer's body with paths in the language of the method's response type: JSONPath
+//! (RFC 9535) for JSON, XPath 1.0 (`sxd-xpath`) for XML, and the whole body (`$.`) for text.
+
+use serde_json::Value;
+use serde_json_path::JsonPath;
+use sxd_document::Package;
+use sxd_document::dom::{ChildOfElement, ChildOfRoot, Element};
+use sxd_xpath::{Context, Factory, XPath};
+
+use crate::model::ResponseType;
+
+/// The one path of a text response: the body, whole.
+pub const WHOLE_BODY: &str = "$.";
+
+/// A body parsed as its method's response type says.
+pub enum Parsed {
+    Json(Value),
+    Xml(Box<Package>),
+    Text(String),
+}
+
+impl Parsed {
+    /// Parses `body`; an empty JSON body is `null`. `Err` says what the body is not.
+    pub fn parse(kind: ResponseType, body: &[u8]) -> Result<Self, String> {
+        match kind {
+            ResponseType::Json if body.is_empty() => Ok(Parsed::Json(Value::Null)),
+            ResponseType::Json => serde_json::from_slice(body)
+                .map(Parsed::Json)
+                .map_err(|e| format!("the response body is not JSON ({e})")),
+            ResponseType::Xml => {
+                let text = std::str::from_utf8(body)
+                    .map_err(|e| format!("the response body is not UTF-8 XML ({e})"))?;
+                sxd_document::parser::parse(text)
+                    .map(|package| Parsed::Xml(Box::new(package)))
+                    .map_err(|e| format!("the response body is not XML ({e})"))
+            }
+            ResponseType::Text => Ok(Parsed::Text(String::from_utf8_lossy(body).into_owned())),
+        }
+    }
+
+    /// What `path` reads: `None` when it matches nothing (or does not parse, which `check`
+    /// reports). Several matches are an array, in document order.
+    pub fn read(&self, path: &str) -> Option<Value> {
+        match self {
+            Parsed::Json(json) => {
+                let path = JsonPath::parse(path).ok()?;
+                let nodes = path.query(json).all();
+                match nodes.len() {
+                    0 => None,
+                    1 => Some(nodes[0].clone()),
+                    _ => Some(Value::Array(nodes.into_iter().cloned().collect())),
+                }
+            }
+            Parsed::Xml(package) => read_xml(package, path),
+            Parsed::Text(text) => (path == WHOLE_BODY).then(|| Value::from(text.as_str())),
+        }
+    }
+}
+
+/// Why `path` cannot be read from a `kind` answer, naming the language it needs; `None` when it
+/// can.
+pub fn path_problem(kind: ResponseType, path: &str) -> Option<String> {
+    match kind {
+        ResponseType::Json => JsonPath::parse(path).err().map(|e| {
+            let hint = if path.starts_with('/') {
+                " (an XPath? the response type is json, so paths are JSONPath: `$.a.b`)"
+            } else {
+                ""
+            };
+            format!("the JSONPath `{path}` does not parse: {e}{hint}")
+        }),
+        ResponseType::Xml if path.starts_with('$') => Some(format!(
+            "`{path}` is a JSONPath, but the response type is xml: write an XPath 1.0 \
+             expression such as `/response/id`"
+        )),
+        ResponseType::Xml => match compile(path) {
+            Ok(_) => None,
+            Err(e) => Some(format!("the XPath `{path}` does not parse: {e}")),
+        },
+        ResponseType::Text if path == WHOLE_BODY => None,
+        ResponseType::Text => Some(format!(
+            "a text response is read whole, with the path `{WHOLE_BODY}`; `{path}` reads nothing"
+        )),
+    }
+}
+
+fn compile(path: &str) -> Result<XPath, String> {
+    match Factory::new().build(path) {
+        Ok(Some(xpath)) => Ok(xpath),
+        Ok(None) => Err("it is empty".to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn read_xml(package: &Package, path: &str) -> Option<Value> {
+    let xpath = compile(path).ok()?;
+    let document = package.as_document();
+    let mut context = Context::new();
+    // Prefixes as the answer declares them, so `/soap:Envelope/soap:Body/m:Price` reads a SOAP
+    // answer without the definition restating its namespaces.
+    for child in document.root().children() {
+        if let ChildOfRoot::Element(root) = child {
+            bind_prefixes(root, &mut context);
+        }
+    }
+    match xpath.evaluate(&context, document.root()).ok()? {
+        sxd_xpath::Value::Nodeset(nodes) => {
+            let texts: Vec<Value> = nodes
+                .document_order()
+                .into_iter()
+                .map(|node| Value::from(node.string_value()))
+                .collect();
+            match texts.len() {
+                0 => None,
+                1 => texts.into_iter().next(),
+                _ => Some(Value::Array(texts)),
+            }
+        }
+        sxd_xpath::Value::Boolean(b) => Some(Value::from(b)),
+        sxd_xpath::Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+            Some(Value::from(n as i64))
+        }
+        sxd_xpath::Value::Number(n) => serde_json::Number::from_f64(n).map(Value::Number),
+        sxd_xpath::Value::String(s) => Some(Value::from(s)),
+    }
+}
+
+/// Binds every prefix declared in `element` and below, the first declaration of a prefix
+/// winning.
+fn bind_prefixes(element: Element<'_>, context: &mut Context<'_>) {
+    let mut stack = vec![element];
+    let mut bound = std::collections::HashSet::new();
+    while let Some(element) = stack.pop() {
+        for namespace in element.namespaces_in_scope() {
+            if bound.insert(namespace.prefix().to_owned()) {
+                context.set_namespace(namespace.prefix(), namespace.uri());
+            }
+        }
+        for child in element.children().into_iter().rev() {
+            if let ChildOfElement::Element(child) = child {
+                stack.push(child);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xml(text: &str) -> Parsed {
+        Parsed::parse(ResponseType::Xml, text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn xpath_reads_text_attributes_counts_and_many_nodes() {
+        let answer = xml(r#"<r><id n="7">a1</id><item>x</item><item>y</item></r>"#);
+        assert_eq!(answer.read("/r/id"), Some(Value::from("a1")));
+        assert_eq!(answer.read("/r/id/@n"), Some(Value::from("7")));
+        assert_eq!(answer.read("count(/r/item)"), Some(Value::from(2)));
+        assert_eq!(answer.read("/r/item"), Some(serde_json::json!(["x", "y"])));
+        assert_eq!(answer.read("/r/missing"), None);
+    }
+
+    #[test]
+    fn soap_prefixes_are_those_the_answer_declares() {
+        let answer = xml(
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
+                 <soap:Body><m:PriceResponse xmlns:m="urn:prices"><m:Price>1.90</m:Price>
+                 </m:PriceResponse></soap:Body></soap:Envelope>"#,
+        );
+        assert_eq!(
+            answer.read("/soap:Envelope/soap:Body/m:PriceResponse/m:Price"),
+            Some(Value::from("1.90"))
+        );
+    }
+
+    #[test]
+    fn text_is_read_whole_with_dollar_dot_only() {
+        let answer = Parsed::parse(ResponseType::Text, b"OK 42").unwrap();
+        assert_eq!(answer.read(WHOLE_BODY), Some(Value::from("OK 42")));
+        assert_eq!(answer.read("$.a"), None);
+    }
+
+    #[test]
+    fn each_response_type_names_the_path_language_it_needs() {
+        assert!(path_problem(ResponseType::Json, "$.a[0]").is_none());
+        assert!(
+            path_problem(ResponseType::Json, "/a/b")
+                .unwrap()
+                .contains("JSONPath")
+        );
+        assert!(path_problem(ResponseType::Xml, "/a/b").is_none());
+        assert!(
+            path_problem(ResponseType::Xml, "$.a")
+                .unwrap()
+                .contains("XPath")
+        );
+        assert!(
+            path_problem(ResponseType::Xml, "/a[")
+                .unwrap()
+                .contains("does not parse")
+        );
+        assert!(path_problem(ResponseType::Text, "$.").is_none());
+        assert!(
+            path_problem(ResponseType::Text, "$.a")
+                .unwrap()
+                .contains("`$.`")
+        );
+    }
+
+    #[test]
+    fn entities_declared_by_the_answer_are_not_expanded() {
+        let bomb = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><r>&b;</r>"#;
+        match Parsed::parse(ResponseType::Xml, bomb.as_bytes()) {
+            Err(reason) => assert!(reason.contains("not XML"), "{reason}"),
+            Ok(answer) => assert_ne!(answer.read("string-length(/r)"), Some(Value::from(100))),
+        }
+    }
+}
