@@ -364,7 +364,9 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
         Some((base, query)) => (base, Some(query.split('#').next().unwrap_or(""))),
         None => (raw_url.split('#').next().unwrap_or(""), None),
     };
-    let url = convert(base, false, "the URL", &mut vars, session, &|t| t.to_owned());
+    let url = convert(base, false, "the URL", &mut vars, session, &|t| {
+        t.to_owned()
+    });
     let url = absolute_url(&url, "http", session);
     let path = url::Url::parse(&url)
         .map(|u| u.path().to_owned())
@@ -385,12 +387,22 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
     }
     for (key, value) in &line.headers {
         let row = row(key, value, "header", &mut vars, session);
-        draft.headers.retain(|h| !h.name().eq_ignore_ascii_case(key));
+        draft
+            .headers
+            .retain(|h| !h.name().eq_ignore_ascii_case(key));
         draft.headers.push(row);
     }
     if let Some(token) = &line.bearer {
-        let secret = credential_secret(token, "bearer_token", "`--oauth2-bearer`", &mut vars, session);
-        draft.headers.retain(|h| !h.name().eq_ignore_ascii_case("authorization"));
+        let secret = credential_secret(
+            token,
+            "bearer_token",
+            "`--oauth2-bearer`",
+            &mut vars,
+            session,
+        );
+        draft
+            .headers
+            .retain(|h| !h.name().eq_ignore_ascii_case("authorization"));
         draft.headers.push(Row::Static {
             name: "Authorization".to_owned(),
             value: format!("Bearer $({SECRET_PREFIX}{secret})"),
@@ -415,7 +427,9 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
             session,
         );
         let username = AuthValue::Static {
-            value: convert(username, false, "the `-u` user", &mut vars, session, &|t| t.to_owned()),
+            value: convert(username, false, "the `-u` user", &mut vars, session, &|t| {
+                t.to_owned()
+            }),
         };
         let password = AuthValue::Static {
             value: format!("$({SECRET_PREFIX}{secret})"),
@@ -426,7 +440,9 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
             Authorization::Basic { username, password }
         });
         let before = draft.headers.len();
-        draft.headers.retain(|h| !h.name().eq_ignore_ascii_case("authorization"));
+        draft
+            .headers
+            .retain(|h| !h.name().eq_ignore_ascii_case("authorization"));
         if before != draft.headers.len() {
             session.note("the Authorization header is left out: `-u` sends it");
         }
@@ -480,7 +496,9 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
                 }
                 None => {
                     session.note("the data is not JSON: sent as text");
-                    let template = convert(&data, false, "the body", &mut vars, session, &|t| t.to_owned());
+                    let template = convert(&data, false, "the body", &mut vars, session, &|t| {
+                        t.to_owned()
+                    });
                     draft.body = Some(body(BodyFormat::Text, template));
                 }
             }
@@ -489,7 +507,9 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
             let template = form_template(&pairs, &mut vars, session);
             draft.body = Some(body(BodyFormat::Form, template));
         } else {
-            let template = convert(&data, false, "the body", &mut vars, session, &|t| t.to_owned());
+            let template = convert(&data, false, "the body", &mut vars, session, &|t| {
+                t.to_owned()
+            });
             draft.body = Some(body(BodyFormat::Text, template));
         }
     }
@@ -520,7 +540,13 @@ fn aws_authorization(
     let (access, secret) = user
         .and_then(|u| u.split_once(':'))
         .unwrap_or((user.unwrap_or(""), ""));
-    let secret_key = credential_secret(secret, "aws_secret_key", "the `-u` secret key", vars, session);
+    let secret_key = credential_secret(
+        secret,
+        "aws_secret_key",
+        "the `-u` secret key",
+        vars,
+        session,
+    );
     let token_header = draft
         .headers
         .iter()
@@ -536,7 +562,9 @@ fn aws_authorization(
     });
     draft.authorization = Some(Authorization::Aws {
         access_key: AuthValue::Static {
-            value: convert(access, false, "the `-u` access key", vars, session, &|t| t.to_owned()),
+            value: convert(access, false, "the `-u` access key", vars, session, &|t| {
+                t.to_owned()
+            }),
         },
         secret_key: AuthValue::Static {
             value: format!("$({SECRET_PREFIX}{secret_key})"),

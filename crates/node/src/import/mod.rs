@@ -462,7 +462,11 @@ pub(crate) fn xml_template(
         let tag = &after[..=close];
         out.push_str(tag);
         rest = &after[close + 1..];
-        if tag.starts_with("</") || tag.starts_with("<?") || tag.starts_with("<!") || tag.ends_with("/>") {
+        if tag.starts_with("</")
+            || tag.starts_with("<?")
+            || tag.starts_with("<!")
+            || tag.ends_with("/>")
+        {
             continue;
         }
         let name = tag[1..tag.len() - 1]
@@ -479,7 +483,10 @@ pub(crate) fn xml_template(
         let written = match template::pieces(content).as_slice() {
             [Piece::Placeholder(p)] if p.starts_with(SECRET_PREFIX) => continue,
             [Piece::Placeholder(p)] => {
-                format!("$({SECRET_PREFIX}{})", session.secret_for_variable(p, &place))
+                format!(
+                    "$({SECRET_PREFIX}{})",
+                    session.secret_for_variable(p, &place)
+                )
             }
             _ => match split_scheme(content) {
                 Some((scheme, credential)) => {
@@ -736,8 +743,18 @@ impl Draft {
         }
         let events = match self.success_status {
             Some(status) => vec![
-                status_event("Success", Condition::Equals, &status.to_string(), Edge::Success),
-                status_event("Failure", Condition::NotEquals, &status.to_string(), Edge::Error),
+                status_event(
+                    "Success",
+                    Condition::Equals,
+                    &status.to_string(),
+                    Edge::Success,
+                ),
+                status_event(
+                    "Failure",
+                    Condition::NotEquals,
+                    &status.to_string(),
+                    Edge::Error,
+                ),
             ],
             None => vec![
                 status_event("Success", Condition::StartsWith, "2", Edge::Success),
@@ -848,7 +865,13 @@ fn leaves(value: &Value, path: String, words: &[String], depth: usize, out: &mut
             for (key, field) in fields {
                 let mut words = words.to_vec();
                 words.push(key.clone());
-                leaves(field, format!("{path}{}", path_segment(key)), &words, depth + 1, out);
+                leaves(
+                    field,
+                    format!("{path}{}", path_segment(key)),
+                    &words,
+                    depth + 1,
+                    out,
+                );
             }
         }
         Value::Array(items) if !items.is_empty() && depth < MAX_DEPTH => {
@@ -900,7 +923,10 @@ fn xml_outputs(sample: &str) -> Option<Vec<Output>> {
                 unique = format!("{base}{n}");
                 n += 1;
             }
-            if !out.iter().any(|o| o.source == Source::Body { path: step.clone() }) {
+            if !out
+                .iter()
+                .any(|o| o.source == Source::Body { path: step.clone() })
+            {
                 out.push(Output {
                     name: unique,
                     source: Source::Body { path: step },
@@ -1119,7 +1145,12 @@ mod tests {
                 value: "$(secret:x_api_key)".into()
             }
         );
-        assert!(session.notes.iter().any(|n| n.contains("ICNODE_BEARER_TOKEN")));
+        assert!(
+            session
+                .notes
+                .iter()
+                .any(|n| n.contains("ICNODE_BEARER_TOKEN"))
+        );
     }
 
     #[test]

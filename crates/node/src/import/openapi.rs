@@ -84,9 +84,7 @@ pub fn openapi(text: &str, name: Option<&str>) -> Result<Imported, ImportError> 
         }
     }
     let title = document.pointer("/info/title");
-    let node_name = name
-        .map(str::to_owned)
-        .unwrap_or_else(|| text_of(title));
+    let node_name = name.map(str::to_owned).unwrap_or_else(|| text_of(title));
     let description = text_of(document.pointer("/info/description"));
     super::finish(&node_name, description, methods, session)
 }
@@ -303,7 +301,12 @@ fn field_type(schema: &Value) -> FieldType {
     }
 }
 
-fn read_request_body(doc: &Doc<'_>, draft: &mut Draft, request_body: &Value, session: &mut Session) {
+fn read_request_body(
+    doc: &Doc<'_>,
+    draft: &mut Draft,
+    request_body: &Value,
+    session: &mut Session,
+) {
     let Some(content) = request_body.get("content").and_then(Value::as_object) else {
         return;
     };
@@ -330,7 +333,13 @@ fn read_request_body(doc: &Doc<'_>, draft: &mut Draft, request_body: &Value, ses
         for (key, property) in properties(schema) {
             let field = field_name(key);
             let property = doc.resolve(property);
-            let ui = field_ui(&field, property, required.contains(&key.as_str()), &draft.name, session);
+            let ui = field_ui(
+                &field,
+                property,
+                required.contains(&key.as_str()),
+                &draft.name,
+                session,
+            );
             draft.fields.push(ui);
             let key_text: String = url::form_urlencoded::byte_serialize(key.as_bytes()).collect();
             pairs.push(format!("{key_text}=$({field})"));
@@ -438,7 +447,9 @@ fn security(doc: &Doc<'_>, draft: &mut Draft, operation: &Value, session: &mut S
         .get("security")
         .or_else(|| doc.root.get("security"))
         .and_then(Value::as_array);
-    let Some(requirement) = requirements.and_then(|r| r.first()).and_then(Value::as_object)
+    let Some(requirement) = requirements
+        .and_then(|r| r.first())
+        .and_then(Value::as_object)
     else {
         return;
     };
@@ -493,7 +504,10 @@ fn apply_scheme(
                     draft.name
                 ));
             }
-            let value = format!("Bearer {}", secret(&format!("{base}_token"), session, &place));
+            let value = format!(
+                "Bearer {}",
+                secret(&format!("{base}_token"), session, &place)
+            );
             draft.add_header(Row::Static {
                 name: "Authorization".to_owned(),
                 value,
@@ -558,8 +572,10 @@ fn apply_scheme(
                          tokens with: the access token is sent as a bearer token from a secret",
                         draft.name
                     ));
-                    let value =
-                        format!("Bearer {}", secret(&format!("{base}_token"), session, &place));
+                    let value = format!(
+                        "Bearer {}",
+                        secret(&format!("{base}_token"), session, &place)
+                    );
                     draft.add_header(Row::Static {
                         name: "Authorization".to_owned(),
                         value,
@@ -580,9 +596,7 @@ fn read_responses(doc: &Doc<'_>, draft: &mut Draft, operation: &Value, session: 
     let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
         return;
     };
-    let Some((status, response)) = responses
-        .iter()
-        .find(|(status, _)| status.starts_with('2'))
+    let Some((status, response)) = responses.iter().find(|(status, _)| status.starts_with('2'))
     else {
         return;
     };

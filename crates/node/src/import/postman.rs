@@ -19,7 +19,8 @@ use crate::model::{
 use crate::template::{self, Piece, SECRET_PREFIX};
 
 /// The schema URL of a v2.1 collection, as Postman writes it.
-pub const SCHEMA_V2_1: &str = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json";
+pub const SCHEMA_V2_1: &str =
+    "https://schema.getpostman.com/json/collection/v2.1.0/collection.json";
 
 /// A collection variable: its value, and whether Postman marks it secret.
 #[derive(Debug, Clone)]
@@ -38,9 +39,8 @@ struct Variables {
 impl Resolve for Variables {
     fn var(&mut self, name: &str, credential: bool, place: &str, session: &mut Session) -> Var {
         let known = self.known.get(name);
-        let secret = credential
-            || is_credential_name(name)
-            || known.is_some_and(|variable| variable.secret);
+        let secret =
+            credential || is_credential_name(name) || known.is_some_and(|variable| variable.secret);
         if secret {
             let secret = session.secret_for_variable(name, place);
             if known.is_some_and(|variable| !variable.value.is_empty()) {
@@ -186,7 +186,9 @@ fn walk<'a>(
                 responses: item.get("response"),
             });
         } else {
-            session.note(format!("item `{name}` is neither a request nor a folder: skipped"));
+            session.note(format!(
+                "item `{name}` is neither a request nor a folder: skipped"
+            ));
         }
     }
 }
@@ -238,7 +240,9 @@ fn method(found: &Found<'_>, vars: &mut Variables, session: &mut Session) -> Opt
     let (raw, query, path_variables) = match url {
         Some(Value::String(raw)) => (raw.clone(), None, None),
         Some(Value::Object(url)) => (
-            url.get("raw").and_then(Value::as_str).map_or_else(|| raw_of(url), str::to_owned),
+            url.get("raw")
+                .and_then(Value::as_str)
+                .map_or_else(|| raw_of(url), str::to_owned),
             url.get("query").and_then(Value::as_array),
             url.get("variable").and_then(Value::as_array),
         ),
@@ -436,8 +440,16 @@ fn apply_auth(draft: &mut Draft, auth: &Value, vars: &mut Variables, session: &m
     match kind {
         "noauth" => {}
         "bearer" => {
-            let secret = credential_secret(&attr("token"), "bearer_token", &place("token"), vars, session);
-            draft.headers.retain(|h| !h.name().eq_ignore_ascii_case("authorization"));
+            let secret = credential_secret(
+                &attr("token"),
+                "bearer_token",
+                &place("token"),
+                vars,
+                session,
+            );
+            draft
+                .headers
+                .retain(|h| !h.name().eq_ignore_ascii_case("authorization"));
             draft.headers.insert(
                 0,
                 Row::Static {
@@ -479,9 +491,16 @@ fn apply_auth(draft: &mut Draft, auth: &Value, vars: &mut Variables, session: &m
         }
         "oauth2" => {
             let grant = attr("grant_type");
-            let token_url = convert(&attr("accessTokenUrl"), false, &place("token URL"), vars, session, &|t| t.to_owned());
-            let token_url_ok = url::Url::parse(&token_url)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            let token_url = convert(
+                &attr("accessTokenUrl"),
+                false,
+                &place("token URL"),
+                vars,
+                session,
+                &|t| t.to_owned(),
+            );
+            let token_url_ok =
+                url::Url::parse(&token_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
             if (grant == "client_credentials" || grant.is_empty()) && token_url_ok {
                 let client_id = auth_value(&attr("clientId"), &place("client id"), vars, session);
                 let client_secret = secret_value(&credential_secret(
@@ -549,7 +568,9 @@ fn apply_auth(draft: &mut Draft, auth: &Value, vars: &mut Variables, session: &m
                 ))
             });
             let mut name = |key: &str, default: &str, session: &mut Session| {
-                let value = convert(&attr(key), false, &place(key), vars, session, &|t| t.to_owned());
+                let value = convert(&attr(key), false, &place(key), vars, session, &|t| {
+                    t.to_owned()
+                });
                 let valid = !value.is_empty()
                     && value
                         .chars()
@@ -588,7 +609,10 @@ fn read_body(
     vars: &mut Variables,
     session: &mut Session,
 ) {
-    let mode = request_body.get("mode").and_then(Value::as_str).unwrap_or("");
+    let mode = request_body
+        .get("mode")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let name = draft.name.clone();
     let content_type = headers
         .iter()
@@ -615,10 +639,14 @@ fn read_body(
                             .find(|(k, _)| k.eq_ignore_ascii_case("soapaction"))
                             .map(|(_, v)| v.trim().trim_matches('"').to_owned());
                         let mut xml = body(BodyFormat::Xml, template);
-                        if let Some(action) = soap_action.filter(|_| is_soap_envelope(&xml.template)) {
+                        if let Some(action) =
+                            soap_action.filter(|_| is_soap_envelope(&xml.template))
+                        {
                             xml.format = BodyFormat::Soap;
                             xml.soap_action = Some(action);
-                            draft.headers.retain(|h| !h.name().eq_ignore_ascii_case("soapaction"));
+                            draft
+                                .headers
+                                .retain(|h| !h.name().eq_ignore_ascii_case("soapaction"));
                         }
                         draft.body = Some(xml);
                         return;
@@ -640,7 +668,14 @@ fn read_body(
                              as text"
                         ));
                     }
-                    let template = convert(&raw, false, &format!("`{name}`: the body"), vars, session, &|t| t.to_owned());
+                    let template = convert(
+                        &raw,
+                        false,
+                        &format!("`{name}`: the body"),
+                        vars,
+                        session,
+                        &|t| t.to_owned(),
+                    );
                     draft.body = Some(body(BodyFormat::Text, template));
                     let kind = match language {
                         "xml" => Some("application/xml"),
@@ -686,7 +721,13 @@ fn read_body(
                     ));
                     continue;
                 }
-                parts.push(row(&key, &text_of(part.get("value")), "body part", vars, session));
+                parts.push(row(
+                    &key,
+                    &text_of(part.get("value")),
+                    "body part",
+                    vars,
+                    session,
+                ));
             }
             if !parts.is_empty() {
                 let mut multipart = body(BodyFormat::Multipart, String::new());

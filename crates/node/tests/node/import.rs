@@ -76,7 +76,10 @@ fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_cr
     let notes = imported.notes.join("\n");
     for literal in LITERALS {
         assert!(!text.contains(literal), "{literal} leaked into\n{text}");
-        assert!(!notes.contains(literal), "{literal} leaked into notes\n{notes}");
+        assert!(
+            !notes.contains(literal),
+            "{literal} leaked into notes\n{notes}"
+        );
     }
     let definition = &imported.definition;
     assert_eq!(definition.name, "Instant Connect Broker");
@@ -94,7 +97,10 @@ fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_cr
         "folders flattened; OPTIONS is no node method"
     );
     notes_say(&imported, &["`Preflight`", "OPTIONS", "not carried over"]);
-    notes_say(&imported, &["`Upload`", "file part `file`", "not carried over"]);
+    notes_say(
+        &imported,
+        &["`Upload`", "file part `file`", "not carried over"],
+    );
 
     // The collection's bearer token, inherited through the folder, is a named secret.
     let link = method(&imported, "Generate Basic Link");
@@ -102,13 +108,28 @@ fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_cr
         static_value(header(link, "Authorization")),
         "Bearer $(secret:bearer_token)"
     );
-    notes_say(&imported, &["literal credential", "`bearer_token`", "ICNODE_BEARER_TOKEN"]);
+    notes_say(
+        &imported,
+        &[
+            "literal credential",
+            "`bearer_token`",
+            "ICNODE_BEARER_TOKEN",
+        ],
+    );
     // A collection variable with a value is written in; one without is a dynamic field.
     assert_eq!(link.url, "https://mtg-broker-a.wbx2.com/api/v2/joseencrypt");
     let body = link.body.as_ref().unwrap();
     assert_eq!(body.format, BodyFormat::Json);
-    assert!(body.template.contains(r#""sub": "$(chatId)""#), "{}", body.template);
-    assert!(body.template.contains(r#""numHost": $(numHost)"#), "{}", body.template);
+    assert!(
+        body.template.contains(r#""sub": "$(chatId)""#),
+        "{}",
+        body.template
+    );
+    assert!(
+        body.template.contains(r#""numHost": $(numHost)"#),
+        "{}",
+        body.template
+    );
     let fields: Vec<&str> = link.dynamic_fields();
     assert_eq!(fields, ["chatId", "numHost"]);
     // The 2xx example (not the 401 before it) gives the events and outputs.
@@ -153,13 +174,22 @@ fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_cr
     // An API key from a credential variable: a secret named after the variable, its
     // collection value dropped; a path variable with its description as a tooltip.
     let lookup = method(&imported, "Lookup with an API key");
-    assert_eq!(static_value(header(lookup, "X-API-Key")), "$(secret:api_key)");
+    assert_eq!(
+        static_value(header(lookup, "X-API-Key")),
+        "$(secret:api_key)"
+    );
     assert!(
-        lookup.headers.iter().all(|h| !h.name().eq_ignore_ascii_case("authorization")),
+        lookup
+            .headers
+            .iter()
+            .all(|h| !h.name().eq_ignore_ascii_case("authorization")),
         "the folder-less request's own auth replaces the collection's"
     );
     notes_say(&imported, &["`{{apiKey}}`", "not carried over"]);
-    assert_eq!(lookup.url, "https://mtg-broker-a.wbx2.com/api/v1/orgs/$(orgId)");
+    assert_eq!(
+        lookup.url,
+        "https://mtg-broker-a.wbx2.com/api/v1/orgs/$(orgId)"
+    );
     assert_eq!(lookup.field_ui("orgId").tooltip, "The organization's id");
     notes_say(&imported, &["{{$guid}}", "`guid`"]);
 
@@ -227,8 +257,16 @@ fn a_name_given_replaces_the_collections() {
 #[test]
 fn bad_postman_input_is_an_error_that_names_what_is_wrong() {
     let cases: [(&str, fn(&ImportError) -> bool, &str); 5] = [
-        ("not json", |e| matches!(e, ImportError::NotJson(_)), "not JSON"),
-        ("[]", |e| matches!(e, ImportError::NotCollection(_)), "`info`"),
+        (
+            "not json",
+            |e| matches!(e, ImportError::NotJson(_)),
+            "not JSON",
+        ),
+        (
+            "[]",
+            |e| matches!(e, ImportError::NotCollection(_)),
+            "`info`",
+        ),
         (
             r#"{"info": {"name": "x"}, "item": []}"#,
             |e| matches!(e, ImportError::NotCollection(_)),
@@ -279,12 +317,14 @@ fn export_then_import_gives_back_the_same_requests() {
     let original = node::load(&bundled).unwrap();
     let collection = import::postman::export(&original);
     let text = collection.to_string();
-    assert!(text.contains(r#""key":"broker_token","type":"secret","value":""#) || {
-        let variables = collection["variable"].as_array().unwrap();
-        variables.iter().any(|v| {
-            v["key"] == "broker_token" && v["type"] == "secret" && v["value"] == ""
-        })
-    });
+    assert!(
+        text.contains(r#""key":"broker_token","type":"secret","value":""#) || {
+            let variables = collection["variable"].as_array().unwrap();
+            variables
+                .iter()
+                .any(|v| v["key"] == "broker_token" && v["type"] == "secret" && v["value"] == "")
+        }
+    );
     assert!(text.contains("Bearer {{broker_token}}"), "{text}");
     assert!(text.contains("{{uniquechatId}}"), "{text}");
 
@@ -323,7 +363,10 @@ fn export_writes_authorization_as_postman_auth_with_variables_only() {
     let request = &collection["item"][0]["request"];
     assert_eq!(request["auth"]["type"], "digest");
     assert_eq!(request["auth"]["digest"][1]["value"], "{{desk_password}}");
-    assert_eq!(request["url"]["raw"], "https://desk.example.com/login?q={{query}}");
+    assert_eq!(
+        request["url"]["raw"],
+        "https://desk.example.com/login?q={{query}}"
+    );
     assert_eq!(request["body"]["urlencoded"][1]["value"], "two words");
     let back = import::postman(&collection.to_string(), None).unwrap();
     checked(&back);
@@ -359,7 +402,13 @@ fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
     );
     assert_eq!(imported.definition.name, "Meetings API");
     notes_say(&imported, &["HEAD", "not carried over"]);
-    notes_say(&imported, &["the first server is used", "https://eu.meetings.example.com/v1"]);
+    notes_say(
+        &imported,
+        &[
+            "the first server is used",
+            "https://eu.meetings.example.com/v1",
+        ],
+    );
 
     // servers[0] with its variable's default; the document's bearer security as a secret.
     let create = method(&imported, "createMeeting");
@@ -368,7 +417,10 @@ fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
         static_value(header(create, "Authorization")),
         "Bearer $(secret:bearer_auth_token)"
     );
-    notes_say(&imported, &["`bearer_auth_token`", "ICNODE_BEARER_AUTH_TOKEN"]);
+    notes_say(
+        &imported,
+        &["`bearer_auth_token`", "ICNODE_BEARER_AUTH_TOKEN"],
+    );
     // A header parameter ($ref) is an optional dynamic row.
     assert_eq!(
         header(create, "X-Request-Id"),
@@ -398,7 +450,10 @@ fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
     // The 201 example gives the success status and the outputs.
     assert_eq!(create.events[0].value.as_deref(), Some("201"));
     let outputs: Vec<&str> = create.outputs.iter().map(|o| o.name.as_str()).collect();
-    assert_eq!(outputs, ["id", "chatId", "linksHost", "linksGuest", "accessToken"]);
+    assert_eq!(
+        outputs,
+        ["id", "chatId", "linksHost", "linksGuest", "accessToken"]
+    );
 
     // Query parameters: type, default, an anchored pattern; a cookie is not carried over.
     let list = method(&imported, "List meetings");
@@ -408,7 +463,10 @@ fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
         (node::FieldType::Number, false, Some("20"))
     );
     assert_eq!(limit.tooltip, "How many to list");
-    assert_eq!(list.field_ui("status").regex.as_deref(), Some("(open|closed)"));
+    assert_eq!(
+        list.field_ui("status").regex.as_deref(),
+        Some("(open|closed)")
+    );
     notes_say(&imported, &["cookie parameter `session`"]);
     // The schema (no example) gives the outputs: an array through its first item.
     let outputs: Vec<String> = list
@@ -419,17 +477,26 @@ fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert!(outputs.contains(&"itemsLinksHost=$.items[0].links.host".to_owned()), "{outputs:?}");
+    assert!(
+        outputs.contains(&"itemsLinksHost=$.items[0].links.host".to_owned()),
+        "{outputs:?}"
+    );
     assert!(outputs.contains(&"next=$.next".to_owned()), "{outputs:?}");
 
     // A path parameter of the path item: mandatory, its unanchored pattern widened.
     let delete = method(&imported, "DELETE /meetings/{meetingId}");
-    assert_eq!(delete.url, "https://eu.meetings.example.com/v1/meetings/$(meetingId)");
+    assert_eq!(
+        delete.url,
+        "https://eu.meetings.example.com/v1/meetings/$(meetingId)"
+    );
     let id = delete.field_ui("meetingId");
     assert!(id.mandatory);
     assert_eq!(id.regex.as_deref(), Some(".*(?:[a-z]-[0-9]+).*"));
     assert_eq!(id.tooltip, "The meeting's id");
-    assert_eq!(static_value(header(delete, "X-API-Key")), "$(secret:api_key_auth)");
+    assert_eq!(
+        static_value(header(delete, "X-API-Key")),
+        "$(secret:api_key_auth)"
+    );
     assert!(
         delete.headers.iter().all(|h| h.name() != "Authorization"),
         "the operation's security replaces the document's"
@@ -471,7 +538,10 @@ fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
         }) if value == "$(secret:desk_basic_password)"
     ));
     assert!(desk.body.is_none());
-    notes_say(&imported, &["`updateDesk`", "application/xml", "not carried over"]);
+    notes_say(
+        &imported,
+        &["`updateDesk`", "application/xml", "not carried over"],
+    );
 }
 
 #[test]
@@ -526,7 +596,14 @@ fn a_curl_line_becomes_one_method_and_its_token_a_secret() {
         static_value(header(method, "Authorization")),
         "Bearer $(secret:bearer_token)"
     );
-    notes_say(&imported, &["literal credential", "`bearer_token`", "ICNODE_BEARER_TOKEN"]);
+    notes_say(
+        &imported,
+        &[
+            "literal credential",
+            "`bearer_token`",
+            "ICNODE_BEARER_TOKEN",
+        ],
+    );
     assert_eq!(method.body.as_ref().unwrap().format, BodyFormat::Json);
     assert_eq!(method.dynamic_fields(), ["chatId"]);
     assert_eq!(method.request_timeout_ms, 20_000);
@@ -540,7 +617,10 @@ fn curl_user_data_and_query_forms_are_read() {
         "curl -u flows:s3cr3t-pw --digest 'https://desk.example.com/items?api_key=AKIA123&page=2' -d 'name=a b' --data-urlencode 'note=x&y'",
     );
     let text = checked(&basic);
-    assert!(!text.contains("s3cr3t-pw") && !text.contains("AKIA123"), "{text}");
+    assert!(
+        !text.contains("s3cr3t-pw") && !text.contains("AKIA123"),
+        "{text}"
+    );
     let method = &basic.definition.methods[0];
     assert_eq!(method.http_method, HttpMethod::Post);
     assert_eq!(method.url, "https://desk.example.com/items");
@@ -566,7 +646,9 @@ fn curl_user_data_and_query_forms_are_read() {
     assert_eq!(body.format, BodyFormat::Form);
     assert_eq!(body.template, "name=a+b&note=x%26y");
 
-    let get = curl("curl -G https://api.example.com/search -d q=rust -d 'token=abc' -XGET -H'X-Trace: {{trace}}'");
+    let get = curl(
+        "curl -G https://api.example.com/search -d q=rust -d 'token=abc' -XGET -H'X-Trace: {{trace}}'",
+    );
     let text = checked(&get);
     assert!(!text.contains("abc\""), "{text}");
     let method = &get.definition.methods[0];
@@ -588,7 +670,9 @@ fn curl_user_data_and_query_forms_are_read() {
         }
     );
 
-    let json = curl("curl --json '{\"password\": \"pw-literal\", \"n\": 1}' example.com/api -F file=@a.png -k");
+    let json = curl(
+        "curl --json '{\"password\": \"pw-literal\", \"n\": 1}' example.com/api -F file=@a.png -k",
+    );
     let text = checked(&json);
     assert!(!text.contains("pw-literal"), "{text}");
     let method = &json.definition.methods[0];
@@ -617,7 +701,6 @@ fn bad_curl_lines_are_errors_that_say_why() {
         );
     }
 }
-
 
 #[test]
 fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
@@ -660,8 +743,15 @@ fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
     let body = soap.body.as_ref().unwrap();
     assert_eq!(body.format, BodyFormat::Soap);
     assert_eq!(body.soap_action.as_deref(), Some("urn:quote"));
-    assert!(body.template.contains("<symbol>$(symbol)</symbol>"), "{}", body.template);
-    assert!(body.template.contains("<password>$(secret:password)</password>"));
+    assert!(
+        body.template.contains("<symbol>$(symbol)</symbol>"),
+        "{}",
+        body.template
+    );
+    assert!(
+        body.template
+            .contains("<password>$(secret:password)</password>")
+    );
     assert!(soap.headers.iter().all(|h| h.name() != "SOAPAction"));
     assert_eq!(soap.response_type, node::model::ResponseType::Xml);
     assert_eq!(
@@ -716,10 +806,19 @@ fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
     let exported = import::postman::export(&imported.definition);
     let back = import::postman(&exported.to_string(), None).unwrap();
     checked(&back);
-    for (before, after) in imported.definition.methods.iter().zip(&back.definition.methods) {
+    for (before, after) in imported
+        .definition
+        .methods
+        .iter()
+        .zip(&back.definition.methods)
+    {
         assert_eq!(after.body, before.body, "{}", before.name);
         assert_eq!(after.authorization, before.authorization, "{}", before.name);
-        assert_eq!(after.response_sample, before.response_sample, "{}", before.name);
+        assert_eq!(
+            after.response_sample, before.response_sample,
+            "{}",
+            before.name
+        );
         assert_eq!(after.outputs, before.outputs, "{}", before.name);
     }
 }
@@ -730,7 +829,10 @@ fn curl_multipart_and_aws_signature_are_read() {
         "curl --aws-sigv4 'aws:amz:us-east-2:s3' -u 'AKIDEXAMPLE:curl-aws-secret' -H 'x-amz-security-token: tok-literal' -F 'title=Q3' -F 'report=@q3.pdf' https://bucket.s3.us-east-2.amazonaws.com/up",
     );
     let text = checked(&imported);
-    assert!(!text.contains("curl-aws-secret") && !text.contains("tok-literal"), "{text}");
+    assert!(
+        !text.contains("curl-aws-secret") && !text.contains("tok-literal"),
+        "{text}"
+    );
     let method = &imported.definition.methods[0];
     assert_eq!(method.http_method, HttpMethod::Post);
     match &method.authorization {
