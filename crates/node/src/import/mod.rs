@@ -1,5 +1,5 @@
 //! Importers: a Postman collection ([`postman()`]), an OpenAPI document ([`openapi()`]) or a curl
-//! command line ([`curl()`]) becomes a node definition that passes [`check`](crate::check), with
+//! command line ([`curl()`]) becomes a node definition that passes [`check`](crate::check()), with
 //! notes saying what could not be carried over.
 //!
 //! A definition never holds a credential, and an import never puts one there: a literal token,

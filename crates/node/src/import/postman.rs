@@ -132,6 +132,13 @@ pub fn postman(text: &str, name: Option<&str>) -> Result<Imported, ImportError> 
         );
     }
 
+    if collection
+        .get("event")
+        .and_then(Value::as_array)
+        .is_some_and(|events| !events.is_empty())
+    {
+        session.note("the collection's pre-request and test scripts are not carried over");
+    }
     let mut found = Vec::new();
     walk(items, collection.get("auth"), &mut found, &mut session);
     let mut methods = Vec::new();
@@ -176,6 +183,15 @@ fn walk<'a>(
             .or(own(item.get("auth")))
             .or(inherited);
         let name = text_of(item.get("name"));
+        if item
+            .get("event")
+            .and_then(Value::as_array)
+            .is_some_and(|events| !events.is_empty())
+        {
+            session.note(format!(
+                "`{name}`: its pre-request and test scripts are not carried over"
+            ));
+        }
         if let Some(children) = item.get("item").and_then(Value::as_array) {
             walk(children, auth, found, session);
         } else if let Some(request) = item.get("request") {

@@ -256,7 +256,8 @@ fn a_name_given_replaces_the_collections() {
 
 #[test]
 fn bad_postman_input_is_an_error_that_names_what_is_wrong() {
-    let cases: [(&str, fn(&ImportError) -> bool, &str); 5] = [
+    type IsKind = fn(&ImportError) -> bool;
+    let cases: [(&str, IsKind, &str); 5] = [
         (
             "not json",
             |e| matches!(e, ImportError::NotJson(_)),
