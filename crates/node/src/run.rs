@@ -112,7 +112,8 @@ pub struct RunOptions {
 /// What sets one HTTP client apart: connection timeout, request timeout and TLS settings.
 type ClientKey = (u32, u32, Option<Tls>);
 
-/// Runs methods. Holds one HTTP client per [`ClientKey`], so connections are reused.
+/// Runs methods. Holds one HTTP client per pair of timeouts and TLS settings, so connections are
+/// reused.
 pub struct Engine {
     secrets: Secrets,
     max_response_bytes: usize,

@@ -16,7 +16,12 @@ pub enum SecretsError {
     },
     #[error("{path}:{line}: expected NAME=value")]
     Syntax { path: String, line: usize },
+    #[error("{path}:{line}: the PEM block has no -----END line")]
+    UnendedPem { path: String, line: usize },
 }
+
+const PEM_BEGIN: &str = "-----BEGIN ";
+const PEM_END: &str = "-----END ";
 
 /// Where secrets come from. `Debug` shows names only.
 #[derive(Default)]
@@ -45,7 +50,9 @@ impl Secrets {
         }
     }
 
-    /// Secrets from `path` first, then the environment. Blank lines and `#` comments are skipped.
+    /// Secrets from `path` first, then the environment. Blank lines and `#` comments are skipped;
+    /// a value that opens a PEM block (`NAME=-----BEGIN PRIVATE KEY-----`) goes on to its
+    /// `-----END` line.
     pub fn with_file(path: &Path) -> Result<Self, SecretsError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| SecretsError::Read {
@@ -53,22 +60,36 @@ impl Secrets {
             source,
         })?;
         let mut file = HashMap::new();
-        for (index, line) in text.lines().enumerate() {
+        let mut lines = text.lines().enumerate();
+        while let Some((index, line)) = lines.next() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
+            let syntax = |line: usize| SecretsError::Syntax {
+                path: shown.clone(),
+                line,
+            };
             let (name, value) = line
                 .split_once('=')
                 .filter(|(name, _)| is_valid_name(name.trim()))
-                .ok_or(SecretsError::Syntax {
-                    path: shown.clone(),
-                    line: index + 1,
-                })?;
-            file.insert(
-                name.trim().to_ascii_lowercase(),
-                SecretString::from(value.trim().to_owned()),
-            );
+                .ok_or_else(|| syntax(index + 1))?;
+            let mut value = value.trim().to_owned();
+            // A PEM block (a TLS client key) goes on over the following lines to its END line.
+            if value.starts_with(PEM_BEGIN) && !value.contains(PEM_END) {
+                loop {
+                    let (_, next) = lines.next().ok_or_else(|| SecretsError::UnendedPem {
+                        path: shown.clone(),
+                        line: index + 1,
+                    })?;
+                    value.push('\n');
+                    value.push_str(next.trim());
+                    if next.trim_start().starts_with(PEM_END) {
+                        break;
+                    }
+                }
+            }
+            file.insert(name.trim().to_ascii_lowercase(), SecretString::from(value));
         }
         Ok(Self {
             file,

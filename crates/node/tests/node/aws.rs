@@ -1,7 +1,6 @@
 //! AWS Signature Version 4: the published test vectors, and a real server on port 0 that
 //! verifies each request's signature over what it received.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,7 +13,7 @@ use node::{Edge, Engine, RunOptions, Secrets};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::run::spawn_router;
+use crate::run::{params, spawn_router};
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sigv4");
 const ACCESS_KEY: &str = "AKIDEXAMPLE";
@@ -220,20 +219,13 @@ fn aws_node(base: &url::Url, session_token: bool, body: Value) -> node::NodeDefi
     node::load(&definition.to_string()).unwrap_or_else(|p| panic!("{p:#?}"))
 }
 
-fn run_params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_sigv4_service_accepts_the_signed_request_and_refuses_a_wrong_key() {
     let base = verifying_service().await;
     let json_body = json!({"format": "json", "template": "{\"item\": \"$(item)\"}"});
     let node = aws_node(&base, false, json_body.clone());
     let engine = |secret: &str| Engine::new(Secrets::from_pairs([("aws_secret", secret)]));
-    let params = run_params(&[("item", "a b/ü")]);
+    let params = params(&[("item", "a b/ü")]);
 
     let signed = engine(SECRET_KEY)
         .run(&node, "Call", &params, &RunOptions::default())
@@ -291,7 +283,7 @@ async fn a_multipart_body_is_buffered_so_its_payload_hash_is_signed() {
         .run(
             &node,
             "Call",
-            &run_params(&[("item", "7")]),
+            &params(&[("item", "7")]),
             &RunOptions::default(),
         )
         .await

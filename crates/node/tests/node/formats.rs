@@ -1,8 +1,6 @@
 //! Bodies and answers beyond JSON: XML and SOAP (values XML-escaped, answers read by XPath),
 //! multipart form data, and text read whole with `$.`, against real servers on port 0.
 
-use std::collections::BTreeMap;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -10,19 +8,12 @@ use axum::routing::post;
 use node::{Edge, Engine, RunOptions, Secrets};
 use serde_json::{Value, json};
 
-use crate::run::spawn_router;
+use crate::run::{params, spawn_router};
 
 const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 
 fn load(definition: Value) -> node::NodeDefinition {
     node::load(&definition.to_string()).unwrap_or_else(|problems| panic!("{problems:#?}"))
-}
-
-fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
 }
 
 fn header(headers: &HeaderMap, name: &str) -> String {
@@ -214,7 +205,7 @@ async fn a_multipart_body_sends_one_part_per_row_and_leaves_out_an_empty_optiona
 }
 
 #[tokio::test]
-async fn a_text_answer_is_read_whole_with_dollar_dot_and_an_xml_body_is_sent_as_xml() {
+async fn a_text_answer_is_read_whole_with_dollar_dot_and_an_xml_body_is_sent_escaped() {
     let base = spawn_router(Router::new().route(
         "/ticket",
         post(|headers: HeaderMap, body: Bytes| async move {
@@ -234,8 +225,9 @@ async fn a_text_answer_is_read_whole_with_dollar_dot_and_an_xml_body_is_sent_as_
             "connectionTimeoutMs": 3000,
             "httpMethod": "POST",
             "url": format!("{base}ticket"),
-            "parameters": [{"type": "dynamic", "name": "subject"}],
-            "body": {"format": "xml", "template": "<ticket subject=\"$(subject)\"/>"},
+            "parameters": [{"type": "dynamic", "name": "subject"}, {"type": "dynamic", "name": "tag"}],
+            "body": {"format": "xml", "template": "<ticket subject=\"$(subject)\"><tag>$(tag)</tag></ticket>"},
+            "fields": [{"name": "tag", "mandatory": false}],
             "responseType": "text",
             "events": [{"name": "Xml", "source": {"type": "body", "path": "$."}, "condition": "starts with",
                         "value": "application/xml", "edge": "success"}],
@@ -254,6 +246,7 @@ async fn a_text_answer_is_read_whole_with_dollar_dot_and_an_xml_body_is_sent_as_
     assert_eq!(result.edge, Edge::Success, "{result:#?}");
     assert_eq!(
         result.outputs["answer"],
-        "application/xml; charset=utf-8 <ticket subject=\"a&lt;b &amp; &quot;c&quot;\"/>"
+        // The optional tag left empty is an empty element.
+        "application/xml; charset=utf-8 <ticket subject=\"a&lt;b &amp; &quot;c&quot;\"><tag></tag></ticket>"
     );
 }

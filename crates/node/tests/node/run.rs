@@ -105,7 +105,7 @@ fn definition(change: impl FnOnce(&mut Value)) -> NodeDefinition {
     node::load(&value.to_string()).unwrap()
 }
 
-fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(crate) fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -646,11 +646,29 @@ fn secrets_files_are_read_and_debug_shows_names_only() {
         "from-file"
     );
     assert!(!format!("{secrets:?}").contains("from-file"));
-    std::fs::write(&path, "no equals sign\n").unwrap();
-    assert_eq!(
-        Secrets::with_file(&path).unwrap_err().to_string(),
-        format!("{}:1: expected NAME=value", path.display())
-    );
+    // A PEM key spans lines up to its END line; what follows is read as before.
+    let pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEA\nAoGBAL==\n-----END PRIVATE KEY-----";
+    std::fs::write(
+        &path,
+        format!("client_key={}\nafter=1\n", pem.replace('\n', "\n  ")),
+    )
+    .unwrap();
+    let secrets = Secrets::with_file(&path).unwrap();
+    assert_eq!(secrets.get("client_key").unwrap().expose_secret(), pem);
+    assert_eq!(secrets.get("after").unwrap().expose_secret(), "1");
+    for (text, error) in [
+        ("no equals sign\n", "1: expected NAME=value"),
+        (
+            "k=-----BEGIN PRIVATE KEY-----\nMIGH\n",
+            "1: the PEM block has no -----END line",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(
+            Secrets::with_file(&path).unwrap_err().to_string(),
+            format!("{}:{error}", path.display())
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -99,6 +99,15 @@ fn tls_node(address: SocketAddr, tls: Value) -> node::NodeDefinition {
     node::load(&definition.to_string()).unwrap_or_else(|p| panic!("{p:#?}"))
 }
 
+/// No answer came: the handshake failed, and the run left by the error edge.
+fn assert_no_handshake(result: &node::RunResult) {
+    assert_eq!(
+        (result.edge, result.status),
+        (Edge::Error, None),
+        "{result:#?}"
+    );
+}
+
 async fn hello(node: &node::NodeDefinition, key_pem: &str) -> Result<node::RunResult, RunError> {
     Engine::new(Secrets::from_pairs([("client_key", key_pem)]))
         .run(node, "Hello", &BTreeMap::new(), &RunOptions::default())
@@ -136,11 +145,7 @@ async fn mutual_tls_needs_the_trusted_ca_and_the_client_certificate() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        (result.edge, result.status),
-        (Edge::Error, None),
-        "{result:#?}"
-    );
+    assert_no_handshake(&result);
 
     // A key that is no PEM is refused before anything is sent, naming the settings.
     let refused = hello(&tls_node(address, full), "not a key")
@@ -168,9 +173,5 @@ async fn a_minimum_of_tls_1_3_does_not_talk_to_a_tls_1_2_server() {
     let result = hello(&tls_node(address, tls("1.3")), client_key)
         .await
         .unwrap();
-    assert_eq!(
-        (result.edge, result.status),
-        (Edge::Error, None),
-        "{result:#?}"
-    );
+    assert_no_handshake(&result);
 }
