@@ -78,6 +78,61 @@ pub enum NodeCommand {
     Run(NodeRunArgs),
     /// Print the JSON Schema of node definitions.
     Schema,
+    /// Make a definition from a Postman collection, an OpenAPI document or a curl command
+    /// line: the definition on stdout (or --output), what was not carried over on stderr.
+    #[command(subcommand)]
+    Import(NodeImportCommand),
+    /// Write a definition in another format.
+    #[command(subcommand)]
+    Export(NodeExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeImportCommand {
+    /// A Postman collection (v2.1): each request a method, folders flattened.
+    Postman(NodeImportArgs),
+    /// An OpenAPI 3.0 or 3.1 document, JSON or YAML: each operation a method.
+    Openapi(NodeImportArgs),
+    /// A curl command line, quoted as one argument: one method.
+    Curl(NodeImportCurlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NodeImportArgs {
+    /// The file to import
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub out: NodeImportOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct NodeImportCurlArgs {
+    /// The whole curl command line, e.g. 'curl -X POST https://… -H "…" -d "…"'
+    pub line: String,
+    #[command(flatten)]
+    pub out: NodeImportOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct NodeImportOutput {
+    /// The node's name [default: the collection's, the document's title, or the URL's host]
+    #[arg(long, env = "ICNODE_NAME")]
+    pub name: Option<String>,
+    /// Write the definition to this file instead of stdout
+    #[arg(short, long, env = "ICNODE_OUTPUT")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeExportCommand {
+    /// A Postman collection (v2.1): dynamic fields and secrets become empty variables.
+    Postman {
+        /// A definition file, or builtin:instant-connect
+        node: String,
+        /// Write the collection to this file instead of stdout
+        #[arg(short, long, env = "ICNODE_OUTPUT")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

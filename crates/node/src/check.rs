@@ -1,7 +1,7 @@
 //! Checking a definition: every problem at once, each with a JSON pointer to where it is. Among
 //! them, a literal credential where a definition must name a secret as `$(secret:NAME)`.
 
-mod credentials;
+pub(crate) mod credentials;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -16,6 +16,7 @@
 pub mod aws;
 pub mod check;
 pub mod fields;
+pub mod import;
 pub mod model;
 pub mod oauth;
 pub mod response;

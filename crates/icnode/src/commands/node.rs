@@ -1,4 +1,4 @@
-//! `icnode node check|run|schema`: the custom-node engine from the command line.
+//! `icnode node check|run|schema|import|export`: the custom-node engine from the command line.
 
 use std::collections::BTreeMap;
 
@@ -6,12 +6,23 @@ use node::{Edge, Engine, RunOptions, Secrets};
 
 use super::CliError;
 use crate::bundled::definition_text;
-use crate::cli::{NodeCommand, NodeRunArgs};
+use crate::cli::{
+    NodeCommand, NodeExportCommand, NodeImportCommand, NodeImportOutput, NodeRunArgs,
+};
 
 pub async fn node(command: NodeCommand) -> Result<(), CliError> {
     match command {
         NodeCommand::Check { file } => check(&file),
         NodeCommand::Run(args) => run(args).await,
+        NodeCommand::Import(command) => import(command),
+        NodeCommand::Export(NodeExportCommand::Postman { node, output }) => {
+            let text = definition_text(&node).map_err(|e| CliError::usage(&e))?;
+            let definition = loaded(&node, &text)?;
+            let collection = node::import::postman::export(&definition);
+            let text = serde_json::to_string_pretty(&collection)
+                .map_err(|e| CliError::Runtime(e.to_string()))?;
+            write_out(&text, output.as_deref())
+        }
         NodeCommand::Schema => {
             let schema = serde_json::to_string_pretty(&node::schema())
                 .map_err(|e| CliError::Runtime(e.to_string()))?;
@@ -19,6 +30,57 @@ pub async fn node(command: NodeCommand) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+fn import(command: NodeImportCommand) -> Result<(), CliError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
+    };
+    let (imported, out): (_, NodeImportOutput) = match command {
+        NodeImportCommand::Postman(args) => (
+            node::import::postman(&read(&args.file)?, args.out.name.as_deref()),
+            args.out,
+        ),
+        NodeImportCommand::Openapi(args) => (
+            node::import::openapi(&read(&args.file)?, args.out.name.as_deref()),
+            args.out,
+        ),
+        NodeImportCommand::Curl(args) => (
+            node::import::curl(&args.line, args.out.name.as_deref()),
+            args.out,
+        ),
+    };
+    let imported = imported.map_err(|e| CliError::Usage(e.to_string()))?;
+    for note in &imported.notes {
+        eprintln!("note: {note}");
+    }
+    let text = serde_json::to_string_pretty(&imported.definition)
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    write_out(&text, out.output.as_deref())
+}
+
+/// `text` to `path`, or to stdout.
+fn write_out(text: &str, path: Option<&std::path::Path>) -> Result<(), CliError> {
+    match path {
+        Some(path) => std::fs::write(path, format!("{text}\n"))
+            .map_err(|e| CliError::Runtime(format!("cannot write {}: {e}", path.display()))),
+        None => {
+            println!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// The definition in `text`, or every problem it has.
+fn loaded(file: &str, text: &str) -> Result<node::NodeDefinition, CliError> {
+    node::load(text).map_err(|problems| {
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        CliError::Usage(format!(
+            "{file} does not check out:\n  {}",
+            listed.join("\n  ")
+        ))
+    })
 }
 
 fn check(file: &str) -> Result<(), CliError> {
@@ -44,14 +106,7 @@ fn check(file: &str) -> Result<(), CliError> {
 
 async fn run(args: NodeRunArgs) -> Result<(), CliError> {
     let text = definition_text(&args.file).map_err(|e| CliError::usage(&e))?;
-    let definition = node::load(&text).map_err(|problems| {
-        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        CliError::Usage(format!(
-            "{} does not check out:\n  {}",
-            args.file,
-            listed.join("\n  ")
-        ))
-    })?;
+    let definition = loaded(&args.file, &text)?;
     let mut params = BTreeMap::new();
     for pair in &args.params {
         let (name, value) = pair

@@ -274,3 +274,140 @@ fn node_check_reports_every_problem_with_pointers_and_exit_2() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The Postman collection written for the importer's tests: collection-level bearer auth with a
+/// literal token, `{{baseUrl}}`, a folder, `{{chatId}}` in the body, saved examples.
+fn collection_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../node/tests/fixtures/instant-connect.postman_collection.json")
+}
+
+const COLLECTION_TOKEN: &str = "ya29.a0AfB_byLITERALtokenDoNotLeak-7Hq2";
+
+#[test]
+fn an_imported_postman_collection_runs_against_the_local_broker() {
+    let (_broker, url) = start_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let definition = dir.path().join("imported.json");
+    let out = icnode()
+        .args(["node", "import", "postman"])
+        .arg(collection_path())
+        .arg("-o")
+        .arg(&definition)
+        .output()
+        .unwrap();
+    let notes = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{notes}");
+    assert!(out.stdout.is_empty(), "the definition went to the file");
+    assert!(
+        notes.contains("`bearer_token`") && notes.contains("ICNODE_BEARER_TOKEN"),
+        "{notes}"
+    );
+    let text = std::fs::read_to_string(&definition).unwrap();
+    assert!(!text.contains(COLLECTION_TOKEN) && !notes.contains(COLLECTION_TOKEN));
+
+    let check = icnode()
+        .args(["node", "check"])
+        .arg(&definition)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{:?}", check);
+
+    // The token comes from the environment, under the name the importer gave it.
+    let out = icnode()
+        .args(["node", "run"])
+        .arg(&definition)
+        .args(["Generate Basic Link", "--param", "chatId=imported-visit-1"])
+        .args(["--param", "numHost=1", "--broker-url", &url, "--json"])
+        .env("ICNODE_BEARER_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let result: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(0), "{result}");
+    assert_eq!(result["edge"], "success");
+    assert_eq!(result["status"], 200);
+    let outputs = &result["outputs"];
+    assert_eq!(outputs["baseUrl"], format!("{url}/visit/"));
+    let host = claims(outputs["hostCipher"].as_str().unwrap());
+    let guest = claims(outputs["guestCipher"].as_str().unwrap());
+    assert_eq!(
+        (host["role"].as_str(), host["sub"].as_str()),
+        (Some("host"), Some("imported-visit-1"))
+    );
+    assert_eq!(guest["role"].as_str(), Some("guest"));
+    let guest_link = format!("{url}/visit/{}", outputs["guestShort"].as_str().unwrap());
+    assert_eq!(http().get(&guest_link).send().unwrap().status(), 302);
+
+    // Without the secret the broker refuses: the token really comes from the environment.
+    let refused = icnode()
+        .args(["node", "run"])
+        .arg(&definition)
+        .args([
+            "Generate Basic Link",
+            "--param",
+            "chatId=x",
+            "--param",
+            "numHost=1",
+        ])
+        .args(["--broker-url", &url])
+        .env("ICNODE_BEARER_TOKEN", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+}
+
+#[test]
+fn import_curl_and_export_postman_from_the_command_line() {
+    let out = icnode()
+        .args(["node", "import", "curl", "--name", "Links"])
+        .arg("curl -X POST https://mtg-broker-a.wbx2.com/api/v2/joseencrypt -H 'Authorization: Bearer abc.def.ghi' --json '{\"jwt\": {\"sub\": \"{{chatId}}\"}}'")
+        .output()
+        .unwrap();
+    let notes = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{notes}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("abc.def.ghi"), "{text}");
+    assert!(notes.starts_with("note: "), "{notes}");
+    let definition: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(definition["name"], "Links");
+    assert_eq!(
+        definition["methods"][0]["headers"][2]["value"],
+        "Bearer $(secret:bearer_token)"
+    );
+
+    let exported = icnode()
+        .args(["node", "export", "postman", "builtin:instant-connect"])
+        .output()
+        .unwrap();
+    assert_eq!(exported.status.code(), Some(0));
+    let collection: Value = serde_json::from_slice(&exported.stdout).unwrap();
+    assert_eq!(collection["item"].as_array().unwrap().len(), 2);
+    assert!(
+        collection["variable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["value"] == ""),
+        "no value, let alone a secret, is exported"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("v2.0.json");
+    std::fs::write(
+        &bad,
+        r#"{"info": {"name": "x", "schema": "https://schema.getpostman.com/json/collection/v2.0.0/collection.json"}, "item": []}"#,
+    )
+    .unwrap();
+    let refused = icnode()
+        .args(["node", "import", "postman"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let error = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        error.contains("v2.0.0") && error.contains("v2.1"),
+        "{error}"
+    );
+}

@@ -1,0 +1,873 @@
+//! Importers and the exporter: a Postman collection, an OpenAPI document and curl lines written
+//! like real ones become definitions that check clean and hold no literal credential.
+
+use node::Authorization;
+use node::import::{self, ImportError, Imported};
+use node::model::{AuthValue, BodyFormat, HttpMethod, Method, Row, Source};
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// The definition as JSON text, after asserting it checks clean.
+fn checked(imported: &Imported) -> String {
+    let text = serde_json::to_string_pretty(&imported.definition).unwrap();
+    let (_, problems) = node::check(&text);
+    assert!(problems.is_empty(), "{problems:?}\n{text}");
+    text
+}
+
+fn method<'a>(imported: &'a Imported, name: &str) -> &'a Method {
+    imported
+        .definition
+        .method(name)
+        .unwrap_or_else(|| panic!("no method {name}: {:#?}", imported.definition.methods))
+}
+
+fn header<'a>(method: &'a Method, name: &str) -> &'a Row {
+    method
+        .headers
+        .iter()
+        .find(|h| h.name().eq_ignore_ascii_case(name))
+        .unwrap_or_else(|| panic!("no header {name}: {:?}", method.headers))
+}
+
+fn static_value(row: &Row) -> &str {
+    match row {
+        Row::Static { value, .. } => value,
+        Row::Dynamic { .. } => panic!("{row:?} is dynamic"),
+    }
+}
+
+fn notes_say(imported: &Imported, words: &[&str]) {
+    assert!(
+        imported
+            .notes
+            .iter()
+            .any(|note| words.iter().all(|w| note.contains(w))),
+        "no note says {words:?}: {:#?}",
+        imported.notes
+    );
+}
+
+const LITERALS: &[&str] = &[
+    "ya29.a0AfB_byLITERALtokenDoNotLeak-7Hq2",
+    "k-9f8e7d6c5b4a",
+    "hunter2-desk",
+    "cs-literal-777",
+    "oauth-secret-literal-42",
+    "at-literal-should-vanish",
+];
+
+fn postman() -> Imported {
+    import::postman(&fixture("instant-connect.postman_collection.json"), None).unwrap()
+}
+
+#[test]
+fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_credential() {
+    let imported = postman();
+    let text = checked(&imported);
+    let notes = imported.notes.join("\n");
+    for literal in LITERALS {
+        assert!(!text.contains(literal), "{literal} leaked into\n{text}");
+        assert!(
+            !notes.contains(literal),
+            "{literal} leaked into notes\n{notes}"
+        );
+    }
+    let definition = &imported.definition;
+    assert_eq!(definition.name, "Instant Connect Broker");
+    let names: Vec<&str> = definition.methods.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Generate Basic Link",
+            "Space details",
+            "Lookup with an API key",
+            "Desk login",
+            "Token exchange",
+            "Upload"
+        ],
+        "folders flattened; OPTIONS is no node method"
+    );
+    notes_say(&imported, &["`Preflight`", "OPTIONS", "not carried over"]);
+    notes_say(
+        &imported,
+        &["`Upload`", "file part `file`", "not carried over"],
+    );
+
+    // The collection's bearer token, inherited through the folder, is a named secret.
+    let link = method(&imported, "Generate Basic Link");
+    assert_eq!(
+        static_value(header(link, "Authorization")),
+        "Bearer $(secret:bearer_token)"
+    );
+    notes_say(
+        &imported,
+        &[
+            "literal credential",
+            "`bearer_token`",
+            "ICNODE_BEARER_TOKEN",
+        ],
+    );
+    // A collection variable with a value is written in; one without is a dynamic field.
+    assert_eq!(link.url, "https://mtg-broker-a.wbx2.com/api/v2/joseencrypt");
+    let body = link.body.as_ref().unwrap();
+    assert_eq!(body.format, BodyFormat::Json);
+    assert!(
+        body.template.contains(r#""sub": "$(chatId)""#),
+        "{}",
+        body.template
+    );
+    assert!(
+        body.template.contains(r#""numHost": $(numHost)"#),
+        "{}",
+        body.template
+    );
+    let fields: Vec<&str> = link.dynamic_fields();
+    assert_eq!(fields, ["chatId", "numHost"]);
+    // The 2xx example (not the 401 before it) gives the events and outputs.
+    assert_eq!(link.events[0].value.as_deref(), Some("200"));
+    let outputs: Vec<(&str, &str)> = link
+        .outputs
+        .iter()
+        .map(|o| match &o.source {
+            Source::Body { path } => (o.name.as_str(), path.as_str()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        outputs,
+        [
+            ("hostCipher", "$.host[0].cipher"),
+            ("hostShort", "$.host[0].short"),
+            ("guestCipher", "$.guest[0].cipher"),
+            ("guestShort", "$.guest[0].short"),
+            ("baseUrl", "$.baseUrl"),
+        ]
+    );
+
+    // Query rows: literal, dynamic, disabled left out.
+    let space = method(&imported, "Space details");
+    assert_eq!(space.url, "https://mtg-broker-a.wbx2.com/api/v1/space");
+    assert_eq!(
+        space.url_parameters,
+        [
+            Row::Static {
+                name: "int".into(),
+                value: "jose".into()
+            },
+            Row::Dynamic {
+                name: "data".into(),
+                field: Some("cipher".into()),
+                description: String::new()
+            }
+        ]
+    );
+
+    // An API key from a credential variable: a secret named after the variable, its
+    // collection value dropped; a path variable with its description as a tooltip.
+    let lookup = method(&imported, "Lookup with an API key");
+    assert_eq!(
+        static_value(header(lookup, "X-API-Key")),
+        "$(secret:api_key)"
+    );
+    assert!(
+        lookup
+            .headers
+            .iter()
+            .all(|h| !h.name().eq_ignore_ascii_case("authorization")),
+        "the folder-less request's own auth replaces the collection's"
+    );
+    notes_say(&imported, &["`{{apiKey}}`", "not carried over"]);
+    assert_eq!(
+        lookup.url,
+        "https://mtg-broker-a.wbx2.com/api/v1/orgs/$(orgId)"
+    );
+    assert_eq!(lookup.field_ui("orgId").tooltip, "The organization's id");
+    notes_say(&imported, &["{{$guid}}", "`guid`"]);
+
+    // Basic auth with a literal password; a form body with a literal client secret.
+    let desk = method(&imported, "Desk login");
+    assert_eq!(
+        desk.authorization,
+        Some(Authorization::Basic {
+            username: AuthValue::Static {
+                value: "flows".into()
+            },
+            password: AuthValue::Static {
+                value: "$(secret:basic_password)".into()
+            },
+        })
+    );
+    let form = desk.body.as_ref().unwrap();
+    assert_eq!(form.format, BodyFormat::Form);
+    assert_eq!(
+        form.template,
+        "grant=password&client_secret=$(secret:client_secret)&user=$(user)"
+    );
+
+    // OAuth 2.0 client credentials: the token URL written in, the secret named.
+    let token = method(&imported, "Token exchange");
+    assert_eq!(token.http_method, HttpMethod::Delete);
+    match &token.authorization {
+        Some(Authorization::Oauth2 {
+            token_url,
+            client_id,
+            client_secret,
+            scopes,
+            ..
+        }) => {
+            assert_eq!(token_url, "https://mtg-broker-a.wbx2.com/oauth/token");
+            assert_eq!(
+                client_id,
+                &AuthValue::Static {
+                    value: "icnode-flows".into()
+                }
+            );
+            assert_eq!(
+                client_secret,
+                &AuthValue::Static {
+                    value: "$(secret:oauth2_client_secret)".into()
+                }
+            );
+            assert_eq!(scopes, &["links:write", "links:read"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(method(&imported, "Upload").authorization.is_none());
+}
+
+#[test]
+fn a_name_given_replaces_the_collections() {
+    let imported = import::postman(
+        &fixture("instant-connect.postman_collection.json"),
+        Some("Links"),
+    )
+    .unwrap();
+    assert_eq!(imported.definition.name, "Links");
+}
+
+#[test]
+fn bad_postman_input_is_an_error_that_names_what_is_wrong() {
+    type IsKind = fn(&ImportError) -> bool;
+    let cases: [(&str, IsKind, &str); 5] = [
+        (
+            "not json",
+            |e| matches!(e, ImportError::NotJson(_)),
+            "not JSON",
+        ),
+        (
+            "[]",
+            |e| matches!(e, ImportError::NotCollection(_)),
+            "`info`",
+        ),
+        (
+            r#"{"info": {"name": "x"}, "item": []}"#,
+            |e| matches!(e, ImportError::NotCollection(_)),
+            "info.schema",
+        ),
+        (
+            r#"{"info": {"name": "x", "schema": "https://schema.getpostman.com/json/collection/v2.0.0/collection.json"}, "item": []}"#,
+            |e| matches!(e, ImportError::CollectionVersion(_)),
+            "v2.0.0",
+        ),
+        (
+            r#"{"info": {"name": "x", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"}, "item": []}"#,
+            |e| matches!(e, ImportError::Empty(_)),
+            "no request",
+        ),
+    ];
+    for (input, kind, words) in cases {
+        let error = import::postman(input, None).unwrap_err();
+        assert!(kind(&error), "{input}: {error:?}");
+        assert!(error.to_string().contains(words), "{input}: {error}");
+    }
+}
+
+#[test]
+fn more_than_25_requests_keep_25_methods_and_list_the_rest() {
+    let items: Vec<Value> = (1..=27)
+        .map(|i| {
+            serde_json::json!({"name": format!("Call {i}"),
+                "request": {"method": "GET", "url": format!("https://api.example.com/{i}")}})
+        })
+        .collect();
+    let collection = serde_json::json!({
+        "info": {"name": "Many", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": items,
+    });
+    let imported = import::postman(&collection.to_string(), None).unwrap();
+    checked(&imported);
+    assert_eq!(imported.definition.methods.len(), 25);
+    notes_say(&imported, &["at most 25", "`Call 26`", "`Call 27`"]);
+}
+
+#[test]
+fn export_then_import_gives_back_the_same_requests() {
+    let bundled = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../nodes/instant-connect.json"),
+    )
+    .unwrap();
+    let original = node::load(&bundled).unwrap();
+    let collection = import::postman::export(&original);
+    let text = collection.to_string();
+    assert!(
+        text.contains(r#""key":"broker_token","type":"secret","value":""#) || {
+            let variables = collection["variable"].as_array().unwrap();
+            variables
+                .iter()
+                .any(|v| v["key"] == "broker_token" && v["type"] == "secret" && v["value"] == "")
+        }
+    );
+    assert!(text.contains("Bearer {{broker_token}}"), "{text}");
+    assert!(text.contains("{{uniquechatId}}"), "{text}");
+
+    let back = import::postman(&text, None).unwrap();
+    checked(&back);
+    assert_eq!(back.definition.name, original.name);
+    assert_eq!(back.definition.methods.len(), original.methods.len());
+    for (before, after) in original.methods.iter().zip(&back.definition.methods) {
+        assert_eq!(after.name, before.name);
+        assert_eq!(after.http_method, before.http_method);
+        assert_eq!(after.url, before.url);
+        assert_eq!(after.headers, before.headers);
+        assert_eq!(after.body, before.body);
+        assert_eq!(after.authorization, before.authorization);
+        assert_eq!(after.dynamic_fields(), before.dynamic_fields());
+    }
+}
+
+#[test]
+fn export_writes_authorization_as_postman_auth_with_variables_only() {
+    let definition: node::NodeDefinition = serde_json::from_value(serde_json::json!({
+        "name": "Desk",
+        "methods": [{
+            "name": "Login", "requestTimeoutMs": 1000, "connectionTimeoutMs": 1000,
+            "httpMethod": "POST", "url": "https://desk.example.com/login",
+            "urlParameters": [{"type": "dynamic", "name": "q", "field": "query"}],
+            "body": {"format": "form", "template": "a=$(x)&b=two+words"},
+            "authorization": {"type": "digest",
+                "username": {"type": "dynamic", "field": "user"},
+                "password": {"type": "static", "value": "$(secret:desk_password)"}},
+            "events": [{"name": "Ok", "source": {"type": "status"}, "condition": "equals", "value": "200", "edge": "success"}]
+        }]
+    }))
+    .unwrap();
+    let collection = import::postman::export(&definition);
+    let request = &collection["item"][0]["request"];
+    assert_eq!(request["auth"]["type"], "digest");
+    assert_eq!(request["auth"]["digest"][1]["value"], "{{desk_password}}");
+    assert_eq!(
+        request["url"]["raw"],
+        "https://desk.example.com/login?q={{query}}"
+    );
+    assert_eq!(request["body"]["urlencoded"][1]["value"], "two words");
+    let back = import::postman(&collection.to_string(), None).unwrap();
+    checked(&back);
+    let login = &back.definition.methods[0];
+    assert_eq!(login.authorization, definition.methods[0].authorization);
+    assert_eq!(login.body, definition.methods[0].body);
+}
+
+fn openapi() -> Imported {
+    import::openapi(&fixture("meetings.openapi.yaml"), None).unwrap()
+}
+
+#[test]
+fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
+    let imported = openapi();
+    let text = checked(&imported);
+    assert!(!text.contains("example.literal"), "{text}");
+    let names: Vec<&str> = imported
+        .definition
+        .methods
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "createMeeting",
+            "List meetings",
+            "DELETE /meetings/{meetingId}",
+            "exchangeToken",
+            "updateDesk"
+        ]
+    );
+    assert_eq!(imported.definition.name, "Meetings API");
+    notes_say(&imported, &["HEAD", "not carried over"]);
+    notes_say(
+        &imported,
+        &[
+            "the first server is used",
+            "https://eu.meetings.example.com/v1",
+        ],
+    );
+
+    // servers[0] with its variable's default; the document's bearer security as a secret.
+    let create = method(&imported, "createMeeting");
+    assert_eq!(create.url, "https://eu.meetings.example.com/v1/meetings");
+    assert_eq!(
+        static_value(header(create, "Authorization")),
+        "Bearer $(secret:bearer_auth_token)"
+    );
+    notes_say(
+        &imported,
+        &["`bearer_auth_token`", "ICNODE_BEARER_AUTH_TOKEN"],
+    );
+    // A header parameter ($ref) is an optional dynamic row.
+    assert_eq!(
+        header(create, "X-Request-Id"),
+        &Row::Dynamic {
+            name: "X-Request-Id".into(),
+            field: Some("X_Request_Id".into()),
+            description: String::new()
+        }
+    );
+    assert!(!create.field_ui("X_Request_Id").mandatory);
+    // The JSON body: a placeholder per property, quoted for strings, nested objects kept.
+    let body = create.body.as_ref().unwrap();
+    assert_eq!(
+        body.template,
+        r#"{"chatId": "$(chatId)", "hosts": $(hosts), "notify": $(notify), "contact": {"email": "$(email)", "phone": "$(phone)"}, "tags": $(tags)}"#
+    );
+    let chat = create.field_ui("chatId");
+    assert!(chat.mandatory);
+    assert_eq!(chat.tooltip, "Unique per meeting");
+    let hosts = create.field_ui("hosts");
+    assert_eq!(hosts.kind, node::FieldType::Number);
+    assert!(!hosts.mandatory);
+    assert_eq!(hosts.default.as_deref(), Some("1"));
+    assert_eq!(create.field_ui("notify").kind, node::FieldType::Boolean);
+    assert_eq!(create.field_ui("email").kind, node::FieldType::Email);
+    assert_eq!(create.field_ui("tags").kind, node::FieldType::Json);
+    // The 201 example gives the success status and the outputs.
+    assert_eq!(create.events[0].value.as_deref(), Some("201"));
+    let outputs: Vec<&str> = create.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(
+        outputs,
+        ["id", "chatId", "linksHost", "linksGuest", "accessToken"]
+    );
+
+    // Query parameters: type, default, an anchored pattern; a cookie is not carried over.
+    let list = method(&imported, "List meetings");
+    let limit = list.field_ui("limit");
+    assert_eq!(
+        (limit.kind, limit.mandatory, limit.default.as_deref()),
+        (node::FieldType::Number, false, Some("20"))
+    );
+    assert_eq!(limit.tooltip, "How many to list");
+    assert_eq!(
+        list.field_ui("status").regex.as_deref(),
+        Some("(open|closed)")
+    );
+    notes_say(&imported, &["cookie parameter `session`"]);
+    // The schema (no example) gives the outputs: an array through its first item.
+    let outputs: Vec<String> = list
+        .outputs
+        .iter()
+        .map(|o| match &o.source {
+            Source::Body { path } => format!("{}={path}", o.name),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(
+        outputs.contains(&"itemsLinksHost=$.items[0].links.host".to_owned()),
+        "{outputs:?}"
+    );
+    assert!(outputs.contains(&"next=$.next".to_owned()), "{outputs:?}");
+
+    // A path parameter of the path item: mandatory, its unanchored pattern widened.
+    let delete = method(&imported, "DELETE /meetings/{meetingId}");
+    assert_eq!(
+        delete.url,
+        "https://eu.meetings.example.com/v1/meetings/$(meetingId)"
+    );
+    let id = delete.field_ui("meetingId");
+    assert!(id.mandatory);
+    assert_eq!(id.regex.as_deref(), Some(".*(?:[a-z]-[0-9]+).*"));
+    assert_eq!(id.tooltip, "The meeting's id");
+    assert_eq!(
+        static_value(header(delete, "X-API-Key")),
+        "$(secret:api_key_auth)"
+    );
+    assert!(
+        delete.headers.iter().all(|h| h.name() != "Authorization"),
+        "the operation's security replaces the document's"
+    );
+
+    // OAuth 2.0 client credentials with the requirement's scopes; a form body.
+    let token = method(&imported, "exchangeToken");
+    match &token.authorization {
+        Some(Authorization::Oauth2 {
+            token_url,
+            client_secret,
+            scopes,
+            ..
+        }) => {
+            assert_eq!(token_url, "https://auth.example.com/oauth/token");
+            assert_eq!(
+                client_secret,
+                &AuthValue::Static {
+                    value: "$(secret:oauth_client_secret)".into()
+                }
+            );
+            assert_eq!(scopes, &["meetings.write"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        token.body.as_ref().unwrap().template,
+        "audience=$(audience)&ttl=$(ttl)"
+    );
+    assert!(token.field_ui("audience").mandatory && !token.field_ui("ttl").mandatory);
+
+    // Basic auth from secrets; an XML body is not carried over.
+    let desk = method(&imported, "updateDesk");
+    assert!(matches!(
+        &desk.authorization,
+        Some(Authorization::Basic {
+            password: AuthValue::Static { value },
+            ..
+        }) if value == "$(secret:desk_basic_password)"
+    ));
+    assert!(desk.body.is_none());
+    notes_say(
+        &imported,
+        &["`updateDesk`", "application/xml", "not carried over"],
+    );
+}
+
+#[test]
+fn openapi_3_1_in_json_is_read_and_other_versions_are_refused() {
+    let spec = r#"{"openapi": "3.1.0", "info": {"title": "Echo", "version": "1"},
+        "servers": [{"url": "http://127.0.0.1:9/api/"}],
+        "paths": {"/echo/{word}": {"get": {"operationId": "echo",
+            "parameters": [{"name": "word", "in": "path", "required": true,
+                            "schema": {"type": ["string", "null"], "examples": ["hi"]}}],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {
+                "examples": {"one": {"value": {"word": "hi", "count": 1}}}}}}}}}}}"#;
+    let imported = import::openapi(spec, Some("Echo node")).unwrap();
+    checked(&imported);
+    let echo = method(&imported, "echo");
+    assert_eq!(echo.url, "http://127.0.0.1:9/api/echo/$(word)");
+    let outputs: Vec<&str> = echo.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(outputs, ["word", "count"]);
+    assert_eq!(imported.definition.name, "Echo node");
+
+    for (input, words) in [
+        ("swagger: '2.0'\ninfo: {title: x}\npaths: {}\n", "Swagger"),
+        ("openapi: 4.0.0\npaths: {}\n", "OpenAPI 4.0.0"),
+        ("info: {title: x}\n", "no `openapi`"),
+        ("openapi: 3.0.0\n", "`paths`"),
+        ("- a\n- b\n", "not a mapping"),
+        ("key: [unclosed\n", "neither JSON nor YAML"),
+    ] {
+        let error = import::openapi(input, None).unwrap_err();
+        assert!(error.to_string().contains(words), "{input}: {error}");
+    }
+}
+
+fn curl(line: &str) -> Imported {
+    import::curl(line, None).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+#[test]
+fn a_curl_line_becomes_one_method_and_its_token_a_secret() {
+    let imported = curl(
+        r#"curl -sS -X POST 'https://mtg-broker-a.wbx2.com/api/v2/joseencrypt' \
+  -H 'Authorization: Bearer NDc0ZTNiLiteralCurlToken' \
+  -H "Content-Type: application/json" \
+  --data-raw '{"jwt": {"sub": "{{chatId}}"}, "numHost": 1, "numGuest": 1, "provideShortUrls": true}' \
+  --max-time 30 --connect-timeout 2.5 --compressed"#,
+    );
+    let text = checked(&imported);
+    assert!(!text.contains("NDc0ZTNiLiteralCurlToken"), "{text}");
+    let method = &imported.definition.methods[0];
+    assert_eq!(imported.definition.name, "mtg-broker-a.wbx2.com");
+    assert_eq!(method.name, "POST /api/v2/joseencrypt");
+    assert_eq!(
+        static_value(header(method, "Authorization")),
+        "Bearer $(secret:bearer_token)"
+    );
+    notes_say(
+        &imported,
+        &[
+            "literal credential",
+            "`bearer_token`",
+            "ICNODE_BEARER_TOKEN",
+        ],
+    );
+    assert_eq!(method.body.as_ref().unwrap().format, BodyFormat::Json);
+    assert_eq!(method.dynamic_fields(), ["chatId"]);
+    assert_eq!(method.request_timeout_ms, 20_000);
+    assert_eq!(method.connection_timeout_ms, 2_500);
+    notes_say(&imported, &["--max-time", "20000 ms"]);
+}
+
+#[test]
+fn curl_user_data_and_query_forms_are_read() {
+    let basic = curl(
+        "curl -u flows:s3cr3t-pw --digest 'https://desk.example.com/items?api_key=AKIA123&page=2' -d 'name=a b' --data-urlencode 'note=x&y'",
+    );
+    let text = checked(&basic);
+    assert!(
+        !text.contains("s3cr3t-pw") && !text.contains("AKIA123"),
+        "{text}"
+    );
+    let method = &basic.definition.methods[0];
+    assert_eq!(method.http_method, HttpMethod::Post);
+    assert_eq!(method.url, "https://desk.example.com/items");
+    assert!(matches!(
+        &method.authorization,
+        Some(Authorization::Digest { username: AuthValue::Static { value: user }, password: AuthValue::Static { value: pw } })
+            if user == "flows" && pw == "$(secret:digest_password)"
+    ));
+    assert_eq!(
+        method.url_parameters,
+        [
+            Row::Static {
+                name: "api_key".into(),
+                value: "$(secret:api_key)".into()
+            },
+            Row::Static {
+                name: "page".into(),
+                value: "2".into()
+            }
+        ]
+    );
+    let body = method.body.as_ref().unwrap();
+    assert_eq!(body.format, BodyFormat::Form);
+    assert_eq!(body.template, "name=a+b&note=x%26y");
+
+    let get = curl(
+        "curl -G https://api.example.com/search -d q=rust -d 'token=abc' -XGET -H'X-Trace: {{trace}}'",
+    );
+    let text = checked(&get);
+    assert!(!text.contains("abc\""), "{text}");
+    let method = &get.definition.methods[0];
+    assert_eq!(method.http_method, HttpMethod::Get);
+    assert!(method.body.is_none());
+    assert_eq!(
+        method.url_parameters[1],
+        Row::Static {
+            name: "token".into(),
+            value: "$(secret:token)".into()
+        }
+    );
+    assert_eq!(
+        header(method, "X-Trace"),
+        &Row::Dynamic {
+            name: "X-Trace".into(),
+            field: Some("trace".into()),
+            description: String::new()
+        }
+    );
+
+    let json = curl(
+        "curl --json '{\"password\": \"pw-literal\", \"n\": 1}' example.com/api -F file=@a.png -k",
+    );
+    let text = checked(&json);
+    assert!(!text.contains("pw-literal"), "{text}");
+    let method = &json.definition.methods[0];
+    assert_eq!(method.url, "http://example.com/api");
+    assert_eq!(
+        method.body.as_ref().unwrap().template,
+        r#"{"password":"$(secret:password)","n":1}"#
+    );
+    notes_say(&json, &["file=@a.png", "not carried over"]);
+    notes_say(&json, &["--insecure"]);
+}
+
+#[test]
+fn bad_curl_lines_are_errors_that_say_why() {
+    for (line, words) in [
+        ("", "empty"),
+        ("curl 'https://a.example.com", "quote"),
+        ("curl -X POST", "no URL"),
+        ("curl -I https://a.example.com", "HEAD"),
+        ("curl https://a.example.com -H", "`-H` needs a value"),
+    ] {
+        let error = import::curl(line, None).unwrap_err();
+        assert!(
+            matches!(error, ImportError::NotCurl(_)) && error.to_string().contains(words),
+            "{line}: {error}"
+        );
+    }
+}
+
+#[test]
+fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
+    let collection = serde_json::json!({
+        "info": {"name": "Formats", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "variable": [{"key": "region", "value": "eu-west-1"}],
+        "item": [
+            {"name": "Soap quote", "request": {"method": "POST",
+                "header": [{"key": "SOAPAction", "value": "\"urn:quote\""}, {"key": "Content-Type", "value": "text/xml"}],
+                "body": {"mode": "raw", "options": {"raw": {"language": "xml"}},
+                    "raw": "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><q><symbol>{{symbol}}</symbol><password>soap-pw-literal</password></q></soap:Body></soap:Envelope>"},
+                "url": "https://soap.example.com/quote"},
+             "response": [{"name": "ok", "code": 200,
+                "body": "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><price>12.5</price></soap:Body></soap:Envelope>"}]},
+            {"name": "Xml note", "request": {"method": "PUT", "header": [],
+                "body": {"mode": "raw", "options": {"raw": {"language": "xml"}}, "raw": "<note><to>{{to}}</to></note>"},
+                "url": "https://xml.example.com/note"},
+             "response": [{"name": "ok", "code": 202, "body": "accepted"}]},
+            {"name": "Upload", "request": {"method": "POST", "header": [],
+                "body": {"mode": "formdata", "formdata": [
+                    {"key": "title", "value": "{{title}}", "type": "text"},
+                    {"key": "api_key", "value": "form-key-literal", "type": "text"},
+                    {"key": "file", "type": "file", "src": "a.png"}]},
+                "url": "https://files.example.com/up"}},
+            {"name": "Invoke", "request": {"method": "GET", "header": [],
+                "auth": {"type": "awsv4", "awsv4": [
+                    {"key": "accessKey", "value": "AKIDEXAMPLE"},
+                    {"key": "secretKey", "value": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+                    {"key": "region", "value": "{{region}}"},
+                    {"key": "service", "value": "execute-api"}]},
+                "url": "https://abc.execute-api.eu-west-1.amazonaws.com/prod/items"}}
+        ]
+    });
+    let imported = import::postman(&collection.to_string(), None).unwrap();
+    let text = checked(&imported);
+    for literal in ["soap-pw-literal", "form-key-literal", "wJalrXUtnFEMI"] {
+        assert!(!text.contains(literal), "{literal} in {text}");
+    }
+    let soap = method(&imported, "Soap quote");
+    let body = soap.body.as_ref().unwrap();
+    assert_eq!(body.format, BodyFormat::Soap);
+    assert_eq!(body.soap_action.as_deref(), Some("urn:quote"));
+    assert!(
+        body.template.contains("<symbol>$(symbol)</symbol>"),
+        "{}",
+        body.template
+    );
+    assert!(
+        body.template
+            .contains("<password>$(secret:password)</password>")
+    );
+    assert!(soap.headers.iter().all(|h| h.name() != "SOAPAction"));
+    assert_eq!(soap.response_type, node::model::ResponseType::Xml);
+    assert_eq!(
+        soap.outputs[0].source,
+        Source::Body {
+            path: "/*[local-name()='Envelope']/*[local-name()='Body']/price".into()
+        }
+    );
+    assert!(soap.response_sample.is_some());
+
+    let note = method(&imported, "Xml note");
+    assert_eq!(note.body.as_ref().unwrap().format, BodyFormat::Xml);
+    assert_eq!(note.response_type, node::model::ResponseType::Text);
+    assert_eq!(note.events[0].value.as_deref(), Some("202"));
+
+    let upload = method(&imported, "Upload");
+    let parts = &upload.body.as_ref().unwrap().parts;
+    assert_eq!(
+        parts,
+        &[
+            Row::Dynamic {
+                name: "title".into(),
+                field: None,
+                description: String::new()
+            },
+            Row::Static {
+                name: "api_key".into(),
+                value: "$(secret:api_key)".into()
+            }
+        ]
+    );
+    notes_say(&imported, &["file part `file`"]);
+
+    let invoke = method(&imported, "Invoke");
+    assert_eq!(
+        invoke.authorization,
+        Some(Authorization::Aws {
+            access_key: AuthValue::Static {
+                value: "AKIDEXAMPLE".into()
+            },
+            secret_key: AuthValue::Static {
+                value: "$(secret:aws_secret_key)".into()
+            },
+            session_token: None,
+            region: "eu-west-1".into(),
+            service: "execute-api".into(),
+        })
+    );
+
+    // And back: the exporter writes each kind as Postman has it, and the import of that
+    // gives the same bodies and authorization.
+    let exported = import::postman::export(&imported.definition);
+    let back = import::postman(&exported.to_string(), None).unwrap();
+    checked(&back);
+    for (before, after) in imported
+        .definition
+        .methods
+        .iter()
+        .zip(&back.definition.methods)
+    {
+        assert_eq!(after.body, before.body, "{}", before.name);
+        assert_eq!(after.authorization, before.authorization, "{}", before.name);
+        assert_eq!(
+            after.response_sample, before.response_sample,
+            "{}",
+            before.name
+        );
+        assert_eq!(after.outputs, before.outputs, "{}", before.name);
+    }
+}
+
+#[test]
+fn curl_multipart_and_aws_signature_are_read() {
+    let imported = curl(
+        "curl --aws-sigv4 'aws:amz:us-east-2:s3' -u 'AKIDEXAMPLE:curl-aws-secret' -H 'x-amz-security-token: tok-literal' -F 'title=Q3' -F 'report=@q3.pdf' https://bucket.s3.us-east-2.amazonaws.com/up",
+    );
+    let text = checked(&imported);
+    assert!(
+        !text.contains("curl-aws-secret") && !text.contains("tok-literal"),
+        "{text}"
+    );
+    let method = &imported.definition.methods[0];
+    assert_eq!(method.http_method, HttpMethod::Post);
+    match &method.authorization {
+        Some(Authorization::Aws {
+            region,
+            service,
+            session_token,
+            secret_key,
+            ..
+        }) => {
+            assert_eq!((region.as_str(), service.as_str()), ("us-east-2", "s3"));
+            assert_eq!(
+                secret_key,
+                &AuthValue::Static {
+                    value: "$(secret:aws_secret_key)".into()
+                }
+            );
+            assert_eq!(
+                session_token,
+                &Some(AuthValue::Static {
+                    value: "$(secret:x_amz_security_token)".into()
+                })
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let body = method.body.as_ref().unwrap();
+    assert_eq!(body.format, BodyFormat::Multipart);
+    assert_eq!(
+        body.parts,
+        [Row::Static {
+            name: "title".into(),
+            value: "Q3".into()
+        }]
+    );
+    notes_say(&imported, &["report=@q3.pdf", "not carried over"]);
+}
