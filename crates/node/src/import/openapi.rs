@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use super::postman::text_of;
 use super::{Draft, ImportError, Imported, Session, absolute_url, body, field_name, secret_name};
 use crate::model::{
     AuthValue, Authorization, BodyFormat, FieldType, FieldUi, Grant, HttpMethod, Row,
@@ -87,15 +88,6 @@ pub fn openapi(text: &str, name: Option<&str>) -> Result<Imported, ImportError> 
     let node_name = name.map(str::to_owned).unwrap_or_else(|| text_of(title));
     let description = text_of(document.pointer("/info/description"));
     super::finish(&node_name, description, methods, session)
-}
-
-fn text_of(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => String::new(),
-    }
 }
 
 /// The document, to follow local `$ref`s in.
@@ -475,6 +467,19 @@ fn security(doc: &Doc<'_>, draft: &mut Draft, operation: &Value, session: &mut S
     }
 }
 
+/// `Authorization: Bearer $(secret:<base>_token)`, the way a scheme without a flow the node can
+/// run is sent.
+fn bearer_from_secret(draft: &mut Draft, base: &str, session: &mut Session, place: &str) {
+    let value = format!(
+        "Bearer {}",
+        secret(&format!("{base}_token"), session, place)
+    );
+    draft.add_header(Row::Static {
+        name: "Authorization".to_owned(),
+        value,
+    });
+}
+
 fn secret(name: &str, session: &mut Session, place: &str) -> String {
     let name = secret_name(name);
     session.note(format!(
@@ -504,14 +509,7 @@ fn apply_scheme(
                     draft.name
                 ));
             }
-            let value = format!(
-                "Bearer {}",
-                secret(&format!("{base}_token"), session, &place)
-            );
-            draft.add_header(Row::Static {
-                name: "Authorization".to_owned(),
-                value,
-            });
+            bearer_from_secret(draft, &base, session, &place);
         }
         ("http", "basic" | "digest") => {
             let username = AuthValue::Static {
@@ -572,14 +570,7 @@ fn apply_scheme(
                          tokens with: the access token is sent as a bearer token from a secret",
                         draft.name
                     ));
-                    let value = format!(
-                        "Bearer {}",
-                        secret(&format!("{base}_token"), session, &place)
-                    );
-                    draft.add_header(Row::Static {
-                        name: "Authorization".to_owned(),
-                        value,
-                    });
+                    bearer_from_secret(draft, &base, session, &place);
                 }
             }
         }

@@ -158,7 +158,7 @@ pub fn postman(text: &str, name: Option<&str>) -> Result<Imported, ImportError> 
 }
 
 /// A JSON value as text: a string as is, a number or bool written, anything else empty.
-fn text_of(value: Option<&Value>) -> String {
+pub(super) fn text_of(value: Option<&Value>) -> String {
     match value {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
