@@ -1046,6 +1046,16 @@ pub(crate) fn finish(
     })
 }
 
+/// A JSON value as text: a string as is, a number or bool written, anything else empty.
+fn text_of(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

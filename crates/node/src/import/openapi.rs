@@ -6,8 +6,9 @@
 
 use serde_json::{Map, Value};
 
-use super::postman::text_of;
-use super::{Draft, ImportError, Imported, Session, absolute_url, body, field_name, secret_name};
+use super::{
+    Draft, ImportError, Imported, Session, absolute_url, body, field_name, secret_name, text_of,
+};
 use crate::model::{
     AuthValue, Authorization, BodyFormat, FieldType, FieldUi, Grant, HttpMethod, Row,
 };

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Draft, ImportError, Imported, Resolve, Session, Var, absolute_url, body, convert,
-    credential_secret, field_name, form_template, is_soap_envelope, json_template, row,
+    credential_secret, field_name, form_template, is_soap_envelope, json_template, row, text_of,
     xml_template,
 };
 use crate::check::credentials::is_credential_name;
@@ -155,16 +155,6 @@ pub fn postman(text: &str, name: Option<&str>) -> Result<Imported, ImportError> 
         other => text_of(other),
     };
     super::finish(&node_name, description, methods, session)
-}
-
-/// A JSON value as text: a string as is, a number or bool written, anything else empty.
-pub(super) fn text_of(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => String::new(),
-    }
 }
 
 /// Requests in order, folders flattened, each with its effective auth.
