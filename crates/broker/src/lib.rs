@@ -327,6 +327,16 @@ impl LocalBroker {
     /// Webex-shaped errors. Every path also answers with a trailing slash (clients write
     /// `/api/v1/space/`), with a warning.
     pub fn router(&self) -> Router {
+        self.routes(true)
+    }
+
+    /// The same routes without the home page at `/`, for a process whose `/` is another's (the
+    /// console in `icnode up`).
+    pub fn router_without_home(&self) -> Router {
+        self.routes(false)
+    }
+
+    fn routes(&self, home: bool) -> Router {
         let mut routes: Vec<(String, MethodRouter<Arc<AppState>>)> = vec![
             (
                 "/api/v2/joseencrypt".into(),
@@ -372,7 +382,10 @@ impl LocalBroker {
         }
         let state = Arc::clone(&self.state);
         let slash_note = axum::middleware::from_fn_with_state(state, api::trailing_slash);
-        let mut router = Router::new().route("/", get(pages::home));
+        let mut router = Router::new();
+        if home {
+            router = router.route("/", get(pages::home));
+        }
         for (path, methods) in routes {
             router = router
                 .route(

@@ -47,6 +47,24 @@ pub async fn healthz() -> Json<Health> {
         (status = 503, description = "something is not; the message says what", body = Readiness),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let readiness = readiness(&state).await;
+    let status = if readiness.is_ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(readiness))
+}
+
+impl Readiness {
+    pub fn is_ready(&self) -> bool {
+        self.database.ok && self.broker.ok
+    }
+}
+
+/// The database and the broker, checked now (the broker probe is cached briefly), in plain
+/// words: what `/readyz` answers and the console's status page shows.
+pub async fn readiness(state: &AppState) -> Readiness {
     let backend = state.store.backend().as_str();
     let (database, broker) = tokio::join!(state.store.ping(), state.broker.health());
     let database = match database {
@@ -79,19 +97,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         },
     };
     let ready = database.ok && broker.ok;
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        Json(Readiness {
-            status: if ready { "ready" } else { "not ready" },
-            database,
-            broker,
-        }),
-    )
+    Readiness {
+        status: if ready { "ready" } else { "not ready" },
+        database,
+        broker,
+    }
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
