@@ -156,7 +156,7 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
         .map_err(super::service::start_error)?;
     let key = dev_key(app.store(), dir.as_deref()).await?;
     let server = tokio::spawn(
-        app.merge(broker.router())
+        app.merge(broker.router_without_home())
             .run_until_stopped(shutdown_signal()),
     );
 
@@ -164,6 +164,7 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     println!("icnode is up at {base}");
     println!("  broker   {base}/api/v2/joseencrypt (and the join pages)");
     println!("  service  {base}/v1/meetings, {base}/v1/nodes (API: {base}/docs)");
+    println!("  console  {base}/");
     let authorization = match (&dir, &key) {
         (Some(dir), None) => {
             let file = dir.join(DEV_KEY_FILE);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod architecture;
+mod console;
 mod docs;
 mod node;
 mod service;
@@ -440,13 +441,15 @@ fn up_prints_a_link_pair_that_opens_and_keeps_its_token_private() {
         std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
         0o700
     );
+    // `/` is the console's: the broker's own home page is `icnode broker`'s alone.
     let home = following.get(format!("{url}/")).send().unwrap();
     assert_eq!(home.status(), 200);
+    let home = home.text().unwrap();
     assert!(
-        home.text()
-            .unwrap()
-            .contains("icnode's local Instant Connect broker")
+        home.contains("<title>New meeting · icnode</title>"),
+        "{home}"
     );
+    assert!(!home.contains("icnode's local Instant Connect broker"));
     let token = std::fs::read_to_string(token_file).unwrap();
     let out = run(
         &[

@@ -2,6 +2,7 @@
 //! access log and metrics; API key; `Idempotency-Key`). Handlers are thin: they parse, call
 //! one domain function and map its typed error.
 
+mod console;
 mod error;
 mod extract;
 mod meetings;
@@ -23,6 +24,7 @@ use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
+pub use console::CONTENT_SECURITY_POLICY;
 pub use error::{ApiError, ErrorBody};
 pub use extract::MAX_BODY_BYTES;
 pub use ops::ApiDoc;
@@ -81,13 +83,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/nodes", get(nodes::list))
         .route("/v1/nodes/{node}/{method}", post(nodes::run))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotent))
+        .merge(console::fragments())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     let open = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
-        .route("/docs", get(ops::docs));
+        .route("/docs", get(ops::docs))
+        .merge(console::pages());
     v1.merge(open)
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

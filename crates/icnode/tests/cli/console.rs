@@ -1,0 +1,307 @@
+//! The web console end to end in headless Chromium (Debian's `chromium` and `chromedriver`,
+//! driven over WebDriver by fantoccini) against `icnode up` on port 0. Every page is checked
+//! with axe-core (WCAG 2 A and AA rules) and photographed at desktop and phone width into
+//! `target/console-screenshots/` for review. Without Chromium or axe-core (`target/axe/`,
+//! put there by `.ci/run` from npm) the suite is skipped with a reason, and fails when `CI=true`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::service::start_up;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const XSS: &str = "<img src=x onerror=alert(1)>";
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (390, 844);
+
+/// Where `.ci/run` puts axe-core's browser build.
+const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/axe/axe.min.js");
+
+/// Fails under `CI=true`, else prints why the suite is skipped.
+fn unavailable(reason: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and {reason}");
+    }
+    eprintln!("skipped: {reason}");
+}
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The driver, or `None` (with the reason printed) when Chromium is not installed; with
+/// `CI=true` its absence fails.
+fn driver() -> Option<Driver> {
+    let missing: Vec<&str> = [CHROMEDRIVER, CHROMIUM]
+        .into_iter()
+        .filter(|path| !Path::new(path).exists())
+        .collect();
+    if !missing.is_empty() {
+        unavailable(&format!(
+            "{} not installed (apt-get install -y chromium chromium-driver)",
+            missing.join(" and ")
+        ));
+        return None;
+    }
+    if !Path::new(AXE).exists() {
+        unavailable(&format!(
+            "axe-core is not at {AXE} (.ci/run fetches it: npm pack axe-core@4.14.1)"
+        ));
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    })
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     format!("--window-size={},{}", DESKTOP.0, DESKTOP.1)]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/console-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The page at desktop and at phone width, as `target/console-screenshots/<name>-<width>.png`,
+/// after axe-core found no WCAG 2 A or AA violation at either width.
+async fn shoot(client: &Client, name: &str) {
+    let axe = std::fs::read_to_string(AXE).unwrap();
+    client.execute(&axe, vec![]).await.unwrap();
+    for (width, height) in [DESKTOP, PHONE] {
+        client.set_window_size(width, height).await.unwrap();
+        let axe_result = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})
+                    .then(r => done({passed: r.passes.length, violations: r.violations.map(v =>
+                        ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))}));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            axe_result["passed"].as_u64().unwrap() > 10,
+            "axe ran its rules: {axe_result}"
+        );
+        assert_eq!(
+            axe_result["violations"],
+            json!([]),
+            "axe on {name} at {width} px"
+        );
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(screenshots().join(format!("{name}-{width}.png")), png).unwrap();
+    }
+    client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+}
+
+/// Waits for an element matching `css` to be on the page.
+async fn visible(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+}
+
+/// Waits until `script` (a JS expression) is true.
+async fn until(client: &Client, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = client
+            .execute(&format!("return Boolean({script});"), vec![])
+            .await
+            .unwrap();
+        if value == Value::Bool(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never true: {script}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text(client: &Client, css: &str) -> String {
+    visible(client, css).await.text().await.unwrap()
+}
+
+/// The text a QR code on the page holds, read back from a screenshot of it.
+async fn decode_qr(client: &Client, element: &fantoccini::elements::Element) -> String {
+    // A screenshot shows only what is in the viewport.
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(element).unwrap()],
+        )
+        .await
+        .unwrap();
+    let png = element.screenshot().await.unwrap();
+    let image = image::load_from_memory(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the element");
+    grids[0].decode().unwrap().1
+}
+
+#[test]
+fn the_console_signs_in_makes_a_meeting_with_qr_codes_and_escapes_everything() {
+    let Some(driver) = driver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (_up, url) = start_up(&data);
+    let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
+    let broker_token = std::fs::read_to_string(data.join("broker-token")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = browser(&driver).await;
+
+        // Without a key the console sends the user to sign in; a wrong key is told plainly.
+        client.goto(&format!("{url}/")).await.unwrap();
+        let input = visible(&client, "#key").await;
+        assert!(client.current_url().await.unwrap().path().ends_with("/signin"));
+        input.send_keys("icn_wrong_key").await.unwrap();
+        visible(&client, "#signin button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('#key-error').textContent.includes('refused')").await;
+        assert_eq!(
+            visible(&client, "#key").await.attr("aria-invalid").await.unwrap().as_deref(),
+            Some("true")
+        );
+        shoot(&client, "signin").await;
+        let input = visible(&client, "#key").await;
+        input.clear().await.unwrap();
+        input.send_keys(key.trim()).await.unwrap();
+        visible(&client, "#signin button[type=submit]").await.click().await.unwrap();
+        visible(&client, "#meeting-form").await;
+        // The key lives in this tab's session storage only: no cookie, nothing kept for later.
+        let kept = client
+            .execute("return [sessionStorage.getItem('icnode.apiKey'), localStorage.length, document.cookie];", vec![])
+            .await
+            .unwrap();
+        assert_eq!(kept, json!([key.trim(), 0, ""]));
+
+        // A form error stands by its field, and what was typed stays.
+        visible(&client, "#chatId").await.send_keys(XSS).await.unwrap();
+        client
+            .execute("document.querySelector('#validity').value = 'custom'; document.querySelector('#validity').dispatchEvent(new Event('change'));", vec![])
+            .await
+            .unwrap();
+        visible(&client, "#meeting-form button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('#expiresAt-error') && document.querySelector('#expiresAt-error').textContent.includes('custom validity')").await;
+        assert_eq!(visible(&client, "#chatId").await.prop("value").await.unwrap().as_deref(), Some(XSS));
+        shoot(&client, "new-meeting-error").await;
+
+        // A meeting whose chat id is markup: shown as text, links with QR codes that scan.
+        client
+            .execute("document.querySelector('#validity').value = '3600'; document.querySelector('#validity').dispatchEvent(new Event('change'));", vec![])
+            .await
+            .unwrap();
+        visible(&client, "#meeting-form button[type=submit]").await.click().await.unwrap();
+        let title = text(&client, "#result-title").await;
+        assert_eq!(title, format!("Links for {XSS}"));
+        assert_eq!(client.execute("return document.images.length;", vec![]).await.unwrap(), json!(0));
+        assert!(client.get_alert_text().await.is_err(), "no script ran");
+        until(&client, "document.querySelector('.countdown').textContent.includes('in ')").await;
+        let urls = client
+            .execute("return [...document.querySelectorAll('[data-link-url]')].map(i => i.value);", vec![])
+            .await
+            .unwrap();
+        let urls: Vec<String> = serde_json::from_value(urls).unwrap();
+        assert_eq!(urls.len(), 2, "one host and one guest link");
+        let codes = client.find_all(Locator::Css(".qr")).await.unwrap();
+        for (code, link) in codes.iter().zip(&urls) {
+            assert_eq!(&decode_qr(&client, code).await, link);
+        }
+        shoot(&client, "new-meeting").await;
+
+        // The guest link leads to the broker's join page, whose title shows the chat id as text.
+        client.goto(&urls[1]).await.unwrap();
+        until(&client, "document.title.startsWith('Virtual Visit - ')").await;
+        assert_eq!(client.title().await.unwrap(), format!("Virtual Visit - {XSS}"));
+        assert_eq!(client.execute("return document.images.length;", vec![]).await.unwrap(), json!(0));
+
+        // The meeting's page: add a guest; an invite to a bad number is stopped in the browser.
+        client.goto(&format!("{url}/meetings")).await.unwrap();
+        let row = visible(&client, "#meetings tbody th a").await;
+        assert_eq!(row.text().await.unwrap(), XSS);
+        shoot(&client, "meetings").await;
+        row.click().await.unwrap();
+        visible(&client, "#count").await;
+        visible(&client, "form[action$='/guests'] button").await.click().await.unwrap();
+        until(&client, "document.querySelector('.notice') && document.querySelector('.notice').textContent.includes('Added 1 guest link')").await;
+        assert_eq!(client.find_all(Locator::Css("[data-role=guest]")).await.unwrap().len(), 2);
+        visible(&client, "#phones").await.send_keys("555-0100").await.unwrap();
+        visible(&client, "form[action$='/invite'] button").await.click().await.unwrap();
+        until(&client, "document.querySelector('#phones').matches(':invalid')").await;
+        let phones = visible(&client, "#phones").await;
+        phones.clear().await.unwrap();
+        phones.send_keys("+14155550100").await.unwrap();
+        visible(&client, "form[action$='/invite'] button").await.click().await.unwrap();
+        until(&client, "document.querySelector('.notice') && document.querySelector('.notice').textContent.includes('Invite sent to 1 number')").await;
+        shoot(&client, "meeting").await;
+
+        // The status page tells the broker and the database plainly.
+        client.goto(&format!("{url}/status")).await.unwrap();
+        until(&client, "document.querySelector('#status table')").await;
+        let status = text(&client, "#status").await;
+        assert!(status.contains("broker reachable and token accepted"), "{status}");
+        assert!(status.contains("sqlite reachable"), "{status}");
+        shoot(&client, "status").await;
+        client.close().await.unwrap();
+    });
+
+    // The invite reached the broker's outbox.
+    let outbox: Value = reqwest::blocking::Client::new()
+        .get(format!("{url}/_icnode/outbox"))
+        .bearer_auth(broker_token.trim())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(outbox.to_string().contains("+14155550100"), "{outbox}");
+}

@@ -1,0 +1,183 @@
+// The console's one script: the API key in this tab's session storage, sent as the bearer header
+// to fetch fragments (server-rendered, escaped HTML) into the page; copy buttons; local times and
+// countdowns. No inline script anywhere: the Content-Security-Policy forbids it.
+'use strict';
+
+const KEY = 'icnode.apiKey';
+
+function apiKey() {
+  return sessionStorage.getItem(KEY);
+}
+
+// Fetches a fragment with the key; a refused key sends the user back to sign in.
+async function fragment(url, options) {
+  const init = Object.assign({ credentials: 'omit' }, options || {});
+  init.headers = Object.assign({ Authorization: 'Bearer ' + apiKey(), Accept: 'text/html' }, init.headers || {});
+  const response = await fetch(url, init);
+  if (response.status === 401) {
+    sessionStorage.removeItem(KEY);
+    location.assign('/signin?refused=1');
+    throw new Error('the API key was refused');
+  }
+  return response.text();
+}
+
+function swap(target, html) {
+  target.innerHTML = html;
+  enhance(target);
+  const invalid = target.querySelector('[aria-invalid="true"]');
+  const focus = invalid || target.querySelector('h2[tabindex="-1"]');
+  if (focus) {
+    focus.focus();
+  }
+}
+
+function loadInto(element) {
+  let url = element.dataset.load;
+  if (element.hasAttribute('data-query') && location.search) {
+    url += location.search;
+  }
+  fragment(url).then((html) => swap(element, html)).catch((error) => {
+    element.textContent = 'Could not load: ' + error.message;
+  });
+}
+
+function submitForm(event) {
+  const form = event.target;
+  event.preventDefault();
+  if (!form.reportValidity()) {
+    return;
+  }
+  const offset = form.querySelector('[data-utc-offset]');
+  if (offset) {
+    const until = form.querySelector('[name="expiresAt"]');
+    const at = until && until.value ? new Date(until.value) : new Date();
+    offset.value = String(at.getTimezoneOffset());
+  }
+  const target = document.getElementById(form.dataset.target);
+  const button = form.querySelector('button[type="submit"]');
+  if (button) {
+    button.disabled = true;
+  }
+  fragment(form.getAttribute('action'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(new FormData(form)).toString(),
+  }).then((html) => swap(target, html)).catch((error) => {
+    if (button) {
+      button.disabled = false;
+    }
+    const alert = document.createElement('p');
+    alert.className = 'alert';
+    alert.setAttribute('role', 'alert');
+    alert.textContent = 'The request failed: ' + error.message;
+    form.prepend(alert);
+  });
+}
+
+function remaining(ms) {
+  if (ms <= 0) {
+    return 'expired';
+  }
+  const seconds = Math.floor(ms / 1000);
+  const days = Math.floor(seconds / 86400);
+  const hours = Math.floor((seconds % 86400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const parts = [];
+  if (days) parts.push(days + ' d');
+  if (days || hours) parts.push(hours + ' h');
+  if (days || hours || minutes) parts.push(minutes + ' min');
+  parts.push((seconds % 60) + ' s');
+  return 'in ' + parts.join(' ');
+}
+
+function tick() {
+  for (const time of document.querySelectorAll('time[data-countdown]')) {
+    const left = Date.parse(time.getAttribute('datetime')) - Date.now();
+    const span = time.parentElement.querySelector('.countdown');
+    if (span) {
+      span.textContent = '(' + remaining(left) + ')';
+    }
+  }
+}
+
+function enhance(root) {
+  for (const time of root.querySelectorAll('time[data-local]')) {
+    const when = new Date(time.getAttribute('datetime'));
+    if (!Number.isNaN(when.getTime())) {
+      time.textContent = when.toLocaleString();
+    }
+  }
+  for (const element of root.querySelectorAll('[data-load]')) {
+    loadInto(element);
+  }
+  for (const form of root.querySelectorAll('form[data-target]')) {
+    form.addEventListener('submit', submitForm);
+  }
+  for (const button of root.querySelectorAll('button[data-copy-from]')) {
+    button.addEventListener('click', () => {
+      const input = document.getElementById(button.dataset.copyFrom);
+      const done = () => { button.textContent = 'Copied'; };
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(input.value).then(done, () => { input.select(); });
+      } else {
+        input.select();
+      }
+    });
+  }
+  const validity = root.querySelector('#validity');
+  if (validity) {
+    const custom = root.querySelector('.custom-validity');
+    const show = () => { custom.hidden = validity.value !== 'custom'; };
+    validity.addEventListener('change', show);
+    show();
+  }
+  tick();
+}
+
+function signIn(form) {
+  const input = form.querySelector('#key');
+  const error = form.querySelector('#key-error');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const key = input.value.trim();
+    if (!key) {
+      input.setAttribute('aria-invalid', 'true');
+      error.textContent = 'Enter an API key.';
+      input.focus();
+      return;
+    }
+    const response = await fetch('/console/f/whoami', { headers: { Authorization: 'Bearer ' + key } });
+    if (response.ok) {
+      sessionStorage.setItem(KEY, key);
+      location.assign('/');
+    } else {
+      input.setAttribute('aria-invalid', 'true');
+      error.textContent = response.status === 401
+        ? 'This key was refused: it is wrong or has been revoked.'
+        : 'The service could not check the key (HTTP ' + response.status + ').';
+      input.focus();
+    }
+  });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  const signin = document.getElementById('signin');
+  if (signin) {
+    signIn(signin);
+    return;
+  }
+  if (!apiKey()) {
+    location.assign('/signin');
+    return;
+  }
+  const signout = document.getElementById('signout');
+  if (signout) {
+    signout.addEventListener('click', () => {
+      sessionStorage.removeItem(KEY);
+      location.assign('/signin');
+    });
+  }
+  enhance(document);
+  setInterval(tick, 1000);
+});
