@@ -574,6 +574,47 @@ impl Method {
         }
     }
 
+    /// The secrets the method names as `$(secret:NAME)`, in first-use order, without repeats:
+    /// what a run must be given.
+    pub fn secret_names(&self) -> Vec<String> {
+        let mut texts: Vec<&str> = vec![self.url.as_str()];
+        let parts = self.body.iter().flat_map(|body| &body.parts);
+        for row in self
+            .url_parameters
+            .iter()
+            .chain(&self.headers)
+            .chain(&self.parameters)
+            .chain(parts)
+        {
+            if let Row::Static { value, .. } = row {
+                texts.push(value);
+            }
+        }
+        if let Some(body) = &self.body {
+            texts.push(&body.template);
+        }
+        for part in self.authorization_parts() {
+            if let AuthValue::Static { value } = part.value {
+                texts.push(value);
+            }
+        }
+        if let Some(key) = self.tls.as_ref().and_then(|tls| tls.client_key.as_deref()) {
+            texts.push(key);
+        }
+        let mut names: Vec<String> = Vec::new();
+        for text in texts {
+            for piece in crate::template::pieces(text) {
+                if let crate::template::Piece::Placeholder(name) = piece
+                    && let Some(secret) = name.strip_prefix(crate::template::SECRET_PREFIX)
+                    && !names.iter().any(|n| n == secret)
+                {
+                    names.push(secret.to_owned());
+                }
+            }
+        }
+        names
+    }
+
     /// The node UI of dynamic field `field`: its entry, or mandatory text.
     pub fn field_ui(&self, field: &str) -> FieldUi {
         self.fields

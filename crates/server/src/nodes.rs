@@ -1,10 +1,11 @@
 //! Node runs: the bundled Instant Connect node and every definition of the node directory,
 //! addressed by slug (`instant-connect`, `generate-basic-link`), run through the engine with
-//! the service's broker URL and token.
+//! the service's broker URL and token; and nodes imported while the service runs (the
+//! console's importer), kept in memory and run only with the secrets each run is given.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use node::{Engine, NodeDefinition, RunError, RunOptions, RunResult, Secrets};
 use secrecy::SecretString;
@@ -134,14 +135,16 @@ impl From<RunResult> for NodeRun {
 
 struct Entry {
     slug: String,
-    definition: NodeDefinition,
+    definition: Arc<NodeDefinition>,
     /// Where it came from, for messages.
     origin: String,
+    /// Imported while running: it gets no secret of the service's, only those a run gives.
+    imported: bool,
 }
 
 /// The nodes a service runs.
 pub struct Nodes {
-    entries: Vec<Entry>,
+    entries: RwLock<Vec<Entry>>,
     engine: Engine,
     broker_url: Url,
     metrics: Arc<Metrics>,
@@ -152,7 +155,11 @@ impl std::fmt::Debug for Nodes {
         f.debug_struct("Nodes")
             .field(
                 "slugs",
-                &self.entries.iter().map(|e| &e.slug).collect::<Vec<_>>(),
+                &self
+                    .read()
+                    .iter()
+                    .map(|e| e.slug.clone())
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -221,21 +228,61 @@ impl Nodes {
             }
             entries.push(Entry {
                 slug,
-                definition,
+                definition: Arc::new(definition),
                 origin,
+                imported: false,
             });
         }
         let secrets = Secrets::from_environment().with(BROKER_TOKEN_SECRET, broker_token);
         Ok(Self {
-            entries,
+            entries: RwLock::new(entries),
             engine: Engine::new(secrets),
             broker_url,
             metrics,
         })
     }
 
-    pub fn list(&self) -> Vec<NodeInfo> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Entry>> {
         self.entries
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a node imported while running, or replaces one imported before under the same
+    /// slug; its slug. A node loaded at start keeps its slug.
+    pub fn add_imported(&self, definition: NodeDefinition) -> Result<String, CatalogError> {
+        let slug = slug(&definition.name);
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(loaded) = entries.iter().find(|e| e.slug == slug && !e.imported) {
+            return Err(CatalogError::DuplicateSlug {
+                slug,
+                first: loaded.origin.clone(),
+                second: format!("the imported node `{}`", definition.name),
+            });
+        }
+        entries.retain(|e| e.slug != slug);
+        entries.push(Entry {
+            slug: slug.clone(),
+            definition: Arc::new(definition),
+            origin: "an import".to_owned(),
+            imported: true,
+        });
+        Ok(slug)
+    }
+
+    /// The definition of node `node` and whether it was imported while running.
+    pub fn definition(&self, node: &str) -> Option<(Arc<NodeDefinition>, bool)> {
+        self.read()
+            .iter()
+            .find(|e| e.slug == node)
+            .map(|e| (Arc::clone(&e.definition), e.imported))
+    }
+
+    pub fn list(&self) -> Vec<NodeInfo> {
+        self.read()
             .iter()
             .map(|entry| NodeInfo {
                 slug: entry.slug.clone(),
@@ -292,13 +339,23 @@ impl Nodes {
         method: &str,
         params: &Map<String, Value>,
     ) -> Result<RunResult, NodeRunError> {
-        let entry = self
-            .entries
-            .iter()
-            .find(|e| e.slug == node)
+        self.run_with_secrets(node, method, params, Vec::new())
+            .await
+    }
+
+    /// [`run`](Self::run), with `secrets` for a node imported while running: it is given none
+    /// of the service's own (the broker token above all), only these, for this run.
+    pub async fn run_with_secrets(
+        &self,
+        node: &str,
+        method: &str,
+        params: &Map<String, Value>,
+        secrets: Vec<(String, SecretString)>,
+    ) -> Result<RunResult, NodeRunError> {
+        let (definition, imported) = self
+            .definition(node)
             .ok_or_else(|| NodeRunError::UnknownNode(node.to_owned()))?;
-        let found = entry
-            .definition
+        let found = definition
             .methods
             .iter()
             .find(|m| slug(&m.name) == method)
@@ -322,12 +379,21 @@ impl Nodes {
         let options = RunOptions {
             base_url_override: to_production.then(|| self.broker_url.clone()),
         };
-        let result = self
-            .engine
-            .run(&entry.definition, &found.name, &text_params, &options)
-            .await?;
-        self.metrics
-            .node_run(&entry.slug, method, result.edge.as_str());
+        let result = if imported {
+            let given = secrets
+                .into_iter()
+                .fold(Secrets::default(), |all, (name, value)| {
+                    all.with(&name, value)
+                });
+            Engine::new(given)
+                .run(&definition, &found.name, &text_params, &options)
+                .await?
+        } else {
+            self.engine
+                .run(&definition, &found.name, &text_params, &options)
+                .await?
+        };
+        self.metrics.node_run(node, method, result.edge.as_str());
         Ok(result)
     }
 }

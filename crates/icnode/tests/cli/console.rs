@@ -190,7 +190,7 @@ async fn decode_qr(client: &Client, element: &fantoccini::elements::Element) -> 
 }
 
 #[test]
-fn the_console_signs_in_makes_a_meeting_with_qr_codes_and_escapes_everything() {
+fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_everything() {
     let Some(driver) = driver() else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -215,8 +215,8 @@ fn the_console_signs_in_makes_a_meeting_with_qr_codes_and_escapes_everything() {
         shoot(&client, "signin").await;
         let input = visible(&client, "#key").await;
         input.clear().await.unwrap();
-        input.send_keys(key.trim()).await.unwrap();
-        visible(&client, "#signin button[type=submit]").await.click().await.unwrap();
+        // By keyboard alone: the key, then Enter.
+        input.send_keys(&format!("{}\u{E007}", key.trim())).await.unwrap();
         visible(&client, "#meeting-form").await;
         // The key lives in this tab's session storage only: no cookie, nothing kept for later.
         let kept = client
@@ -292,6 +292,50 @@ fn the_console_signs_in_makes_a_meeting_with_qr_codes_and_escapes_everything() {
         assert!(status.contains("broker reachable and token accepted"), "{status}");
         assert!(status.contains("sqlite reachable"), "{status}");
         shoot(&client, "status").await;
+
+        // The node tester: both Instant Connect methods, from forms built from their node UI.
+        client.goto(&format!("{url}/nodes")).await.unwrap();
+        visible(&client, "a[href='/nodes/instant-connect/generate-basic-link']").await.click().await.unwrap();
+        visible(&client, "input[name='p:uniquechatId']").await.send_keys("tester-visit").await.unwrap();
+        visible(&client, "#run-form button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('[data-edge]') && document.querySelector('[data-edge]').dataset.edge === 'success'").await;
+        assert!(!text(&client, "[data-output=hostshortkey]").await.is_empty());
+        shoot(&client, "node-tester").await;
+        client.goto(&format!("{url}/nodes/instant-connect/add-guest")).await.unwrap();
+        visible(&client, "input[name='p:uniquechatId']").await.send_keys("tester-visit").await.unwrap();
+        visible(&client, "#run-form button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('[data-edge]') && document.querySelector('[data-edge]').dataset.edge === 'success'").await;
+
+        // A Postman collection imported here runs with the secret typed for the run.
+        client.goto(&format!("{url}/nodes")).await.unwrap();
+        let collection = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../node/tests/fixtures/instant-connect.postman_collection.json")).unwrap();
+        visible(&client, "#source").await;
+        client
+            .execute("document.querySelector('#source').value = arguments[0];", vec![json!(collection)])
+            .await
+            .unwrap();
+        visible(&client, "#name").await.send_keys("Imported IC").await.unwrap();
+        visible(&client, "#import-form button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('#import-result') && document.querySelector('#import-result').textContent.includes('node check: no problems.')").await;
+        shoot(&client, "node-import").await;
+        visible(&client, "#import-result a[href='/nodes/imported-ic/generate-basic-link']").await.click().await.unwrap();
+        visible(&client, "input[name='p:chatId']").await.send_keys("imported-visit").await.unwrap();
+        visible(&client, "input[name='p:numHost']").await.send_keys("1").await.unwrap();
+        visible(&client, "input[name='s:bearer_token']").await.send_keys(broker_token.trim()).await.unwrap();
+        visible(&client, "#run-form button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('[data-edge]') && document.querySelector('[data-edge]').dataset.edge === 'success'").await;
+        shoot(&client, "node-imported-run").await;
+
+        // A key revoked while signed in: the next fragment is refused and the user told why.
+        let revoked = crate::icnode()
+            .args(["keys", "revoke", "dev", "--data-dir", data.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(revoked.status.success(), "{revoked:?}");
+        client.goto(&format!("{url}/status")).await.unwrap();
+        until(&client, "location.pathname === '/signin' && document.querySelector('#key-error') && document.querySelector('#key-error').textContent.includes('revoked')").await;
+        let kept = client.execute("return sessionStorage.length;", vec![]).await.unwrap();
+        assert_eq!(kept, json!(0), "the refused key is forgotten");
         client.close().await.unwrap();
     });
 

@@ -158,7 +158,13 @@ pub fn curl(text: &str, name: Option<&str>) -> Result<Imported, ImportError> {
         Some(first) if first.ends_with("/curl") => {
             words.next();
         }
-        Some(_) => {}
+        // Only curl's arguments, pasted without the program: an option or a URL first.
+        Some(first) if first.starts_with('-') || first.contains("://") => {}
+        Some(first) => {
+            return Err(ImportError::NotCurl(format!(
+                "it starts with `{first}`, not `curl`"
+            )));
+        }
         None => return Err(ImportError::NotCurl("the line is empty".to_owned())),
     }
     let mut session = Session::default();

@@ -664,3 +664,14 @@ fn the_committed_schema_is_the_generated_one_and_accepts_the_bundled_node() {
         "at least one method"
     );
 }
+
+#[test]
+fn a_method_names_its_secrets_once_each_wherever_they_stand() {
+    let mut definition = valid();
+    definition["methods"][0]["url"] = json!("https://x.test/$(path)?k=$(secret:url_key)");
+    definition["methods"][0]["headers"][1] =
+        json!({"type": "static", "name": "X-Other", "value": "$(secret:api_token)"});
+    definition["methods"][0]["tls"] = json!({"minVersion": "1.3"});
+    let node: node::NodeDefinition = serde_json::from_value(definition).unwrap();
+    assert_eq!(node.methods[0].secret_names(), ["url_key", "api_token"]);
+}

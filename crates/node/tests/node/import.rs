@@ -688,12 +688,18 @@ fn curl_user_data_and_query_forms_are_read() {
 
 #[test]
 fn bad_curl_lines_are_errors_that_say_why() {
+    // curl's arguments alone, without the program, are read as curl's.
+    assert!(import::curl("-X POST https://a.example.com/x", None).is_ok());
     for (line, words) in [
         ("", "empty"),
         ("curl 'https://a.example.com", "quote"),
         ("curl -X POST", "no URL"),
         ("curl -I https://a.example.com", "HEAD"),
         ("curl https://a.example.com -H", "`-H` needs a value"),
+        (
+            "wget https://a.example.com",
+            "it starts with `wget`, not `curl`",
+        ),
     ] {
         let error = import::curl(line, None).unwrap_err();
         assert!(

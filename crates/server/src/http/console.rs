@@ -7,7 +7,10 @@
 //! pass the same key check as `/v1` and call the same domain functions. A strict
 //! Content-Security-Policy allows no inline script or style.
 //!
-//! Not here yet: the node tester (its part of the console issue comes next).
+//! The node tester (`/nodes`) builds its form from a method's node UI and shows a run as Webex
+//! Connect's Test dialog does; its importer turns a Postman collection, an OpenAPI document or
+//! a curl command into a node this process can run (kept in memory), which gets only the
+//! secrets typed for each run.
 
 use std::collections::HashMap;
 
@@ -75,6 +78,8 @@ pub fn pages() -> Router<AppState> {
         .route("/meetings", get(meetings_page))
         .route("/meetings/{chatId}", get(meeting_page))
         .route("/status", get(status_page))
+        .route("/nodes", get(nodes_page))
+        .route("/nodes/{node}/{method}", get(method_page))
         .route("/console/console.js", get(script))
         .route("/console/console.css", get(style))
         .layer(middleware::from_fn(secure_headers))
@@ -98,6 +103,12 @@ pub fn fragments() -> Router<AppState> {
             axum::routing::post(send_invite),
         )
         .route("/console/f/status", get(status))
+        .route("/console/f/nodes", get(list_nodes))
+        .route(
+            "/console/f/nodes/{node}/{method}",
+            get(method_form).post(run_method),
+        )
+        .route("/console/f/import", axum::routing::post(import))
         .layer(middleware::from_fn(secure_headers))
 }
 
@@ -140,6 +151,7 @@ enum Nav {
     SignIn,
     NewMeeting,
     Meetings,
+    Nodes,
     Status,
 }
 
@@ -152,6 +164,7 @@ fn page(title: &str, current: Nav, body: Markup) -> Markup {
         Nav::SignIn => "signin",
         Nav::NewMeeting => "new-meeting",
         Nav::Meetings => "meetings",
+        Nav::Nodes => "nodes",
         Nav::Status => "status",
     };
     html! {
@@ -173,6 +186,7 @@ fn page(title: &str, current: Nav, body: Markup) -> Markup {
                             ul {
                                 (item(Nav::NewMeeting, "/", "New meeting"))
                                 (item(Nav::Meetings, "/meetings", "Meetings"))
+                                (item(Nav::Nodes, "/nodes", "Node tester"))
                                 (item(Nav::Status, "/status", "Status"))
                             }
                         }
@@ -272,6 +286,35 @@ async fn status_page() -> Response {
             "Status",
             Nav::Status,
             html! { div #status data-load="/console/f/status" aria-live="polite" { p { "Loading…" } } },
+        ),
+    )
+}
+
+async fn nodes_page() -> Response {
+    markup(
+        StatusCode::OK,
+        page(
+            "Node tester",
+            Nav::Nodes,
+            html! {
+                div #nodes data-load="/console/f/nodes" aria-live="polite" { p { "Loading…" } }
+                section aria-labelledby="import-title" {
+                    h2 #import-title { "Import a node" }
+                    div #import { (import_form(&MeetingForm::default(), &Errors::default())) }
+                }
+            },
+        ),
+    )
+}
+
+async fn method_page(Path((node, method)): Path<(String, String)>) -> Response {
+    let fragment = format!("/console/f/nodes/{}/{}", segment(&node), segment(&method));
+    markup(
+        StatusCode::OK,
+        page(
+            "Node tester",
+            Nav::Nodes,
+            html! { div #tester data-load=(fragment) aria-live="polite" { p { "Loading…" } } },
         ),
     )
 }
@@ -813,6 +856,387 @@ async fn status(State(state): State<AppState>, Extension(caller): Extension<Call
                 }
             }
             p { "icnode " (env!("CARGO_PKG_VERSION")) "; signed in with the key “" (caller.name) "”." }
+        },
+    )
+}
+
+async fn list_nodes(State(state): State<AppState>) -> Response {
+    let nodes = state.nodes.list();
+    markup(
+        StatusCode::OK,
+        html! {
+            @for node in &nodes {
+                section.node aria-labelledby={ "node-" (node.slug) } {
+                    h2 id={ "node-" (node.slug) } { (node.name) }
+                    @if !node.description.is_empty() { p { (node.description) } }
+                    ul {
+                        @for method in &node.methods {
+                            li { a href={ "/nodes/" (segment(&node.slug)) "/" (segment(&method.slug)) } { (method.name) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The node and method a tester page names, with its node UI and the secrets a run of an
+/// imported node must be given.
+struct Tested {
+    node: crate::nodes::NodeInfo,
+    method: crate::nodes::MethodInfo,
+    secrets: Vec<String>,
+}
+
+fn tested(state: &AppState, node: &str, method: &str) -> Result<Tested, ApiError> {
+    let not_found = |what: String| ApiError::new(StatusCode::NOT_FOUND, "not_found", what);
+    let info = state
+        .nodes
+        .list()
+        .into_iter()
+        .find(|n| n.slug == node)
+        .ok_or_else(|| not_found(format!("no node `{node}`")))?;
+    let method_info = info
+        .methods
+        .iter()
+        .find(|m| m.slug == method)
+        .cloned()
+        .ok_or_else(|| not_found(format!("node `{node}` has no method `{method}`")))?;
+    let secrets = match state.nodes.definition(node) {
+        Some((definition, true)) => definition
+            .method(&method_info.name)
+            .map(|m| m.secret_names())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    Ok(Tested {
+        node: info,
+        method: method_info,
+        secrets,
+    })
+}
+
+async fn method_form(
+    State(state): State<AppState>,
+    Path((node, method)): Path<(String, String)>,
+) -> Response {
+    match tested(&state, &node, &method) {
+        Ok(tested) => markup(
+            StatusCode::OK,
+            tester(&tested, &MeetingForm::default(), &Errors::default(), None),
+        ),
+        Err(error) => error_fragment(error),
+    }
+}
+
+/// The input of one dynamic field, as its node UI says: type, mandatory, regex, default.
+fn parameter_input(
+    index: usize,
+    parameter: &crate::nodes::ParameterInfo,
+    form: &MeetingForm,
+    error: Option<&String>,
+) -> Markup {
+    let id = format!("p-{index}");
+    let name = format!("p:{}", parameter.name);
+    let value = form
+        .values
+        .get(&name)
+        .cloned()
+        .or_else(|| parameter.default.clone())
+        .unwrap_or_default();
+    let label = if parameter.label.is_empty() {
+        &parameter.name
+    } else {
+        &parameter.label
+    };
+    let hint = if parameter.tooltip.is_empty() {
+        &parameter.description
+    } else {
+        &parameter.tooltip
+    };
+    let described = if hint.is_empty() {
+        format!("{id}-error")
+    } else {
+        format!("{id}-hint {id}-error")
+    };
+    let required = parameter.mandatory && parameter.default.is_none();
+    let pattern = match parameter.kind {
+        node::FieldType::Phone => Some(r"\+[0-9]{8,15}".to_owned()),
+        node::FieldType::Text | node::FieldType::Email => parameter.regex.clone(),
+        _ => None,
+    };
+    html! {
+        div.field .invalid[error.is_some()] {
+            label for=(id) { (label) @if !parameter.mandatory { " (optional)" } }
+            @if !hint.is_empty() { p.hint id={ (id) "-hint" } { (hint) } }
+            @match parameter.kind {
+                node::FieldType::Json => {
+                    textarea id=(id) name=(name) rows="4" required[required]
+                        aria-describedby=(described) aria-invalid=[error.map(|_| "true")] { (value) }
+                }
+                node::FieldType::Boolean => {
+                    select id=(id) name=(name) required[required]
+                        aria-describedby=(described) aria-invalid=[error.map(|_| "true")] {
+                        option value="" selected[value.is_empty()] { "—" }
+                        option value="true" selected[value == "true"] { "true" }
+                        option value="false" selected[value == "false"] { "false" }
+                    }
+                }
+                kind => {
+                    @let input_type = match kind {
+                        node::FieldType::Number => "number",
+                        node::FieldType::Email => "email",
+                        node::FieldType::Phone => "tel",
+                        _ => "text",
+                    };
+                    input id=(id) name=(name) type=(input_type) value=(value) required[required]
+                        step=[(kind == node::FieldType::Number).then_some("any")]
+                        pattern=[pattern.as_deref()]
+                        aria-describedby=(described) aria-invalid=[error.map(|_| "true")];
+                }
+            }
+            p.error id={ (id) "-error" } { @if let Some(error) = error { (error) } }
+        }
+    }
+}
+
+/// The tester of one method: its form, and the last run's result.
+fn tester(
+    tested: &Tested,
+    form: &MeetingForm,
+    errors: &Errors,
+    run: Option<&crate::nodes::NodeRun>,
+) -> Markup {
+    let action = format!(
+        "/console/f/nodes/{}/{}",
+        segment(&tested.node.slug),
+        segment(&tested.method.slug)
+    );
+    html! {
+        h2 { (tested.node.name) " · " (tested.method.name) }
+        form #run-form method="post" action=(action) data-target="tester" {
+            @if let Some(general) = &errors.general { p.alert role="alert" { (general) } }
+            @if tested.method.parameters.is_empty() { p { "This method takes no parameters." } }
+            @for (index, parameter) in tested.method.parameters.iter().enumerate() {
+                (parameter_input(index, parameter, form, errors.fields.get(&parameter.name)))
+            }
+            @if !tested.secrets.is_empty() {
+                fieldset {
+                    legend { "Secrets for this run (an imported node gets none of the service's; nothing is kept)" }
+                    @for (index, secret) in tested.secrets.iter().enumerate() {
+                        @let id = format!("s-{index}");
+                        @let error = errors.fields.get(&format!("secret:{secret}"));
+                        div.field .invalid[error.is_some()] {
+                            label for=(id) { "$(secret:" (secret) ")" }
+                            input id=(id) name={ "s:" (secret) } type="password" autocomplete="off" required
+                                aria-describedby={ (id) "-error" } aria-invalid=[error.map(|_| "true")];
+                            p.error id={ (id) "-error" } { @if let Some(error) = error { (error) } }
+                        }
+                    }
+                }
+            }
+            button type="submit" { "Run" }
+        }
+        @if let Some(run) = run { (run_result(run)) }
+    }
+}
+
+/// A run as Webex Connect's Test dialog shows it: edge, status, outputs, time, raw answer.
+fn run_result(run: &crate::nodes::NodeRun) -> Markup {
+    let edge_class = match run.edge.as_str() {
+        "success" => "valid",
+        "timeout" => "pending",
+        _ => "expired",
+    };
+    html! {
+        section #run-result aria-labelledby="run-title" {
+            h2 #run-title tabindex="-1" { "Result" }
+            dl.run {
+                dt { "Edge" } dd { span.state .(edge_class) data-edge=(run.edge) { (run.edge) } }
+                dt { "HTTP status" } dd { @if let Some(status) = run.status { (status) } @else { "no answer" } }
+                dt { "Elapsed" } dd { (run.elapsed_ms) " ms" }
+                @if let Some(error) = &run.error { dt { "Why" } dd { (error) } }
+            }
+            @if !run.outputs.is_empty() {
+                table #outputs {
+                    caption { "Outputs" }
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "Value" } } }
+                    tbody {
+                        @for (name, value) in &run.outputs {
+                            tr { th scope="row" { (name) } td data-output=(name) { (match value { serde_json::Value::String(s) => s.clone(), other => other.to_string() }) } }
+                        }
+                    }
+                }
+            }
+            @if let Some(response) = &run.response {
+                details {
+                    summary { "Raw response (HTTP " (response.status) ")" }
+                    table {
+                        caption { "Headers" }
+                        tbody { @for (name, value) in &response.headers { tr { th scope="row" { (name) } td { (value) } } } }
+                    }
+                    pre tabindex="0" { (response.body) @if response.body_truncated { "\n…" } }
+                }
+            }
+        }
+    }
+}
+
+async fn run_method(
+    State(state): State<AppState>,
+    Path((node, method)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let tested = match tested(&state, &node, &method) {
+        Ok(tested) => tested,
+        Err(error) => return error_fragment(error),
+    };
+    let form = MeetingForm::parse(&body);
+    let mut params = serde_json::Map::new();
+    let mut secrets = Vec::new();
+    for (name, value) in &form.values {
+        if let Some(parameter) = name.strip_prefix("p:") {
+            // An empty optional field is left out, as a flow leaves it unset.
+            if !value.is_empty() {
+                params.insert(parameter.to_owned(), serde_json::Value::from(value.clone()));
+            }
+        } else if let Some(secret) = name.strip_prefix("s:")
+            && tested.secrets.iter().any(|s| s == secret)
+        {
+            secrets.push((
+                secret.to_owned(),
+                secrecy::SecretString::from(value.clone()),
+            ));
+        }
+    }
+    match state
+        .nodes
+        .run_with_secrets(&node, &method, &params, secrets)
+        .await
+    {
+        Ok(result) => {
+            let run = crate::nodes::NodeRun::from(result);
+            markup(
+                StatusCode::OK,
+                tester(&tested, &form, &Errors::default(), Some(&run)),
+            )
+        }
+        Err(crate::nodes::NodeRunError::Refused(node::RunError::MissingSecret {
+            name, ..
+        })) => {
+            let errors = Errors::one(&format!("secret:{name}"), "give this secret for the run");
+            markup(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                tester(&tested, &form, &errors, None),
+            )
+        }
+        Err(error) => {
+            let error = ApiError::from(error);
+            let status = error.status;
+            markup(
+                status,
+                tester(&tested, &form, &Errors::from_api(error), None),
+            )
+        }
+    }
+}
+
+fn import_form(form: &MeetingForm, errors: &Errors) -> Markup {
+    let kind = form.or("kind", "postman");
+    let source_error = errors.fields.get("source");
+    html! {
+        form #import-form method="post" action="/console/f/import" data-target="import" {
+            (field("kind", "What it is", errors, html! {
+                select #kind name="kind" aria-describedby="kind-error" {
+                    @for (value, label) in [("postman", "Postman collection v2.1 (JSON)"), ("openapi", "OpenAPI 3 document (JSON or YAML)"), ("curl", "curl command line")] {
+                        option value=(value) selected[kind == value] { (label) }
+                    }
+                }
+            }))
+            (field("name", "Node name (optional)", errors, html! {
+                input #name name="name" type="text" value=(form.get("name")) aria-describedby="name-error";
+            }))
+            div.field .invalid[source_error.is_some()] {
+                label for="source" { "Paste it here" }
+                textarea #source name="source" rows="8" required aria-describedby="source-error"
+                    aria-invalid=[source_error.map(|_| "true")] { (form.get("source")) }
+                p #source-error .error { @if let Some(error) = source_error { (error) } }
+            }
+            button type="submit" { "Import" }
+        }
+    }
+}
+
+async fn import(State(state): State<AppState>, body: Bytes) -> Response {
+    let form = MeetingForm::parse(&body);
+    let name = Some(form.get("name").trim()).filter(|n| !n.is_empty());
+    let source = form.get("source");
+    let imported = match form.or("kind", "postman") {
+        "postman" => node::import::postman(source, name),
+        "openapi" => node::import::openapi(source, name),
+        "curl" => node::import::curl(source, name),
+        _ => {
+            let errors = Errors::one("kind", "pick one of the offered kinds");
+            return markup(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                import_form(&form, &errors),
+            );
+        }
+    };
+    let imported = match imported {
+        Ok(imported) => imported,
+        Err(error) => {
+            let errors = Errors::one("source", error.to_string());
+            return markup(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                import_form(&form, &errors),
+            );
+        }
+    };
+    let text = serde_json::to_string_pretty(&imported.definition).unwrap_or_default();
+    let (_, problems) = node::check(&text);
+    let added = if problems.is_empty() {
+        Some(state.nodes.add_imported(imported.definition.clone()))
+    } else {
+        None
+    };
+    markup(
+        StatusCode::OK,
+        html! {
+            // Done with: what was pasted (perhaps with a literal token in it) is not sent back.
+            (import_form(&MeetingForm::default(), &Errors::default()))
+            section #import-result aria-labelledby="import-result-title" {
+                h3 #import-result-title tabindex="-1" { "Imported “" (imported.definition.name) "”" }
+                @if problems.is_empty() {
+                    p.notice role="status" { "node check: no problems." }
+                } @else {
+                    div.alert role="alert" {
+                        p { "node check found " (problems.len()) " problem(s):" }
+                        ul { @for problem in &problems { li { (problem.to_string()) } } }
+                    }
+                }
+                @match &added {
+                    Some(Ok(slug)) => {
+                        p { "Try its methods (this process keeps the node until it restarts; save the definition to a "
+                            code { "--node-dir" } " to keep it):" }
+                        ul {
+                            @for method in &imported.definition.methods {
+                                li { a href={ "/nodes/" (segment(slug)) "/" (segment(&crate::nodes::slug(&method.name))) } { (method.name) } }
+                            }
+                        }
+                    }
+                    Some(Err(error)) => p.alert role="alert" { (error.to_string()) },
+                    None => {}
+                }
+                @if !imported.notes.is_empty() {
+                    h4 { "Not carried over, and secrets to give" }
+                    ul.notes { @for note in &imported.notes { li { (note) } } }
+                }
+                details {
+                    summary { "The definition" }
+                    pre tabindex="0" { (text) }
+                }
+            }
         },
     )
 }

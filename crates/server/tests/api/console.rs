@@ -137,6 +137,22 @@ async fn form_errors_stand_by_their_fields_and_keep_what_was_typed(db: Db) {
         0,
         "nothing is stored for a refused form"
     );
+
+    // A custom window in the viewer's local time (UTC+1 gives -60) is stored in UTC.
+    let custom = [
+        ("chatId", "custom-window"),
+        ("validity", "custom"),
+        ("notBefore", "2030-01-01T09:30"),
+        ("expiresAt", "2030-01-01T10:00"),
+        ("utcOffsetMinutes", "-60"),
+        ("hosts", "1"),
+        ("guests", "1"),
+    ];
+    let (status, html) = fragment(&app, "/console/f/meetings", Some(&custom)).await;
+    assert_eq!(status, StatusCode::CREATED, "{html}");
+    let (_, meeting) = app.get("/v1/meetings/custom-window").await;
+    assert_eq!(meeting["notBefore"], "2030-01-01T08:30:00Z");
+    assert_eq!(meeting["expiresAt"], "2030-01-01T09:00:00Z");
 }
 
 async fn guests_and_invites_from_the_meeting_page(db: Db) {
@@ -180,9 +196,158 @@ async fn guests_and_invites_from_the_meeting_page(db: Db) {
     assert!(html.contains("Invite sent to 1 number"), "{html}");
 }
 
+async fn the_meetings_list_pages_newest_first(db: Db) {
+    let app = spawn_app(db).await;
+    for n in 0..21 {
+        let (status, _) = app
+            .post(
+                "/v1/meetings",
+                serde_json::json!({"chatId": format!("paged-{n:02}"), "guests": 0}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, first) = fragment(&app, "/console/f/meetings?chatIdPrefix=paged-", None).await;
+    assert_eq!(
+        first.matches("<tr><th scope=\"row\">").count(),
+        20,
+        "{first}"
+    );
+    let next = first
+        .split(r#"rel="next" href="/meetings?"#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no next page: {first}"))
+        .replace("&amp;", "&");
+    assert!(
+        next.contains("chatIdPrefix=paged-"),
+        "the search is kept: {next}"
+    );
+    let (_, second) = fragment(&app, &format!("/console/f/meetings?{next}"), None).await;
+    assert_eq!(
+        second.matches("<tr><th scope=\"row\">").count(),
+        1,
+        "{second}"
+    );
+    assert!(
+        second.contains(">paged-00</a>") && !second.contains("rel=\"next\""),
+        "{second}"
+    );
+}
+
 on_both_databases!(
+    the_meetings_list_pages_newest_first,
     pages_are_open_shells_with_a_strict_policy_and_fragments_need_the_key,
     a_meeting_made_in_the_console_shows_escaped_links_with_qr_codes,
     form_errors_stand_by_their_fields_and_keep_what_was_typed,
     guests_and_invites_from_the_meeting_page,
 );
+
+#[tokio::test]
+async fn the_node_tester_builds_its_form_from_the_node_ui_and_runs_the_method() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (status, list) = fragment(&app, "/console/f/nodes", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        list.contains(r#"href="/nodes/instant-connect/generate-basic-link""#),
+        "{list}"
+    );
+    let path = "/console/f/nodes/instant-connect/generate-basic-link";
+    let (status, form) = fragment(&app, path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        form.contains(r#"<label for="p-0">Unique chat ID</label>"#),
+        "{form}"
+    );
+    assert!(
+        form.contains(r#"name="p:uniquechatId" type="text""#),
+        "{form}"
+    );
+    assert!(
+        !form.contains("secret"),
+        "a loaded node runs with the service's own secrets: {form}"
+    );
+
+    let (status, run) = fragment(&app, path, Some(&[("p:uniquechatId", XSS)])).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert!(run.contains(r#"data-edge="success""#), "{run}");
+    assert!(run.contains(r#"data-output="hostshortkey""#), "{run}");
+    assert!(
+        !run.contains("<img") && run.contains(r#"value="&lt;img"#),
+        "{run}"
+    );
+
+    let (status, refused) = fragment(&app, path, Some(&[])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.contains(r#"aria-invalid="true""#), "{refused}");
+}
+
+#[tokio::test]
+async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
+    let app = spawn_app(Db::Sqlite).await;
+    let collection = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../node/tests/fixtures/instant-connect.postman_collection.json"
+    ))
+    .unwrap();
+    let (status, html) = fragment(
+        &app,
+        "/console/f/import",
+        Some(&[
+            ("kind", "postman"),
+            ("source", &collection),
+            ("name", "Imported IC"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("node check: no problems."), "{html}");
+    assert!(
+        html.contains("bearer_token"),
+        "the notes name the secret: {html}"
+    );
+    assert!(
+        !html.contains("ya29.a0AfB_byLITERALtokenDoNotLeak"),
+        "no literal token"
+    );
+    let path = "/console/f/nodes/imported-ic/generate-basic-link";
+    let (status, form) = fragment(&app, path, None).await;
+    assert_eq!(status, StatusCode::OK, "{form}");
+    assert!(
+        form.contains(r#"name="s:bearer_token" type="password""#),
+        "{form}"
+    );
+
+    // Without the secret the run is refused by its field; the service's token is not lent.
+    let params = [("p:chatId", "imported-1"), ("p:numHost", "1")];
+    let (status, refused) = fragment(&app, path, Some(&params)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused.contains("give this secret for the run"),
+        "{refused}"
+    );
+    let with_secret = [
+        params[0],
+        params[1],
+        ("s:bearer_token", crate::BROKER_TOKEN),
+    ];
+    let (status, run) = fragment(&app, path, Some(&with_secret)).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert!(run.contains(r#"data-edge="success""#), "{run}");
+
+    let (status, bad) = fragment(
+        &app,
+        "/console/f/import",
+        Some(&[("kind", "curl"), ("source", "wget x")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.contains(r#"id="source-error">not a curl command line"#),
+        "{bad}"
+    );
+    assert!(
+        bad.contains(">wget x</textarea>"),
+        "what was typed stays: {bad}"
+    );
+}
