@@ -574,18 +574,21 @@ impl Method {
         }
     }
 
+    /// Every row of the method: parameters, URL parameters, headers, multipart body parts.
+    pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        let parts = self.body.iter().flat_map(|body| &body.parts);
+        self.parameters
+            .iter()
+            .chain(&self.url_parameters)
+            .chain(&self.headers)
+            .chain(parts)
+    }
+
     /// The secrets the method names as `$(secret:NAME)`, in first-use order, without repeats:
     /// what a run must be given.
     pub fn secret_names(&self) -> Vec<String> {
         let mut texts: Vec<&str> = vec![self.url.as_str()];
-        let parts = self.body.iter().flat_map(|body| &body.parts);
-        for row in self
-            .url_parameters
-            .iter()
-            .chain(&self.headers)
-            .chain(&self.parameters)
-            .chain(parts)
-        {
+        for row in self.rows() {
             if let Row::Static { value, .. } = row {
                 texts.push(value);
             }
@@ -627,14 +630,7 @@ impl Method {
     /// The run-time parameters this method reads, in first-use order, without repeats.
     pub fn dynamic_fields(&self) -> Vec<&str> {
         let mut fields: Vec<&str> = Vec::new();
-        let parts = self.body.iter().flat_map(|body| &body.parts);
-        for row in self
-            .parameters
-            .iter()
-            .chain(&self.url_parameters)
-            .chain(&self.headers)
-            .chain(parts)
-        {
+        for row in self.rows() {
             if let Some(field) = row.field().filter(|f| !fields.contains(f)) {
                 fields.push(field);
             }

@@ -309,10 +309,7 @@ impl Nodes {
                                     regex: ui.regex,
                                     default: ui.default,
                                     description: method
-                                        .parameters
-                                        .iter()
-                                        .chain(&method.url_parameters)
-                                        .chain(&method.headers)
+                                        .rows()
                                         .find_map(|row| match row {
                                             node::model::Row::Dynamic { description, .. }
                                                 if row.field() == Some(field) =>
