@@ -118,3 +118,30 @@ fn the_documents_the_readme_points_to_exist() {
         assert!(root().join(document).exists(), "{document}");
     }
 }
+
+/// A merge that stopped halfway leaves its markers in prose, where no compiler sees them.
+#[test]
+fn no_document_holds_merge_conflict_markers() {
+    let listed = std::process::Command::new("git")
+        .args([
+            "ls-files", "*.md", "*.toml", "*.json", "*.yaml", "*.yml", ".ci/run",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "git ls-files failed");
+    let files = String::from_utf8(listed.stdout).unwrap();
+    assert!(files.lines().count() > 5, "git listed too little: {files}");
+    for file in files.lines() {
+        let text = std::fs::read_to_string(root().join(file)).unwrap_or_default();
+        for (number, line) in text.lines().enumerate() {
+            assert!(
+                !(line.starts_with("<<<<<<< ")
+                    || line.starts_with(">>>>>>> ")
+                    || line == "======="),
+                "{file}:{}: a merge conflict marker",
+                number + 1
+            );
+        }
+    }
+}
