@@ -198,6 +198,10 @@ pub struct ServiceOptions {
     /// More node definitions (*.json) to serve beside the bundled one
     #[arg(long, env = "ICNODE_NODE_DIR")]
     pub node_dir: Option<PathBuf>,
+    /// Let the console import nodes (Postman, OpenAPI, curl). An imported node reaches any
+    /// address the service can, for whoever holds an API key: `up` allows it, `serve` not unless told
+    #[arg(long, env = "ICNODE_ALLOW_NODE_IMPORT")]
+    pub allow_node_import: bool,
 }
 
 #[derive(Debug, Args)]

@@ -130,6 +130,7 @@ impl Application {
             metrics,
             clock: settings.clock,
             idempotency_stale_secs: idempotency_stale_secs(&settings.broker),
+            node_imports: settings.node_imports,
         });
         Ok(Self {
             listener,

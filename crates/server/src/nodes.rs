@@ -19,6 +19,9 @@ use crate::metrics::Metrics;
 /// The seed's Instant Connect node, as data.
 pub const BUNDLED: &str = include_str!("../../../nodes/instant-connect.json");
 
+/// At most this many nodes imported while running, so imports cannot fill the memory.
+pub const MAX_IMPORTED_NODES: usize = 50;
+
 /// The secret the bundled node's `Authorization` header names.
 const BROKER_TOKEN_SECRET: &str = "broker_token";
 
@@ -44,6 +47,15 @@ pub enum CatalogError {
         first: String,
         second: String,
     },
+    #[error("the name `{0}` gives no slug: name the node with letters or digits")]
+    NoSlug(String),
+    #[error(
+        "`{0}` is the slug of a node this service loaded at start or another key imported: \
+         give the imported node another name"
+    )]
+    SlugTaken(String),
+    #[error("this service keeps at most {MAX_IMPORTED_NODES} imported nodes")]
+    TooManyImports,
 }
 
 /// Why a run did not start.
@@ -138,8 +150,9 @@ struct Entry {
     definition: Arc<NodeDefinition>,
     /// Where it came from, for messages.
     origin: String,
-    /// Imported while running: it gets no secret of the service's, only those a run gives.
-    imported: bool,
+    /// The id of the API key that imported it while running; such a node gets no secret of
+    /// the service's, only those a run gives.
+    importer: Option<String>,
 }
 
 /// The nodes a service runs.
@@ -230,7 +243,7 @@ impl Nodes {
                 slug,
                 definition: Arc::new(definition),
                 origin,
-                imported: false,
+                importer: None,
             });
         }
         let secrets = Secrets::from_environment().with(BROKER_TOKEN_SECRET, broker_token);
@@ -248,27 +261,40 @@ impl Nodes {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a node imported while running, or replaces one imported before under the same
-    /// slug; its slug. A node loaded at start keeps its slug.
-    pub fn add_imported(&self, definition: NodeDefinition) -> Result<String, CatalogError> {
+    /// Adds a node `importer` (an API key id) imported while running, or replaces one the same
+    /// key imported before under the same slug; its slug. A node loaded at start, or another
+    /// key's, keeps its slug.
+    pub fn add_imported(
+        &self,
+        definition: NodeDefinition,
+        importer: &str,
+    ) -> Result<String, CatalogError> {
         let slug = slug(&definition.name);
+        if slug.is_empty() {
+            return Err(CatalogError::NoSlug(definition.name));
+        }
         let mut entries = self
             .entries
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(loaded) = entries.iter().find(|e| e.slug == slug && !e.imported) {
-            return Err(CatalogError::DuplicateSlug {
-                slug,
-                first: loaded.origin.clone(),
-                second: format!("the imported node `{}`", definition.name),
-            });
+        match entries.iter().find(|e| e.slug == slug) {
+            Some(taken) if taken.importer.as_deref() != Some(importer) => {
+                return Err(CatalogError::SlugTaken(slug));
+            }
+            Some(_) => {}
+            None if entries.iter().filter(|e| e.importer.is_some()).count()
+                >= MAX_IMPORTED_NODES =>
+            {
+                return Err(CatalogError::TooManyImports);
+            }
+            None => {}
         }
         entries.retain(|e| e.slug != slug);
         entries.push(Entry {
             slug: slug.clone(),
             definition: Arc::new(definition),
             origin: "an import".to_owned(),
-            imported: true,
+            importer: Some(importer.to_owned()),
         });
         Ok(slug)
     }
@@ -278,7 +304,7 @@ impl Nodes {
         self.read()
             .iter()
             .find(|e| e.slug == node)
-            .map(|e| (Arc::clone(&e.definition), e.imported))
+            .map(|e| (Arc::clone(&e.definition), e.importer.is_some()))
     }
 
     pub fn list(&self) -> Vec<NodeInfo> {
@@ -390,7 +416,14 @@ impl Nodes {
                 .run(&definition, &found.name, &text_params, &options)
                 .await?
         };
-        self.metrics.node_run(node, method, result.edge.as_str());
+        // Imported nodes share one label: their names are the importers' to choose.
+        let (node_label, method_label) = if imported {
+            ("imported", "imported")
+        } else {
+            (node, method)
+        };
+        self.metrics
+            .node_run(node_label, method_label, result.edge.as_str());
         Ok(result)
     }
 }
@@ -398,6 +431,53 @@ impl Nodes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn imported(name: &str) -> NodeDefinition {
+        let mut definition = node::load(BUNDLED).unwrap();
+        definition.name = name.to_owned();
+        definition
+    }
+
+    #[test]
+    fn imports_are_bounded_owned_by_their_key_and_never_take_a_loaded_slug() {
+        let nodes = Nodes::load(
+            None,
+            "http://127.0.0.1:1".parse().unwrap(),
+            SecretString::from("t"),
+            Arc::new(Metrics::default()),
+        )
+        .unwrap();
+        assert!(matches!(
+            nodes.add_imported(imported("Instant Connect"), "k1"),
+            Err(CatalogError::SlugTaken(slug)) if slug == "instant-connect"
+        ));
+        assert!(matches!(
+            nodes.add_imported(imported("!!"), "k1"),
+            Err(CatalogError::NoSlug(_))
+        ));
+        assert_eq!(nodes.add_imported(imported("Mine"), "k1").unwrap(), "mine");
+        // The same key replaces its own; another key may not.
+        assert_eq!(nodes.add_imported(imported("Mine"), "k1").unwrap(), "mine");
+        assert!(matches!(
+            nodes.add_imported(imported("Mine"), "k2"),
+            Err(CatalogError::SlugTaken(_))
+        ));
+        for n in 1..MAX_IMPORTED_NODES {
+            nodes
+                .add_imported(imported(&format!("n{n}")), "k2")
+                .unwrap();
+        }
+        assert!(matches!(
+            nodes.add_imported(imported("one more"), "k2"),
+            Err(CatalogError::TooManyImports)
+        ));
+        assert_eq!(nodes.list().len(), 1 + MAX_IMPORTED_NODES);
+        assert!(nodes.definition("mine").unwrap().1, "imported");
+        assert!(
+            !nodes.definition("instant-connect").unwrap().1,
+            "loaded at start"
+        );
+    }
 
     #[test]
     fn slugs_are_lowercase_words_joined_by_dashes() {

@@ -52,6 +52,10 @@ pub struct Settings {
     pub short_urls: bool,
     /// More node definitions (`*.json`) served beside the bundled one.
     pub node_dir: Option<PathBuf>,
+    /// Let the console import nodes. An imported node sends requests wherever its definition
+    /// says, so whoever holds an API key could reach any address the service can: off unless
+    /// asked for (`icnode up`, a local tool, asks).
+    pub node_imports: bool,
     /// Serve HTTPS with this certificate chain and key (PEM); plain HTTP otherwise (behind
     /// a proxy that terminates TLS).
     pub tls: Option<TlsFiles>,
@@ -109,6 +113,7 @@ impl Settings {
             default_ttl: DEFAULT_TTL,
             short_urls: true,
             node_dir: None,
+            node_imports: false,
             tls: None,
             clock: Arc::new(SystemClock),
         }

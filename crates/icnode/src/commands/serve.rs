@@ -151,6 +151,8 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     };
     let mut settings = server::Settings::new(database_url, url.clone(), token.clone());
     super::service::apply(&mut settings, &args.service);
+    // `up` is a tool on one's own machine: its console may import nodes.
+    settings.node_imports = true;
     let app = server::Application::with_listener(listener, settings)
         .await
         .map_err(super::service::start_error)?;

@@ -70,6 +70,7 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     settings.default_ttl = options.default_ttl;
     settings.short_urls = !options.long_urls;
     settings.node_dir = options.node_dir.clone();
+    settings.node_imports = options.allow_node_import;
 }
 
 /// A start-up failure: the user's when a file or address they named is at fault.

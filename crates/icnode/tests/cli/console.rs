@@ -69,7 +69,9 @@ fn driver() -> Option<Driver> {
         .local_addr()
         .unwrap()
         .port();
+    // The browser's time zone, so that local times in forms have a known meaning.
     let child = Command::new(CHROMEDRIVER)
+        .env("TZ", "Europe/Berlin")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -284,6 +286,32 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
         visible(&client, "form[action$='/invite'] button").await.click().await.unwrap();
         until(&client, "document.querySelector('.notice') && document.querySelector('.notice').textContent.includes('Invite sent to 1 number')").await;
         shoot(&client, "meeting").await;
+
+        // A custom window typed in local time (Berlin): each end at its own date's offset.
+        client.goto(&format!("{url}/")).await.unwrap();
+        visible(&client, "#chatId").await.send_keys("berlin-window").await.unwrap();
+        client
+            .execute(
+                "const v = document.querySelector('#validity'); v.value = 'custom'; v.dispatchEvent(new Event('change'));
+                 document.querySelector('#notBefore').value = '2030-07-01T09:30';
+                 document.querySelector('#expiresAt').value = '2030-12-01T10:00';",
+                vec![],
+            )
+            .await
+            .unwrap();
+        visible(&client, "#meeting-form button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('#result-title')").await;
+        let meeting: Value = reqwest::Client::new()
+            .get(format!("{url}/v1/meetings/berlin-window"))
+            .bearer_auth(key.trim())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(meeting["notBefore"], "2030-07-01T07:30:00Z", "summer: UTC+2");
+        assert_eq!(meeting["expiresAt"], "2030-12-01T09:00:00Z", "winter: UTC+1");
 
         // The status page tells the broker and the database plainly.
         client.goto(&format!("{url}/status")).await.unwrap();

@@ -49,8 +49,13 @@ const VALIDITY_PRESETS: &[(&str, &str)] = &[
     ("86400", "1 day"),
     ("custom", "Custom: from / until"),
 ];
-/// E.164 numbers, separated by commas: what the invite form takes.
-const PHONES_PATTERN: &str = r"\+[0-9]{8,15}(\s*,\s*\+[0-9]{8,15})*";
+/// One E.164 number, as a phone field takes it.
+const PHONE_PATTERN: &str = r"\+[0-9]{8,15}";
+/// The preset a new meeting starts with, and its join pages.
+const DEFAULT_VALIDITY: &str = "900";
+const DEFAULT_VERTICAL: &str = "hc";
+/// An import may be this large (a Postman collection with saved examples is not small).
+pub const MAX_IMPORT_BYTES: usize = 1024 * 1024;
 
 /// A path segment: everything but unreserved characters encoded.
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -108,7 +113,11 @@ pub fn fragments() -> Router<AppState> {
             "/console/f/nodes/{node}/{method}",
             get(method_form).post(run_method),
         )
-        .route("/console/f/import", axum::routing::post(import))
+        .route(
+            "/console/f/import",
+            axum::routing::post(import)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
         .layer(middleware::from_fn(secure_headers))
 }
 
@@ -244,7 +253,7 @@ async fn new_meeting_page() -> Response {
         page(
             "New meeting",
             Nav::NewMeeting,
-            html! { div #new-meeting { (meeting_form(&MeetingForm::default(), &Errors::default())) } },
+            html! { div #new-meeting { (meeting_form(&FormValues::default(), &Errors::default())) } },
         ),
     )
 }
@@ -261,7 +270,7 @@ async fn meetings_page() -> Response {
                     input #chatIdPrefix name="chatIdPrefix" type="search";
                     button type="submit" { "Search" }
                 }
-                div #meetings data-load="/console/f/meetings" data-query aria-live="polite" { p { "Loading…" } }
+                div #meetings data-load="/console/f/meetings" data-query { p { "Loading…" } }
             },
         ),
     )
@@ -274,7 +283,7 @@ async fn meeting_page(Path(chat_id): Path<String>) -> Response {
         page(
             "Meeting",
             Nav::Meetings,
-            html! { div #meeting data-load=(fragment) aria-live="polite" { p { "Loading…" } } },
+            html! { div #meeting data-load=(fragment) { p { "Loading…" } } },
         ),
     )
 }
@@ -285,7 +294,7 @@ async fn status_page() -> Response {
         page(
             "Status",
             Nav::Status,
-            html! { div #status data-load="/console/f/status" aria-live="polite" { p { "Loading…" } } },
+            html! { div #status data-load="/console/f/status" { p { "Loading…" } } },
         ),
     )
 }
@@ -297,10 +306,10 @@ async fn nodes_page() -> Response {
             "Node tester",
             Nav::Nodes,
             html! {
-                div #nodes data-load="/console/f/nodes" aria-live="polite" { p { "Loading…" } }
+                div #nodes data-load="/console/f/nodes" { p { "Loading…" } }
                 section aria-labelledby="import-title" {
                     h2 #import-title { "Import a node" }
-                    div #import { (import_form(&MeetingForm::default(), &Errors::default())) }
+                    div #import { (import_form(&FormValues::default(), &Errors::default())) }
                 }
             },
         ),
@@ -314,7 +323,7 @@ async fn method_page(Path((node, method)): Path<(String, String)>) -> Response {
         page(
             "Node tester",
             Nav::Nodes,
-            html! { div #tester data-load=(fragment) aria-live="polite" { p { "Loading…" } } },
+            html! { div #tester data-load=(fragment) { p { "Loading…" } } },
         ),
     )
 }
@@ -333,24 +342,34 @@ struct Errors {
 impl Errors {
     /// An API error placed by field: the console's inputs carry the API's field names, except
     /// the validity preset, which stands for `ttlSeconds`.
-    fn from_api(error: ApiError) -> Self {
-        let mut fields = HashMap::new();
-        let place = |field: &str| match field {
-            "ttlSeconds" => "validity".to_owned(),
-            other => other.to_owned(),
+    /// `shown` are the fields the form has: an error about any other field is said above the
+    /// form, so that none is lost.
+    fn from_api(error: ApiError, shown: &[&str]) -> Self {
+        let mut errors = Self::default();
+        let mut unplaced = Vec::new();
+        let mut put = |field: &str, message: String| {
+            let field = match field {
+                "ttlSeconds" => "validity",
+                other => other,
+            };
+            if shown.contains(&field) {
+                errors.fields.insert(field.to_owned(), message);
+            } else {
+                unplaced.push(message);
+            }
         };
         for detail in &error.details {
-            fields.insert(place(&detail.field), detail.rule.clone());
+            put(&detail.field, format!("{}: {}", detail.field, detail.rule));
         }
-        let general = match &error.field {
-            Some(field) if error.details.is_empty() => {
-                fields.insert(place(field), error.message.clone());
-                None
-            }
-            Some(_) => None,
-            None => Some(error.message.clone()),
-        };
-        Self { fields, general }
+        match &error.field {
+            Some(field) if error.details.is_empty() => put(field, error.message.clone()),
+            Some(_) => {}
+            None => unplaced.push(error.message.clone()),
+        }
+        if !unplaced.is_empty() {
+            errors.general = Some(unplaced.join("; "));
+        }
+        errors
     }
 
     fn one(field: &str, message: impl Into<String>) -> Self {
@@ -364,13 +383,13 @@ impl Errors {
     }
 }
 
-/// What the new-meeting form holds, as typed.
+/// What a submitted form holds, as typed.
 #[derive(Default)]
-struct MeetingForm {
+struct FormValues {
     values: HashMap<String, String>,
 }
 
-impl MeetingForm {
+impl FormValues {
     fn parse(body: &[u8]) -> Self {
         Self {
             values: url::form_urlencoded::parse(body).into_owned().collect(),
@@ -386,6 +405,18 @@ impl MeetingForm {
     }
 }
 
+/// The new-meeting form's fields, as named in the API's errors.
+const MEETING_FIELDS: &[&str] = &[
+    "chatId",
+    "hosts",
+    "guests",
+    "validity",
+    "notBefore",
+    "expiresAt",
+    "vertical",
+    "hostLogin",
+];
+
 /// A labelled input with its error beside it.
 fn field(name: &str, label: &str, errors: &Errors, input: Markup) -> Markup {
     let error = errors.fields.get(name);
@@ -398,12 +429,13 @@ fn field(name: &str, label: &str, errors: &Errors, input: Markup) -> Markup {
     }
 }
 
-fn meeting_form(form: &MeetingForm, errors: &Errors) -> Markup {
+fn meeting_form(form: &FormValues, errors: &Errors) -> Markup {
     let invalid = |name: &str| errors.fields.contains_key(name).then_some("true");
     let described = |name: &str| format!("{name}-error");
-    let validity = form.or("validity", "900");
+    let validity = form.or("validity", DEFAULT_VALIDITY);
+    let max = instant_connect::MAX_LINKS_PER_REQUEST.to_string();
     html! {
-        form #meeting-form method="post" action="/console/f/meetings" data-target="new-meeting" novalidate[false] {
+        form #meeting-form method="post" action="/console/f/meetings" data-target="new-meeting" {
             @if let Some(general) = &errors.general {
                 p.alert role="alert" { (general) }
             } @else if !errors.is_empty() {
@@ -415,11 +447,11 @@ fn meeting_form(form: &MeetingForm, errors: &Errors) -> Markup {
             }))
             div.row {
                 (field("hosts", "Hosts", errors, html! {
-                    input #hosts name="hosts" type="number" min="0" max="25" required value=(form.or("hosts", "1"))
+                    input #hosts name="hosts" type="number" min="0" max=(max) required value=(form.or("hosts", "1"))
                         aria-describedby=(described("hosts")) aria-invalid=[invalid("hosts")];
                 }))
                 (field("guests", "Guests", errors, html! {
-                    input #guests name="guests" type="number" min="0" max="25" required value=(form.or("guests", "1"))
+                    input #guests name="guests" type="number" min="0" max=(max) required value=(form.or("guests", "1"))
                         aria-describedby=(described("guests")) aria-invalid=[invalid("guests")];
                 }))
             }
@@ -440,16 +472,20 @@ fn meeting_form(form: &MeetingForm, errors: &Errors) -> Markup {
                         aria-describedby=(described("expiresAt")) aria-invalid=[invalid("expiresAt")];
                 }))
             }
-            input type="hidden" name="utcOffsetMinutes" value=(form.get("utcOffsetMinutes")) data-utc-offset;
+            // The browser writes each local time as UTC here, at that date's own offset.
+            input type="hidden" name="notBeforeUtc" data-utc-of="notBefore";
+            input type="hidden" name="expiresAtUtc" data-utc-of="expiresAt";
             (field("vertical", "Join pages", errors, html! {
                 select #vertical name="vertical" aria-describedby=(described("vertical")) aria-invalid=[invalid("vertical")] {
                     @for (value, label) in [("hc", "Healthcare (hc)"), ("gen", "General (gen)"), ("cc", "Contact center (cc)")] {
-                        option value=(value) selected[form.or("vertical", "hc") == value] { (label) }
+                        option value=(value) selected[form.or("vertical", DEFAULT_VERTICAL) == value] { (label) }
                     }
                 }
             }))
             div.field.check {
-                input #hostLogin name="hostLogin" type="checkbox" value="true" checked[form.get("hostLogin") == "true"];
+                // On by default, as the API's default: a host link should not let anyone in as host.
+                input #hostLogin name="hostLogin" type="checkbox" value="true"
+                    checked[form.values.is_empty() || form.get("hostLogin") == "true"];
                 label for="hostLogin" { "Hosts sign in to join" }
             }
             button type="submit" { "Create links" }
@@ -457,21 +493,8 @@ fn meeting_form(form: &MeetingForm, errors: &Errors) -> Markup {
     }
 }
 
-/// A time the form gave in the viewer's local time (`2026-12-01T09:00`), as Unix seconds;
-/// `utc_offset_minutes` is the browser's `getTimezoneOffset()` (UTC minus local: 300 in UTC-5).
-fn local_time(text: &str, utc_offset_minutes: i64) -> Option<i64> {
-    let with_seconds = if text.len() == 16 {
-        format!("{text}:00Z")
-    } else {
-        format!("{text}Z")
-    };
-    parse_time(&with_seconds)
-        .ok()
-        .map(|seconds| seconds + utc_offset_minutes * 60)
-}
-
 /// The API request a filled form stands for, or the fields that cannot be read.
-fn create_request(form: &MeetingForm) -> Result<CreateMeeting, Errors> {
+fn create_request(form: &FormValues) -> Result<CreateMeeting, Errors> {
     let count = |name: &str| -> Result<Option<i64>, Errors> {
         match form.get(name).trim() {
             "" => Ok(None),
@@ -485,24 +508,22 @@ fn create_request(form: &MeetingForm) -> Result<CreateMeeting, Errors> {
         chat_id: Some(form.get("chatId").trim().to_owned()).filter(|c| !c.is_empty()),
         hosts: count("hosts")?,
         guests: count("guests")?,
-        vertical: Some(form.or("vertical", "hc").to_owned()),
+        vertical: Some(form.or("vertical", DEFAULT_VERTICAL).to_owned()),
         host_login: Some(form.get("hostLogin") == "true"),
         ..CreateMeeting::default()
     };
-    match form.or("validity", "900") {
+    match form.or("validity", DEFAULT_VALIDITY) {
         "custom" => {
-            let offset: i64 = form.get("utcOffsetMinutes").parse().unwrap_or(0);
             for (name, slot) in [
                 ("notBefore", &mut request.not_before),
                 ("expiresAt", &mut request.expires_at),
             ] {
-                let text = form.get(name).trim();
-                if text.is_empty() {
+                if form.get(name).trim().is_empty() {
                     continue;
                 }
+                let utc = form.get(&format!("{name}Utc"));
                 *slot = Some(
-                    local_time(text, offset)
-                        .ok_or_else(|| Errors::one(name, "must be a date and time"))?,
+                    parse_time(utc).map_err(|_| Errors::one(name, "must be a date and time"))?,
                 );
             }
             if request.expires_at.is_none() {
@@ -528,7 +549,7 @@ async fn create_meeting(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Response {
-    let form = MeetingForm::parse(&body);
+    let form = FormValues::parse(&body);
     let request = match create_request(&form) {
         Ok(request) => request,
         Err(errors) => {
@@ -542,9 +563,9 @@ async fn create_meeting(
         Ok(meeting) => markup(
             StatusCode::CREATED,
             html! {
-                (meeting_form(&MeetingForm::default(), &Errors::default()))
+                (meeting_form(&FormValues::default(), &Errors::default()))
                 section #result aria-labelledby="result-title" {
-                    h2 #result-title tabindex="-1" { "Links for " (meeting.chat_id) }
+                    h2 #result-title tabindex="-1" data-focus { "Links for " (meeting.chat_id) }
                     (meeting_links(&meeting))
                     p { a href={ "/meetings/" (segment(&meeting.chat_id)) } { "Open this meeting" } }
                 }
@@ -553,7 +574,8 @@ async fn create_meeting(
         Err(error) => {
             let error = ApiError::from(error);
             let status = error.status;
-            markup(status, meeting_form(&form, &Errors::from_api(error)))
+            let errors = Errors::from_api(error, MEETING_FIELDS);
+            markup(status, meeting_form(&form, &errors))
         }
     }
 }
@@ -710,7 +732,7 @@ async fn meeting_fragment(
                 " " span.countdown {}
             }
             @match &notice {
-                Some(Notice::Done(message)) => p.notice role="status" { (message) },
+                Some(Notice::Done(message)) => p.notice role="status" tabindex="-1" data-focus { (message) },
                 _ => {}
             }
             (meeting_links(&meeting))
@@ -729,7 +751,7 @@ async fn meeting_fragment(
                     h3 { "Send SMS invite" }
                     div.field .invalid[phones_error.is_some()] {
                         label for="phones" { "Phone numbers (E.164, comma-separated)" }
-                        input #phones name="phones" type="tel" required pattern=(PHONES_PATTERN)
+                        input #phones name="phones" type="tel" required pattern={ (PHONE_PATTERN) "(\\s*,\\s*" (PHONE_PATTERN) ")*" }
                             placeholder="+14155550100" value=(phones_value)
                             aria-describedby="phones-error" aria-invalid=[phones_error.map(|_| "true")];
                         p #phones-error .error { @if let Some(error) = phones_error { (error) } }
@@ -752,7 +774,7 @@ async fn add_guest(
     Path(chat_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = MeetingForm::parse(&body);
+    let form = FormValues::parse(&body);
     let count = match form.get("count").trim().parse::<i64>() {
         Ok(count) => count,
         Err(_) => {
@@ -797,7 +819,7 @@ async fn send_invite(
     Path(chat_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = MeetingForm::parse(&body);
+    let form = FormValues::parse(&body);
     let typed = form.get("phones").to_owned();
     let phones: Vec<String> = typed
         .split(',')
@@ -886,6 +908,9 @@ struct Tested {
     node: crate::nodes::NodeInfo,
     method: crate::nodes::MethodInfo,
     secrets: Vec<String>,
+    /// Where an imported method sends its request (scheme and host): shown before anyone types
+    /// a secret into it.
+    target: Option<String>,
 }
 
 fn tested(state: &AppState, node: &str, method: &str) -> Result<Tested, ApiError> {
@@ -902,17 +927,28 @@ fn tested(state: &AppState, node: &str, method: &str) -> Result<Tested, ApiError
         .find(|m| m.slug == method)
         .cloned()
         .ok_or_else(|| not_found(format!("node `{node}` has no method `{method}`")))?;
-    let secrets = match state.nodes.definition(node) {
-        Some((definition, true)) => definition
-            .method(&method_info.name)
-            .map(|m| m.secret_names())
-            .unwrap_or_default(),
-        _ => Vec::new(),
+    let (secrets, target) = match state.nodes.definition(node) {
+        Some((definition, true)) => match definition.method(&method_info.name) {
+            Some(method) => (
+                method.secret_names(),
+                Some(
+                    method
+                        .url
+                        .split(['/', '?'])
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                ),
+            ),
+            None => (Vec::new(), None),
+        },
+        _ => (Vec::new(), None),
     };
     Ok(Tested {
         node: info,
         method: method_info,
         secrets,
+        target,
     })
 }
 
@@ -923,7 +959,7 @@ async fn method_form(
     match tested(&state, &node, &method) {
         Ok(tested) => markup(
             StatusCode::OK,
-            tester(&tested, &MeetingForm::default(), &Errors::default(), None),
+            tester(&tested, &FormValues::default(), &Errors::default(), None),
         ),
         Err(error) => error_fragment(error),
     }
@@ -933,7 +969,7 @@ async fn method_form(
 fn parameter_input(
     index: usize,
     parameter: &crate::nodes::ParameterInfo,
-    form: &MeetingForm,
+    form: &FormValues,
     error: Option<&String>,
 ) -> Markup {
     let id = format!("p-{index}");
@@ -961,7 +997,7 @@ fn parameter_input(
     };
     let required = parameter.mandatory && parameter.default.is_none();
     let pattern = match parameter.kind {
-        node::FieldType::Phone => Some(r"\+[0-9]{8,15}".to_owned()),
+        node::FieldType::Phone => Some(PHONE_PATTERN.to_owned()),
         node::FieldType::Text | node::FieldType::Email => parameter.regex.clone(),
         _ => None,
     };
@@ -1003,7 +1039,7 @@ fn parameter_input(
 /// The tester of one method: its form, and the last run's result.
 fn tester(
     tested: &Tested,
-    form: &MeetingForm,
+    form: &FormValues,
     errors: &Errors,
     run: Option<&crate::nodes::NodeRun>,
 ) -> Markup {
@@ -1014,6 +1050,9 @@ fn tester(
     );
     html! {
         h2 { (tested.node.name) " · " (tested.method.name) }
+        @if let Some(target) = &tested.target {
+            p { "An imported node: it sends its request to " code { (target) } " (or, when that is the production broker, to this service's broker)." }
+        }
         form #run-form method="post" action=(action) data-target="tester" {
             @if let Some(general) = &errors.general { p.alert role="alert" { (general) } }
             @if tested.method.parameters.is_empty() { p { "This method takes no parameters." } }
@@ -1050,7 +1089,7 @@ fn run_result(run: &crate::nodes::NodeRun) -> Markup {
     };
     html! {
         section #run-result aria-labelledby="run-title" {
-            h2 #run-title tabindex="-1" { "Result" }
+            h2 #run-title tabindex="-1" data-focus { "Result" }
             dl.run {
                 dt { "Edge" } dd { span.state .(edge_class) data-edge=(run.edge) { (run.edge) } }
                 dt { "HTTP status" } dd { @if let Some(status) = run.status { (status) } @else { "no answer" } }
@@ -1091,7 +1130,7 @@ async fn run_method(
         Ok(tested) => tested,
         Err(error) => return error_fragment(error),
     };
-    let form = MeetingForm::parse(&body);
+    let form = FormValues::parse(&body);
     let mut params = serde_json::Map::new();
     let mut secrets = Vec::new();
     for (name, value) in &form.values {
@@ -1133,21 +1172,34 @@ async fn run_method(
         Err(error) => {
             let error = ApiError::from(error);
             let status = error.status;
+            let shown: Vec<&str> = tested
+                .method
+                .parameters
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
             markup(
                 status,
-                tester(&tested, &form, &Errors::from_api(error), None),
+                tester(&tested, &form, &Errors::from_api(error, &shown), None),
             )
         }
     }
 }
 
-fn import_form(form: &MeetingForm, errors: &Errors) -> Markup {
+/// What the importer says on a service that does not import.
+const IMPORTS_OFF: &str = "This service does not import nodes: an imported node reaches any \
+     address the service can, for whoever holds a key. Start it with --allow-node-import to allow \
+     it (icnode up does).";
+
+fn import_form(form: &FormValues, errors: &Errors) -> Markup {
     let kind = form.or("kind", "postman");
     let source_error = errors.fields.get("source");
     html! {
         form #import-form method="post" action="/console/f/import" data-target="import" {
+            @if let Some(general) = &errors.general { p.alert role="alert" { (general) } }
             (field("kind", "What it is", errors, html! {
-                select #kind name="kind" aria-describedby="kind-error" {
+                select #kind name="kind" aria-describedby="kind-error"
+                    aria-invalid=[errors.fields.contains_key("kind").then_some("true")] {
                     @for (value, label) in [("postman", "Postman collection v2.1 (JSON)"), ("openapi", "OpenAPI 3 document (JSON or YAML)"), ("curl", "curl command line")] {
                         option value=(value) selected[kind == value] { (label) }
                     }
@@ -1157,7 +1209,7 @@ fn import_form(form: &MeetingForm, errors: &Errors) -> Markup {
                 input #name name="name" type="text" value=(form.get("name")) aria-describedby="name-error";
             }))
             div.field .invalid[source_error.is_some()] {
-                label for="source" { "Paste it here" }
+                label for="source" { "Paste it here (at most 1 MiB)" }
                 textarea #source name="source" rows="8" required aria-describedby="source-error"
                     aria-invalid=[source_error.map(|_| "true")] { (form.get("source")) }
                 p #source-error .error { @if let Some(error) = source_error { (error) } }
@@ -1167,8 +1219,19 @@ fn import_form(form: &MeetingForm, errors: &Errors) -> Markup {
     }
 }
 
-async fn import(State(state): State<AppState>, body: Bytes) -> Response {
-    let form = MeetingForm::parse(&body);
+async fn import(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    let form = FormValues::parse(&body);
+    if !state.node_imports {
+        let errors = Errors {
+            general: Some(IMPORTS_OFF.to_owned()),
+            ..Errors::default()
+        };
+        return markup(StatusCode::FORBIDDEN, import_form(&form, &errors));
+    }
     let name = Some(form.get("name").trim()).filter(|n| !n.is_empty());
     let source = form.get("source");
     let imported = match form.or("kind", "postman") {
@@ -1196,17 +1259,26 @@ async fn import(State(state): State<AppState>, body: Bytes) -> Response {
     let text = serde_json::to_string_pretty(&imported.definition).unwrap_or_default();
     let (_, problems) = node::check(&text);
     let added = if problems.is_empty() {
-        Some(state.nodes.add_imported(imported.definition.clone()))
+        Some(
+            state
+                .nodes
+                .add_imported(imported.definition.clone(), &caller.key_id),
+        )
     } else {
         None
     };
+    let status = match &added {
+        Some(Ok(_)) => StatusCode::OK,
+        Some(Err(_)) => StatusCode::CONFLICT,
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+    };
     markup(
-        StatusCode::OK,
+        status,
         html! {
             // Done with: what was pasted (perhaps with a literal token in it) is not sent back.
-            (import_form(&MeetingForm::default(), &Errors::default()))
+            (import_form(&FormValues::default(), &Errors::default()))
             section #import-result aria-labelledby="import-result-title" {
-                h3 #import-result-title tabindex="-1" { "Imported “" (imported.definition.name) "”" }
+                h3 #import-result-title tabindex="-1" data-focus { "Imported “" (imported.definition.name) "”" }
                 @if problems.is_empty() {
                     p.notice role="status" { "node check: no problems." }
                 } @else {
@@ -1244,25 +1316,6 @@ async fn import(State(state): State<AppState>, body: Bytes) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn local_times_move_by_the_viewers_offset() {
-        // 09:00 in UTC-5 (getTimezoneOffset 300) is 14:00 UTC; in UTC+1 (-60) it is 08:00.
-        let utc = |text: &str| parse_time(text).unwrap();
-        assert_eq!(
-            local_time("2026-12-01T09:00", 300),
-            Some(utc("2026-12-01T14:00:00Z"))
-        );
-        assert_eq!(
-            local_time("2026-12-01T09:00", -60),
-            Some(utc("2026-12-01T08:00:00Z"))
-        );
-        assert_eq!(
-            local_time("2026-12-01T09:00:30", 0),
-            Some(utc("2026-12-01T09:00:30Z"))
-        );
-        assert_eq!(local_time("tomorrow", 0), None);
-    }
 
     #[test]
     fn qr_codes_are_inline_svg_without_a_declaration() {

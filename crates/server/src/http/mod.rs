@@ -57,6 +57,8 @@ pub struct Inner {
     /// An idempotency claim unfinished for this long is taken to be dead (its process died)
     /// and may be taken over: longer than any request can run.
     pub idempotency_stale_secs: i64,
+    /// Whether the console may import nodes ([`crate::Settings::node_imports`]).
+    pub node_imports: bool,
 }
 
 impl std::ops::Deref for AppState {

@@ -96,12 +96,15 @@ pub async fn readiness(state: &AppState) -> Readiness {
             message: why,
         },
     };
-    let ready = database.ok && broker.ok;
-    Readiness {
-        status: if ready { "ready" } else { "not ready" },
+    let mut readiness = Readiness {
+        status: "not ready",
         database,
         broker,
+    };
+    if readiness.is_ready() {
+        readiness.status = "ready";
     }
+    readiness
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",

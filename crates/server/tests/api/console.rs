@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_SECURITY_POLICY;
 
-use crate::{Db, TestApp, on_both_databases, spawn_app};
+use crate::{Db, Options, TestApp, on_both_databases, spawn_app, spawn_app_with};
 
 const XSS: &str = "<img src=x onerror=alert(1)>";
 
@@ -32,7 +32,17 @@ async fn fragment(
 
 async fn pages_are_open_shells_with_a_strict_policy_and_fragments_need_the_key(db: Db) {
     let app = spawn_app(db).await;
-    for path in ["/", "/signin", "/meetings", "/meetings/x", "/status"] {
+    for path in [
+        "/",
+        "/signin",
+        "/meetings",
+        "/meetings/x",
+        "/status",
+        "/nodes",
+        "/nodes/instant-connect/add-guest",
+        "/console/console.js",
+        "/console/console.css",
+    ] {
         let response = app
             .http
             .get(format!("{}{path}", app.url))
@@ -49,6 +59,9 @@ async fn pages_are_open_shells_with_a_strict_policy_and_fragments_need_the_key(d
             "{csp}"
         );
         let html = response.text().await.unwrap();
+        if path.starts_with("/console/") {
+            continue;
+        }
         assert!(
             html.contains(r#"<script src="/console/console.js" defer>"#),
             "{path}"
@@ -58,13 +71,28 @@ async fn pages_are_open_shells_with_a_strict_policy_and_fragments_need_the_key(d
             "{path}: inline script or style"
         );
     }
-    let refused = app
-        .http
-        .get(format!("{}/console/f/status", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    for (post, path) in [
+        (false, "/console/f/whoami"),
+        (false, "/console/f/status"),
+        (false, "/console/f/meetings"),
+        (true, "/console/f/meetings"),
+        (false, "/console/f/meetings/x"),
+        (true, "/console/f/meetings/x/guests"),
+        (true, "/console/f/meetings/x/invite"),
+        (false, "/console/f/nodes"),
+        (false, "/console/f/nodes/instant-connect/add-guest"),
+        (true, "/console/f/nodes/instant-connect/add-guest"),
+        (true, "/console/f/import"),
+    ] {
+        let url = format!("{}{path}", app.url);
+        let request = if post {
+            app.http.post(url)
+        } else {
+            app.http.get(url)
+        };
+        let refused = request.send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
     let (status, html) = fragment(&app, "/console/f/status", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -138,13 +166,15 @@ async fn form_errors_stand_by_their_fields_and_keep_what_was_typed(db: Db) {
         "nothing is stored for a refused form"
     );
 
-    // A custom window in the viewer's local time (UTC+1 gives -60) is stored in UTC.
+    // A custom window in the viewer's local time is stored as the UTC the browser computed.
     let custom = [
         ("chatId", "custom-window"),
         ("validity", "custom"),
+        // What the browser writes: each local time (here UTC+1) as UTC.
         ("notBefore", "2030-01-01T09:30"),
+        ("notBeforeUtc", "2030-01-01T08:30:00.000Z"),
         ("expiresAt", "2030-01-01T10:00"),
-        ("utcOffsetMinutes", "-60"),
+        ("expiresAtUtc", "2030-01-01T09:00:00.000Z"),
         ("hosts", "1"),
         ("guests", "1"),
     ];
@@ -284,7 +314,14 @@ async fn the_node_tester_builds_its_form_from_the_node_ui_and_runs_the_method() 
 
 #[tokio::test]
 async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
-    let app = spawn_app(Db::Sqlite).await;
+    let app = spawn_app_with(
+        Db::Sqlite,
+        Options {
+            node_imports: true,
+            ..Options::default()
+        },
+    )
+    .await;
     let collection = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../node/tests/fixtures/instant-connect.postman_collection.json"
@@ -317,6 +354,10 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
         form.contains(r#"name="s:bearer_token" type="password""#),
         "{form}"
     );
+    assert!(
+        form.contains("sends its request to <code>https://mtg-broker-a.wbx2.com</code>"),
+        "where the secret would go is shown first: {form}"
+    );
 
     // Without the secret the run is refused by its field; the service's token is not lent.
     let params = [("p:chatId", "imported-1"), ("p:numHost", "1")];
@@ -335,6 +376,31 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
     assert_eq!(status, StatusCode::OK, "{run}");
     assert!(run.contains(r#"data-edge="success""#), "{run}");
 
+    // A node whose secret has the name of the service's own broker token is not lent it.
+    let lender = serde_json::json!({
+        "info": {"name": "Lender", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "Make", "request": {
+            "method": "POST", "url": "https://mtg-broker-a.wbx2.com/api/v2/joseencrypt",
+            "header": [{"key": "Authorization", "value": "Bearer {{broker_token}}"}],
+            "body": {"mode": "raw", "raw": "{\"jwt\": {\"sub\": \"lent\"}}", "options": {"raw": {"language": "json"}}}
+        }}]
+    })
+    .to_string();
+    let (status, html) = fragment(
+        &app,
+        "/console/f/import",
+        Some(&[("kind", "postman"), ("source", &lender)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (status, refused) = fragment(&app, "/console/f/nodes/lender/make", Some(&[])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused.contains(r#"name="s:broker_token""#)
+            && refused.contains("give this secret for the run"),
+        "{refused}"
+    );
+
     let (status, bad) = fragment(
         &app,
         "/console/f/import",
@@ -350,4 +416,20 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
         bad.contains(">wget x</textarea>"),
         "what was typed stays: {bad}"
     );
+}
+
+#[tokio::test]
+async fn a_service_imports_nothing_unless_told_to() {
+    let app = spawn_app(Db::Sqlite).await;
+    let line = format!("curl {}/healthz", app.url);
+    let (status, html) = fragment(
+        &app,
+        "/console/f/import",
+        Some(&[("kind", "curl"), ("source", &line)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+    assert!(html.contains("--allow-node-import"), "{html}");
+    let (_, list) = fragment(&app, "/console/f/nodes", None).await;
+    assert!(!list.contains("healthz"), "nothing was added: {list}");
 }

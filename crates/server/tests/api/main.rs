@@ -97,6 +97,8 @@ pub struct Options {
     pub tls: bool,
     /// How long links live when a request does not say (default: the service's default).
     pub default_ttl: Option<std::time::Duration>,
+    /// Let the console import nodes.
+    pub node_imports: bool,
 }
 
 pub struct TestApp {
@@ -203,6 +205,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         .with_clock(Arc::new(clock.clone()));
     settings.node_dir = options.node_dir.clone();
     settings.short_urls = !options.long_urls;
+    settings.node_imports = options.node_imports;
     if let Some(ttl) = options.default_ttl {
         settings.default_ttl = ttl;
     }

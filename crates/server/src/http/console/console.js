@@ -19,14 +19,20 @@ async function fragment(url, options) {
     location.assign('/signin?refused=1');
     throw new Error('the API key was refused');
   }
-  return response.text();
+  const text = await response.text();
+  // Only the console's own HTML goes into the page; anything else (a size limit, a proxy's
+  // error page) is reported and leaves the form as it was.
+  if (!(response.headers.get('Content-Type') || '').startsWith('text/html')) {
+    throw new Error('HTTP ' + response.status + (text ? ': ' + text.slice(0, 200) : ''));
+  }
+  return text;
 }
 
 function swap(target, html) {
   target.innerHTML = html;
   enhance(target);
   const invalid = target.querySelector('[aria-invalid="true"]');
-  const focus = invalid || target.querySelector('h2[tabindex="-1"]');
+  const focus = invalid || target.querySelector('[data-focus]');
   if (focus) {
     focus.focus();
   }
@@ -48,11 +54,11 @@ function submitForm(event) {
   if (!form.reportValidity()) {
     return;
   }
-  const offset = form.querySelector('[data-utc-offset]');
-  if (offset) {
-    const until = form.querySelector('[name="expiresAt"]');
-    const at = until && until.value ? new Date(until.value) : new Date();
-    offset.value = String(at.getTimezoneOffset());
+  // Each local time as UTC, at the offset of its own date (daylight saving included).
+  for (const hidden of form.querySelectorAll('[data-utc-of]')) {
+    const local = form.querySelector('[name="' + hidden.dataset.utcOf + '"]');
+    const when = local && local.value ? new Date(local.value) : null;
+    hidden.value = when && !Number.isNaN(when.getTime()) ? when.toISOString() : '';
   }
   const target = document.getElementById(form.dataset.target);
   const button = form.querySelector('button[type="submit"]');
@@ -67,11 +73,14 @@ function submitForm(event) {
     if (button) {
       button.disabled = false;
     }
-    const alert = document.createElement('p');
-    alert.className = 'alert';
-    alert.setAttribute('role', 'alert');
+    let alert = form.querySelector('.request-failed');
+    if (!alert) {
+      alert = document.createElement('p');
+      alert.className = 'alert request-failed';
+      alert.setAttribute('role', 'alert');
+      form.prepend(alert);
+    }
     alert.textContent = 'The request failed: ' + error.message;
-    form.prepend(alert);
   });
 }
 
@@ -147,7 +156,15 @@ function signIn(form) {
       input.focus();
       return;
     }
-    const response = await fetch('/console/f/whoami', { headers: { Authorization: 'Bearer ' + key } });
+    let response;
+    try {
+      response = await fetch('/console/f/whoami', { headers: { Authorization: 'Bearer ' + key } });
+    } catch (failure) {
+      input.setAttribute('aria-invalid', 'true');
+      error.textContent = 'The key could not be checked: ' + failure.message;
+      input.focus();
+      return;
+    }
     if (response.ok) {
       sessionStorage.setItem(KEY, key);
       location.assign('/');
