@@ -376,6 +376,27 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
     assert_eq!(status, StatusCode::OK, "{run}");
     assert!(run.contains(r#"data-edge="success""#), "{run}");
 
+    // An OpenAPI document and a curl line import here as well.
+    let openapi = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../node/tests/fixtures/meetings.openapi.yaml"
+    ))
+    .unwrap();
+    let curl = format!(
+        "curl -X POST {}/v1/meetings -H 'Content-Type: application/json' -d '{{\"chatId\": \"x\"}}'",
+        app.url
+    );
+    for (kind, source) in [("openapi", openapi.as_str()), ("curl", curl.as_str())] {
+        let (status, html) = fragment(
+            &app,
+            "/console/f/import",
+            Some(&[("kind", kind), ("source", source)]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {html}");
+        assert!(html.contains("node check: no problems."), "{kind}: {html}");
+    }
+
     // A node whose secret has the name of the service's own broker token is not lent it.
     let lender = serde_json::json!({
         "info": {"name": "Lender", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
