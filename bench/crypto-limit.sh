@@ -20,17 +20,7 @@ for _ in $(seq "$rounds"); do
   sha512+=("$(openssl speed -evp sha512 -bytes 16384 -seconds "$seconds" 2>/dev/null |
     awk '/^sha512/ { sub("k", "", $2); printf "%.0f\n", $2 * 1000 }')")
   ours+=("$(./target/release/icnode bench mint --iterations "$iterations" --seconds "$seconds" --json)")
-  pbkdf2+=("$(python3 - "$iterations" "$seconds" <<'PY'
-import hashlib, sys, time
-iterations, seconds = int(sys.argv[1]), float(sys.argv[2])
-salt = b"PBES2-HS512+A256KW\x00" + b"s" * 21
-count, start = 0, time.perf_counter()
-while time.perf_counter() - start < seconds:
-    hashlib.pbkdf2_hmac("sha512", b"icnode bench secret", salt, iterations, 32)
-    count += 1
-print(count / (time.perf_counter() - start))
-PY
-)")
+  pbkdf2+=("$(python3 bench/openssl-pbkdf2.py "$iterations" "$seconds")")
 done
 python3 - "$iterations" "$rounds" "${sha512[@]}" "${ours[@]}" "${pbkdf2[@]}" <<'PY'
 import json, statistics, sys

@@ -16,17 +16,7 @@ ours=()
 baseline=()
 for _ in $(seq "$rounds"); do
   ours+=("$(./target/release/icnode bench mint --iterations "$iterations" --seconds "$seconds" --json)")
-  baseline+=("$(python3 - "$iterations" "$seconds" <<'PY'
-import hashlib, sys, time
-iterations, seconds = int(sys.argv[1]), float(sys.argv[2])
-salt = b"PBES2-HS512+A256KW\x00" + b"s" * 21
-count, start = 0, time.perf_counter()
-while time.perf_counter() - start < seconds:
-    hashlib.pbkdf2_hmac("sha512", b"icnode bench secret", salt, iterations, 32)
-    count += 1
-print(count / (time.perf_counter() - start))
-PY
-)")
+  baseline+=("$(python3 bench/openssl-pbkdf2.py "$iterations" "$seconds")")
 done
 python3 - "${#ours[@]}" "${ours[@]}" "${baseline[@]}" <<'PY'
 import json, statistics, sys
