@@ -9,8 +9,10 @@
 //! - Protected headers are ordered JSON objects: keys are written in the order the caller gives.
 //!
 //! What it is not: a JWT validator (claims are the caller's business), a key store, or anything
-//! that does I/O. It knows nothing of Instant Connect. Every primitive comes from the RustCrypto
-//! crates; this crate only composes them as the RFCs say.
+//! that does I/O. It knows nothing of Instant Connect. Every primitive comes from an audited
+//! library and this crate only composes them as the RFCs say: RustCrypto's crates, except the
+//! SHA-2 block function inside PBKDF2, which is libcrypto's (OpenSSL), because PBKDF2 is where
+//! a token spends its time (`kdf` says why; it is the workspace's one module with `unsafe`).
 //!
 //! Hostile input is expected: [`jwe::decrypt`] checks the PBES2 iteration count and salt length
 //! against a [`jwe::DecryptPolicy`] before it derives any key, and no input makes it panic.
@@ -23,6 +25,7 @@ mod error;
 mod header;
 pub mod jwe;
 pub mod jws;
+mod kdf;
 mod pbes2;
 #[cfg(test)]
 mod test_vectors;

@@ -1,10 +1,8 @@
 //! PBES2 key management (RFC 7518 §4.8): PBKDF2-HMAC-SHA2 derives an AES key-encryption key
 //! that wraps the content encryption key with AES key wrap (RFC 3394).
 
-use aes_kw::{KekAes128, KekAes192, KekAes256};
-use sha2::{Sha256, Sha384, Sha512};
-
 use crate::{Error, KeyAlg};
+use aes_kw::{KekAes128, KekAes192, KekAes256};
 
 /// PBKDF2 salt = UTF8(alg) || 0x00 || salt input; the key length follows the wrap algorithm.
 fn derive_kek(alg: KeyAlg, password: &[u8], salt_input: &[u8], iterations: u32) -> Vec<u8> {
@@ -14,17 +12,7 @@ fn derive_kek(alg: KeyAlg, password: &[u8], salt_input: &[u8], iterations: u32) 
     salt.extend_from_slice(salt_input);
 
     let mut kek = vec![0u8; alg.kek_len()];
-    match alg {
-        KeyAlg::Pbes2Hs256A128Kw => {
-            pbkdf2::pbkdf2_hmac::<Sha256>(password, &salt, iterations, &mut kek)
-        }
-        KeyAlg::Pbes2Hs384A192Kw => {
-            pbkdf2::pbkdf2_hmac::<Sha384>(password, &salt, iterations, &mut kek)
-        }
-        KeyAlg::Pbes2Hs512A256Kw => {
-            pbkdf2::pbkdf2_hmac::<Sha512>(password, &salt, iterations, &mut kek)
-        }
-    }
+    crate::kdf::pbkdf2_hmac(alg, password, &salt, iterations, &mut kek);
     kek
 }
 

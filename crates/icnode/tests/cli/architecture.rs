@@ -116,3 +116,54 @@ fn arrows_point_one_way_as_architecture_md_says() {
 pub fn members() -> Vec<String> {
     arrows().into_iter().map(|(name, _)| name).collect()
 }
+
+/// The one module allowed `unsafe` code is `jose::kdf` (FFI to libcrypto's SHA-2 block
+/// functions): every other crate takes the workspace's `forbid`, and jose's own `deny` is
+/// lifted nowhere else.
+#[test]
+fn unsafe_code_lives_only_in_jose_kdf() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(
+        workspace.contains("[workspace.lints.rust]\nunsafe_code = \"forbid\""),
+        "the workspace forbids unsafe code"
+    );
+    let metadata = metadata();
+    for package in metadata["packages"].as_array().unwrap() {
+        let name = package["name"].as_str().unwrap();
+        let manifest = std::fs::read_to_string(package["manifest_path"].as_str().unwrap()).unwrap();
+        if name == "jose" {
+            assert!(
+                manifest.contains("[lints.rust]\nunsafe_code = \"deny\""),
+                "{name}"
+            );
+        } else {
+            assert!(
+                manifest.contains("[lints]\nworkspace = true"),
+                "{name} takes the workspace lints"
+            );
+        }
+        let src = std::path::Path::new(package["manifest_path"].as_str().unwrap())
+            .parent()
+            .unwrap()
+            .join("src");
+        let mut dirs = vec![src];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let allowed = path.ends_with("jose/src/kdf.rs");
+                    assert_eq!(
+                        text.contains("allow(unsafe_code)"),
+                        allowed,
+                        "{}: only jose::kdf allows unsafe code",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
