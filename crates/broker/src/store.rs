@@ -3,10 +3,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+};
+use sqlx::{Connection, Row};
 
 use instant_connect::Role;
 
@@ -107,6 +110,10 @@ pub struct Page<T> {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// For an in-memory database, a connection outside the pool that is never used: SQLite
+    /// drops a memory database with its last connection, and the pool may close its own (a
+    /// request cancelled mid-query does that), which must not take the data with it.
+    _keeper: Option<Arc<Mutex<SqliteConnection>>>,
 }
 
 impl Store {
@@ -129,20 +136,29 @@ impl Store {
             ),
         };
         let mut pool_options = SqlitePoolOptions::new();
+        let mut keeper = None;
         if dir.is_none() {
-            // Each in-memory connection is its own database: keep exactly one, forever.
-            pool_options = pool_options
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
+            // sqlx names a memory database and shares it between connections made from the
+            // same options; one pool connection is enough for a test broker.
+            keeper = Some(
+                SqliteConnection::connect_with(&options)
+                    .await
+                    .map_err(|source| StoreError::Open {
+                        path: path.clone(),
+                        source,
+                    })?,
+            );
+            pool_options = pool_options.max_connections(1);
         }
         let pool = pool_options
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open { path, source })?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            _keeper: keeper.map(|connection| Arc::new(Mutex::new(connection))),
+        })
     }
 
     /// When each token (by digest) was first seen, recording `now` for new ones.
@@ -335,4 +351,22 @@ fn page<T>(
         .then(|| shown.last().map(|r| r.get::<i64, _>("id")))
         .flatten();
     Ok(Page { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request cancelled mid-query (a client that hangs up) can make the pool close its
+    /// connection; an ephemeral broker's database must outlive that connection.
+    #[tokio::test]
+    async fn an_in_memory_database_outlives_a_closed_connection() {
+        let store = Store::open(None).await.unwrap();
+        let digest = [7u8; 32];
+        assert_eq!(store.first_seen(&[digest], 100).await.unwrap(), [100]);
+        let mut connection = store.pool.acquire().await.unwrap();
+        connection.close_on_drop();
+        drop(connection);
+        assert_eq!(store.first_seen(&[digest], 200).await.unwrap(), [100]);
+    }
 }

@@ -3,10 +3,11 @@
 //! `ON CONFLICT`, `substr`), so nothing above this module knows the dialect.
 
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 
 /// The migrations, embedded: the same files for both databases.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -125,6 +126,10 @@ pub struct MeetingCursor {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// For an in-memory database, a connection outside the pool that is never used: SQLite
+    /// drops a memory database with its last connection, and the pool may close its own (a
+    /// request cancelled mid-query does that), which must not take the data with it.
+    _keeper: Option<Arc<Mutex<AnyConnection>>>,
 }
 
 impl Store {
@@ -139,7 +144,7 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        // Each in-memory SQLite connection is a database of its own: keep to one.
+        // Writers to a shared in-memory database lock each other out: one connection.
         let max_connections = if in_memory { 1 } else { max_connections };
         if backend == Backend::Sqlite && !in_memory {
             create_owner_only(url)?;
@@ -149,20 +154,26 @@ impl Store {
                 let joiner = if url.contains('?') { '&' } else { '?' };
                 format!("{url}{joiner}mode=rwc")
             }
+            // `Any` parses the URL again for each connection, and sqlx gives each parse of
+            // `:memory:` a database of its own: name one, so that the keeper shares it.
+            Backend::Sqlite if url.contains(":memory:") => {
+                format!(
+                    "sqlite:file:icnode-memory-{}?mode=memory",
+                    uuid::Uuid::new_v4()
+                )
+            }
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let mut pool_options = AnyPoolOptions::new()
+        let keeper = if in_memory {
+            let connection = AnyConnection::connect_with(&options).await?;
+            Some(Arc::new(Mutex::new(connection)))
+        } else {
+            None
+        };
+        let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5));
-        if in_memory {
-            // The one connection is the database: never close it.
-            pool_options = pool_options
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
-        }
-        let pool = pool_options
+            .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -187,7 +198,11 @@ impl Store {
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            _keeper: keeper,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -622,6 +637,29 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A request cancelled mid-query (a client that hangs up) can make the pool close its
+    /// connection; an in-memory database must outlive that connection.
+    #[tokio::test]
+    async fn an_in_memory_database_outlives_a_closed_connection() {
+        let store = Store::connect(crate::settings::IN_MEMORY_DATABASE, 5)
+            .await
+            .unwrap();
+        let key = KeyRow {
+            id: "k1".into(),
+            name: "kept".into(),
+            digest: "d".into(),
+            created_at: 1,
+            revoked_at: None,
+        };
+        assert!(store.insert_key(&key).await.unwrap());
+        let mut connection = store.pool.acquire().await.unwrap();
+        connection.close_on_drop();
+        drop(connection);
+        assert_eq!(store.key("k1").await.unwrap(), Some(key));
+    }
+
     #[test]
     fn database_urls_in_messages_and_debug_hide_the_password() {
         let url = "postgres://icnode:hunter2@db:5432/icnode";
