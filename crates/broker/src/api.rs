@@ -18,7 +18,7 @@ use instant_connect::{
     ValidationErrors,
 };
 
-use crate::mint::{LinkClaims, Minted, short_key};
+use crate::mint::{LinkClaims, Minted, Minter, short_key};
 use crate::store::{MAX_PAGE, Page, ShortLink, SmsInvite};
 use crate::{AppState, TokenCheck, leniency, tracking};
 
@@ -209,13 +209,27 @@ async fn mint(
     warnings.extend(state.minter.range().fit(&mut plan));
     leniency::allow(state.strict, warnings)?;
 
-    let minter_state = Arc::clone(state);
-    let minting_plan = plan.clone();
-    let minted =
-        tokio::task::spawn_blocking(move || minter_state.minter.mint_all(&minting_plan, now))
-            .await
-            .map_err(|e| ApiError::internal("minting task failed", &e))?
-            .map_err(|e| ApiError::internal("minting failed", &e))?;
+    // Each token on its own slot of the crypto pool, so a meeting's links are minted side by
+    // side when cores are free.
+    let shared_plan = Arc::new(plan.clone());
+    let mut started = Vec::with_capacity(plan.num_host + plan.num_guest);
+    for role in Minter::roles(&plan) {
+        let (minter_state, minting_plan) = (Arc::clone(state), Arc::clone(&shared_plan));
+        started.push(
+            state
+                .crypto
+                .start(move || minter_state.minter.mint(&minting_plan, role, now))
+                .await,
+        );
+    }
+    let mut minted = Vec::with_capacity(started.len());
+    for task in started {
+        minted.push(
+            task.await
+                .map_err(|e| ApiError::internal("minting task failed", &e))?
+                .map_err(|e| ApiError::internal("minting failed", &e))?,
+        );
+    }
     state.store.record_links(&plan.sub, plan.exp, now).await?;
     Ok((plan, minted))
 }
@@ -360,7 +374,10 @@ pub(crate) async fn open_cipher(
     }
     let opener = Arc::clone(state);
     let owned = cipher.to_owned();
-    let claims = tokio::task::spawn_blocking(move || opener.minter.open(&owned))
+    let claims = state
+        .crypto
+        .start(move || opener.minter.open(&owned))
+        .await
         .await
         .map_err(|e| ApiError::internal("opening task failed", &e))?
         .map_err(|reason| {

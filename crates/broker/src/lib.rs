@@ -13,6 +13,7 @@
 
 mod api;
 mod cache;
+mod crypto_pool;
 pub mod data_dir;
 pub mod identity;
 mod leniency;
@@ -187,6 +188,7 @@ impl Tokens {
 
 pub(crate) struct AppState {
     minter: Minter,
+    crypto: crypto_pool::CryptoPool,
     store: Store,
     tokens: Tokens,
     /// Without a trailing slash.
@@ -285,6 +287,7 @@ impl LocalBroker {
         let range = Pbes2Range::fixed(settings.iterations, settings.salt_length);
         let state = AppState {
             minter: Minter::new(prepared.secret, prepared.org.org_id.clone(), range),
+            crypto: crypto_pool::CryptoPool::for_this_machine(),
             store,
             tokens,
             public_url: public_url.as_str().trim_end_matches('/').to_owned(),

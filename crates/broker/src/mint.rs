@@ -204,11 +204,10 @@ impl Minter {
         })
     }
 
-    /// Every token a plan asks for: hosts first, then guests.
-    pub fn mint_all(&self, plan: &LinkPlan, now: i64) -> Result<Vec<Minted>, jose::Error> {
-        let roles = std::iter::repeat_n(Role::Host, plan.num_host)
-            .chain(std::iter::repeat_n(Role::Guest, plan.num_guest));
-        roles.map(|role| self.mint(plan, role, now)).collect()
+    /// The role of every token a plan asks for: hosts first, then guests.
+    pub fn roles(plan: &LinkPlan) -> impl Iterator<Item = Role> {
+        std::iter::repeat_n(Role::Host, plan.num_host)
+            .chain(std::iter::repeat_n(Role::Guest, plan.num_guest))
     }
 
     /// Decrypts and verifies a token of this broker's org. Validity in time is the caller's
