@@ -183,6 +183,8 @@ pub struct UpArgs {
     #[command(flatten)]
     pub serve: ServeArgs,
     #[command(flatten)]
+    pub pbes2: Pbes2Options,
+    #[command(flatten)]
     pub service: ServiceOptions,
 }
 
@@ -259,6 +261,17 @@ pub struct KeyDatabase {
     pub database_url: Option<server::settings::DatabaseUrl>,
 }
 
+/// How the local broker encrypts links, in `broker` and `up` alike.
+#[derive(Debug, Args)]
+pub struct Pbes2Options {
+    /// Fix the PBES2 iteration count of every link (1000-32767) [default: random per link]
+    #[arg(long, env = "ICNODE_ITERATIONS", value_parser = iterations())]
+    pub iterations: Option<u32>,
+    /// Fix the PBES2 salt length in bytes of every link (8-128) [default: random per link]
+    #[arg(long, env = "ICNODE_SALT_LENGTH", value_parser = salt_lengths())]
+    pub salt_length: Option<u32>,
+}
+
 #[derive(Debug, Args)]
 pub struct BrokerArgs {
     #[command(flatten)]
@@ -287,12 +300,8 @@ pub struct BrokerArgs {
     /// The org's name, shown on join pages and in space details
     #[arg(long, env = "ICNODE_ORG_NAME")]
     pub org_name: Option<String>,
-    /// Fix the PBES2 iteration count of every link (1000-32767) [default: random per link]
-    #[arg(long, env = "ICNODE_ITERATIONS", value_parser = iterations())]
-    pub iterations: Option<u32>,
-    /// Fix the PBES2 salt length in bytes of every link (8-128) [default: random per link]
-    #[arg(long, env = "ICNODE_SALT_LENGTH", value_parser = salt_lengths())]
-    pub salt_length: Option<u32>,
+    #[command(flatten)]
+    pub pbes2: Pbes2Options,
     /// Refuse what production evidently accepts but the developer guide does not document
     /// (unknown fields, a past `exp`, a missing `v=1`...) instead of warning about it
     #[arg(long, env = "ICNODE_STRICT")]

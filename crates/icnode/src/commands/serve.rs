@@ -2,6 +2,7 @@
 //! `up` serves the local broker and the node service on one address; the service reaches the
 //! broker over HTTP, as it would any other.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use super::{CliError, flag_for_setting};
-use crate::cli::{BrokerArgs, LogFormat, ServeArgs, UpArgs};
+use crate::cli::{BrokerArgs, LogFormat, Pbes2Options, ServeArgs, UpArgs};
 
 /// How long the pair `up` prints stays valid.
 const UP_LINK_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
@@ -56,7 +57,7 @@ pub(super) fn shown(url: &Url) -> &str {
     url.as_str().trim_end_matches('/')
 }
 
-fn data_dir(serve: &ServeArgs) -> Option<std::path::PathBuf> {
+fn data_dir(serve: &ServeArgs) -> Option<PathBuf> {
     (!serve.ephemeral).then(|| serve.data_dir.clone())
 }
 
@@ -95,6 +96,16 @@ pub(super) async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// A broker's settings with its data directory and PBES2 choices; the rest as by default.
+fn broker_settings(data_dir: Option<PathBuf>, pbes2: &Pbes2Options) -> BrokerSettings {
+    BrokerSettings {
+        data_dir,
+        iterations: pbes2.iterations,
+        salt_length: pbes2.salt_length.map(|n| n as usize),
+        ..BrokerSettings::default()
+    }
+}
+
 pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
     init_logging(args.serve.log_format);
     if args.serve.ephemeral && args.tokens.is_empty() {
@@ -104,16 +115,14 @@ pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
     }
     let (listener, bound_url) = bind(&args.serve).await?;
     let settings = BrokerSettings {
-        data_dir: data_dir(&args.serve),
         public_url: args.public_url,
         tokens: args.tokens.into_iter().map(SecretString::from).collect(),
         token_ttl: args.token_ttl,
         secret: args.secret.map(SecretString::from),
         org_id: args.org_id,
         org_name: args.org_name,
-        iterations: args.iterations,
-        salt_length: args.salt_length.map(|n| n as usize),
         strict: args.strict,
+        ..broker_settings(data_dir(&args.serve), &args.pbes2)
     };
     let broker = open(settings, &bound_url).await?;
     println!("icnode broker listening on {}", shown(&bound_url));
@@ -135,10 +144,7 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     init_logging(args.serve.log_format);
     let (listener, url) = bind(&args.serve).await?;
     let dir = data_dir(&args.serve);
-    let settings = BrokerSettings {
-        data_dir: dir.clone(),
-        ..BrokerSettings::default()
-    };
+    let settings = broker_settings(dir.clone(), &args.pbes2);
     // The broker takes the data directory's lock: a second `up` on it stops here.
     let broker = open(settings, &url).await?;
     let token = broker

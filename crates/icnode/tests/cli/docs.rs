@@ -111,7 +111,7 @@ fn the_documents_the_readme_points_to_exist() {
         "docs/webex-connect.md",
         "docs/nodes.md",
         "ARCHITECTURE.md",
-        "bench/mint-vs-openssl.sh",
+        "BENCHMARKS.md",
         "nodes/instant-connect.json",
     ] {
         assert!(readme.contains(document), "{document}");

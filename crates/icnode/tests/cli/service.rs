@@ -210,6 +210,60 @@ fn up_serves_broker_and_service_on_one_address_with_a_private_dev_key() {
     assert_eq!(stored["guests"], meeting["guests"]);
 }
 
+/// `up --iterations --salt-length` fix the PBES2 parameters of every link, as `broker` does
+/// (a load test at a chosen cost).
+#[test]
+fn up_mints_at_the_iterations_and_salt_length_it_is_given() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut command = icnode();
+    command.args([
+        "up",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--iterations",
+        "1234",
+        "--salt-length",
+        "17",
+    ]);
+    let up = Server::start(command);
+    let url = up.word_after("icnode is up at");
+    let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
+    let (status, _, meeting) = post(
+        &format!("{url}/v1/meetings"),
+        key.trim(),
+        json!({"guests": 2}),
+        None,
+    );
+    assert_eq!(status, 201, "{meeting}");
+    let links = meeting["hosts"].as_array().unwrap().iter();
+    let links = links.chain(meeting["guests"].as_array().unwrap());
+    let mut seen = 0;
+    for link in links {
+        let cipher = link["cipher"].as_str().unwrap();
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cipher.split('.').next().unwrap())
+            .unwrap();
+        let header: serde_json::Value = serde_json::from_slice(&header).unwrap();
+        assert_eq!(header["p2c"], 1234, "{header}");
+        let salt = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header["p2s"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(salt.len(), 17, "{header}");
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+
+    let refused = icnode()
+        .args(["up", "--ephemeral", "--iterations", "999"])
+        .output()
+        .unwrap();
+    assert_fails(&refused, 2, "--iterations");
+}
+
 #[test]
 fn keys_are_shown_once_listed_without_secrets_and_revoked_at_once() {
     let dir = tempfile::tempdir().unwrap();

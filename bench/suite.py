@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""icnode's benchmarks. Each figure is measured beside its baseline in the same run, the two
+alternating so a noisy machine slows both alike, and is printed as a ratio in one table.
+Run it through `bench/run`, which builds the release binary and installs wrk first.
+
+Sections (all by default):
+  crypto     minting beside the SHA-512 limit of one core, and OpenSSL's own PBKDF2
+  service    POST /v1/meetings through the service vs the same meetings straight to the
+             broker, at 1,000 iterations (SQLite file, then PostgreSQL)
+  pipeline   `icnode up` at 13,602 iterations vs cores x mint rate / 2 tokens per meeting
+  footprint  start-up to the first answer, resident memory idle and after 10,000 links,
+             binary size
+
+Usage: bench/run [--quick] [SECTION...]
+"""
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ICNODE = os.path.join(ROOT, "target", "release", "icnode")
+WRK_SCRIPT = os.path.join(ROOT, "bench", "wrk", "post.lua")
+PRODUCTION_ITERATIONS = 13602
+SERVICE_ITERATIONS = 1000
+BROKER_TOKEN = "bench-broker-token"
+POSTGRES_ADMIN = os.environ.get(
+    "ICNODE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
+)
+CORES = os.cpu_count() or 1
+
+# (section, measure, value, baseline, ratio, target) rows of the one table.
+ROWS = []
+
+
+def row(section, measure, value, baseline="", ratio=None, target=""):
+    ROWS.append((section, measure, value, baseline, "" if ratio is None else f"{ratio:.2f}", target))
+    print(f"  {measure}: {value}" + (f" ({ratio:.2f} of {baseline})" if ratio is not None else ""),
+          file=sys.stderr, flush=True)
+
+
+def median(values):
+    return statistics.median(values)
+
+
+# --- baselines and icnode's own loops ------------------------------------------------------
+
+def openssl_sha512_rate(seconds):
+    """SHA-512 bytes per second of OpenSSL on 16 KiB buffers: the compression's best rate."""
+    out = subprocess.run(
+        ["openssl", "speed", "-evp", "sha512", "-bytes", "16384", "-seconds", str(int(seconds))],
+        capture_output=True, text=True, check=True).stdout
+    line = next(l for l in out.splitlines() if l.startswith("sha512"))
+    return float(line.split()[1].rstrip("k")) * 1000
+
+
+def icnode_mint(iterations, seconds):
+    out = subprocess.run(
+        [ICNODE, "bench", "mint", "--iterations", str(iterations), "--seconds", str(seconds), "--json"],
+        capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["tokensPerSecond"]
+
+
+def openssl_pbkdf2(iterations, seconds):
+    """OpenSSL's PBKDF2-HMAC-SHA512 (through hashlib) with a PBES2 token's salt shape."""
+    salt = b"PBES2-HS512+A256KW\x00" + b"s" * 21
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        hashlib.pbkdf2_hmac("sha512", b"icnode bench secret", salt, iterations, 32)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+# --- processes -----------------------------------------------------------------------------
+
+class Process:
+    """An icnode process, up once a line of its stdout matches `ready`; stderr goes to a file."""
+
+    def __init__(self, args, ready, log, env=None):
+        self.log = open(log, "w")
+        self.proc = subprocess.Popen(
+            [ICNODE, *args], stdout=subprocess.PIPE, stderr=self.log, text=True,
+            env={**os.environ, **(env or {})})
+        self.match = None
+        deadline = time.monotonic() + 60
+        for line in self.proc.stdout:
+            self.match = re.search(ready, line)
+            if self.match or time.monotonic() > deadline:
+                break
+        if not self.match:
+            self.stop()
+            sys.exit(f"icnode {args[0]} did not start; see {log}")
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+
+    def status(self, field):
+        """A line of /proc/PID/status in KiB (VmRSS, VmHWM)."""
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise KeyError(field)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- load ----------------------------------------------------------------------------------
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url, target, bearer, connections, seconds, run_id):
+    threads = min(connections, CORES)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", WRK_SCRIPT, url],
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "BENCH_TARGET": target, "BENCH_BEARER": bearer, "BENCH_RUN": run_id}).stdout
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    if failed or errors:
+        sys.exit(f"wrk against {target} had failures:\n{out}")
+
+    def latency(p):
+        value, unit = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * UNITS[unit]
+
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": latency(50),
+        "p99": latency(99),
+    }
+
+
+RUNS = iter(range(1, 1_000_000))
+
+
+def run_id():
+    return f"{os.getpid()}-{next(RUNS)}"
+
+
+# --- sections ------------------------------------------------------------------------------
+
+def crypto(quick):
+    rounds, seconds = (1, 2) if quick else (3, 3)
+    print(f"crypto: {rounds} rounds of {seconds} s at {PRODUCTION_ITERATIONS} iterations", file=sys.stderr)
+    sha, ours, base = [], [], []
+    for _ in range(rounds):
+        sha.append(openssl_sha512_rate(seconds))
+        ours.append(icnode_mint(PRODUCTION_ITERATIONS, seconds))
+        base.append(openssl_pbkdf2(PRODUCTION_ITERATIONS, seconds))
+    limit = median(sha) / 128 / (2 * PRODUCTION_ITERATIONS)
+    row("crypto", f"one-core limit: SHA-512 {median(sha) / 1e6:.0f} MB/s / 128 / (2 x {PRODUCTION_ITERATIONS})",
+        f"{limit:.1f} tokens/s", "limit", 1.0)
+    row("crypto", "icnode bench mint", f"{median(ours):.1f} tokens/s", "limit", median(ours) / limit, ">= 0.90")
+    row("crypto", "OpenSSL PBKDF2-HMAC-SHA512 (hashlib)", f"{median(base):.1f} /s", "limit",
+        median(base) / limit)
+
+
+def postgres_database(name):
+    """A fresh database on the machine's PostgreSQL; its URL."""
+    admin = POSTGRES_ADMIN
+    for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+        subprocess.run(["psql", admin, "-q", "-c", sql], check=True, capture_output=True)
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def service(quick, db, work):
+    rounds, seconds = (1, 3) if quick else (3, 6)
+    print(f"service on {db}: {rounds} rounds of {seconds} s at {SERVICE_ITERATIONS} iterations",
+          file=sys.stderr)
+    broker = Process(
+        ["broker", "--ephemeral", "--listen", "127.0.0.1:0", "--iterations", str(SERVICE_ITERATIONS)],
+        r"listening on (http://\S+)", os.path.join(work, f"broker-{db}.log"),
+        env={"ICNODE_BROKER_TOKENS": BROKER_TOKEN})
+    broker_url = broker.match.group(1)
+    if db == "sqlite":
+        store = ["--data-dir", os.path.join(work, "service-data")]
+    else:
+        store = ["--database-url", postgres_database("icnode_bench")]
+    svc = Process(["serve", "--listen", "127.0.0.1:0", "--broker-url", broker_url, *store],
+                  r"listening on (http://\S+)", os.path.join(work, f"service-{db}.log"),
+                  env={"ICNODE_BROKER_TOKEN": BROKER_TOKEN})
+    service_url = svc.match.group(1)
+    key = subprocess.run([ICNODE, "keys", "create", "bench", *store],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        # Warm both paths (connections, caches, SQLite pages) before measuring.
+        wrk(broker_url, "broker", BROKER_TOKEN, 8, 1, run_id())
+        wrk(service_url, "service", key, 8, 1, run_id())
+        load = {"broker": [], "service": []}
+        one = {"broker": [], "service": []}
+        for _ in range(rounds):
+            for target, url, bearer in (("broker", broker_url, BROKER_TOKEN), ("service", service_url, key)):
+                load[target].append(wrk(url, target, bearer, 16, seconds, run_id()))
+                one[target].append(wrk(url, target, bearer, 1, seconds, run_id()))
+    finally:
+        svc.stop()
+        broker.stop()
+
+    def m(runs, field):
+        return median(r[field] for r in runs)
+
+    direct, through = m(load["broker"], "rps"), m(load["service"], "rps")
+    row(f"service ({db})", "meetings/s straight to the broker, 16 connections", f"{direct:.0f}/s", "direct", 1.0)
+    row(f"service ({db})", "meetings/s through POST /v1/meetings, 16 connections", f"{through:.0f}/s", "direct",
+        through / direct, ">= 0.85")
+    d50, s50 = m(one["broker"], "p50"), m(one["service"], "p50")
+    row(f"service ({db})", "p50 one at a time: broker / through the service",
+        f"{d50:.2f} / {s50:.2f} ms (+{s50 - d50:.2f})", "", None, "added <= 0.5 ms")
+    row(f"service ({db})", "p99 one at a time: broker / through the service",
+        f"{m(one['broker'], 'p99'):.2f} / {m(one['service'], 'p99'):.2f} ms")
+    row(f"service ({db})", "p50 / p99 under 16 connections, through the service",
+        f"{m(load['service'], 'p50'):.1f} / {m(load['service'], 'p99'):.1f} ms")
+
+
+def start_up(work, name, iterations):
+    data = os.path.join(work, name)
+    return Process(["up", "--listen", "127.0.0.1:0", "--data-dir", data, "--iterations", str(iterations)],
+                   r"icnode is up at (http://\S+)", os.path.join(work, f"{name}.log")), data
+
+
+def pipeline(quick, work):
+    seconds = 8 if quick else 20
+    print(f"pipeline: icnode up at {PRODUCTION_ITERATIONS} iterations for {seconds} s", file=sys.stderr)
+    mint = [icnode_mint(PRODUCTION_ITERATIONS, 3)]
+    up, data = start_up(work, "pipeline", PRODUCTION_ITERATIONS)
+    try:
+        key = open(os.path.join(data, "dev-api-key")).read().strip()
+        wrk(up.match.group(1), "service", key, 2 * CORES, 2, run_id())
+        got = wrk(up.match.group(1), "service", key, 2 * CORES, seconds, run_id())
+    finally:
+        up.stop()
+    mint.append(icnode_mint(PRODUCTION_ITERATIONS, 3))
+    limit = CORES * median(mint) / 2
+    row("pipeline", f"limit: {CORES} cores x {median(mint):.1f} tokens/s / 2 tokens per meeting",
+        f"{limit:.1f} meetings/s", "limit", 1.0)
+    row("pipeline", f"icnode up, POST /v1/meetings, {2 * CORES} connections", f"{got['rps']:.1f} meetings/s",
+        "limit", got["rps"] / limit, ">= 0.80")
+
+
+def first_answer(work, attempt):
+    """Milliseconds from exec to the first 200 from /healthz of a fresh `icnode up`."""
+    port = free_port()
+    data = os.path.join(work, f"start-{attempt}")
+    log = open(os.path.join(work, f"start-{attempt}.log"), "w")
+    started = time.perf_counter()
+    proc = subprocess.Popen([ICNODE, "up", "--listen", f"127.0.0.1:{port}", "--data-dir", data,
+                             "--iterations", str(SERVICE_ITERATIONS)],
+                            stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return (time.perf_counter() - started) * 1000
+            except OSError:
+                time.sleep(0.001)
+            if time.perf_counter() - started > 30:
+                sys.exit("icnode up did not answer /healthz within 30 s")
+    finally:
+        proc.terminate()
+        proc.wait()
+        log.close()
+
+
+def create_meetings(base, key, count):
+    """POSTs `count` meetings from 4 client threads; returns how many were created."""
+    host, port = base.removeprefix("http://").split(":")
+    local = threading.local()
+    body = json.dumps({"guests": 1})
+
+    def one(_):
+        if not hasattr(local, "conn"):
+            local.conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        local.conn.request("POST", "/v1/meetings", body=body,
+                           headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        response = local.conn.getresponse()
+        response.read()
+        return response.status == 201
+
+    with ThreadPoolExecutor(4) as pool:
+        return sum(pool.map(one, range(count)))
+
+
+def footprint(quick, work):
+    attempts = 3 if quick else 7
+    print(f"footprint: {attempts} cold starts, then 10,000 links", file=sys.stderr)
+    starts = [first_answer(work, i) for i in range(attempts)]
+    row("footprint", f"start-up to the first answer (fresh data dir, median of {attempts})",
+        f"{median(starts):.0f} ms", "", None, "<= 300 ms")
+    up, data = start_up(work, "footprint", SERVICE_ITERATIONS)
+    try:
+        time.sleep(1)
+        idle = up.status("VmRSS")
+        key = open(os.path.join(data, "dev-api-key")).read().strip()
+        meetings = 5000
+        created = create_meetings(up.match.group(1), key, meetings)
+        if created != meetings:
+            sys.exit(f"only {created} of {meetings} meetings were created")
+        after, peak = up.status("VmRSS"), up.status("VmHWM")
+    finally:
+        up.stop()
+    row("footprint", "resident memory of icnode up, idle", f"{idle / 1024:.1f} MiB", "", None, "<= 64 MiB")
+    row("footprint", f"resident memory after {2 * meetings:,} links (peak)",
+        f"{after / 1024:.1f} MiB ({peak / 1024:.1f})", "", None, "<= 64 MiB")
+    size = os.path.getsize(ICNODE)
+    stripped = os.path.join(work, "icnode-stripped")
+    subprocess.run(["strip", "-o", stripped, ICNODE], check=True)
+    row("footprint", "release binary (stripped)",
+        f"{size / 2**20:.1f} MiB ({os.path.getsize(stripped) / 2**20:.1f})")
+
+
+SECTIONS = ["crypto", "service", "pipeline", "footprint"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="shorter runs, for trying the script")
+    parser.add_argument("sections", nargs="*", metavar="SECTION", help=" ".join(SECTIONS))
+    args = parser.parse_args()
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    with tempfile.TemporaryDirectory(prefix="icnode-bench-") as work:
+        for section in args.sections or SECTIONS:
+            if section == "crypto":
+                crypto(args.quick)
+            elif section == "service":
+                service(args.quick, "sqlite", work)
+                service(args.quick, "postgres", work)
+            elif section == "pipeline":
+                pipeline(args.quick, work)
+            else:
+                footprint(args.quick, work)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"\n{CORES} cores ({cpu}), {time.strftime('%Y-%m-%d')}, {subprocess.run([ICNODE, '--version'], capture_output=True, text=True).stdout.strip()}")
+    header = ("section", "measure", "value", "ratio", "of", "target")
+    table = [header] + [(s, m, v, r, b, t) for s, m, v, b, r, t in ROWS]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    for line in table:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(line, widths)) + " |")
+
+
+if __name__ == "__main__":
+    main()
