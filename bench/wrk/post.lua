@@ -22,11 +22,11 @@ function request()
   count = count + 1
   local chat = "bench-" .. run .. "-" .. thread .. "-" .. count
   if target == "broker" then
-    -- What the service asks the broker for such a meeting: short URLs, the `gen` vertical,
+    -- What the service asks the broker for such a meeting: short URLs, the `hc` vertical,
     -- and the service's default validity of 15 minutes.
     return wrk.format(nil, "/api/v2/joseencrypt", nil,
       '{"aud":"a4d886b0-979f-4e2c-a958-3e8c14605e51","jwt":{"sub":"' .. chat ..
-      '","exp":' .. (os.time() + 900) .. '},"provideShortUrls":true,"verticalType":"gen"}')
+      '","exp":' .. (os.time() + 900) .. '},"numGuest":1,"provideShortUrls":true,"verticalType":"hc"}')
   end
   return wrk.format(nil, "/v1/meetings", nil, '{"chatId":"' .. chat .. '","guests":1}')
 end
