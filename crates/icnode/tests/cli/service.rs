@@ -124,14 +124,21 @@ fn create_key(name: &str, database: &[&str]) -> String {
 
 /// `icnode up` on `data`: the process and its URL.
 pub(super) fn start_up(data: &Path) -> (Server, String) {
+    start_up_with(data, &[])
+}
+
+/// `icnode up` on `data` with `extra` flags.
+fn start_up_with(data: &Path, extra: &[&str]) -> (Server, String) {
     let mut command = icnode();
-    command.args([
-        "up",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
+    command
+        .args([
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .args(extra);
     let up = Server::start(command);
     let url = up.word_after("icnode is up at");
     (up, url)
@@ -217,20 +224,7 @@ fn up_mints_at_the_iterations_and_salt_length_it_is_given() {
     use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut command = icnode();
-    command.args([
-        "up",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--iterations",
-        "1234",
-        "--salt-length",
-        "17",
-    ]);
-    let up = Server::start(command);
-    let url = up.word_after("icnode is up at");
+    let (_up, url) = start_up_with(&data, &["--iterations", "1234", "--salt-length", "17"]);
     let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
     let (status, _, meeting) = post(
         &format!("{url}/v1/meetings"),
