@@ -244,22 +244,25 @@ def start_up(work, name, iterations):
 
 
 def pipeline(quick, work):
-    seconds = 8 if quick else 20
-    print(f"pipeline: icnode up at {PRODUCTION_ITERATIONS} iterations for {seconds} s", file=sys.stderr)
-    mint = [icnode_mint(PRODUCTION_ITERATIONS, 3)]
+    rounds, seconds = (1, 5) if quick else (3, 8)
+    print(f"pipeline: icnode up at {PRODUCTION_ITERATIONS} iterations, {rounds} rounds of {seconds} s",
+          file=sys.stderr)
     up, data = start_up(work, "pipeline", PRODUCTION_ITERATIONS)
+    mint, got = [], []
     try:
         key = open(os.path.join(data, "dev-api-key")).read().strip()
         wrk(up.match.group(1), "service", key, 2 * CORES, 2, run_id())
-        got = wrk(up.match.group(1), "service", key, 2 * CORES, seconds, run_id())
+        # The limit is measured between the loads, as the machine's speed drifts.
+        for _ in range(rounds):
+            mint.append(icnode_mint(PRODUCTION_ITERATIONS, 3))
+            got.append(wrk(up.match.group(1), "service", key, 2 * CORES, seconds, run_id())["rps"])
     finally:
         up.stop()
-    mint.append(icnode_mint(PRODUCTION_ITERATIONS, 3))
     limit = CORES * median(mint) / 2
     row("pipeline", f"limit: {CORES} cores x {median(mint):.1f} tokens/s / 2 tokens per meeting",
         f"{limit:.1f} meetings/s", "limit", 1.0)
-    row("pipeline", f"icnode up, POST /v1/meetings, {2 * CORES} connections", f"{got['rps']:.1f} meetings/s",
-        "limit", got["rps"] / limit, ">= 0.80")
+    row("pipeline", f"icnode up, POST /v1/meetings, {2 * CORES} connections", f"{median(got):.1f} meetings/s",
+        "limit", median(got) / limit, ">= 0.80")
 
 
 def first_answer(work, attempt):
