@@ -499,3 +499,90 @@ fn an_ephemeral_serve_prints_the_one_key_that_reaches_its_memory() {
     let (status, _, meeting) = post(&format!("{url}/v1/meetings"), &key, json!({}), None);
     assert_eq!(status, 201, "{meeting}");
 }
+
+/// SIGTERM while a request is in flight: `serve` finishes it (the meeting is answered `201` and
+/// stored), only then exits, with status 0. The broker here answers only when the test says so,
+/// so the request is known to be in flight when the signal is sent.
+#[test]
+fn sigterm_finishes_the_request_in_flight_then_exits_zero() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let database = ["--data-dir", data.to_str().unwrap()];
+
+    let gate = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let broker_url = format!("http://{}", gate.local_addr().unwrap());
+    let (arrived_tx, arrived) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let answer = include_str!("../../../instant-connect/tests/data/seed-sample-response.json");
+    let broker = std::thread::spawn(move || {
+        let (mut stream, _) = gate.accept().unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        // Headers, then as much body as they announce.
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buffer).unwrap();
+            request.extend_from_slice(&buffer[..n]);
+        }
+        let text = String::from_utf8_lossy(&request).to_lowercase();
+        let head = text.find("\r\n\r\n").unwrap() + 4;
+        let length: usize = text
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map_or(0, |v| v.trim().parse().unwrap());
+        while request.len() < head + length {
+            let n = stream.read(&mut buffer).unwrap();
+            request.extend_from_slice(&buffer[..n]);
+        }
+        arrived_tx.send(()).unwrap();
+        released.recv().unwrap();
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{answer}",
+            answer.len()
+        )
+        .unwrap();
+    });
+
+    let (mut serve, url) = start_serve(&broker_url, &database, &[]);
+    let key = create_key("drain", &database);
+    let meetings = format!("{url}/v1/meetings");
+    let client = {
+        let (meetings, key) = (meetings.clone(), key.clone());
+        std::thread::spawn(move || post(&meetings, &key, json!({"chatId": "in-flight"}), None))
+    };
+    arrived
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the service called the broker");
+    let signalled = Command::new("kill")
+        .args(["-TERM", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        serve.child.try_wait().unwrap().is_none(),
+        "serve waits for the request in flight"
+    );
+
+    release.send(()).unwrap();
+    let (status, _, meeting) = client.join().unwrap();
+    assert_eq!(status, 201, "{meeting}");
+    broker.join().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = serve.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "serve did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0));
+
+    let (_serve, url) = start_serve(&broker_url, &database, &[]);
+    let (status, stored) = get(&format!("{url}/v1/meetings/in-flight"), &key);
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["guests"], meeting["guests"]);
+}
