@@ -112,6 +112,7 @@ fn the_documents_the_readme_points_to_exist() {
         "docs/nodes.md",
         "ARCHITECTURE.md",
         "BENCHMARKS.md",
+        "SECURITY.md",
         "nodes/instant-connect.json",
     ] {
         assert!(readme.contains(document), "{document}");
@@ -144,4 +145,39 @@ fn no_document_holds_merge_conflict_markers() {
             );
         }
     }
+}
+
+/// SECURITY.md names the test behind each defence: every test it names exists, and every file
+/// it points to is there.
+#[test]
+fn every_test_and_file_security_md_names_exists() {
+    let security = read("SECURITY.md");
+    let mut tests = String::new();
+    let mut dirs = vec![root().join("crates")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.ends_with("target") {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                tests.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let named: Vec<&str> = security.split('`').skip(1).step_by(2).collect();
+    let mut checked = 0;
+    for name in named {
+        if name.starts_with("crates/") {
+            assert!(root().join(name).exists(), "SECURITY.md points to {name}");
+            checked += 1;
+        } else if name.matches('_').count() >= 3 && !name.contains(' ') {
+            let function = format!("fn {}", name.trim_end_matches('*'));
+            assert!(
+                tests.contains(&function),
+                "SECURITY.md names a test that is not there: {name}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} tests and files named");
 }
