@@ -204,6 +204,10 @@ pub struct ServiceOptions {
     /// address the service can, for whoever holds an API key: `up` allows it, `serve` not unless told
     #[arg(long, env = "ICNODE_ALLOW_NODE_IMPORT")]
     pub allow_node_import: bool,
+    /// At most this many /v1 requests a minute for each API key (429 with Retry-After beyond
+    /// it), counted in each process [default: no limit]
+    #[arg(long, env = "ICNODE_RATE_LIMIT")]
+    pub rate_limit: Option<std::num::NonZeroU32>,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod meetings;
 pub mod metrics;
 pub mod nodes;
+pub mod rate_limit;
 pub mod settings;
 pub mod store;
 
@@ -26,6 +27,8 @@ use std::sync::Arc;
 use axum::Router;
 use instant_connect::{ClientError, JoinUrlError, JoinUrls};
 use tokio::net::TcpListener;
+
+use rate_limit::KeyLimits;
 
 pub use settings::{BrokerSettings, DEFAULT_TTL, Settings};
 pub use store::{Store, StoreError};
@@ -122,6 +125,9 @@ impl Application {
             settings.broker.token.clone(),
             Arc::clone(&metrics),
         )?;
+        let key_limits = settings
+            .rate_limit_per_minute
+            .map(|requests| KeyLimits::per_minute(requests, Arc::clone(&settings.clock)));
         let state = http::AppState::new(http::Inner {
             meetings,
             nodes,
@@ -131,6 +137,7 @@ impl Application {
             clock: settings.clock,
             idempotency_stale_secs: idempotency_stale_secs(&settings.broker),
             node_imports: settings.node_imports,
+            key_limits,
         });
         Ok(Self {
             listener,

@@ -2,6 +2,7 @@
 //! and the environment, tests build it by hand.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +60,9 @@ pub struct Settings {
     /// Serve HTTPS with this certificate chain and key (PEM); plain HTTP otherwise (behind
     /// a proxy that terminates TLS).
     pub tls: Option<TlsFiles>,
+    /// At most this many `/v1` requests a minute for each API key, in each process (`429` with
+    /// `Retry-After` beyond it); `None`: no limit.
+    pub rate_limit_per_minute: Option<NonZeroU32>,
     /// The time of validation, expiry and paging.
     pub clock: Arc<dyn Clock>,
 }
@@ -115,6 +119,7 @@ impl Settings {
             node_dir: None,
             node_imports: false,
             tls: None,
+            rate_limit_per_minute: None,
             clock: Arc::new(SystemClock),
         }
     }

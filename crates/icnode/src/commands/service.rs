@@ -71,6 +71,7 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     settings.short_urls = !options.long_urls;
     settings.node_dir = options.node_dir.clone();
     settings.node_imports = options.allow_node_import;
+    settings.rate_limit_per_minute = options.rate_limit;
 }
 
 /// A start-up failure: the user's when a file or address they named is at fault.

@@ -100,6 +100,21 @@ impl ApiError {
         )
     }
 
+    /// `429` for an API key past its quota, with `Retry-After` in whole seconds (at least 1).
+    pub fn rate_limited(wait: std::time::Duration) -> Response {
+        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        let mut response = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("this API key has used its requests for the minute; retry in {seconds} s"),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        response
+    }
+
     /// A failure of ours or of a dependency: the chain goes to the log, a plain message to
     /// the client.
     fn logged(

@@ -59,6 +59,8 @@ pub struct Inner {
     pub idempotency_stale_secs: i64,
     /// Whether the console may import nodes ([`crate::Settings::node_imports`]).
     pub node_imports: bool,
+    /// Requests per API key ([`crate::Settings::rate_limit_per_minute`]).
+    pub key_limits: Option<crate::rate_limit::KeyLimits>,
 }
 
 impl std::ops::Deref for AppState {
@@ -167,6 +169,9 @@ async fn require_key(State(state): State<AppState>, mut request: Request, next: 
     match verdict {
         Ok(caller) => {
             tracing::Span::current().record("key", caller.name.as_str());
+            if let Some(Err(wait)) = state.key_limits.as_ref().map(|l| l.check(&caller.key_id)) {
+                return ApiError::rate_limited(wait);
+            }
             request.extensions_mut().insert(caller);
             next.run(request).await
         }

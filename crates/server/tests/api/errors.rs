@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::{Db, assert_field_error, on_both_databases, spawn_app};
+use crate::{Db, Options, assert_field_error, on_both_databases, spawn_app, spawn_app_with};
 
 async fn every_bad_field_is_named_and_nothing_is_stored(db: Db) {
     let app = spawn_app(db).await;
@@ -95,6 +95,52 @@ async fn bodies_that_are_not_json_or_too_large_are_refused(db: Db) {
     assert_eq!(app.meeting_count().await, 0);
 }
 
+async fn a_key_past_its_rate_limit_gets_429_with_retry_after_and_other_keys_do_not(db: Db) {
+    let options = Options {
+        rate_limit_per_minute: std::num::NonZeroU32::new(3),
+        ..Options::default()
+    };
+    let app = spawn_app_with(db, options).await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/v1/meetings").await.0, StatusCode::OK);
+    }
+    let url = format!("{}/v1/meetings", app.url);
+    let refused = app
+        .http
+        .post(&url)
+        .bearer_auth(&app.key)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, body) = crate::answer(refused).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!((1..=20).contains(&retry_after), "{retry_after}");
+
+    // Each key has its own quota; and the refused request made nothing.
+    let other = server::keys::create(&app.store, "other", 0).await.unwrap();
+    let listed = app
+        .http
+        .get(&url)
+        .bearer_auth(other.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = crate::answer(listed).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"], json!([]));
+
+    app.clock
+        .advance(std::time::Duration::from_secs(retry_after));
+    assert_eq!(app.get("/v1/meetings").await.0, StatusCode::OK);
+}
+
 async fn a_missing_wrong_or_revoked_key_is_refused_at_once(db: Db) {
     let app = spawn_app(db).await;
     let url = format!("{}/v1/meetings", app.url);
@@ -150,6 +196,7 @@ on_both_databases!(
     ids_no_meeting_can_have_are_refused_or_not_found_never_a_500,
     bodies_that_are_not_json_or_too_large_are_refused,
     a_missing_wrong_or_revoked_key_is_refused_at_once,
+    a_key_past_its_rate_limit_gets_429_with_retry_after_and_other_keys_do_not,
     keys_are_listed_without_secrets_and_names_are_checked,
 );
 

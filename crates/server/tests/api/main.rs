@@ -99,6 +99,7 @@ pub struct Options {
     pub default_ttl: Option<std::time::Duration>,
     /// Let the console import nodes.
     pub node_imports: bool,
+    pub rate_limit_per_minute: Option<std::num::NonZeroU32>,
 }
 
 pub struct TestApp {
@@ -206,6 +207,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     settings.node_dir = options.node_dir.clone();
     settings.short_urls = !options.long_urls;
     settings.node_imports = options.node_imports;
+    settings.rate_limit_per_minute = options.rate_limit_per_minute;
     if let Some(ttl) = options.default_ttl {
         settings.default_ttl = ttl;
     }
