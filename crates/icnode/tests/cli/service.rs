@@ -127,18 +127,23 @@ pub(super) fn start_up(data: &Path) -> (Server, String) {
     start_up_with(data, &[])
 }
 
+/// The command `icnode up` on `data`, on a free port.
+fn up_command(data: &Path) -> Command {
+    let mut command = icnode();
+    command.args([
+        "up",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    command
+}
+
 /// `icnode up` on `data` with `extra` flags.
 fn start_up_with(data: &Path, extra: &[&str]) -> (Server, String) {
-    let mut command = icnode();
-    command
-        .args([
-            "up",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ])
-        .args(extra);
+    let mut command = up_command(data);
+    command.args(extra);
     let up = Server::start(command);
     let url = up.word_after("icnode is up at");
     (up, url)
@@ -196,16 +201,7 @@ fn up_serves_broker_and_service_on_one_address_with_a_private_dev_key() {
     let page = reqwest::blocking::get(guest).unwrap().text().unwrap();
     assert!(page.contains("Virtual Visit - up-visit"));
 
-    let second = icnode()
-        .args([
-            "up",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let second = up_command(&data).output().unwrap();
     assert_fails(&second, 1, "is in use");
 
     // A restart keeps the key and the meeting.
