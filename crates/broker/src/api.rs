@@ -36,6 +36,8 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     descriptions: Vec<String>,
+    /// Sent as `Retry-After`, in whole seconds.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -45,7 +47,26 @@ impl ApiError {
             status,
             descriptions: vec![message.clone()],
             message,
+            retry_after: None,
         }
+    }
+
+    /// `status` with `Retry-After: seconds`.
+    pub fn retry_after(status: StatusCode, message: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(status, message)
+        }
+    }
+
+    /// A token past its requests for the minute, as Webex throttles: 429 with `Retry-After`.
+    fn throttled(wait: std::time::Duration) -> Self {
+        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        Self::retry_after(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many requests for this token; retry after {seconds} seconds."),
+            seconds,
+        )
     }
 
     fn unauthorized() -> Self {
@@ -71,6 +92,7 @@ impl From<ValidationErrors> for ApiError {
             status: StatusCode::BAD_REQUEST,
             message: errors.to_string(),
             descriptions: errors.errors().iter().map(ToString::to_string).collect(),
+            retry_after: None,
         }
     }
 }
@@ -88,7 +110,13 @@ impl IntoResponse for ApiError {
             "errors": self.descriptions.iter().map(|d| json!({"description": d})).collect::<Vec<_>>(),
             "trackingId": tracking::current(),
         });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -150,13 +178,18 @@ fn bearer(headers: &HeaderMap) -> Option<Option<&str>> {
 }
 
 fn check_token(state: &AppState, token: Option<&str>) -> Result<(), ApiError> {
-    match token.map(|t| state.tokens.check(t, state.clock.now())) {
-        Some(TokenCheck::Valid) => Ok(()),
-        Some(TokenCheck::Expired) => {
+    match token.map(|t| (t, state.tokens.check(t, state.clock.now()))) {
+        Some((token, TokenCheck::Valid)) => match &state.throttle {
+            Some(limits) => limits
+                .check(&crate::Tokens::digest(token))
+                .map_err(ApiError::throttled),
+            None => Ok(()),
+        },
+        Some((_, TokenCheck::Expired)) => {
             tracing::info!(tracking_id = %tracking::current(), "refused an expired token");
             Err(ApiError::unauthorized())
         }
-        Some(TokenCheck::Unknown) | None => Err(ApiError::unauthorized()),
+        Some((_, TokenCheck::Unknown)) | None => Err(ApiError::unauthorized()),
     }
 }
 

@@ -15,6 +15,7 @@ mod api;
 mod cache;
 mod crypto_pool;
 pub mod data_dir;
+pub mod faults;
 pub mod identity;
 mod leniency;
 pub mod mint;
@@ -41,6 +42,7 @@ use instant_connect::{Clock, ITERATIONS, JoinPage, JoinUrls, SALT_LENGTHS, Verti
 pub use api::MAX_BODY_BYTES;
 pub use cache::CacheCounts;
 pub use data_dir::{DataDir, DataDirError};
+pub use faults::{Fault, FaultKind, FaultReport};
 pub use identity::Org;
 pub use mint::{LinkClaims, Minted, Minter, Pbes2Range};
 pub use store::Store;
@@ -68,6 +70,13 @@ pub struct BrokerSettings {
     pub salt_length: Option<usize>,
     /// Refuse what production evidently accepts but the guide does not document.
     pub strict: bool,
+    /// At most this many API requests a minute for each token (`429` with `Retry-After`
+    /// beyond it), as a busy production broker throttles; `None`: no limit.
+    pub throttle_per_minute: Option<std::num::NonZeroU32>,
+    /// Faults injected into the JSON API from the start (tests only).
+    pub faults: Vec<Fault>,
+    /// The token of `/_icnode/faults`, which sets faults while running; `None`: no such route.
+    pub fault_token: Option<SecretString>,
 }
 
 /// A setting that breaks a rule: the settings field and the rule in words.
@@ -119,6 +128,19 @@ impl BrokerSettings {
         if self.org_name.as_ref().is_some_and(|n| n.trim().is_empty()) {
             return fail("org_name", "must not be empty".into());
         }
+        if self
+            .fault_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().trim().is_empty())
+        {
+            return fail("fault_token", "must not be empty".into());
+        }
+        for (i, fault) in self.faults.iter().enumerate() {
+            fault.check(&format!("[{i}]")).map_err(|e| SettingsError {
+                field: "faults",
+                rule: e.to_string(),
+            })?;
+        }
         Ok(())
     }
 }
@@ -167,7 +189,7 @@ pub(crate) enum TokenCheck {
 }
 
 impl Tokens {
-    fn digest(token: &str) -> [u8; 32] {
+    pub(crate) fn digest(token: &str) -> [u8; 32] {
         Sha256::digest(token.as_bytes()).into()
     }
 
@@ -198,6 +220,9 @@ pub(crate) struct AppState {
     token_ttl: Option<Duration>,
     clock: Arc<dyn Clock>,
     opened: cache::OpenedLinks,
+    /// Requests per token digest ([`BrokerSettings::throttle_per_minute`]).
+    throttle: Option<resilience::KeyLimits>,
+    faults: faults::Faults,
     /// Held for as long as the broker serves: another process cannot take the directory.
     _data_dir: Option<DataDir>,
 }
@@ -294,6 +319,13 @@ impl LocalBroker {
             org: prepared.org,
             strict: settings.strict,
             token_ttl: settings.token_ttl,
+            throttle: settings
+                .throttle_per_minute
+                .map(|n| resilience::KeyLimits::per_minute(n, instant_connect::now_ms_of(&clock))),
+            faults: faults::Faults::new(
+                settings.faults.clone(),
+                settings.fault_token.as_ref().map(|t| t.expose_secret()),
+            ),
             clock,
             opened: cache::OpenedLinks::new(),
             _data_dir: prepared.data_dir,
@@ -373,6 +405,15 @@ impl LocalBroker {
             ),
             ("/visit/{short}".into(), get(pages::visit)),
         ];
+        if self.state.faults.has_control() {
+            routes.push((
+                "/_icnode/faults".into(),
+                get(faults::show)
+                    .put(faults::replace)
+                    .delete(faults::clear)
+                    .fallback(api::method_not_allowed),
+            ));
+        }
         for vertical in Vertical::ALL {
             for page in JoinPage::ALL {
                 let kind = pages::JoinPageKind { vertical, page };
@@ -400,6 +441,10 @@ impl LocalBroker {
         router
             .fallback(api::not_found)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&self.state),
+                faults::inject,
+            ))
             .layer(axum::middleware::from_fn(tracking::track))
             .with_state(Arc::clone(&self.state))
     }

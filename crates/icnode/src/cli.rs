@@ -208,6 +208,20 @@ pub struct ServiceOptions {
     /// it), counted in each process [default: no limit]
     #[arg(long, env = "ICNODE_RATE_LIMIT")]
     pub rate_limit: Option<std::num::NonZeroU32>,
+    /// Tries after the first of a broker call the broker cannot have acted on (connection
+    /// refused; 429, 502, 503, 504), with capped exponential backoff and jitter, within --timeout
+    #[arg(long, env = "ICNODE_BROKER_RETRIES", default_value_t = 2)]
+    pub broker_retries: u32,
+    /// The same for node runs; 0 sends a node's request once, as Webex Connect does
+    #[arg(long, env = "ICNODE_NODE_RETRIES", default_value_t = 0)]
+    pub node_retries: u32,
+    /// Broker failures in a row (unreachable, timed out, 5xx, 429, unusable answers) after
+    /// which the service stops calling it for --circuit-open-for, and /readyz says so
+    #[arg(long, env = "ICNODE_CIRCUIT_FAILURES", default_value = "5")]
+    pub circuit_failures: std::num::NonZeroU32,
+    /// How long the circuit stays open before one trial call
+    #[arg(long, env = "ICNODE_CIRCUIT_OPEN_FOR", default_value = "30s", value_parser = positive_duration)]
+    pub circuit_open_for: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -310,6 +324,17 @@ pub struct BrokerArgs {
     /// (unknown fields, a past `exp`, a missing `v=1`...) instead of warning about it
     #[arg(long, env = "ICNODE_STRICT")]
     pub strict: bool,
+    /// At most this many API requests a minute per token (429 with Retry-After beyond it), as
+    /// a busy production broker throttles [default: no limit]
+    #[arg(long, env = "ICNODE_THROTTLE")]
+    pub throttle: Option<std::num::NonZeroU32>,
+    /// For testing clients: a fault injected into the JSON API, repeatable. KIND[=VALUE][,OPTION=VALUE][@RATE]:
+    /// latency=250ms, status=503@0.2, status=429,retry-after=2s, drop, truncate, not-json; options times=N
+    #[arg(long = "fault", env = "ICNODE_FAULTS", value_delimiter = ';')]
+    pub faults: Vec<broker::Fault>,
+    /// Token of /_icnode/faults, where tests set faults while the broker runs [default: no such route]
+    #[arg(long, env = "ICNODE_FAULT_TOKEN", hide_env_values = true)]
+    pub fault_token: Option<String>,
 }
 
 /// How to reach a broker; the token comes from the environment or a file, never a flag.
@@ -437,10 +462,12 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    /// Flags whose variable is not `ICNODE_` + the long name: they share the broker's names.
-    const RENAMED: [(&str, &str); 2] = [
+    /// Flags whose variable is not `ICNODE_` + the long name: they share the broker's names,
+    /// or one variable holds the values of a repeated flag.
+    const RENAMED: [(&str, &str); 3] = [
         ("token", "ICNODE_BROKER_TOKENS"),
         ("secret", "ICNODE_BROKER_SECRET"),
+        ("fault", "ICNODE_FAULTS"),
     ];
 
     fn every_flag(command: &clap::Command, path: String, into: &mut Vec<(String, clap::Arg)>) {

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap, RETRY_AFTER};
+use resilience::{RetryPolicy, Verdict};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -33,6 +34,9 @@ pub struct ClientConfig {
     pub max_response_bytes: usize,
     /// The time requests are validated against.
     pub clock: Arc<dyn Clock>,
+    /// What is tried again (a connection never made; 429, 502, 503, 504) and how often, all
+    /// within `request_timeout`; default: one try.
+    pub retry: RetryPolicy,
 }
 
 impl ClientConfig {
@@ -44,6 +48,7 @@ impl ClientConfig {
             request_timeout: DEFAULT_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             clock: Arc::new(SystemClock),
+            retry: RetryPolicy::OFF,
         }
     }
 
@@ -76,6 +81,8 @@ pub enum ClientError {
         message: String,
         descriptions: Vec<String>,
         tracking_id: Option<String>,
+        /// The answer's `Retry-After`, if it had one that parses.
+        retry_after: Option<Duration>,
     },
     #[error("the broker's answer (HTTP {status}) is not the expected JSON: {reason}")]
     UnexpectedBody { status: u16, reason: String },
@@ -105,6 +112,8 @@ pub struct Reply<T> {
     pub value: T,
     pub warnings: Vec<String>,
     pub tracking_id: Option<String>,
+    /// How many tries it took (1 without a retry).
+    pub attempts: u32,
 }
 
 /// A broker client; cheap to clone (the connection pool is shared).
@@ -116,6 +125,7 @@ pub struct Client {
     request_timeout: Duration,
     max_response_bytes: usize,
     clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
 }
 
 impl Client {
@@ -133,6 +143,7 @@ impl Client {
             request_timeout: config.request_timeout,
             max_response_bytes: config.max_response_bytes,
             clock: config.clock,
+            retry: config.retry,
         })
     }
 
@@ -165,7 +176,7 @@ impl Client {
         url.query_pairs_mut()
             .append_pair("int", "jose")
             .append_pair("data", cipher);
-        self.send(self.http.get(url.clone()), &url).await
+        self.send(|| self.http.get(url.clone()), &url).await
     }
 
     /// `POST /api/v1/sms/meetingInvite`.
@@ -181,7 +192,7 @@ impl Client {
     /// Production has no such path and answers 404.
     pub async fn local_meeting(&self, sub: &str) -> Result<Reply<MeetingInfo>, ClientError> {
         let url = self.url(&["_icnode", "meetings", sub]);
-        self.send(self.http.get(url.clone()), &url).await
+        self.send(|| self.http.get(url.clone()), &url).await
     }
 
     /// The status a broker gives an empty link request, for health checks: it costs no
@@ -223,11 +234,39 @@ impl Client {
     ) -> Result<Reply<T>, ClientError> {
         let segments: Vec<&str> = path.split('/').collect();
         let url = self.url(&segments);
-        self.send(self.http.post(url.clone()).json(body), &url)
+        self.send(|| self.http.post(url.clone()).json(body), &url)
             .await
     }
 
+    /// Sends what `request` builds, again while the retry policy allows and the answer says
+    /// the broker did not act on it, all within the request timeout.
     async fn send<T: DeserializeOwned>(
+        &self,
+        request: impl Fn() -> reqwest::RequestBuilder,
+        url: &Url,
+    ) -> Result<Reply<T>, ClientError> {
+        let tried = resilience::retry(
+            &self.retry,
+            self.request_timeout,
+            |left| self.send_once(request().timeout(left), url),
+            retry_verdict,
+        )
+        .await;
+        if tried.attempts > 1 {
+            tracing::info!(
+                attempts = tried.attempts,
+                succeeded = tried.outcome.is_ok(),
+                endpoint = url.path(),
+                "broker call retried"
+            );
+        }
+        tried.outcome.map(|mut reply| {
+            reply.attempts = tried.attempts;
+            reply
+        })
+    }
+
+    async fn send_once<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
         url: &Url,
@@ -240,6 +279,9 @@ impl Client {
         let status = response.status().as_u16();
         let tracking_id = header_text(response.headers(), TRACKING_ID_HEADER).next();
         let warnings = header_text(response.headers(), WARNING_HEADER).collect();
+        let retry_after = header_text(response.headers(), RETRY_AFTER.as_str())
+            .next()
+            .and_then(|v| resilience::parse_retry_after(&v, std::time::SystemTime::now()));
         let too_large = ClientError::TooLarge {
             status,
             limit: self.max_response_bytes,
@@ -260,7 +302,7 @@ impl Client {
         }
 
         if !(200..300).contains(&status) {
-            return Err(status_error(status, &body, tracking_id));
+            return Err(status_error(status, &body, tracking_id, retry_after));
         }
         let value = serde_json::from_slice(&body).map_err(|e| ClientError::UnexpectedBody {
             status,
@@ -270,6 +312,7 @@ impl Client {
             value,
             warnings,
             tracking_id,
+            attempts: 1,
         })
     }
 
@@ -308,13 +351,34 @@ fn declared_length(headers: &HeaderMap) -> Option<usize> {
         .and_then(|v| v.parse().ok())
 }
 
-fn status_error(status: u16, body: &[u8], header_tracking_id: Option<String>) -> ClientError {
+/// Safe to send again: a connection never made, or a status that says "not now".
+fn retry_verdict<T>(outcome: &Result<T, ClientError>) -> Verdict {
+    match outcome {
+        Err(ClientError::Connect { .. }) => Verdict::Retry { after: None },
+        Err(ClientError::Status {
+            status,
+            retry_after,
+            ..
+        }) if resilience::is_retryable_status(*status) => Verdict::Retry {
+            after: *retry_after,
+        },
+        _ => Verdict::Done,
+    }
+}
+
+fn status_error(
+    status: u16,
+    body: &[u8],
+    header_tracking_id: Option<String>,
+    retry_after: Option<Duration>,
+) -> ClientError {
     match serde_json::from_slice::<BrokerErrorBody>(body) {
         Ok(parsed) => ClientError::Status {
             status,
             message: parsed.message,
             descriptions: parsed.errors.into_iter().map(|e| e.description).collect(),
             tracking_id: header_tracking_id.or(parsed.tracking_id),
+            retry_after,
         },
         Err(_) => ClientError::Status {
             status,
@@ -325,6 +389,7 @@ fn status_error(status: u16, body: &[u8], header_tracking_id: Option<String>) ->
             },
             descriptions: Vec::new(),
             tracking_id: header_tracking_id,
+            retry_after,
         },
     }
 }

@@ -21,6 +21,12 @@ pub trait Clock: Send + Sync + fmt::Debug {
     }
 }
 
+/// `clock` as the millisecond reading that retries, breakers and rate limits take.
+pub fn now_ms_of(clock: &Arc<dyn Clock>) -> resilience::NowMs {
+    let clock = Arc::clone(clock);
+    Arc::new(move || clock.now_ms())
+}
+
 /// The system's clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;

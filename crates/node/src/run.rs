@@ -107,6 +107,10 @@ pub struct RunOptions {
     /// in front of the URL's (a service mounted under `/broker/`): the production definition
     /// runs against another service unchanged.
     pub base_url_override: Option<Url>,
+    /// Tries again what the service cannot have acted on (a connection never made; 429, 502,
+    /// 503, 504 after their `Retry-After`), within the method's request timeout. Off by
+    /// default: Webex Connect sends a node's request once.
+    pub retry: resilience::RetryPolicy,
 }
 
 /// What sets one HTTP client apart: connection timeout, request timeout and TLS settings.
@@ -240,7 +244,8 @@ impl Engine {
             }
             _ => None,
         };
-        let mut received = self.receive(&client, request).await;
+        let budget = Duration::from_millis(u64::from(method.request_timeout_ms));
+        let mut received = self.send(&client, request, &options.retry, budget).await;
         if let (Some((mut retry, username, password)), Ok(first)) = (digest_retry, &received)
             && first.status == 401
             && let Some(challenge) = digest_challenge(&first.headers)
@@ -332,6 +337,50 @@ impl Engine {
             elapsed_ms,
             response: Some(raw),
         })
+    }
+
+    /// Sends the request, again while `retry` allows and the answer says it was not acted on,
+    /// within `budget`.
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        retry: &resilience::RetryPolicy,
+        budget: Duration,
+    ) -> Result<Received, reqwest::Error> {
+        if retry.attempts.get() == 1 {
+            return self.receive(client, request).await;
+        }
+        // Bodies are buffered before sending, so a request can be copied for each attempt.
+        let Some(template) = request.try_clone() else {
+            return self.receive(client, request).await;
+        };
+        let tried = resilience::retry(
+            retry,
+            budget,
+            |left| {
+                let mut attempt = template
+                    .try_clone()
+                    .unwrap_or_else(|| unreachable!("a request that cloned once clones again"));
+                *attempt.timeout_mut() = Some(left);
+                self.receive(client, attempt)
+            },
+            |outcome| match outcome {
+                Err(error) if error.is_connect() => resilience::Verdict::Retry { after: None },
+                Ok(received) if resilience::is_retryable_status(received.status) => {
+                    resilience::Verdict::Retry {
+                        after: received
+                            .headers
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| resilience::parse_retry_after(v, SystemTime::now())),
+                    }
+                }
+                _ => resilience::Verdict::Done,
+            },
+        )
+        .await;
+        tried.outcome
     }
 
     /// Sends the request and reads the body chunk by chunk, stopping at the engine's limit.

@@ -1,8 +1,14 @@
 //! The service's one way to a broker, the local one included: over HTTP, with one pooled
-//! client; every call timed into the metrics, and every failure told in plain words.
+//! client; every call timed into the metrics, and every failure told in plain words. Calls
+//! that the broker cannot have acted on are retried ([`BrokerSettings::retry`]); after a run
+//! of failures the circuit opens and calls are refused at once for a while
+//! ([`BrokerSettings::breaker`]), which `/readyz` reports.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use resilience::{Admission, BreakerState, CircuitBreaker};
 
 use instant_connect::{
     Client, ClientConfig, ClientError, Clock, LinkRequest, LinkResponse, Reply, SmsInviteRequest,
@@ -30,6 +36,24 @@ pub enum BrokerFailure {
     Timeout(#[source] ClientError),
     #[error("the broker's answer could not be used")]
     Unusable(#[source] ClientError),
+    #[error(
+        "the broker failed {failures} times in a row; the service stops calling it for {} s",
+        retry_in.as_secs().max(1)
+    )]
+    CircuitOpen { failures: u32, retry_in: Duration },
+}
+
+impl BrokerFailure {
+    /// Whether this says the broker is in trouble (down, slow, failing, overloaded), as
+    /// opposed to refusing one request or the service's token.
+    fn is_broker_trouble(&self) -> bool {
+        match self {
+            BrokerFailure::Unreachable(_) | BrokerFailure::Timeout(_) => true,
+            BrokerFailure::Refused { status, .. } => *status >= 500 || *status == 429,
+            BrokerFailure::Unusable(error) => !matches!(error, ClientError::Invalid(_)),
+            BrokerFailure::TokenRefused | BrokerFailure::CircuitOpen { .. } => false,
+        }
+    }
 }
 
 impl From<ClientError> for BrokerFailure {
@@ -54,6 +78,11 @@ pub enum BrokerHealth {
     Ready,
     TokenRefused,
     Unreachable(String),
+    /// Calls are refused without being sent, for `retry_in` more.
+    CircuitOpen {
+        failures: u32,
+        retry_in: Duration,
+    },
 }
 
 /// How long `/readyz` trusts the broker's last answer.
@@ -64,6 +93,7 @@ pub struct Broker {
     client: Client,
     metrics: Arc<Metrics>,
     health: Arc<tokio::sync::Mutex<Option<(Instant, BrokerHealth)>>>,
+    breaker: Arc<CircuitBreaker>,
 }
 
 impl Broker {
@@ -75,39 +105,62 @@ impl Broker {
         let mut config = ClientConfig::new(settings.url.clone(), settings.token.clone());
         config.connect_timeout = settings.timeout;
         config.request_timeout = settings.timeout;
+        config.retry = settings.retry;
+        let breaker = CircuitBreaker::new(settings.breaker, instant_connect::now_ms_of(&clock));
         config.clock = clock;
         Ok(Self {
             client: Client::new(config)?,
             metrics,
             health: Arc::default(),
+            breaker: Arc::new(breaker),
         })
+    }
+
+    /// One call through the breaker, timed into the metrics under `endpoint`.
+    async fn call<T>(
+        &self,
+        endpoint: &'static str,
+        call: impl Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, BrokerFailure> {
+        if let Admission::Refused { retry_in } = self.breaker.admit() {
+            let failures = match self.breaker.state() {
+                BreakerState::Open { failures, .. } => failures,
+                BreakerState::Closed { failures } => failures,
+                BreakerState::HalfOpen => 0,
+            };
+            return Err(BrokerFailure::CircuitOpen { failures, retry_in });
+        }
+        let started = Instant::now();
+        let outcome = call.await.map_err(BrokerFailure::from);
+        self.metrics.broker_call(endpoint, started.elapsed());
+        self.breaker.record(
+            !outcome
+                .as_ref()
+                .is_err_and(BrokerFailure::is_broker_trouble),
+        );
+        outcome
     }
 
     pub async fn generate_links(
         &self,
         request: &LinkRequest,
     ) -> Result<Reply<LinkResponse>, BrokerFailure> {
-        let started = Instant::now();
-        let reply = self.client.generate_links(request).await;
-        self.metrics.broker_call("joseencrypt", started.elapsed());
-        Ok(reply?)
+        self.call("joseencrypt", self.client.generate_links(request))
+            .await
     }
 
     pub async fn space_details(&self, cipher: &str) -> Result<SpaceDetails, BrokerFailure> {
-        let started = Instant::now();
-        let reply = self.client.space_details(cipher).await;
-        self.metrics.broker_call("space", started.elapsed());
-        Ok(reply?.value)
+        self.call("space", self.client.space_details(cipher))
+            .await
+            .map(|reply| reply.value)
     }
 
     pub async fn sms_invite(
         &self,
         invite: &SmsInviteRequest,
     ) -> Result<Reply<SmsInviteResponse>, BrokerFailure> {
-        let started = Instant::now();
-        let reply = self.client.sms_invite(invite).await;
-        self.metrics.broker_call("meetingInvite", started.elapsed());
-        Ok(reply?)
+        self.call("meetingInvite", self.client.sms_invite(invite))
+            .await
     }
 
     /// Reachable and the token accepted, at no cost: an empty link request is refused for its
@@ -115,6 +168,9 @@ impl Broker {
     /// answer is kept for [`HEALTH_TTL`], so callers of an open `/readyz` cannot spend the
     /// broker token's rate.
     pub async fn health(&self) -> BrokerHealth {
+        if let BreakerState::Open { failures, retry_in } = self.breaker.state() {
+            return BrokerHealth::CircuitOpen { failures, retry_in };
+        }
         let mut cached = self.health.lock().await;
         if let Some((at, health)) = cached.as_ref()
             && at.elapsed() < HEALTH_TTL

@@ -16,7 +16,7 @@ pub mod keys;
 pub mod meetings;
 pub mod metrics;
 pub mod nodes;
-pub mod rate_limit;
+
 pub mod settings;
 pub mod store;
 
@@ -28,7 +28,7 @@ use axum::Router;
 use instant_connect::{ClientError, JoinUrlError, JoinUrls};
 use tokio::net::TcpListener;
 
-use rate_limit::KeyLimits;
+use resilience::KeyLimits;
 
 pub use settings::{BrokerSettings, DEFAULT_TTL, Settings};
 pub use store::{Store, StoreError};
@@ -124,10 +124,11 @@ impl Application {
             settings.broker.url.clone(),
             settings.broker.token.clone(),
             Arc::clone(&metrics),
+            settings.node_retry,
         )?;
-        let key_limits = settings
-            .rate_limit_per_minute
-            .map(|requests| KeyLimits::per_minute(requests, Arc::clone(&settings.clock)));
+        let key_limits = settings.rate_limit_per_minute.map(|requests| {
+            KeyLimits::per_minute(requests, instant_connect::now_ms_of(&settings.clock))
+        });
         let state = http::AppState::new(http::Inner {
             meetings,
             nodes,

@@ -161,6 +161,8 @@ pub struct Nodes {
     engine: Engine,
     broker_url: Url,
     metrics: Arc<Metrics>,
+    /// Off unless asked for ([`crate::Settings::node_retry`]).
+    retry: resilience::RetryPolicy,
 }
 
 impl std::fmt::Debug for Nodes {
@@ -199,6 +201,7 @@ impl Nodes {
         broker_url: Url,
         broker_token: SecretString,
         metrics: Arc<Metrics>,
+        retry: resilience::RetryPolicy,
     ) -> Result<Self, CatalogError> {
         let mut texts = vec![("builtin:instant-connect".to_owned(), BUNDLED.to_owned())];
         if let Some(dir) = node_dir {
@@ -252,6 +255,7 @@ impl Nodes {
             engine: Engine::new(secrets),
             broker_url,
             metrics,
+            retry,
         })
     }
 
@@ -401,6 +405,7 @@ impl Nodes {
             .starts_with(instant_connect::PRODUCTION_BROKER_URL);
         let options = RunOptions {
             base_url_override: to_production.then(|| self.broker_url.clone()),
+            retry: self.retry,
         };
         let result = if imported {
             let given = secrets
@@ -445,6 +450,7 @@ mod tests {
             "http://127.0.0.1:1".parse().unwrap(),
             SecretString::from("t"),
             Arc::new(Metrics::default()),
+            resilience::RetryPolicy::OFF,
         )
         .unwrap();
         assert!(matches!(

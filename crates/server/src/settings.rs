@@ -63,6 +63,8 @@ pub struct Settings {
     /// At most this many `/v1` requests a minute for each API key, in each process (`429` with
     /// `Retry-After` beyond it); `None`: no limit.
     pub rate_limit_per_minute: Option<NonZeroU32>,
+    /// Retries of node runs; off by default, as Webex Connect sends a node's request once.
+    pub node_retry: resilience::RetryPolicy,
     /// The time of validation, expiry and paging.
     pub clock: Arc<dyn Clock>,
 }
@@ -75,8 +77,12 @@ pub struct BrokerSettings {
     /// Join host of long URLs; `None`: production's for the production broker, else the
     /// broker URL (the local broker serves its own join pages).
     pub join_url: Option<Url>,
-    /// Connection and request timeout of each call.
+    /// Connection and request timeout of each call, retries included.
     pub timeout: Duration,
+    /// What is tried again (a connection never made; 429, 502, 503, 504) and how often.
+    pub retry: resilience::RetryPolicy,
+    /// When to stop calling a broker that keeps failing, and for how long.
+    pub breaker: resilience::BreakerSettings,
 }
 
 /// A database URL; `Debug` hides its password.
@@ -113,6 +119,8 @@ impl Settings {
                 token,
                 join_url: None,
                 timeout: instant_connect::client::DEFAULT_TIMEOUT,
+                retry: resilience::RetryPolicy::SERVICE,
+                breaker: resilience::BreakerSettings::default(),
             },
             default_ttl: DEFAULT_TTL,
             short_urls: true,
@@ -120,6 +128,7 @@ impl Settings {
             node_imports: false,
             tls: None,
             rate_limit_per_minute: None,
+            node_retry: resilience::RetryPolicy::OFF,
             clock: Arc::new(SystemClock),
         }
     }

@@ -4,6 +4,7 @@
 mod api;
 mod bounds;
 mod clients;
+mod faults;
 mod logs;
 mod pages;
 mod persistence;

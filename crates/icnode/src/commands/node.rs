@@ -120,6 +120,7 @@ async fn run(args: NodeRunArgs) -> Result<(), CliError> {
     };
     let options = RunOptions {
         base_url_override: args.broker_url.clone(),
+        ..RunOptions::default()
     };
     let result = Engine::new(secrets)
         .run(&definition, &args.method, &params, &options)

@@ -122,6 +122,9 @@ pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
         org_id: args.org_id,
         org_name: args.org_name,
         strict: args.strict,
+        throttle_per_minute: args.throttle,
+        faults: args.faults,
+        fault_token: args.fault_token.map(SecretString::from),
         ..broker_settings(data_dir(&args.serve), &args.pbes2)
     };
     let broker = open(settings, &bound_url).await?;

@@ -72,6 +72,12 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     settings.node_dir = options.node_dir.clone();
     settings.node_imports = options.allow_node_import;
     settings.rate_limit_per_minute = options.rate_limit;
+    settings.broker.retry = resilience::RetryPolicy::with_retries(options.broker_retries);
+    settings.node_retry = resilience::RetryPolicy::with_retries(options.node_retries);
+    settings.broker.breaker = resilience::BreakerSettings {
+        failures: options.circuit_failures,
+        open_for: options.circuit_open_for,
+    };
 }
 
 /// A start-up failure: the user's when a file or address they named is at fault.

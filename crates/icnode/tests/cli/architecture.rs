@@ -101,7 +101,7 @@ fn arrows_point_one_way_as_architecture_md_says() {
     let of = |name: &str| &arrows.iter().find(|(k, _)| k == name).unwrap().1;
     assert_eq!(
         of("instant-connect"),
-        &["jose"],
+        &["jose", "resilience"],
         "cargo sees the dependencies"
     );
     assert!(
@@ -109,7 +109,16 @@ fn arrows_point_one_way_as_architecture_md_says() {
         "icnode → broker"
     );
     let node_allowed = &documented.iter().find(|(k, _)| k == "node").unwrap().1;
-    assert!(node_allowed.is_empty(), "the engine knows no service");
+    assert_eq!(node_allowed, &["resilience"], "the engine knows no service");
+    let resilience_allowed = &documented
+        .iter()
+        .find(|(k, _)| k == "resilience")
+        .unwrap()
+        .1;
+    assert!(
+        resilience_allowed.is_empty(),
+        "retries and limits know no caller"
+    );
 }
 
 /// The workspace's members, by name.

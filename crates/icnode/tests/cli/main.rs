@@ -675,3 +675,67 @@ fn links_last_15_minutes_by_default_and_the_brokers_warnings_are_passed_on() {
             .contains("/cc/v1/talk?int=jose&v=1&data=")
     );
 }
+
+#[test]
+fn the_brokers_fault_and_throttle_flags_act_and_a_bad_fault_names_the_flag() {
+    let (_server, url) = start_broker_with(&[
+        "--fault",
+        "status=503,times=1",
+        "--fault-token",
+        "fault-cli-token",
+        "--throttle",
+        "3",
+    ]);
+    let probe = || {
+        http()
+            .post(format!("{url}/api/v2/joseencrypt"))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({}))
+            .send()
+            .unwrap()
+    };
+    let first = probe();
+    assert_eq!(first.status(), 503);
+    assert_eq!(first.headers()["retry-after"], "1");
+    // The fault ran out. The throttle counts requests that reached the broker's work, so
+    // the refused one is not among its three.
+    for _ in 0..3 {
+        assert_eq!(probe().status(), 400);
+    }
+    assert_eq!(probe().status(), 429);
+    let report: serde_json::Value = http()
+        .get(format!("{url}/_icnode/faults"))
+        .bearer_auth("fault-cli-token")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(report["injected"]["status"], 1, "{report}");
+    assert_eq!(report["faults"][0]["times"], 0, "{report}");
+
+    let out = run(
+        &[
+            "broker",
+            "--ephemeral",
+            "--token",
+            TOKEN,
+            "--fault",
+            "meteor",
+        ],
+        None,
+    );
+    assert_fails(&out, 2, "--fault");
+    assert_fails(&out, 2, "unknown fault `meteor`");
+    let out = run(
+        &[
+            "broker",
+            "--ephemeral",
+            "--token",
+            TOKEN,
+            "--fault",
+            "drop@2",
+        ],
+        None,
+    );
+    assert_fails(&out, 2, "must be between 0 and 1");
+}

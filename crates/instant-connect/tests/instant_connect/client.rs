@@ -155,6 +155,7 @@ async fn a_webex_error_body_gives_status_message_and_tracking_id() {
             message,
             descriptions,
             tracking_id,
+            ..
         } => {
             assert_eq!(*status, 401);
             assert!(message.starts_with("The request requires a valid access token"));

@@ -119,6 +119,7 @@ fn engine() -> Engine {
 fn at(base: &url::Url) -> RunOptions {
     RunOptions {
         base_url_override: Some(base.clone()),
+        ..RunOptions::default()
     }
 }
 

@@ -46,6 +46,8 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub details: Vec<FieldDetail>,
+    /// Sent as `Retry-After`, in whole seconds (at least 1).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
@@ -56,6 +58,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             details: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -68,6 +71,7 @@ impl ApiError {
             message: format!("{field}: {rule}"),
             field: Some(field),
             details: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -89,6 +93,7 @@ impl ApiError {
                     rule: e.rule.clone(),
                 })
                 .collect(),
+            retry_after: None,
         }
     }
 
@@ -100,19 +105,19 @@ impl ApiError {
         )
     }
 
-    /// `429` for an API key past its quota, with `Retry-After` in whole seconds (at least 1).
-    pub fn rate_limited(wait: std::time::Duration) -> Response {
-        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-        let mut response = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("this API key has used its requests for the minute; retry in {seconds} s"),
-        )
-        .into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        response
+    /// `429` for an API key past its quota, with `Retry-After`.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        Self {
+            retry_after: Some(wait),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "this API key has used its requests for the minute; retry in {} s",
+                    whole_seconds(wait)
+                ),
+            )
+        }
     }
 
     /// A failure of ours or of a dependency: the chain goes to the log, a plain message to
@@ -144,6 +149,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(wait) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(whole_seconds(wait)));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -151,6 +161,11 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// A wait as `Retry-After` says it: whole seconds, rounded up, at least 1.
+fn whole_seconds(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 impl From<StoreError> for ApiError {
@@ -172,6 +187,16 @@ impl From<BrokerFailure> for ApiError {
             BrokerFailure::Unreachable(_) => (StatusCode::BAD_GATEWAY, "broker_unreachable"),
             BrokerFailure::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "broker_timeout"),
             BrokerFailure::Unusable(_) => (StatusCode::BAD_GATEWAY, "broker_answer_unusable"),
+            BrokerFailure::CircuitOpen { retry_in, .. } => {
+                return Self {
+                    retry_after: Some(*retry_in),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "broker_circuit_open",
+                        failure.to_string(),
+                    )
+                };
+            }
         };
         Self::logged(status, code, &failure.to_string(), &failure)
     }

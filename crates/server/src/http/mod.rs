@@ -60,7 +60,7 @@ pub struct Inner {
     /// Whether the console may import nodes ([`crate::Settings::node_imports`]).
     pub node_imports: bool,
     /// Requests per API key ([`crate::Settings::rate_limit_per_minute`]).
-    pub key_limits: Option<crate::rate_limit::KeyLimits>,
+    pub key_limits: Option<resilience::KeyLimits>,
 }
 
 impl std::ops::Deref for AppState {
@@ -169,8 +169,12 @@ async fn require_key(State(state): State<AppState>, mut request: Request, next: 
     match verdict {
         Ok(caller) => {
             tracing::Span::current().record("key", caller.name.as_str());
-            if let Some(Err(wait)) = state.key_limits.as_ref().map(|l| l.check(&caller.key_id)) {
-                return ApiError::rate_limited(wait);
+            if let Some(Err(wait)) = state
+                .key_limits
+                .as_ref()
+                .map(|l| l.check(caller.key_id.as_bytes()))
+            {
+                return ApiError::rate_limited(wait).into_response();
             }
             request.extensions_mut().insert(caller);
             next.run(request).await

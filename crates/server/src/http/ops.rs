@@ -95,6 +95,14 @@ pub async fn readiness(state: &AppState) -> Readiness {
             ok: false,
             message: why,
         },
+        BrokerHealth::CircuitOpen { failures, retry_in } => Check {
+            ok: false,
+            message: format!(
+                "circuit open: the broker failed {failures} times in a row, so the service \
+                 sends it nothing for {} s more, then tries one call",
+                retry_in.as_secs().max(1)
+            ),
+        },
     };
     let mut readiness = Readiness {
         status: "not ready",

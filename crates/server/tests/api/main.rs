@@ -4,6 +4,7 @@
 
 mod console;
 mod errors;
+mod faults;
 mod idempotency;
 mod logs;
 mod meetings;
@@ -24,6 +25,8 @@ use sqlx::Connection;
 use tokio::sync::oneshot;
 
 pub const BROKER_TOKEN: &str = "service-test-broker-token";
+/// The token of the test broker's fault control route.
+pub const FAULT_TOKEN: &str = "service-test-fault-token";
 const BROKER_SECRET: &str = "service test broker secret";
 /// The count is not what these tests test: the floor keeps them quick.
 const ITERATIONS: u32 = 1000;
@@ -100,6 +103,12 @@ pub struct Options {
     /// Let the console import nodes.
     pub node_imports: bool,
     pub rate_limit_per_minute: Option<std::num::NonZeroU32>,
+    /// How the service retries broker calls (default: the service's default).
+    pub broker_retry: Option<resilience::RetryPolicy>,
+    pub breaker: Option<resilience::BreakerSettings>,
+    /// The service's timeout of each broker call (default: the service's default).
+    pub broker_timeout: Option<std::time::Duration>,
+    pub node_retry: Option<resilience::RetryPolicy>,
 }
 
 pub struct TestApp {
@@ -164,6 +173,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         tokens: vec![BROKER_TOKEN.into()],
         secret: Some(BROKER_SECRET.into()),
         iterations: Some(ITERATIONS),
+        fault_token: Some(FAULT_TOKEN.into()),
         ..BrokerSettings::default()
     };
     let broker = LocalBroker::open(
@@ -210,6 +220,18 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     settings.rate_limit_per_minute = options.rate_limit_per_minute;
     if let Some(ttl) = options.default_ttl {
         settings.default_ttl = ttl;
+    }
+    if let Some(retry) = options.broker_retry {
+        settings.broker.retry = retry;
+    }
+    if let Some(breaker) = options.breaker {
+        settings.broker.breaker = breaker;
+    }
+    if let Some(timeout) = options.broker_timeout {
+        settings.broker.timeout = timeout;
+    }
+    if let Some(retry) = options.node_retry {
+        settings.node_retry = retry;
     }
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {
@@ -276,6 +298,32 @@ impl TestApp {
             .await
             .unwrap();
         answer(response).await
+    }
+
+    /// Replaces the faults the test broker injects into its API.
+    pub async fn set_broker_faults(&self, faults: Value) {
+        let response = self
+            .http
+            .put(format!("{}/_icnode/faults", self.broker_url))
+            .bearer_auth(FAULT_TOKEN)
+            .json(&serde_json::json!({ "faults": faults }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    /// How many faults of `kind` the test broker has injected.
+    pub async fn broker_injected(&self, kind: &str) -> u64 {
+        let response = self
+            .http
+            .get(format!("{}/_icnode/faults", self.broker_url))
+            .bearer_auth(FAULT_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let report: Value = response.json().await.unwrap();
+        report["injected"][kind].as_u64().unwrap_or(0)
     }
 
     /// How many meetings the store holds.

@@ -1,0 +1,440 @@
+//! Faults on demand, for testing what calls the broker: added latency, a chosen status (429
+//! with `Retry-After`, 500, 503, ...), a dropped connection, a truncated body or a body that is
+//! not JSON, each at a chosen rate and, if asked, only so many times. They hit the JSON API
+//! (`/api/...`) only: join pages and the local routes stay true.
+//!
+//! Set at start ([`crate::BrokerSettings::faults`], `--fault`) or while running through
+//! `/_icnode/faults` (`GET` what is set and what was injected, `PUT` a new plan, `DELETE`
+//! all), which exists only when a control token is given and answers only to it.
+//!
+//! A status fault answers before the handler runs, as a busy production broker refuses work
+//! it has not started: nothing is minted or stored. A truncated body is the real answer cut
+//! in half after its headers.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::api::ApiError;
+
+/// The longest latency a fault may add.
+pub const MAX_LATENCY: Duration = Duration::from_secs(60);
+
+/// One fault: what happens, how often (`rate`, 0 to 1) and how many times at most.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// The chance that a request meets it; default 1.
+    #[serde(default = "always")]
+    pub rate: f64,
+    /// Injected at most this many times; default: no end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+}
+
+fn always() -> f64 {
+    1.0
+}
+
+/// What a fault does to a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// Waits this long before the request is handled (or meets another fault).
+    Latency { ms: u64 },
+    /// Answers this status in Webex's error shape without handling the request; a 429 or 503
+    /// says `Retry-After: retry_after_secs` (default 1).
+    Status {
+        status: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_secs: Option<u64>,
+    },
+    /// Closes the connection without an answer.
+    Drop,
+    /// Handles the request, then sends its headers and half its body and closes.
+    Truncate,
+    /// Answers 200 with an HTML page, as a proxy in the way might.
+    NotJson,
+}
+
+impl FaultKind {
+    fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Latency { .. } => "latency",
+            FaultKind::Status { .. } => "status",
+            FaultKind::Drop => "drop",
+            FaultKind::Truncate => "truncate",
+            FaultKind::NotJson => "not-json",
+        }
+    }
+}
+
+/// A fault that breaks a rule: the field at fault and the rule in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {rule}")]
+pub struct FaultError {
+    pub field: String,
+    pub rule: String,
+}
+
+impl Fault {
+    /// Every rule a fault keeps; `at` names it in errors (`faults[2]`).
+    pub fn check(&self, at: &str) -> Result<(), FaultError> {
+        let fail = |field: &str, rule: String| {
+            Err(FaultError {
+                field: format!("{at}.{field}"),
+                rule,
+            })
+        };
+        if !(0.0..=1.0).contains(&self.rate) {
+            return fail(
+                "rate",
+                format!("must be between 0 and 1, got {}", self.rate),
+            );
+        }
+        match &self.kind {
+            FaultKind::Latency { ms } if Duration::from_millis(*ms) > MAX_LATENCY => fail(
+                "ms",
+                format!("must be at most {} ms, got {ms}", MAX_LATENCY.as_millis()),
+            ),
+            FaultKind::Status { status, .. } if !(400..=599).contains(status) => fail(
+                "status",
+                format!("must be an error status, 400 to 599, got {status}"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The text form of `--fault`: `KIND[=VALUE][,OPTION=VALUE...][@RATE]`, e.g. `latency=250ms`,
+/// `status=503@0.2`, `status=429,retry-after=2s`, `drop,times=1`, `truncate@0.5`, `not-json`.
+impl std::str::FromStr for Fault {
+    type Err = FaultError;
+
+    fn from_str(text: &str) -> Result<Self, FaultError> {
+        let error = |field: &str, rule: String| FaultError {
+            field: field.to_owned(),
+            rule,
+        };
+        let (spec, rate) = match text.rsplit_once('@') {
+            Some((spec, rate)) => (
+                spec,
+                rate.trim().parse::<f64>().map_err(|_| {
+                    error(
+                        "rate",
+                        format!("must be a number from 0 to 1, got `{rate}`"),
+                    )
+                })?,
+            ),
+            None => (text, 1.0),
+        };
+        let mut parts = spec.split(',');
+        let head = parts.next().unwrap_or_default().trim();
+        let (name, value) = match head.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim())),
+            None => (head, None),
+        };
+        let mut retry_after_secs = None;
+        let mut times = None;
+        for option in parts {
+            match option.trim().split_once('=') {
+                Some(("retry-after", v)) => {
+                    let wait = humantime::parse_duration(v.trim()).map_err(|e| {
+                        error("retry-after", format!("must be a duration like 2s: {e}"))
+                    })?;
+                    retry_after_secs = Some(wait.as_secs());
+                }
+                Some(("times", v)) => {
+                    times = Some(v.trim().parse().map_err(|_| {
+                        error("times", format!("must be a whole number, got `{v}`"))
+                    })?);
+                }
+                _ => {
+                    return Err(error(
+                        "fault",
+                        format!("unknown option `{option}`: retry-after=DURATION or times=N"),
+                    ));
+                }
+            }
+        }
+        let needs_value = |what: &str| error(name, format!("needs a value: {name}={what}"));
+        let kind = match (name, value) {
+            ("latency", Some(v)) => FaultKind::Latency {
+                ms: humantime::parse_duration(v)
+                    .map_err(|e| error("latency", format!("must be a duration like 250ms: {e}")))?
+                    .as_millis()
+                    .try_into()
+                    .unwrap_or(u64::MAX),
+            },
+            ("latency", None) => return Err(needs_value("250ms")),
+            ("status", Some(v)) => FaultKind::Status {
+                status: v
+                    .parse()
+                    .map_err(|_| error("status", format!("must be a status code, got `{v}`")))?,
+                retry_after_secs,
+            },
+            ("status", None) => return Err(needs_value("503")),
+            ("drop", None) => FaultKind::Drop,
+            ("truncate", None) => FaultKind::Truncate,
+            ("not-json", None) => FaultKind::NotJson,
+            _ => {
+                return Err(error(
+                    "fault",
+                    format!(
+                        "unknown fault `{head}`: latency=DURATION, status=CODE, drop, truncate or not-json"
+                    ),
+                ));
+            }
+        };
+        let fault = Fault { kind, rate, times };
+        fault.check("fault")?;
+        Ok(fault)
+    }
+}
+
+/// What is set and what was injected, as `GET /_icnode/faults` tells it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FaultReport {
+    /// The faults set, each with the times it has left (`times`).
+    pub faults: Vec<Fault>,
+    /// Faults injected since the broker started, by kind.
+    pub injected: BTreeMap<String, u64>,
+}
+
+/// The faults in force and what they did.
+pub(crate) struct Faults {
+    state: Mutex<FaultReport>,
+    /// SHA-256 of the control route's token; `None`: no control route.
+    control: Option<[u8; 32]>,
+}
+
+/// What one request meets.
+#[derive(Debug, Default)]
+struct Drawn {
+    latency: Duration,
+    outcome: Option<FaultKind>,
+}
+
+impl Faults {
+    pub(crate) fn new(faults: Vec<Fault>, control_token: Option<&str>) -> Self {
+        Self {
+            state: Mutex::new(FaultReport {
+                faults,
+                injected: BTreeMap::new(),
+            }),
+            control: control_token.map(|t| Sha256::digest(t.as_bytes()).into()),
+        }
+    }
+
+    pub(crate) fn has_control(&self) -> bool {
+        self.control.is_some()
+    }
+
+    fn report(&self) -> std::sync::MutexGuard<'_, FaultReport> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Rolls each fault in order: latencies add up; the first other fault that fires decides.
+    fn draw(&self) -> Drawn {
+        let mut report = self.report();
+        let FaultReport { faults, injected } = &mut *report;
+        if faults.is_empty() {
+            return Drawn::default();
+        }
+        let mut rng = rand::thread_rng();
+        let mut drawn = Drawn::default();
+        for fault in faults.iter_mut() {
+            let terminal = !matches!(fault.kind, FaultKind::Latency { .. });
+            if (terminal && drawn.outcome.is_some())
+                || fault.times == Some(0)
+                || !rng.gen_bool(fault.rate)
+            {
+                continue;
+            }
+            if let Some(times) = &mut fault.times {
+                *times -= 1;
+            }
+            *injected.entry(fault.kind.name().to_owned()).or_default() += 1;
+            match &fault.kind {
+                FaultKind::Latency { ms } => drawn.latency += Duration::from_millis(*ms),
+                other => drawn.outcome = Some(other.clone()),
+            }
+        }
+        drawn
+    }
+}
+
+/// The layer over every route: faults for `/api/...`, the rest untouched.
+pub(crate) async fn inject(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let drawn = state.faults.draw();
+    if !drawn.latency.is_zero() {
+        tokio::time::sleep(drawn.latency).await;
+    }
+    match drawn.outcome {
+        None | Some(FaultKind::Latency { .. }) => next.run(request).await,
+        Some(FaultKind::Status {
+            status,
+            retry_after_secs,
+        }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let message = format!("Injected fault: HTTP {}.", status.as_u16());
+            match retry_after_secs.or(matches!(status.as_u16(), 429 | 503).then_some(1)) {
+                Some(seconds) => ApiError::retry_after(status, message, seconds),
+                None => ApiError::new(status, message),
+            }
+            .into_response()
+        }
+        Some(FaultKind::Drop) => Response::new(Body::new(Broken::after(Bytes::new()))),
+        Some(FaultKind::Truncate) => {
+            let (parts, body) = next.run(request).await.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let half = bytes.slice(..bytes.len() / 2);
+            let mut response = Response::from_parts(parts, Body::new(Broken::after(half)));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            response
+        }
+        Some(FaultKind::NotJson) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<html><body><h1>Service temporarily unavailable</h1></body></html>",
+        )
+            .into_response(),
+    }
+}
+
+/// A body that sends `data`, then fails, so the server closes the connection mid-answer (or,
+/// with no data, before answering at all).
+struct Broken {
+    data: Option<Bytes>,
+    /// Whether the server has had a turn to flush what was sent before the failure.
+    flushed: bool,
+}
+
+impl Broken {
+    fn after(data: Bytes) -> Self {
+        Self {
+            flushed: data.is_empty(),
+            data: (!data.is_empty()).then_some(data),
+        }
+    }
+}
+
+impl HttpBody for Broken {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if let Some(data) = self.data.take() {
+            return Poll::Ready(Some(Ok(http_body::Frame::data(data))));
+        }
+        if !self.flushed {
+            // Pending once: hyper writes out the headers and data before the failure.
+            self.flushed = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "injected fault: connection dropped",
+        ))))
+    }
+}
+
+/// The control route's answer to anyone without its token.
+fn refused() -> Response {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "The fault control route requires its own token: `Authorization: Bearer <fault token>`.",
+    )
+    .into_response()
+}
+
+fn controls(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(expected) = state.faults.control else {
+        return false;
+    };
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .is_some_and(|(_, token)| {
+            <[u8; 32]>::from(Sha256::digest(token.trim().as_bytes())) == expected
+        })
+}
+
+/// `GET /_icnode/faults`: the faults set and how many were injected.
+pub(crate) async fn show(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if !controls(&state, &headers) {
+        return refused();
+    }
+    Json(state.faults.report().clone()).into_response()
+}
+
+/// The body of `PUT /_icnode/faults`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewPlan {
+    faults: Vec<Fault>,
+}
+
+/// `PUT /_icnode/faults`: replaces the faults (the counts of injected ones stay).
+pub(crate) async fn replace(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !controls(&state, &headers) {
+        return refused();
+    }
+    let plan: NewPlan = match serde_json::from_slice(&body) {
+        Ok(plan) => plan,
+        Err(e) => {
+            return ApiError::new(StatusCode::BAD_REQUEST, format!("body: {e}")).into_response();
+        }
+    };
+    for (i, fault) in plan.faults.iter().enumerate() {
+        if let Err(e) = fault.check(&format!("faults[{i}]")) {
+            return ApiError::new(StatusCode::BAD_REQUEST, e.to_string()).into_response();
+        }
+    }
+    let mut report = state.faults.report();
+    report.faults = plan.faults;
+    Json(report.clone()).into_response()
+}
+
+/// `DELETE /_icnode/faults`: no more faults.
+pub(crate) async fn clear(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if !controls(&state, &headers) {
+        return refused();
+    }
+    state.faults.report().faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}

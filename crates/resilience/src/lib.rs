@@ -1,0 +1,19 @@
+//! How icnode holds up when a peer is slow, failing or busy, written once for every part that
+//! calls one or is called: when a call may be tried again and how long to wait ([`retry`]),
+//! when to stop calling a peer that keeps failing ([`breaker`]), and how many requests a caller
+//! may make ([`limits`]).
+//!
+//! What it is not: a client. It knows no HTTP library, no Instant Connect and no node; callers
+//! say what an attempt gave ([`retry::Verdict`]) and what time it is (a `now_ms` function), so
+//! tests move time instead of sleeping.
+
+pub mod breaker;
+pub mod limits;
+pub mod retry;
+
+pub use breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
+pub use limits::KeyLimits;
+pub use retry::{RetryPolicy, Tried, Verdict, is_retryable_status, parse_retry_after, retry};
+
+/// Milliseconds since the Unix epoch, read from whatever clock the caller keeps.
+pub type NowMs = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
