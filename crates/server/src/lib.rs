@@ -59,8 +59,8 @@ pub enum StartError {
     },
 }
 
-/// How long in-flight requests get to finish after the shutdown signal, over TLS.
-const TLS_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long in-flight requests get to finish after the shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The service, bound and ready to serve.
 pub struct Application {
@@ -71,6 +71,7 @@ pub struct Application {
     /// Merged routes bring their own fallback (the local broker's 404).
     merged: bool,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    header_read_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -139,6 +140,7 @@ impl Application {
             idempotency_stale_secs: idempotency_stale_secs(&settings.broker),
             node_imports: settings.node_imports,
             key_limits,
+            body_read_timeout: settings.body_read_timeout,
         });
         Ok(Self {
             listener,
@@ -147,6 +149,7 @@ impl Application {
             store,
             merged: false,
             tls,
+            header_read_timeout: settings.header_read_timeout,
         })
     }
 
@@ -182,24 +185,24 @@ impl Application {
         } else {
             self.router.fallback(http::not_found)
         };
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        });
+        let listener = self.listener.into_std()?;
+        let service = router.into_make_service();
         let served = match self.tls {
             None => {
-                axum::serve(self.listener, router)
-                    .with_graceful_shutdown(shutdown)
-                    .await
+                let mut server = axum_server::from_tcp(listener);
+                limit_slow_clients(server.http_builder(), self.header_read_timeout);
+                server.handle(handle).serve(service).await
             }
             Some(config) => {
-                let handle = axum_server::Handle::new();
-                let stopper = handle.clone();
-                tokio::spawn(async move {
-                    shutdown.await;
-                    stopper.graceful_shutdown(Some(TLS_GRACE));
-                });
-                let listener = self.listener.into_std()?;
-                axum_server::from_tcp_rustls(listener, config)
-                    .handle(handle)
-                    .serve(router.into_make_service())
-                    .await
+                let mut server = axum_server::from_tcp_rustls(listener, config);
+                limit_slow_clients(server.http_builder(), self.header_read_timeout);
+                server.handle(handle).serve(service).await
             }
         };
         self.store.close().await;
@@ -211,6 +214,23 @@ impl Application {
         self.tls.is_some()
     }
 }
+
+/// Headers must arrive within `header_read_timeout` (bodies are held to theirs by a layer of
+/// the router); at most 100 of them (hyper's bound) in at most [`MAX_HEADER_BYTES`] (`431`
+/// beyond).
+fn limit_slow_clients(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    header_read_timeout: std::time::Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .max_buf_size(MAX_HEADER_BYTES);
+}
+
+/// The most a request's head (request line and headers) may hold.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// Longer than any request can take: two broker calls and a wait for the database, with room.
 fn idempotency_stale_secs(broker: &BrokerSettings) -> i64 {

@@ -63,6 +63,9 @@ pub struct Settings {
     /// At most this many `/v1` requests a minute for each API key, in each process (`429` with
     /// `Retry-After` beyond it); `None`: no limit.
     pub rate_limit_per_minute: Option<NonZeroU32>,
+    /// How long a client has to send a request's headers, and then its body.
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
     /// Retries of node runs; off by default, as Webex Connect sends a node's request once.
     pub node_retry: resilience::RetryPolicy,
     /// The time of validation, expiry and paging.
@@ -129,6 +132,8 @@ impl Settings {
             tls: None,
             rate_limit_per_minute: None,
             node_retry: resilience::RetryPolicy::OFF,
+            header_read_timeout: crate::http::HEADER_READ_TIMEOUT,
+            body_read_timeout: crate::http::BODY_READ_TIMEOUT,
             clock: Arc::new(SystemClock),
         }
     }

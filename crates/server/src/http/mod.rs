@@ -3,6 +3,7 @@
 //! one domain function and map its typed error.
 
 mod console;
+mod deadline;
 mod error;
 mod extract;
 mod meetings;
@@ -25,6 +26,7 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 pub use console::CONTENT_SECURITY_POLICY;
+pub use deadline::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT};
 pub use error::{ApiError, ErrorBody};
 pub use extract::MAX_BODY_BYTES;
 pub use ops::ApiDoc;
@@ -61,6 +63,8 @@ pub struct Inner {
     pub node_imports: bool,
     /// Requests per API key ([`crate::Settings::rate_limit_per_minute`]).
     pub key_limits: Option<resilience::KeyLimits>,
+    /// How long a client has to send a request's body ([`crate::Settings::body_read_timeout`]).
+    pub body_read_timeout: std::time::Duration,
 }
 
 impl std::ops::Deref for AppState {
@@ -97,6 +101,10 @@ pub fn router(state: AppState) -> Router {
         .route("/docs", get(ops::docs))
         .merge(console::pages());
     v1.merge(open)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            deadline::body_deadline,
+        ))
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -199,7 +207,13 @@ async fn idempotent(State(state): State<AppState>, request: Request, next: Next)
         return next.run(request).await;
     };
     let key = match key.to_str() {
-        Ok(k) if (1..=MAX_IDEMPOTENCY_KEY_CHARS).contains(&k.len()) => k.to_owned(),
+        // `to_str` lets a tab through; the rule is visible characters only.
+        Ok(k)
+            if (1..=MAX_IDEMPOTENCY_KEY_CHARS).contains(&k.len())
+                && k.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            k.to_owned()
+        }
         _ => {
             return ApiError::field(
                 StatusCode::BAD_REQUEST,

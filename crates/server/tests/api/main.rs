@@ -5,6 +5,7 @@
 mod console;
 mod errors;
 mod faults;
+mod hostile;
 mod idempotency;
 mod logs;
 mod meetings;
@@ -109,6 +110,8 @@ pub struct Options {
     /// The service's timeout of each broker call (default: the service's default).
     pub broker_timeout: Option<std::time::Duration>,
     pub node_retry: Option<resilience::RetryPolicy>,
+    pub header_read_timeout: Option<std::time::Duration>,
+    pub body_read_timeout: Option<std::time::Duration>,
 }
 
 pub struct TestApp {
@@ -232,6 +235,12 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     }
     if let Some(retry) = options.node_retry {
         settings.node_retry = retry;
+    }
+    if let Some(timeout) = options.header_read_timeout {
+        settings.header_read_timeout = timeout;
+    }
+    if let Some(timeout) = options.body_read_timeout {
+        settings.body_read_timeout = timeout;
     }
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {
