@@ -204,6 +204,10 @@ pub struct ServiceOptions {
     /// address the service can, for whoever holds an API key: `up` allows it, `serve` not unless told
     #[arg(long, env = "ICNODE_ALLOW_NODE_IMPORT")]
     pub allow_node_import: bool,
+    /// Let imported nodes reach private and local addresses (localhost, 10.0.0.0/8, cloud
+    /// metadata...); by default they reach public addresses only. `up` allows it
+    #[arg(long, env = "ICNODE_ALLOW_PRIVATE_NODE_ADDRESSES")]
+    pub allow_private_node_addresses: bool,
     /// At most this many /v1 requests a minute for each API key (429 with Retry-After beyond
     /// it), counted in each process [default: no limit]
     #[arg(long, env = "ICNODE_RATE_LIMIT")]

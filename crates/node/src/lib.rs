@@ -27,5 +27,7 @@ pub mod throttle;
 
 pub use check::{Problem, check, load, schema};
 pub use model::{AuthValue, Authorization, Edge, FieldType, FieldUi, Method, NodeDefinition};
-pub use run::{DEFAULT_MAX_RESPONSE_BYTES, Engine, RawResponse, RunError, RunOptions, RunResult};
+pub use run::{
+    DEFAULT_MAX_RESPONSE_BYTES, Destinations, Engine, RawResponse, RunError, RunOptions, RunResult,
+};
 pub use secrets::Secrets;

@@ -113,6 +113,59 @@ pub struct RunOptions {
     pub retry: resilience::RetryPolicy,
 }
 
+/// Which addresses a run may reach.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Destinations {
+    /// Wherever the definition says (the operator wrote it).
+    #[default]
+    Any,
+    /// Public addresses only: no loopback, private, link-local, shared, unique-local,
+    /// multicast or unspecified address, by IP literal or by a name that resolves to one. For
+    /// definitions someone else wrote (nodes imported at the console), so that an API key
+    /// cannot make the service call into its own network.
+    Public,
+}
+
+impl Destinations {
+    fn allows(self, ip: std::net::IpAddr) -> bool {
+        self == Destinations::Any || is_public(ip)
+    }
+}
+
+/// Whether `ip` is reachable from the internet at large (RFC 6890's special ranges excluded).
+fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                // 100.64.0.0/10, carrier-grade NAT.
+                || (a == 100 && (64..128).contains(&b))
+                // 198.18.0.0/15, benchmarking.
+                || (a == 198 && (b == 18 || b == 19)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link-local.
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
 /// What sets one HTTP client apart: connection timeout, request timeout and TLS settings.
 type ClientKey = (u32, u32, Option<Tls>);
 
@@ -124,6 +177,7 @@ pub struct Engine {
     clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
     throttles: Throttles,
     tokens: oauth::Tokens,
+    destinations: Destinations,
 }
 
 impl Engine {
@@ -134,7 +188,14 @@ impl Engine {
             clients: Mutex::new(HashMap::new()),
             throttles: Throttles::default(),
             tokens: oauth::Tokens::default(),
+            destinations: Destinations::Any,
         }
+    }
+
+    /// Which addresses runs may reach (default: any); requests are never redirected.
+    pub fn with_destinations(mut self, destinations: Destinations) -> Self {
+        self.destinations = destinations;
+        self
     }
 
     /// Reads at most `limit` bytes of a response body (default [`DEFAULT_MAX_RESPONSE_BYTES`]);
@@ -190,6 +251,13 @@ impl Engine {
                 .map_err(RunError::Sign)?;
         }
         let target = authority(request.url());
+        if let Some(ip) = literal_ip(request.url())
+            && !self.destinations.allows(ip)
+        {
+            return Ok(refused_destination(&RefusedAddress {
+                name: target.clone(),
+            }));
+        }
         // Held until the run ends: its place under the concurrency limit.
         let _permit = match &method.throttling {
             Some(throttling) => {
@@ -433,7 +501,9 @@ impl Engine {
             return Ok(client.clone());
         }
         let mut builder = reqwest::Client::builder()
-            .dns_resolver(Arc::new(NameResolver))
+            .dns_resolver(Arc::new(NameResolver {
+                destinations: self.destinations,
+            }))
             .connect_timeout(Duration::from_millis(u64::from(key.0)))
             .timeout(Duration::from_millis(u64::from(key.1)))
             .redirect(reqwest::redirect::Policy::none())
@@ -979,6 +1049,9 @@ fn connect_failure(method: &Method, target: &str, error: &reqwest::Error) -> Str
     if let Some(unresolved) = find_in_chain::<UnresolvedName>(error) {
         return unresolved.to_string();
     }
+    if let Some(refused) = find_in_chain::<RefusedAddress>(error) {
+        return refused.to_string();
+    }
     match find_in_chain::<std::io::Error>(error) {
         Some(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             format!("the connection to {target} was refused")
@@ -1017,12 +1090,44 @@ struct UnresolvedName {
     source: std::io::Error,
 }
 
-/// The system resolver (as reqwest's default), failing with [`UnresolvedName`].
-struct NameResolver;
+/// A destination the engine's [`Destinations`] do not allow.
+#[derive(Debug, thiserror::Error)]
+#[error("`{name}` is a private or local address, which this node may not reach")]
+struct RefusedAddress {
+    name: String,
+}
+
+/// The host of `url` when it is an IP literal (reqwest resolves no name for those).
+fn literal_ip(url: &Url) -> Option<std::net::IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// A run refused before anything was sent: the error edge, no status.
+fn refused_destination(refused: &RefusedAddress) -> RunResult {
+    RunResult {
+        edge: Edge::Error,
+        status: None,
+        outputs: Map::new(),
+        error: Some(refused.to_string()),
+        elapsed_ms: 0,
+        response: None,
+    }
+}
+
+/// The system resolver (as reqwest's default), failing with [`UnresolvedName`], and with
+/// [`RefusedAddress`] when the name resolves only to addresses the destinations forbid.
+struct NameResolver {
+    destinations: Destinations,
+}
 
 impl reqwest::dns::Resolve for NameResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let name = name.as_str().to_owned();
+        let destinations = self.destinations;
         Box::pin(async move {
             // Port 0: reqwest puts the URL's port in place.
             let looked_up: std::io::Result<Vec<SocketAddr>> =
@@ -1030,7 +1135,14 @@ impl reqwest::dns::Resolve for NameResolver {
                     .await
                     .map(Iterator::collect);
             match looked_up {
-                Ok(addresses) => Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs),
+                Ok(addresses) => {
+                    // Every address must be allowed: one forbidden answer among public ones
+                    // would let DNS pick the private one.
+                    if addresses.iter().any(|a| !destinations.allows(a.ip())) {
+                        return Err(Box::new(RefusedAddress { name }) as _);
+                    }
+                    Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+                }
                 Err(source) => Err(Box::new(UnresolvedName { name, source }) as _),
             }
         })
@@ -1111,4 +1223,44 @@ fn outputs(method: &Method, answer: &Answer<'_>) -> Map<String, Value> {
         outputs.insert(computed.name.clone(), value);
     }
     outputs
+}
+
+#[cfg(test)]
+mod destination_tests {
+    use super::*;
+
+    #[test]
+    fn public_means_outside_every_special_range() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "198.18.0.1",
+            "192.0.2.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "ff02::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "100.128.0.1",
+            "2001:4860:4860::8888",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+        assert!(Destinations::Any.allows("127.0.0.1".parse().unwrap()));
+    }
 }

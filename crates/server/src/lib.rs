@@ -125,7 +125,10 @@ impl Application {
             settings.broker.url.clone(),
             settings.broker.token.clone(),
             Arc::clone(&metrics),
-            settings.node_retry,
+            nodes::RunPolicy {
+                retry: settings.node_retry,
+                imported_destinations: settings.imported_node_destinations,
+            },
         )?;
         let key_limits = settings.rate_limit_per_minute.map(|requests| {
             KeyLimits::per_minute(requests, instant_connect::now_ms_of(&settings.clock))

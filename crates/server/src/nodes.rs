@@ -161,8 +161,17 @@ pub struct Nodes {
     engine: Engine,
     broker_url: Url,
     metrics: Arc<Metrics>,
+    policy: RunPolicy,
+}
+
+/// How the service runs nodes, beyond what their definitions say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunPolicy {
     /// Off unless asked for ([`crate::Settings::node_retry`]).
-    retry: resilience::RetryPolicy,
+    pub retry: resilience::RetryPolicy,
+    /// Where nodes imported while running may send requests
+    /// ([`crate::Settings::imported_node_destinations`]).
+    pub imported_destinations: node::Destinations,
 }
 
 impl std::fmt::Debug for Nodes {
@@ -201,7 +210,7 @@ impl Nodes {
         broker_url: Url,
         broker_token: SecretString,
         metrics: Arc<Metrics>,
-        retry: resilience::RetryPolicy,
+        policy: RunPolicy,
     ) -> Result<Self, CatalogError> {
         let mut texts = vec![("builtin:instant-connect".to_owned(), BUNDLED.to_owned())];
         if let Some(dir) = node_dir {
@@ -255,7 +264,7 @@ impl Nodes {
             engine: Engine::new(secrets),
             broker_url,
             metrics,
-            retry,
+            policy,
         })
     }
 
@@ -405,7 +414,7 @@ impl Nodes {
             .starts_with(instant_connect::PRODUCTION_BROKER_URL);
         let options = RunOptions {
             base_url_override: to_production.then(|| self.broker_url.clone()),
-            retry: self.retry,
+            retry: self.policy.retry,
         };
         let result = if imported {
             let given = secrets
@@ -414,6 +423,7 @@ impl Nodes {
                     all.with(&name, value)
                 });
             Engine::new(given)
+                .with_destinations(self.policy.imported_destinations)
                 .run(&definition, &found.name, &text_params, &options)
                 .await?
         } else {
@@ -450,7 +460,7 @@ mod tests {
             "http://127.0.0.1:1".parse().unwrap(),
             SecretString::from("t"),
             Arc::new(Metrics::default()),
-            resilience::RetryPolicy::OFF,
+            RunPolicy::default(),
         )
         .unwrap();
         assert!(matches!(

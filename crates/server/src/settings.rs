@@ -57,6 +57,9 @@ pub struct Settings {
     /// says, so whoever holds an API key could reach any address the service can: off unless
     /// asked for (`icnode up`, a local tool, asks).
     pub node_imports: bool,
+    /// Where imported nodes may send requests: public addresses only unless told (`up`, a
+    /// tool on one's own machine, lets them reach the local network).
+    pub imported_node_destinations: node::Destinations,
     /// Serve HTTPS with this certificate chain and key (PEM); plain HTTP otherwise (behind
     /// a proxy that terminates TLS).
     pub tls: Option<TlsFiles>,
@@ -129,6 +132,7 @@ impl Settings {
             short_urls: true,
             node_dir: None,
             node_imports: false,
+            imported_node_destinations: node::Destinations::Public,
             tls: None,
             rate_limit_per_minute: None,
             node_retry: resilience::RetryPolicy::OFF,

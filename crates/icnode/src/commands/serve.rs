@@ -160,8 +160,10 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     };
     let mut settings = server::Settings::new(database_url, url.clone(), token.clone());
     super::service::apply(&mut settings, &args.service);
-    // `up` is a tool on one's own machine: its console may import nodes.
+    // `up` is a tool on one's own machine: its console may import nodes, and they may call
+    // the machine's own services.
     settings.node_imports = true;
+    settings.imported_node_destinations = node::Destinations::Any;
     let app = server::Application::with_listener(listener, settings)
         .await
         .map_err(super::service::start_error)?;

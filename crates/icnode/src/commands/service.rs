@@ -71,6 +71,9 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     settings.short_urls = !options.long_urls;
     settings.node_dir = options.node_dir.clone();
     settings.node_imports = options.allow_node_import;
+    if options.allow_private_node_addresses {
+        settings.imported_node_destinations = node::Destinations::Any;
+    }
     settings.rate_limit_per_minute = options.rate_limit;
     settings.broker.retry = resilience::RetryPolicy::with_retries(options.broker_retries);
     settings.node_retry = resilience::RetryPolicy::with_retries(options.node_retries);

@@ -1187,3 +1187,68 @@ async fn oauth2_tokens_are_cached_shared_and_refreshed_once_on_a_401() {
     assert!(error.contains("no OAuth 2.0 token from"), "{error}");
     assert!(!error.contains("wrong"), "the secret is not told: {error}");
 }
+
+#[tokio::test]
+async fn a_public_only_engine_refuses_local_addresses_by_literal_and_by_name() {
+    let (base, count) = counting(Duration::ZERO).await;
+    let port = base.port().unwrap();
+    let p = usual();
+    let public_only = || engine().with_destinations(node::Destinations::Public);
+    for host in [
+        "127.0.0.1",
+        "localhost",
+        "[::1]",
+        "10.0.0.1",
+        "169.254.169.254",
+        "[::ffff:127.0.0.1]",
+    ] {
+        let target: url::Url = format!("http://{host}:{port}").parse().unwrap();
+        let run = public_only()
+            .run(&definition(|_| {}), "Send", &p, &at(&target))
+            .await
+            .unwrap();
+        assert_eq!((run.edge, run.status), (Edge::Error, None), "{host}");
+        let error = run.error.unwrap();
+        assert!(
+            error.contains("private or local address"),
+            "{host}: {error}"
+        );
+    }
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing was sent"
+    );
+
+    let allowed = engine()
+        .run(&definition(|_| {}), "Send", &p, &at(&base))
+        .await
+        .unwrap();
+    assert_eq!(allowed.edge, Edge::Success, "{:?}", allowed.error);
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_redirect_is_the_answer_and_never_followed() {
+    let (elsewhere, count) = counting(Duration::ZERO).await;
+    let location = format!("{elsewhere}echo/taken");
+    let redirecting = spawn_router(Router::new().route(
+        "/echo/{path}",
+        any(move || {
+            let location = location.clone();
+            async move { (StatusCode::FOUND, [("location", location)], "") }
+        }),
+    ))
+    .await;
+    let run = engine()
+        .run(&definition(|_| {}), "Send", &usual(), &at(&redirecting))
+        .await
+        .unwrap();
+    assert_eq!(run.status, Some(302));
+    assert_eq!(run.edge, Edge::Error, "no event matches a 302");
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the other host got nothing"
+    );
+}

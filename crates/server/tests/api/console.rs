@@ -313,11 +313,52 @@ async fn the_node_tester_builds_its_form_from_the_node_ui_and_runs_the_method() 
 }
 
 #[tokio::test]
-async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
+async fn an_imported_node_reaches_no_private_address_unless_allowed() {
     let app = spawn_app_with(
         Db::Sqlite,
         Options {
             node_imports: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    // A curl line that calls the service itself, on 127.0.0.1, with the caller's own key.
+    let curl = format!(
+        "curl -X POST {}/v1/meetings -H 'Content-Type: application/json' -d '{{\"chatId\": \"inside\"}}'",
+        app.url
+    );
+    let (status, html) = fragment(
+        &app,
+        "/console/f/import",
+        Some(&[("kind", "curl"), ("source", &curl), ("name", "Inside")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, form) = fragment(&app, "/console/f/nodes", None).await;
+    let path = form
+        .split('"')
+        .find(|piece| piece.starts_with("/nodes/inside/"))
+        .map(|piece| format!("/console/f{piece}"))
+        .unwrap_or_else(|| panic!("the imported node is listed: {form}"));
+    let (status, run) = fragment(&app, &path, Some(&[])).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert!(run.contains(r#"data-edge="error""#), "{run}");
+    assert!(
+        run.contains("is a private or local address, which this node may not reach"),
+        "{run}"
+    );
+    let (status, _) = app.get("/v1/meetings/inside").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing reached the service");
+}
+
+#[tokio::test]
+async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
+    // The test's broker is on 127.0.0.1: allowed, as `up` allows it.
+    let app = spawn_app_with(
+        Db::Sqlite,
+        Options {
+            node_imports: true,
+            imported_node_destinations: Some(node::Destinations::Any),
             ..Options::default()
         },
     )

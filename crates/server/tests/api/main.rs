@@ -110,6 +110,8 @@ pub struct Options {
     /// The service's timeout of each broker call (default: the service's default).
     pub broker_timeout: Option<std::time::Duration>,
     pub node_retry: Option<resilience::RetryPolicy>,
+    /// Where imported nodes may send requests (default: the service's default, public only).
+    pub imported_node_destinations: Option<node::Destinations>,
     pub header_read_timeout: Option<std::time::Duration>,
     pub body_read_timeout: Option<std::time::Duration>,
 }
@@ -235,6 +237,9 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     }
     if let Some(retry) = options.node_retry {
         settings.node_retry = retry;
+    }
+    if let Some(destinations) = options.imported_node_destinations {
+        settings.imported_node_destinations = destinations;
     }
     if let Some(timeout) = options.header_read_timeout {
         settings.header_read_timeout = timeout;
