@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
@@ -359,6 +359,195 @@ fn two_serve_processes_on_one_postgres_act_as_one_service() {
     assert!(out.status.success());
     assert_eq!(get(&format!("{url_a}/v1/meetings"), &key).0, 401);
     assert_eq!(get(&format!("{url_b}/v1/meetings"), &key).0, 401);
+}
+
+/// An idempotent create sent until it has an answer: a `409` means its twin is still running.
+fn create_idempotently(
+    url: &str,
+    key: &str,
+    idempotency: &str,
+    sent: &AtomicUsize,
+) -> (bool, Value) {
+    loop {
+        sent.fetch_add(1, Ordering::SeqCst);
+        let (status, replayed, body) = post(
+            &format!("{url}/v1/meetings"),
+            key,
+            json!({"guests": 1, "ttlSeconds": 3600}),
+            Some(idempotency),
+        );
+        match status {
+            201 => return (replayed, body),
+            409 => {
+                assert_eq!(body["error"]["code"], "idempotency_key_in_use", "{body}");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => panic!("{idempotency}: {other} {body}"),
+        }
+    }
+}
+
+#[test]
+fn three_serve_processes_under_concurrent_load_lose_nothing_and_duplicate_nothing() {
+    let Some(pg) = fresh_postgres() else { return };
+    let (_broker, broker_url) = start_broker();
+    let database = ["--database-url", pg.url.as_str()];
+    let processes: Vec<(Server, String)> = (0..3)
+        .map(|_| start_serve(&broker_url, &database, &[]))
+        .collect();
+    let urls: Arc<Vec<String>> = Arc::new(processes.iter().map(|(_, url)| url.clone()).collect());
+    let key = create_key("load", &database);
+    let victim = create_key("victim", &database);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let (status, _, _) = post(
+        &format!("{}/v1/meetings", urls[0]),
+        &key,
+        json!({"chatId": "shared", "ttlSeconds": 3600}),
+        None,
+    );
+    assert_eq!(status, 201);
+
+    // Four threads create meetings, each request sent through two processes at once with one
+    // Idempotency-Key: one meeting each, the same answer twice.
+    let creators: Vec<_> = (0..4)
+        .map(|t| {
+            let (urls, key, sent) = (Arc::clone(&urls), key.clone(), Arc::clone(&sent));
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|i| {
+                        let idempotency = format!("idem-{t}-{i}");
+                        let twin = {
+                            let (url, key, idem, sent) = (
+                                urls[(i + 1) % 3].clone(),
+                                key.clone(),
+                                idempotency.clone(),
+                                Arc::clone(&sent),
+                            );
+                            std::thread::spawn(move || {
+                                create_idempotently(&url, &key, &idem, &sent)
+                            })
+                        };
+                        let first = create_idempotently(&urls[i % 3], &key, &idempotency, &sent);
+                        let second = twin.join().unwrap();
+                        assert_eq!(first.1, second.1, "{idempotency}: one answer");
+                        assert!(first.0 != second.0, "{idempotency}: exactly one replayed");
+                        first.1["chatId"].as_str().unwrap().to_owned()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    // Three threads add guests to one meeting, one through each process.
+    let adders: Vec<_> = (0..3)
+        .map(|t| {
+            let (urls, key, sent) = (Arc::clone(&urls), key.clone(), Arc::clone(&sent));
+            std::thread::spawn(move || {
+                for _ in 0..8 {
+                    sent.fetch_add(1, Ordering::SeqCst);
+                    let (status, _, body) = post(
+                        &format!("{}/v1/meetings/shared/guests", urls[t]),
+                        &key,
+                        json!({"count": 2}),
+                        None,
+                    );
+                    assert_eq!(status, 201, "{body}");
+                }
+            })
+        })
+        .collect();
+    // One thread makes meetings with the key that is about to be revoked, until refused.
+    let revoked = Arc::new(AtomicBool::new(false));
+    let victim_thread = {
+        let (urls, victim, sent, revoked) = (
+            Arc::clone(&urls),
+            victim.clone(),
+            Arc::clone(&sent),
+            Arc::clone(&revoked),
+        );
+        std::thread::spawn(move || {
+            let mut made = Vec::new();
+            for i in 0.. {
+                let revoked_before = revoked.load(Ordering::SeqCst);
+                sent.fetch_add(1, Ordering::SeqCst);
+                let chat_id = format!("victim-{i}");
+                let (status, _, body) = post(
+                    &format!("{}/v1/meetings", urls[i % 3]),
+                    &victim,
+                    json!({"chatId": chat_id}),
+                    None,
+                );
+                match status {
+                    201 => {
+                        assert!(
+                            !revoked_before,
+                            "a request after the revocation passed: {body}"
+                        );
+                        made.push(chat_id);
+                    }
+                    401 => return made,
+                    other => panic!("{other} {body}"),
+                }
+            }
+            unreachable!()
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = keys(&["revoke", "victim", "--database-url", pg.url.as_str()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    revoked.store(true, Ordering::SeqCst);
+    for url in urls.iter() {
+        assert_eq!(get(&format!("{url}/v1/meetings"), &victim).0, 401, "{url}");
+    }
+
+    let created: Vec<String> = creators
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    for adder in adders {
+        adder.join().unwrap();
+    }
+    let victims = victim_thread.join().unwrap();
+
+    // Every process sees the same whole data: no meeting twice, none lost, no link lost.
+    let mut expected: HashSet<String> = created.iter().cloned().collect();
+    assert_eq!(expected.len(), 40, "one meeting per Idempotency-Key");
+    expected.extend(victims.iter().cloned());
+    expected.insert("shared".to_owned());
+    for url in urls.iter() {
+        let (status, page) = get(&format!("{url}/v1/meetings?limit=1000"), &key);
+        assert_eq!(status, 200);
+        let stored: Vec<String> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["chatId"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(stored.len(), expected.len(), "{url}: no duplicate");
+        assert_eq!(
+            stored.into_iter().collect::<HashSet<_>>(),
+            expected,
+            "{url}"
+        );
+        let (_, shared) = get(&format!("{url}/v1/meetings/shared"), &key);
+        let guests = shared["guests"].as_array().unwrap();
+        assert_eq!(guests.len(), 1 + 3 * 8 * 2, "{url}: no guest link lost");
+        let ciphers: HashSet<&str> = guests
+            .iter()
+            .map(|g| g["cipher"].as_str().unwrap())
+            .collect();
+        assert_eq!(ciphers.len(), guests.len(), "{url}: no duplicate link");
+    }
+    eprintln!(
+        "3 processes: {} requests sent, {} meetings, {} made before the revocation, {} guest links",
+        sent.load(Ordering::SeqCst),
+        expected.len(),
+        victims.len(),
+        1 + 3 * 8 * 2
+    );
 }
 
 /// Creates meetings from four threads until `acknowledged` holds `enough`, kills the service
