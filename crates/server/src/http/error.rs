@@ -173,7 +173,9 @@ impl From<StoreError> for ApiError {
         Self::logged(
             StatusCode::SERVICE_UNAVAILABLE,
             "database_unavailable",
-            "the database is unavailable; nothing was stored, try again",
+            // The connection can die during COMMIT, after PostgreSQL kept the data: the
+            // service cannot know, so it does not say "nothing was stored".
+            "the database is unavailable; retry with the same Idempotency-Key",
             &error,
         )
     }
