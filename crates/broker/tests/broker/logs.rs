@@ -10,11 +10,15 @@ use crate::{SECRET, TOKEN, spawn_broker};
 
 /// Every log line, kept in memory.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(bytes);
+        static FILE: std::sync::OnceLock<Option<Mutex<std::fs::File>>> = std::sync::OnceLock::new();
+        if let Some(file) = FILE.get_or_init(|| crate::run_file("log").map(Mutex::new)) {
+            let _ = file.lock().unwrap().write_all(bytes);
+        }
         Ok(bytes.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -22,9 +26,10 @@ impl Write for Captured {
     }
 }
 
-/// The process's subscriber, writing every line of every test to memory. A global one: a
-/// thread-local default misses events whose callsites other threads cached as uninteresting.
-fn captured() -> Captured {
+/// The process's subscriber, writing every line of every test to memory (and, for CI, to a
+/// file). A global one: a thread-local default misses events whose callsites other threads
+/// cached as uninteresting. Every test broker starts it.
+pub(crate) fn captured() -> Captured {
     static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
     CAPTURED
         .get_or_init(|| {

@@ -62,7 +62,34 @@ pub async fn spawn_with(settings: BrokerSettings) -> TestBroker {
     spawn_at(settings, ManualClock::starting_now()).await
 }
 
+/// With `ICNODE_TEST_LOG_DIR` set (`.ci/run` sets it), a file there named for this process
+/// and `suffix`: this binary's log lines (`.log`) and the secrets its tests used (`.secrets`),
+/// for CI's search of every log line of the whole run.
+pub(crate) fn run_file(suffix: &str) -> Option<std::fs::File> {
+    let dir = std::env::var_os("ICNODE_TEST_LOG_DIR")?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(std::path::PathBuf::from(dir).join(format!("broker-{}.{suffix}", std::process::id())))
+        .ok()
+}
+
 pub async fn spawn_at(settings: BrokerSettings, clock: ManualClock) -> TestBroker {
+    logs::captured();
+    if let Some(mut file) = run_file("secrets") {
+        use std::io::Write;
+        let tokens = settings
+            .tokens
+            .iter()
+            .map(|t| secrecy::ExposeSecret::expose_secret(t).to_owned());
+        let others = [settings.secret.as_ref(), settings.fault_token.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|s| secrecy::ExposeSecret::expose_secret(s).to_owned());
+        for secret in tokens.chain(others) {
+            let _ = writeln!(file, "{secret}");
+        }
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let broker = Arc::new(

@@ -198,6 +198,7 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
     let data = dir.path().join("data");
     let (_up, url) = start_up(&data);
     let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
+    super::used_secret(key.trim());
     let broker_token = std::fs::read_to_string(data.join("broker-token")).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -31,8 +31,9 @@ struct Server {
 }
 
 impl Server {
+    /// Starts `command`; its log (stderr) goes to the run's log directory, if there is one.
     fn start(command: Command) -> Self {
-        Self::start_with_stderr(command, Stdio::null())
+        Self::start_with_stderr(command, run_log())
     }
 
     fn start_with_stderr(mut command: Command, stderr: Stdio) -> Self {
@@ -83,6 +84,33 @@ impl Drop for Server {
     }
 }
 
+/// With `ICNODE_TEST_LOG_DIR` set (`.ci/run` sets it), a file there named `{name}.{suffix}`:
+/// the processes' logs (`.log`) and the secrets the tests used (`.secrets`), for CI's search of
+/// every log line of the whole run.
+fn run_file(name: &str, suffix: &str) -> Option<std::fs::File> {
+    let dir = std::env::var_os("ICNODE_TEST_LOG_DIR")?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(std::path::PathBuf::from(dir).join(format!("{name}.{suffix}")))
+        .ok()
+}
+
+/// Where a started process's stderr goes: a log file of its own in the run's log directory,
+/// else nowhere.
+fn run_log() -> Stdio {
+    run_file(&format!("cli-{}", uuid::Uuid::new_v4().simple()), "log")
+        .map_or_else(Stdio::null, Stdio::from)
+}
+
+/// Notes a secret a test used, for CI's search of every log line.
+fn used_secret(secret: &str) {
+    if let Some(mut file) = run_file(&format!("cli-{}", std::process::id()), "secrets") {
+        use std::io::Write;
+        let _ = writeln!(file, "{secret}");
+    }
+}
+
 fn start_broker() -> (Server, String) {
     start_broker_with(&[])
 }
@@ -103,6 +131,8 @@ fn start_broker_with(extra: &[&str]) -> (Server, String) {
         "1000",
     ]);
     command.args(extra);
+    used_secret(TOKEN);
+    used_secret(SECRET);
     let server = Server::start(command);
     let url = server.word_after("listening on");
     (server, url)

@@ -119,6 +119,7 @@ fn create_key(name: &str, database: &[&str]) -> String {
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "the key alone: {stdout}");
+    super::used_secret(stdout.trim());
     stdout.trim().to_owned()
 }
 
@@ -222,6 +223,7 @@ fn up_mints_at_the_iterations_and_salt_length_it_is_given() {
     let data = dir.path().join("data");
     let (_up, url) = start_up_with(&data, &["--iterations", "1234", "--salt-length", "17"]);
     let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
+    super::used_secret(key.trim());
     let (status, _, meeting) = post(
         &format!("{url}/v1/meetings"),
         key.trim(),

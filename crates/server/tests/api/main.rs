@@ -131,6 +131,25 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// With `ICNODE_TEST_LOG_DIR` set (`.ci/run` sets it), a file there named for this process
+/// and `suffix`: where this binary's log lines (`.log`) and the secrets its tests used
+/// (`.secrets`) go, for CI's search of every log line of the whole run.
+fn run_file(suffix: &str) -> Option<std::fs::File> {
+    let dir = std::env::var_os("ICNODE_TEST_LOG_DIR")?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(PathBuf::from(dir).join(format!("api-{}.{suffix}", std::process::id())))
+        .ok()
+}
+
+/// Notes a secret a test used, for CI's search of every log line (see [`run_file`]).
+pub fn used_secret(secret: &str) {
+    if let Some(mut file) = run_file("secrets") {
+        let _ = writeln!(file, "{secret}");
+    }
+}
+
 /// Every log line of this test binary, for the test that greps them for secrets.
 pub fn captured_logs() -> String {
     String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
@@ -155,6 +174,10 @@ struct LogWriter(Arc<Mutex<Vec<u8>>>);
 impl Write for LogWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(bytes);
+        static FILE: OnceLock<Option<Mutex<std::fs::File>>> = OnceLock::new();
+        if let Some(file) = FILE.get_or_init(|| run_file("log").map(Mutex::new)) {
+            let _ = file.lock().unwrap().write_all(bytes);
+        }
         Ok(bytes.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -272,6 +295,9 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         .unwrap()
         .expose_secret()
         .to_owned();
+    for secret in [key.as_str(), BROKER_TOKEN, BROKER_SECRET, FAULT_TOKEN] {
+        used_secret(secret);
+    }
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
