@@ -144,7 +144,66 @@ async fn a_sqlite_file_in_a_directory_with_any_name_is_created_owner_only() {
     );
 }
 
+/// The open routes show nothing secret, even after meetings, node runs and refused keys.
+async fn no_open_route_shows_a_token_key_or_cipher(db: Db) {
+    let app = spawn_app(db).await;
+    let (status, meeting) = app
+        .post(
+            "/v1/meetings",
+            json!({"chatId": "open-routes", "guests": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{meeting}");
+    let (_, run) = app
+        .post(
+            "/v1/nodes/instant-connect/generate-basic-link",
+            json!({"uniquechatId": "open-routes-node"}),
+        )
+        .await;
+    let refused = app
+        .http
+        .get(format!("{}/v1/meetings", app.url))
+        .bearer_auth("icn_wrong_key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let mut secrets = vec![
+        app.key.clone(),
+        crate::BROKER_TOKEN.to_owned(),
+        crate::FAULT_TOKEN.to_owned(),
+        "icn_wrong_key".to_owned(),
+    ];
+    for link in meeting["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(meeting["guests"].as_array().unwrap())
+    {
+        secrets.push(link["cipher"].as_str().unwrap().to_owned());
+        secrets.push(link["short"].as_str().unwrap().to_owned());
+    }
+    secrets.push(run["outputs"]["hostUrl"].as_str().unwrap().to_owned());
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/",
+        "/status",
+        "/meetings",
+    ] {
+        let (status, body) = get_open(&app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        for secret in &secrets {
+            assert!(!body.contains(secret.as_str()), "{path} shows a secret");
+        }
+    }
+}
+
 on_both_databases!(
+    no_open_route_shows_a_token_key_or_cipher,
     the_service_speaks_https_when_given_a_certificate,
     readiness_checks_the_database_and_the_brokers_word_on_the_token,
     metrics_count_requests_by_route_broker_calls_and_node_runs,
