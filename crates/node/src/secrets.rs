@@ -18,6 +18,33 @@ pub enum SecretsError {
     Syntax { path: String, line: usize },
     #[error("{path}:{line}: the PEM block has no -----END line")]
     UnendedPem { path: String, line: usize },
+    #[error(
+        "{path} can be read by other users (mode {mode:03o}): a file of secrets must be the \
+         owner's alone; chmod 600 it"
+    )]
+    OpenToOthers { path: String, mode: u32 },
+}
+
+/// Reads a file that holds secrets (a secrets file, a broker token file), refusing one that
+/// other users may read or write, as ssh refuses such a key.
+pub fn read_private_file(path: &Path) -> Result<String, SecretsError> {
+    let shown = || path.display().to_string();
+    let read = |source| SecretsError::Read {
+        path: shown(),
+        source,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_err(read)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(SecretsError::OpenToOthers {
+                path: shown(),
+                mode,
+            });
+        }
+    }
+    std::fs::read_to_string(path).map_err(read)
 }
 
 const PEM_BEGIN: &str = "-----BEGIN ";
@@ -50,15 +77,13 @@ impl Secrets {
         }
     }
 
-    /// Secrets from `path` first, then the environment. Blank lines and `#` comments are skipped;
+    /// Secrets from `path` (the owner's alone: see [`read_private_file`]) first, then the
+    /// environment. Blank lines and `#` comments are skipped;
     /// a value that opens a PEM block (`NAME=-----BEGIN PRIVATE KEY-----`) goes on to its
     /// `-----END` line.
     pub fn with_file(path: &Path) -> Result<Self, SecretsError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SecretsError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let text = read_private_file(path)?;
         let mut file = HashMap::new();
         let mut lines = text.lines().enumerate();
         while let Some((index, line)) = lines.next() {

@@ -97,14 +97,9 @@ async fn make_links(
 /// The broker token: from `--broker-token-file`, else `ICNODE_BROKER_TOKEN`.
 pub(super) fn broker_token(connection: &BrokerConnection) -> Result<SecretString, CliError> {
     let token = match &connection.broker_token_file {
-        Some(path) => std::fs::read_to_string(path)
+        Some(path) => node::secrets::read_private_file(path)
             .map(|t| t.trim().to_owned())
-            .map_err(|e| {
-                CliError::Usage(format!(
-                    "could not read --broker-token-file {}: {e}",
-                    path.display()
-                ))
-            })?,
+            .map_err(|e| CliError::Usage(format!("--broker-token-file: {e}")))?,
         None => std::env::var(TOKEN_VARIABLE).map_err(|_| {
             CliError::Usage(format!(
                 "no broker token: set {TOKEN_VARIABLE} or give --broker-token-file"

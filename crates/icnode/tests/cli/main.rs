@@ -769,3 +769,32 @@ fn the_brokers_fault_and_throttle_flags_act_and_a_bad_fault_names_the_flag() {
     );
     assert_fails(&out, 2, "must be between 0 and 1");
 }
+
+#[test]
+fn a_broker_token_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_server, url) = start_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let args = [
+        "link",
+        "--broker-url",
+        &url,
+        "--chat-id",
+        "token-file",
+        "--broker-token-file",
+        file.to_str().unwrap(),
+    ];
+    let out = run(&args, None);
+    assert_fails(&out, 2, "can be read by other users (mode 644)");
+    assert_fails(&out, 2, "chmod 600");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(&args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

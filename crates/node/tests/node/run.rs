@@ -640,6 +640,18 @@ fn secrets_files_are_read_and_debug_shows_names_only() {
     let dir = tempfile_dir();
     let path = dir.join("secrets");
     std::fs::write(&path, "# comment\n\nBROKER_TOKEN = from-file\n").unwrap();
+    // A file others may read is refused, naming it and the fix.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(
+        Secrets::with_file(&path).unwrap_err().to_string(),
+        format!(
+            "{} can be read by other users (mode 644): a file of secrets must be the owner's \
+             alone; chmod 600 it",
+            path.display()
+        )
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let secrets = Secrets::with_file(&path).unwrap();
     use secrecy::ExposeSecret;
     assert_eq!(
