@@ -462,19 +462,26 @@ fn sample(_: &str) -> Option<String> {
 /// Once filled, the URL is absolute http(s); its query holds no credential.
 fn check_url(method: &Method, at: &str, problems: &mut Vec<Problem>) {
     let pointer = format!("{at}/url");
-    match template::fill(&method.url, Context::Url, sample).map(|u| url::Url::parse(&u)) {
-        Ok(Ok(url)) if matches!(url.scheme(), "http" | "https") => {}
-        Ok(Ok(url)) => problems.push(problem(
-            &pointer,
-            format!("the URL must be http or https, not `{}`", url.scheme()),
-        )),
-        Ok(Err(e)) => problems.push(problem(
-            &pointer,
-            format!("not an absolute URL once placeholders are filled: {e}"),
-        )),
-        Err(e) => problems.push(problem(&pointer, e.to_string())),
+    if let Some(rule) = url_problem(&method.url) {
+        problems.push(problem(&pointer, rule));
     }
     credentials::check_url(&method.url, &pointer, problems);
+}
+
+/// What is wrong with a method's URL template, if anything: once its placeholders are filled
+/// it must be an absolute http(s) URL.
+pub(crate) fn url_problem(url: &str) -> Option<String> {
+    match template::fill(url, Context::Url, sample).map(|u| url::Url::parse(&u)) {
+        Ok(Ok(url)) if matches!(url.scheme(), "http" | "https") => None,
+        Ok(Ok(url)) => Some(format!(
+            "the URL must be http or https, not `{}`",
+            url.scheme()
+        )),
+        Ok(Err(e)) => Some(format!(
+            "not an absolute URL once placeholders are filled: {e}"
+        )),
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// Once filled, a JSON body is JSON; no body field holds a credential.

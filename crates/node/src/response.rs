@@ -113,9 +113,17 @@ fn read_xml(package: &Package, path: &str) -> Option<Value> {
     let mut context = Context::new();
     // Prefixes as the answer declares them, so `/soap:Envelope/soap:Body/m:Price` reads a SOAP
     // answer without the definition restating its namespaces.
+    let mut bound = std::collections::HashSet::new();
     for child in document.root().children() {
         if let ChildOfRoot::Element(root) = child {
-            bind_prefixes(root, &mut context);
+            bind_prefixes(root, &mut context, &mut bound);
+        }
+    }
+    // sxd-xpath panics on a prefix with no namespace: each prefix the path uses that the
+    // answer does not declare gets a namespace no element has, so it matches nothing.
+    for prefix in path_prefixes(path) {
+        if bound.insert(prefix.to_owned()) {
+            context.set_namespace(prefix, &format!("urn:icnode:undeclared:{prefix}"));
         }
     }
     match xpath.evaluate(&context, document.root()).ok()? {
@@ -182,11 +190,26 @@ fn xml_depth(text: &str) -> usize {
     deepest
 }
 
+/// Every `prefix` of a `prefix:name` in an XPath (not an axis's `name::`). A word in a string
+/// literal may be taken for one too: binding it does no harm.
+fn path_prefixes(path: &str) -> impl Iterator<Item = &str> {
+    static PREFIX: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[A-Za-z_][A-Za-z0-9_.\-]*:").expect("the pattern compiles")
+    });
+    PREFIX.find_iter(path).filter_map(move |found| {
+        let axis = path[found.end()..].starts_with(':');
+        (!axis).then(|| found.as_str().trim_end_matches(':'))
+    })
+}
+
 /// Binds every prefix declared in `element` and below, the first declaration of a prefix
-/// winning.
-fn bind_prefixes(element: Element<'_>, context: &mut Context<'_>) {
+/// winning; `bound` collects them.
+fn bind_prefixes(
+    element: Element<'_>,
+    context: &mut Context<'_>,
+    bound: &mut std::collections::HashSet<String>,
+) {
     let mut stack = vec![element];
-    let mut bound = std::collections::HashSet::new();
     while let Some(element) = stack.pop() {
         for namespace in element.namespaces_in_scope() {
             if bound.insert(namespace.prefix().to_owned()) {
@@ -207,6 +230,24 @@ mod tests {
 
     fn xml(text: &str) -> Parsed {
         Parsed::parse(ResponseType::Xml, text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn an_xpath_prefix_the_answer_does_not_declare_reads_nothing() {
+        // sxd-xpath panicked here ("No namespace for prefix") until such prefixes were bound.
+        let parsed = Parsed::parse(ResponseType::Xml, b"<r><a>1</a></r>").unwrap();
+        for path in ["/soap:Envelope", "//m:a", "/r/child::x:a", "count(//y:a)"] {
+            let read = parsed.read(path);
+            assert!(
+                read.is_none() || read == Some(Value::from(0)),
+                "{path}: {read:?}"
+            );
+        }
+        assert_eq!(parsed.read("/r/a"), Some(Value::from("1")));
+        assert_eq!(
+            path_prefixes("/soap:Envelope/child::m:Price[@a:b]").collect::<Vec<_>>(),
+            ["soap", "m", "a"]
+        );
     }
 
     #[test]

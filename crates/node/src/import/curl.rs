@@ -214,11 +214,13 @@ pub fn curl(text: &str, name: Option<&str>) -> Result<Imported, ImportError> {
 
 /// `-XPOST` → (`-X`, `POST`); `-sS` → (`-s`, none); a long option: (itself, none).
 fn split_short(word: &str) -> (String, Option<String>) {
-    if word.starts_with("--") || word.len() <= 2 {
+    // Where the option's one letter ends: a letter need not be one byte (`-é`).
+    let end = word.char_indices().nth(2).map(|(at, _)| at);
+    let Some(end) = end.filter(|_| !word.starts_with("--")) else {
         return (word.to_owned(), None);
-    }
-    let option = word[..2].to_owned();
-    let attached = takes_value(&option).then(|| word[2..].to_owned());
+    };
+    let option = word[..end].to_owned();
+    let attached = takes_value(&option).then(|| word[end..].to_owned());
     (option, attached)
 }
 

@@ -957,10 +957,22 @@ fn path_segment(key: &str) -> String {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if identifier {
-        format!(".{key}")
-    } else {
-        format!("['{}']", key.replace('\\', "\\\\").replace('\'', "\\'"))
+        return format!(".{key}");
     }
+    // RFC 9535 name selector: quotes and backslashes escaped, control characters as \uXXXX.
+    let mut quoted = String::from("['");
+    for c in key.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '\'' => quoted.push_str("\\'"),
+            c if (c as u32) < 0x20 => {
+                quoted.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => quoted.push(c),
+        }
+    }
+    quoted.push_str("']");
+    quoted
 }
 
 fn output_name(words: &[String]) -> String {
@@ -998,7 +1010,24 @@ pub(crate) fn finish(
     }
     let mut kept: Vec<Method> = Vec::new();
     let mut dropped: Vec<String> = Vec::new();
+    // A request whose URL no node can call (`a:b`, `http://a b`) is left out, and said so.
+    let (methods, unusable): (Vec<Method>, Vec<Method>) = methods
+        .into_iter()
+        .partition(|method| crate::check::url_problem(&method.url).is_none());
+    for method in &unusable {
+        let problem = crate::check::url_problem(&method.url).unwrap_or_default();
+        session.note(format!(
+            "`{}` is not carried over: its URL `{}`: {problem}",
+            method.name, method.url
+        ));
+    }
+    if methods.is_empty() {
+        return Err(ImportError::Empty(
+            "no request has a URL a node can call (see the notes)".to_owned(),
+        ));
+    }
     for mut method in methods {
+        drop_repeated_rows(&mut method, &mut session);
         if kept.len() == MAX_METHODS {
             dropped.push(method.name);
             continue;
@@ -1044,6 +1073,33 @@ pub(crate) fn finish(
         definition,
         notes: session.notes,
     })
+}
+
+/// A row name given twice in one list (`-d q=a -d q=b` under `-G`) is kept once, the first,
+/// as a node sends each row once; the rest are named in the notes.
+fn drop_repeated_rows(method: &mut Method, session: &mut Session) {
+    let method_name = method.name.clone();
+    let mut lists: Vec<(&str, &mut Vec<Row>)> = vec![
+        ("URL parameter", &mut method.url_parameters),
+        ("header", &mut method.headers),
+        ("parameter", &mut method.parameters),
+    ];
+    if let Some(body) = method.body.as_mut() {
+        lists.push(("body part", &mut body.parts));
+    }
+    for (what, rows) in lists {
+        let mut seen = std::collections::HashSet::new();
+        rows.retain(|row| {
+            let first = seen.insert(row.name().to_owned());
+            if !first {
+                session.note(format!(
+                    "`{method_name}`: the {what} `{}` is given again; only the first is kept",
+                    row.name()
+                ));
+            }
+            first
+        });
+    }
 }
 
 /// A JSON value as text: a string as is, a number or bool written, anything else empty.

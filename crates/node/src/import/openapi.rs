@@ -621,7 +621,7 @@ fn read_responses(doc: &Doc<'_>, draft: &mut Draft, operation: &Value, session: 
         }
         None => {
             let schema = doc.resolve(media.get("schema").unwrap_or(&Value::Null));
-            let shape = shape(doc, schema, 0);
+            let shape = shape(doc, schema, 0, &mut MAX_SHAPE_NODES.clone());
             draft.outputs = super::suggested_outputs(&shape);
             draft.response_type = crate::model::ResponseType::Json;
         }
@@ -630,21 +630,28 @@ fn read_responses(doc: &Doc<'_>, draft: &mut Draft, operation: &Value, session: 
 
 /// A value with the schema's structure (objects with their properties, arrays with one item),
 /// to walk for outputs.
-fn shape(doc: &Doc<'_>, schema: &Value, depth: usize) -> Value {
+/// At most this many schema nodes are walked for an answer's shape: a schema whose properties
+/// refer back to it is a tree as wide as it likes, and only the first
+/// [`super::MAX_SUGGESTED_OUTPUTS`] leaves are used.
+const MAX_SHAPE_NODES: usize = 1000;
+
+fn shape(doc: &Doc<'_>, schema: &Value, depth: usize, budget: &mut usize) -> Value {
     let schema = doc.resolve(schema);
-    if depth >= super::MAX_DEPTH {
+    if depth >= super::MAX_DEPTH || *budget == 0 {
         return Value::Null;
     }
+    *budget -= 1;
     match schema_type(schema) {
         "object" => Value::Object(
             properties(schema)
-                .map(|(key, property)| (key.clone(), shape(doc, property, depth + 1)))
+                .map(|(key, property)| (key.clone(), shape(doc, property, depth + 1, budget)))
                 .collect::<Map<String, Value>>(),
         ),
         "array" => Value::Array(vec![shape(
             doc,
             schema.get("items").unwrap_or(&Value::Null),
             depth + 1,
+            budget,
         )]),
         _ => Value::Null,
     }

@@ -877,3 +877,74 @@ fn curl_multipart_and_aws_signature_are_read() {
     );
     notes_say(&imported, &["report=@q3.pdf", "not carried over"]);
 }
+
+/// What the fuzz tests found, each pinned by its smallest input.
+#[test]
+fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
+    // `-é` is one option letter of two bytes: it once panicked.
+    let imported = import::curl("curl -é https://api.example.com/x", None).unwrap();
+    checked(&imported);
+
+    // A repeated query parameter under -G is kept once, and said so.
+    let imported = import::curl("curl -G https://api.example.com/s -d q=a -d q=b", None).unwrap();
+    checked(&imported);
+    assert!(
+        imported
+            .notes
+            .iter()
+            .any(|n| n.contains("`q` is given again")),
+        "{:?}",
+        imported.notes
+    );
+
+    // A URL no node can call is left out with a note; with nothing left, a plain refusal.
+    for line in ["curl a:b", "curl '[x'", "curl 'http://a b'"] {
+        match import::curl(line, None) {
+            Err(ImportError::Empty(why)) => assert!(why.contains("URL"), "{line}: {why}"),
+            other => panic!("{line}: {:?}", other.map(|i| i.definition)),
+        }
+    }
+
+    // A sample key with a control character gets an output path that parses (RFC 9535).
+    let collection = serde_json::json!({
+        "info": {"name": "C", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "Get", "request": {"method": "GET", "url": "https://api.example.com/x"},
+            "response": [{"name": "ok", "code": 200, "body": "{\"\\u0001\": 1}",
+                "originalRequest": {"method": "GET", "url": "https://api.example.com/x"}}]}]
+    });
+    let imported = import::postman(&collection.to_string(), None).unwrap();
+    checked(&imported);
+    let outputs = &imported.definition.methods[0].outputs;
+    assert!(
+        outputs.iter().any(|o| o.source
+            == Source::Body {
+                path: "$['\\u0001']".into()
+            }),
+        "{outputs:?}"
+    );
+
+    // An answer schema whose eight properties each refer back to it imports at once (it
+    // took 136 s: the shape was walked eight deep with no bound on width).
+    let properties: serde_json::Map<String, Value> = (0..8)
+        .map(|i| {
+            (
+                format!("p{i}"),
+                serde_json::json!({"$ref": "#/components/schemas/S"}),
+            )
+        })
+        .collect();
+    let document = serde_json::json!({
+        "openapi": "3.0.3", "info": {"title": "T", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {"/s": {"get": {"responses": {"200": {"description": "ok",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/S"}}}}}}}},
+        "components": {"schemas": {"S": {"type": "object", "properties": properties}}}
+    });
+    let started = std::time::Instant::now();
+    let imported = import::openapi(&document.to_string(), None).unwrap();
+    checked(&imported);
+    eprintln!(
+        "the self-referring schema imported in {:?}",
+        started.elapsed()
+    );
+}
