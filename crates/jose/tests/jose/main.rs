@@ -4,6 +4,7 @@
 #[path = "../../src/test_vectors.rs"]
 mod test_vectors;
 
+mod fuzz;
 mod hostile;
 mod interop;
 mod rfc7520;

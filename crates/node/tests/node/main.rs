@@ -4,6 +4,7 @@
 mod aws;
 mod check;
 mod formats;
+mod fuzz;
 mod import;
 mod run;
 mod tls;
