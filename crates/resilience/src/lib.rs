@@ -1,5 +1,5 @@
 //! How icnode holds up when a peer is slow, failing or busy, written once for every part that
-//! calls one or is called: when a call may be tried again and how long to wait ([`retry`]),
+//! calls one or is called: when a call may be tried again and how long to wait ([`mod@retry`]),
 //! when to stop calling a peer that keeps failing ([`breaker`]), and how many requests a caller
 //! may make ([`limits`]).
 //!
