@@ -1,7 +1,8 @@
 //! PostgreSQL going away under load and coming back, without a restart of the service. The
 //! database is reached through a TCP proxy the test controls: cutting it resets every
-//! connection and refuses new ones, which is what a service sees while PostgreSQL restarts
-//! (restarting the machine's real server would break the other suites running beside this one).
+//! connection and refuses new ones for a known 1.5 s, longer than a restart takes, so the
+//! outage is sure to be met. The machine's PostgreSQL really restarting is tested by
+//! `tests/postgres_restart.rs`, in a binary of its own.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
