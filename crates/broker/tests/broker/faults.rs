@@ -56,6 +56,16 @@ impl TestBroker {
         )
     }
 
+    /// The status of a link request for `sub`.
+    async fn link_status(&self, sub: &str) -> u16 {
+        self.link_request(sub)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// Whether the broker minted anything for `sub`.
     async fn minted_for(&self, sub: &str) -> bool {
         !self.get_json(&format!("/_icnode/meetings/{sub}")).await["spaceId"].is_null()
@@ -112,15 +122,7 @@ async fn the_control_route_exists_only_with_its_token_and_answers_only_to_it() {
         .await
         .unwrap();
     assert_eq!(put.status(), 401, "the broker's token does not set faults");
-    assert_eq!(
-        broker
-            .link_request("untouched")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(broker.link_status("untouched").await, 200);
 }
 
 #[tokio::test]
@@ -142,8 +144,7 @@ async fn a_status_fault_answers_before_anything_is_minted_then_runs_out() {
             "a refused request mints nothing"
         );
     }
-    let response = broker.link_request("busy").send().await.unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(broker.link_status("busy").await, 200);
     assert!(broker.minted_for("busy").await);
     assert_eq!(broker.injected("status").await, 2);
 
@@ -226,15 +227,7 @@ async fn drop_truncate_not_json_and_latency_reach_the_client_as_such() {
         .await
         .unwrap();
     assert_eq!(cleared.status(), 204);
-    assert_eq!(
-        broker
-            .link_request("healthy")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(broker.link_status("healthy").await, 200);
 }
 
 #[tokio::test]
@@ -291,15 +284,7 @@ async fn a_fault_that_breaks_a_rule_is_refused_naming_it() {
         body["message"].as_str().unwrap().contains("meteor"),
         "{body}"
     );
-    assert_eq!(
-        broker
-            .link_request("still-fine")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(broker.link_status("still-fine").await, 200);
 
     let mut bad = settings(None);
     bad.faults = vec![Fault {

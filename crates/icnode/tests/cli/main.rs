@@ -743,31 +743,17 @@ fn the_brokers_fault_and_throttle_flags_act_and_a_bad_fault_names_the_flag() {
     assert_eq!(report["injected"]["status"], 1, "{report}");
     assert_eq!(report["faults"][0]["times"], 0, "{report}");
 
-    let out = run(
-        &[
-            "broker",
-            "--ephemeral",
-            "--token",
-            TOKEN,
-            "--fault",
-            "meteor",
-        ],
-        None,
-    );
-    assert_fails(&out, 2, "--fault");
-    assert_fails(&out, 2, "unknown fault `meteor`");
-    let out = run(
-        &[
-            "broker",
-            "--ephemeral",
-            "--token",
-            TOKEN,
-            "--fault",
-            "drop@2",
-        ],
-        None,
-    );
-    assert_fails(&out, 2, "must be between 0 and 1");
+    for (fault, said) in [
+        ("meteor", "unknown fault `meteor`"),
+        ("drop@2", "must be between 0 and 1"),
+    ] {
+        let out = run(
+            &["broker", "--ephemeral", "--token", TOKEN, "--fault", fault],
+            None,
+        );
+        assert_fails(&out, 2, "--fault");
+        assert_fails(&out, 2, said);
+    }
 }
 
 #[test]
