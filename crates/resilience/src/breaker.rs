@@ -30,8 +30,10 @@ impl Default for BreakerSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     Go,
-    /// Do not call; the circuit may let a trial through after this long.
+    /// Do not call; `failures` in a row opened the circuit, which may let a trial through
+    /// after `retry_in`.
     Refused {
+        failures: u32,
         retry_in: Duration,
     },
 }
@@ -59,6 +61,7 @@ enum State {
     /// `trial_since_ms`: when the trial was let through. A trial that never reports (its
     /// caller was cancelled) frees the slot after `open_for`.
     HalfOpen {
+        failures: u32,
         trial_since_ms: i64,
     },
 }
@@ -103,16 +106,20 @@ impl CircuitBreaker {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match *state {
             State::Closed { .. } => Admission::Go,
-            State::Open { until_ms, .. } if now < until_ms => Admission::Refused {
+            State::Open { failures, until_ms } if now < until_ms => Admission::Refused {
+                failures,
                 retry_in: duration_ms(until_ms - now),
             },
-            State::HalfOpen { trial_since_ms } if now < trial_since_ms.saturating_add(open_for) => {
-                Admission::Refused {
-                    retry_in: duration_ms(trial_since_ms.saturating_add(open_for) - now),
-                }
-            }
-            State::Open { .. } | State::HalfOpen { .. } => {
+            State::HalfOpen {
+                failures,
+                trial_since_ms,
+            } if now < trial_since_ms.saturating_add(open_for) => Admission::Refused {
+                failures,
+                retry_in: duration_ms(trial_since_ms.saturating_add(open_for) - now),
+            },
+            State::Open { failures, .. } | State::HalfOpen { failures, .. } => {
                 *state = State::HalfOpen {
+                    failures,
                     trial_since_ms: now,
                 };
                 Admission::Go
@@ -129,7 +136,9 @@ impl CircuitBreaker {
             (_, true) => 0,
             (State::Closed { failures }, false) => failures.saturating_add(1),
             (State::Open { failures, .. }, false) => failures.saturating_add(1),
-            (State::HalfOpen { .. }, false) => self.settings.failures.get(),
+            (State::HalfOpen { failures, .. }, false) => {
+                failures.saturating_add(1).max(self.settings.failures.get())
+            }
         };
         *state = if failures >= self.settings.failures.get() {
             State::Open {
@@ -195,6 +204,7 @@ mod tests {
         assert_eq!(
             breaker.admit(),
             Admission::Refused {
+                failures: 3,
                 retry_in: Duration::from_secs(30)
             }
         );
@@ -210,6 +220,7 @@ mod tests {
         assert_eq!(
             breaker.admit(),
             Admission::Refused {
+                failures: 3,
                 retry_in: Duration::from_secs(1)
             }
         );
@@ -217,11 +228,14 @@ mod tests {
         assert_eq!(breaker.state(), BreakerState::HalfOpen);
         assert_eq!(breaker.admit(), Admission::Go);
         // Only one trial at a time.
-        assert!(matches!(breaker.admit(), Admission::Refused { .. }));
+        assert!(matches!(
+            breaker.admit(),
+            Admission::Refused { failures: 3, .. }
+        ));
         breaker.record(false);
         assert!(matches!(
             breaker.state(),
-            BreakerState::Open { failures: 3, .. }
+            BreakerState::Open { failures: 4, .. }
         ));
 
         now.fetch_add(30_000, Ordering::SeqCst);

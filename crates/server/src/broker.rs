@@ -122,12 +122,7 @@ impl Broker {
         endpoint: &'static str,
         call: impl Future<Output = Result<T, ClientError>>,
     ) -> Result<T, BrokerFailure> {
-        if let Admission::Refused { retry_in } = self.breaker.admit() {
-            let failures = match self.breaker.state() {
-                BreakerState::Open { failures, .. } => failures,
-                BreakerState::Closed { failures } => failures,
-                BreakerState::HalfOpen => 0,
-            };
+        if let Admission::Refused { failures, retry_in } = self.breaker.admit() {
             return Err(BrokerFailure::CircuitOpen { failures, retry_in });
         }
         let started = Instant::now();
