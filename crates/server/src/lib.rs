@@ -72,6 +72,7 @@ pub struct Application {
     merged: bool,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     header_read_timeout: std::time::Duration,
+    body_read_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -153,6 +154,7 @@ impl Application {
             merged: false,
             tls,
             header_read_timeout: settings.header_read_timeout,
+            body_read_timeout: settings.body_read_timeout,
         })
     }
 
@@ -172,6 +174,7 @@ impl Application {
     /// Serves `routes` on the same address, beside the service's (the local broker in
     /// `icnode up`). Their paths must not collide with the service's.
     pub fn merge(mut self, routes: Router) -> Self {
+        let routes = http::deadline::with_body_deadline(routes, self.body_read_timeout);
         self.router = self.router.merge(routes);
         self.merged = true;
         self
@@ -188,26 +191,14 @@ impl Application {
         } else {
             self.router.fallback(http::not_found)
         };
-        let handle = axum_server::Handle::new();
-        let stopper = handle.clone();
-        tokio::spawn(async move {
-            shutdown.await;
-            stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
-        });
-        let listener = self.listener.into_std()?;
-        let service = router.into_make_service();
-        let served = match self.tls {
-            None => {
-                let mut server = axum_server::from_tcp(listener);
-                limit_slow_clients(server.http_builder(), self.header_read_timeout);
-                server.handle(handle).serve(service).await
-            }
-            Some(config) => {
-                let mut server = axum_server::from_tcp_rustls(listener, config);
-                limit_slow_clients(server.http_builder(), self.header_read_timeout);
-                server.handle(handle).serve(service).await
-            }
-        };
+        let served = serve_with(
+            self.listener,
+            router,
+            self.header_read_timeout,
+            self.tls,
+            shutdown,
+        )
+        .await;
         self.store.close().await;
         served
     }
@@ -218,9 +209,51 @@ impl Application {
     }
 }
 
-/// Headers must arrive within `header_read_timeout` (bodies are held to theirs by a layer of
-/// the router); at most 100 of them (hyper's bound) in at most [`MAX_HEADER_BYTES`] (`431`
-/// beyond).
+/// Serves another router (the standalone local broker) as the service serves itself: headers
+/// within [`http::HEADER_READ_TIMEOUT`], bodies within [`http::BODY_READ_TIMEOUT`] (`408`),
+/// at most [`MAX_HEADER_BYTES`] of head, and requests in flight finished after `shutdown`.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = http::deadline::with_body_deadline(router, http::BODY_READ_TIMEOUT);
+    serve_with(listener, router, http::HEADER_READ_TIMEOUT, None, shutdown).await
+}
+
+/// Serves `router` over HTTP, or HTTPS with `tls`, until `shutdown` resolves, then gives the
+/// requests in flight [`SHUTDOWN_GRACE`]. The router brings its own body deadline.
+async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: std::time::Duration,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    let listener = listener.into_std()?;
+    let service = router.into_make_service();
+    match tls {
+        None => {
+            let mut server = axum_server::from_tcp(listener);
+            limit_slow_clients(server.http_builder(), header_read_timeout);
+            server.handle(handle).serve(service).await
+        }
+        Some(config) => {
+            let mut server = axum_server::from_tcp_rustls(listener, config);
+            limit_slow_clients(server.http_builder(), header_read_timeout);
+            server.handle(handle).serve(service).await
+        }
+    }
+}
+
+/// Headers must arrive within `header_read_timeout`; at most 100 of them (hyper's bound) in at
+/// most [`MAX_HEADER_BYTES`] (`431` beyond).
 fn limit_slow_clients(
     builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
     header_read_timeout: std::time::Duration,

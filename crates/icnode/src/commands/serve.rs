@@ -138,7 +138,8 @@ pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
         ),
         _ => println!("tokens: as given"),
     }
-    broker::serve(listener, broker.router(), shutdown_signal())
+    // Served as the service serves itself: slow clients are cut off.
+    server::serve_router(listener, broker.router(), shutdown_signal())
         .await
         .map_err(|e| CliError::Runtime(format!("the server failed: {e}")))
 }

@@ -784,3 +784,58 @@ fn a_broker_token_file_others_can_read_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Writes `head`, then a byte every 200 ms, until the server closes the connection (or 30 s
+/// pass); what the server said meanwhile.
+fn trickle(address: &str, head: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while started.elapsed() < Duration::from_secs(30) {
+        if stream.write_all(b"x").is_err() {
+            break;
+        }
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the connection was held for 30 s"
+    );
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn the_standalone_broker_cuts_off_clients_that_trickle_bytes() {
+    let (_server, url) = start_broker();
+    let address = url.trim_start_matches("http://").to_owned();
+    let headers = {
+        let address = address.clone();
+        std::thread::spawn(move || {
+            trickle(
+                &address,
+                "POST /api/v2/joseencrypt HTTP/1.1\r\nhost: x\r\nx-slow: ",
+            )
+        })
+    };
+    let body = trickle(
+        &address,
+        &format!(
+            "POST /api/v2/joseencrypt HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {TOKEN}\r\n\
+             content-type: application/json\r\ncontent-length: 1000\r\n\r\n"
+        ),
+    );
+    assert!(body.starts_with("HTTP/1.1 408"), "{body}");
+    assert!(body.contains("body_timeout"), "{body}");
+    headers.join().unwrap();
+}

@@ -18,7 +18,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::time::Sleep;
 
-use super::AppState;
 use super::error::ApiError;
 
 /// How long a client has to send a request's headers, by default.
@@ -26,13 +25,19 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client has to send a request's body once its headers are in, by default.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The layer: bodies read after their deadline fail, and the answer becomes a `408`.
-pub(super) async fn body_deadline(
-    State(state): State<AppState>,
+/// `router` with its bodies held to `limit`, for routes that are not the service's own (the
+/// service's routes take [`body_deadline`] inside their access log).
+pub fn with_body_deadline(router: axum::Router, limit: Duration) -> axum::Router {
+    router.layer(axum::middleware::from_fn_with_state(limit, body_deadline))
+}
+
+/// The layer (`from_fn_with_state(limit, body_deadline)`): a body read after `limit` fails,
+/// and the answer becomes a `408`.
+pub async fn body_deadline(
+    State(limit): State<Duration>,
     request: Request,
     next: Next,
 ) -> Response {
-    let limit = state.body_read_timeout;
     let timed_out = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&timed_out);
     let request = request.map(|body| {

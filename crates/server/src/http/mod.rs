@@ -3,7 +3,7 @@
 //! one domain function and map its typed error.
 
 mod console;
-mod deadline;
+pub(crate) mod deadline;
 mod error;
 mod extract;
 mod meetings;
@@ -102,7 +102,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console::pages());
     v1.merge(open)
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.body_read_timeout,
             deadline::body_deadline,
         ))
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
