@@ -1,4 +1,5 @@
-//! A catalogue of hostile requests against every route: wrong types, huge numbers, deep
+//! A catalogue of hostile requests against every route of the service and of the local broker
+//! beside it: wrong types, huge numbers, deep
 //! nesting, 60 KB strings, invalid UTF-8, control characters, traversal in ids, oversized
 //! headers, clients that trickle bytes. Every answer is a clear 4xx (never a 5xx, never a
 //! crash), and what was stored before is still there, whole, afterwards.
@@ -223,6 +224,83 @@ async fn every_hostile_request_gets_a_clear_4xx_and_nothing_stored_is_lost(db: D
             } else {
                 assert!(!text.contains("<script>"), "{method} {path}: {text}");
             }
+            tried += 1;
+        }
+    }
+
+    // The local broker's routes, behind the same catalogue: its JSON API, join pages, short
+    // links and local routes. A 2xx is allowed where a hostile-looking value is valid, but
+    // never a 5xx, and no page echoes a script.
+    let cipher = kept["guests"][0]["cipher"].as_str().unwrap().to_owned();
+    for route in [
+        "/api/v2/joseencrypt",
+        "/api/v1/joseencrypt",
+        "/api/v1/sms/meetingInvite",
+        "/api/v1/space?int=jose",
+    ] {
+        for (name, body) in hostile_bodies() {
+            let response = app
+                .http
+                .post(format!("{}{route}", app.broker_url))
+                .bearer_auth(crate::BROKER_TOKEN)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let text = response.text().await.unwrap();
+            assert!(
+                !status.is_server_error(),
+                "broker POST {route} {name}: {status} {text}"
+            );
+            tried += 1;
+        }
+    }
+    let mut broker_paths: Vec<String> = Vec::new();
+    for garbage in [
+        "%ff%fe",
+        "%00",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        &"A".repeat(30 * 1024),
+        &format!("{}x", &cipher[..cipher.len() / 2]),
+        "eyJhbGciOiJQQkVTMi1IUzUxMitBMjU2S1ciLCJwMmMiOjEwMDAwMDAwMDB9.a.b.c.d",
+    ] {
+        for page in ["hc/v1/login", "hc/v1/talk", "gen/v1/talk", "cc/v1/login"] {
+            broker_paths.push(format!("/{page}?int=jose&v=1&data={garbage}"));
+            broker_paths.push(format!("/{page}?int={garbage}&data={garbage}"));
+        }
+        broker_paths.push(format!("/api/v1/space?int=jose&data={garbage}"));
+        broker_paths.push(format!("/visit/{garbage}"));
+        broker_paths.push(format!("/_icnode/meetings/{garbage}"));
+        broker_paths.push(format!("/_icnode/joins?after={garbage}&limit={garbage}"));
+    }
+    for path in broker_paths {
+        for method in [Method::GET, Method::POST] {
+            let response = app
+                .http
+                .request(method.clone(), format!("{}{path}", app.broker_url))
+                .bearer_auth(crate::BROKER_TOKEN)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let html = response
+                .headers()
+                .get("content-type")
+                .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+            let text = response.text().await.unwrap();
+            let what = format!(
+                "broker {method} {}",
+                path.chars().take(120).collect::<String>()
+            );
+            assert!(!status.is_server_error(), "{what}: {status}");
+            // JSON may carry a value as it was sent; a page must not.
+            assert!(
+                !(html && text.contains("<script>alert")),
+                "{what}: a script echoed"
+            );
             tried += 1;
         }
     }
