@@ -1,8 +1,8 @@
 //! A catalogue of hostile requests against every route of the service and of the local broker
-//! beside it: wrong types, huge numbers, deep
-//! nesting, 60 KB strings, invalid UTF-8, control characters, traversal in ids, oversized
-//! headers, clients that trickle bytes. Every answer is a clear 4xx (never a 5xx, never a
-//! crash), and what was stored before is still there, whole, afterwards.
+//! beside it: wrong types, huge numbers, deep nesting, 60 KB strings, invalid UTF-8, control
+//! characters, traversal in ids, oversized headers, clients that trickle bytes. Every answer is
+//! a clear 4xx (never a 5xx, never a crash), and what was stored before is still there, whole,
+//! afterwards.
 
 use std::time::{Duration, Instant};
 
