@@ -292,12 +292,9 @@ fn check_authorization(method: &Method, at: &str, problems: &mut Vec<Problem>) {
         }
     }
     if let Some(Authorization::Oauth2 { token_url, .. }) = &method.authorization
-        && !url::Url::parse(token_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        && let Some(rule) = token_url_problem(token_url)
     {
-        problems.push(problem(
-            &format!("{at}/authorization/tokenUrl"),
-            format!("`{token_url}` is not an http(s) URL"),
-        ));
+        problems.push(problem(&format!("{at}/authorization/tokenUrl"), rule));
     }
     if let Some(Authorization::Aws {
         region, service, ..
@@ -466,6 +463,12 @@ fn check_url(method: &Method, at: &str, problems: &mut Vec<Problem>) {
         problems.push(problem(&pointer, rule));
     }
     credentials::check_url(&method.url, &pointer, problems);
+}
+
+/// What is wrong with an OAuth 2.0 token URL, if anything: it is an absolute http(s) URL.
+pub(crate) fn token_url_problem(token_url: &str) -> Option<String> {
+    (!url::Url::parse(token_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
+        .then(|| format!("`{token_url}` is not an http(s) URL"))
 }
 
 /// What is wrong with a method's URL template, if anything: once its placeholders are filled

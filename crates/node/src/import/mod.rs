@@ -1028,6 +1028,8 @@ pub(crate) fn finish(
     }
     for mut method in methods {
         drop_repeated_rows(&mut method, &mut session);
+        drop_unusable_token_url(&mut method, &mut session);
+        drop_multipart_content_type(&mut method, &mut session);
         if kept.len() == MAX_METHODS {
             dropped.push(method.name);
             continue;
@@ -1099,6 +1101,42 @@ fn drop_repeated_rows(method: &mut Method, session: &mut Session) {
             }
             first
         });
+    }
+}
+
+/// A multipart body writes its own Content-Type (with its boundary): a Content-Type header
+/// given beside it (`curl --json ... -F ...`) is left out, and said so.
+fn drop_multipart_content_type(method: &mut Method, session: &mut Session) {
+    let multipart = method
+        .body
+        .as_ref()
+        .is_some_and(|body| body.format == crate::model::BodyFormat::Multipart);
+    if !multipart {
+        return;
+    }
+    let before = method.headers.len();
+    method
+        .headers
+        .retain(|row| !row.name().eq_ignore_ascii_case("content-type"));
+    if method.headers.len() < before {
+        session.note(format!(
+            "`{}`: its Content-Type header is left out: a multipart body sets its own",
+            method.name
+        ));
+    }
+}
+
+/// OAuth 2.0 whose token URL no node can call (empty, relative) is left out, and said so: the
+/// method runs without authorization until one is written in.
+fn drop_unusable_token_url(method: &mut Method, session: &mut Session) {
+    if let Some(crate::model::Authorization::Oauth2 { token_url, .. }) = &method.authorization
+        && let Some(problem) = crate::check::token_url_problem(token_url)
+    {
+        session.note(format!(
+            "`{}`: OAuth 2.0 is not carried over: its token URL {problem}",
+            method.name
+        ));
+        method.authorization = None;
     }
 }
 

@@ -923,6 +923,43 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
         "{outputs:?}"
     );
 
+    // `--json` sets a Content-Type that a multipart body (-F) must set itself.
+    let imported = import::curl(
+        "curl --json '{\"n\": 1}' https://api.example.com/x -F note=hello",
+        None,
+    )
+    .unwrap();
+    checked(&imported);
+    assert!(
+        imported
+            .notes
+            .iter()
+            .any(|n| n.contains("Content-Type header is left out")),
+        "{:?}",
+        imported.notes
+    );
+
+    // OAuth 2.0 with an empty token URL is left out with a note, not made into a method that
+    // does not check.
+    let document = serde_json::json!({
+        "openapi": "3.0.3", "info": {"title": "T", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {"/t": {"post": {"security": [{"oauth": []}], "responses": {"200": {"description": "ok"}}}}},
+        "components": {"securitySchemes": {"oauth": {"type": "oauth2",
+            "flows": {"clientCredentials": {"tokenUrl": "", "scopes": {}}}}}}
+    });
+    let imported = import::openapi(&document.to_string(), None).unwrap();
+    checked(&imported);
+    assert!(imported.definition.methods[0].authorization.is_none());
+    assert!(
+        imported
+            .notes
+            .iter()
+            .any(|n| n.contains("OAuth 2.0 is not carried over")),
+        "{:?}",
+        imported.notes
+    );
+
     // An answer schema whose eight properties each refer back to it imports at once (it
     // took 136 s: the shape was walked eight deep with no bound on width).
     let properties: serde_json::Map<String, Value> = (0..8)
