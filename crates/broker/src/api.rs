@@ -61,7 +61,7 @@ impl ApiError {
 
     /// A token past its requests for the minute, as Webex throttles: 429 with `Retry-After`.
     fn throttled(wait: std::time::Duration) -> Self {
-        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        let seconds = resilience::retry_after_seconds(wait);
         Self::retry_after(
             StatusCode::TOO_MANY_REQUESTS,
             format!("Too many requests for this token; retry after {seconds} seconds."),

@@ -92,6 +92,12 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// A wait as `Retry-After` says it: whole seconds, rounded up, at least 1 (a client told 0
+/// would come straight back).
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
 /// The last outcome and how many attempts it took.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tried<T> {
@@ -316,6 +322,14 @@ mod tests {
         let draws: std::collections::HashSet<_> = (0..50).map(|_| policy.backoff(5)).collect();
         assert!(draws.len() > 1);
         assert_eq!(RetryPolicy::OFF.backoff(3), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_wait_is_said_in_whole_seconds_rounded_up_and_never_zero() {
+        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
+        assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_seconds(Duration::from_secs(2)), 2);
+        assert_eq!(retry_after_seconds(Duration::from_millis(2001)), 3);
     }
 
     #[test]

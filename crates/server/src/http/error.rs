@@ -114,7 +114,7 @@ impl ApiError {
                 "rate_limited",
                 format!(
                     "this API key has used its requests for the minute; retry in {} s",
-                    whole_seconds(wait)
+                    resilience::retry_after_seconds(wait)
                 ),
             )
         }
@@ -150,9 +150,10 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, Json(body)).into_response();
         if let Some(wait) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(whole_seconds(wait)));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(resilience::retry_after_seconds(wait)),
+            );
         }
         if status == StatusCode::UNAUTHORIZED {
             response
@@ -161,11 +162,6 @@ impl IntoResponse for ApiError {
         }
         response
     }
-}
-
-/// A wait as `Retry-After` says it: whole seconds, rounded up, at least 1.
-fn whole_seconds(wait: std::time::Duration) -> u64 {
-    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 impl From<StoreError> for ApiError {
