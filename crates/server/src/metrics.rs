@@ -1,13 +1,18 @@
-//! Prometheus metrics: requests by route and status, broker call latency, node runs by edge.
+//! Prometheus metrics: requests by route and status, broker call latency, node runs by edge,
+//! and how many new meetings each database commit wrote.
 //! Counters are per process, as Prometheus expects: it scrapes each process and sums.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+use crate::store::CommitCounts;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -42,8 +47,38 @@ pub struct Metrics {
     runs: Family<RunLabels, Counter>,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+/// The store's group-commit counts, read when scraped.
+#[derive(Debug)]
+struct CommitCollector(Arc<CommitCounts>);
+
+impl Collector for CommitCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        for (name, help, value) in [
+            (
+                "meeting_commits",
+                "Database commits that wrote new meetings",
+                self.0.commits(),
+            ),
+            (
+                "meetings_committed",
+                "New meetings written; divided by meeting_commits, meetings per commit",
+                self.0.meetings(),
+            ),
+        ] {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
+        }
+        Ok(())
+    }
+}
+
+impl Metrics {
+    pub fn new(commits: Arc<CommitCounts>) -> Self {
         let requests = Family::<RequestLabels, Counter>::default();
         let broker = Family::<BrokerLabels, Histogram>::new_with_constructor(
             (|| Histogram::new(BROKER_BUCKETS)) as fn() -> Histogram,
@@ -65,6 +100,7 @@ impl Default for Metrics {
             "Node method runs, by node, method and edge",
             runs.clone(),
         );
+        registry.register_collector(Box::new(CommitCollector(commits)));
         Self {
             registry,
             requests,
@@ -72,9 +108,7 @@ impl Default for Metrics {
             runs,
         }
     }
-}
 
-impl Metrics {
     pub fn request(&self, method: &str, route: &str, status: u16) {
         self.requests
             .get_or_create(&RequestLabels {

@@ -6,6 +6,7 @@ mod chaos;
 mod console;
 mod errors;
 mod faults;
+mod group_commit;
 mod hostile;
 mod idempotency;
 mod logs;

@@ -46,7 +46,7 @@ async fn readiness_checks_the_database_and_the_brokers_word_on_the_token(db: Db)
     assert_eq!(status, StatusCode::OK, "alive, if not ready");
 }
 
-async fn metrics_count_requests_by_route_broker_calls_and_node_runs(db: Db) {
+async fn metrics_count_requests_broker_calls_node_runs_and_commits(db: Db) {
     let app = spawn_app(db).await;
     app.post("/v1/meetings", json!({"chatId": "counted"})).await;
     app.get("/v1/meetings/counted").await;
@@ -62,6 +62,8 @@ async fn metrics_count_requests_by_route_broker_calls_and_node_runs(db: Db) {
         r#"icnode_http_requests_total{method="GET",route="/v1/meetings/{chatId}",status="200"} 1"#,
         r#"icnode_broker_call_duration_seconds_count{call="joseencrypt"} 1"#,
         r#"icnode_node_runs_total{node="instant-connect",method="generate-basic-link",edge="success"} 1"#,
+        "icnode_meeting_commits_total 1\n",
+        "icnode_meetings_committed_total 1\n",
     ] {
         assert!(text.contains(expected), "{expected} not in:\n{text}");
     }
@@ -206,6 +208,6 @@ on_both_databases!(
     no_open_route_shows_a_token_key_or_cipher,
     the_service_speaks_https_when_given_a_certificate,
     readiness_checks_the_database_and_the_brokers_word_on_the_token,
-    metrics_count_requests_by_route_broker_calls_and_node_runs,
+    metrics_count_requests_broker_calls_node_runs_and_commits,
     the_openapi_document_describes_every_route_and_is_served_as_a_page,
 );
