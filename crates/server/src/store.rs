@@ -2,7 +2,7 @@
 //! PostgreSQL. One schema and one SQL text serve both (sqlx's `Any` driver; `$n` placeholders,
 //! `ON CONFLICT`, `substr`), so nothing above this module knows the dialect. The one exception
 //! is a speed-up beside the shared text: PostgreSQL writes a lone new meeting in one statement
-//! ([`group_commit`]).
+//! (`store::group_commit`).
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -249,7 +249,8 @@ impl Store {
     }
 
     /// Writes a meeting and its links, with the other new meetings of the moment, in one
-    /// transaction ([`group_commit`]); `false` (and nothing written) when the chat id is taken.
+    /// transaction (`store::group_commit`); `false` (and nothing written) when the chat id is
+    /// taken.
     pub async fn insert_meeting(
         &self,
         meeting: &MeetingRow,
