@@ -7,9 +7,13 @@
 //! emptied once instead of once each. The writer keeps its connection between batches. On
 //! PostgreSQL a batch of one is a single statement that commits itself: one round trip where
 //! BEGIN, two INSERTs and COMMIT took four.
+//!
+//! SQLite's WAL is copied into the database file (checkpointed, with its fsync) by a task of
+//! its own every [`CHECKPOINT_EVERY`], not by the request whose commit happened to fill it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Connection};
@@ -21,6 +25,9 @@ use super::{Backend, LinkRow, MeetingRow, StoreError, insert_meeting_at_once, in
 pub(super) const MAX_BATCH: usize = 64;
 /// Meetings waiting for the writer before senders wait too.
 const QUEUE: usize = 1024;
+/// How often SQLite's WAL is checkpointed in the background: commits since the last
+/// checkpoint are what a power cut can lose (`synchronous = NORMAL`).
+pub(super) const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 struct Job {
     meeting: MeetingRow,
@@ -83,6 +90,26 @@ impl GroupCommit {
         };
         tokio::spawn(writer.write_batches(queue));
         Self { jobs, counts }
+    }
+
+    /// Checkpoints SQLite's WAL every `every` (PASSIVE: readers and writers go on), until the
+    /// last handle is dropped or the pool closed.
+    pub(super) fn checkpoint_in_background(&self, pool: AnyPool, every: Duration) {
+        let alive = self.jobs.downgrade();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if alive.upgrade().is_none() || pool.is_closed() {
+                    break;
+                }
+                let checkpoint = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)");
+                if let Err(error) = checkpoint.execute(&pool).await {
+                    tracing::warn!(%error, "a background checkpoint failed; commits past the fallback's pages checkpoint");
+                }
+            }
+        });
     }
 
     pub(super) fn counts(&self) -> Arc<CommitCounts> {
@@ -370,6 +397,28 @@ mod tests {
         assert!(store.meeting("gone").await.unwrap().is_none());
         assert!(store.links("gone").await.unwrap().is_empty());
         assert!(store.meeting("kept").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn the_wal_reaches_the_database_file_in_the_background() {
+        let (dir, store) = store().await;
+        let file = dir.path().join(crate::settings::DATABASE_FILE);
+        let size = || std::fs::metadata(&file).unwrap().len();
+        let before = size();
+        for i in 0..20 {
+            let (row, links) = (meeting(&format!("w{i}")), links_of(&format!("w{i}")));
+            assert!(store.insert_meeting(&row, &links).await.unwrap());
+        }
+        // Far fewer pages than SQLite's own checkpoint waits for: only the background one
+        // copies them into the file.
+        let deadline = tokio::time::Instant::now() + 20 * super::CHECKPOINT_EVERY;
+        while size() == before && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(super::CHECKPOINT_EVERY / 5).await;
+        }
+        assert!(
+            size() > before,
+            "the database file stayed at {before} bytes"
+        );
     }
 
     #[tokio::test]
