@@ -10,7 +10,7 @@ use std::time::Duration;
 
 mod group_commit;
 
-pub use group_commit::CommitCounts;
+pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
