@@ -71,8 +71,7 @@ impl Refusal {
 }
 
 fn digest(key: &str) -> String {
-    let hash = Sha256::digest(key.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 fn valid_name(name: &str) -> bool {

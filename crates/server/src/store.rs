@@ -1,28 +1,24 @@
 //! The storage boundary: meetings, their links, API keys and idempotency records, in SQLite or
-//! PostgreSQL. One schema and one SQL text serve both (sqlx's `Any` driver; `$n` placeholders,
-//! `ON CONFLICT`, `substr`), so nothing above this module knows the dialect. The one exception
-//! is a speed-up beside the shared text: PostgreSQL writes a lone new meeting in one statement
-//! (`store::group_commit`).
+//! PostgreSQL. One schema and one SQL text serve both (`$n` placeholders, `ON CONFLICT`,
+//! `substr`), written here with the order its values bind in, so nothing above this module
+//! knows the dialect. Each database runs that text its own way: SQLite in the process
+//! ([`sqlite`], rusqlite: a read is a function call, every write goes to one writer
+//! connection off the async threads), PostgreSQL over the network ([`postgres`], sqlx). The
+//! one exception to the shared text is a speed-up: PostgreSQL writes a batch of new meetings
+//! in one statement that commits itself (`store::group_commit`).
 
-use std::str::FromStr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 mod group_commit;
+mod postgres;
+mod sqlite;
 
 pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
-
-/// The migrations, embedded: the same files for both databases.
+/// The migrations, embedded: the same files for both databases, applied by sqlx's migrator
+/// (which records them in `_sqlx_migrations`) on one connection at start-up.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-/// How long a SQLite writer waits for another before giving up.
-const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
-/// WAL pages past which a committing connection checkpoints by itself: a fallback, as
-/// checkpoints run in the background (`store::group_commit`) long before.
-const SQLITE_FALLBACK_CHECKPOINT_PAGES: u32 = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,13 +32,28 @@ pub enum StoreError {
     },
     #[error("the database failed")]
     Database(#[from] sqlx::Error),
+    #[error("the database failed")]
+    Sqlite(#[from] rusqlite::Error),
     /// COMMIT failed, perhaps after the database kept the data: nobody can say which.
     #[error("the database failed during COMMIT")]
-    Commit(#[source] Arc<sqlx::Error>),
-    #[error("the meeting writer has stopped")]
+    Commit(#[source] Arc<StoreError>),
+    #[error("the database writer has stopped")]
     WriterStopped,
     #[error("the database schema could not be brought up to date")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// A row referred to a row that is not there (a link of a meeting that does not exist).
+    fn is_foreign_key_violation(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(error)) => error.is_foreign_key_violation(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => {
+                error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Which database holds the data; for `/readyz` and logs, never for SQL.
@@ -136,99 +147,184 @@ pub struct MeetingCursor {
     pub chat_id: String,
 }
 
-#[derive(Debug, Clone)]
+/// A value bound to a `$n` placeholder. Both databases store BIGINT and TEXT; a NULL keeps its
+/// type, which PostgreSQL wants. No `Debug`: values are ciphers and digests.
+#[derive(Clone)]
+enum Param {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Param {
+    fn from(value: i64) -> Self {
+        Param::Int(Some(value))
+    }
+}
+impl From<Option<i64>> for Param {
+    fn from(value: Option<i64>) -> Self {
+        Param::Int(value)
+    }
+}
+impl From<bool> for Param {
+    fn from(value: bool) -> Self {
+        Param::Int(Some(i64::from(value)))
+    }
+}
+impl From<&str> for Param {
+    fn from(value: &str) -> Self {
+        Param::Text(Some(value.to_owned()))
+    }
+}
+impl From<&String> for Param {
+    fn from(value: &String) -> Self {
+        Param::Text(Some(value.clone()))
+    }
+}
+impl From<&Option<String>> for Param {
+    fn from(value: &Option<String>) -> Self {
+        Param::Text(value.clone())
+    }
+}
+
+/// SQL text with `$1`..`$n` and the values for them, in order.
+struct Statement {
+    sql: Cow<'static, str>,
+    params: Vec<Param>,
+}
+
+impl Statement {
+    fn new(sql: impl Into<Cow<'static, str>>, params: Vec<Param>) -> Self {
+        Self {
+            sql: sql.into(),
+            params,
+        }
+    }
+}
+
+macro_rules! values {
+    ($($value:expr),* $(,)?) => { vec![$(Param::from($value)),*] };
+}
+
+/// One row's columns by position, whichever database read it.
+trait Columns {
+    fn int(&self, column: usize) -> Result<i64, StoreError>;
+    fn opt_int(&self, column: usize) -> Result<Option<i64>, StoreError>;
+    fn text(&self, column: usize) -> Result<String, StoreError>;
+    fn opt_text(&self, column: usize) -> Result<Option<String>, StoreError>;
+}
+
+/// How a row of a statement becomes a value.
+type Decode<T> = fn(&dyn Columns) -> Result<T, StoreError>;
+
+/// A new meeting and its links, as the group commit writes them.
+struct NewMeeting {
+    meeting: MeetingRow,
+    links: Vec<LinkRow>,
+}
+
+/// The database a store runs its statements on.
+enum Db {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+}
+
+/// Where a write of new meetings failed: before COMMIT nothing was kept; at COMMIT nobody knows.
+enum Failure {
+    Statement(StoreError),
+    Commit(Arc<StoreError>),
+}
+
+impl From<Failure> for StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Statement(error) => error,
+            Failure::Commit(error) => StoreError::Commit(error),
+        }
+    }
+}
+
+impl Db {
+    async fn fetch<T: Send + 'static>(
+        &self,
+        statement: Statement,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.fetch(&statement, decode),
+            Db::Postgres(db) => db.fetch(&statement, decode).await,
+        }
+    }
+
+    async fn fetch_optional<T: Send + 'static>(
+        &self,
+        statement: Statement,
+        decode: Decode<T>,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self.fetch(statement, decode).await?.into_iter().next())
+    }
+
+    /// Rows affected.
+    async fn execute(&self, statement: Statement) -> Result<u64, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.execute(statement).await,
+            Db::Postgres(db) => db.execute(&statement).await,
+        }
+    }
+
+    /// The statements in one transaction; rows affected by each.
+    async fn transaction(&self, statements: Vec<Statement>) -> Result<Vec<u64>, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.transaction(statements).await,
+            Db::Postgres(db) => db.transaction(&statements).await,
+        }
+    }
+
+    /// The meetings in one transaction: for each, whether it was new.
+    async fn write_meetings(&self, batch: Vec<Arc<NewMeeting>>) -> Result<Vec<bool>, Failure> {
+        match self {
+            Db::Sqlite(db) => db.write_meetings(batch).await,
+            Db::Postgres(db) => db.write_meetings(&batch).await,
+        }
+    }
+}
+
+#[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
+    db: Arc<Db>,
     backend: Backend,
     meetings: group_commit::GroupCommit,
-    /// For an in-memory database, a connection outside the pool that is never used: SQLite
-    /// drops a memory database with its last connection, and the pool may close its own (a
-    /// request cancelled mid-query does that), which must not take the data with it.
-    _keeper: Option<Arc<Mutex<AnyConnection>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
-    /// Connects (creating a SQLite file when missing) and applies the migrations.
+    /// Connects (creating a SQLite file when missing) and applies the migrations. For SQLite,
+    /// `max_connections` bounds the idle read connections kept; for PostgreSQL, the pool.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let (db, backend) = if url.starts_with("sqlite:") {
+            let db = sqlite::Sqlite::open(url, max_connections as usize).await?;
+            (Db::Sqlite(db), Backend::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
+            let db = postgres::Postgres::connect(url, max_connections).await?;
+            (Db::Postgres(db), Backend::Postgres)
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        // Writers to a shared in-memory database lock each other out: one connection.
-        let max_connections = if in_memory { 1 } else { max_connections };
-        if backend == Backend::Sqlite && !in_memory {
-            create_owner_only(url)?;
+        let db = Arc::new(db);
+        if let Db::Sqlite(sqlite) = &*db {
+            sqlite.checkpoint_in_background(CHECKPOINT_EVERY);
         }
-        let url = match backend {
-            Backend::Sqlite if !url.contains("mode=") && !in_memory => {
-                let joiner = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{joiner}mode=rwc")
-            }
-            // `Any` parses the URL again for each connection, and sqlx gives each parse of
-            // `:memory:` a database of its own: name one, so that the keeper shares it.
-            Backend::Sqlite if url.contains(":memory:") => {
-                format!(
-                    "sqlite:file:icnode-memory-{}?mode=memory",
-                    uuid::Uuid::new_v4()
-                )
-            }
-            _ => url.to_owned(),
-        };
-        let options = AnyConnectOptions::from_str(&url)?;
-        let keeper = if in_memory {
-            let connection = AnyConnection::connect_with(&options).await?;
-            Some(Arc::new(Mutex::new(connection)))
-        } else {
-            None
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .test_before_acquire(false)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // Writers from several connections wait for each other instead of failing;
-                        // foreign keys are off by default in SQLite. In WAL mode `NORMAL` syncs
-                        // at checkpoints, not at every commit: a committed meeting survives a
-                        // crash of the process, and a power cut can lose the last commits but
-                        // never corrupts the file. An fsync per commit cost 18% of throughput.
-                        // Checkpoints (and their fsync) run in the background, not in the
-                        // request whose commit filled the WAL: that made one in a hundred
-                        // requests wait 20 ms.
-                        conn.execute(
-                            format!(
-                                "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA wal_autocheckpoint = {SQLITE_FALLBACK_CHECKPOINT_PAGES};"
-                            )
-                            .as_str(),
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        if backend == Backend::Sqlite && !in_memory {
-            // Readers never wait for the writer; the mode is kept in the file.
-            pool.execute("PRAGMA journal_mode = WAL").await?;
-        }
-        MIGRATOR.run(&pool).await?;
-        let meetings = group_commit::GroupCommit::start(pool.clone(), backend, !in_memory);
-        if backend == Backend::Sqlite && !in_memory {
-            meetings.checkpoint_in_background(pool.clone(), group_commit::CHECKPOINT_EVERY);
-        }
+        let meetings = group_commit::GroupCommit::start(Arc::clone(&db));
         Ok(Self {
-            meetings,
-            pool,
+            db,
             backend,
-            _keeper: keeper,
+            meetings,
         })
     }
 
@@ -241,22 +337,20 @@ impl Store {
         self.backend
     }
 
-    /// One round trip to the database.
+    /// One statement through the database.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        self.db
+            .fetch(Statement::new("SELECT 1", values![]), |_| Ok(()))
+            .await?;
         Ok(())
     }
 
+    /// Closes the connections (PostgreSQL) or folds the WAL into the file (SQLite).
     pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    pub async fn meeting_exists(&self, chat_id: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM meetings WHERE chat_id = $1")
-            .bind(chat_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+        match &*self.db {
+            Db::Sqlite(db) => db.close().await,
+            Db::Postgres(db) => db.close().await,
+        }
     }
 
     /// Writes a meeting and its links, with the other new meetings of the moment, in one
@@ -267,7 +361,12 @@ impl Store {
         meeting: &MeetingRow,
         links: &[LinkRow],
     ) -> Result<bool, StoreError> {
-        self.meetings.insert(meeting, links).await
+        self.meetings
+            .insert(NewMeeting {
+                meeting: meeting.clone(),
+                links: links.to_vec(),
+            })
+            .await
     }
 
     /// Adds links to a meeting in one transaction, and moves the meeting's expiry to the
@@ -275,65 +374,53 @@ impl Store {
     /// The foreign key is the check: a read before the writes would make SQLite refuse the
     /// transaction when another writer commits in between.
     pub async fn add_links(&self, chat_id: &str, links: &[LinkRow]) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        match insert_links(&mut tx, chat_id, links).await {
-            Ok(()) => {}
-            Err(StoreError::Database(sqlx::Error::Database(error)))
-                if error.is_foreign_key_violation() =>
-            {
-                return Ok(false);
-            }
-            Err(other) => return Err(other),
-        }
+        let mut statements = Vec::with_capacity(2);
+        statements.extend(insert_links(chat_id, links));
         if let Some(latest) = links.iter().map(|l| l.expires_at).max() {
-            sqlx::query(
+            statements.push(Statement::new(
                 "UPDATE meetings SET expires_at = $1 WHERE chat_id = $2 AND expires_at < $1",
-            )
-            .bind(latest)
-            .bind(chat_id)
-            .execute(&mut *tx)
-            .await?;
+                values![latest, chat_id],
+            ));
         }
-        tx.commit().await?;
-        Ok(true)
+        match self.db.transaction(statements).await {
+            Ok(_) => Ok(true),
+            Err(error) if error.is_foreign_key_violation() => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     pub async fn meeting(&self, chat_id: &str) -> Result<Option<MeetingRow>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {MEETING_COLUMNS} FROM meetings WHERE chat_id = $1"
-        ))
-        .bind(chat_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(meeting_row).transpose()
+        let statement = Statement::new(
+            format!("SELECT {MEETING_COLUMNS} FROM meetings WHERE chat_id = $1"),
+            values![chat_id],
+        );
+        self.db.fetch_optional(statement, meeting_row).await
     }
 
     /// Every link of a meeting, in the order they were issued.
     pub async fn links(&self, chat_id: &str) -> Result<Vec<LinkRow>, StoreError> {
-        let rows = sqlx::query(
+        let statement = Statement::new(
             "SELECT id, role, issued_at_ms, position, cipher, short, short_url, long_url, \
              not_before, expires_at FROM links WHERE chat_id = $1 \
              ORDER BY issued_at_ms, position, id",
-        )
-        .bind(chat_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
+            values![chat_id],
+        );
+        self.db
+            .fetch(statement, |row| {
                 Ok(LinkRow {
-                    id: row.try_get("id")?,
-                    role: row.try_get("role")?,
-                    issued_at_ms: row.try_get("issued_at_ms")?,
-                    position: row.try_get("position")?,
-                    cipher: row.try_get("cipher")?,
-                    short: row.try_get("short")?,
-                    short_url: row.try_get("short_url")?,
-                    long_url: row.try_get("long_url")?,
-                    not_before: row.try_get("not_before")?,
-                    expires_at: row.try_get("expires_at")?,
+                    id: row.text(0)?,
+                    role: row.text(1)?,
+                    issued_at_ms: row.int(2)?,
+                    position: row.int(3)?,
+                    cipher: row.text(4)?,
+                    short: row.opt_text(5)?,
+                    short_url: row.opt_text(6)?,
+                    long_url: row.text(7)?,
+                    not_before: row.opt_int(8)?,
+                    expires_at: row.int(9)?,
                 })
             })
-            .collect()
+            .await
     }
 
     /// At most `limit` meetings whose chat id starts with `prefix`, newest first, after
@@ -348,84 +435,85 @@ impl Store {
             Some(c) => (c.created_at_ms, c.chat_id.as_str()),
             None => (i64::MAX, ""),
         };
-        let rows = sqlx::query(&format!(
-            "SELECT {MEETING_COLUMNS}, \
-             (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'host') AS hosts, \
-             (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'guest') AS guests \
-             FROM meetings m \
-             WHERE substr(m.chat_id, 1, CAST($1 AS INTEGER)) = $2 \
-             AND (m.created_at_ms < $3 OR (m.created_at_ms = $3 AND m.chat_id < $4)) \
-             ORDER BY m.created_at_ms DESC, m.chat_id DESC LIMIT $5"
-        ))
-        .bind(prefix.chars().count() as i64)
-        .bind(prefix)
-        .bind(before_ms)
-        .bind(before_id)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
+        let statement = Statement::new(
+            format!(
+                "SELECT {MEETING_COLUMNS}, \
+                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'host'), \
+                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'guest') \
+                 FROM meetings m \
+                 WHERE substr(m.chat_id, 1, CAST($1 AS INTEGER)) = $2 \
+                 AND (m.created_at_ms < $3 OR (m.created_at_ms = $3 AND m.chat_id < $4)) \
+                 ORDER BY m.created_at_ms DESC, m.chat_id DESC LIMIT $5"
+            ),
+            values![
+                prefix.chars().count() as i64,
+                prefix,
+                before_ms,
+                before_id,
+                i64::from(limit)
+            ],
+        );
+        self.db
+            .fetch(statement, |row| {
                 Ok(MeetingSummaryRow {
                     meeting: meeting_row(row)?,
-                    hosts: row.try_get("hosts")?,
-                    guests: row.try_get("guests")?,
+                    hosts: row.int(MEETING_COLUMN_COUNT)?,
+                    guests: row.int(MEETING_COLUMN_COUNT + 1)?,
                 })
             })
-            .collect()
+            .await
     }
 
     /// `false` when a key with that name exists (revoked or not).
     pub async fn insert_key(&self, key: &KeyRow) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO api_keys (id, name, digest, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(&key.id)
-        .bind(&key.name)
-        .bind(&key.digest)
-        .bind(key.created_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let inserted = self
+            .db
+            .execute(Statement::new(
+                "INSERT INTO api_keys (id, name, digest, created_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (name) DO NOTHING",
+                values![&key.id, &key.name, &key.digest, key.created_at],
+            ))
+            .await?;
+        Ok(inserted == 1)
     }
 
     pub async fn key(&self, id: &str) -> Result<Option<KeyRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(key_row).transpose()
+        let statement = Statement::new(
+            format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"),
+            values![id],
+        );
+        self.db.fetch_optional(statement, key_row).await
     }
 
     pub async fn keys(&self) -> Result<Vec<KeyRow>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(key_row).collect()
+        let statement = Statement::new(
+            format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name"),
+            values![],
+        );
+        self.db.fetch(statement, key_row).await
     }
 
     pub async fn revoke_key(&self, name: &str, at: i64) -> Result<Revoked, StoreError> {
-        let done = sqlx::query(
-            "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
-        )
-        .bind(at)
-        .bind(name)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 1 {
+        let revoked = self
+            .db
+            .execute(Statement::new(
+                "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+                values![at, name],
+            ))
+            .await?;
+        if revoked == 1 {
             return Ok(Revoked::Now);
         }
-        let row = sqlx::query("SELECT revoked_at FROM api_keys WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            Some(row) => Ok(Revoked::Already(
-                row.try_get::<Option<i64>, _>("revoked_at")?.unwrap_or(at),
-            )),
+        let statement = Statement::new(
+            "SELECT revoked_at FROM api_keys WHERE name = $1",
+            values![name],
+        );
+        match self
+            .db
+            .fetch_optional(statement, |row| row.opt_int(0))
+            .await?
+        {
+            Some(revoked_at) => Ok(Revoked::Already(revoked_at.unwrap_or(at))),
             None => Ok(Revoked::Unknown),
         }
     }
@@ -441,61 +529,61 @@ impl Store {
         stale_before: i64,
     ) -> Result<Claim, StoreError> {
         let token = uuid::Uuid::new_v4().simple().to_string();
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency (owner, idem_key, request_digest, status, body, created_at, \
-             claim) VALUES ($1, $2, $3, NULL, NULL, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(owner)
-        .bind(key)
-        .bind(request_digest)
-        .bind(now)
-        .bind(&token)
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
-            == 1;
-        if inserted {
+        let inserted = self
+            .db
+            .execute(Statement::new(
+                "INSERT INTO idempotency (owner, idem_key, request_digest, status, body, \
+                 created_at, claim) VALUES ($1, $2, $3, NULL, NULL, $4, $5) ON CONFLICT DO NOTHING",
+                values![owner, key, request_digest, now, &token],
+            ))
+            .await?;
+        if inserted == 1 {
             return Ok(Claim::Claimed(token));
         }
-        let Some(row) = sqlx::query(
+        struct Stored {
+            request_digest: String,
+            status: Option<i64>,
+            body: Option<String>,
+            created_at: i64,
+        }
+        let statement = Statement::new(
             "SELECT request_digest, status, body, created_at FROM idempotency \
              WHERE owner = $1 AND idem_key = $2",
-        )
-        .bind(owner)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
+            values![owner, key],
+        );
+        let stored = self
+            .db
+            .fetch_optional(statement, |row| {
+                Ok(Stored {
+                    request_digest: row.text(0)?,
+                    status: row.opt_int(1)?,
+                    body: row.opt_text(2)?,
+                    created_at: row.int(3)?,
+                })
+            })
+            .await?;
+        let Some(stored) = stored else {
             // Released between our insert and our read: try once more.
             return Box::pin(self.claim(owner, key, request_digest, now, stale_before)).await;
         };
-        let stored: String = row.try_get("request_digest")?;
-        if stored != request_digest {
+        if stored.request_digest != request_digest {
             return Ok(Claim::OtherRequest);
         }
-        let status: Option<i64> = row.try_get("status")?;
-        let body: Option<String> = row.try_get("body")?;
-        let created_at: i64 = row.try_get("created_at")?;
-        match (status, body) {
+        match (stored.status, stored.body) {
             (Some(status), Some(body)) => Ok(Claim::Done {
                 status: u16::try_from(status).unwrap_or(500),
                 body,
             }),
-            _ if created_at < stale_before => {
-                let taken = sqlx::query(
-                    "UPDATE idempotency SET created_at = $1, claim = $2 WHERE owner = $3 \
-                     AND idem_key = $4 AND status IS NULL AND created_at = $5",
-                )
-                .bind(now)
-                .bind(&token)
-                .bind(owner)
-                .bind(key)
-                .bind(created_at)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                    == 1;
-                Ok(if taken {
+            _ if stored.created_at < stale_before => {
+                let taken = self
+                    .db
+                    .execute(Statement::new(
+                        "UPDATE idempotency SET created_at = $1, claim = $2 WHERE owner = $3 \
+                         AND idem_key = $4 AND status IS NULL AND created_at = $5",
+                        values![now, &token, owner, key, stored.created_at],
+                    ))
+                    .await?;
+                Ok(if taken == 1 {
                     Claim::Claimed(token)
                 } else {
                     Claim::InFlight
@@ -514,17 +602,13 @@ impl Store {
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE idempotency SET status = $1, body = $2 WHERE owner = $3 AND idem_key = $4 \
-             AND claim = $5 AND status IS NULL",
-        )
-        .bind(i64::from(status))
-        .bind(body)
-        .bind(owner)
-        .bind(key)
-        .bind(claim)
-        .execute(&self.pool)
-        .await?;
+        self.db
+            .execute(Statement::new(
+                "UPDATE idempotency SET status = $1, body = $2 WHERE owner = $3 \
+                 AND idem_key = $4 AND claim = $5 AND status IS NULL",
+                values![i64::from(status), body, owner, key, claim],
+            ))
+            .await?;
         Ok(())
     }
 
@@ -535,53 +619,55 @@ impl Store {
         key: &str,
         claim: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "DELETE FROM idempotency WHERE owner = $1 AND idem_key = $2 AND claim = $3 \
-             AND status IS NULL",
-        )
-        .bind(owner)
-        .bind(key)
-        .bind(claim)
-        .execute(&self.pool)
-        .await?;
+        self.db
+            .execute(Statement::new(
+                "DELETE FROM idempotency WHERE owner = $1 AND idem_key = $2 AND claim = $3 \
+                 AND status IS NULL",
+                values![owner, key, claim],
+            ))
+            .await?;
         Ok(())
     }
 }
 
 const MEETING_COLUMNS: &str = "chat_id, created_by, vertical, host_login, short_urls, \
                                not_before, expires_at, created_at_ms";
+const MEETING_COLUMN_COUNT: usize = 8;
 const KEY_COLUMNS: &str = "id, name, digest, created_at, revoked_at";
 
 const INSERT_MEETING: &str = "INSERT INTO meetings (chat_id, created_by, vertical, host_login, \
      short_urls, not_before, expires_at, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
      ON CONFLICT (chat_id) DO NOTHING";
-const MEETING_INSERT_COLUMNS: usize = 8;
 const LINK_COLUMNS: &str = "id, chat_id, role, issued_at_ms, position, cipher, short, short_url, \
                             long_url, not_before, expires_at";
 const LINK_COLUMN_COUNT: usize = 11;
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
-fn bind_meeting<'q>(query: AnyQuery<'q>, meeting: &'q MeetingRow) -> AnyQuery<'q> {
-    query
-        .bind(&meeting.chat_id)
-        .bind(&meeting.created_by)
-        .bind(&meeting.vertical)
-        .bind(i64::from(meeting.host_login))
-        .bind(i64::from(meeting.short_urls))
-        .bind(meeting.not_before)
-        .bind(meeting.expires_at)
-        .bind(meeting.created_at_ms)
+fn meeting_values(meeting: &MeetingRow) -> Vec<Param> {
+    values![
+        &meeting.chat_id,
+        &meeting.created_by,
+        &meeting.vertical,
+        meeting.host_login,
+        meeting.short_urls,
+        meeting.not_before,
+        meeting.expires_at,
+        meeting.created_at_ms,
+    ]
 }
 
-/// `($first, ...), (...)`: a row of placeholders for each link, in [`LINK_COLUMNS`] order.
-/// One statement for all of a meeting's links: a round trip per link was most of the
-/// service's time in the database.
-fn link_rows(links: usize, first: usize) -> String {
-    (0..links)
+/// A new meeting; one row affected when it is new, none when the chat id is taken.
+fn insert_meeting(meeting: &MeetingRow) -> Statement {
+    Statement::new(INSERT_MEETING, meeting_values(meeting))
+}
+
+/// `($first, ...), (...)`: `rows` rows of `columns` placeholders each, numbered on from
+/// `first`. One statement for many rows: a round trip per row was most of the service's time
+/// in the database.
+fn placeholder_rows(rows: usize, columns: usize, first: usize) -> String {
+    (0..rows)
         .map(|row| {
-            let placeholders: Vec<String> = (0..LINK_COLUMN_COUNT)
-                .map(|column| format!("${}", first + row * LINK_COLUMN_COUNT + column))
+            let placeholders: Vec<String> = (0..columns)
+                .map(|column| format!("${}", first + row * columns + column))
                 .collect();
             format!("({})", placeholders.join(", "))
         })
@@ -589,137 +675,91 @@ fn link_rows(links: usize, first: usize) -> String {
         .join(", ")
 }
 
-fn bind_links<'q>(mut query: AnyQuery<'q>, chat_id: &'q str, links: &'q [LinkRow]) -> AnyQuery<'q> {
+fn push_link_values(params: &mut Vec<Param>, chat_id: &str, links: &[LinkRow]) {
     for link in links {
-        query = query
-            .bind(&link.id)
-            .bind(chat_id)
-            .bind(&link.role)
-            .bind(link.issued_at_ms)
-            .bind(link.position)
-            .bind(&link.cipher)
-            .bind(&link.short)
-            .bind(&link.short_url)
-            .bind(&link.long_url)
-            .bind(link.not_before)
-            .bind(link.expires_at);
+        params.extend(values![
+            &link.id,
+            chat_id,
+            &link.role,
+            link.issued_at_ms,
+            link.position,
+            &link.cipher,
+            &link.short,
+            &link.short_url,
+            &link.long_url,
+            link.not_before,
+            link.expires_at,
+        ]);
     }
-    query
 }
 
-/// A meeting and its links within `tx`; `false` (and nothing written) when the chat id is taken.
-async fn insert_meeting_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    meeting: &MeetingRow,
-    links: &[LinkRow],
-) -> Result<bool, StoreError> {
-    let inserted = bind_meeting(sqlx::query(INSERT_MEETING), meeting)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
-        == 1;
-    if inserted {
-        insert_links(tx, &meeting.chat_id, links).await?;
-    }
-    Ok(inserted)
-}
-
-/// A meeting and its links in one statement that PostgreSQL commits by itself: one round trip
-/// where a transaction takes four (SQLite cannot insert from a `WITH` clause). The links are
-/// inserted only beside a new meeting; the answer is whether the meeting was new.
-async fn insert_meeting_at_once(
-    connection: &mut AnyConnection,
-    meeting: &MeetingRow,
-    links: &[LinkRow],
-) -> Result<bool, sqlx::Error> {
-    let mut sql = format!("WITH meeting AS ({INSERT_MEETING} RETURNING chat_id)");
-    if !links.is_empty() {
-        sql.push_str(&format!(
-            ", link AS (INSERT INTO links ({LINK_COLUMNS}) SELECT v.* FROM meeting, (VALUES {}) \
-             AS v ({LINK_COLUMNS}))",
-            link_rows(links.len(), MEETING_INSERT_COLUMNS + 1)
-        ));
-    }
-    sql.push_str(" SELECT count(*) AS inserted FROM meeting");
-    let query = bind_links(
-        bind_meeting(sqlx::query(&sql), meeting),
-        &meeting.chat_id,
-        links,
-    );
-    let row = query.fetch_one(&mut *connection).await?;
-    Ok(row.try_get::<i64, _>("inserted")? == 1)
-}
-
-async fn insert_links(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    chat_id: &str,
-    links: &[LinkRow],
-) -> Result<(), StoreError> {
+/// A meeting's links in one statement; none for no links.
+fn insert_links(chat_id: &str, links: &[LinkRow]) -> Option<Statement> {
     if links.is_empty() {
-        return Ok(());
+        return None;
     }
-    let sql = format!(
-        "INSERT INTO links ({LINK_COLUMNS}) VALUES {}",
-        link_rows(links.len(), 1)
+    let mut params = Vec::with_capacity(links.len() * LINK_COLUMN_COUNT);
+    push_link_values(&mut params, chat_id, links);
+    Some(Statement::new(
+        format!(
+            "INSERT INTO links ({LINK_COLUMNS}) VALUES {}",
+            placeholder_rows(links.len(), LINK_COLUMN_COUNT, 1)
+        ),
+        params,
+    ))
+}
+
+/// New meetings and their links in one statement that PostgreSQL commits by itself: one round
+/// trip for a batch, where a transaction takes two per meeting and two more (SQLite cannot
+/// insert from a `WITH` clause). Links go in only beside a meeting that was new, and the rows
+/// are the chat ids that were. A batch never holds one chat id twice (`group_commit`), so a
+/// link's chat id says whose it is.
+fn insert_meetings_at_once(batch: &[Arc<NewMeeting>]) -> Statement {
+    let mut params = Vec::new();
+    for new in batch {
+        params.extend(meeting_values(&new.meeting));
+    }
+    let mut sql = format!(
+        "WITH meeting AS (INSERT INTO meetings ({MEETING_COLUMNS}) VALUES {} \
+         ON CONFLICT (chat_id) DO NOTHING RETURNING chat_id)",
+        placeholder_rows(batch.len(), MEETING_COLUMN_COUNT, 1)
     );
-    bind_links(sqlx::query(&sql), chat_id, links)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    let links: usize = batch.iter().map(|new| new.links.len()).sum();
+    if links > 0 {
+        sql.push_str(&format!(
+            ", link AS (INSERT INTO links ({LINK_COLUMNS}) SELECT v.* FROM (VALUES {}) \
+             AS v ({LINK_COLUMNS}) JOIN meeting ON meeting.chat_id = v.chat_id)",
+            placeholder_rows(links, LINK_COLUMN_COUNT, params.len() + 1)
+        ));
+        for new in batch {
+            push_link_values(&mut params, &new.meeting.chat_id, &new.links);
+        }
+    }
+    sql.push_str(" SELECT chat_id FROM meeting");
+    Statement::new(sql, params)
 }
 
-fn meeting_row(row: &AnyRow) -> Result<MeetingRow, StoreError> {
+fn meeting_row(row: &dyn Columns) -> Result<MeetingRow, StoreError> {
     Ok(MeetingRow {
-        chat_id: row.try_get("chat_id")?,
-        created_by: row.try_get("created_by")?,
-        vertical: row.try_get("vertical")?,
-        host_login: row.try_get::<i64, _>("host_login")? != 0,
-        short_urls: row.try_get::<i64, _>("short_urls")? != 0,
-        not_before: row.try_get("not_before")?,
-        expires_at: row.try_get("expires_at")?,
-        created_at_ms: row.try_get("created_at_ms")?,
+        chat_id: row.text(0)?,
+        created_by: row.text(1)?,
+        vertical: row.text(2)?,
+        host_login: row.int(3)? != 0,
+        short_urls: row.int(4)? != 0,
+        not_before: row.opt_int(5)?,
+        expires_at: row.int(6)?,
+        created_at_ms: row.int(7)?,
     })
 }
 
-fn key_row(row: &AnyRow) -> Result<KeyRow, StoreError> {
+fn key_row(row: &dyn Columns) -> Result<KeyRow, StoreError> {
     Ok(KeyRow {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        digest: row.try_get("digest")?,
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        id: row.text(0)?,
+        name: row.text(1)?,
+        digest: row.text(2)?,
+        created_at: row.int(3)?,
+        revoked_at: row.opt_int(4)?,
     })
-}
-
-/// Creates a missing SQLite file readable by its owner only; SQLite gives its `-wal` and
-/// `-shm` files the same mode. Links are bearer credentials.
-fn create_owner_only(url: &str) -> Result<(), StoreError> {
-    let encoded = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    // sqlx reads the path percent-decoded; so must we, to create the same file.
-    let path = percent_encoding::percent_decode_str(encoded)
-        .decode_utf8_lossy()
-        .into_owned();
-    let path = path.as_str();
-    if path.is_empty() || std::path::Path::new(path).exists() {
-        return Ok(());
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(error) => Err(StoreError::File {
-            path: path.to_owned(),
-            source: error,
-        }),
-    }
 }
 
 /// A database URL fit for an error message: no password.
@@ -737,27 +777,6 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     use super::*;
 
-    /// A request cancelled mid-query (a client that hangs up) can make the pool close its
-    /// connection; an in-memory database must outlive that connection.
-    #[tokio::test]
-    async fn an_in_memory_database_outlives_a_closed_connection() {
-        let store = Store::connect(crate::settings::IN_MEMORY_DATABASE, 5)
-            .await
-            .unwrap();
-        let key = KeyRow {
-            id: "k1".into(),
-            name: "kept".into(),
-            digest: "d".into(),
-            created_at: 1,
-            revoked_at: None,
-        };
-        assert!(store.insert_key(&key).await.unwrap());
-        let mut connection = store.pool.acquire().await.unwrap();
-        connection.close_on_drop();
-        drop(connection);
-        assert_eq!(store.key("k1").await.unwrap(), Some(key));
-    }
-
     #[test]
     fn database_urls_in_messages_and_debug_hide_the_password() {
         let url = "postgres://icnode:hunter2@db:5432/icnode";
@@ -767,5 +786,76 @@ mod tests {
         );
         let debug = format!("{:?}", crate::settings::DatabaseUrl(url.to_owned()));
         assert!(!debug.contains("hunter2"), "{debug}");
+    }
+
+    /// A client that hangs up mid-request drops the request's future; a write it started runs
+    /// to its end on the writer's thread, and an in-memory database loses nothing.
+    #[tokio::test]
+    async fn a_write_whose_caller_stopped_waiting_is_finished_and_loses_nothing() {
+        let store = Store::connect(crate::settings::IN_MEMORY_DATABASE, 5)
+            .await
+            .unwrap();
+        let key = |id: &str| KeyRow {
+            id: id.into(),
+            name: format!("name-{id}"),
+            digest: "d".into(),
+            created_at: 1,
+            revoked_at: None,
+        };
+        assert!(store.insert_key(&key("kept")).await.unwrap());
+        {
+            let dropped = key("dropped");
+            let mut write = Box::pin(store.insert_key(&dropped));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(write.as_mut().poll(&mut cx).is_pending());
+        }
+        assert_eq!(store.key("kept").await.unwrap(), Some(key("kept")));
+        // The writer is one connection: a write sent after the dropped one runs after it.
+        assert!(store.insert_key(&key("after")).await.unwrap());
+        assert_eq!(store.key("dropped").await.unwrap(), Some(key("dropped")));
+    }
+
+    #[test]
+    fn placeholders_of_a_meeting_and_its_links_follow_their_values() {
+        let links = vec![
+            LinkRow {
+                id: "l1".into(),
+                role: "host".into(),
+                issued_at_ms: 1,
+                position: 0,
+                cipher: "c".into(),
+                short: None,
+                short_url: None,
+                long_url: "u".into(),
+                not_before: None,
+                expires_at: 2,
+            };
+            2
+        ];
+        let new = NewMeeting {
+            meeting: MeetingRow {
+                chat_id: "m".into(),
+                created_by: "k".into(),
+                vertical: "hc".into(),
+                host_login: true,
+                short_urls: false,
+                not_before: None,
+                expires_at: 2,
+                created_at_ms: 1,
+            },
+            links,
+        };
+        let placeholders = |sql: &str| sql.matches('$').count();
+        let new = Arc::new(new);
+        let at_once = insert_meetings_at_once(&[Arc::clone(&new), Arc::clone(&new)]);
+        assert_eq!(placeholders(&at_once.sql), at_once.params.len());
+        assert_eq!(
+            at_once.params.len(),
+            2 * (MEETING_COLUMN_COUNT + 2 * LINK_COLUMN_COUNT)
+        );
+        assert!(at_once.sql.contains(&format!("${}", at_once.params.len())));
+        let links = insert_links("m", &new.links).unwrap();
+        assert_eq!(placeholders(&links.sql), links.params.len());
+        assert!(insert_links("m", &[]).is_none());
     }
 }

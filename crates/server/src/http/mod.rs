@@ -246,11 +246,7 @@ async fn idempotent(State(state): State<AppState>, request: Request, next: Next)
     hasher.update(parts.uri.path().as_bytes());
     hasher.update(b"\n");
     hasher.update(&bytes);
-    let digest: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = hex::encode(hasher.finalize());
     let now = state.clock.now();
     let claim = state
         .store

@@ -4,22 +4,20 @@
 //! [`MAX_BATCH`]), writes them in one transaction and answers each request once COMMIT has
 //! returned, so a `201` still means the meeting is on disk. Under load one commit serves
 //! several meetings: one WAL append (SQLite) or flush (PostgreSQL), and readers' page caches
-//! emptied once instead of once each. The writer keeps its connection between batches. On
-//! PostgreSQL a batch of one is a single statement that commits itself: one round trip where
-//! BEGIN, two INSERTs and COMMIT took four.
+//! emptied once instead of once each. How a batch is written is the database's own
+//! (`store::sqlite`, `store::postgres`); what is answered when it fails is said here once.
 //!
 //! SQLite's WAL is copied into the database file (checkpointed, with its fsync) by a task of
 //! its own every [`CHECKPOINT_EVERY`], not by the request whose commit happened to fill it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Backend, LinkRow, MeetingRow, StoreError, insert_meeting_at_once, insert_meeting_in};
+use super::{Db, Failure, NewMeeting, StoreError};
 
 /// Meetings written in one transaction at most: a batch holds the write lock for its time.
 pub const MAX_BATCH: usize = 64;
@@ -30,8 +28,7 @@ const QUEUE: usize = 1024;
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 struct Job {
-    meeting: MeetingRow,
-    links: Vec<LinkRow>,
+    new: Arc<NewMeeting>,
     written: oneshot::Sender<Result<bool, StoreError>>,
 }
 
@@ -69,47 +66,22 @@ impl CommitCounts {
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Job")
-            .field("chat_id", &self.meeting.chat_id)
+            .field("chat_id", &self.new.meeting.chat_id)
             .finish_non_exhaustive()
     }
 }
 
 impl GroupCommit {
-    /// Starts the writer on the current runtime. With `keep_connection` it holds one of the
-    /// pool's connections between batches, whose page cache its own commits leave valid (a
-    /// connection taken afresh reads again what another connection's commit changed).
-    pub(super) fn start(pool: AnyPool, backend: Backend, keep_connection: bool) -> Self {
+    /// Starts the writer on the current runtime.
+    pub(super) fn start(db: Arc<Db>) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let counts = Arc::new(CommitCounts::default());
         let writer = Writer {
-            pool,
-            backend,
-            kept: None,
-            keep_connection,
+            db,
             counts: counts.clone(),
         };
         tokio::spawn(writer.write_batches(queue));
         Self { jobs, counts }
-    }
-
-    /// Checkpoints SQLite's WAL every `every` (PASSIVE: readers and writers go on), until the
-    /// last handle is dropped or the pool closed.
-    pub(super) fn checkpoint_in_background(&self, pool: AnyPool, every: Duration) {
-        let alive = self.jobs.downgrade();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if alive.upgrade().is_none() || pool.is_closed() {
-                    break;
-                }
-                let checkpoint = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)");
-                if let Err(error) = checkpoint.execute(&pool).await {
-                    tracing::warn!(%error, "a background checkpoint failed; commits past the fallback's pages checkpoint");
-                }
-            }
-        });
     }
 
     pub(super) fn counts(&self) -> Arc<CommitCounts> {
@@ -117,15 +89,10 @@ impl GroupCommit {
     }
 
     /// Writes a meeting and its links; `false` (and nothing written) when the chat id is taken.
-    pub(super) async fn insert(
-        &self,
-        meeting: &MeetingRow,
-        links: &[LinkRow],
-    ) -> Result<bool, StoreError> {
+    pub(super) async fn insert(&self, new: NewMeeting) -> Result<bool, StoreError> {
         let (written, answer) = oneshot::channel();
         let job = Job {
-            meeting: meeting.clone(),
-            links: links.to_vec(),
+            new: Arc::new(new),
             written,
         };
         self.jobs
@@ -136,44 +103,56 @@ impl GroupCommit {
     }
 }
 
+/// The jobs to write now, in the order they came, and those held for the next batch: a batch
+/// holds a chat id once (the later request is answered after the first's commit, with what it
+/// found), and at most [`MAX_BATCH`]. A request that gave up (its client left, a deadline
+/// passed) wrote nothing before and writes nothing now.
+fn next_batch(waiting: Vec<Job>) -> (Vec<Job>, Vec<Job>) {
+    let mut chat_ids = HashSet::with_capacity(waiting.len());
+    let (mut batch, mut held) = (Vec::with_capacity(waiting.len()), Vec::new());
+    for job in waiting {
+        if job.written.is_closed() {
+            continue;
+        }
+        if batch.len() < MAX_BATCH && chat_ids.insert(job.new.meeting.chat_id.clone()) {
+            batch.push(job);
+        } else {
+            held.push(job);
+        }
+    }
+    (batch, held)
+}
+
 /// The task's state.
 struct Writer {
-    pool: AnyPool,
-    backend: Backend,
-    kept: Option<PoolConnection<Any>>,
-    keep_connection: bool,
+    db: Arc<Db>,
     counts: Arc<CommitCounts>,
 }
 
-/// Where a batch's transaction failed: before COMMIT nothing was kept, at COMMIT nobody knows.
-enum Failure {
-    Statement(StoreError),
-    Commit(Arc<sqlx::Error>),
-}
-
-impl From<Failure> for StoreError {
-    fn from(failure: Failure) -> Self {
-        match failure {
-            Failure::Statement(error) => error,
-            Failure::Commit(error) => StoreError::Commit(error),
-        }
-    }
-}
-
 impl Writer {
-    async fn write_batches(mut self, mut queue: mpsc::Receiver<Job>) {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            // A request that gave up (its client left, a deadline passed) wrote nothing before
-            // and writes nothing now.
-            batch.retain(|job| !job.written.is_closed());
+    async fn write_batches(self, mut queue: mpsc::Receiver<Job>) {
+        let mut waiting: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+        loop {
+            if waiting.is_empty() {
+                if queue.recv_many(&mut waiting, MAX_BATCH).await == 0 {
+                    break;
+                }
+            } else {
+                while waiting.len() < MAX_BATCH
+                    && let Ok(job) = queue.try_recv()
+                {
+                    waiting.push(job);
+                }
+            }
+            let (batch, held) = next_batch(std::mem::take(&mut waiting));
+            waiting = held;
             if !batch.is_empty() {
-                self.write_batch(std::mem::take(&mut batch)).await;
+                self.write_batch(batch).await;
             }
         }
     }
 
-    async fn write_batch(&mut self, batch: Vec<Job>) {
+    async fn write_batch(&self, batch: Vec<Job>) {
         match self.write_together(&batch).await {
             Ok(inserted) => {
                 for (job, inserted) in batch.into_iter().zip(inserted) {
@@ -192,7 +171,9 @@ impl Writer {
             }
             Err(Failure::Commit(error)) => {
                 for job in batch {
-                    let _ = job.written.send(Err(StoreError::Commit(error.clone())));
+                    let _ = job
+                        .written
+                        .send(Err(StoreError::Commit(Arc::clone(&error))));
                 }
             }
             // A batch of one, whose statement failed: its own error.
@@ -205,61 +186,10 @@ impl Writer {
     }
 
     /// The batch in one transaction: for each job, whether its meeting was new.
-    async fn write_together(&mut self, batch: &[Job]) -> Result<Vec<bool>, Failure> {
-        let mut connection = match self.kept.take() {
-            Some(connection) => connection,
-            None => self
-                .pool
-                .acquire()
-                .await
-                .map_err(|error| Failure::Statement(error.into()))?,
-        };
-        let written = match (batch, self.backend) {
-            ([job], Backend::Postgres) => {
-                insert_meeting_at_once(&mut connection, &job.meeting, &job.links)
-                    .await
-                    .map(|new| vec![new])
-                    .map_err(|error| match error {
-                        // PostgreSQL refused the statement: nothing was kept.
-                        sqlx::Error::Database(_) => Failure::Statement(error.into()),
-                        // Committed by itself, so a lost connection leaves it unknown.
-                        other => Failure::Commit(Arc::new(other)),
-                    })
-            }
-            _ => transaction(&mut connection, batch).await,
-        };
-        match &written {
-            Ok(inserted) => {
-                self.counts.committed(inserted);
-                if self.keep_connection {
-                    self.kept = Some(connection);
-                }
-            }
-            // The connection may be what failed: the pool opens another.
-            Err(_) => connection.close_on_drop(),
-        }
-        written
+    async fn write_together(&self, batch: &[Job]) -> Result<Vec<bool>, Failure> {
+        let meetings = batch.iter().map(|job| Arc::clone(&job.new)).collect();
+        let inserted = self.db.write_meetings(meetings).await?;
+        self.counts.committed(&inserted);
+        Ok(inserted)
     }
-}
-
-async fn transaction(
-    connection: &mut PoolConnection<Any>,
-    batch: &[Job],
-) -> Result<Vec<bool>, Failure> {
-    let mut tx = connection
-        .begin()
-        .await
-        .map_err(|error| Failure::Statement(error.into()))?;
-    let mut inserted = Vec::with_capacity(batch.len());
-    for job in batch {
-        inserted.push(
-            insert_meeting_in(&mut tx, &job.meeting, &job.links)
-                .await
-                .map_err(Failure::Statement)?,
-        );
-    }
-    tx.commit()
-        .await
-        .map_err(|error| Failure::Commit(Arc::new(error)))?;
-    Ok(inserted)
 }

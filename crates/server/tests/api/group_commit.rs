@@ -1,7 +1,8 @@
-//! The store's group commit. On a current-thread runtime (the tests on a SQLite file first)
-//! the writer runs only when the test awaits, so what is sent together is written together and
-//! batches are exact. On both databases (the tests after) the writer runs beside the senders,
-//! as in the service, so they assert what holds however the meetings fall into batches.
+//! The store's group commit. On a current-thread runtime (the `exact` tests) the writer runs
+//! only when the test awaits, so what is sent together is written together and batches are
+//! exact. On a runtime of two threads (the tests after) the writer runs beside the senders, as
+//! in the service, so they assert what holds however the meetings fall into batches. Both kinds
+//! run on SQLite and on PostgreSQL.
 
 use std::task::{Context, Waker};
 
@@ -9,7 +10,15 @@ use server::Store;
 use server::store::{CHECKPOINT_EVERY, LinkRow, MAX_BATCH, MeetingRow};
 use tokio::task::JoinSet;
 
-use crate::{Db, spawn_app};
+use crate::{Db, TestDatabase, spawn_app};
+
+/// A store of its own on `db`; the database goes with the guard.
+async fn store_on(db: Db) -> ((tempfile::TempDir, TestDatabase), Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(&db, dir.path()).await;
+    let store = Store::connect(&database.url, 4).await.unwrap();
+    ((dir, database), store)
+}
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -52,9 +61,8 @@ fn links_of(chat_id: &str) -> Vec<LinkRow> {
     ]
 }
 
-#[tokio::test]
-async fn meetings_sent_together_share_one_commit_and_keep_their_own_answers() {
-    let (_dir, store) = store().await;
+async fn meetings_sent_together_share_one_commit_and_keep_their_own_answers(db: Db) {
+    let (_guard, store) = store_on(db).await;
     assert!(
         store
             .insert_meeting(&meeting("taken"), &links_of("taken"))
@@ -89,9 +97,35 @@ async fn meetings_sent_together_share_one_commit_and_keep_their_own_answers() {
     }
 }
 
-#[tokio::test]
-async fn a_failing_meeting_in_a_batch_fails_no_other() {
-    let (_dir, store) = store().await;
+/// Two requests for one chat id at once: a batch holds a chat id once, so the second is written
+/// after the first's commit and finds it taken; its links are not the meeting's.
+async fn one_chat_id_sent_twice_at_once_is_written_once_with_the_first_links(db: Db) {
+    let (_guard, store) = store_on(db).await;
+    let (row, first, second) = (meeting("twice"), links_of("first"), links_of("second"));
+    let (other_row, other_links) = (meeting("other"), links_of("other"));
+    let (a, b, other) = tokio::join!(
+        store.insert_meeting(&row, &first),
+        store.insert_meeting(&row, &second),
+        store.insert_meeting(&other_row, &other_links),
+    );
+    assert_eq!(
+        (a.unwrap(), b.unwrap(), other.unwrap()),
+        (true, false, true)
+    );
+    let counts = store.commit_counts();
+    assert_eq!((counts.commits(), counts.meetings()), (2, 2));
+    let ids: Vec<String> = store
+        .links("twice")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(ids, ["first-host", "first-guest"]);
+}
+
+async fn a_failing_meeting_in_a_batch_fails_no_other(db: Db) {
+    let (_guard, store) = store_on(db).await;
     assert!(
         store
             .insert_meeting(&meeting("first"), &links_of("first"))
@@ -115,9 +149,8 @@ async fn a_failing_meeting_in_a_batch_fails_no_other() {
     assert_eq!(store.commit_counts().meetings(), 2);
 }
 
-#[tokio::test]
-async fn a_request_that_gave_up_before_its_batch_writes_nothing() {
-    let (_dir, store) = store().await;
+async fn a_request_that_gave_up_before_its_batch_writes_nothing(db: Db) {
+    let (_guard, store) = store_on(db).await;
     let (gone, gone_links) = (meeting("gone"), links_of("gone"));
     {
         // Sent, then dropped before the writer ran: a client that hung up.
@@ -140,27 +173,33 @@ async fn a_request_that_gave_up_before_its_batch_writes_nothing() {
 async fn the_wal_reaches_the_database_file_in_the_background() {
     let (dir, store) = store().await;
     let file = dir.path().join(server::settings::DATABASE_FILE);
-    let size = || std::fs::metadata(&file).unwrap().len();
-    let before = size();
     for i in 0..20 {
         let (row, links) = (meeting(&format!("w{i}")), links_of(&format!("w{i}")));
         assert!(store.insert_meeting(&row, &links).await.unwrap());
     }
-    // Far fewer pages than SQLite's own checkpoint waits for: only the background one
-    // copies them into the file.
+    // The database file alone, without its WAL, holds what a checkpoint copied into it. Far
+    // fewer pages than SQLite's own checkpoint waits for: only the background one copies them.
+    let copy = tempfile::tempdir().unwrap();
+    let in_the_file = || async {
+        std::fs::copy(&file, copy.path().join(server::settings::DATABASE_FILE)).unwrap();
+        let alone = Store::connect(&server::settings::sqlite_url_in(copy.path()), 1)
+            .await
+            .unwrap();
+        let found = alone.meetings_page("w", None, 100).await.unwrap().len();
+        alone.close().await;
+        found
+    };
     let deadline = tokio::time::Instant::now() + 20 * CHECKPOINT_EVERY;
-    while size() == before && tokio::time::Instant::now() < deadline {
+    let mut found = in_the_file().await;
+    while found < 20 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(CHECKPOINT_EVERY / 5).await;
+        found = in_the_file().await;
     }
-    assert!(
-        size() > before,
-        "the database file stayed at {before} bytes"
-    );
+    assert_eq!(found, 20, "meetings in the database file without its WAL");
 }
 
-#[tokio::test]
-async fn a_crowd_is_cut_into_batches_of_at_most_max_batch() {
-    let (_dir, store) = store().await;
+async fn a_crowd_is_cut_into_batches_of_at_most_max_batch(db: Db) {
+    let (_guard, store) = store_on(db).await;
     let crowd = 2 * MAX_BATCH + 3;
     let meetings: Vec<(MeetingRow, Vec<LinkRow>)> = (0..crowd)
         .map(|i| (meeting(&format!("m{i}")), links_of(&format!("m{i}"))))
@@ -271,6 +310,17 @@ async fn a_meeting_without_links_is_written_alone_and_taken_after(db: Db) {
             .unwrap()
     );
     assert!(app.store.links("bare").await.unwrap().is_empty());
+}
+
+mod exact {
+    use super::*;
+    crate::on_both_databases!(
+        current_thread: meetings_sent_together_share_one_commit_and_keep_their_own_answers,
+        one_chat_id_sent_twice_at_once_is_written_once_with_the_first_links,
+        a_failing_meeting_in_a_batch_fails_no_other,
+        a_request_that_gave_up_before_its_batch_writes_nothing,
+        a_crowd_is_cut_into_batches_of_at_most_max_batch,
+    );
 }
 
 crate::on_both_databases!(

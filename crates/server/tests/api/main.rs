@@ -13,6 +13,7 @@ mod logs;
 mod meetings;
 mod nodes;
 mod ops;
+mod sqlite;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -67,11 +68,19 @@ impl Db {
 
 /// Runs each named `async fn(Db)` of the calling module once on SQLite and once on PostgreSQL.
 #[macro_export]
+/// With `current_thread:` first, each runs on a current-thread runtime, where a spawned task
+/// runs only when the test awaits (the group commit's exact batches).
 macro_rules! on_both_databases {
+    (current_thread: $($name:ident),* $(,)?) => {
+        $crate::on_both_databases!(@flavor (flavor = "current_thread") $($name),*);
+    };
     ($($name:ident),* $(,)?) => {
+        $crate::on_both_databases!(@flavor (flavor = "multi_thread", worker_threads = 2) $($name),*);
+    };
+    (@flavor $flavor:tt $($name:ident),*) => {
         mod sqlite {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[tokio::test $flavor]
                 async fn $name() {
                     super::$name($crate::Db::Sqlite).await
                 }
@@ -79,7 +88,7 @@ macro_rules! on_both_databases {
         }
         mod postgres {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[tokio::test $flavor]
                 async fn $name() {
                     if let Some(db) = $crate::Db::postgres().await {
                         super::$name(db).await
@@ -128,8 +137,65 @@ pub struct TestApp {
     /// Follows no redirects, so tests see the 302s.
     pub http: reqwest::Client,
     stops: Vec<oneshot::Sender<()>>,
-    database: Option<(String, String)>,
+    /// Dropped after the service has been told to stop.
+    _database: TestDatabase,
     _dir: tempfile::TempDir,
+}
+
+/// A database of a test's own: a SQLite file in the test's directory, or a fresh database on
+/// the machine's PostgreSQL, dropped with this.
+pub struct TestDatabase {
+    pub url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn create(db: &Db, dir: &std::path::Path) -> Self {
+        match db {
+            Db::Sqlite => TestDatabase {
+                url: format!("sqlite://{}", dir.join("icnode.db").display()),
+                postgres: None,
+            },
+            Db::Postgres(admin) => {
+                let name = format!("icnode_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                conn.close().await.unwrap();
+                let mut url = url::Url::parse(admin).unwrap();
+                url.set_path(&name);
+                TestDatabase {
+                    url: url.to_string(),
+                    postgres: Some((admin.clone(), name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            // Dropped on a thread of its own, as Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
 }
 
 /// With `ICNODE_TEST_LOG_DIR` set (`.ci/run` sets it), a file there named for this process
@@ -219,24 +285,8 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     }));
     stops.push(stop);
 
-    let (database_url, database) = match &db {
-        Db::Sqlite => (
-            format!("sqlite://{}", dir.path().join("icnode.db").display()),
-            None,
-        ),
-        Db::Postgres(admin) => {
-            let name = format!("icnode_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            conn.close().await.unwrap();
-            let mut url = url::Url::parse(admin).unwrap();
-            url.set_path(&name);
-            (url.to_string(), Some((admin.clone(), name)))
-        }
-    };
+    let database = TestDatabase::create(&db, dir.path()).await;
+    let database_url = database.url.clone();
     let service_broker = options.broker_url.clone().unwrap_or(broker_url.clone());
     let token = options
         .broker_token
@@ -313,7 +363,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         store,
         http: http.build().unwrap(),
         stops,
-        database,
+        _database: database,
         _dir: dir,
     }
 }
@@ -401,24 +451,6 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         for stop in self.stops.drain(..) {
             let _ = stop.send(());
-        }
-        if let Some((admin, name)) = self.database.take() {
-            // A database per test: dropped on a thread of its own, as Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut conn)
-                                .await;
-                    }
-                });
-            })
-            .join();
         }
     }
 }

@@ -1,0 +1,139 @@
+//! PostgreSQL over the network, on sqlx's own PostgreSQL driver (not `Any`, whose rows and
+//! arguments are converted once more on each side).
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::Row as _;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+
+use super::{
+    Columns, Decode, Failure, MIGRATOR, NewMeeting, Param, Statement, StoreError,
+    insert_meetings_at_once,
+};
+
+pub(super) struct Postgres {
+    pool: PgPool,
+    /// The group commit's own connection, kept between batches.
+    writer: tokio::sync::Mutex<Option<PoolConnection<sqlx::Postgres>>>,
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
+
+fn bound(statement: &Statement) -> PgQuery<'_> {
+    statement
+        .params
+        .iter()
+        .fold(sqlx::query(&statement.sql), |query, param| match param {
+            Param::Int(value) => query.bind(*value),
+            Param::Text(value) => query.bind(value.as_deref()),
+        })
+}
+
+impl Postgres {
+    pub(super) async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings a connection before lending it unless told not to, a round trip per
+            // use: a dead connection fails its one request (503) and is closed instead.
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self {
+            pool,
+            writer: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    pub(super) async fn close(&self) {
+        self.writer.lock().await.take();
+        self.pool.close().await;
+    }
+
+    pub(super) async fn fetch<T>(
+        &self,
+        statement: &Statement,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = bound(statement).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| decode(row)).collect()
+    }
+
+    pub(super) async fn execute(&self, statement: &Statement) -> Result<u64, StoreError> {
+        Ok(bound(statement).execute(&self.pool).await?.rows_affected())
+    }
+
+    pub(super) async fn transaction(
+        &self,
+        statements: &[Statement],
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut affected = Vec::with_capacity(statements.len());
+        for statement in statements {
+            affected.push(bound(statement).execute(&mut *tx).await?.rows_affected());
+        }
+        tx.commit().await?;
+        Ok(affected)
+    }
+
+    /// The batch in one statement that commits itself.
+    pub(super) async fn write_meetings(
+        &self,
+        batch: &[Arc<NewMeeting>],
+    ) -> Result<Vec<bool>, Failure> {
+        let mut kept = self.writer.lock().await;
+        let mut connection = match kept.take() {
+            Some(connection) => connection,
+            None => self
+                .pool
+                .acquire()
+                .await
+                .map_err(|error| Failure::Statement(error.into()))?,
+        };
+        let statement = insert_meetings_at_once(batch);
+        let written = match bound(&statement).fetch_all(&mut *connection).await {
+            Ok(rows) => rows
+                .iter()
+                .map(|row| row.try_get::<String, _>(0))
+                .collect::<Result<HashSet<_>, _>>()
+                .map(|new| {
+                    batch
+                        .iter()
+                        .map(|m| new.contains(&m.meeting.chat_id))
+                        .collect()
+                })
+                .map_err(|error| Failure::Commit(Arc::new(error.into()))),
+            // PostgreSQL refused the statement: nothing was kept.
+            Err(error @ sqlx::Error::Database(_)) => Err(Failure::Statement(error.into())),
+            // Committed by itself, so a lost connection leaves it unknown.
+            Err(other) => Err(Failure::Commit(Arc::new(other.into()))),
+        };
+        match &written {
+            Ok(_) => *kept = Some(connection),
+            // The connection may be what failed: the pool opens another.
+            Err(_) => connection.close_on_drop(),
+        }
+        written
+    }
+}
+
+impl Columns for PgRow {
+    fn int(&self, column: usize) -> Result<i64, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+    fn opt_int(&self, column: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+    fn text(&self, column: usize) -> Result<String, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+    fn opt_text(&self, column: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+}
