@@ -31,7 +31,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ICNODE = os.path.join(ROOT, "target", "release", "icnode")
+# ICNODE_BENCH_BINARY measures another build (an earlier commit's, for before and after).
+ICNODE = os.environ.get("ICNODE_BENCH_BINARY") or os.path.join(ROOT, "target", "release", "icnode")
 WRK_SCRIPT = os.path.join(ROOT, "bench", "wrk", "post.lua")
 PRODUCTION_ITERATIONS = 13602
 SERVICE_ITERATIONS = 1000
@@ -189,9 +190,12 @@ def postgres_database(name):
 
 
 def service(quick, db, work):
-    rounds, seconds = (1, 3) if quick else (3, 6)
-    print(f"service on {db}: {rounds} rounds of {seconds} s at {SERVICE_ITERATIONS} iterations",
-          file=sys.stderr)
+    """Through the service vs straight to the broker, in short windows that alternate (ABBA),
+    so the machine's drift within the run slows both alike; each figure is the median over the
+    pairs of windows, the ratio and the added latency taken pair by pair."""
+    pairs, load_seconds, one_seconds = (3, 2, 1) if quick else (6, 4, 2)
+    print(f"service on {db}: {pairs} pairs of windows ({load_seconds} s under load, {one_seconds} s one at a "
+          f"time) at {SERVICE_ITERATIONS} iterations", file=sys.stderr)
     broker = Process(
         ["broker", "--ephemeral", "--listen", "127.0.0.1:0", "--iterations", str(SERVICE_ITERATIONS)],
         r"listening on (http://\S+)", os.path.join(work, f"broker-{db}.log"),
@@ -207,16 +211,23 @@ def service(quick, db, work):
     service_url = svc.match.group(1)
     key = subprocess.run([ICNODE, "keys", "create", "bench", *store],
                          capture_output=True, text=True, check=True).stdout.strip()
+    targets = {"broker": (broker_url, BROKER_TOKEN), "service": (service_url, key)}
+
+    def alternate(connections, seconds):
+        runs = {"broker": [], "service": []}
+        for pair in range(pairs):
+            order = ("broker", "service") if pair % 2 == 0 else ("service", "broker")
+            for target in order:
+                url, bearer = targets[target]
+                runs[target].append(wrk(url, target, bearer, connections, seconds, run_id()))
+        return runs
+
     try:
         # Warm both paths (connections, caches, SQLite pages) before measuring.
-        wrk(broker_url, "broker", BROKER_TOKEN, 8, 1, run_id())
-        wrk(service_url, "service", key, 8, 1, run_id())
-        load = {"broker": [], "service": []}
-        one = {"broker": [], "service": []}
-        for _ in range(rounds):
-            for target, url, bearer in (("broker", broker_url, BROKER_TOKEN), ("service", service_url, key)):
-                load[target].append(wrk(url, target, bearer, 16, seconds, run_id()))
-                one[target].append(wrk(url, target, bearer, 1, seconds, run_id()))
+        for target, (url, bearer) in targets.items():
+            wrk(url, target, bearer, 8, 1, run_id())
+        load = alternate(16, load_seconds)
+        one = alternate(1, one_seconds)
     finally:
         svc.stop()
         broker.stop()
@@ -224,13 +235,17 @@ def service(quick, db, work):
     def m(runs, field):
         return median(r[field] for r in runs)
 
+    def paired(runs, combine, field):
+        return median(combine(s[field], b[field]) for b, s in zip(runs["broker"], runs["service"]))
+
     direct, through = m(load["broker"], "rps"), m(load["service"], "rps")
     row(f"service ({db})", "meetings/s straight to the broker, 16 connections", f"{direct:.0f}/s", "direct", 1.0)
     row(f"service ({db})", "meetings/s through POST /v1/meetings, 16 connections", f"{through:.0f}/s", "direct",
-        through / direct, ">= 0.85")
+        paired(load, lambda s, b: s / b, "rps"), ">= 0.85")
     d50, s50 = m(one["broker"], "p50"), m(one["service"], "p50")
+    added = paired(one, lambda s, b: s - b, "p50")
     row(f"service ({db})", "p50 one at a time: broker / through the service",
-        f"{d50:.2f} / {s50:.2f} ms (+{s50 - d50:.2f})", "", None, "added <= 0.5 ms")
+        f"{d50:.2f} / {s50:.2f} ms (+{added:.2f})", "", None, "added <= 0.5 ms")
     row(f"service ({db})", "p99 one at a time: broker / through the service",
         f"{m(one['broker'], 'p99'):.2f} / {m(one['service'], 'p99'):.2f} ms")
     row(f"service ({db})", "p50 / p99 under 16 connections, through the service",
