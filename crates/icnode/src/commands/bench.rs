@@ -1,5 +1,6 @@
 //! `icnode bench mint`: tokens minted per second on one core. PBKDF2 dominates, so this is
-//! the broker's ceiling per core; `bench/mint-vs-openssl.sh` puts OpenSSL's PBKDF2 beside it.
+//! the broker's ceiling per core; `bench/run` puts it beside
+//! the SHA-512 limit of the machine and OpenSSL's own PBKDF2.
 
 use std::time::{Duration, Instant};
 
