@@ -103,7 +103,10 @@ impl Application {
             None => None,
         };
         let store = Store::connect(&settings.database_url.0, 10).await?;
-        let metrics = Arc::new(metrics::Metrics::new(store.commit_counts()));
+        let metrics = Arc::new(metrics::Metrics::new(
+            store.commit_counts(),
+            store.key_check_counts(),
+        ));
         let broker = broker::Broker::new(
             &settings.broker,
             Arc::clone(&settings.clock),

@@ -12,7 +12,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::store::CommitCounts;
+use crate::store::{CommitCounts, KeyCheckCounts};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -47,11 +47,11 @@ pub struct Metrics {
     runs: Family<RunLabels, Counter>,
 }
 
-/// The store's group-commit counts, read when scraped.
+/// The store's counts of commits and of key checks, read when scraped.
 #[derive(Debug)]
-struct CommitCollector(Arc<CommitCounts>);
+struct StoreCollector(Arc<CommitCounts>, Arc<KeyCheckCounts>);
 
-impl Collector for CommitCollector {
+impl Collector for StoreCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         for (name, help, value) in [
             (
@@ -63,6 +63,16 @@ impl Collector for CommitCollector {
                 "meetings_committed",
                 "New meetings written; divided by meeting_commits, meetings per commit",
                 self.0.meetings(),
+            ),
+            (
+                "key_check_reads",
+                "Database reads that checked API keys",
+                self.1.reads(),
+            ),
+            (
+                "key_checks",
+                "API keys checked; divided by key_check_reads, checks per read",
+                self.1.checks(),
             ),
         ] {
             let counter = ConstCounter::new(value);
@@ -78,7 +88,7 @@ impl Collector for CommitCollector {
 }
 
 impl Metrics {
-    pub fn new(commits: Arc<CommitCounts>) -> Self {
+    pub fn new(commits: Arc<CommitCounts>, key_checks: Arc<KeyCheckCounts>) -> Self {
         let requests = Family::<RequestLabels, Counter>::default();
         let broker = Family::<BrokerLabels, Histogram>::new_with_constructor(
             (|| Histogram::new(BROKER_BUCKETS)) as fn() -> Histogram,
@@ -100,7 +110,7 @@ impl Metrics {
             "Node method runs, by node, method and edge",
             runs.clone(),
         );
-        registry.register_collector(Box::new(CommitCollector(commits)));
+        registry.register_collector(Box::new(StoreCollector(commits, key_checks)));
         Self {
             registry,
             requests,

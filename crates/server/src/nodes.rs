@@ -459,7 +459,7 @@ mod tests {
             None,
             "http://127.0.0.1:1".parse().unwrap(),
             SecretString::from("t"),
-            Arc::new(Metrics::new(Arc::default())),
+            Arc::new(Metrics::new(Arc::default(), Arc::default())),
             RunPolicy::default(),
         )
         .unwrap();

@@ -2,8 +2,8 @@
 //! PostgreSQL. One schema and one SQL text serve both (`$n` placeholders, `ON CONFLICT`,
 //! `substr`), written here with the order its values bind in, so nothing above this module
 //! knows the dialect. Each database runs that text its own way: SQLite in the process
-//! ([`sqlite`], rusqlite: a read is a function call, every write goes to one writer
-//! connection off the async threads), PostgreSQL over the network ([`postgres`], sqlx). The
+//! (`store::sqlite`, rusqlite: a read is a function call, every write goes to one writer
+//! connection off the async threads), PostgreSQL over the network (`store::postgres`, sqlx). The
 //! one exception to the shared text is a speed-up: PostgreSQL writes a batch of new meetings
 //! in one statement that commits itself (`store::group_commit`).
 
@@ -11,10 +11,12 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 mod group_commit;
+mod key_checks;
 mod postgres;
 mod sqlite;
 
 pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
+pub use key_checks::{KeyCheckCounts, MAX_KEYS};
 
 /// The migrations, embedded: the same files for both databases, applied by sqlx's migrator
 /// (which records them in `_sqlx_migrations`) on one connection at start-up.
@@ -39,6 +41,9 @@ pub enum StoreError {
     Commit(#[source] Arc<StoreError>),
     #[error("the database writer has stopped")]
     WriterStopped,
+    /// One failure of a statement that served several requests.
+    #[error("the database failed")]
+    Shared(#[source] Arc<StoreError>),
     #[error("the database schema could not be brought up to date")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -293,6 +298,9 @@ pub struct Store {
     db: Arc<Db>,
     backend: Backend,
     meetings: group_commit::GroupCommit,
+    /// PostgreSQL's key checks, read together; SQLite reads each in place.
+    key_checks: Option<key_checks::KeyChecks>,
+    key_check_counts: Arc<KeyCheckCounts>,
 }
 
 impl std::fmt::Debug for Store {
@@ -321,11 +329,21 @@ impl Store {
             sqlite.checkpoint_in_background(CHECKPOINT_EVERY);
         }
         let meetings = group_commit::GroupCommit::start(Arc::clone(&db));
+        let key_check_counts = Arc::new(KeyCheckCounts::default());
+        let key_checks = (backend == Backend::Postgres)
+            .then(|| key_checks::KeyChecks::start(Arc::clone(&db), Arc::clone(&key_check_counts)));
         Ok(Self {
             db,
             backend,
             meetings,
+            key_checks,
+            key_check_counts,
         })
+    }
+
+    /// How many key checks each read of the database has served.
+    pub fn key_check_counts(&self) -> Arc<KeyCheckCounts> {
+        Arc::clone(&self.key_check_counts)
     }
 
     /// How many meetings each commit has written.
@@ -477,12 +495,19 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// The key with this id as the database holds it now: the check of every request.
     pub async fn key(&self, id: &str) -> Result<Option<KeyRow>, StoreError> {
-        let statement = Statement::new(
-            format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"),
-            values![id],
-        );
-        self.db.fetch_optional(statement, key_row).await
+        match &self.key_checks {
+            Some(checks) => checks.key(id).await,
+            None => {
+                let key = self
+                    .db
+                    .fetch_optional(key_checks::read_keys(&[id]), key_row)
+                    .await;
+                self.key_check_counts.counted(1, 1);
+                key
+            }
+        }
     }
 
     pub async fn keys(&self) -> Result<Vec<KeyRow>, StoreError> {

@@ -2,11 +2,11 @@
 //! real SQLite file or a fresh database on the machine's PostgreSQL. Every suite that takes a
 //! `Db` runs once on each (`on_both_databases!`). With `CI=true`, a missing PostgreSQL fails.
 
+mod batches;
 mod chaos;
 mod console;
 mod errors;
 mod faults;
-mod group_commit;
 mod hostile;
 mod idempotency;
 mod logs;

@@ -64,6 +64,9 @@ async fn metrics_count_requests_broker_calls_node_runs_and_commits(db: Db) {
         r#"icnode_node_runs_total{node="instant-connect",method="generate-basic-link",edge="success"} 1"#,
         "icnode_meeting_commits_total 1\n",
         "icnode_meetings_committed_total 1\n",
+        // Three requests one after another: a read for each key check.
+        "icnode_key_check_reads_total 3\n",
+        "icnode_key_checks_total 3\n",
     ] {
         assert!(text.contains(expected), "{expected} not in:\n{text}");
     }

@@ -1,5 +1,6 @@
-//! The store's group commit. On a current-thread runtime (the `exact` tests) the writer runs
-//! only when the test awaits, so what is sent together is written together and batches are
+//! The store's batches: the group commit of new meetings, and PostgreSQL's key checks read
+//! together. On a current-thread runtime (the `exact` tests) the writer and the key reader run
+//! only when the test awaits, so what is sent together is handled together and batches are
 //! exact. On a runtime of two threads (the tests after) the writer runs beside the senders, as
 //! in the service, so they assert what holds however the meetings fall into batches. Both kinds
 //! run on SQLite and on PostgreSQL.
@@ -312,10 +313,50 @@ async fn a_meeting_without_links_is_written_alone_and_taken_after(db: Db) {
     assert!(app.store.links("bare").await.unwrap().is_empty());
 }
 
+fn key(id: &str) -> server::store::KeyRow {
+    server::store::KeyRow {
+        id: id.into(),
+        name: format!("name-{id}"),
+        digest: format!("digest-{id}"),
+        created_at: 1,
+        revoked_at: None,
+    }
+}
+
+/// PostgreSQL reads the keys asked for at once in one statement, each request still getting
+/// its own key as the database holds it when asked; SQLite reads each in place.
+async fn key_checks_asked_at_once_share_a_read_on_postgres(db: Db) {
+    let postgres = matches!(db, Db::Postgres(_));
+    let (_guard, store) = store_on(db).await;
+    for id in ["a", "b", "gone"] {
+        assert!(store.insert_key(&key(id)).await.unwrap());
+    }
+    store.revoke_key("name-gone", 7).await.unwrap();
+    let counts = store.key_check_counts();
+    let (a, b, again, gone, missing) = tokio::join!(
+        store.key("a"),
+        store.key("b"),
+        store.key("a"),
+        store.key("gone"),
+        store.key("missing"),
+    );
+    assert_eq!(a.unwrap(), Some(key("a")));
+    assert_eq!(b.unwrap(), Some(key("b")));
+    assert_eq!(again.unwrap(), Some(key("a")));
+    assert_eq!(gone.unwrap().unwrap().revoked_at, Some(7));
+    assert_eq!(missing.unwrap(), None);
+    assert_eq!(counts.checks(), 5);
+    assert_eq!(counts.reads(), if postgres { 1 } else { 5 });
+    // A revocation committed before a check is asked for is what the check reads.
+    store.revoke_key("name-a", 8).await.unwrap();
+    assert_eq!(store.key("a").await.unwrap().unwrap().revoked_at, Some(8));
+}
+
 mod exact {
     use super::*;
     crate::on_both_databases!(
-        current_thread: meetings_sent_together_share_one_commit_and_keep_their_own_answers,
+        current_thread: key_checks_asked_at_once_share_a_read_on_postgres,
+        meetings_sent_together_share_one_commit_and_keep_their_own_answers,
         one_chat_id_sent_twice_at_once_is_written_once_with_the_first_links,
         a_failing_meeting_in_a_batch_fails_no_other,
         a_request_that_gave_up_before_its_batch_writes_nothing,
