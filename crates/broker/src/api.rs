@@ -19,15 +19,12 @@ use instant_connect::{
 };
 
 use crate::mint::{LinkClaims, Minted, Minter, short_key};
-use crate::store::{MAX_PAGE, Page, ShortLink, SmsInvite};
+use crate::store::{MAX_PAGE, NewLinks, Page, SmsInvite};
 use crate::{AppState, TokenCheck, leniency, tracking};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-const SHORT_KEY_ATTEMPTS: usize = 8;
 /// Expired short links are kept this long, so a late visitor hears "expired", not "unknown".
 const SHORT_RETENTION_SECS: i64 = 24 * 60 * 60;
-/// At most this many expired short links are pruned per request that makes new ones.
-const PRUNE_BATCH: u32 = 500;
 const DEFAULT_PAGE: u32 = 100;
 
 /// An error in Webex's shape: `{"message", "errors": [{"description"}], "trackingId"}`.
@@ -232,7 +229,7 @@ async fn mint(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(LinkPlan, Vec<Minted>), ApiError> {
+) -> Result<(LinkPlan, Vec<Minted>, i64), ApiError> {
     authorize(state, headers)?;
     let body = json_body(headers, body)?;
     let now = state.clock.now();
@@ -263,8 +260,7 @@ async fn mint(
                 .map_err(|e| ApiError::internal("minting failed", &e))?,
         );
     }
-    state.store.record_links(&plan.sub, plan.exp, now).await?;
-    Ok((plan, minted))
+    Ok((plan, minted, now))
 }
 
 pub async fn joseencrypt_v2(
@@ -272,7 +268,16 @@ pub async fn joseencrypt_v2(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<LinkResponse>, ApiError> {
-    let (plan, minted) = mint(&state, &headers, body).await?;
+    let (plan, minted, now) = mint(&state, &headers, body).await?;
+    let shorts = if plan.short_urls {
+        minted
+            .iter()
+            .map(|link| short_target(&state, &plan, link, now))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut keys = record(&state, &plan, now, shorts).await?.into_iter();
     let mut response = LinkResponse {
         host: Vec::with_capacity(plan.num_host),
         guest: Vec::with_capacity(plan.num_guest),
@@ -280,22 +285,10 @@ pub async fn joseencrypt_v2(
             .short_urls
             .then(|| format!("{}/visit/", state.public_url)),
     };
-    if plan.short_urls {
-        let now = state.clock.now();
-        state
-            .store
-            .prune_shorts(now - SHORT_RETENTION_SECS, PRUNE_BATCH)
-            .await?;
-    }
     for link in minted {
-        let short = if plan.short_urls {
-            Some(allocate_short(&state, &plan, &link).await?)
-        } else {
-            None
-        };
         let item = LinkItem {
             cipher: link.cipher,
-            short,
+            short: keys.next(),
         };
         match link.role {
             Role::Host => response.host.push(item),
@@ -305,12 +298,31 @@ pub async fn joseencrypt_v2(
     Ok(Json(response))
 }
 
+/// Records the links of an answer (`shorts`: the join-page paths wanting short keys) and
+/// returns the short keys drawn.
+async fn record(
+    state: &AppState,
+    plan: &LinkPlan,
+    now: i64,
+    shorts: Vec<(Role, String)>,
+) -> Result<Vec<String>, ApiError> {
+    let links = NewLinks {
+        sub: &plan.sub,
+        exp: plan.exp,
+        now,
+        shorts,
+        prune_expired_before: now - SHORT_RETENTION_SECS,
+    };
+    Ok(state.store.record_links(&links, short_key).await?)
+}
+
 pub async fn joseencrypt_v1(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<LegacyLinkResponse>, ApiError> {
-    let (_, minted) = mint(&state, &headers, body).await?;
+    let (plan, minted, now) = mint(&state, &headers, body).await?;
+    record(&state, &plan, now, Vec::new()).await?;
     let (hosts, guests): (Vec<_>, Vec<_>) = minted.into_iter().partition(|m| m.role == Role::Host);
     Ok(Json(LegacyLinkResponse {
         host: hosts.into_iter().map(|m| m.cipher).collect(),
@@ -318,35 +330,14 @@ pub async fn joseencrypt_v1(
     }))
 }
 
-/// Stores a short link to the join page of `link`, and keeps its claims opened: the page it
-/// leads to then costs no key derivation.
-async fn allocate_short(
-    state: &AppState,
-    plan: &LinkPlan,
-    link: &Minted,
-) -> Result<String, ApiError> {
-    let target = JoinUrls::path(link.role, &JoinStyle::from(plan), &link.cipher);
-    let now = state.clock.now();
+/// The join-page path a short key of `link` will lead to; its claims are kept opened, so the
+/// page costs no key derivation.
+fn short_target(state: &AppState, plan: &LinkPlan, link: &Minted, now: i64) -> (Role, String) {
     state.opened.insert(&link.cipher, link.claims.clone(), now);
-    for _ in 0..SHORT_KEY_ATTEMPTS {
-        let short = short_key();
-        let short_link = ShortLink {
-            short: &short,
-            target: &target,
-            sub: &plan.sub,
-            role: link.role,
-            expires_at: plan.exp,
-        };
-        if state.store.insert_short(&short_link, now).await? {
-            return Ok(short);
-        }
-    }
-    Err(ApiError::internal(
-        "short keys exhausted",
-        &std::io::Error::other(format!(
-            "{SHORT_KEY_ATTEMPTS} colliding short keys in a row"
-        )),
-    ))
+    (
+        link.role,
+        JoinUrls::path(link.role, &JoinStyle::from(plan), &link.cipher),
+    )
 }
 
 /// A query string as pairs, in order, with whether it had empty pieces (`?&fli=true`).

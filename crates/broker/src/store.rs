@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use sqlx::{Connection, Row};
 
@@ -17,6 +18,10 @@ use crate::data_dir::DATABASE_FILE;
 
 /// The most rows one page of the outbox or the joins holds.
 pub const MAX_PAGE: u32 = 1000;
+/// Fresh short keys drawn for one link before giving up (a collision is one in 62^7).
+const SHORT_KEY_ATTEMPTS: usize = 8;
+/// At most this many expired short links are pruned per answer that makes new ones.
+const PRUNE_BATCH: u32 = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,6 +37,8 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("the broker database holds a row it cannot read: {0}")]
     Corrupt(String),
+    #[error("{0} colliding short keys in a row")]
+    ShortKeysExhausted(usize),
 }
 
 /// An Instant Connect space: every link made with one `sub` joins it.
@@ -88,14 +95,16 @@ pub struct Join {
     pub joined_at: i64,
 }
 
-/// A short link: where it points and until when its token is valid.
+/// The links one answer made: their space (`sub`), when their tokens expire, and the
+/// join-page path of each link that wants a short key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShortLink<'a> {
-    pub short: &'a str,
-    pub target: &'a str,
+pub struct NewLinks<'a> {
     pub sub: &'a str,
-    pub role: Role,
-    pub expires_at: i64,
+    pub exp: i64,
+    pub now: i64,
+    pub shorts: Vec<(Role, String)>,
+    /// Short links whose tokens expired before this are pruned (a batch at a time).
+    pub prune_expired_before: i64,
 }
 
 /// Rows after `cursor` (an opaque row id), at most `limit`; `next_cursor` when more follow.
@@ -127,6 +136,9 @@ impl Store {
                     .filename(&path)
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
+                    // As the service's store: WAL syncs at checkpoints, so a power cut (not a
+                    // crash) may lose the last commits, never the file.
+                    .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(std::time::Duration::from_secs(5));
                 (options, path.display().to_string())
             }
@@ -191,20 +203,63 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt(format!("the space of `{sub}` vanished")))
     }
 
-    /// Notes that links of `sub` expiring at `exp` were made (creating the space if needed).
-    pub async fn record_links(&self, sub: &str, exp: i64, now: i64) -> Result<(), StoreError> {
+    /// What one answer of the link endpoint writes, in one transaction (one commit, where
+    /// four autocommits cost the broker more than the rest of a request): the space's latest
+    /// expiry and, for short URLs, expired short links pruned and a fresh key per link.
+    /// Returns the short keys, in the order of `links.shorts`.
+    pub async fn record_links(
+        &self,
+        links: &NewLinks<'_>,
+        draw_key: impl Fn() -> String,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO spaces (sub, room_uuid, created_at, links_expire_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (sub) DO UPDATE SET links_expire_at = \
              MAX(COALESCE(links_expire_at, excluded.links_expire_at), excluded.links_expire_at)",
         )
-        .bind(sub)
+        .bind(links.sub)
         .bind(uuid::Uuid::new_v4().to_string())
-        .bind(now)
-        .bind(exp)
-        .execute(&self.pool)
+        .bind(links.now)
+        .bind(links.exp)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        if !links.shorts.is_empty() {
+            sqlx::query(
+                "DELETE FROM shorts WHERE rowid IN \
+                 (SELECT rowid FROM shorts WHERE expires_at < ? ORDER BY expires_at LIMIT ?)",
+            )
+            .bind(links.prune_expired_before)
+            .bind(PRUNE_BATCH)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut keys = Vec::with_capacity(links.shorts.len());
+        for (role, target) in &links.shorts {
+            let mut stored = None;
+            for _ in 0..SHORT_KEY_ATTEMPTS {
+                let key = draw_key();
+                let inserted = sqlx::query(
+                    "INSERT INTO shorts (short, target, sub, role, expires_at, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (short) DO NOTHING",
+                )
+                .bind(&key)
+                .bind(target)
+                .bind(links.sub)
+                .bind(role.as_str())
+                .bind(links.exp)
+                .bind(links.now)
+                .execute(&mut *tx)
+                .await?;
+                if inserted.rows_affected() == 1 {
+                    stored = Some(key);
+                    break;
+                }
+            }
+            keys.push(stored.ok_or(StoreError::ShortKeysExhausted(SHORT_KEY_ATTEMPTS))?);
+        }
+        tx.commit().await?;
+        Ok(keys)
     }
 
     pub async fn space(&self, sub: &str) -> Result<Option<Space>, StoreError> {
@@ -224,23 +279,6 @@ impl Store {
         .transpose()
     }
 
-    /// Stores a short link; `false` if the key is taken (the caller draws another).
-    pub async fn insert_short(&self, link: &ShortLink<'_>, now: i64) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO shorts (short, target, sub, role, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (short) DO NOTHING",
-        )
-        .bind(link.short)
-        .bind(link.target)
-        .bind(link.sub)
-        .bind(link.role.as_str())
-        .bind(link.expires_at)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
     /// The join-page path a short key redirects to.
     pub async fn short_target(&self, short: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT target FROM shorts WHERE short = ?")
@@ -248,19 +286,6 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|r| r.get("target")))
-    }
-
-    /// Deletes up to `batch` short links that expired before `before`; returns how many.
-    pub async fn prune_shorts(&self, before: i64, batch: u32) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "DELETE FROM shorts WHERE rowid IN \
-             (SELECT rowid FROM shorts WHERE expires_at < ? ORDER BY expires_at LIMIT ?)",
-        )
-        .bind(before)
-        .bind(batch)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected())
     }
 
     pub async fn record_invite(&self, invite: &SmsInvite) -> Result<(), StoreError> {
@@ -368,5 +393,111 @@ mod tests {
         connection.close_on_drop();
         drop(connection);
         assert_eq!(store.first_seen(&[digest], 200).await.unwrap(), [100]);
+    }
+
+    fn links<'a>(sub: &'a str, exp: i64, shorts: &[&str]) -> NewLinks<'a> {
+        NewLinks {
+            sub,
+            exp,
+            now: 100,
+            shorts: shorts
+                .iter()
+                .map(|target| (Role::Guest, (*target).to_owned()))
+                .collect(),
+            prune_expired_before: 0,
+        }
+    }
+
+    /// Keys handed out in turn, for draws that collide on purpose.
+    fn keys(keys: &[&str]) -> impl Fn() -> String {
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        move || keys[next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % keys.len()].clone()
+    }
+
+    #[tokio::test]
+    async fn a_taken_short_key_is_drawn_again() {
+        let store = Store::open(None).await.unwrap();
+        let first = store
+            .record_links(&links("s", 500, &["/a"]), keys(&["taken"]))
+            .await
+            .unwrap();
+        assert_eq!(first, ["taken"]);
+        let second = store
+            .record_links(
+                &links("s", 600, &["/b", "/c"]),
+                keys(&["taken", "k1", "k2"]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(second, ["k1", "k2"]);
+        assert_eq!(store.short_target("taken").await.unwrap().unwrap(), "/a");
+        assert_eq!(store.short_target("k2").await.unwrap().unwrap(), "/c");
+        let space = store.space("s").await.unwrap().unwrap();
+        assert_eq!(space.links_expire_at, Some(600));
+    }
+
+    /// The answer's writes are one transaction: when a short key cannot be found, neither the
+    /// links before it nor the space's new expiry are kept.
+    #[tokio::test]
+    async fn an_answer_that_fails_writes_nothing() {
+        let store = Store::open(None).await.unwrap();
+        store
+            .record_links(&links("s", 500, &["/a"]), keys(&["taken"]))
+            .await
+            .unwrap();
+        let failed = store
+            .record_links(&links("s", 900, &["/b", "/c"]), keys(&["fresh", "taken"]))
+            .await;
+        assert!(
+            matches!(
+                failed,
+                Err(StoreError::ShortKeysExhausted(SHORT_KEY_ATTEMPTS))
+            ),
+            "{failed:?}"
+        );
+        assert_eq!(store.short_target("fresh").await.unwrap(), None);
+        let space = store.space("s").await.unwrap().unwrap();
+        assert_eq!(space.links_expire_at, Some(500));
+    }
+
+    #[tokio::test]
+    async fn expired_short_links_are_pruned_by_the_next_answer_with_short_links() {
+        let store = Store::open(None).await.unwrap();
+        store
+            .record_links(&links("s", 50, &["/old"]), keys(&["old"]))
+            .await
+            .unwrap();
+        let mut later = links("s", 500, &[]);
+        later.prune_expired_before = 60;
+        store.record_links(&later, keys(&["x"])).await.unwrap();
+        assert!(
+            store.short_target("old").await.unwrap().is_some(),
+            "no short links, no pruning"
+        );
+        let mut with_short = links("s", 500, &["/new"]);
+        with_short.prune_expired_before = 60;
+        store
+            .record_links(&with_short, keys(&["new"]))
+            .await
+            .unwrap();
+        assert_eq!(store.short_target("old").await.unwrap(), None);
+        assert!(store.short_target("new").await.unwrap().is_some());
+    }
+
+    /// A file database syncs at checkpoints, not at each commit (the service's trade, too).
+    #[tokio::test]
+    async fn a_file_database_is_in_wal_mode_and_syncs_at_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(Some(dir.path())).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!((mode.as_str(), synchronous), ("wal", 1), "1 is NORMAL");
     }
 }
