@@ -248,8 +248,7 @@ async fn mint(
         started.push(
             state
                 .crypto
-                .start(move || minter_state.minter.mint(&minting_plan, role, now))
-                .await,
+                .start(move || minter_state.minter.mint(&minting_plan, role, now)),
         );
     }
     let mut minted = Vec::with_capacity(started.len());
@@ -401,7 +400,6 @@ pub(crate) async fn open_cipher(
     let claims = state
         .crypto
         .start(move || opener.minter.open(&owned))
-        .await
         .await
         .map_err(|e| ApiError::internal("opening task failed", &e))?
         .map_err(|reason| {
