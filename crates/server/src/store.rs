@@ -829,10 +829,18 @@ mod tests {
         };
         assert!(store.insert_key(&key("kept")).await.unwrap());
         {
+            // With the writer held, the write has started and cannot have finished when its
+            // caller goes.
+            let Db::Sqlite(sqlite) = store.db.as_ref() else {
+                unreachable!("an in-memory database is SQLite")
+            };
+            let held = sqlite.hold_writer();
             let dropped = key("dropped");
             let mut write = Box::pin(store.insert_key(&dropped));
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
             assert!(write.as_mut().poll(&mut cx).is_pending());
+            drop(write);
+            drop(held);
         }
         assert_eq!(store.key("kept").await.unwrap(), Some(key("kept")));
         // The writer is one connection: a write sent after the dropped one runs after it.

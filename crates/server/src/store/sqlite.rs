@@ -137,6 +137,12 @@ impl Sqlite {
         })
     }
 
+    /// The writer's connection, held by a test so that a write waits for it.
+    #[cfg(test)]
+    pub(super) fn hold_writer(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.shared.writer)
+    }
+
     /// Runs `write` on the writer's connection on a blocking thread. It runs to its end even
     /// when the caller stops waiting: a write is never cut off halfway.
     async fn write<T: Send + 'static>(
