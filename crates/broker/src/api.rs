@@ -239,7 +239,7 @@ async fn mint(
     warnings.extend(state.minter.range().fit(&mut plan));
     leniency::allow(state.strict, warnings)?;
 
-    // Each token on its own slot of the crypto pool, so a meeting's links are minted side by
+    // Each token is its own job of the crypto pool, so a meeting's links are minted side by
     // side when cores are free.
     let shared_plan = Arc::new(plan.clone());
     let mut started = Vec::with_capacity(plan.num_host + plan.num_guest);
