@@ -86,6 +86,26 @@ def openssl_pbkdf2(iterations, seconds):
 
 # --- processes -----------------------------------------------------------------------------
 
+def cpu_seconds_of(pid):
+    """User and system CPU a process has used so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds():
+    """CPU used so far by the machine's PostgreSQL processes (the server and its backends)."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as comm:
+                if comm.read().strip() == "postgres":
+                    total += cpu_seconds_of(pid)
+        except OSError:
+            pass  # gone meanwhile
+    return total
+
+
 class Process:
     """An icnode process, up once a line of its stdout matches `ready`; stderr goes to a file."""
 
@@ -112,6 +132,9 @@ class Process:
                 if line.startswith(field + ":"):
                     return int(line.split()[1])
         raise KeyError(field)
+
+    def cpu_seconds(self):
+        return cpu_seconds_of(self.proc.pid)
 
     def stop(self):
         self.proc.terminate()
@@ -150,6 +173,7 @@ def wrk(url, target, bearer, connections, seconds, run_id):
         return float(value) * UNITS[unit]
 
     return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": latency(50),
         "p99": latency(99),
@@ -213,13 +237,23 @@ def service(quick, db, work):
                          capture_output=True, text=True, check=True).stdout.strip()
     targets = {"broker": (broker_url, BROKER_TOKEN), "service": (service_url, key)}
 
+    # CPU per meeting of each process, over the windows through the service under load.
+    cpu = {"service": 0.0, "broker": 0.0, "postgres": 0.0, "meetings": 0}
+
     def alternate(connections, seconds):
         runs = {"broker": [], "service": []}
         for pair in range(pairs):
             order = ("broker", "service") if pair % 2 == 0 else ("service", "broker")
             for target in order:
                 url, bearer = targets[target]
-                runs[target].append(wrk(url, target, bearer, connections, seconds, run_id()))
+                before = svc.cpu_seconds(), broker.cpu_seconds(), postgres_cpu_seconds()
+                run = wrk(url, target, bearer, connections, seconds, run_id())
+                if target == "service" and connections > 1:
+                    cpu["service"] += svc.cpu_seconds() - before[0]
+                    cpu["broker"] += broker.cpu_seconds() - before[1]
+                    cpu["postgres"] += postgres_cpu_seconds() - before[2]
+                    cpu["meetings"] += run["requests"]
+                runs[target].append(run)
         return runs
 
     try:
@@ -248,6 +282,16 @@ def service(quick, db, work):
         f"{d50:.2f} / {s50:.2f} ms (+{added:.2f})", "", None, "added <= 0.5 ms")
     row(f"service ({db})", "p99 one at a time: broker / through the service",
         f"{m(one['broker'], 'p99'):.2f} / {m(one['service'], 'p99'):.2f} ms")
+    # Every process shares the same cores, so through/direct is at most about
+    # broker / (broker + service + its database server).
+    ms = {name: cpu[name] * 1000 / cpu["meetings"] for name in ("service", "broker", "postgres")}
+    if db == "sqlite":
+        row(f"service ({db})", "CPU per meeting under 16 connections: service / broker",
+            f"{ms['service']:.3f} / {ms['broker']:.3f} ms", "broker", ms["service"] / ms["broker"])
+    else:
+        row(f"service ({db})", "CPU per meeting under 16 connections: service + PostgreSQL / broker",
+            f"{ms['service']:.3f} + {ms['postgres']:.3f} / {ms['broker']:.3f} ms", "broker",
+            (ms["service"] + ms["postgres"]) / ms["broker"])
     row(f"service ({db})", "p50 / p99 under 16 connections, through the service",
         f"{m(load['service'], 'p50'):.1f} / {m(load['service'], 'p99'):.1f} ms")
 
