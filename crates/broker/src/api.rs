@@ -23,8 +23,6 @@ use crate::store::{MAX_PAGE, NewLinks, Page, SmsInvite};
 use crate::{AppState, TokenCheck, leniency, tracking};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Expired short links are kept this long, so a late visitor hears "expired", not "unknown".
-const SHORT_RETENTION_SECS: i64 = 24 * 60 * 60;
 const DEFAULT_PAGE: u32 = 100;
 
 /// An error in Webex's shape: `{"message", "errors": [{"description"}], "trackingId"}`.
@@ -244,11 +242,13 @@ async fn mint(
     let shared_plan = Arc::new(plan.clone());
     let mut started = Vec::with_capacity(plan.num_host + plan.num_guest);
     for role in Minter::roles(&plan) {
-        let (minter_state, minting_plan) = (Arc::clone(state), Arc::clone(&shared_plan));
+        // The job holds the minter alone, not the broker's state: a queued job keeps nothing
+        // else alive.
+        let (minter, minting_plan) = (Arc::clone(&state.minter), Arc::clone(&shared_plan));
         started.push(
             state
                 .crypto
-                .start(move || minter_state.minter.mint(&minting_plan, role, now)),
+                .start(move || minter.mint(&minting_plan, role, now)),
         );
     }
     let mut minted = Vec::with_capacity(started.len());
@@ -310,7 +310,6 @@ async fn record(
         exp: plan.exp,
         now,
         shorts,
-        prune_expired_before: now - SHORT_RETENTION_SECS,
     };
     Ok(state.store.record_links(&links, short_key).await?)
 }
@@ -395,11 +394,11 @@ pub(crate) async fn open_cipher(
     if let Some(claims) = state.opened.get(cipher, now) {
         return Ok(claims);
     }
-    let opener = Arc::clone(state);
+    let minter = Arc::clone(&state.minter);
     let owned = cipher.to_owned();
     let claims = state
         .crypto
-        .start(move || opener.minter.open(&owned))
+        .start(move || minter.open(&owned))
         .await
         .map_err(|e| ApiError::internal("opening task failed", &e))?
         .map_err(|reason| {

@@ -209,7 +209,7 @@ impl Tokens {
 }
 
 pub(crate) struct AppState {
-    minter: Minter,
+    minter: Arc<Minter>,
     crypto: crypto_pool::CryptoPool,
     store: Store,
     tokens: Tokens,
@@ -311,7 +311,11 @@ impl LocalBroker {
         };
         let range = Pbes2Range::fixed(settings.iterations, settings.salt_length);
         let state = AppState {
-            minter: Minter::new(prepared.secret, prepared.org.org_id.clone(), range),
+            minter: Arc::new(Minter::new(
+                prepared.secret,
+                prepared.org.org_id.clone(),
+                range,
+            )),
             crypto: crypto_pool::CryptoPool::for_this_machine(),
             store,
             tokens,

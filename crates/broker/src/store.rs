@@ -20,7 +20,10 @@ use crate::data_dir::DATABASE_FILE;
 pub const MAX_PAGE: u32 = 1000;
 /// Fresh short keys drawn for one link before giving up (a collision is one in 62^7).
 const SHORT_KEY_ATTEMPTS: usize = 8;
-/// At most this many expired short links are pruned per answer that makes new ones.
+/// Expired short links are kept this long, so a late visitor hears "expired", not "unknown".
+const SHORT_RETENTION_SECS: i64 = 24 * 60 * 60;
+/// At most this many of the short links kept past that are pruned per answer that makes new
+/// ones.
 const PRUNE_BATCH: u32 = 500;
 
 #[derive(Debug, thiserror::Error)]
@@ -103,8 +106,6 @@ pub struct NewLinks<'a> {
     pub exp: i64,
     pub now: i64,
     pub shorts: Vec<(Role, String)>,
-    /// Short links whose tokens expired before this are pruned (a batch at a time).
-    pub prune_expired_before: i64,
 }
 
 /// Rows after `cursor` (an opaque row id), at most `limit`; `next_cursor` when more follow.
@@ -229,7 +230,7 @@ impl Store {
                 "DELETE FROM shorts WHERE rowid IN \
                  (SELECT rowid FROM shorts WHERE expires_at < ? ORDER BY expires_at LIMIT ?)",
             )
-            .bind(links.prune_expired_before)
+            .bind(links.now - SHORT_RETENTION_SECS)
             .bind(PRUNE_BATCH)
             .execute(&mut *tx)
             .await?;
@@ -404,7 +405,6 @@ mod tests {
                 .iter()
                 .map(|target| (Role::Guest, (*target).to_owned()))
                 .collect(),
-            prune_expired_before: 0,
         }
     }
 
@@ -462,27 +462,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn expired_short_links_are_pruned_by_the_next_answer_with_short_links() {
+    async fn short_links_expired_past_retention_are_pruned_by_the_next_answer_with_short_links() {
         let store = Store::open(None).await.unwrap();
         store
             .record_links(&links("s", 50, &["/old"]), keys(&["old"]))
             .await
             .unwrap();
-        let mut later = links("s", 500, &[]);
-        later.prune_expired_before = 60;
-        store.record_links(&later, keys(&["x"])).await.unwrap();
+        let mut kept = links("s", 90_000, &["/kept"]);
+        kept.now = 50 + SHORT_RETENTION_SECS - 1;
+        store.record_links(&kept, keys(&["kept"])).await.unwrap();
+        assert!(
+            store.short_target("old").await.unwrap().is_some(),
+            "still within retention"
+        );
+        let mut no_shorts = links("s", 90_000, &[]);
+        no_shorts.now = 50 + SHORT_RETENTION_SECS + 1;
+        store.record_links(&no_shorts, keys(&["x"])).await.unwrap();
         assert!(
             store.short_target("old").await.unwrap().is_some(),
             "no short links, no pruning"
         );
-        let mut with_short = links("s", 500, &["/new"]);
-        with_short.prune_expired_before = 60;
-        store
-            .record_links(&with_short, keys(&["new"]))
-            .await
-            .unwrap();
+        let mut later = links("s", 90_000, &["/new"]);
+        later.now = 50 + SHORT_RETENTION_SECS + 1;
+        store.record_links(&later, keys(&["new"])).await.unwrap();
         assert_eq!(store.short_target("old").await.unwrap(), None);
-        assert!(store.short_target("new").await.unwrap().is_some());
+        assert!(store.short_target("kept").await.unwrap().is_some());
     }
 
     /// A file database syncs at checkpoints, not at each commit (the service's trade, too).
