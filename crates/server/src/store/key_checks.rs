@@ -9,6 +9,7 @@
 //! cost, and does not use this.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -53,8 +54,23 @@ impl KeyCheckCounts {
 impl KeyChecks {
     /// Starts the reader on the current runtime.
     pub(super) fn start(db: Arc<Db>, counts: Arc<KeyCheckCounts>) -> Self {
+        Self::start_reading(counts, move |ids: Vec<String>| {
+            let db = Arc::clone(&db);
+            async move {
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                db.fetch(read_keys(&ids), key_row).await
+            }
+        })
+    }
+
+    /// Starts the reader with `read`, which reads the keys of the ids it is given.
+    fn start_reading<Read, Reading>(counts: Arc<KeyCheckCounts>, read: Read) -> Self
+    where
+        Read: Fn(Vec<String>) -> Reading + Send + 'static,
+        Reading: Future<Output = Result<Vec<KeyRow>, StoreError>> + Send + 'static,
+    {
         let (asks, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(read_batches(db, counts, queue));
+        tokio::spawn(read_batches(read, counts, queue));
         Self { asks }
     }
 
@@ -64,8 +80,8 @@ impl KeyChecks {
         self.asks
             .send((id.to_owned(), answer))
             .await
-            .map_err(|_| StoreError::WriterStopped)?;
-        answered.await.map_err(|_| StoreError::WriterStopped)?
+            .map_err(|_| StoreError::KeyReaderStopped)?;
+        answered.await.map_err(|_| StoreError::KeyReaderStopped)?
     }
 }
 
@@ -80,11 +96,15 @@ pub(super) fn read_keys(ids: &[&str]) -> Statement {
     )
 }
 
-async fn read_batches(
-    db: Arc<Db>,
+/// Reads the keys asked for while the last read was out, together, until every handle is gone.
+async fn read_batches<Read, Reading>(
+    read: Read,
     counts: Arc<KeyCheckCounts>,
     mut queue: mpsc::Receiver<(String, Answer)>,
-) {
+) where
+    Read: Fn(Vec<String>) -> Reading,
+    Reading: Future<Output = Result<Vec<KeyRow>, StoreError>>,
+{
     let mut batch = Vec::with_capacity(MAX_KEYS);
     while queue.recv_many(&mut batch, MAX_KEYS).await > 0 {
         // A request that gave up needs no answer.
@@ -92,12 +112,12 @@ async fn read_batches(
         if batch.is_empty() {
             continue;
         }
-        let mut ids: Vec<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
+        let mut ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
         ids.sort_unstable();
         ids.dedup();
-        let read = db.fetch(read_keys(&ids), key_row).await;
+        let rows = read(ids).await;
         counts.counted(1, batch.len() as u64);
-        match read {
+        match rows {
             Ok(rows) => {
                 let found: HashMap<String, KeyRow> =
                     rows.into_iter().map(|row| (row.id.clone(), row)).collect();
@@ -112,5 +132,61 @@ async fn read_batches(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// The risk of reading checks together: a check asked while a read is out must not be
+    /// answered by that read, which may have started before a revocation the check should see.
+    #[tokio::test]
+    async fn a_check_asked_while_a_read_is_out_waits_for_the_next_read() {
+        let counts = Arc::new(KeyCheckCounts::default());
+        let (started, first_started) = oneshot::channel::<()>();
+        let (release, released) = oneshot::channel::<()>();
+        let gate = Mutex::new(Some((started, released)));
+        let reads = AtomicU64::new(0);
+        // Read n answers each id with `revoked_at = n`; the first waits to be released.
+        let checks = KeyChecks::start_reading(Arc::clone(&counts), move |ids| {
+            let read = reads.fetch_add(1, Ordering::SeqCst) as i64 + 1;
+            let gate = gate.lock().unwrap().take();
+            async move {
+                if let Some((started, released)) = gate {
+                    let _ = started.send(());
+                    let _ = released.await;
+                }
+                Ok(ids
+                    .into_iter()
+                    .map(|id| KeyRow {
+                        name: format!("name-{id}"),
+                        id,
+                        digest: "d".into(),
+                        created_at: 0,
+                        revoked_at: Some(read),
+                    })
+                    .collect())
+            }
+        });
+        let first = tokio::spawn({
+            let checks = checks.clone();
+            async move { checks.key("a").await }
+        });
+        first_started.await.unwrap();
+        let mut second = Box::pin(checks.key("b"));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(
+            second.as_mut().poll(&mut cx).is_pending(),
+            "asked, and waiting"
+        );
+        release.send(()).unwrap();
+        let first = first.await.unwrap().unwrap().unwrap();
+        assert_eq!((first.id.as_str(), first.revoked_at), ("a", Some(1)));
+        let second = second.await.unwrap().unwrap();
+        assert_eq!((second.id.as_str(), second.revoked_at), ("b", Some(2)));
+        assert_eq!((counts.reads(), counts.checks()), (2, 2));
     }
 }
