@@ -662,9 +662,6 @@ const MEETING_COLUMNS: &str = "chat_id, created_by, vertical, host_login, short_
 const MEETING_COLUMN_COUNT: usize = 8;
 const KEY_COLUMNS: &str = "id, name, digest, created_at, revoked_at";
 
-const INSERT_MEETING: &str = "INSERT INTO meetings (chat_id, created_by, vertical, host_login, \
-     short_urls, not_before, expires_at, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-     ON CONFLICT (chat_id) DO NOTHING";
 const LINK_COLUMNS: &str = "id, chat_id, role, issued_at_ms, position, cipher, short, short_url, \
                             long_url, not_before, expires_at";
 const LINK_COLUMN_COUNT: usize = 11;
@@ -682,9 +679,19 @@ fn meeting_values(meeting: &MeetingRow) -> Vec<Param> {
     ]
 }
 
+/// `rows` new meetings; a row is affected for each that is new, none for a chat id taken.
+fn insert_meetings_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO meetings ({MEETING_COLUMNS}) VALUES {} ON CONFLICT (chat_id) DO NOTHING",
+        placeholder_rows(rows, MEETING_COLUMN_COUNT, 1)
+    )
+}
+
 /// A new meeting; one row affected when it is new, none when the chat id is taken.
 fn insert_meeting(meeting: &MeetingRow) -> Statement {
-    Statement::new(INSERT_MEETING, meeting_values(meeting))
+    // Built once: it is every SQLite write of a new meeting.
+    static ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_meetings_sql(1));
+    Statement::new(ONE.as_str(), meeting_values(meeting))
 }
 
 /// `($first, ...), (...)`: `rows` rows of `columns` placeholders each, numbered on from
@@ -747,9 +754,8 @@ fn insert_meetings_at_once(batch: &[Arc<NewMeeting>]) -> Statement {
         params.extend(meeting_values(&new.meeting));
     }
     let mut sql = format!(
-        "WITH meeting AS (INSERT INTO meetings ({MEETING_COLUMNS}) VALUES {} \
-         ON CONFLICT (chat_id) DO NOTHING RETURNING chat_id)",
-        placeholder_rows(batch.len(), MEETING_COLUMN_COUNT, 1)
+        "WITH meeting AS ({} RETURNING chat_id)",
+        insert_meetings_sql(batch.len())
     );
     let links: usize = batch.iter().map(|new| new.links.len()).sum();
     if links > 0 {

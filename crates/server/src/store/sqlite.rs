@@ -280,15 +280,10 @@ enum Location {
 
 impl Location {
     fn of(url: &str) -> Self {
-        let (encoded, query) = url
+        let rest = url
             .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:")
-            .split_once('?')
-            .unwrap_or((
-                url.trim_start_matches("sqlite://")
-                    .trim_start_matches("sqlite:"),
-                "",
-            ));
+            .trim_start_matches("sqlite:");
+        let (encoded, query) = rest.split_once('?').unwrap_or((rest, ""));
         if encoded == ":memory:"
             || encoded.is_empty()
             || query.split('&').any(|p| p == "mode=memory")
@@ -348,8 +343,7 @@ impl Shared {
 /// 18% of throughput). Checkpoints run in the background, not in the request whose commit
 /// filled the WAL: that made one in a hundred requests wait 20 ms.
 fn configure(connection: &Connection) -> Result<(), StoreError> {
-    connection.busy_timeout(BUSY_TIMEOUT)?;
-    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    wait_and_cache(connection)?;
     connection.execute_batch(&format!(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
          PRAGMA wal_autocheckpoint = {FALLBACK_CHECKPOINT_PAGES};"
@@ -367,10 +361,17 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     Ok(connection)
 }
 
-fn open_reader(path: &Path) -> Result<Connection, StoreError> {
-    let connection = Connection::open_with_flags(path, file_flags())?;
+/// What every connection has: it waits for a lock instead of failing, and keeps its
+/// prepared statements.
+fn wait_and_cache(connection: &Connection) -> Result<(), StoreError> {
     connection.busy_timeout(BUSY_TIMEOUT)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open_with_flags(path, file_flags())?;
+    wait_and_cache(&connection)?;
     // A read connection that tried to write would be a bug here, not a second writer.
     connection.pragma_update(None, "query_only", true)?;
     Ok(connection)
