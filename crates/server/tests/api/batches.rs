@@ -62,6 +62,12 @@ fn links_of(chat_id: &str) -> Vec<LinkRow> {
     ]
 }
 
+/// The ids of a meeting's stored links, in issue order.
+async fn link_ids(store: &Store, chat_id: &str) -> Vec<String> {
+    let links = store.links(chat_id).await.unwrap();
+    links.into_iter().map(|l| l.id).collect()
+}
+
 async fn meetings_sent_together_share_one_commit_and_keep_their_own_answers(db: Db) {
     let (_guard, store) = store_on(db).await;
     assert!(
@@ -87,14 +93,10 @@ async fn meetings_sent_together_share_one_commit_and_keep_their_own_answers(db: 
     assert_eq!((counts.commits(), counts.meetings()), (2, 3));
     for chat_id in ["a", "c", "taken"] {
         assert!(store.meeting(chat_id).await.unwrap().is_some(), "{chat_id}");
-        let ids: Vec<String> = store
-            .links(chat_id)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| l.id)
-            .collect();
-        assert_eq!(ids, [format!("{chat_id}-host"), format!("{chat_id}-guest")]);
+        assert_eq!(
+            link_ids(&store, chat_id).await,
+            [format!("{chat_id}-host"), format!("{chat_id}-guest")]
+        );
     }
 }
 
@@ -115,14 +117,10 @@ async fn one_chat_id_sent_twice_at_once_is_written_once_with_the_first_links(db:
     );
     let counts = store.commit_counts();
     assert_eq!((counts.commits(), counts.meetings()), (2, 2));
-    let ids: Vec<String> = store
-        .links("twice")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| l.id)
-        .collect();
-    assert_eq!(ids, ["first-host", "first-guest"]);
+    assert_eq!(
+        link_ids(&store, "twice").await,
+        ["first-host", "first-guest"]
+    );
 }
 
 async fn a_failing_meeting_in_a_batch_fails_no_other(db: Db) {
