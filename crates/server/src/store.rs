@@ -48,6 +48,9 @@ pub enum StoreError {
     Shared(#[source] Arc<StoreError>),
     #[error("the database schema could not be brought up to date")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value breaks a rule the store writes by: edited by hand, or damaged.
+    #[error("a stored row is malformed: {0}")]
+    Malformed(&'static str),
 }
 
 impl StoreError {
@@ -180,6 +183,11 @@ impl From<bool> for Param {
 impl From<&str> for Param {
     fn from(value: &str) -> Self {
         Param::Text(Some(value.to_owned()))
+    }
+}
+impl From<String> for Param {
+    fn from(value: String) -> Self {
+        Param::Text(Some(value))
     }
 }
 impl From<&String> for Param {
@@ -421,21 +429,23 @@ impl Store {
     pub async fn links(&self, chat_id: &str) -> Result<Vec<LinkRow>, StoreError> {
         let statement = Statement::new(
             "SELECT id, role, issued_at_ms, position, cipher, short, short_url, long_url, \
-             not_before, expires_at FROM links WHERE chat_id = $1 \
+             not_before, expires_at, cipher_at FROM links WHERE chat_id = $1 \
              ORDER BY issued_at_ms, position, id",
             values![chat_id],
         );
         self.db
             .fetch(statement, |row| {
+                let cipher = row.text(4)?;
+                let long_url = CipherOnce::read(row.text(7)?, row.opt_int(10)?, &cipher)?;
                 Ok(LinkRow {
                     id: row.text(0)?,
                     role: row.text(1)?,
                     issued_at_ms: row.int(2)?,
                     position: row.int(3)?,
-                    cipher: row.text(4)?,
+                    cipher,
                     short: row.opt_text(5)?,
                     short_url: row.opt_text(6)?,
-                    long_url: row.text(7)?,
+                    long_url,
                     not_before: row.opt_int(8)?,
                     expires_at: row.int(9)?,
                 })
@@ -663,8 +673,8 @@ const MEETING_COLUMN_COUNT: usize = 8;
 const KEY_COLUMNS: &str = "id, name, digest, created_at, revoked_at";
 
 const LINK_COLUMNS: &str = "id, chat_id, role, issued_at_ms, position, cipher, short, short_url, \
-                            long_url, not_before, expires_at";
-const LINK_COLUMN_COUNT: usize = 11;
+                            long_url, not_before, expires_at, cipher_at";
+const LINK_COLUMN_COUNT: usize = 12;
 
 fn meeting_values(meeting: &MeetingRow) -> Vec<Param> {
     values![
@@ -709,8 +719,40 @@ fn placeholder_rows(rows: usize, columns: usize, first: usize) -> String {
         .join(", ")
 }
 
+/// How a link's long URL is stored: with its cipher cut out, and the byte offset it goes back
+/// at (migration 0003). The cipher was half of a link row: written twice, a row passed 2 KB, a
+/// SQLite page of its own and PostgreSQL's TOAST threshold. A long URL that does not hold its
+/// cipher, and every row from before, is stored whole with no offset.
+struct CipherOnce;
+
+impl CipherOnce {
+    fn write(long_url: &str, cipher: &str) -> (String, Option<i64>) {
+        match long_url.find(cipher) {
+            Some(at) if !cipher.is_empty() => (
+                [&long_url[..at], &long_url[at + cipher.len()..]].concat(),
+                Some(at as i64),
+            ),
+            _ => (long_url.to_owned(), None),
+        }
+    }
+
+    fn read(stored: String, cipher_at: Option<i64>, cipher: &str) -> Result<String, StoreError> {
+        let Some(at) = cipher_at else {
+            return Ok(stored);
+        };
+        let at = usize::try_from(at)
+            .ok()
+            .filter(|&at| stored.is_char_boundary(at))
+            .ok_or(StoreError::Malformed(
+                "a link's cipher_at is not a place in its long_url",
+            ))?;
+        Ok([&stored[..at], cipher, &stored[at..]].concat())
+    }
+}
+
 fn push_link_values(params: &mut Vec<Param>, chat_id: &str, links: &[LinkRow]) {
     for link in links {
+        let (long_url, cipher_at) = CipherOnce::write(&link.long_url, &link.cipher);
         params.extend(values![
             &link.id,
             chat_id,
@@ -720,9 +762,10 @@ fn push_link_values(params: &mut Vec<Param>, chat_id: &str, links: &[LinkRow]) {
             &link.cipher,
             &link.short,
             &link.short_url,
-            &link.long_url,
+            long_url,
             link.not_before,
             link.expires_at,
+            cipher_at,
         ]);
     }
 }
@@ -866,6 +909,35 @@ mod tests {
             Some(key("dropped")),
             "the dropped write never finished"
         );
+    }
+
+    #[test]
+    fn a_long_url_stored_without_its_cipher_reads_back_whole() {
+        for (long_url, cipher) in [
+            ("https://j/hc/v1/talk?int=jose&v=1&data=abc.def", "abc.def"),
+            (
+                "https://j/hc/v1/login?int=jose&v=1&data=abc&fli=true",
+                "abc",
+            ),
+            ("abcabc", "abc"),
+            ("https://j/é?data=ü", "ü"),
+        ] {
+            let (stored, at) = CipherOnce::write(long_url, cipher);
+            assert_eq!(stored.len(), long_url.len() - cipher.len());
+            assert_eq!(CipherOnce::read(stored, at, cipher).unwrap(), long_url);
+        }
+        for (long_url, cipher) in [("https://j/x", "abc"), ("https://j/x", "")] {
+            assert_eq!(
+                CipherOnce::write(long_url, cipher),
+                (long_url.to_owned(), None)
+            );
+        }
+        for at in [-1, 2, 99] {
+            assert!(matches!(
+                CipherOnce::read("aéb".into(), Some(at), "c"),
+                Err(StoreError::Malformed(_))
+            ));
+        }
     }
 
     #[test]

@@ -362,7 +362,102 @@ mod exact {
     );
 }
 
+/// The rows of `sql` on the store's database, read beside the store: (text, optional int).
+async fn raw_rows(db: &Db, url: &str, sql: &str) -> Vec<(String, Option<i64>)> {
+    match db {
+        Db::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap();
+            let connection = rusqlite::Connection::open(path).unwrap();
+            let mut statement = connection.prepare(sql).unwrap();
+            let rows = statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .unwrap();
+            rows.map(Result::unwrap).collect()
+        }
+        Db::Postgres(_) => {
+            use sqlx::Connection;
+            let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_as(sql)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap()
+        }
+    }
+}
+
+/// A link row holds its cipher once: the long URL is stored with the cipher cut out and
+/// where it goes back, and read back whole. A row from before (whole, no offset) reads as it
+/// was; a damaged offset is an error, not a panic or a wrong URL.
+async fn a_long_url_is_stored_without_a_second_copy_of_its_cipher(db: Db) {
+    let ((dir, database), store) = store_on(db.clone()).await;
+    let cipher = "eyJwMnMiOi.h-Tp-UOqz8.tcgPQRwE.lo4BrDepj2.bIFxgDSUWE";
+    let mut forced = link("forced", 0);
+    forced.cipher = cipher.to_owned();
+    // `&fli=true` follows the cipher on a host link that forces the login.
+    forced.long_url =
+        format!("https://join.example/hc/v1/login?int=jose&v=1&data={cipher}&fli=true");
+    let mut foreign = link("foreign", 1);
+    foreign.long_url = "https://join.example/elsewhere".into();
+    let written = [forced.clone(), foreign.clone()];
+    assert!(store.insert_meeting(&meeting("m"), &written).await.unwrap());
+
+    let read = store.links("m").await.unwrap();
+    let urls = |links: &[LinkRow]| -> Vec<(String, String)> {
+        links
+            .iter()
+            .map(|l| (l.cipher.clone(), l.long_url.clone()))
+            .collect()
+    };
+    assert_eq!(urls(&read), urls(&written));
+    let stored = raw_rows(
+        &db,
+        &database.url,
+        "SELECT long_url, cipher_at FROM links ORDER BY position",
+    )
+    .await;
+    let at = forced.long_url.find(cipher).unwrap() as i64;
+    assert_eq!(
+        stored,
+        vec![
+            (
+                "https://join.example/hc/v1/login?int=jose&v=1&data=&fli=true".to_owned(),
+                Some(at)
+            ),
+            (foreign.long_url.clone(), None),
+        ]
+    );
+
+    raw_rows(
+        &db,
+        &database.url,
+        "INSERT INTO links (id, chat_id, role, issued_at_ms, position, cipher, long_url, \
+         expires_at) VALUES ('before', 'm', 'guest', 1000, 2, 'c', \
+         'https://join.example/x?data=c', 2000000000) RETURNING id, cipher_at",
+    )
+    .await;
+    let read = store.links("m").await.unwrap();
+    assert_eq!(read[2].long_url, "https://join.example/x?data=c");
+
+    raw_rows(
+        &db,
+        &database.url,
+        "UPDATE links SET cipher_at = 9999 WHERE id = 'forced' RETURNING id, cipher_at",
+    )
+    .await;
+    let damaged = store
+        .links("m")
+        .await
+        .err()
+        .expect("a damaged offset is refused");
+    assert!(
+        damaged.to_string().contains("cipher_at"),
+        "the error names the column: {damaged}"
+    );
+    drop(dir);
+}
+
 crate::on_both_databases!(
+    a_long_url_is_stored_without_a_second_copy_of_its_cipher,
     a_meeting_without_links_is_written_alone_and_taken_after,
     meetings_written_at_once_are_all_kept_in_fewer_commits,
     a_meeting_whose_write_fails_fails_no_other_written_beside_it,
