@@ -603,7 +603,9 @@ impl Meetings {
             .chain(finished.guests)
             .enumerate()
             .map(|(position, link)| LinkRow {
-                id: uuid::Uuid::new_v4().to_string(),
+                // Time-ordered, so a link's entry goes at the end of the id index, not on a
+                // random page of it that the commit would write out whole.
+                id: uuid::Uuid::now_v7().to_string(),
                 role: link.role.as_str().to_owned(),
                 issued_at_ms,
                 position: position as i64,
