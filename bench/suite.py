@@ -10,6 +10,9 @@ Sections (all by default):
   pipeline   `icnode up` at 13,602 iterations vs cores x mint rate / 2 tokens per meeting
   footprint  start-up to the first answer, resident memory idle and after 10,000 links,
              binary size
+  instructions  user-space instructions per meeting of the service beside the broker's, one
+             meeting at a time under callgrind: repeatable where the times above are not
+             (kernel time is not counted)
 
 Usage: bench/run [--quick] [SECTION...]
 """
@@ -109,13 +112,13 @@ def postgres_cpu_seconds():
 class Process:
     """An icnode process, up once a line of its stdout matches `ready`; stderr goes to a file."""
 
-    def __init__(self, args, ready, log, env=None):
+    def __init__(self, args, ready, log, env=None, under=()):
         self.log = open(log, "w")
         self.proc = subprocess.Popen(
-            [ICNODE, *args], stdout=subprocess.PIPE, stderr=self.log, text=True,
+            [*under, ICNODE, *args], stdout=subprocess.PIPE, stderr=self.log, text=True,
             env={**os.environ, **(env or {})})
         self.match = None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         for line in self.proc.stdout:
             self.match = re.search(ready, line)
             if self.match or time.monotonic() > deadline:
@@ -136,10 +139,10 @@ class Process:
     def cpu_seconds(self):
         return cpu_seconds_of(self.proc.pid)
 
-    def stop(self):
+    def stop(self, wait=10):
         self.proc.terminate()
         try:
-            self.proc.wait(10)
+            self.proc.wait(wait)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -397,7 +400,72 @@ def footprint(quick, work):
         f"{size / 2**20:.1f} MiB ({os.path.getsize(stripped) / 2**20:.1f})")
 
 
-SECTIONS = ["crypto", "service", "pipeline", "footprint"]
+def post_meetings(base, bearer, target, count, tag):
+    """`count` meetings one after another on one connection, as wrk's script posts them."""
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    for i in range(count):
+        chat = f"count-{tag}-{i}"
+        if target == "broker":
+            path, body = "/api/v2/joseencrypt", {
+                "aud": "a4d886b0-979f-4e2c-a958-3e8c14605e51",
+                "jwt": {"sub": chat, "exp": int(time.time()) + 900},
+                "numGuest": 1, "provideShortUrls": True, "verticalType": "hc"}
+        else:
+            path, body = "/v1/meetings", {"chatId": chat, "guests": 1}
+        conn.request("POST", path, body=json.dumps(body),
+                     headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        if response.status not in (200, 201):
+            sys.exit(f"{target} answered {response.status} while counting instructions")
+
+
+def counted_instructions(work, target, meetings):
+    """Instructions (callgrind's Ir) the target process ran from start to stop, `meetings`
+    meetings after 20 to warm up."""
+    out = os.path.join(work, f"callgrind-{target}-{meetings}.out")
+    under = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
+    broker = Process(
+        ["broker", "--ephemeral", "--listen", "127.0.0.1:0", "--iterations", str(SERVICE_ITERATIONS)],
+        r"listening on (http://\S+)", os.path.join(work, f"count-broker-{target}.log"),
+        env={"ICNODE_BROKER_TOKENS": BROKER_TOKEN}, under=under if target == "broker" else ())
+    procs = [broker]
+    try:
+        base, bearer = broker.match.group(1), BROKER_TOKEN
+        if target == "service":
+            data = os.path.join(work, f"count-data-{meetings}")
+            svc = Process(["serve", "--listen", "127.0.0.1:0", "--broker-url", base, "--data-dir", data],
+                          r"listening on (http://\S+)", os.path.join(work, f"count-service-{meetings}.log"),
+                          env={"ICNODE_BROKER_TOKEN": BROKER_TOKEN}, under=under)
+            procs.append(svc)
+            base = svc.match.group(1)
+            bearer = subprocess.run([ICNODE, "keys", "create", "bench", "--data-dir", data],
+                                    capture_output=True, text=True, check=True).stdout.strip()
+        post_meetings(base, bearer, target, 20 + meetings, f"{os.getpid()}-{meetings}")
+    finally:
+        for proc in reversed(procs):
+            proc.stop(wait=120)
+    with open(out) as totals:
+        return int([l for l in totals if l.startswith(("summary:", "totals:"))][-1].split()[1])
+
+
+def instructions(quick, work):
+    meetings = 100 if quick else 300
+    print(f"instructions: {meetings} meetings one at a time under callgrind, less a run of none",
+          file=sys.stderr)
+    per = {}
+    for target in ("broker", "service"):
+        per[target] = (counted_instructions(work, target, meetings)
+                       - counted_instructions(work, target, 0)) / meetings
+    row("instructions", f"broker, straight, at {SERVICE_ITERATIONS} iterations",
+        f"{per['broker'] / 1000:,.0f} k per meeting", "broker", 1.0)
+    row("instructions", "service, POST /v1/meetings on SQLite (the broker not counted)",
+        f"{per['service'] / 1000:,.0f} k per meeting ({per['service'] / per['broker']:.3f} of the broker's)",
+        "broker", per["service"] / per["broker"])
+
+
+SECTIONS = ["crypto", "service", "pipeline", "footprint", "instructions"]
 
 
 def main():
@@ -417,6 +485,8 @@ def main():
                 service(args.quick, "postgres", work)
             elif section == "pipeline":
                 pipeline(args.quick, work)
+            elif section == "instructions":
+                instructions(args.quick, work)
             else:
                 footprint(args.quick, work)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
