@@ -166,6 +166,15 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
+        if let StoreError::Malformed(_) = error {
+            // A damaged row stays damaged: a retry would not help.
+            return Self::logged(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "stored_row_malformed",
+                "a stored row is damaged; the service's log says which rule it breaks",
+                &error,
+            );
+        }
         Self::logged(
             StatusCode::SERVICE_UNAVAILABLE,
             "database_unavailable",
@@ -268,5 +277,21 @@ impl From<NodeRunError> for ApiError {
                 api
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_row_is_ours_to_mend_and_a_failing_database_is_worth_a_retry() {
+        let damaged = ApiError::from(StoreError::Malformed("a rule"));
+        assert_eq!(
+            (damaged.status, damaged.code),
+            (StatusCode::INTERNAL_SERVER_ERROR, "stored_row_malformed")
+        );
+        let stopped = ApiError::from(StoreError::WriterStopped);
+        assert_eq!(stopped.status, StatusCode::SERVICE_UNAVAILABLE);
     }
 }
