@@ -44,6 +44,16 @@ POSTGRES_ADMIN = os.environ.get(
     "ICNODE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
 )
 CORES = os.cpu_count() or 1
+# The one meeting every load makes, per target: one host and one guest link. Straight to the
+# broker it is what the service asks for such a meeting (short URLs, the `hc` vertical, the
+# service's default validity of 15 minutes). %CHAT% and %EXP% are filled in per request, here
+# and by bench/wrk/post.lua.
+REQUESTS = {
+    "broker": ("/api/v2/joseencrypt",
+               '{"aud":"a4d886b0-979f-4e2c-a958-3e8c14605e51","jwt":{"sub":"%CHAT%","exp":%EXP%},'
+               '"numGuest":1,"provideShortUrls":true,"verticalType":"hc"}'),
+    "service": ("/v1/meetings", '{"chatId":"%CHAT%","guests":1}'),
+}
 
 # (section, measure, value, baseline, ratio, target) rows of the one table.
 ROWS = []
@@ -165,7 +175,8 @@ def wrk(url, target, bearer, connections, seconds, run_id):
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", WRK_SCRIPT, url],
         capture_output=True, text=True, check=True,
-        env={**os.environ, "BENCH_TARGET": target, "BENCH_BEARER": bearer, "BENCH_RUN": run_id}).stdout
+        env={**os.environ, "BENCH_PATH": REQUESTS[target][0], "BENCH_BODY": REQUESTS[target][1],
+             "BENCH_BEARER": bearer, "BENCH_RUN": run_id}).stdout
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     if failed or errors:
@@ -404,16 +415,10 @@ def post_meetings(base, bearer, target, count, tag):
     """`count` meetings one after another on one connection, as wrk's script posts them."""
     host, port = base.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    path, template = REQUESTS[target]
     for i in range(count):
-        chat = f"count-{tag}-{i}"
-        if target == "broker":
-            path, body = "/api/v2/joseencrypt", {
-                "aud": "a4d886b0-979f-4e2c-a958-3e8c14605e51",
-                "jwt": {"sub": chat, "exp": int(time.time()) + 900},
-                "numGuest": 1, "provideShortUrls": True, "verticalType": "hc"}
-        else:
-            path, body = "/v1/meetings", {"chatId": chat, "guests": 1}
-        conn.request("POST", path, body=json.dumps(body),
+        body = template.replace("%CHAT%", f"count-{tag}-{i}").replace("%EXP%", str(int(time.time()) + 900))
+        conn.request("POST", path, body=body,
                      headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"})
         response = conn.getresponse()
         response.read()
