@@ -227,6 +227,30 @@ def postgres_database(name):
     return admin.rsplit("/", 1)[0] + "/" + name
 
 
+def start_broker(work, name, under=()):
+    """The local broker at the service section's iterations; the process and its URL."""
+    broker = Process(
+        ["broker", "--ephemeral", "--listen", "127.0.0.1:0", "--iterations", str(SERVICE_ITERATIONS)],
+        r"listening on (http://\S+)", os.path.join(work, f"{name}.log"),
+        env={"ICNODE_BROKER_TOKENS": BROKER_TOKEN}, under=under)
+    return broker, broker.match.group(1)
+
+
+def start_service(work, name, broker_url, store, under=()):
+    """`icnode serve` on `store` (its --data-dir or --database-url), with a new API key; the
+    process, its URL and the key."""
+    svc = Process(["serve", "--listen", "127.0.0.1:0", "--broker-url", broker_url, *store],
+                  r"listening on (http://\S+)", os.path.join(work, f"{name}.log"),
+                  env={"ICNODE_BROKER_TOKEN": BROKER_TOKEN}, under=under)
+    try:
+        key = subprocess.run([ICNODE, "keys", "create", "bench", *store],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    except BaseException:
+        svc.stop()
+        raise
+    return svc, svc.match.group(1), key
+
+
 def service(quick, db, work):
     """Through the service vs straight to the broker, in short windows that alternate (ABBA),
     so the machine's drift within the run slows both alike; each figure is the median over the
@@ -234,21 +258,12 @@ def service(quick, db, work):
     pairs, load_seconds, one_seconds = (3, 2, 1) if quick else (6, 4, 2)
     print(f"service on {db}: {pairs} pairs of windows ({load_seconds} s under load, {one_seconds} s one at a "
           f"time) at {SERVICE_ITERATIONS} iterations", file=sys.stderr)
-    broker = Process(
-        ["broker", "--ephemeral", "--listen", "127.0.0.1:0", "--iterations", str(SERVICE_ITERATIONS)],
-        r"listening on (http://\S+)", os.path.join(work, f"broker-{db}.log"),
-        env={"ICNODE_BROKER_TOKENS": BROKER_TOKEN})
-    broker_url = broker.match.group(1)
+    broker, broker_url = start_broker(work, f"broker-{db}")
     if db == "sqlite":
         store = ["--data-dir", os.path.join(work, "service-data")]
     else:
         store = ["--database-url", postgres_database("icnode_bench")]
-    svc = Process(["serve", "--listen", "127.0.0.1:0", "--broker-url", broker_url, *store],
-                  r"listening on (http://\S+)", os.path.join(work, f"service-{db}.log"),
-                  env={"ICNODE_BROKER_TOKEN": BROKER_TOKEN})
-    service_url = svc.match.group(1)
-    key = subprocess.run([ICNODE, "keys", "create", "bench", *store],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    svc, service_url, key = start_service(work, f"service-{db}", broker_url, store)
     targets = {"broker": (broker_url, BROKER_TOKEN), "service": (service_url, key)}
 
     # CPU per meeting of each process, over the windows through the service under load.
@@ -431,22 +446,14 @@ def counted_instructions(work, target, meetings):
     meetings after 20 to warm up."""
     out = os.path.join(work, f"callgrind-{target}-{meetings}.out")
     under = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
-    broker = Process(
-        ["broker", "--ephemeral", "--listen", "127.0.0.1:0", "--iterations", str(SERVICE_ITERATIONS)],
-        r"listening on (http://\S+)", os.path.join(work, f"count-broker-{target}.log"),
-        env={"ICNODE_BROKER_TOKENS": BROKER_TOKEN}, under=under if target == "broker" else ())
+    broker, base = start_broker(work, f"count-broker-{target}", under if target == "broker" else ())
     procs = [broker]
     try:
-        base, bearer = broker.match.group(1), BROKER_TOKEN
+        bearer = BROKER_TOKEN
         if target == "service":
-            data = os.path.join(work, f"count-data-{meetings}")
-            svc = Process(["serve", "--listen", "127.0.0.1:0", "--broker-url", base, "--data-dir", data],
-                          r"listening on (http://\S+)", os.path.join(work, f"count-service-{meetings}.log"),
-                          env={"ICNODE_BROKER_TOKEN": BROKER_TOKEN}, under=under)
+            store = ["--data-dir", os.path.join(work, f"count-data-{meetings}")]
+            svc, base, bearer = start_service(work, f"count-service-{meetings}", base, store, under)
             procs.append(svc)
-            base = svc.match.group(1)
-            bearer = subprocess.run([ICNODE, "keys", "create", "bench", "--data-dir", data],
-                                    capture_output=True, text=True, check=True).stdout.strip()
         post_meetings(base, bearer, target, 20 + meetings, f"{os.getpid()}-{meetings}")
     finally:
         for proc in reversed(procs):
