@@ -793,7 +793,7 @@ fn insert_links(chat_id: &str, links: &[LinkRow]) -> Option<Statement> {
 /// The INSERT of `count` links. Built once for each count one request can ask for: building
 /// it was a tenth of the service's instructions per meeting (callgrind).
 fn insert_links_sql(count: usize) -> Cow<'static, str> {
-    const MOST: usize = 2 * instant_connect::MAX_LINKS_PER_REQUEST as usize;
+    const MOST: usize = instant_connect::MAX_LINKS_PER_REQUEST as usize;
     static BY_COUNT: std::sync::LazyLock<Vec<String>> =
         std::sync::LazyLock::new(|| (0..=MOST).map(build_insert_links_sql).collect());
     match BY_COUNT.get(count) {
@@ -1007,7 +1007,8 @@ mod tests {
         assert!(insert_links("m", &[]).is_none());
 
         assert_eq!(placeholder_rows(2, 2, 3), "($3, $4), ($5, $6)");
-        for count in [1, 2, 50, 51] {
+        let most = instant_connect::MAX_LINKS_PER_REQUEST as usize;
+        for count in [1, 2, most, most + 1] {
             let sql = insert_links_sql(count);
             assert_eq!(sql, build_insert_links_sql(count));
             assert_eq!(placeholders(&sql), count * LINK_COLUMN_COUNT);
