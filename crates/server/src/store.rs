@@ -934,6 +934,60 @@ mod tests {
         );
     }
 
+    fn meeting_row(chat_id: &str) -> MeetingRow {
+        MeetingRow {
+            chat_id: chat_id.into(),
+            created_by: "k".into(),
+            vertical: "hc".into(),
+            host_login: true,
+            short_urls: false,
+            not_before: None,
+            expires_at: 2,
+            created_at_ms: 1,
+        }
+    }
+
+    /// A new meeting commits in place only when the write lock is free at once. While another
+    /// process holds it, the meeting waits on a blocking thread: the one async thread here
+    /// goes on (its timer fires long before SQLite's busy wait could end, and it releases
+    /// the lock), and the meeting is then stored. Had it
+    /// waited in place, the thread would sit in SQLite's busy wait until it gave up.
+    #[tokio::test]
+    async fn a_new_meeting_waits_for_another_process_s_write_lock_off_the_async_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&crate::settings::sqlite_url_in(dir.path()), 2)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .insert_meeting(&meeting_row("first"), &[])
+                .await
+                .unwrap()
+        );
+        let file = dir.path().join(crate::settings::DATABASE_FILE);
+        let other = rusqlite::Connection::open(&file).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+        let waiting = {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_meeting(&meeting_row("second"), &[]).await })
+        };
+        let slept = std::time::Instant::now();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(
+            slept.elapsed() < sqlite::BUSY_TIMEOUT,
+            "the async thread sat in SQLite's busy wait"
+        );
+        assert!(
+            !waiting.is_finished(),
+            "the meeting did not wait for the lock"
+        );
+        other.execute_batch("COMMIT").unwrap();
+        assert!(waiting.await.unwrap().unwrap());
+        assert!(store.meeting("second").await.unwrap().is_some());
+        assert_eq!(store.commit_counts().meetings(), 2);
+    }
+
     #[test]
     fn a_long_url_stored_without_its_cipher_reads_back_whole() {
         for (long_url, cipher) in [

@@ -8,8 +8,10 @@
 //! small pool; each is `query_only`.
 //!
 //! Writes can wait: for another process's write lock (`busy_timeout`), for the disk. So every
-//! write of the process goes to one writer connection on a blocking thread, never on the async
-//! threads; one connection also means this process's writers never lock each other out.
+//! write of the process goes to one writer connection, and waits on a blocking thread, never on
+//! the async threads; one connection also means this process's writers never lock each other
+//! out. The one exception waits for nothing: a batch of new meetings commits in place when the
+//! write lock is free at once (`write_meetings`).
 //!
 //! An in-memory database (`--ephemeral`) has one connection for reads and writes: SQLite drops
 //! it with its last connection, and shared-cache readers would meet table locks instead of WAL.
@@ -19,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use sqlx::Connection as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
 
@@ -29,7 +31,7 @@ use super::{
 };
 
 /// How long a SQLite writer waits for another before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// WAL pages past which a committing connection checkpoints by itself: a fallback, as
 /// checkpoints run in the background long before.
 const FALLBACK_CHECKPOINT_PAGES: u32 = 10_000;
@@ -176,31 +178,25 @@ impl Sqlite {
         .await?
     }
 
+    /// Writes a batch of new meetings in one transaction: here and now when the write lock
+    /// is free at once, as a commit with `synchronous = NORMAL` appends to the WAL without an
+    /// fsync, tens of microseconds, less than the hand-off to a blocking thread and back
+    /// (`BENCHMARKS.md`). When another process holds the lock, or this process's writer is
+    /// busy, the batch waits for it on a blocking thread instead, never on the async threads.
     pub(super) async fn write_meetings(
         &self,
         batch: Vec<Arc<NewMeeting>>,
     ) -> Result<Vec<bool>, Failure> {
+        if let Ok(mut connection) = self.shared.writer.try_lock()
+            && let Some(written) = insert_batch_at_once(&mut connection, &batch)
+        {
+            return written;
+        }
         let written = self.write(move |connection| {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|error| Failure::Statement(error.into()))?;
-            let mut inserted = Vec::with_capacity(batch.len());
-            for new in &batch {
-                let is_new = execute(&tx, &insert_meeting(&new.meeting))
-                    .and_then(|affected| {
-                        if affected == 1
-                            && let Some(links) = insert_links(&new.meeting.chat_id, &new.links)
-                        {
-                            execute(&tx, &links)?;
-                        }
-                        Ok(affected == 1)
-                    })
-                    .map_err(Failure::Statement)?;
-                inserted.push(is_new);
-            }
-            tx.commit()
-                .map_err(|error| Failure::Commit(Arc::new(error.into())))?;
-            Ok(inserted)
+            insert_batch(tx, &batch)
         });
         written.await.map_err(Failure::Statement)?
     }
@@ -392,6 +388,53 @@ fn prepare<'c>(
 
 fn execute(connection: &Connection, statement: &Statement) -> Result<u64, StoreError> {
     Ok(prepare(connection, statement)?.raw_execute()? as u64)
+}
+
+/// [`insert_batch`] if the database's write lock can be taken without waiting; `None` (and
+/// nothing written) when another connection holds it.
+fn insert_batch_at_once(
+    connection: &mut Connection,
+    batch: &[Arc<NewMeeting>],
+) -> Option<Result<Vec<bool>, Failure>> {
+    let statement_failed = |error: rusqlite::Error| Some(Err(Failure::Statement(error.into())));
+    if let Err(error) = connection.busy_timeout(Duration::ZERO) {
+        return statement_failed(error);
+    }
+    let written = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => Some(insert_batch(tx, batch)),
+        Err(rusqlite::Error::SqliteFailure(error, _))
+            if error.code == rusqlite::ErrorCode::DatabaseBusy =>
+        {
+            None
+        }
+        Err(error) => statement_failed(error),
+    };
+    // The lock is held for the whole transaction once taken, so nothing in it waited.
+    match connection.busy_timeout(BUSY_TIMEOUT) {
+        Ok(()) => written,
+        Err(error) => written.or_else(|| statement_failed(error)),
+    }
+}
+
+/// The batch's meetings and links in `tx`, committed: for each, whether its meeting was new.
+fn insert_batch(tx: Transaction<'_>, batch: &[Arc<NewMeeting>]) -> Result<Vec<bool>, Failure> {
+    let mut inserted = Vec::with_capacity(batch.len());
+    for new in batch {
+        let is_new = execute(&tx, &insert_meeting(&new.meeting))
+            .and_then(|affected| {
+                if affected == 1
+                    && let Some(links) = insert_links(&new.meeting.chat_id, &new.links)
+                {
+                    execute(&tx, &links)?;
+                }
+                Ok(affected == 1)
+            })
+            .map_err(Failure::Statement)?;
+        inserted.push(is_new);
+    }
+    tx.commit()
+        .map_err(|error| Failure::Commit(Arc::new(error.into())))?;
+    Ok(inserted)
 }
 
 /// `$n` placeholders as `?n`. The store's SQL text has `$` nowhere else: values are bound,
