@@ -270,6 +270,18 @@ impl Db {
         }
     }
 
+    /// [`Db::fetch`] for the key checks: on PostgreSQL, on the connection they keep.
+    async fn fetch_keys<T: Send + 'static>(
+        &self,
+        statement: Statement,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.fetch(&statement, decode),
+            Db::Postgres(db) => db.fetch_keys(&statement, decode).await,
+        }
+    }
+
     async fn fetch_optional<T: Send + 'static>(
         &self,
         statement: Statement,

@@ -5,8 +5,9 @@
 //! on the cores the service shares (`BENCHMARKS.md`), so the keys asked for while one read is
 //! out go in the next read together (`WHERE id IN (...)`). Each read starts after every
 //! request in it arrived, so a revocation committed before a request arrived is seen by its
-//! check, as with a read of its own. SQLite reads in place for less than any hand-off would
-//! cost, and does not use this.
+//! check, as with a read of its own. The reads go over one connection the checks keep, which
+//! sqlx would otherwise ping after each (`store::postgres`). SQLite reads in place for less
+//! than any hand-off would cost, and does not use this.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -58,7 +59,7 @@ impl KeyChecks {
             let db = Arc::clone(&db);
             async move {
                 let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-                db.fetch(read_keys(&ids), key_row).await
+                db.fetch_keys(read_keys(&ids), key_row).await
             }
         })
     }

@@ -18,7 +18,51 @@ use super::{
 pub(super) struct Postgres {
     pool: PgPool,
     /// The group commit's own connection, kept between batches.
-    writer: tokio::sync::Mutex<Option<PoolConnection<sqlx::Postgres>>>,
+    writer: Kept,
+    /// The key checks' own connection, kept between reads.
+    key_reader: Kept,
+}
+
+/// A connection one task keeps between its statements. Returned to the pool after each, sqlx
+/// would ping it (`PoolConnection`'s drop): a round trip more per statement, and a wake-up of
+/// the server on the cores the service shares.
+#[derive(Default)]
+struct Kept(tokio::sync::Mutex<Option<PoolConnection<sqlx::Postgres>>>);
+
+type KeptGuard<'a> = tokio::sync::MutexGuard<'a, Option<PoolConnection<sqlx::Postgres>>>;
+
+impl Kept {
+    /// The kept connection, or one from the pool: the guard keeps other users out while it is
+    /// used, and takes it back in [`Kept::give_back`].
+    async fn take(
+        &self,
+        pool: &PgPool,
+    ) -> Result<(KeptGuard<'_>, PoolConnection<sqlx::Postgres>), sqlx::Error> {
+        let mut kept = self.0.lock().await;
+        let connection = match kept.take() {
+            Some(connection) => connection,
+            None => pool.acquire().await?,
+        };
+        Ok((kept, connection))
+    }
+
+    /// Keeps `connection` for next time after a statement that succeeded; after one that
+    /// failed, closes it, as it may be what failed, and the pool opens another.
+    fn give_back(
+        mut kept: KeptGuard<'_>,
+        mut connection: PoolConnection<sqlx::Postgres>,
+        succeeded: bool,
+    ) {
+        if succeeded {
+            *kept = Some(connection);
+        } else {
+            connection.close_on_drop();
+        }
+    }
+
+    async fn close(&self) {
+        self.0.lock().await.take();
+    }
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
@@ -47,12 +91,14 @@ impl Postgres {
         MIGRATOR.run(&pool).await?;
         Ok(Self {
             pool,
-            writer: tokio::sync::Mutex::new(None),
+            writer: Kept::default(),
+            key_reader: Kept::default(),
         })
     }
 
     pub(super) async fn close(&self) {
-        self.writer.lock().await.take();
+        self.writer.close().await;
+        self.key_reader.close().await;
         self.pool.close().await;
     }
 
@@ -63,6 +109,18 @@ impl Postgres {
     ) -> Result<Vec<T>, StoreError> {
         let rows = bound(statement).fetch_all(&self.pool).await?;
         rows.iter().map(|row| decode(row)).collect()
+    }
+
+    /// [`Postgres::fetch`] on the key checks' kept connection.
+    pub(super) async fn fetch_keys<T>(
+        &self,
+        statement: &Statement,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let (kept, mut connection) = self.key_reader.take(&self.pool).await?;
+        let rows = bound(statement).fetch_all(&mut *connection).await;
+        Kept::give_back(kept, connection, rows.is_ok());
+        rows?.iter().map(|row| decode(row)).collect()
     }
 
     pub(super) async fn execute(&self, statement: &Statement) -> Result<u64, StoreError> {
@@ -87,15 +145,11 @@ impl Postgres {
         &self,
         batch: &[Arc<NewMeeting>],
     ) -> Result<Vec<bool>, Failure> {
-        let mut kept = self.writer.lock().await;
-        let mut connection = match kept.take() {
-            Some(connection) => connection,
-            None => self
-                .pool
-                .acquire()
-                .await
-                .map_err(|error| Failure::Statement(error.into()))?,
-        };
+        let (kept, mut connection) = self
+            .writer
+            .take(&self.pool)
+            .await
+            .map_err(|error| Failure::Statement(error.into()))?;
         let statement = insert_meetings_at_once(batch);
         let written = match bound(&statement).fetch_all(&mut *connection).await {
             Ok(rows) => rows
@@ -114,11 +168,7 @@ impl Postgres {
             // Committed by itself, so a lost connection leaves it unknown.
             Err(other) => Err(Failure::Commit(Arc::new(other.into()))),
         };
-        match &written {
-            Ok(_) => *kept = Some(connection),
-            // The connection may be what failed: the pool opens another.
-            Err(_) => connection.close_on_drop(),
-        }
+        Kept::give_back(kept, connection, written.is_ok());
         written
     }
 }
