@@ -149,6 +149,19 @@ class Process:
     def cpu_seconds(self):
         return cpu_seconds_of(self.proc.pid)
 
+    def context_switches(self):
+        """Times its threads have given up a core so far, by waiting or being made to: each is a
+        wake-up that one request at a time waits for. A thread that ended meanwhile is not
+        counted."""
+        total = 0
+        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{task}/status") as status:
+                    total += sum(int(line.split()[1]) for line in status if "ctxt_switches" in line)
+            except OSError:
+                pass  # ended meanwhile
+        return total
+
     def stop(self, wait=10):
         self.proc.terminate()
         try:
@@ -268,6 +281,8 @@ def service(quick, db, work):
 
     # CPU per meeting of each process, over the windows through the service under load.
     cpu = {"service": 0.0, "broker": 0.0, "postgres": 0.0, "meetings": 0}
+    # The service's context switches per meeting, over its windows one at a time.
+    switches = {"service": 0, "meetings": 0}
 
     def alternate(connections, seconds):
         runs = {"broker": [], "service": []}
@@ -276,7 +291,11 @@ def service(quick, db, work):
             for target in order:
                 url, bearer = targets[target]
                 before = svc.cpu_seconds(), broker.cpu_seconds(), postgres_cpu_seconds()
+                switched = svc.context_switches()
                 run = wrk(url, target, bearer, connections, seconds, run_id())
+                if target == "service" and connections == 1:
+                    switches["service"] += svc.context_switches() - switched
+                    switches["meetings"] += run["requests"]
                 if target == "service" and connections > 1:
                     cpu["service"] += svc.cpu_seconds() - before[0]
                     cpu["broker"] += broker.cpu_seconds() - before[1]
@@ -291,6 +310,8 @@ def service(quick, db, work):
             wrk(url, target, bearer, 8, 1, run_id())
         load = alternate(16, load_seconds)
         one = alternate(1, one_seconds)
+        if db == "postgres":
+            floor = postgres_round_trips(store[1], work, one_seconds * pairs)
     finally:
         svc.stop()
         broker.stop()
@@ -309,6 +330,12 @@ def service(quick, db, work):
     added = paired(one, lambda s, b: s - b, "p50")
     row(f"service ({db})", "p50 one at a time: broker / through the service",
         f"{d50:.2f} / {s50:.2f} ms (+{added:.2f})", "", None, "added <= 0.5 ms")
+    if db == "postgres":
+        row(f"service ({db})", "of the added p50, PostgreSQL's own two round trips (pgbench, one at a time)",
+            f"{floor['read']:.3f} read + {floor['insert']:.3f} INSERT committed = {floor['read'] + floor['insert']:.2f} ms",
+            "added", (floor["read"] + floor["insert"]) / added)
+    row(f"service ({db})", "context switches per meeting one at a time, the service's threads",
+        f"{switches['service'] / switches['meetings']:.1f}")
     row(f"service ({db})", "p99 one at a time: broker / through the service",
         f"{m(one['broker'], 'p99'):.2f} / {m(one['service'], 'p99'):.2f} ms")
     # Every process shares the same cores, so through/direct is at most about
@@ -323,6 +350,25 @@ def service(quick, db, work):
             (ms["service"] + ms["postgres"]) / ms["broker"])
     row(f"service ({db})", "p50 / p99 under 16 connections, through the service",
         f"{m(load['service'], 'p50'):.1f} / {m(load['service'], 'p99'):.1f} ms")
+
+
+def postgres_round_trips(url, work, seconds):
+    """What the database alone costs a meeting one at a time: pgbench's average latency of the
+    service's two round trips, a key read by primary key and an INSERT that commits, on a
+    table of their own (prepared statements, one client, as the service sends them)."""
+    subprocess.run(["psql", url, "-q", "-c", "CREATE TABLE round_trips (id text PRIMARY KEY, body text);"
+                    "INSERT INTO round_trips VALUES ('key', 'digest')"], check=True, capture_output=True)
+    scripts = {"read": "SELECT body FROM round_trips WHERE id = 'key';",
+               "insert": "INSERT INTO round_trips VALUES (md5(random()::text), 'meeting');"}
+    latency = {}
+    for name, sql in scripts.items():
+        script = os.path.join(work, f"{name}.sql")
+        with open(script, "w") as f:
+            f.write(sql + "\n")
+        out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c1", f"-T{max(1, seconds // 2)}",
+                              "-f", script, url], capture_output=True, text=True, check=True).stdout
+        latency[name] = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+    return latency
 
 
 def start_up(work, name, iterations):
