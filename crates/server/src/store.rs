@@ -259,6 +259,12 @@ impl From<Failure> for StoreError {
 }
 
 impl Db {
+    /// Whether a write of new meetings runs in place, holding its thread until COMMIT
+    /// (SQLite, `store::sqlite`) rather than awaiting the database (PostgreSQL).
+    fn writes_in_place(&self) -> bool {
+        matches!(self, Db::Sqlite(_))
+    }
+
     async fn fetch<T: Send + 'static>(
         &self,
         statement: Statement,

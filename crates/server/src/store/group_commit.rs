@@ -133,16 +133,19 @@ impl Writer {
     async fn write_batches(self, mut queue: mpsc::Receiver<Job>) {
         let mut waiting: Vec<Job> = Vec::with_capacity(MAX_BATCH);
         loop {
-            if waiting.is_empty() {
-                if queue.recv_many(&mut waiting, MAX_BATCH).await == 0 {
-                    break;
-                }
-            } else {
-                while waiting.len() < MAX_BATCH
-                    && let Ok(job) = queue.try_recv()
-                {
-                    waiting.push(job);
-                }
+            if waiting.is_empty() && queue.recv_many(&mut waiting, MAX_BATCH).await == 0 {
+                break;
+            }
+            // A write in place holds this thread until COMMIT, and the sender that woke this
+            // task is on it: the requests already runnable hand in their meetings first, or a
+            // burst is a commit each. A write that awaits the database lets them in meanwhile.
+            if self.db.writes_in_place() {
+                tokio::task::yield_now().await;
+            }
+            while waiting.len() < MAX_BATCH
+                && let Ok(job) = queue.try_recv()
+            {
+                waiting.push(job);
             }
             let (batch, held) = next_batch(std::mem::take(&mut waiting));
             waiting = held;

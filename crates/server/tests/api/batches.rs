@@ -2,8 +2,8 @@
 //! together. On a current-thread runtime (the `exact` tests) the writer and the key reader run
 //! only when the test awaits, so what is sent together is handled together and batches are
 //! exact. On a runtime of two threads (the tests after) the writer runs beside the senders, as
-//! in the service, so they assert what holds however the meetings fall into batches. Both kinds
-//! run on SQLite and on PostgreSQL.
+//! in the service, so they assert what holds however the meetings fall into batches; on one
+//! worker thread, that a burst still shares commits. All run on SQLite and on PostgreSQL.
 
 use std::task::{Context, Waker};
 
@@ -348,6 +348,39 @@ async fn key_checks_asked_at_once_share_a_read_on_postgres(db: Db) {
     // A revocation committed before a check is asked for is what the check reads.
     store.revoke_key("name-a", 8).await.unwrap();
     assert_eq!(store.key("a").await.unwrap().unwrap().revoked_at, Some(8));
+}
+
+/// A burst of new meetings on one worker thread: each sender wakes the writer, which then runs
+/// next on that thread. Were the writer to commit what it has at once (SQLite writes in place,
+/// without yielding), every meeting would be a commit of its own.
+async fn a_burst_on_one_worker_shares_commits(db: Db) {
+    let (_guard, store) = store_on(db).await;
+    let crowd = 100;
+    let mut writes = JoinSet::new();
+    for i in 0..crowd {
+        let store = store.clone();
+        writes.spawn(async move {
+            let chat_id = format!("burst-{i}");
+            store
+                .insert_meeting(&meeting(&chat_id), &links_of(&chat_id))
+                .await
+        });
+    }
+    while let Some(written) = writes.join_next().await {
+        assert!(written.unwrap().unwrap());
+    }
+    let counts = store.commit_counts();
+    assert_eq!(counts.meetings(), crowd as u64);
+    assert!(
+        counts.commits() * 4 <= crowd as u64,
+        "{} commits for {crowd} meetings sent at once",
+        counts.commits()
+    );
+}
+
+mod one_worker {
+    use super::*;
+    crate::on_both_databases!(one_worker: a_burst_on_one_worker_shares_commits);
 }
 
 mod exact {

@@ -69,10 +69,14 @@ impl Db {
 /// Runs each named `async fn(Db)` of the calling module once on SQLite and once on PostgreSQL.
 #[macro_export]
 /// With `current_thread:` first, each runs on a current-thread runtime, where a spawned task
-/// runs only when the test awaits (the group commit's exact batches).
+/// runs only when the test awaits (the group commit's exact batches); with `one_worker:`, on
+/// one worker thread, where a task woken by another runs next on it (tokio's LIFO slot).
 macro_rules! on_both_databases {
     (current_thread: $($name:ident),* $(,)?) => {
         $crate::on_both_databases!(@flavor (flavor = "current_thread") $($name),*);
+    };
+    (one_worker: $($name:ident),* $(,)?) => {
+        $crate::on_both_databases!(@flavor (flavor = "multi_thread", worker_threads = 1) $($name),*);
     };
     ($($name:ident),* $(,)?) => {
         $crate::on_both_databases!(@flavor (flavor = "multi_thread", worker_threads = 2) $($name),*);
