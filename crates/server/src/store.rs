@@ -276,15 +276,16 @@ impl Db {
         }
     }
 
-    /// [`Db::fetch`] for the key checks: on PostgreSQL, on the connection they keep.
+    /// [`Db::fetch`] for the key checks, which run on PostgreSQL only: on the connection they
+    /// keep there.
     async fn fetch_keys<T: Send + 'static>(
         &self,
         statement: Statement,
         decode: Decode<T>,
     ) -> Result<Vec<T>, StoreError> {
         match self {
-            Db::Sqlite(db) => db.fetch(&statement, decode),
             Db::Postgres(db) => db.fetch_keys(&statement, decode).await,
+            Db::Sqlite(_) => self.fetch(statement, decode).await,
         }
     }
 
