@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -283,6 +284,8 @@ def service(quick, db, work):
     cpu = {"service": 0.0, "broker": 0.0, "postgres": 0.0, "meetings": 0}
     # The service's context switches per meeting, over its windows one at a time.
     switches = {"service": 0, "meetings": 0}
+    # What the service waited for its store, over its windows one at a time (its /metrics).
+    waits = {call: [0, 0.0] for call in STORE_WAITS}
 
     def alternate(connections, seconds):
         runs = {"broker": [], "service": []}
@@ -292,10 +295,14 @@ def service(quick, db, work):
                 url, bearer = targets[target]
                 before = svc.cpu_seconds(), broker.cpu_seconds(), postgres_cpu_seconds()
                 switched = svc.context_switches()
+                waited = store_waits(service_url)
                 run = wrk(url, target, bearer, connections, seconds, run_id())
                 if target == "service" and connections == 1:
                     switches["service"] += svc.context_switches() - switched
                     switches["meetings"] += run["requests"]
+                    for call, (count, total) in store_waits(service_url).items():
+                        waits[call][0] += count - waited[call][0]
+                        waits[call][1] += total - waited[call][1]
                 if target == "service" and connections > 1:
                     cpu["service"] += svc.cpu_seconds() - before[0]
                     cpu["broker"] += broker.cpu_seconds() - before[1]
@@ -331,9 +338,14 @@ def service(quick, db, work):
     row(f"service ({db})", "p50 one at a time: broker / through the service",
         f"{d50:.2f} / {s50:.2f} ms (+{added:.2f})", "", None, "added <= 0.5 ms")
     if db == "postgres":
-        row(f"service ({db})", "of the added p50, PostgreSQL's own two round trips (pgbench, one at a time)",
+        row(f"service ({db})", "PostgreSQL alone: a key read and a one-row INSERT committed (pgbench, one at a time)",
             f"{floor['read']:.3f} read + {floor['insert']:.3f} INSERT committed = {floor['read'] + floor['insert']:.2f} ms",
             "added", (floor["read"] + floor["insert"]) / added)
+    mean = {call: total * 1000 / count for call, (count, total) in waits.items()}
+    row(f"service ({db})", "of the added p50, the service's waits for its store one at a time (mean, /metrics)",
+        f"{mean['key_check']:.3f} key check + {mean['meeting_write']:.3f} meeting write = "
+        f"{mean['key_check'] + mean['meeting_write']:.2f} ms", "added",
+        (mean["key_check"] + mean["meeting_write"]) / added)
     row(f"service ({db})", "context switches per meeting one at a time, the service's threads",
         f"{switches['service'] / switches['meetings']:.1f}")
     row(f"service ({db})", "p99 one at a time: broker / through the service",
@@ -350,6 +362,21 @@ def service(quick, db, work):
             (ms["service"] + ms["postgres"]) / ms["broker"])
     row(f"service ({db})", "p50 / p99 under 16 connections, through the service",
         f"{m(load['service'], 'p50'):.1f} / {m(load['service'], 'p99'):.1f} ms")
+
+
+STORE_WAITS = ("key_check", "meeting_write")
+
+
+def store_waits(base):
+    """The service's `store_wait_duration_seconds` count and sum by call, from its /metrics."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    found = {}
+    for call in STORE_WAITS:
+        count = re.search(rf'^icnode_store_wait_duration_seconds_count{{call="{call}"}} (\S+)$', text, re.M)
+        total = re.search(rf'^icnode_store_wait_duration_seconds_sum{{call="{call}"}} (\S+)$', text, re.M)
+        found[call] = (int(count.group(1)), float(total.group(1))) if count and total else (0, 0.0)
+    return found
 
 
 def postgres_round_trips(url, work, seconds):

@@ -119,6 +119,7 @@ impl Application {
         let meetings = meetings::Meetings::new(
             store.clone(),
             broker.clone(),
+            Arc::clone(&metrics),
             join,
             Arc::clone(&settings.clock),
             settings.default_ttl,

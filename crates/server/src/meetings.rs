@@ -5,7 +5,7 @@
 //! transaction, so a broker failure stores nothing and a `201` is on disk.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::broker::{Broker, BrokerFailure};
 use crate::keys::Caller;
+use crate::metrics::{Metrics, StoreCall};
 use crate::store::{LinkRow, MeetingCursor, MeetingRow, Store, StoreError};
 
 /// Links a request may ask for at once, and a listing's page: the broker's bounds.
@@ -247,6 +248,7 @@ impl MeetingError {
 pub struct Meetings {
     store: Store,
     broker: Broker,
+    metrics: Arc<Metrics>,
     join: JoinUrls,
     clock: Arc<dyn Clock>,
     default_ttl: Duration,
@@ -276,6 +278,7 @@ impl Meetings {
     pub fn new(
         store: Store,
         broker: Broker,
+        metrics: Arc<Metrics>,
         join: JoinUrls,
         clock: Arc<dyn Clock>,
         default_ttl: Duration,
@@ -284,6 +287,7 @@ impl Meetings {
         Self {
             store,
             broker,
+            metrics,
             join,
             clock,
             default_ttl,
@@ -341,7 +345,11 @@ impl Meetings {
         // A taken chat id is found by the write, not by a read before minting: that read
         // was a round trip for every meeting, to save a mint for the rare one refused.
         let (links, warnings) = self.mint(&meeting, &link_request).await?;
-        if !self.store.insert_meeting(&meeting, &links).await? {
+        let started = Instant::now();
+        let inserted = self.store.insert_meeting(&meeting, &links).await;
+        self.metrics
+            .store_wait(StoreCall::MeetingWrite, started.elapsed());
+        if !inserted? {
             return Err(MeetingError::Exists(chat_id));
         }
         Ok(self.view(&meeting, &links, warnings))
@@ -386,7 +394,11 @@ impl Meetings {
         let link_request = link_request(&window, hosts, guests);
         checked(&link_request, now, Asked::MoreLinks, validity)?;
         let (links, warnings) = self.mint(&window, &link_request).await?;
-        if !self.store.add_links(chat_id, &links).await? {
+        let started = Instant::now();
+        let added = self.store.add_links(chat_id, &links).await;
+        self.metrics
+            .store_wait(StoreCall::LinksWrite, started.elapsed());
+        if !added? {
             return Err(MeetingError::NotFound(chat_id.to_owned()));
         }
         let (hosts, guests) = self.by_role(&links, now);

@@ -1,5 +1,5 @@
-//! Prometheus metrics: requests by route and status, broker call latency, node runs by edge,
-//! and how many new meetings each database commit wrote.
+//! Prometheus metrics: requests by route and status, broker call latency, how long requests
+//! waited for the database, node runs by edge, and how many new meetings each commit wrote.
 //! Counters are per process, as Prometheus expects: it scrapes each process and sums.
 
 use std::sync::Arc;
@@ -28,6 +28,11 @@ struct BrokerLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StoreLabels {
+    call: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RunLabels {
     node: String,
     method: String,
@@ -39,11 +44,39 @@ const BROKER_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
+/// Store wait buckets, in seconds: a key check or a commit on the request's path takes tens
+/// of microseconds (SQLite) to a millisecond (PostgreSQL, a round trip and a WAL flush).
+const STORE_BUCKETS: [f64; 12] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1, 1.0, 5.0,
+];
+
+/// What a request waited for in the database, as `call` in `store_wait_duration_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreCall {
+    /// The API key's check of every request.
+    KeyCheck,
+    /// A new meeting and its links, until COMMIT (with the other meetings of its batch).
+    MeetingWrite,
+    /// Links added to a meeting, until COMMIT.
+    LinksWrite,
+}
+
+impl StoreCall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreCall::KeyCheck => "key_check",
+            StoreCall::MeetingWrite => "meeting_write",
+            StoreCall::LinksWrite => "links_write",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     broker: Family<BrokerLabels, Histogram>,
+    store: Family<StoreLabels, Histogram>,
     runs: Family<RunLabels, Counter>,
 }
 
@@ -93,6 +126,9 @@ impl Metrics {
         let broker = Family::<BrokerLabels, Histogram>::new_with_constructor(
             (|| Histogram::new(BROKER_BUCKETS)) as fn() -> Histogram,
         );
+        let store = Family::<StoreLabels, Histogram>::new_with_constructor(
+            (|| Histogram::new(STORE_BUCKETS)) as fn() -> Histogram,
+        );
         let runs = Family::<RunLabels, Counter>::default();
         let mut registry = Registry::with_prefix("icnode");
         registry.register(
@@ -106,6 +142,11 @@ impl Metrics {
             broker.clone(),
         );
         registry.register(
+            "store_wait_duration_seconds",
+            "Time a request waited for the database, by call (its queue and round trips included)",
+            store.clone(),
+        );
+        registry.register(
             "node_runs",
             "Node method runs, by node, method and edge",
             runs.clone(),
@@ -115,6 +156,7 @@ impl Metrics {
             registry,
             requests,
             broker,
+            store,
             runs,
         }
     }
@@ -133,6 +175,14 @@ impl Metrics {
         self.broker
             .get_or_create(&BrokerLabels {
                 call: call.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn store_wait(&self, call: StoreCall, took: Duration) {
+        self.store
+            .get_or_create(&StoreLabels {
+                call: call.as_str().to_owned(),
             })
             .observe(took.as_secs_f64());
     }

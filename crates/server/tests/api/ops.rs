@@ -46,10 +46,20 @@ async fn readiness_checks_the_database_and_the_brokers_word_on_the_token(db: Db)
     assert_eq!(status, StatusCode::OK, "alive, if not ready");
 }
 
-async fn metrics_count_requests_broker_calls_node_runs_and_commits(db: Db) {
+async fn metrics_count_requests_broker_calls_store_waits_node_runs_and_commits(db: Db) {
     let app = spawn_app(db).await;
     app.post("/v1/meetings", json!({"chatId": "counted"})).await;
     app.get("/v1/meetings/counted").await;
+    app.post("/v1/meetings/counted/guests", json!({})).await;
+    // Refused before the database is asked: no key check is timed.
+    let malformed = app
+        .http
+        .get(format!("{}/v1/meetings", app.url))
+        .bearer_auth("nonsense")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::UNAUTHORIZED);
     app.post(
         "/v1/nodes/instant-connect/generate-basic-link",
         json!({"uniquechatId": "counted-node"}),
@@ -60,15 +70,29 @@ async fn metrics_count_requests_broker_calls_node_runs_and_commits(db: Db) {
     for expected in [
         r#"icnode_http_requests_total{method="POST",route="/v1/meetings",status="201"} 1"#,
         r#"icnode_http_requests_total{method="GET",route="/v1/meetings/{chatId}",status="200"} 1"#,
-        r#"icnode_broker_call_duration_seconds_count{call="joseencrypt"} 1"#,
+        // The meeting and its added guest: two calls.
+        r#"icnode_broker_call_duration_seconds_count{call="joseencrypt"} 2"#,
         r#"icnode_node_runs_total{node="instant-connect",method="generate-basic-link",edge="success"} 1"#,
         "icnode_meeting_commits_total 1\n",
         "icnode_meetings_committed_total 1\n",
-        // Three requests one after another: a read for each key check.
-        "icnode_key_check_reads_total 3\n",
-        "icnode_key_checks_total 3\n",
+        // Four requests with a well-formed key, one after another: a read for each check.
+        "icnode_key_check_reads_total 4\n",
+        "icnode_key_checks_total 4\n",
+        r#"icnode_store_wait_duration_seconds_count{call="key_check"} 4"#,
+        r#"icnode_store_wait_duration_seconds_count{call="meeting_write"} 1"#,
+        r#"icnode_store_wait_duration_seconds_count{call="links_write"} 1"#,
     ] {
         assert!(text.contains(expected), "{expected} not in:\n{text}");
+    }
+    for call in ["key_check", "meeting_write", "links_write"] {
+        let prefix = format!(r#"icnode_store_wait_duration_seconds_sum{{call="{call}"}} "#);
+        let waited: f64 = text
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("{prefix} not in:\n{text}"))
+            .parse()
+            .unwrap();
+        assert!(waited > 0.0 && waited < 60.0, "{call} waited {waited} s");
     }
     assert!(!text.contains("counted"), "ids stay out of labels");
 }
@@ -211,6 +235,6 @@ on_both_databases!(
     no_open_route_shows_a_token_key_or_cipher,
     the_service_speaks_https_when_given_a_certificate,
     readiness_checks_the_database_and_the_brokers_word_on_the_token,
-    metrics_count_requests_broker_calls_node_runs_and_commits,
+    metrics_count_requests_broker_calls_store_waits_node_runs_and_commits,
     the_openapi_document_describes_every_route_and_is_served_as_a_page,
 );
