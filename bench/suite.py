@@ -322,6 +322,10 @@ def service(quick, db, work):
     finally:
         svc.stop()
         broker.stop()
+        if db == "postgres":
+            # Made fresh for this run; nothing of it is kept.
+            subprocess.run(["psql", POSTGRES_ADMIN, "-q", "-c", "DROP DATABASE IF EXISTS icnode_bench"],
+                           check=True, capture_output=True)
 
     def m(runs, field):
         return median(r[field] for r in runs)
