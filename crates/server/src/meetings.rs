@@ -5,7 +5,7 @@
 //! transaction, so a broker failure stores nothing and a `201` is on disk.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -345,11 +345,14 @@ impl Meetings {
         // A taken chat id is found by the write, not by a read before minting: that read
         // was a round trip for every meeting, to save a mint for the rare one refused.
         let (links, warnings) = self.mint(&meeting, &link_request).await?;
-        let started = Instant::now();
-        let inserted = self.store.insert_meeting(&meeting, &links).await;
-        self.metrics
-            .store_wait(StoreCall::MeetingWrite, started.elapsed());
-        if !inserted? {
+        let inserted = self
+            .metrics
+            .store_waited(
+                StoreCall::MeetingWrite,
+                self.store.insert_meeting(&meeting, &links),
+            )
+            .await?;
+        if !inserted {
             return Err(MeetingError::Exists(chat_id));
         }
         Ok(self.view(&meeting, &links, warnings))
@@ -394,11 +397,11 @@ impl Meetings {
         let link_request = link_request(&window, hosts, guests);
         checked(&link_request, now, Asked::MoreLinks, validity)?;
         let (links, warnings) = self.mint(&window, &link_request).await?;
-        let started = Instant::now();
-        let added = self.store.add_links(chat_id, &links).await;
-        self.metrics
-            .store_wait(StoreCall::LinksWrite, started.elapsed());
-        if !added? {
+        let added = self
+            .metrics
+            .store_waited(StoreCall::LinksWrite, self.store.add_links(chat_id, &links))
+            .await?;
+        if !added {
             return Err(MeetingError::NotFound(chat_id.to_owned()));
         }
         let (hosts, guests) = self.by_role(&links, now);

@@ -2,8 +2,9 @@
 //! waited for the database, node runs by edge, and how many new meetings each commit wrote.
 //! Counters are per process, as Prometheus expects: it scrapes each process and sums.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -179,12 +180,16 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    pub fn store_wait(&self, call: StoreCall, took: Duration) {
+    /// Awaits `wait`, timing it into `store_wait_duration_seconds` under `call`.
+    pub async fn store_waited<T>(&self, call: StoreCall, wait: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let waited = wait.await;
         self.store
             .get_or_create(&StoreLabels {
                 call: call.as_str().to_owned(),
             })
-            .observe(took.as_secs_f64());
+            .observe(started.elapsed().as_secs_f64());
+        waited
     }
 
     pub fn node_run(&self, node: &str, method: &str, edge: &str) {

@@ -34,7 +34,7 @@ pub use ops::ApiDoc;
 use crate::broker::Broker;
 use crate::keys::{self, Caller, Refusal, Verify};
 use crate::meetings::Meetings;
-use crate::metrics::{Metrics, StoreCall};
+use crate::metrics::Metrics;
 use crate::nodes::Nodes;
 use crate::store::{Claim, Store};
 
@@ -172,17 +172,7 @@ async fn require_key(State(state): State<AppState>, mut request: Request, next: 
         .map(|(_, key)| SecretString::from(key.trim().to_owned()));
     let verdict = match presented {
         None => Err(Verify::Refused(Refusal::Missing)),
-        Some(key) => {
-            let started = Instant::now();
-            let verdict = keys::verify(&state.store, &key).await;
-            // A malformed key is refused before the database is asked.
-            if !matches!(verdict, Err(Verify::Refused(Refusal::Malformed))) {
-                state
-                    .metrics
-                    .store_wait(StoreCall::KeyCheck, started.elapsed());
-            }
-            verdict
-        }
+        Some(key) => keys::verify(&state.store, &state.metrics, &key).await,
     };
     match verdict {
         Ok(caller) => {

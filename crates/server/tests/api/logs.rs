@@ -34,14 +34,10 @@ async fn logs_hold_request_ids_and_no_token_key_or_cipher() {
             json!({"uniquechatId": "logged-node"}),
         )
         .await;
-    let refused = app
-        .http
-        .get(format!("{}/v1/meetings", app.url))
-        .bearer_auth("icn_AAAAAAAA_not-a-real-secret")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .get_with_key("/v1/meetings", "icn_AAAAAAAA_not-a-real-secret")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     let logs = captured_logs();
     assert!(logs.contains(&request_id), "the request id is logged");

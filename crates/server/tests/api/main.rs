@@ -396,6 +396,18 @@ impl TestApp {
         answer(response).await
     }
 
+    /// A GET with `key` as the bearer instead of the app's own.
+    pub async fn get_with_key(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
     /// Replaces the faults the test broker injects into its API.
     pub async fn set_broker_faults(&self, faults: Value) {
         let response = self

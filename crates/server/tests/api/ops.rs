@@ -52,14 +52,8 @@ async fn metrics_count_requests_broker_calls_store_waits_node_runs_and_commits(d
     app.get("/v1/meetings/counted").await;
     app.post("/v1/meetings/counted/guests", json!({})).await;
     // Refused before the database is asked: no key check is timed.
-    let malformed = app
-        .http
-        .get(format!("{}/v1/meetings", app.url))
-        .bearer_auth("nonsense")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(malformed.status(), StatusCode::UNAUTHORIZED);
+    let (status, _) = app.get_with_key("/v1/meetings", "nonsense").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     app.post(
         "/v1/nodes/instant-connect/generate-basic-link",
         json!({"uniquechatId": "counted-node"}),
@@ -189,14 +183,8 @@ async fn no_open_route_shows_a_token_key_or_cipher(db: Db) {
             json!({"uniquechatId": "open-routes-node"}),
         )
         .await;
-    let refused = app
-        .http
-        .get(format!("{}/v1/meetings", app.url))
-        .bearer_auth("icn_wrong_key")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let (status, _) = app.get_with_key("/v1/meetings", "icn_wrong_key").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let mut secrets = vec![
         app.key.clone(),
         crate::BROKER_TOKEN.to_owned(),
