@@ -365,6 +365,16 @@ pub enum VerticalArg {
     Cc,
 }
 
+impl From<VerticalArg> for instant_connect::Vertical {
+    fn from(arg: VerticalArg) -> Self {
+        match arg {
+            VerticalArg::Hc => Self::Hc,
+            VerticalArg::Gen => Self::Gen,
+            VerticalArg::Cc => Self::Cc,
+        }
+    }
+}
+
 /// Options a meeting's links share.
 #[derive(Debug, Args)]
 pub struct LinkOptions {

@@ -33,7 +33,7 @@ pub use response::{
     SpaceDetails,
 };
 pub use time::{Clock, ManualClock, SystemClock, now_ms_of, parse_time, rfc3339, unix_now};
-pub use urls::{JoinPage, JoinStyle, JoinUrlError, JoinUrls, Link, Links, Role};
+pub use urls::{JoinPage, JoinStyle, JoinUrlError, JoinUrls, Link, Links, Role, UnknownRole};
 pub use validation::{Accepted, FieldError, ValidationErrors};
 
 /// The README's example compiles against this crate.

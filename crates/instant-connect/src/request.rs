@@ -235,15 +235,44 @@ impl LinkRequest {
         c.check(self.aud == AUDIENCE, "aud", || {
             format!("is required and must be `{AUDIENCE}`")
         });
+        if let Some(rule) = sub_problem(&self.jwt.sub) {
+            c.fail("jwt.sub", rule);
+        }
+        let (num_host, num_guest) = self.check_counts(&mut c);
+        let (nbf, exp) = self.check_times(&mut c, &mut warnings, now);
+        self.check_flow(&mut c);
+        let vertical = self.vertical_type.unwrap_or_default();
+        if !vertical.is_documented() {
+            warnings.push(FieldError::new(
+                "verticalType",
+                format!(
+                    "`{vertical}` is not in the developer guide (`hc`, `gen`); its links open \
+                     the /{vertical}/ join pages"
+                ),
+            ));
+        }
+        let (salt_length, iterations) = self.check_pbes2(&mut c);
+        let plan = c.finish(LinkPlan {
+            sub: self.jwt.sub.clone(),
+            nbf,
+            exp,
+            flow: self.jwt.flow.clone(),
+            num_host,
+            num_guest,
+            short_urls: self.provide_short_urls.unwrap_or(false),
+            vertical,
+            login_url_for_host: self.login_url_for_host.unwrap_or(true),
+            jwe_alg: self.jwe_alg.unwrap_or(KeyAlg::Pbes2Hs512A256Kw),
+            enc: self.enc.unwrap_or(ContentEnc::A256Gcm),
+            jws_alg: self.jws_alg.unwrap_or(JwsAlg::Hs512),
+            salt_length,
+            iterations,
+        })?;
+        Ok(Accepted::new(plan, warnings))
+    }
 
-        let sub = &self.jwt.sub;
-        c.check(!sub.trim().is_empty(), "jwt.sub", || {
-            "is required and must not be empty".into()
-        });
-        c.check(sub.len() <= MAX_SUB_BYTES, "jwt.sub", || {
-            format!("must be at most {MAX_SUB_BYTES} bytes, got {}", sub.len())
-        });
-
+    /// Hosts and guests: each 0-25, together 1-25 (default one of each).
+    fn check_counts(&self, c: &mut Collector) -> (usize, usize) {
         c.check_range(self.num_host, "numHost", 0, MAX_LINKS_PER_REQUEST);
         c.check_range(self.num_guest, "numGuest", 0, MAX_LINKS_PER_REQUEST);
         let num_host = self.num_host.unwrap_or(1);
@@ -254,9 +283,20 @@ impl LinkRequest {
             "numHost+numGuest",
             || format!("together must be between 1 and {MAX_LINKS_PER_REQUEST}, got {total}"),
         );
+        let clamp = |n: i64| n.clamp(0, MAX_LINKS_PER_REQUEST) as usize;
+        (clamp(num_host), clamp(num_guest))
+    }
 
-        let nbf = read_time(&mut c, &mut warnings, "jwt.nbf", self.jwt.nbf);
-        let exp_read = read_time(&mut c, &mut warnings, "jwt.exp", self.jwt.exp);
+    /// `nbf` and `exp`: Unix seconds, `nbf` before `exp`; `exp` defaults to 15 minutes from
+    /// `now`, and one already past is accepted with a warning.
+    fn check_times(
+        &self,
+        c: &mut Collector,
+        warnings: &mut Vec<FieldError>,
+        now: i64,
+    ) -> (Option<i64>, i64) {
+        let nbf = read_time(c, warnings, "jwt.nbf", self.jwt.nbf);
+        let exp_read = read_time(c, warnings, "jwt.exp", self.jwt.exp);
         let exp = match exp_read {
             Time::Seconds(exp) => exp,
             Time::Absent | Time::Invalid => now.saturating_add(DEFAULT_LINK_LIFETIME_SECS),
@@ -281,31 +321,34 @@ impl LinkRequest {
                 ),
             });
         }
-        if let Some(flow) = &self.jwt.flow {
-            for (i, item) in flow.data.iter().enumerate() {
-                let uri = item.uri.as_str();
-                c.check(
-                    !uri.is_empty() && !uri.chars().any(|ch| ch.is_whitespace() || ch.is_control()),
-                    &format!("jwt.flow.data[{i}].uri"),
-                    || {
-                        "must be a SIP address such as `sip:room@example.com` or \
-                         `room@example.com`"
-                            .into()
-                    },
-                );
-            }
-        }
-        let vertical = self.vertical_type.unwrap_or_default();
-        if !vertical.is_documented() {
-            warnings.push(FieldError::new(
-                "verticalType",
-                format!(
-                    "`{vertical}` is not in the developer guide (`hc`, `gen`); its links open \
-                     the /{vertical}/ join pages"
-                ),
-            ));
-        }
+        let nbf = match nbf {
+            Time::Seconds(nbf) => Some(nbf),
+            Time::Absent | Time::Invalid => None,
+        };
+        (nbf, exp)
+    }
 
+    /// Each device auto-join address must be a SIP address.
+    fn check_flow(&self, c: &mut Collector) {
+        let Some(flow) = &self.jwt.flow else {
+            return;
+        };
+        for (i, item) in flow.data.iter().enumerate() {
+            let uri = item.uri.as_str();
+            c.check(
+                !uri.is_empty() && !uri.chars().any(|ch| ch.is_whitespace() || ch.is_control()),
+                &format!("jwt.flow.data[{i}].uri"),
+                || {
+                    "must be a SIP address such as `sip:room@example.com` or \
+                     `room@example.com`"
+                        .into()
+                },
+            );
+        }
+    }
+
+    /// The PBES2 salt length and iteration count a request fixes, within the broker's bounds.
+    fn check_pbes2(&self, c: &mut Collector) -> (Option<usize>, Option<u32>) {
         let (salt_min, salt_max) = (*SALT_LENGTHS.start(), *SALT_LENGTHS.end());
         let (iter_min, iter_max) = (*ITERATIONS.start(), *ITERATIONS.end());
         c.check_range(
@@ -320,32 +363,28 @@ impl LinkRequest {
             i64::from(iter_min),
             i64::from(iter_max),
         );
-
-        let plan = c.finish(LinkPlan {
-            sub: sub.clone(),
-            nbf: match nbf {
-                Time::Seconds(nbf) => Some(nbf),
-                Time::Absent | Time::Invalid => None,
-            },
-            exp,
-            flow: self.jwt.flow.clone(),
-            num_host: num_host.clamp(0, MAX_LINKS_PER_REQUEST) as usize,
-            num_guest: num_guest.clamp(0, MAX_LINKS_PER_REQUEST) as usize,
-            short_urls: self.provide_short_urls.unwrap_or(false),
-            vertical,
-            login_url_for_host: self.login_url_for_host.unwrap_or(true),
-            jwe_alg: self.jwe_alg.unwrap_or(KeyAlg::Pbes2Hs512A256Kw),
-            enc: self.enc.unwrap_or(ContentEnc::A256Gcm),
-            jws_alg: self.jws_alg.unwrap_or(JwsAlg::Hs512),
-            salt_length: self
-                .salt_length
+        (
+            self.salt_length
                 .map(|n| n.clamp(salt_min as i64, salt_max as i64) as usize),
-            iterations: self
-                .iterations
+            self.iterations
                 .map(|n| n.clamp(i64::from(iter_min), i64::from(iter_max)) as u32),
-        })?;
-        Ok(Accepted::new(plan, warnings))
+        )
     }
+}
+
+/// What is wrong with a meeting identity (`jwt.sub`), if anything: the broker's rule, also
+/// for callers that hold a meeting's id before they ask for its links.
+pub fn sub_problem(sub: &str) -> Option<String> {
+    if sub.trim().is_empty() {
+        return Some("is required and must not be empty".into());
+    }
+    if sub.len() > MAX_SUB_BYTES {
+        return Some(format!(
+            "must be at most {MAX_SUB_BYTES} bytes, got {}",
+            sub.len()
+        ));
+    }
+    None
 }
 
 /// The warning for a field the request type does not read, with the field it may have meant.

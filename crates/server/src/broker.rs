@@ -1,8 +1,8 @@
 //! The service's one way to a broker, the local one included: over HTTP, with one pooled
 //! client; every call timed into the metrics, and every failure told in plain words. Calls
-//! that the broker cannot have acted on are retried ([`BrokerSettings::retry`]); after a run
+//! that the broker cannot have acted on are retried ([`BrokerClientSettings::retry`]); after a run
 //! of failures the circuit opens and calls are refused at once for a while
-//! ([`BrokerSettings::breaker`]), which `/readyz` reports.
+//! ([`BrokerClientSettings::breaker`]), which `/readyz` reports.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use instant_connect::{
 };
 
 use crate::metrics::Metrics;
-use crate::settings::BrokerSettings;
+use crate::settings::BrokerClientSettings;
 
 /// Why a production token is refused, said wherever a 401 surfaces (errors, `/readyz`).
 pub const TOKEN_REFUSED_HELP: &str = "A personal access token lives 12 hours and must belong \
@@ -98,7 +98,7 @@ pub struct Broker {
 
 impl Broker {
     pub fn new(
-        settings: &BrokerSettings,
+        settings: &BrokerClientSettings,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, ClientError> {

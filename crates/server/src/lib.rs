@@ -4,19 +4,24 @@
 //!
 //! What it is: [`Application::build`] binds and reports its port, and
 //! [`Application::run_until_stopped`] serves until a shutdown future resolves, so tests start
-//! the real service on port 0. Storage is SQLite or PostgreSQL behind one boundary
-//! ([`store`]); the broker, the local one included, is reached over HTTP only ([`broker`]).
+//! the real service on port 0. The rooms, from the inside out: the meeting [`domain`] (typed
+//! values and rules, no HTTP, serde or SQL), the operations on it ([`meetings`], [`keys`],
+//! [`idempotency`], [`nodes`]), and its edges: storage in SQLite or PostgreSQL behind one
+//! boundary ([`store`]), the broker reached over HTTP only ([`broker`]), and the HTTP face
+//! ([`http`]) with its wire types, the console and the OpenAPI document.
 //!
 //! What it is not: a broker (it mints nothing), nor a command line (`icnode` fills
 //! [`Settings`]). Its nodes run through the `node` engine, which knows no service.
 
 pub mod broker;
+pub mod domain;
 pub mod http;
+pub mod idempotency;
 pub mod keys;
 pub mod meetings;
 pub mod metrics;
 pub mod nodes;
-
+pub mod serving;
 pub mod settings;
 pub mod store;
 
@@ -30,7 +35,8 @@ use tokio::net::TcpListener;
 
 use resilience::KeyLimits;
 
-pub use settings::{BrokerSettings, DEFAULT_TTL, Settings};
+pub use serving::{MAX_HEADER_BYTES, TlsError, serve_router};
+pub use settings::{BrokerClientSettings, DEFAULT_TTL, Settings};
 pub use store::{Store, StoreError};
 
 /// Why the service could not start.
@@ -50,17 +56,9 @@ pub enum StartError {
     Broker(#[from] ClientError),
     #[error("the join URL is not usable")]
     JoinUrl(#[from] JoinUrlError),
-    #[error("could not load the TLS certificate {cert} and key {key}")]
-    Tls {
-        cert: std::path::PathBuf,
-        key: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
-
-/// How long in-flight requests get to finish after the shutdown signal.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The service, bound and ready to serve.
 pub struct Application {
@@ -99,7 +97,7 @@ impl Application {
             source,
         })?;
         let tls = match &settings.tls {
-            Some(files) => Some(tls_config(files).await?),
+            Some(files) => Some(serving::tls_config(files).await?),
             None => None,
         };
         let store = Store::connect(&settings.database_url.0, 10).await?;
@@ -107,49 +105,9 @@ impl Application {
             store.commit_counts(),
             store.key_check_counts(),
         ));
-        let broker = broker::Broker::new(
-            &settings.broker,
-            Arc::clone(&settings.clock),
-            Arc::clone(&metrics),
-        )?;
-        let join = match &settings.broker.join_url {
-            Some(url) => JoinUrls::new(url.as_str())?,
-            None => JoinUrls::for_broker(&settings.broker.url),
-        };
-        let meetings = meetings::Meetings::new(
-            store.clone(),
-            broker.clone(),
-            Arc::clone(&metrics),
-            join,
-            Arc::clone(&settings.clock),
-            settings.default_ttl,
-            settings.short_urls,
-        );
-        let nodes = nodes::Nodes::load(
-            settings.node_dir.as_deref(),
-            settings.broker.url.clone(),
-            settings.broker.token.clone(),
-            Arc::clone(&metrics),
-            nodes::RunPolicy {
-                retry: settings.node_retry,
-                imported_destinations: settings.imported_node_destinations,
-            },
-        )?;
-        let key_limits = settings.rate_limit_per_minute.map(|requests| {
-            KeyLimits::per_minute(requests, instant_connect::now_ms_of(&settings.clock))
-        });
-        let state = http::AppState::new(http::Inner {
-            meetings,
-            nodes,
-            store: store.clone(),
-            broker,
-            metrics,
-            clock: settings.clock,
-            idempotency_stale_secs: idempotency_stale_secs(&settings.broker),
-            node_imports: settings.node_imports,
-            key_limits,
-            body_read_timeout: settings.body_read_timeout,
-        });
+        // The store times what requests wait for it, into the metrics.
+        let store = store.observe_waits(Arc::clone(&metrics) as Arc<dyn store::WaitObserver>);
+        let state = app_state(&settings, store.clone(), metrics)?;
         Ok(Self {
             listener,
             address,
@@ -195,7 +153,7 @@ impl Application {
         } else {
             self.router.fallback(http::not_found)
         };
-        let served = serve_with(
+        let served = serving::serve_with(
             self.listener,
             router,
             self.header_read_timeout,
@@ -213,83 +171,56 @@ impl Application {
     }
 }
 
-/// Serves another router (the standalone local broker) as the service serves itself: headers
-/// within [`http::HEADER_READ_TIMEOUT`], bodies within [`http::BODY_READ_TIMEOUT`] (`408`),
-/// at most [`MAX_HEADER_BYTES`] of head, and requests in flight finished after `shutdown`.
-pub async fn serve_router(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let router = http::deadline::with_body_deadline(router, http::BODY_READ_TIMEOUT);
-    serve_with(listener, router, http::HEADER_READ_TIMEOUT, None, shutdown).await
-}
-
-/// Serves `router` over HTTP, or HTTPS with `tls`, until `shutdown` resolves, then gives the
-/// requests in flight [`SHUTDOWN_GRACE`]. The router brings its own body deadline.
-async fn serve_with(
-    listener: TcpListener,
-    router: Router,
-    header_read_timeout: std::time::Duration,
-    tls: Option<axum_server::tls_rustls::RustlsConfig>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+/// Everything the handlers reach, built from the settings around one store.
+fn app_state(
+    settings: &Settings,
+    store: Store,
+    metrics: Arc<metrics::Metrics>,
+) -> Result<http::AppState, StartError> {
+    let broker = broker::Broker::new(
+        &settings.broker,
+        Arc::clone(&settings.clock),
+        Arc::clone(&metrics),
+    )?;
+    let join = match &settings.broker.join_url {
+        Some(url) => JoinUrls::new(url.as_str())?,
+        None => JoinUrls::for_broker(&settings.broker.url),
+    };
+    let meetings = meetings::Meetings::new(
+        store.clone(),
+        broker.clone(),
+        join,
+        Arc::clone(&settings.clock),
+        settings.default_ttl,
+        settings.short_urls,
+    );
+    let nodes = nodes::Nodes::load(
+        settings.node_dir.as_deref(),
+        settings.broker.url.clone(),
+        settings.broker.token.clone(),
+        Arc::clone(&metrics),
+        nodes::RunPolicy {
+            retry: settings.node_retry,
+            imported_destinations: settings.imported_node_destinations,
+        },
+    )?;
+    let key_limits = settings.rate_limit_per_minute.map(|requests| {
+        KeyLimits::per_minute(requests, instant_connect::now_ms_of(&settings.clock))
     });
-    let listener = listener.into_std()?;
-    let service = router.into_make_service();
-    match tls {
-        None => {
-            let mut server = axum_server::from_tcp(listener);
-            limit_slow_clients(server.http_builder(), header_read_timeout);
-            server.handle(handle).serve(service).await
-        }
-        Some(config) => {
-            let mut server = axum_server::from_tcp_rustls(listener, config);
-            limit_slow_clients(server.http_builder(), header_read_timeout);
-            server.handle(handle).serve(service).await
-        }
-    }
-}
-
-/// Headers must arrive within `header_read_timeout`; at most 100 of them (hyper's bound) in at
-/// most [`MAX_HEADER_BYTES`] (`431` beyond).
-fn limit_slow_clients(
-    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
-    header_read_timeout: std::time::Duration,
-) {
-    builder
-        .http1()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(header_read_timeout)
-        .max_buf_size(MAX_HEADER_BYTES);
-}
-
-/// The most a request's head (request line and headers) may hold.
-pub const MAX_HEADER_BYTES: usize = 64 * 1024;
-
-/// Longer than any request can take: two broker calls and a wait for the database, with room.
-fn idempotency_stale_secs(broker: &BrokerSettings) -> i64 {
-    const FLOOR_SECS: i64 = 120;
-    let broker_calls = 2 * broker.timeout.as_secs() as i64;
-    FLOOR_SECS.max(broker_calls * 2 + 60)
-}
-
-async fn tls_config(
-    files: &settings::TlsFiles,
-) -> Result<axum_server::tls_rustls::RustlsConfig, StartError> {
-    // One process-wide provider: ring, which reqwest's rustls uses too. Installing it twice
-    // is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
-        .await
-        .map_err(|source| StartError::Tls {
-            cert: files.cert.clone(),
-            key: files.key.clone(),
-            source,
-        })
+    let idempotency = idempotency::Idempotency::new(
+        store.clone(),
+        idempotency::stale_after(settings.broker.timeout),
+    );
+    Ok(http::AppState::new(http::Inner {
+        meetings,
+        nodes,
+        store,
+        broker,
+        metrics,
+        clock: Arc::clone(&settings.clock),
+        idempotency,
+        node_imports: settings.node_imports,
+        key_limits,
+        body_read_timeout: settings.body_read_timeout,
+    }))
 }

@@ -2,9 +2,8 @@
 //! waited for the database, node runs by edge, and how many new meetings each commit wrote.
 //! Counters are per process, as Prometheus expects: it scrapes each process and sums.
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -13,7 +12,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::store::{CommitCounts, KeyCheckCounts};
+use crate::store::{CommitCounts, KeyCheckCounts, Wait, WaitObserver};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -50,27 +49,6 @@ const BROKER_BUCKETS: [f64; 12] = [
 const STORE_BUCKETS: [f64; 12] = [
     0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1, 1.0, 5.0,
 ];
-
-/// What a request waited for in the database, as `call` in `store_wait_duration_seconds`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreCall {
-    /// The API key's check of every request.
-    KeyCheck,
-    /// A new meeting and its links, until COMMIT (with the other meetings of its batch).
-    MeetingWrite,
-    /// Links added to a meeting, until COMMIT.
-    LinksWrite,
-}
-
-impl StoreCall {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoreCall::KeyCheck => "key_check",
-            StoreCall::MeetingWrite => "meeting_write",
-            StoreCall::LinksWrite => "links_write",
-        }
-    }
-}
 
 #[derive(Debug)]
 pub struct Metrics {
@@ -180,18 +158,6 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    /// Awaits `wait`, timing it into `store_wait_duration_seconds` under `call`.
-    pub async fn store_waited<T>(&self, call: StoreCall, wait: impl Future<Output = T>) -> T {
-        let started = Instant::now();
-        let waited = wait.await;
-        self.store
-            .get_or_create(&StoreLabels {
-                call: call.as_str().to_owned(),
-            })
-            .observe(started.elapsed().as_secs_f64());
-        waited
-    }
-
     pub fn node_run(&self, node: &str, method: &str, edge: &str) {
         self.runs
             .get_or_create(&RunLabels {
@@ -208,5 +174,16 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+}
+
+/// The store tells how long each request waited for it: `store_wait_duration_seconds`.
+impl WaitObserver for Metrics {
+    fn waited(&self, wait: Wait, took: Duration) {
+        self.store
+            .get_or_create(&StoreLabels {
+                call: wait.as_str().to_owned(),
+            })
+            .observe(took.as_secs_f64());
     }
 }

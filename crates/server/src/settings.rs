@@ -35,6 +35,11 @@ pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
 /// A database that lives as long as the process (`--ephemeral`).
 pub const IN_MEMORY_DATABASE: &str = "sqlite::memory:";
 
+/// How long a client has to send a request's headers, by default.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client has to send a request's body once its headers are in, by default.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Links live this long when a request does not say: the broker's own default.
 pub const DEFAULT_TTL: Duration =
     Duration::from_secs(instant_connect::DEFAULT_LINK_LIFETIME_SECS as u64);
@@ -46,7 +51,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// `sqlite://path/icnode.db` or `postgres://user@host/db`.
     pub database_url: DatabaseUrl,
-    pub broker: BrokerSettings,
+    pub broker: BrokerClientSettings,
     /// How long links live when a request gives no validity.
     pub default_ttl: Duration,
     /// Hand out short URLs unless a request says otherwise.
@@ -75,9 +80,10 @@ pub struct Settings {
     pub clock: Arc<dyn Clock>,
 }
 
-/// Which broker the service calls and how.
+/// Which broker the service calls and how (not the local broker's own settings, which are
+/// `broker::BrokerSettings`).
 #[derive(Debug, Clone)]
-pub struct BrokerSettings {
+pub struct BrokerClientSettings {
     pub url: Url,
     pub token: SecretString,
     /// Join host of long URLs; `None`: production's for the production broker, else the
@@ -120,7 +126,7 @@ impl Settings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: DatabaseUrl(database_url.into()),
-            broker: BrokerSettings {
+            broker: BrokerClientSettings {
                 url: broker_url,
                 token,
                 join_url: None,
@@ -136,8 +142,8 @@ impl Settings {
             tls: None,
             rate_limit_per_minute: None,
             node_retry: resilience::RetryPolicy::OFF,
-            header_read_timeout: crate::http::HEADER_READ_TIMEOUT,
-            body_read_timeout: crate::http::BODY_READ_TIMEOUT,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
             clock: Arc::new(SystemClock),
         }
     }

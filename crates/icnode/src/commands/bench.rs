@@ -8,7 +8,7 @@ use broker::{Minter, Pbes2Range};
 use instant_connect::{LinkRequest, Role};
 use serde::Serialize;
 
-use super::CliError;
+use super::error::CliError;
 use crate::cli::{BenchCommand, BenchMintArgs};
 
 /// The real broker's sample salt input length.

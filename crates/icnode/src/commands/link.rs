@@ -1,18 +1,23 @@
-//! `icnode link` and `icnode add-guest`: make links from any broker and print them.
+//! `icnode link` and `icnode add-guest`: make links from any broker and print them. The
+//! meeting's rules are the domain's (`server::domain`); this is wiring, and the one table of
+//! the flags that name its fields ([`Flags`]).
 
-use instant_connect::request::MILLISECONDS_THRESHOLD;
-use instant_connect::{
-    Client, ClientConfig, ClientError, FieldError, JoinStyle, JoinUrls, LinkRequest, Links,
-    ValidationErrors, Vertical, rfc3339, unix_now,
-};
-use secrecy::SecretString;
+use std::time::Duration;
+
+use instant_connect::{Client, ClientError, JoinStyle, JoinUrls, Links, rfc3339, unix_now};
 use serde::Serialize;
+use server::domain::{
+    ChatId, Field, FieldNames, Invalid, LinkCounts, LinkSpec, MeetingOptions, Role, Validity,
+    Window,
+};
 
-use super::CliError;
-use crate::cli::{AddGuestArgs, BrokerConnection, LinkArgs, LinkOptions, VerticalArg};
+use super::connection::connect;
+use super::error::CliError;
+use crate::cli::{AddGuestArgs, LinkArgs, LinkOptions};
 
-const TOKEN_VARIABLE: &str = "ICNODE_BROKER_TOKEN";
-const DEFAULT_LIFETIME_SECS: i64 = instant_connect::DEFAULT_LINK_LIFETIME_SECS;
+/// How long links live when the flags do not say: the broker's 15 minutes.
+const DEFAULT_LIFETIME: Duration =
+    Duration::from_secs(instant_connect::DEFAULT_LINK_LIFETIME_SECS as u64);
 
 /// What `--json` prints.
 #[derive(Serialize)]
@@ -28,223 +33,179 @@ struct Output {
     warnings: Vec<String>,
 }
 
-/// How long the links of one call live, when the flags do not say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DefaultLifetime {
-    /// The broker's 15 minutes.
-    Broker,
-    /// As long as the meeting's existing links.
-    Meeting,
+/// The flag of each field the domain checks, so that errors speak the user's language.
+struct Flags;
+
+impl FieldNames for Flags {
+    fn name(&self, field: &Field) -> String {
+        match field {
+            Field::ChatId => "--chat-id".into(),
+            Field::Hosts => "--hosts".into(),
+            // `add-guest` asks for more links by `--guests`.
+            Field::Guests | Field::Count => "--guests".into(),
+            Field::HostsAndGuests => "--hosts + --guests".into(),
+            Field::NotBefore => "--nbf".into(),
+            Field::ExpiresAt => "--exp".into(),
+            Field::Ttl => "--ttl".into(),
+            Field::Vertical => "--vertical".into(),
+            // No command of these sets them; named as the API names them.
+            Field::Phones(_) => "phones".into(),
+            Field::Limit => "limit".into(),
+            Field::Cursor => "cursor".into(),
+            Field::ChatIdPrefix => "chatIdPrefix".into(),
+            Field::Broker(name) => name.clone(),
+        }
+    }
+}
+
+/// Bad input, every problem in the flags' words.
+fn usage(invalid: &[Invalid]) -> CliError {
+    let told: Vec<String> = invalid
+        .iter()
+        .map(|invalid| {
+            let worded = Flags.word(invalid);
+            format!("{} {}", worded.field, worded.rule)
+        })
+        .collect();
+    CliError::Usage(told.join("; "))
 }
 
 pub async fn link(args: LinkArgs) -> Result<(), CliError> {
-    make_links(
-        &args.connection,
-        &args.options,
-        args.hosts,
-        args.guests,
-        DefaultLifetime::Broker,
-    )
-    .await
+    let (client, join) = connect(&args.connection)?;
+    let now = unix_now();
+    let validity = validity(&args.options);
+    let window = validity
+        .fresh(now, DEFAULT_LIFETIME)
+        .map_err(|e| usage(&[e]))?;
+    let counts = LinkCounts::Meeting {
+        hosts: Some(args.hosts),
+        guests: Some(args.guests),
+    };
+    let spec = spec(&args.options, counts, window, &validity)?;
+    make_links(&client, &join, &spec, &args.options, now).await
 }
 
 /// More guests for a meeting: the same `sub` and options with no hosts, lasting as long as the
 /// meeting's links unless told otherwise.
 pub async fn add_guest(args: AddGuestArgs) -> Result<(), CliError> {
-    make_links(
-        &args.connection,
-        &args.options,
-        0,
-        args.guests,
-        DefaultLifetime::Meeting,
-    )
-    .await
+    let (client, join) = connect(&args.connection)?;
+    let now = unix_now();
+    let validity = validity(&args.options);
+    let chat_id = chat_id(&args.options)?;
+    let window = match validity.for_more(now).map_err(|e| usage(&[e]))? {
+        Some(window) => window,
+        None => meeting_window(&client, &chat_id, now).await?,
+    };
+    let counts = LinkCounts::More {
+        role: Role::Guest,
+        count: args.guests,
+    };
+    let spec = spec(&args.options, counts, window, &validity)?;
+    make_links(&client, &join, &spec, &args.options, now).await
+}
+
+fn chat_id(options: &LinkOptions) -> Result<ChatId, CliError> {
+    ChatId::parse(options.chat_id.as_str()).map_err(|e| usage(&[e]))
+}
+
+fn validity(options: &LinkOptions) -> Validity {
+    Validity {
+        ttl_seconds: options
+            .ttl
+            .map(|ttl| i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)),
+        not_before: options.nbf,
+        expires_at: options.exp,
+    }
+}
+
+fn spec(
+    options: &LinkOptions,
+    counts: LinkCounts,
+    window: Window,
+    validity: &Validity,
+) -> Result<LinkSpec, CliError> {
+    Ok(LinkSpec {
+        chat_id: chat_id(options)?,
+        counts,
+        window,
+        options: MeetingOptions {
+            vertical: options.vertical.into(),
+            host_login: None,
+            short_urls: !options.no_short,
+        },
+        from_lifetime: validity.ttl_seconds.is_some(),
+    })
 }
 
 async fn make_links(
-    connection: &BrokerConnection,
+    client: &Client,
+    join: &JoinUrls,
+    spec: &LinkSpec,
     options: &LinkOptions,
-    hosts: i64,
-    guests: i64,
-    lifetime: DefaultLifetime,
+    now: i64,
 ) -> Result<(), CliError> {
-    let (client, join) = connect(connection)?;
-    let now = unix_now();
-    let exp = expiry(&client, options, lifetime, now).await?;
-    let request = request(options, hosts, guests, exp);
-    request
-        .validate(now)
-        .map_err(|errors| flag_errors(&errors, options))?;
+    spec.check(now).map_err(|errors| usage(&errors))?;
     let reply = client
-        .generate_links(&request)
+        .generate_links(&spec.request())
         .await
-        .map_err(|e| client_error(e, options))?;
+        .map_err(|error| match error {
+            ClientError::Invalid(errors) => usage(&spec.invalid(&errors)),
+            other => CliError::runtime(&other),
+        })?;
     for warning in &reply.warnings {
         eprintln!("icnode: the broker warned: {warning}");
     }
     let style = JoinStyle {
-        vertical: vertical(options),
+        vertical: spec.options.vertical,
         ..JoinStyle::default()
     };
-    print(
-        options,
-        exp,
-        join.links(&reply.value, &style),
-        reply.warnings,
-    )
+    let links = join.links(&reply.value, &style);
+    print(options, spec, links, reply.warnings)
 }
 
-/// The broker token: from `--broker-token-file`, else `ICNODE_BROKER_TOKEN`.
-pub(super) fn broker_token(connection: &BrokerConnection) -> Result<SecretString, CliError> {
-    let token = match &connection.broker_token_file {
-        Some(path) => node::secrets::read_private_file(path)
-            .map(|t| t.trim().to_owned())
-            .map_err(|e| CliError::Usage(format!("--broker-token-file: {e}")))?,
-        None => std::env::var(TOKEN_VARIABLE).map_err(|_| {
-            CliError::Usage(format!(
-                "no broker token: set {TOKEN_VARIABLE} or give --broker-token-file"
-            ))
-        })?,
+/// When the meeting's existing links expire, as the local broker knows it: more links last as
+/// long, unless those expired.
+async fn meeting_window(client: &Client, chat_id: &ChatId, now: i64) -> Result<Window, CliError> {
+    let links = match client.local_meeting(chat_id.as_str()).await {
+        Ok(reply) => reply.value.links_expire_at.map(|expires_at| Window {
+            not_before: None,
+            expires_at,
+        }),
+        Err(ClientError::Status { status: 404, .. }) => {
+            return Err(CliError::Usage(format!(
+                "the broker at {} cannot tell how long meeting `{chat_id}`'s links last (only \
+                 icnode's local broker can): give --ttl or --exp",
+                client.broker_url()
+            )));
+        }
+        Err(other) => return Err(CliError::runtime(&other)),
     };
-    if token.is_empty() {
-        return Err(CliError::Usage("the broker token is empty".into()));
-    }
-    Ok(SecretString::from(token))
-}
-
-/// The join host links are built on: `--join-url`, else the broker's.
-pub(super) fn join_urls(connection: &BrokerConnection) -> Result<JoinUrls, CliError> {
-    match &connection.join_url {
-        Some(url) => JoinUrls::new(url).map_err(|e| CliError::Usage(format!("--join-url: {e}"))),
-        None => Ok(JoinUrls::for_broker(&connection.broker_url)),
-    }
-}
-
-fn connect(connection: &BrokerConnection) -> Result<(Client, JoinUrls), CliError> {
-    let token = broker_token(connection)?;
-    let mut config = ClientConfig::new(connection.broker_url.clone(), token);
-    config.connect_timeout = connection.timeout;
-    config.request_timeout = connection.timeout;
-    let client = Client::new(config).map_err(|e| CliError::runtime(&e))?;
-    let join = join_urls(connection)?;
-    Ok((client, join))
-}
-
-fn vertical(options: &LinkOptions) -> Vertical {
-    match options.vertical {
-        VerticalArg::Hc => Vertical::Hc,
-        VerticalArg::Gen => Vertical::Gen,
-        VerticalArg::Cc => Vertical::Cc,
-    }
-}
-
-/// The links' `exp`, always explicit so the printed expiry is exact.
-async fn expiry(
-    client: &Client,
-    options: &LinkOptions,
-    lifetime: DefaultLifetime,
-    now: i64,
-) -> Result<i64, CliError> {
-    if let Some(ttl) = options.ttl {
-        let exp = i64::try_from(ttl.as_secs())
-            .ok()
-            .and_then(|secs| now.checked_add(secs))
-            .filter(|exp| *exp <= MILLISECONDS_THRESHOLD);
-        return exp.ok_or_else(|| {
-            CliError::Usage(format!(
-                "--ttl is too long: the links would expire after {}",
-                rfc3339(MILLISECONDS_THRESHOLD)
-            ))
-        });
-    }
-    if let Some(exp) = options.exp {
-        return Ok(exp);
-    }
-    match lifetime {
-        DefaultLifetime::Broker => Ok(now + DEFAULT_LIFETIME_SECS),
-        DefaultLifetime::Meeting if options.nbf.is_some() => Err(CliError::Usage(
-            "--nbf needs --exp or --ttl: links that start later cannot last as the meeting's"
-                .into(),
-        )),
-        DefaultLifetime::Meeting => meeting_expiry(client, &options.chat_id, now).await,
-    }
-}
-
-/// When the meeting's existing links expire, as the local broker knows it.
-async fn meeting_expiry(client: &Client, chat_id: &str, now: i64) -> Result<i64, CliError> {
-    match client.local_meeting(chat_id).await {
-        Ok(reply) => match reply.value.links_expire_at {
-            Some(exp) if exp > now => Ok(exp),
-            Some(exp) => Err(CliError::Usage(format!(
-                "meeting `{chat_id}`'s links expired at {}; give --ttl or --exp for new ones",
-                rfc3339(exp)
-            ))),
-            None => Err(CliError::Usage(format!(
-                "meeting `{chat_id}` has no links yet: make them with `icnode link`, or give \
-                 --ttl or --exp"
-            ))),
-        },
-        Err(ClientError::Status { status: 404, .. }) => Err(CliError::Usage(format!(
-            "the broker at {} cannot tell how long meeting `{chat_id}`'s links last (only \
-             icnode's local broker can): give --ttl or --exp",
-            client.broker_url()
-        ))),
-        Err(other) => Err(CliError::runtime(&other)),
-    }
-}
-
-fn request(options: &LinkOptions, hosts: i64, guests: i64, exp: i64) -> LinkRequest {
-    let mut request = LinkRequest::new(options.chat_id.clone());
-    request.num_host = Some(hosts);
-    request.num_guest = Some(guests);
-    request.jwt.nbf = options.nbf;
-    request.jwt.exp = Some(exp);
-    request.vertical_type = Some(vertical(options));
-    request.provide_short_urls = Some(!options.no_short);
-    request
-}
-
-/// The flag a request field comes from, so that errors speak the user's language.
-fn flag_of(field: &str, options: &LinkOptions) -> String {
-    match field {
-        "jwt.sub" => "--chat-id".into(),
-        "numHost" => "--hosts".into(),
-        "numGuest" => "--guests".into(),
-        "numHost+numGuest" => "--hosts + --guests".into(),
-        "jwt.nbf" => "--nbf".into(),
-        "jwt.exp" if options.ttl.is_some() => "--ttl".into(),
-        "jwt.exp" => "--exp".into(),
-        "verticalType" => "--vertical".into(),
-        other => other.into(),
-    }
-}
-
-fn flag_errors(errors: &ValidationErrors, options: &LinkOptions) -> CliError {
-    let told: Vec<String> = errors
-        .errors()
-        .iter()
-        .map(|FieldError { field, rule }| format!("{} {rule}", flag_of(field, options)))
-        .collect();
-    CliError::Usage(told.join("; "))
-}
-
-fn client_error(error: ClientError, options: &LinkOptions) -> CliError {
-    match error {
-        ClientError::Invalid(errors) => flag_errors(&errors, options),
-        other => CliError::runtime(&other),
-    }
+    let Some(links) = links else {
+        return Err(CliError::Usage(format!(
+            "meeting `{chat_id}` has no links yet: make them with `icnode link`, or give \
+             --ttl or --exp"
+        )));
+    };
+    Window::lasting_as(links, now).map_err(|expired| {
+        CliError::Usage(format!(
+            "meeting `{chat_id}`'s links expired at {}; give {} or {} for new ones",
+            rfc3339(expired.expired_at),
+            Flags.name(&Field::Ttl),
+            Flags.name(&Field::ExpiresAt),
+        ))
+    })
 }
 
 fn print(
     options: &LinkOptions,
-    exp: i64,
+    spec: &LinkSpec,
     links: Links,
     warnings: Vec<String>,
 ) -> Result<(), CliError> {
-    let expires_at = rfc3339(exp);
+    let expires_at = rfc3339(spec.window.expires_at);
     if options.json {
         let output = Output {
-            chat_id: options.chat_id.clone(),
+            chat_id: spec.chat_id.to_string(),
             expires_at,
             links,
             warnings,
@@ -253,7 +214,7 @@ fn print(
         println!("{text}");
         return Ok(());
     }
-    println!("meeting {}  expires {expires_at}", options.chat_id);
+    println!("meeting {}  expires {expires_at}", spec.chat_id);
     println!("{:<6} URL", "ROLE");
     for link in links.hosts.iter().chain(&links.guests) {
         println!("{:<6} {}", link.role.as_str(), link.url);

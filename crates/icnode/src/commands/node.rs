@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use node::{Edge, Engine, RunOptions, Secrets};
 
-use super::CliError;
+use super::error::CliError;
 use crate::bundled::definition_text;
 use crate::cli::{
     NodeCommand, NodeExportCommand, NodeImportCommand, NodeImportOutput, NodeRunArgs,

@@ -20,11 +20,6 @@ use tokio::time::Sleep;
 
 use super::error::ApiError;
 
-/// How long a client has to send a request's headers, by default.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client has to send a request's body once its headers are in, by default.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// `router` with its bodies held to `limit`, for routes that are not the service's own (the
 /// service's routes take [`body_deadline`] inside their access log).
 pub fn with_body_deadline(router: axum::Router, limit: Duration) -> axum::Router {

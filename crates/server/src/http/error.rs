@@ -8,7 +8,9 @@ use instant_connect::FieldError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::types::ApiNames;
 use crate::broker::BrokerFailure;
+use crate::domain::{Field, FieldNames};
 use crate::meetings::MeetingError;
 use crate::nodes::NodeRunError;
 use crate::store::StoreError;
@@ -95,6 +97,18 @@ impl ApiError {
                 .collect(),
             retry_after: None,
         }
+    }
+
+    /// `413` for a body past [`MAX_BODY_BYTES`](super::extract::MAX_BODY_BYTES).
+    pub fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the body is larger than {} KiB",
+                super::extract::MAX_BODY_BYTES / 1024
+            ),
+        )
     }
 
     pub fn unauthorized() -> Self {
@@ -212,10 +226,12 @@ impl From<BrokerFailure> for ApiError {
 impl From<MeetingError> for ApiError {
     fn from(error: MeetingError) -> Self {
         match error {
-            MeetingError::Invalid(errors) => Self::invalid(&errors),
+            MeetingError::Invalid(errors) => {
+                Self::invalid(&errors.iter().map(|e| ApiNames.word(e)).collect::<Vec<_>>())
+            }
             error @ MeetingError::Exists(_) => {
                 let mut api = Self::new(StatusCode::CONFLICT, "meeting_exists", error.to_string());
-                api.field = Some("chatId".into());
+                api.field = Some(ApiNames.name(&Field::ChatId));
                 api
             }
             error @ MeetingError::NotFound(_) => Self::new(
@@ -223,9 +239,15 @@ impl From<MeetingError> for ApiError {
                 "meeting_not_found",
                 error.to_string(),
             ),
-            error @ MeetingError::Expired { .. } => {
-                Self::new(StatusCode::CONFLICT, "meeting_expired", error.to_string())
-            }
+            error @ MeetingError::Expired { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "meeting_expired",
+                format!(
+                    "{error}; give {} or {} for new ones",
+                    ApiNames.name(&Field::Ttl),
+                    ApiNames.name(&Field::ExpiresAt)
+                ),
+            ),
             MeetingError::Broker(failure) => failure.into(),
             MeetingError::Store(error) => error.into(),
         }

@@ -28,11 +28,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        format!("the body is larger than {} KiB", MAX_BODY_BYTES / 1024),
-                    )
+                    ApiError::body_too_large()
                 } else {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,

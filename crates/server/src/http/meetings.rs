@@ -1,17 +1,18 @@
-//! `/v1/meetings` handlers: parse, call [`Meetings`](crate::meetings::Meetings), map.
+//! `/v1/meetings` handlers: parse the wire's types, call [`Meetings`](crate::meetings::Meetings),
+//! answer in the wire's types.
 
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use instant_connect::Role;
 
-use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, PathParams, QueryParams};
-use crate::keys::Caller;
-use crate::meetings::{
+use super::state::AppState;
+use super::types::{
     AddLinks, AddedLinks, CreateMeeting, Invite, InviteSent, ListMeetings, Meeting, MeetingPage,
 };
+use crate::domain::Role;
+use crate::keys::Caller;
 
 #[utoipa::path(
     post, path = "/v1/meetings", tag = "meetings",
@@ -29,10 +30,10 @@ use crate::meetings::{
 pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    JsonBody(request): JsonBody<CreateMeeting>,
+    JsonBody(body): JsonBody<CreateMeeting>,
 ) -> Result<(StatusCode, Json<Meeting>), ApiError> {
-    let meeting = state.meetings.create(&caller, request).await?;
-    Ok((StatusCode::CREATED, Json(meeting)))
+    let meeting = state.meetings.create(&caller, body.into()).await?;
+    Ok((StatusCode::CREATED, Json(meeting.into())))
 }
 
 #[utoipa::path(
@@ -45,7 +46,7 @@ pub async fn list(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<ListMeetings>,
 ) -> Result<Json<MeetingPage>, ApiError> {
-    Ok(Json(state.meetings.list(query).await?))
+    Ok(Json(state.meetings.list(query.into()).await?.into()))
 }
 
 #[utoipa::path(
@@ -61,7 +62,7 @@ pub async fn get(
     State(state): State<AppState>,
     PathParams(chat_id): PathParams<String>,
 ) -> Result<Json<Meeting>, ApiError> {
-    Ok(Json(state.meetings.get(&chat_id).await?))
+    Ok(Json(state.meetings.get(&chat_id).await?.into()))
 }
 
 #[utoipa::path(
@@ -78,9 +79,9 @@ pub async fn get(
 pub async fn add_guests(
     State(state): State<AppState>,
     PathParams(chat_id): PathParams<String>,
-    JsonBody(request): JsonBody<AddLinks>,
+    JsonBody(body): JsonBody<AddLinks>,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
-    add_links(&state, &chat_id, Role::Guest, request).await
+    add_links(&state, &chat_id, Role::Guest, body).await
 }
 
 #[utoipa::path(
@@ -97,19 +98,19 @@ pub async fn add_guests(
 pub async fn add_hosts(
     State(state): State<AppState>,
     PathParams(chat_id): PathParams<String>,
-    JsonBody(request): JsonBody<AddLinks>,
+    JsonBody(body): JsonBody<AddLinks>,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
-    add_links(&state, &chat_id, Role::Host, request).await
+    add_links(&state, &chat_id, Role::Host, body).await
 }
 
 async fn add_links(
     state: &AppState,
     chat_id: &str,
     role: Role,
-    request: AddLinks,
+    body: AddLinks,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
-    let added = state.meetings.add_links(chat_id, role, request).await?;
-    Ok((StatusCode::CREATED, Json(added)))
+    let added = state.meetings.add_links(chat_id, role, body.into()).await?;
+    Ok((StatusCode::CREATED, Json(added.into())))
 }
 
 #[utoipa::path(
@@ -126,8 +127,8 @@ async fn add_links(
 pub async fn invite(
     State(state): State<AppState>,
     PathParams(chat_id): PathParams<String>,
-    JsonBody(request): JsonBody<Invite>,
+    JsonBody(body): JsonBody<Invite>,
 ) -> Result<(StatusCode, Json<InviteSent>), ApiError> {
-    let sent = state.meetings.invite(&chat_id, request).await?;
-    Ok((StatusCode::ACCEPTED, Json(sent)))
+    let sent = state.meetings.invite(&chat_id, body.phones).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent.into())))
 }

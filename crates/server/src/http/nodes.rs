@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use node::Edge;
 use serde_json::{Map, Value};
 
-use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, PathParams};
+use super::state::AppState;
 use crate::nodes::{NodeInfo, NodeRun};
 
 #[utoipa::path(

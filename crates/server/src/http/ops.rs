@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::AppState;
+use super::state::AppState;
 use crate::broker::{BrokerHealth, TOKEN_REFUSED_HELP};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -209,7 +209,7 @@ impl Modify for ApiKeyScheme {
         metrics,
         openapi,
     ),
-    components(schemas(super::error::ErrorBody, crate::meetings::LinkState)),
+    components(schemas(super::error::ErrorBody, super::types::LinkState)),
     modifiers(&ApiKeyScheme)
 )]
 pub struct ApiDoc;

@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Db, Failure, NewMeeting, StoreError};
+use super::db::Db;
+use super::error::{Failure, StoreError};
+use super::inserts::NewMeeting;
 
 /// Meetings written in one transaction at most: a batch holds the write lock for its time.
 pub const MAX_BATCH: usize = 64;

@@ -16,7 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Db, KEY_COLUMNS, KeyRow, Param, Statement, StoreError, key_row, placeholder_rows};
+use super::db::Db;
+use super::error::StoreError;
+use super::rows::{KEY_COLUMNS, KeyRow, key_row};
+use super::sql::{Param, Statement, placeholder_rows};
 
 /// Keys read in one statement at most.
 pub const MAX_KEYS: usize = 64;

@@ -10,10 +10,9 @@ use sqlx::Row as _;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 
-use super::{
-    Columns, Decode, Failure, MIGRATOR, NewMeeting, Param, Statement, StoreError,
-    insert_meetings_at_once,
-};
+use super::error::{Failure, StoreError};
+use super::inserts::{NewMeeting, insert_meetings_at_once};
+use super::sql::{Columns, Decode, MIGRATOR, Param, Statement};
 
 pub(super) struct Postgres {
     pool: PgPool,
@@ -159,7 +158,7 @@ impl Postgres {
                 .map(|new| {
                     batch
                         .iter()
-                        .map(|m| new.contains(&m.meeting.chat_id))
+                        .map(|m| new.contains(m.meeting.chat_id.as_str()))
                         .collect()
                 })
                 .map_err(|error| Failure::Commit(Arc::new(error.into()))),
@@ -174,16 +173,16 @@ impl Postgres {
 }
 
 impl Columns for PgRow {
-    fn int(&self, column: usize) -> Result<i64, StoreError> {
+    fn int(&self, column: &str) -> Result<i64, StoreError> {
         Ok(self.try_get(column)?)
     }
-    fn opt_int(&self, column: usize) -> Result<Option<i64>, StoreError> {
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
         Ok(self.try_get(column)?)
     }
-    fn text(&self, column: usize) -> Result<String, StoreError> {
+    fn text(&self, column: &str) -> Result<String, StoreError> {
         Ok(self.try_get(column)?)
     }
-    fn opt_text(&self, column: usize) -> Result<Option<String>, StoreError> {
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
         Ok(self.try_get(column)?)
     }
 }

@@ -25,10 +25,9 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use sqlx::Connection as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
 
-use super::{
-    Columns, Decode, Failure, MIGRATOR, NewMeeting, Param, Statement, StoreError, insert_links,
-    insert_meeting,
-};
+use super::error::{Failure, StoreError};
+use super::inserts::{NewMeeting, insert_links, insert_meeting};
+use super::sql::{Columns, Decode, MIGRATOR, Param, Statement};
 
 /// How long a SQLite writer waits for another before giving up.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -423,7 +422,7 @@ fn insert_batch(tx: Transaction<'_>, batch: &[Arc<NewMeeting>]) -> Result<Vec<bo
         let is_new = execute(&tx, &insert_meeting(&new.meeting))
             .and_then(|affected| {
                 if affected == 1
-                    && let Some(links) = insert_links(&new.meeting.chat_id, &new.links)
+                    && let Some(links) = insert_links(new.meeting.chat_id.as_str(), &new.links)
                 {
                     execute(&tx, &links)?;
                 }
@@ -454,16 +453,16 @@ impl rusqlite::ToSql for Param {
 }
 
 impl Columns for rusqlite::Row<'_> {
-    fn int(&self, column: usize) -> Result<i64, StoreError> {
+    fn int(&self, column: &str) -> Result<i64, StoreError> {
         Ok(self.get(column)?)
     }
-    fn opt_int(&self, column: usize) -> Result<Option<i64>, StoreError> {
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
         Ok(self.get(column)?)
     }
-    fn text(&self, column: usize) -> Result<String, StoreError> {
+    fn text(&self, column: &str) -> Result<String, StoreError> {
         Ok(self.get(column)?)
     }
-    fn opt_text(&self, column: usize) -> Result<Option<String>, StoreError> {
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
         Ok(self.get(column)?)
     }
 }

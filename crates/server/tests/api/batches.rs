@@ -8,6 +8,7 @@
 use std::task::{Context, Waker};
 
 use server::Store;
+use server::domain::{ChatId, Role, Vertical};
 use server::store::{CHECKPOINT_EVERY, LinkRow, MAX_BATCH, MeetingRow};
 use tokio::task::JoinSet;
 
@@ -27,11 +28,16 @@ async fn store() -> (tempfile::TempDir, Store) {
     (dir, Store::connect(&url, 4).await.unwrap())
 }
 
+/// A chat id the store takes.
+fn id(chat_id: &str) -> ChatId {
+    ChatId::parse(chat_id).unwrap()
+}
+
 fn meeting(chat_id: &str) -> MeetingRow {
     MeetingRow {
-        chat_id: chat_id.to_owned(),
+        chat_id: id(chat_id),
         created_by: "test".into(),
-        vertical: "hc".into(),
+        vertical: Vertical::Hc,
         host_login: true,
         short_urls: false,
         not_before: None,
@@ -43,7 +49,11 @@ fn meeting(chat_id: &str) -> MeetingRow {
 fn link(id: &str, position: i64) -> LinkRow {
     LinkRow {
         id: id.to_owned(),
-        role: if position == 0 { "host" } else { "guest" }.into(),
+        role: if position == 0 {
+            Role::Host
+        } else {
+            Role::Guest
+        },
         issued_at_ms: 1_000,
         position,
         cipher: format!("cipher-{id}"),
@@ -64,7 +74,7 @@ fn links_of(chat_id: &str) -> Vec<LinkRow> {
 
 /// The ids of a meeting's stored links, in issue order.
 async fn link_ids(store: &Store, chat_id: &str) -> Vec<String> {
-    let links = store.links(chat_id).await.unwrap();
+    let links = store.links(&id(chat_id)).await.unwrap();
     links.into_iter().map(|l| l.id).collect()
 }
 
@@ -92,7 +102,10 @@ async fn meetings_sent_together_share_one_commit_and_keep_their_own_answers(db: 
     assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (true, false, true));
     assert_eq!((counts.commits(), counts.meetings()), (2, 3));
     for chat_id in ["a", "c", "taken"] {
-        assert!(store.meeting(chat_id).await.unwrap().is_some(), "{chat_id}");
+        assert!(
+            store.meeting(&id(chat_id)).await.unwrap().is_some(),
+            "{chat_id}"
+        );
         assert_eq!(
             link_ids(&store, chat_id).await,
             [format!("{chat_id}-host"), format!("{chat_id}-guest")]
@@ -142,9 +155,9 @@ async fn a_failing_meeting_in_a_batch_fails_no_other(db: Db) {
     );
     assert!(clash.is_err());
     assert!(fine.unwrap());
-    assert!(store.meeting("clash").await.unwrap().is_none());
-    assert_eq!(store.links("fine").await.unwrap().len(), 2);
-    assert_eq!(store.links("first").await.unwrap().len(), 2);
+    assert!(store.meeting(&id("clash")).await.unwrap().is_none());
+    assert_eq!(store.links(&id("fine")).await.unwrap().len(), 2);
+    assert_eq!(store.links(&id("first")).await.unwrap().len(), 2);
     assert_eq!(store.commit_counts().meetings(), 2);
 }
 
@@ -163,9 +176,9 @@ async fn a_request_that_gave_up_before_its_batch_writes_nothing(db: Db) {
             .await
             .unwrap()
     );
-    assert!(store.meeting("gone").await.unwrap().is_none());
-    assert!(store.links("gone").await.unwrap().is_empty());
-    assert!(store.meeting("kept").await.unwrap().is_some());
+    assert!(store.meeting(&id("gone")).await.unwrap().is_none());
+    assert!(store.links(&id("gone")).await.unwrap().is_empty());
+    assert!(store.meeting(&id("kept")).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -250,8 +263,8 @@ async fn meetings_written_at_once_are_all_kept_in_fewer_commits(db: Db) {
     );
     for i in 0..crowd {
         let chat_id = format!("crowd-{i}");
-        assert!(app.store.meeting(&chat_id).await.unwrap().is_some());
-        let links = app.store.links(&chat_id).await.unwrap();
+        assert!(app.store.meeting(&id(&chat_id)).await.unwrap().is_some());
+        let links = app.store.links(&id(&chat_id)).await.unwrap();
         assert_eq!(links.len(), 2, "{chat_id}");
         let expected = if links[0].id.starts_with("crowd-x-") && i == 0 {
             "crowd-x" // the second crowd-0 won; the first's links were not written
@@ -284,10 +297,10 @@ async fn a_meeting_whose_write_fails_fails_no_other_written_beside_it(db: Db) {
     );
     assert!(clashed.is_err());
     assert!(fine.unwrap());
-    assert!(app.store.meeting("clash").await.unwrap().is_none());
-    assert!(app.store.links("clash").await.unwrap().is_empty());
-    assert_eq!(app.store.links("fine").await.unwrap().len(), 2);
-    assert_eq!(app.store.links("first").await.unwrap().len(), 2);
+    assert!(app.store.meeting(&id("clash")).await.unwrap().is_none());
+    assert!(app.store.links(&id("clash")).await.unwrap().is_empty());
+    assert_eq!(app.store.links(&id("fine")).await.unwrap().len(), 2);
+    assert_eq!(app.store.links(&id("first")).await.unwrap().len(), 2);
 }
 
 /// The store takes a meeting with no links (the service never asks for one: the broker's
@@ -300,15 +313,15 @@ async fn a_meeting_without_links_is_written_alone_and_taken_after(db: Db) {
             .await
             .unwrap()
     );
-    assert!(app.store.meeting("bare").await.unwrap().is_some());
-    assert!(app.store.links("bare").await.unwrap().is_empty());
+    assert!(app.store.meeting(&id("bare")).await.unwrap().is_some());
+    assert!(app.store.links(&id("bare")).await.unwrap().is_empty());
     assert!(
         !app.store
             .insert_meeting(&meeting("bare"), &links_of("bare"))
             .await
             .unwrap()
     );
-    assert!(app.store.links("bare").await.unwrap().is_empty());
+    assert!(app.store.links(&id("bare")).await.unwrap().is_empty());
 }
 
 fn key(id: &str) -> server::store::KeyRow {
@@ -434,7 +447,7 @@ async fn a_long_url_is_stored_without_a_second_copy_of_its_cipher(db: Db) {
     let written = [forced.clone(), foreign.clone()];
     assert!(store.insert_meeting(&meeting("m"), &written).await.unwrap());
 
-    let read = store.links("m").await.unwrap();
+    let read = store.links(&id("m")).await.unwrap();
     let urls = |links: &[LinkRow]| -> Vec<(String, String)> {
         links
             .iter()
@@ -468,7 +481,7 @@ async fn a_long_url_is_stored_without_a_second_copy_of_its_cipher(db: Db) {
          'https://join.example/x?data=c', 2000000000) RETURNING id, cipher_at",
     )
     .await;
-    let read = store.links("m").await.unwrap();
+    let read = store.links(&id("m")).await.unwrap();
     assert_eq!(read[2].long_url, "https://join.example/x?data=c");
 
     raw_rows(
@@ -478,7 +491,7 @@ async fn a_long_url_is_stored_without_a_second_copy_of_its_cipher(db: Db) {
     )
     .await;
     let damaged = store
-        .links("m")
+        .links(&id("m"))
         .await
         .err()
         .expect("a damaged offset is refused");

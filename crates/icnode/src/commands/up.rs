@@ -1,0 +1,138 @@
+//! `icnode up`: the local broker and the node service on one address, the console with them;
+//! the service reaches the broker over HTTP, as it would any other.
+
+use std::time::Duration;
+
+use instant_connect::{Client, ClientConfig, JoinStyle, JoinUrls, unix_now};
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use secrecy::{ExposeSecret, SecretString};
+use server::domain::{ChatId, LinkCounts, LinkSpec, MeetingOptions, Vertical, Window};
+use url::Url;
+
+use super::error::CliError;
+use super::local_broker::{broker_settings, open};
+use super::process::{DEV_KEY_FILE, bind, data_dir, dev_key, init_logging, shown, shutdown_signal};
+use super::serve::{apply, start_error};
+use crate::cli::UpArgs;
+
+/// How long the pair `up` prints stays valid.
+const UP_LINK_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
+
+pub async fn up(args: UpArgs) -> Result<(), CliError> {
+    init_logging(args.serve.log_format);
+    let (listener, url) = bind(&args.serve).await?;
+    let dir = data_dir(&args.serve);
+    let settings = broker_settings(dir.clone(), &args.pbes2);
+    // The broker takes the data directory's lock: a second `up` on it stops here.
+    let broker = open(settings, &url).await?;
+    let token = broker
+        .generated_token()
+        .cloned()
+        .ok_or_else(|| CliError::Runtime("the broker has no dev token".into()))?;
+    let database_url = match &dir {
+        Some(dir) => server::settings::sqlite_url_in(dir),
+        None => server::settings::IN_MEMORY_DATABASE.to_owned(),
+    };
+    let mut settings = server::Settings::new(database_url, url.clone(), token.clone());
+    apply(&mut settings, &args.service);
+    // `up` is a tool on one's own machine: its console may import nodes, and they may call
+    // the machine's own services.
+    settings.node_imports = true;
+    settings.imported_node_destinations = node::Destinations::Any;
+    let app = server::Application::with_listener(listener, settings)
+        .await
+        .map_err(start_error)?;
+    let key = dev_key(app.store(), dir.as_deref()).await?;
+    let server = tokio::spawn(
+        app.merge(broker.router_without_home())
+            .run_until_stopped(shutdown_signal()),
+    );
+
+    let base = shown(&url);
+    println!("icnode is up at {base}");
+    println!("  broker   {base}/api/v2/joseencrypt (and the join pages)");
+    println!("  service  {base}/v1/meetings, {base}/v1/nodes (API: {base}/docs)");
+    println!("  console  {base}/");
+    let authorization = match (&dir, &key) {
+        (Some(dir), None) => {
+            let file = dir.join(DEV_KEY_FILE);
+            println!(
+                "data in {} (API key in {}, broker token in {})",
+                dir.display(),
+                file.display(),
+                dir.join(broker::identity::TOKEN_FILE).display()
+            );
+            format!("$(cat {})", file.display())
+        }
+        (_, Some(key)) => {
+            println!("data in memory (--ephemeral): nothing survives a restart");
+            key.expose_secret().to_owned()
+        }
+        (None, None) => unreachable!("an ephemeral service always makes its key"),
+    };
+    println!("make a meeting:");
+    println!(
+        "  curl -sS -X POST {base}/v1/meetings -H \"Authorization: Bearer {authorization}\" \\\n       -H 'Content-Type: application/json' -d '{{\"guests\": 1}}'"
+    );
+    // The pair is made the way any client makes one: over HTTP, through the library.
+    match first_pair(&url, token).await {
+        Ok((sub, host, guest)) => {
+            println!("a fresh visit `{sub}`, valid for 2 hours; open these in a browser:");
+            println!("  host   {host}");
+            println!("  guest  {guest}");
+        }
+        Err(error) => eprintln!("icnode: could not make the first link pair: {error}"),
+    }
+    println!("Ctrl-C stops it.");
+    server
+        .await
+        .map_err(|e| CliError::Runtime(format!("the server task failed: {e}")))?
+        .map_err(|e| CliError::Runtime(format!("the server failed: {e}")))
+}
+
+async fn first_pair(url: &Url, token: SecretString) -> Result<(String, String, String), CliError> {
+    let client =
+        Client::new(ClientConfig::new(url.clone(), token)).map_err(|e| CliError::runtime(&e))?;
+    let suffix: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(6)
+        .map(char::from)
+        .collect();
+    let chat_id =
+        ChatId::parse(format!("icnode-up-{suffix}")).map_err(|e| CliError::runtime(&e))?;
+    let spec = LinkSpec {
+        chat_id,
+        counts: LinkCounts::Meeting {
+            hosts: None,
+            guests: None,
+        },
+        window: Window {
+            not_before: None,
+            expires_at: unix_now() + UP_LINK_LIFETIME.as_secs() as i64,
+        },
+        options: MeetingOptions {
+            vertical: Vertical::default(),
+            host_login: None,
+            short_urls: true,
+        },
+        from_lifetime: true,
+    };
+    let response = client
+        .generate_links(&spec.request())
+        .await
+        .map_err(|e| CliError::runtime(&e))?
+        .value;
+    let join = JoinUrls::new(url.as_str()).map_err(|e| CliError::runtime(&e))?;
+    let links = join.links(&response, &JoinStyle::default());
+    match (links.hosts.first(), links.guests.first()) {
+        (Some(host), Some(guest)) => Ok((
+            spec.chat_id.into_string(),
+            host.url.clone(),
+            guest.url.clone(),
+        )),
+        _ => Err(CliError::Runtime(
+            "the broker answered without a host and a guest link".into(),
+        )),
+    }
+}

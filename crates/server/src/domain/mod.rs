@@ -1,0 +1,22 @@
+//! The meeting domain: what a meeting is and the rules its links follow, written once for the
+//! service and the command line alike.
+//!
+//! What it is: typed values that can only be made valid ([`ChatId`]; [`Role`] and [`Vertical`]
+//! as enums), the validity window of links ([`Validity`] → [`Window`]), the one builder of the
+//! broker request ([`LinkSpec`]), and errors that name a [`Field`] and a [`Rule`], which each
+//! caller words in its own terms through a [`FieldNames`] table (the API's `expiresAt`, the
+//! command line's `--exp`).
+//!
+//! What it is not: HTTP, serde or SQL. It reads no clock (callers pass `now`) and calls no
+//! broker.
+
+mod chat_id;
+mod invalid;
+mod links;
+mod window;
+
+pub use chat_id::{ChatId, is_printable};
+pub use instant_connect::{Role, Vertical};
+pub use invalid::{Field, FieldNames, Invalid, Rule};
+pub use links::{LinkCounts, LinkSpec, MeetingOptions};
+pub use window::{LinkState, Validity, Window, WindowError};

@@ -1,0 +1,256 @@
+//! When links work: what a caller asked ([`Validity`]) resolved against `now` and a default
+//! into a [`Window`].
+
+use std::time::Duration;
+
+use instant_connect::request::MILLISECONDS_THRESHOLD;
+use instant_connect::rfc3339;
+
+use super::invalid::{Field, Invalid, Rule};
+
+/// What a caller asked of its links' validity: a lifetime from now, or times, or nothing.
+/// Times are Unix seconds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub ttl_seconds: Option<i64>,
+    pub not_before: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+/// When links work: from `not_before` (at once when `None`) until `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub not_before: Option<i64>,
+    pub expires_at: i64,
+}
+
+/// Links cannot last as a meeting's whose links have expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowError {
+    /// When the meeting's links expired.
+    pub expired_at: i64,
+}
+
+/// Whether a link works now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Valid,
+    NotYetValid,
+    Expired,
+}
+
+impl Validity {
+    /// New links' window: `lifetime` from their start (now, or a later `not_before`) when the
+    /// caller gives neither a lifetime nor an expiry.
+    pub fn fresh(&self, now: i64, lifetime: Duration) -> Result<Window, Invalid> {
+        if let Some(window) = self.explicit(now)? {
+            return Ok(window);
+        }
+        let start = self.not_before.unwrap_or(now).max(now);
+        Ok(Window {
+            not_before: self.not_before,
+            expires_at: start.saturating_add(lifetime.as_secs() as i64),
+        })
+    }
+
+    /// More links' window for a meeting, or `None` when they are to last as the meeting's
+    /// (nothing given): then [`Window::lasting_as`].
+    pub fn for_more(&self, now: i64) -> Result<Option<Window>, Invalid> {
+        if let Some(window) = self.explicit(now)? {
+            return Ok(Some(window));
+        }
+        match self.not_before {
+            Some(_) => Err(Invalid {
+                field: Field::NotBefore,
+                rule: Rule::Needs {
+                    one_of: [Field::ExpiresAt, Field::Ttl],
+                    why: "links that start later cannot last as the meeting's",
+                },
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// The window a lifetime or an expiry gives by itself; `None` when neither is given.
+    fn explicit(&self, now: i64) -> Result<Option<Window>, Invalid> {
+        if let Some(ttl) = self.ttl_seconds {
+            return self.lasting(ttl, now).map(Some);
+        }
+        for (field, value) in [
+            (Field::NotBefore, self.not_before),
+            (Field::ExpiresAt, self.expires_at),
+        ] {
+            if value.is_some_and(|t| t > MILLISECONDS_THRESHOLD) {
+                return Err(Invalid::says(
+                    field,
+                    format!(
+                        "must be before {} (Unix seconds, not milliseconds)",
+                        rfc3339(MILLISECONDS_THRESHOLD)
+                    ),
+                ));
+            }
+        }
+        let Some(expires_at) = self.expires_at else {
+            return Ok(None);
+        };
+        if expires_at <= now {
+            return Err(Invalid::says(
+                Field::ExpiresAt,
+                format!(
+                    "must be in the future: {} is not after now ({})",
+                    rfc3339(expires_at),
+                    rfc3339(now)
+                ),
+            ));
+        }
+        Ok(Some(Window {
+            not_before: self.not_before,
+            expires_at,
+        }))
+    }
+
+    /// `ttl` seconds from now, alone.
+    fn lasting(&self, ttl: i64, now: i64) -> Result<Window, Invalid> {
+        if self.not_before.is_some() || self.expires_at.is_some() {
+            return Err(Invalid {
+                field: Field::Ttl,
+                rule: Rule::Excludes([Field::NotBefore, Field::ExpiresAt]),
+            });
+        }
+        if ttl <= 0 {
+            return Err(Invalid::says(
+                Field::Ttl,
+                format!("must be a positive number of seconds, got {ttl}"),
+            ));
+        }
+        let expires_at = now
+            .checked_add(ttl)
+            .filter(|exp| *exp <= MILLISECONDS_THRESHOLD)
+            .ok_or_else(|| {
+                Invalid::says(
+                    Field::Ttl,
+                    format!(
+                        "is too long: the links would expire after {}",
+                        rfc3339(MILLISECONDS_THRESHOLD)
+                    ),
+                )
+            })?;
+        Ok(Window {
+            not_before: None,
+            expires_at,
+        })
+    }
+}
+
+impl Window {
+    /// More links that last as long as a meeting's `links` do; refused once those expired.
+    pub fn lasting_as(links: Window, now: i64) -> Result<Window, WindowError> {
+        if links.expires_at <= now {
+            return Err(WindowError {
+                expired_at: links.expires_at,
+            });
+        }
+        Ok(links)
+    }
+
+    pub fn state_at(&self, now: i64) -> LinkState {
+        if self.expires_at <= now {
+            LinkState::Expired
+        } else if self.not_before.is_some_and(|nbf| nbf > now) {
+            LinkState::NotYetValid
+        } else {
+            LinkState::Valid
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+    const LIFETIME: Duration = Duration::from_secs(900);
+
+    fn window(not_before: Option<i64>, expires_at: i64) -> Window {
+        Window {
+            not_before,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn a_lifetime_an_expiry_or_the_default_gives_the_window() {
+        let ttl = Validity {
+            ttl_seconds: Some(60),
+            ..Validity::default()
+        };
+        assert_eq!(ttl.fresh(NOW, LIFETIME), Ok(window(None, NOW + 60)));
+        assert_eq!(ttl.for_more(NOW), Ok(Some(window(None, NOW + 60))));
+        let times = Validity {
+            not_before: Some(NOW + 10),
+            expires_at: Some(NOW + 20),
+            ..Validity::default()
+        };
+        assert_eq!(
+            times.fresh(NOW, LIFETIME),
+            Ok(window(Some(NOW + 10), NOW + 20))
+        );
+        let later = Validity {
+            not_before: Some(NOW + 100),
+            ..Validity::default()
+        };
+        assert_eq!(
+            later.fresh(NOW, LIFETIME),
+            Ok(window(Some(NOW + 100), NOW + 1000)),
+            "the default lifetime runs from a later start"
+        );
+        assert_eq!(Validity::default().for_more(NOW), Ok(None));
+    }
+
+    #[test]
+    fn each_broken_rule_names_its_field() {
+        let fresh = |validity: Validity| validity.fresh(NOW, LIFETIME).unwrap_err().field;
+        let v = Validity::default();
+        let ttl = |ttl| Validity {
+            ttl_seconds: Some(ttl),
+            ..v
+        };
+        assert_eq!(fresh(ttl(0)), Field::Ttl);
+        assert_eq!(fresh(ttl(i64::MAX)), Field::Ttl);
+        let both = Validity {
+            expires_at: Some(NOW + 9),
+            ..ttl(5)
+        };
+        assert_eq!(fresh(both), Field::Ttl);
+        let past = Validity {
+            expires_at: Some(NOW),
+            ..v
+        };
+        assert_eq!(fresh(past), Field::ExpiresAt);
+        let milliseconds = Validity {
+            not_before: Some(NOW * 1000),
+            ..v
+        };
+        assert_eq!(fresh(milliseconds), Field::NotBefore);
+        let later = Validity {
+            not_before: Some(NOW + 5),
+            ..v
+        };
+        assert_eq!(later.for_more(NOW).unwrap_err().field, Field::NotBefore);
+    }
+
+    #[test]
+    fn links_last_as_a_meeting_s_until_those_expire_and_know_their_state() {
+        let meeting = window(Some(NOW + 10), NOW + 100);
+        assert_eq!(Window::lasting_as(meeting, NOW), Ok(meeting));
+        assert_eq!(
+            Window::lasting_as(meeting, NOW + 100),
+            Err(WindowError {
+                expired_at: NOW + 100
+            })
+        );
+        assert_eq!(meeting.state_at(NOW), LinkState::NotYetValid);
+        assert_eq!(meeting.state_at(NOW + 10), LinkState::Valid);
+        assert_eq!(meeting.state_at(NOW + 100), LinkState::Expired);
+    }
+}

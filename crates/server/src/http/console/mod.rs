@@ -1,0 +1,118 @@
+//! The web console: pages for people who would rather click than curl.
+//!
+//! Pages (`/`, `/signin`, `/meetings`, `/meetings/{chatId}`, `/status`) are shells anyone may
+//! load: server-rendered HTML (maud escapes every value), the embedded stylesheet and script,
+//! nothing private. What they show comes from fragments under `/console/f/`, which the script
+//! fetches with the API key kept in the tab's session storage as the bearer header: fragments
+//! pass the same key check as `/v1` and call the same domain functions. A strict
+//! Content-Security-Policy allows no inline script or style.
+//!
+//! The node tester (`/nodes`) builds its form from a method's node UI and shows a run as Webex
+//! Connect's Test dialog does; its importer turns a Postman collection, an OpenAPI document or
+//! a curl command into a node this process can run (kept in memory), which gets only the
+//! secrets typed for each run.
+
+mod import;
+mod layout;
+mod meetings;
+mod nodes;
+mod pages;
+mod status;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::state::AppState;
+
+/// No script or style but the console's own files; nothing framed; forms post only here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+const SCRIPT: &str = include_str!("console.js");
+const STYLE: &str = include_str!("console.css");
+
+/// The pages, open to anyone: shells that hold no data.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::new_meeting))
+        .route("/signin", get(pages::signin))
+        .route("/meetings", get(pages::meetings))
+        .route("/meetings/{chatId}", get(pages::meeting))
+        .route("/status", get(pages::status))
+        .route("/nodes", get(pages::nodes))
+        .route("/nodes/{node}/{method}", get(pages::method))
+        .route("/console/console.js", get(script))
+        .route("/console/console.css", get(style))
+        .layer(middleware::from_fn(secure_headers))
+}
+
+/// The fragments the pages load: behind the API key, like `/v1`.
+pub fn fragments() -> Router<AppState> {
+    Router::new()
+        .route("/console/f/whoami", get(status::whoami))
+        .route(
+            "/console/f/meetings",
+            get(meetings::list).post(meetings::create),
+        )
+        .route("/console/f/meetings/{chatId}", get(meetings::show))
+        .route(
+            "/console/f/meetings/{chatId}/guests",
+            post(meetings::add_guest),
+        )
+        .route(
+            "/console/f/meetings/{chatId}/invite",
+            post(meetings::send_invite),
+        )
+        .route("/console/f/status", get(status::status))
+        .route("/console/f/nodes", get(nodes::list))
+        .route(
+            "/console/f/nodes/{node}/{method}",
+            get(nodes::method_form).post(nodes::run_method),
+        )
+        .route(
+            "/console/f/import",
+            post(import::import).layer(axum::extract::DefaultBodyLimit::max(
+                import::MAX_IMPORT_BYTES,
+            )),
+        )
+        .layer(middleware::from_fn(secure_headers))
+}
+
+/// Every console answer: the CSP, no sniffing, no referrer, and fragments never cached.
+async fn secure_headers(request: Request, next: Next) -> Response {
+    let fragment = request.uri().path().starts_with("/console/f/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if fragment {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        SCRIPT,
+    )
+}
+
+async fn style() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE)
+}

@@ -1,0 +1,118 @@
+//! The pages, open to anyone: shells that hold no data. What they show comes from the
+//! fragments, which the console's script fetches with the API key.
+
+use axum::extract::{Path, RawQuery};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+
+use super::import::import_form;
+use super::layout::{Errors, FormValues, Nav, markup, page, segment};
+use super::meetings::meeting_form;
+
+pub(super) async fn signin(RawQuery(query): RawQuery) -> Response {
+    let refused = query.is_some_and(|q| q.split('&').any(|pair| pair == "refused=1"));
+    markup(
+        StatusCode::OK,
+        page(
+            "Sign in",
+            Nav::SignIn,
+            html! {
+                form #signin novalidate {
+                    p { "Sign in with an API key of this service (" code { "icnode keys create" } ", or "
+                        code { "dev-api-key" } " in the data directory of " code { "icnode up" } "). It is kept in this tab only." }
+                    div.field {
+                        label for="key" { "API key" }
+                        input #key name="key" type="password" autocomplete="off" required
+                            aria-describedby="key-error" aria-invalid=[refused.then_some("true")];
+                        p #key-error .error role="alert" {
+                            @if refused { "Your key was refused: it is wrong or has been revoked. Sign in again." }
+                        }
+                    }
+                    button type="submit" { "Sign in" }
+                }
+            },
+        ),
+    )
+}
+
+pub(super) async fn new_meeting() -> Response {
+    markup(
+        StatusCode::OK,
+        page(
+            "New meeting",
+            Nav::NewMeeting,
+            html! { div #new-meeting { (meeting_form(&FormValues::default(), &Errors::default())) } },
+        ),
+    )
+}
+
+pub(super) async fn meetings() -> Response {
+    markup(
+        StatusCode::OK,
+        page(
+            "Meetings",
+            Nav::Meetings,
+            html! {
+                form.search method="get" action="/meetings" role="search" {
+                    label for="chatIdPrefix" { "Chat id starts with" }
+                    input #chatIdPrefix name="chatIdPrefix" type="search";
+                    button type="submit" { "Search" }
+                }
+                div #meetings data-load="/console/f/meetings" data-query { p { "Loading…" } }
+            },
+        ),
+    )
+}
+
+pub(super) async fn meeting(Path(chat_id): Path<String>) -> Response {
+    let fragment = format!("/console/f/meetings/{}", segment(&chat_id));
+    markup(
+        StatusCode::OK,
+        page(
+            "Meeting",
+            Nav::Meetings,
+            html! { div #meeting data-load=(fragment) { p { "Loading…" } } },
+        ),
+    )
+}
+
+pub(super) async fn status() -> Response {
+    markup(
+        StatusCode::OK,
+        page(
+            "Status",
+            Nav::Status,
+            html! { div #status data-load="/console/f/status" { p { "Loading…" } } },
+        ),
+    )
+}
+
+pub(super) async fn nodes() -> Response {
+    markup(
+        StatusCode::OK,
+        page(
+            "Node tester",
+            Nav::Nodes,
+            html! {
+                div #nodes data-load="/console/f/nodes" { p { "Loading…" } }
+                section aria-labelledby="import-title" {
+                    h2 #import-title { "Import a node" }
+                    div #import { (import_form(&FormValues::default(), &Errors::default())) }
+                }
+            },
+        ),
+    )
+}
+
+pub(super) async fn method(Path((node, method)): Path<(String, String)>) -> Response {
+    let fragment = format!("/console/f/nodes/{}/{}", segment(&node), segment(&method));
+    markup(
+        StatusCode::OK,
+        page(
+            "Node tester",
+            Nav::Nodes,
+            html! { div #tester data-load=(fragment) { p { "Loading…" } } },
+        ),
+    )
+}

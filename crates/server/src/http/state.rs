@@ -1,0 +1,45 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use instant_connect::Clock;
+
+use crate::broker::Broker;
+use crate::idempotency::Idempotency;
+use crate::meetings::Meetings;
+use crate::metrics::Metrics;
+use crate::nodes::Nodes;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub meetings: Meetings,
+    pub nodes: Nodes,
+    pub store: Store,
+    pub broker: Broker,
+    pub metrics: Arc<Metrics>,
+    pub clock: Arc<dyn Clock>,
+    pub idempotency: Idempotency,
+    /// Whether the console may import nodes ([`crate::settings::Settings::node_imports`]).
+    pub node_imports: bool,
+    /// Requests per API key ([`crate::settings::Settings::rate_limit_per_minute`]).
+    pub key_limits: Option<resilience::KeyLimits>,
+    /// How long a client has to send a request's body
+    /// ([`crate::settings::Settings::body_read_timeout`]).
+    pub body_read_timeout: std::time::Duration,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}

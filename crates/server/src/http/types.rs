@@ -1,0 +1,382 @@
+//! The JSON the meeting routes read and write, with its OpenAPI schemas, and the one table of
+//! the API's names for the domain's fields ([`ApiNames`]). Conversions go one way each: a body
+//! into the service's request, the service's answer into a body.
+
+use instant_connect::rfc3339;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::domain::{self, Field, FieldNames, Role, Validity};
+use crate::meetings;
+use crate::store::MeetingSummaryRow;
+
+/// The API's name of each field the domain checks: what errors say in `field`.
+pub struct ApiNames;
+
+impl FieldNames for ApiNames {
+    fn name(&self, field: &Field) -> String {
+        match field {
+            Field::ChatId => "chatId".into(),
+            Field::Hosts => "hosts".into(),
+            Field::Guests => "guests".into(),
+            Field::HostsAndGuests => "hosts+guests".into(),
+            Field::Count => "count".into(),
+            Field::NotBefore => "notBefore".into(),
+            Field::ExpiresAt => "expiresAt".into(),
+            Field::Ttl => "ttlSeconds".into(),
+            Field::Vertical => "vertical".into(),
+            Field::Phones(None) => "phones".into(),
+            Field::Phones(Some(i)) => format!("phones[{i}]"),
+            Field::Limit => "limit".into(),
+            Field::Cursor => "cursor".into(),
+            Field::ChatIdPrefix => "chatIdPrefix".into(),
+            Field::Broker(name) => name.clone(),
+        }
+    }
+}
+
+/// `POST /v1/meetings`. Unknown fields are refused, naming them.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateMeeting {
+    /// The meeting identity (the links' `sub`); generated when absent.
+    pub chat_id: Option<String>,
+    /// Host links, 0-25 (default 1).
+    pub hosts: Option<i64>,
+    /// Guest links, 0-25 (default 1).
+    pub guests: Option<i64>,
+    /// `hc` (default), `gen` or `cc`: the family of join pages.
+    pub vertical: Option<String>,
+    /// Hosts sign in to join (`login` pages) instead of joining as guests do.
+    pub host_login: Option<bool>,
+    /// Hand out short URLs (default: the service's setting).
+    pub short_urls: Option<bool>,
+    /// Seconds from now until the links expire (not with `notBefore`/`expiresAt`).
+    pub ttl_seconds: Option<i64>,
+    /// When the links start to work: Unix seconds or RFC 3339.
+    #[serde(default, deserialize_with = "time_value")]
+    #[schema(value_type = Option<String>, example = "2027-01-15T08:00:00Z")]
+    pub not_before: Option<i64>,
+    /// When the links stop working: Unix seconds or RFC 3339 (default: the service's TTL).
+    #[serde(default, deserialize_with = "time_value")]
+    #[schema(value_type = Option<String>, example = "2027-01-15T09:00:00Z")]
+    pub expires_at: Option<i64>,
+}
+
+impl From<CreateMeeting> for meetings::MeetingRequest {
+    fn from(body: CreateMeeting) -> Self {
+        Self {
+            chat_id: body.chat_id,
+            hosts: body.hosts,
+            guests: body.guests,
+            vertical: body.vertical,
+            host_login: body.host_login,
+            short_urls: body.short_urls,
+            validity: Validity {
+                ttl_seconds: body.ttl_seconds,
+                not_before: body.not_before,
+                expires_at: body.expires_at,
+            },
+        }
+    }
+}
+
+/// `POST /v1/meetings/{chatId}/guests` and `/hosts`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddLinks {
+    /// How many links, 1-25 (default 1).
+    pub count: Option<i64>,
+    /// Seconds from now until the links expire (default: when the meeting's links do).
+    pub ttl_seconds: Option<i64>,
+    /// When the links start to work: Unix seconds or RFC 3339.
+    #[serde(default, deserialize_with = "time_value")]
+    #[schema(value_type = Option<String>)]
+    pub not_before: Option<i64>,
+    /// When the links stop working: Unix seconds or RFC 3339.
+    #[serde(default, deserialize_with = "time_value")]
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<i64>,
+}
+
+impl From<AddLinks> for meetings::MoreLinks {
+    fn from(body: AddLinks) -> Self {
+        Self {
+            count: body.count,
+            validity: Validity {
+                ttl_seconds: body.ttl_seconds,
+                not_before: body.not_before,
+                expires_at: body.expires_at,
+            },
+        }
+    }
+}
+
+/// `POST /v1/meetings/{chatId}/invite`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Invite {
+    /// E.164 numbers (`+14155550100`) to send the guest invitation to.
+    pub phones: Vec<String>,
+}
+
+/// `GET /v1/meetings` query.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListMeetings {
+    /// Page size, 1-1000 (default 50).
+    pub limit: Option<u32>,
+    /// `nextCursor` of the page before.
+    pub cursor: Option<String>,
+    /// Only meetings whose chat id starts with this.
+    pub chat_id_prefix: Option<String>,
+}
+
+impl From<ListMeetings> for meetings::Listing {
+    fn from(query: ListMeetings) -> Self {
+        Self {
+            limit: query.limit,
+            cursor: query.cursor,
+            chat_id_prefix: query.chat_id_prefix,
+        }
+    }
+}
+
+/// A link as handed out. No `Debug`: it is a bearer credential to the meeting.
+#[derive(Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedLink {
+    /// `host` or `guest`.
+    pub role: String,
+    /// The URL to hand out: the short one when short URLs are on, else the long one.
+    pub url: String,
+    pub short_url: Option<String>,
+    pub long_url: String,
+    pub short: Option<String>,
+    pub cipher: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    pub expires_at: String,
+    /// `valid`, `notYetValid` or `expired`, now.
+    pub state: LinkState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum LinkState {
+    Valid,
+    NotYetValid,
+    Expired,
+}
+
+impl From<domain::LinkState> for LinkState {
+    fn from(state: domain::LinkState) -> Self {
+        match state {
+            domain::LinkState::Valid => LinkState::Valid,
+            domain::LinkState::NotYetValid => LinkState::NotYetValid,
+            domain::LinkState::Expired => LinkState::Expired,
+        }
+    }
+}
+
+impl From<meetings::IssuedLink> for IssuedLink {
+    fn from(issued: meetings::IssuedLink) -> Self {
+        let link = issued.link;
+        Self {
+            role: link.role.as_str().to_owned(),
+            url: link
+                .short_url
+                .clone()
+                .unwrap_or_else(|| link.long_url.clone()),
+            short_url: link.short_url,
+            long_url: link.long_url,
+            short: link.short,
+            cipher: link.cipher,
+            not_before: link.not_before.map(rfc3339),
+            expires_at: rfc3339(link.expires_at),
+            state: issued.state.into(),
+        }
+    }
+}
+
+/// Links as handed out, hosts and guests apart, each in issue order.
+fn by_role(links: Vec<meetings::IssuedLink>) -> (Vec<IssuedLink>, Vec<IssuedLink>) {
+    let (hosts, guests): (Vec<_>, Vec<_>) =
+        links.into_iter().partition(|l| l.link.role == Role::Host);
+    (
+        hosts.into_iter().map(IssuedLink::from).collect(),
+        guests.into_iter().map(IssuedLink::from).collect(),
+    )
+}
+
+/// A meeting with every link issued for it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Meeting {
+    pub chat_id: String,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    pub expires_at: String,
+    pub vertical: String,
+    pub host_login: bool,
+    pub short_urls: bool,
+    pub hosts: Vec<IssuedLink>,
+    pub guests: Vec<IssuedLink>,
+    /// What the broker said it ignored or assumed while making these links.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl From<meetings::MeetingLinks> for Meeting {
+    fn from(found: meetings::MeetingLinks) -> Self {
+        let meeting = found.meeting;
+        let (hosts, guests) = by_role(found.links);
+        Self {
+            chat_id: meeting.chat_id.into_string(),
+            created_at: rfc3339(meeting.created_at_ms / 1000),
+            not_before: meeting.not_before.map(rfc3339),
+            expires_at: rfc3339(meeting.expires_at),
+            vertical: meeting.vertical.as_str().to_owned(),
+            host_login: meeting.host_login,
+            short_urls: meeting.short_urls,
+            hosts,
+            guests,
+            warnings: found.warnings,
+        }
+    }
+}
+
+/// Links added to a meeting.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedLinks {
+    pub chat_id: String,
+    pub expires_at: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<IssuedLink>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guests: Vec<IssuedLink>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl From<meetings::AddedLinks> for AddedLinks {
+    fn from(added: meetings::AddedLinks) -> Self {
+        let (hosts, guests) = by_role(added.links);
+        Self {
+            chat_id: added.chat_id.into_string(),
+            expires_at: rfc3339(added.window.expires_at),
+            hosts,
+            guests,
+            warnings: added.warnings,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingSummary {
+    pub chat_id: String,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    pub expires_at: String,
+    pub vertical: String,
+    pub hosts: i64,
+    pub guests: i64,
+}
+
+impl From<MeetingSummaryRow> for MeetingSummary {
+    fn from(row: MeetingSummaryRow) -> Self {
+        Self {
+            created_at: rfc3339(row.meeting.created_at_ms / 1000),
+            not_before: row.meeting.not_before.map(rfc3339),
+            expires_at: rfc3339(row.meeting.expires_at),
+            vertical: row.meeting.vertical.as_str().to_owned(),
+            chat_id: row.meeting.chat_id.into_string(),
+            hosts: row.hosts,
+            guests: row.guests,
+        }
+    }
+}
+
+/// A page of meetings, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingPage {
+    pub items: Vec<MeetingSummary>,
+    /// Absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl From<meetings::MeetingPage> for MeetingPage {
+    fn from(page: meetings::MeetingPage) -> Self {
+        Self {
+            items: page.items.into_iter().map(MeetingSummary::from).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteSent {
+    pub chat_id: String,
+    /// How many numbers the broker took.
+    pub phones: usize,
+    /// The broker's word for it.
+    pub status: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl From<meetings::InviteSent> for InviteSent {
+    fn from(sent: meetings::InviteSent) -> Self {
+        Self {
+            chat_id: sent.chat_id.into_string(),
+            phones: sent.phones,
+            status: sent.status,
+            warnings: sent.warnings,
+        }
+    }
+}
+
+/// Unix seconds as a number or a numeric string, or an RFC 3339 time.
+fn time_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Seconds(i64),
+        Text(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Seconds(s)) if s >= 0 => Ok(Some(s)),
+        Some(Raw::Seconds(s)) => Err(serde::de::Error::custom(format!(
+            "must not be before 1970, got {s}"
+        ))),
+        Some(Raw::Text(text)) => instant_connect::parse_time(&text).map(Some).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "must be Unix seconds or an RFC 3339 time such as 2027-01-15T08:00:00Z, \
+                     got `{text}`"
+            ))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_fields_are_named_as_the_request_names_them() {
+        assert_eq!(ApiNames.name(&Field::Ttl), "ttlSeconds");
+        assert_eq!(ApiNames.name(&Field::ExpiresAt), "expiresAt");
+        assert_eq!(ApiNames.name(&Field::Count), "count");
+        assert_eq!(ApiNames.name(&Field::Guests), "guests");
+        assert_eq!(ApiNames.name(&Field::Phones(Some(1))), "phones[1]");
+    }
+}

@@ -1,0 +1,98 @@
+//! How the service, and any router served as it is, meets its clients: HTTP or HTTPS, headers
+//! and bodies within their deadlines, and the requests in flight finished after a shutdown
+//! signal.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::http::deadline;
+use crate::settings::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, TlsFiles};
+
+/// How long in-flight requests get to finish after the shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The TLS files could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("could not load the TLS certificate {} and key {}", .files.cert.display(), .files.key.display())]
+pub struct TlsError {
+    pub files: TlsFiles,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Serves another router (the standalone local broker) as the service serves itself: headers
+/// within [`HEADER_READ_TIMEOUT`], bodies within [`BODY_READ_TIMEOUT`] (`408`),
+/// at most [`MAX_HEADER_BYTES`] of head, and requests in flight finished after `shutdown`.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = deadline::with_body_deadline(router, BODY_READ_TIMEOUT);
+    serve_with(listener, router, HEADER_READ_TIMEOUT, None, shutdown).await
+}
+
+/// Serves `router` over HTTP, or HTTPS with `tls`, until `shutdown` resolves, then gives the
+/// requests in flight [`SHUTDOWN_GRACE`]. The router brings its own body deadline.
+pub(crate) async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    let listener = listener.into_std()?;
+    let service = router.into_make_service();
+    match tls {
+        None => {
+            let mut server = axum_server::from_tcp(listener);
+            limit_slow_clients(server.http_builder(), header_read_timeout);
+            server.handle(handle).serve(service).await
+        }
+        Some(config) => {
+            let mut server = axum_server::from_tcp_rustls(listener, config);
+            limit_slow_clients(server.http_builder(), header_read_timeout);
+            server.handle(handle).serve(service).await
+        }
+    }
+}
+
+/// Headers must arrive within `header_read_timeout`; at most 100 of them (hyper's bound) in at
+/// most [`MAX_HEADER_BYTES`] (`431` beyond).
+fn limit_slow_clients(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    header_read_timeout: Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .max_buf_size(MAX_HEADER_BYTES);
+}
+
+/// The most a request's head (request line and headers) may hold.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// The rustls configuration of the service's certificate chain and key.
+pub(crate) async fn tls_config(
+    files: &TlsFiles,
+) -> Result<axum_server::tls_rustls::RustlsConfig, TlsError> {
+    // One process-wide provider: ring, which reqwest's rustls uses too. Installing it twice
+    // is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+        .await
+        .map_err(|source| TlsError {
+            files: files.clone(),
+            source,
+        })
+}

@@ -1,0 +1,179 @@
+//! The store's meetings and their links: written after the broker answered, read back whole or
+//! a page at a time.
+
+use super::inserts::{NewMeeting, insert_links};
+use super::rows::{
+    LinkRow, MEETING_COLUMNS, MeetingCursor, MeetingRow, MeetingSummaryRow, link_row, meeting_row,
+};
+use super::sql::{Statement, values};
+use super::{Store, StoreError, Wait};
+use crate::domain::ChatId;
+
+impl Store {
+    /// Writes a meeting and its links, with the other new meetings of the moment, in one
+    /// transaction (`store::group_commit`); `false` (and nothing written) when the chat id is
+    /// taken.
+    pub async fn insert_meeting(
+        &self,
+        meeting: &MeetingRow,
+        links: &[LinkRow],
+    ) -> Result<bool, StoreError> {
+        let new = NewMeeting {
+            meeting: meeting.clone(),
+            links: links.to_vec(),
+        };
+        self.timed(Wait::MeetingWrite, self.group_commit.insert(new))
+            .await
+    }
+
+    /// Adds links to a meeting in one transaction, and moves the meeting's expiry to the
+    /// latest of its links'; `false` (and nothing written) when the meeting does not exist.
+    /// The foreign key is the check: a read before the writes would make SQLite refuse the
+    /// transaction when another writer commits in between.
+    pub async fn add_links(&self, chat_id: &ChatId, links: &[LinkRow]) -> Result<bool, StoreError> {
+        let mut statements = Vec::with_capacity(2);
+        statements.extend(insert_links(chat_id.as_str(), links));
+        if let Some(latest) = links.iter().map(|l| l.expires_at).max() {
+            statements.push(Statement::new(
+                "UPDATE meetings SET expires_at = $1 WHERE chat_id = $2 AND expires_at < $1",
+                values![latest, chat_id.as_str()],
+            ));
+        }
+        match self
+            .timed(Wait::LinksWrite, self.db.transaction(statements))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(error) if error.is_foreign_key_violation() => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    pub async fn meeting(&self, chat_id: &ChatId) -> Result<Option<MeetingRow>, StoreError> {
+        let statement = Statement::new(
+            format!("SELECT {MEETING_COLUMNS} FROM meetings WHERE chat_id = $1"),
+            values![chat_id.as_str()],
+        );
+        self.db.fetch_optional(statement, meeting_row).await
+    }
+
+    /// Every link of a meeting, in the order they were issued.
+    pub async fn links(&self, chat_id: &ChatId) -> Result<Vec<LinkRow>, StoreError> {
+        let statement = Statement::new(
+            "SELECT id, role, issued_at_ms, position, cipher, short, short_url, long_url, \
+             not_before, expires_at, cipher_at FROM links WHERE chat_id = $1 \
+             ORDER BY issued_at_ms, position, id",
+            values![chat_id.as_str()],
+        );
+        self.db.fetch(statement, link_row).await
+    }
+
+    /// At most `limit` meetings whose chat id starts with `prefix`, newest first, after
+    /// `cursor`.
+    pub async fn meetings_page(
+        &self,
+        prefix: &str,
+        cursor: Option<&MeetingCursor>,
+        limit: u32,
+    ) -> Result<Vec<MeetingSummaryRow>, StoreError> {
+        let (before_ms, before_id) = match cursor {
+            Some(c) => (c.created_at_ms, c.chat_id.as_str()),
+            None => (i64::MAX, ""),
+        };
+        let statement = Statement::new(
+            format!(
+                "SELECT {MEETING_COLUMNS}, \
+                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'host') \
+                 AS hosts, \
+                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'guest') \
+                 AS guests \
+                 FROM meetings m \
+                 WHERE substr(m.chat_id, 1, CAST($1 AS INTEGER)) = $2 \
+                 AND (m.created_at_ms < $3 OR (m.created_at_ms = $3 AND m.chat_id < $4)) \
+                 ORDER BY m.created_at_ms DESC, m.chat_id DESC LIMIT $5"
+            ),
+            values![
+                prefix.chars().count() as i64,
+                prefix,
+                before_ms,
+                before_id,
+                i64::from(limit)
+            ],
+        );
+        self.db
+            .fetch(statement, |row| {
+                Ok(MeetingSummaryRow {
+                    meeting: meeting_row(row)?,
+                    hosts: row.int("hosts")?,
+                    guests: row.int("guests")?,
+                })
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Vertical;
+
+    fn meeting_row(chat_id: &str) -> MeetingRow {
+        MeetingRow {
+            chat_id: ChatId::parse(chat_id).unwrap(),
+            created_by: "k".into(),
+            vertical: Vertical::Hc,
+            host_login: true,
+            short_urls: false,
+            not_before: None,
+            expires_at: 2,
+            created_at_ms: 1,
+        }
+    }
+
+    /// A new meeting commits in place only when the write lock is free at once. While another
+    /// process holds it, the meeting waits on a blocking thread: the one async thread here
+    /// goes on (its timer fires long before SQLite's busy wait could end, and it releases
+    /// the lock), and the meeting is then stored. Had it
+    /// waited in place, the thread would sit in SQLite's busy wait until it gave up.
+    #[tokio::test]
+    async fn a_new_meeting_waits_for_another_process_s_write_lock_off_the_async_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&crate::settings::sqlite_url_in(dir.path()), 2)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .insert_meeting(&meeting_row("first"), &[])
+                .await
+                .unwrap()
+        );
+        let file = dir.path().join(crate::settings::DATABASE_FILE);
+        let other = rusqlite::Connection::open(&file).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+        let waiting = {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_meeting(&meeting_row("second"), &[]).await })
+        };
+        let slept = std::time::Instant::now();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(
+            slept.elapsed() < crate::store::sqlite::BUSY_TIMEOUT,
+            "the async thread sat in SQLite's busy wait"
+        );
+        assert!(
+            !waiting.is_finished(),
+            "the meeting did not wait for the lock"
+        );
+        other.execute_batch("COMMIT").unwrap();
+        assert!(waiting.await.unwrap().unwrap());
+        assert!(
+            store
+                .meeting(&ChatId::parse("second").unwrap())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(store.commit_counts().meetings(), 2);
+    }
+}
