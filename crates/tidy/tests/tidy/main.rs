@@ -2,4 +2,6 @@
 //! and the shape of its code. Each module is one kind of check; see the crate's doc.
 
 mod architecture;
+mod code;
 mod docs;
+mod sizes;
