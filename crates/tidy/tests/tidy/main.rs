@@ -2,6 +2,7 @@
 //! and the shape of its code. Each module is one kind of check; see the crate's doc.
 
 mod architecture;
+mod circles;
 mod code;
 mod docs;
 mod sizes;
