@@ -180,6 +180,26 @@ pub struct Verdict<'a, K> {
     pub fixed: Vec<&'a K>,
 }
 
+impl<K: std::fmt::Debug> Verdict<'_, K> {
+    /// Prints what `list` tolerates, then fails on anything new (`problem`, then each shown by
+    /// `report`) and on any entry of `list` that is no longer found.
+    #[track_caller]
+    pub fn enforce(&self, problem: &str, list: &str, report: impl Fn(&[&K]) -> String) {
+        println!("tolerated for now ({list}):{}", report(&self.tolerated));
+        let mut problems = Vec::new();
+        if !self.new.is_empty() {
+            problems.push(format!("{problem}:{}", report(&self.new)));
+        }
+        if !self.fixed.is_empty() {
+            problems.push(format!(
+                "no longer found as listed, so drop or replace them in {list}: {:?}",
+                self.fixed
+            ));
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}
+
 pub fn judge<'a, K: PartialEq>(found: &'a [K], listed: &'a [K]) -> Verdict<'a, K> {
     let (tolerated, new) = found.iter().partition(|k| listed.contains(k));
     let fixed = listed.iter().filter(|k| !found.contains(k)).collect();
