@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-mod architecture;
 mod console;
-mod docs;
 mod node;
 mod service;
 

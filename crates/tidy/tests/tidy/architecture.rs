@@ -1,28 +1,7 @@
 //! ARCHITECTURE.md's one-way arrows, checked against what cargo itself resolves: each crate may
 //! depend only on the crates of ours its arrow allows.
 
-use serde_json::Value;
-
-/// `cargo metadata` for the workspace: the packages and their declared dependencies.
-fn metadata() -> Value {
-    let out = std::process::Command::new(env!("CARGO"))
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use tidy::{metadata, read, rust_files};
 
 /// The crates of ours each crate of ours depends on (normal and build dependencies; test-only
 /// dependencies may reach further down).
@@ -50,14 +29,9 @@ fn arrows() -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// The workspace root, where ARCHITECTURE.md and README.md live.
-pub fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// ARCHITECTURE.md's table of arrows: each crate and the crates of ours it may depend on.
 fn documented_arrows() -> Vec<(String, Vec<String>)> {
-    let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let text = read("ARCHITECTURE.md");
     let table = text
         .split("| crate | may depend on |")
         .nth(1)
@@ -131,8 +105,7 @@ pub fn members() -> Vec<String> {
 /// lifted nowhere else.
 #[test]
 fn unsafe_code_lives_only_in_jose_kdf() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let workspace = read("Cargo.toml");
     assert!(
         workspace.contains("[workspace.lints.rust]\nunsafe_code = \"forbid\""),
         "the workspace forbids unsafe code"
@@ -156,23 +129,15 @@ fn unsafe_code_lives_only_in_jose_kdf() {
             .parent()
             .unwrap()
             .join("src");
-        let mut dirs = vec![src];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    let allowed = path.ends_with("jose/src/kdf.rs");
-                    assert_eq!(
-                        text.contains("allow(unsafe_code)"),
-                        allowed,
-                        "{}: only jose::kdf allows unsafe code",
-                        path.display()
-                    );
-                }
-            }
+        for path in rust_files(&src) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let allowed = path.ends_with("jose/src/kdf.rs");
+            assert_eq!(
+                text.contains("allow(unsafe_code)"),
+                allowed,
+                "{}: only jose::kdf allows unsafe code",
+                path.display()
+            );
         }
     }
 }

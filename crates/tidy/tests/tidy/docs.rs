@@ -2,11 +2,9 @@
 //! is checked against the tree here. (The README's commands are parsed by the binary's own
 //! unit test, `cli::tests::the_readmes_commands_parse`.)
 
-use crate::architecture::{members, root};
+use tidy::{read, root, rust_files};
 
-fn read(name: &str) -> String {
-    std::fs::read_to_string(root().join(name)).unwrap()
-}
+use crate::architecture::members;
 
 /// The first cell of each code-map row of ARCHITECTURE.md, without backticks.
 fn code_map() -> Vec<String> {
@@ -153,16 +151,8 @@ fn no_document_holds_merge_conflict_markers() {
 fn every_test_and_file_security_md_names_exists() {
     let security = read("SECURITY.md");
     let mut tests = String::new();
-    let mut dirs = vec![root().join("crates")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() && !path.ends_with("target") {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                tests.push_str(&std::fs::read_to_string(&path).unwrap());
-            }
-        }
+    for path in rust_files(&root().join("crates")) {
+        tests.push_str(&std::fs::read_to_string(&path).unwrap());
     }
     let named: Vec<&str> = security.split('`').skip(1).step_by(2).collect();
     let mut checked = 0;
