@@ -19,8 +19,9 @@ use instant_connect::{
 };
 
 use crate::mint::{LinkClaims, Minted, Minter, short_key};
+use crate::state::{AppState, TokenCheck, Tokens};
 use crate::store::{MAX_PAGE, NewLinks, Page, SmsInvite};
-use crate::{AppState, TokenCheck, leniency, tracking};
+use crate::{leniency, tracking};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const DEFAULT_PAGE: u32 = 100;
@@ -176,7 +177,7 @@ fn check_token(state: &AppState, token: Option<&str>) -> Result<(), ApiError> {
     match token.map(|t| (t, state.tokens.check(t, state.clock.now()))) {
         Some((token, TokenCheck::Valid)) => match &state.throttle {
             Some(limits) => limits
-                .check(&crate::Tokens::digest(token))
+                .check(&Tokens::digest(token))
                 .map_err(ApiError::throttled),
             None => Ok(()),
         },

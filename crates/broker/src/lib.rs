@@ -20,10 +20,10 @@ pub mod identity;
 mod leniency;
 pub mod mint;
 mod pages;
+mod state;
 pub mod store;
 mod tracking;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,11 +33,12 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use url::Url;
 
 use instant_connect::{Clock, ITERATIONS, JoinPage, JoinUrls, SALT_LENGTHS, Vertical};
+
+use crate::state::{AppState, Tokens};
 
 pub use api::MAX_BODY_BYTES;
 pub use cache::CacheCounts;
@@ -171,60 +172,6 @@ pub enum BrokerError {
     Store(#[from] store::StoreError),
     #[error("preparing the broker's files failed")]
     Task(#[from] tokio::task::JoinError),
-}
-
-/// Accepted tokens, by SHA-256 digest (the tokens themselves are not held), each with the time
-/// it was first seen, so that it can expire.
-pub(crate) struct Tokens {
-    first_seen: HashMap<[u8; 32], i64>,
-    ttl_secs: Option<i64>,
-}
-
-/// What a presented token is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TokenCheck {
-    Valid,
-    Unknown,
-    Expired,
-}
-
-impl Tokens {
-    pub(crate) fn digest(token: &str) -> [u8; 32] {
-        Sha256::digest(token.as_bytes()).into()
-    }
-
-    pub(crate) fn check(&self, token: &str, now: i64) -> TokenCheck {
-        match self.first_seen.get(&Self::digest(token)) {
-            None => TokenCheck::Unknown,
-            Some(seen)
-                if self
-                    .ttl_secs
-                    .is_some_and(|ttl| now >= seen.saturating_add(ttl)) =>
-            {
-                TokenCheck::Expired
-            }
-            Some(_) => TokenCheck::Valid,
-        }
-    }
-}
-
-pub(crate) struct AppState {
-    minter: Arc<Minter>,
-    crypto: crypto_pool::CryptoPool,
-    store: Store,
-    tokens: Tokens,
-    /// Without a trailing slash.
-    public_url: String,
-    org: Org,
-    strict: bool,
-    token_ttl: Option<Duration>,
-    clock: Arc<dyn Clock>,
-    opened: cache::OpenedLinks,
-    /// Requests per token digest ([`BrokerSettings::throttle_per_minute`]).
-    throttle: Option<resilience::KeyLimits>,
-    faults: faults::Faults,
-    /// Held for as long as the broker serves: another process cannot take the directory.
-    _data_dir: Option<DataDir>,
 }
 
 /// A broker ready to serve: directory held, identity loaded, store open, routes built.
@@ -412,9 +359,9 @@ impl LocalBroker {
         if self.state.faults.has_control() {
             routes.push((
                 "/_icnode/faults".into(),
-                get(faults::show)
-                    .put(faults::replace)
-                    .delete(faults::clear)
+                get(faults::routes::show)
+                    .put(faults::routes::replace)
+                    .delete(faults::routes::clear)
                     .fallback(api::method_not_allowed),
             ));
         }
@@ -447,7 +394,7 @@ impl LocalBroker {
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&self.state),
-                faults::inject,
+                faults::routes::inject,
             ))
             .layer(axum::middleware::from_fn(tracking::track))
             .with_state(Arc::clone(&self.state))

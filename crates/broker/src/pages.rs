@@ -11,10 +11,10 @@ use html_escape::encode_text;
 
 use instant_connect::{FieldError, JoinPage, Role, Vertical, rfc3339};
 
-use crate::AppState;
 use crate::api::{QueryParams, open_cipher};
 use crate::leniency;
 use crate::mint::LinkClaims;
+use crate::state::AppState;
 use crate::store::Join;
 
 /// Which join page a route serves: `/{vertical}/v1/{login|talk}`.

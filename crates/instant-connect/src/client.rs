@@ -10,11 +10,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::{
-    BrokerErrorBody, Clock, LegacyLinkResponse, LinkRequest, LinkResponse, MeetingInfo,
-    PRODUCTION_BROKER_URL, SmsInviteRequest, SmsInviteResponse, SpaceDetails, SystemClock,
-    TRACKING_ID_HEADER, ValidationErrors, WARNING_HEADER,
+use crate::api::{PRODUCTION_BROKER_URL, TRACKING_ID_HEADER, WARNING_HEADER};
+use crate::request::{LinkRequest, SmsInviteRequest};
+use crate::response::{
+    BrokerErrorBody, LegacyLinkResponse, LinkResponse, MeetingInfo, SmsInviteResponse, SpaceDetails,
 };
+use crate::time::{Clock, SystemClock};
+use crate::validation::ValidationErrors;
 
 /// The seed's node waits 10 s to connect and 10 s for the whole exchange.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -10,10 +10,13 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::validation::{Accepted, Collector, FieldPath, Segment, field_names, parse_json};
-use crate::{
-    AUDIENCE, ContentEnc, DEFAULT_LINK_LIFETIME_SECS, FieldError, ITERATIONS, JwsAlg, KeyAlg,
-    MAX_LINKS_PER_REQUEST, SALT_LENGTHS, ValidationErrors,
+use jose::{ContentEnc, JwsAlg, KeyAlg};
+
+use crate::api::{
+    AUDIENCE, DEFAULT_LINK_LIFETIME_SECS, ITERATIONS, MAX_LINKS_PER_REQUEST, SALT_LENGTHS,
+};
+use crate::validation::{
+    Accepted, Collector, FieldError, FieldPath, Segment, ValidationErrors, field_names, parse_json,
 };
 
 /// Above this a time can only be milliseconds (10^11 seconds is the year 5138).

@@ -7,10 +7,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::api::{PRODUCTION_BROKER_URL, PRODUCTION_JOIN_URL};
 use crate::redact::{Redacted, RedactedUrl};
-use crate::{
-    LinkItem, LinkPlan, LinkResponse, PRODUCTION_BROKER_URL, PRODUCTION_JOIN_URL, Vertical,
-};
+use crate::request::{LinkPlan, Vertical};
+use crate::response::{LinkItem, LinkResponse};
 
 /// Who a link is for; the role is inside the token, the URL path only mirrors it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

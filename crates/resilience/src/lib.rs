@@ -9,13 +9,12 @@
 
 pub mod breaker;
 pub mod limits;
+mod now;
 pub mod retry;
 
 pub use breaker::{Admission, BreakerSettings, BreakerState, CircuitBreaker};
 pub use limits::KeyLimits;
+pub use now::NowMs;
 pub use retry::{
     RetryPolicy, Tried, Verdict, is_retryable_status, parse_retry_after, retry, retry_after_seconds,
 };
-
-/// Milliseconds since the Unix epoch, read from whatever clock the caller keeps.
-pub type NowMs = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;

@@ -10,7 +10,7 @@ use governor::nanos::Nanos;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::NowMs;
+use crate::now::NowMs;
 
 /// The caller's clock as governor reads time.
 #[derive(Clone)]

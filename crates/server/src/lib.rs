@@ -35,8 +35,8 @@ use tokio::net::TcpListener;
 
 use resilience::KeyLimits;
 
-pub use serving::{MAX_HEADER_BYTES, TlsError, serve_router};
-pub use settings::{BrokerClientSettings, DEFAULT_TTL, Settings};
+pub use serving::{TlsError, serve_router};
+pub use settings::{BrokerClientSettings, DEFAULT_TTL, MAX_BODY_BYTES, MAX_HEADER_BYTES, Settings};
 pub use store::{Store, StoreError};
 
 /// Why the service could not start.

@@ -9,7 +9,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::http::deadline;
-use crate::settings::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, TlsFiles};
+use crate::settings::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_HEADER_BYTES, TlsFiles};
 
 /// How long in-flight requests get to finish after the shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -78,9 +78,6 @@ fn limit_slow_clients(
         .header_read_timeout(header_read_timeout)
         .max_buf_size(MAX_HEADER_BYTES);
 }
-
-/// The most a request's head (request line and headers) may hold.
-pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// The rustls configuration of the service's certificate chain and key.
 pub(crate) async fn tls_config(

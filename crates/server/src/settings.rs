@@ -40,6 +40,11 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client has to send a request's body once its headers are in, by default.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most a request's head (request line and headers) may hold (`431` beyond).
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// The most a request's body may hold (`413` beyond).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// Links live this long when a request does not say: the broker's own default.
 pub const DEFAULT_TTL: Duration =
     Duration::from_secs(instant_connect::DEFAULT_LINK_LIFETIME_SECS as u64);

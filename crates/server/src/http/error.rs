@@ -13,6 +13,7 @@ use crate::broker::BrokerFailure;
 use crate::domain::{Field, FieldNames};
 use crate::meetings::MeetingError;
 use crate::nodes::NodeRunError;
+use crate::settings::MAX_BODY_BYTES;
 use crate::store::StoreError;
 
 /// The error body of every route.
@@ -99,15 +100,12 @@ impl ApiError {
         }
     }
 
-    /// `413` for a body past [`MAX_BODY_BYTES`](super::extract::MAX_BODY_BYTES).
+    /// `413` for a body past [`MAX_BODY_BYTES`].
     pub fn body_too_large() -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
-            format!(
-                "the body is larger than {} KiB",
-                super::extract::MAX_BODY_BYTES / 1024
-            ),
+            format!("the body is larger than {} KiB", MAX_BODY_BYTES / 1024),
         )
     }
 

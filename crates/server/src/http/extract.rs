@@ -9,9 +9,6 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// The most a request body may hold.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
 /// A JSON body; an empty body reads as `{}`, so every field takes its default.
 pub struct JsonBody<T>(pub T);
 

@@ -9,10 +9,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::extract::MAX_BODY_BYTES;
 use super::state::AppState;
 use crate::idempotency::{Claimed, Held, IdempotencyKey, request_digest};
 use crate::keys::Caller;
+use crate::settings::MAX_BODY_BYTES;
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// Set on an answer replayed for a repeated `Idempotency-Key`.

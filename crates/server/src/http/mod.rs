@@ -24,9 +24,10 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post};
 
+use crate::settings::MAX_BODY_BYTES;
+
 pub use console::CONTENT_SECURITY_POLICY;
 pub use error::{ApiError, ErrorBody};
-pub use extract::MAX_BODY_BYTES;
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER};
 pub use observe::REQUEST_ID_HEADER;
 pub use ops::ApiDoc;

@@ -24,26 +24,6 @@ const SHRINKING: &[(&str, &[&[&str]])] = &[(
     "issue 28",
     &[
         &[
-            "crates/broker/src/api.rs",
-            "crates/broker/src/faults.rs",
-            "crates/broker/src/lib.rs",
-            "crates/broker/src/pages.rs",
-        ],
-        &[
-            "crates/icnode/src/commands/bench.rs",
-            "crates/icnode/src/commands/link.rs",
-            "crates/icnode/src/commands/mod.rs",
-            "crates/icnode/src/commands/node.rs",
-            "crates/icnode/src/commands/serve.rs",
-            "crates/icnode/src/commands/service.rs",
-        ],
-        &[
-            "crates/instant-connect/src/client.rs",
-            "crates/instant-connect/src/lib.rs",
-            "crates/instant-connect/src/request.rs",
-            "crates/instant-connect/src/urls.rs",
-        ],
-        &[
             "crates/node/src/check.rs",
             "crates/node/src/check/credentials.rs",
         ],
@@ -54,31 +34,6 @@ const SHRINKING: &[(&str, &[&[&str]])] = &[(
             "crates/node/src/import/postman.rs",
         ],
         &["crates/node/src/oauth.rs", "crates/node/src/run.rs"],
-        &[
-            "crates/resilience/src/breaker.rs",
-            "crates/resilience/src/lib.rs",
-            "crates/resilience/src/limits.rs",
-        ],
-        &[
-            "crates/server/src/broker.rs",
-            "crates/server/src/http/console.rs",
-            "crates/server/src/http/deadline.rs",
-            "crates/server/src/http/error.rs",
-            "crates/server/src/http/extract.rs",
-            "crates/server/src/http/meetings.rs",
-            "crates/server/src/http/mod.rs",
-            "crates/server/src/http/nodes.rs",
-            "crates/server/src/http/ops.rs",
-            "crates/server/src/meetings.rs",
-            "crates/server/src/settings.rs",
-        ],
-        &[
-            "crates/server/src/store.rs",
-            "crates/server/src/store/group_commit.rs",
-            "crates/server/src/store/key_checks.rs",
-            "crates/server/src/store/postgres.rs",
-            "crates/server/src/store/sqlite.rs",
-        ],
     ],
 )];
 

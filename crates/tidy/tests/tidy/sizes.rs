@@ -26,7 +26,6 @@ const EXCEPTIONS: &[(&str, &[&str])] = &[];
 const SHRINKING: &[(&str, &[&str])] = &[(
     "issue 28",
     &[
-        "crates/instant-connect/src/request.rs LinkRequest::validate",
         "crates/node/src/import/curl.rs method",
         "crates/node/src/import/mod.rs",
         "crates/node/src/import/mod.rs Draft::finish",
@@ -39,11 +38,6 @@ const SHRINKING: &[(&str, &[&str])] = &[(
         "crates/node/src/run.rs",
         "crates/node/src/run.rs Engine::render",
         "crates/node/src/run.rs Engine::run",
-        "crates/server/src/http/console.rs",
-        "crates/server/src/http/console.rs import",
-        "crates/server/src/http/mod.rs idempotent",
-        "crates/server/src/meetings.rs Meetings::window",
-        "crates/server/src/store.rs",
     ],
 )];
 
