@@ -134,10 +134,6 @@ impl Vertical {
     pub const fn is_documented(self) -> bool {
         matches!(self, Vertical::Hc | Vertical::Gen)
     }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == name)
-    }
 }
 
 impl fmt::Display for Vertical {
@@ -154,7 +150,10 @@ pub struct UnknownVertical(pub String);
 impl std::str::FromStr for Vertical {
     type Err = UnknownVertical;
     fn from_str(s: &str) -> Result<Self, UnknownVertical> {
-        Self::from_name(s).ok_or_else(|| UnknownVertical(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownVertical(s.to_owned()))
     }
 }
 

@@ -5,4 +5,5 @@ mod architecture;
 mod circles;
 mod code;
 mod docs;
+mod layers;
 mod sizes;
