@@ -1,7 +1,7 @@
 //! Checking a definition: every problem at once, each with a JSON pointer to where it is. Among
 //! them, a literal credential where a definition must name a secret as `$(secret:NAME)`.
 
-pub(crate) mod credentials;
+pub mod credentials;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -466,14 +466,14 @@ fn check_url(method: &Method, at: &str, problems: &mut Vec<Problem>) {
 }
 
 /// What is wrong with an OAuth 2.0 token URL, if anything: it is an absolute http(s) URL.
-pub(crate) fn token_url_problem(token_url: &str) -> Option<String> {
+pub fn token_url_problem(token_url: &str) -> Option<String> {
     (!url::Url::parse(token_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
         .then(|| format!("`{token_url}` is not an http(s) URL"))
 }
 
 /// What is wrong with a method's URL template, if anything: once its placeholders are filled
 /// it must be an absolute http(s) URL.
-pub(crate) fn url_problem(url: &str) -> Option<String> {
+pub fn url_problem(url: &str) -> Option<String> {
     match template::fill(url, Context::Url, sample).map(|u| url::Url::parse(&u)) {
         Ok(Ok(url)) if matches!(url.scheme(), "http" | "https") => None,
         Ok(Ok(url)) => Some(format!(

@@ -16,7 +16,6 @@
 pub mod aws;
 pub mod check;
 pub mod fields;
-pub mod import;
 pub mod model;
 pub mod oauth;
 pub mod response;

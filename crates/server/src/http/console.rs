@@ -1235,9 +1235,9 @@ async fn import(
     let name = Some(form.get("name").trim()).filter(|n| !n.is_empty());
     let source = form.get("source");
     let imported = match form.or("kind", "postman") {
-        "postman" => node::import::postman(source, name),
-        "openapi" => node::import::openapi(source, name),
-        "curl" => node::import::curl(source, name),
+        "postman" => importer::postman(source, name),
+        "openapi" => importer::openapi(source, name),
+        "curl" => importer::curl(source, name),
         _ => {
             let errors = Errors::one("kind", "pick one of the offered kinds");
             return markup(

@@ -6,17 +6,17 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{
+use crate::{
     Draft, ImportError, Imported, Resolve, Session, Var, absolute_url, body, convert,
     credential_secret, field_name, form_template, is_soap_envelope, json_template, row, text_of,
     xml_template,
 };
-use crate::check::credentials::is_credential_name;
-use crate::model::{
+use node::check::credentials::is_credential_name;
+use node::model::{
     AuthValue, Authorization, Body, BodyFormat, Condition, Edge, FieldUi, Grant, HttpMethod,
     NodeDefinition, ResponseType, Row, Source,
 };
-use crate::template::{self, Piece, SECRET_PREFIX};
+use node::template::{self, Piece, SECRET_PREFIX};
 
 /// The schema URL of a v2.1 collection, as Postman writes it.
 pub const SCHEMA_V2_1: &str =
@@ -154,7 +154,7 @@ pub fn postman(text: &str, name: Option<&str>) -> Result<Imported, ImportError> 
         Some(Value::Object(d)) => text_of(d.get("content")),
         other => text_of(other),
     };
-    super::finish(&node_name, description, methods, session)
+    crate::finish(&node_name, description, methods, session)
 }
 
 /// Requests in order, folders flattened, each with its effective auth.
@@ -377,7 +377,7 @@ fn path_variables_to_braces(
         .enumerate()
         .map(|(i, segment)| match segment.strip_prefix(':') {
             Some(name) if i > 0 && !name.is_empty() => {
-                let field = super::field_name(name);
+                let field = crate::field_name(name);
                 let tooltip = variables
                     .into_iter()
                     .flatten()
@@ -869,7 +869,7 @@ impl Exporter {
         Value::String(text)
     }
 
-    fn item(&mut self, method: &crate::model::Method) -> Value {
+    fn item(&mut self, method: &node::model::Method) -> Value {
         for field in method.dynamic_fields() {
             self.add(field, false);
         }
@@ -1006,7 +1006,7 @@ impl Exporter {
 }
 
 /// The status the method's first success event asks for, when it asks for one.
-fn success_status(method: &crate::model::Method) -> Option<u16> {
+fn success_status(method: &node::model::Method) -> Option<u16> {
     method.events.iter().find_map(|event| {
         (event.edge == Edge::Success
             && event.source == Source::Status

@@ -4,12 +4,12 @@
 //! carried over. A literal credential (an `Authorization` header, a `-u` password, a key in the
 //! query or body) becomes a secret, named in a note.
 
-use super::{
+use crate::{
     Draft, ImportError, Imported, Resolve, Session, Var, absolute_url, body, convert,
     credential_secret, field_name, form_template, json_template, row,
 };
-use crate::model::{AuthValue, Authorization, BodyFormat, HttpMethod, MAX_TIMEOUT_MS, Row};
-use crate::template::SECRET_PREFIX;
+use node::model::{AuthValue, Authorization, BodyFormat, HttpMethod, MAX_TIMEOUT_MS, Row};
+use node::template::SECRET_PREFIX;
 
 /// A curl line has no variables of its own; `{{var}}` (as Postman writes its curl) is a
 /// dynamic field, or a secret where a credential stands.
@@ -17,7 +17,7 @@ struct Fields;
 
 impl Resolve for Fields {
     fn var(&mut self, name: &str, credential: bool, place: &str, session: &mut Session) -> Var {
-        if credential || crate::check::credentials::is_credential_name(name) {
+        if credential || node::check::credentials::is_credential_name(name) {
             Var::Secret(session.secret_for_variable(name, place))
         } else {
             Var::Field(field_name(name))
@@ -209,7 +209,7 @@ pub fn curl(text: &str, name: Option<&str>) -> Result<Imported, ImportError> {
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_default()
     });
-    super::finish(&node_name, String::new(), vec![method], session)
+    crate::finish(&node_name, String::new(), vec![method], session)
 }
 
 /// `-XPOST` → (`-X`, `POST`); `-sS` → (`-s`, none); a long option: (itself, none).
@@ -337,7 +337,7 @@ fn timeout_ms(seconds: &str, what: &str, default: u32, session: &mut Session) ->
     }
 }
 
-fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, ImportError> {
+fn method(line: Line, session: &mut Session) -> Result<node::model::Method, ImportError> {
     let mut vars = Fields;
     let Some(raw_url) = line.urls.first() else {
         return Err(ImportError::NotCurl("it has no URL".to_owned()));
@@ -457,13 +457,13 @@ fn method(line: Line, session: &mut Session) -> Result<crate::model::Method, Imp
     }
     if let Some(seconds) = &line.max_time {
         draft.request_timeout_ms =
-            timeout_ms(seconds, "--max-time", super::REQUEST_TIMEOUT_MS, session);
+            timeout_ms(seconds, "--max-time", crate::REQUEST_TIMEOUT_MS, session);
     }
     if let Some(seconds) = &line.connect_timeout {
         draft.connection_timeout_ms = timeout_ms(
             seconds,
             "--connect-timeout",
-            super::CONNECTION_TIMEOUT_MS,
+            crate::CONNECTION_TIMEOUT_MS,
             session,
         );
     }

@@ -6,13 +6,13 @@
 
 use serde_json::{Map, Value};
 
-use super::{
+use crate::{
     Draft, ImportError, Imported, Session, absolute_url, body, field_name, secret_name, text_of,
 };
-use crate::model::{
+use node::model::{
     AuthValue, Authorization, BodyFormat, FieldType, FieldUi, Grant, HttpMethod, Row,
 };
-use crate::template::SECRET_PREFIX;
+use node::template::SECRET_PREFIX;
 
 /// `$ref`s are followed at most this deep (a schema may refer to itself).
 const MAX_REF_DEPTH: usize = 16;
@@ -88,7 +88,7 @@ pub fn openapi(text: &str, name: Option<&str>) -> Result<Imported, ImportError> 
     let title = document.pointer("/info/title");
     let node_name = name.map(str::to_owned).unwrap_or_else(|| text_of(title));
     let description = text_of(document.pointer("/info/description"));
-    super::finish(&node_name, description, methods, session)
+    crate::finish(&node_name, description, methods, session)
 }
 
 /// The document, to follow local `$ref`s in.
@@ -120,9 +120,9 @@ fn server_url(document: &Value, session: &mut Session) -> String {
     let Some(server) = document.pointer("/servers/0") else {
         session.note(format!(
             "the document has no servers: URLs start with {}",
-            super::PLACEHOLDER_BASE_URL
+            crate::PLACEHOLDER_BASE_URL
         ));
-        return super::PLACEHOLDER_BASE_URL.to_owned();
+        return crate::PLACEHOLDER_BASE_URL.to_owned();
     };
     let mut url = text_of(server.get("url"));
     for (name, variable) in server
@@ -142,7 +142,7 @@ fn server_url(document: &Value, session: &mut Session) -> String {
     }
     let url = url.trim_end_matches('/').to_owned();
     if url.is_empty() {
-        return super::PLACEHOLDER_BASE_URL.to_owned();
+        return crate::PLACEHOLDER_BASE_URL.to_owned();
     }
     absolute_url(&url, "https", session)
 }
@@ -247,7 +247,7 @@ fn field_ui(
         } else {
             format!(".*(?:{pattern}).*")
         };
-        match crate::fields::compile(&regex) {
+        match node::fields::compile(&regex) {
             Ok(_) => ui.regex = Some(regex),
             Err(rule) => session.note(format!(
                 "`{method}`: the pattern of `{field}` {rule}: left out"
@@ -259,7 +259,7 @@ fn field_ui(
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        if crate::fields::check_value(&ui, &default).is_ok() {
+        if node::fields::check_value(&ui, &default).is_ok() {
             ui.default = Some(default);
         } else {
             session.note(format!(
@@ -385,7 +385,7 @@ impl BodyBuilder<'_, '_> {
     ) -> String {
         let schema = self.doc.resolve(schema);
         let object = schema_type(schema) == "object" && schema.get("properties").is_some();
-        if object && depth < super::MAX_DEPTH && self.fields.len() < MAX_BODY_FIELDS {
+        if object && depth < crate::MAX_DEPTH && self.fields.len() < MAX_BODY_FIELDS {
             let required_names = required_names(schema);
             let mut parts = Vec::new();
             for (key, property) in properties(schema) {
@@ -486,7 +486,7 @@ fn secret(name: &str, session: &mut Session, place: &str) -> String {
     session.note(format!(
         "{place}: the definition names the secret `{name}`; give it at run time as {} or in \
          the secrets file",
-        crate::secrets::env_variable(&name)
+        node::secrets::env_variable(&name)
     ));
     format!("$({SECRET_PREFIX}{name})")
 }
@@ -622,8 +622,8 @@ fn read_responses(doc: &Doc<'_>, draft: &mut Draft, operation: &Value, session: 
         None => {
             let schema = doc.resolve(media.get("schema").unwrap_or(&Value::Null));
             let shape = shape(doc, schema, 0, &mut MAX_SHAPE_NODES.clone());
-            draft.outputs = super::suggested_outputs(&shape);
-            draft.response_type = crate::model::ResponseType::Json;
+            draft.outputs = crate::suggested_outputs(&shape);
+            draft.response_type = node::model::ResponseType::Json;
         }
     }
 }
@@ -632,12 +632,12 @@ fn read_responses(doc: &Doc<'_>, draft: &mut Draft, operation: &Value, session: 
 /// to walk for outputs.
 /// At most this many schema nodes are walked for an answer's shape: a schema whose properties
 /// refer back to it is a tree as wide as it likes, and only the first
-/// [`super::MAX_SUGGESTED_OUTPUTS`] leaves are used.
+/// [`crate::MAX_SUGGESTED_OUTPUTS`] leaves are used.
 const MAX_SHAPE_NODES: usize = 1000;
 
 fn shape(doc: &Doc<'_>, schema: &Value, depth: usize, budget: &mut usize) -> Value {
     let schema = doc.resolve(schema);
-    if depth >= super::MAX_DEPTH || *budget == 0 {
+    if depth >= crate::MAX_DEPTH || *budget == 0 {
         return Value::Null;
     }
     *budget -= 1;

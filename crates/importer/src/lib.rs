@@ -1,11 +1,16 @@
-//! Importers: a Postman collection ([`postman()`]), an OpenAPI document ([`openapi()`]) or a curl
-//! command line ([`curl()`]) becomes a node definition that passes [`check`](crate::check()), with
-//! notes saying what could not be carried over.
+//! Node definitions made from other formats: a Postman collection v2.1 ([`postman()`]), an
+//! OpenAPI 3.0 or 3.1 document in JSON or YAML ([`openapi()`]) or a curl command line
+//! ([`curl()`]) becomes a definition that passes [`node::check()`], with notes saying what could
+//! not be carried over; [`postman::export`] writes a definition back as a collection.
 //!
 //! A definition never holds a credential, and an import never puts one there: a literal token,
 //! password or key found in the input is replaced by `$(secret:NAME)`, and a note names the
 //! secret and how to give it at run time. The rules of what is a credential are the checker's
-//! own ([`crate::check`](mod@crate::check)).
+//! own ([`node::check::credentials`]).
+//!
+//! What it is not: part of the engine. It reads text and writes definitions; it sends nothing
+//! and runs nothing. It depends on the engine's model and checks (`node`), and the engine knows
+//! nothing of it.
 //!
 //! What every importer shares lives here: the defaults of a new method, how secrets and fields
 //! are named, `{{var}}` conversion, header, query and body rows with credentials replaced,
@@ -21,12 +26,12 @@ pub use postman::postman;
 
 use serde_json::Value;
 
-use crate::check::credentials::{is_credential_name, replacement};
-use crate::model::{
+use node::check::credentials::{is_credential_name, replacement};
+use node::model::{
     Authorization, Body, BodyFormat, Condition, Edge, Event, FieldUi, HttpMethod, MAX_METHODS,
     Method, NodeDefinition, Output, ResponseType, Row, Source,
 };
-use crate::template::{self, Context, Piece, SECRET_PREFIX};
+use node::template::{self, Context, Piece, SECRET_PREFIX};
 
 /// The request timeout of an imported method.
 pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
@@ -134,7 +139,7 @@ impl Session {
         self.note(format!(
             "{place} held a literal credential; it is not in the definition, which names the \
              secret `{name}` instead: give it at run time as {} or in the secrets file",
-            crate::secrets::env_variable(&name)
+            node::secrets::env_variable(&name)
         ));
         name
     }
@@ -148,7 +153,7 @@ impl Session {
         self.note(format!(
             "{place}: `{{{{{var}}}}}` is a credential, so the definition names the secret \
              `{name}`: give it at run time as {} or in the secrets file",
-            crate::secrets::env_variable(&name)
+            node::secrets::env_variable(&name)
         ));
         name
     }
@@ -280,7 +285,7 @@ pub(crate) fn credential_secret(
             session.note(format!(
                 "{place} has no value: the definition names the secret `{name}`; give it at run \
                  time as {}",
-                crate::secrets::env_variable(&name)
+                node::secrets::env_variable(&name)
             ));
             name
         }
@@ -1013,9 +1018,9 @@ pub(crate) fn finish(
     // A request whose URL no node can call (`a:b`, `http://a b`) is left out, and said so.
     let (methods, unusable): (Vec<Method>, Vec<Method>) = methods
         .into_iter()
-        .partition(|method| crate::check::url_problem(&method.url).is_none());
+        .partition(|method| node::check::url_problem(&method.url).is_none());
     for method in &unusable {
-        let problem = crate::check::url_problem(&method.url).unwrap_or_default();
+        let problem = node::check::url_problem(&method.url).unwrap_or_default();
         session.note(format!(
             "`{}` is not carried over: its URL `{}`: {problem}",
             method.name, method.url
@@ -1066,7 +1071,7 @@ pub(crate) fn finish(
         methods: kept,
     };
     let text = serde_json::to_string(&definition).expect("a definition serializes");
-    let (_, problems) = crate::check(&text);
+    let (_, problems) = node::check(&text);
     if !problems.is_empty() {
         let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(ImportError::Unchecked(listed.join("\n  ")));
@@ -1110,7 +1115,7 @@ fn drop_multipart_content_type(method: &mut Method, session: &mut Session) {
     let multipart = method
         .body
         .as_ref()
-        .is_some_and(|body| body.format == crate::model::BodyFormat::Multipart);
+        .is_some_and(|body| body.format == node::model::BodyFormat::Multipart);
     if !multipart {
         return;
     }
@@ -1129,8 +1134,8 @@ fn drop_multipart_content_type(method: &mut Method, session: &mut Session) {
 /// OAuth 2.0 whose token URL no node can call (empty, relative) is left out, and said so: the
 /// method runs without authorization until one is written in.
 fn drop_unusable_token_url(method: &mut Method, session: &mut Session) {
-    if let Some(crate::model::Authorization::Oauth2 { token_url, .. }) = &method.authorization
-        && let Some(problem) = crate::check::token_url_problem(token_url)
+    if let Some(node::model::Authorization::Oauth2 { token_url, .. }) = &method.authorization
+        && let Some(problem) = node::check::token_url_problem(token_url)
     {
         session.note(format!(
             "`{}`: OAuth 2.0 is not carried over: its token URL {problem}",
