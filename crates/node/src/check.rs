@@ -565,33 +565,44 @@ fn check_xml_body(body: &crate::model::Body, pointer: &str, problems: &mut Vec<P
             ));
         }
     };
-    if body.format == BodyFormat::Soap {
-        let document = package.as_document();
-        let root = document
-            .root()
-            .children()
-            .into_iter()
-            .find_map(|c| match c {
-                sxd_document::dom::ChildOfRoot::Element(e) => Some(e),
-                _ => None,
-            });
-        let is_envelope = root.is_some_and(|e| {
-            e.name().local_part() == "Envelope"
-                && matches!(
-                    e.name().namespace_uri(),
-                    Some(SOAP_11_NAMESPACE | SOAP_12_NAMESPACE)
-                )
-        });
-        if !is_envelope {
-            problems.push(problem(
-                pointer,
-                format!(
-                    "a SOAP body is an `Envelope` in the SOAP 1.1 ({SOAP_11_NAMESPACE}) or 1.2 \
-                     ({SOAP_12_NAMESPACE}) namespace"
-                ),
-            ));
-        }
+    if body.format == BodyFormat::Soap && !is_envelope(&package) {
+        problems.push(problem(
+            pointer,
+            format!(
+                "a SOAP body is an `Envelope` in the SOAP 1.1 ({SOAP_11_NAMESPACE}) or 1.2 \
+                 ({SOAP_12_NAMESPACE}) namespace"
+            ),
+        ));
     }
+}
+
+/// Whether an XML template, its placeholders filled, is a SOAP 1.1 or 1.2 `Envelope`: what a
+/// SOAP body must be.
+pub fn is_soap_envelope(template: &str) -> bool {
+    template::fill(template, Context::Xml, sample)
+        .ok()
+        .and_then(|filled| sxd_document::parser::parse(&filled).ok())
+        .is_some_and(|package| is_envelope(&package))
+}
+
+/// Whether a parsed document's root is a SOAP 1.1 or 1.2 `Envelope`.
+fn is_envelope(package: &sxd_document::Package) -> bool {
+    let document = package.as_document();
+    let root = document
+        .root()
+        .children()
+        .into_iter()
+        .find_map(|c| match c {
+            sxd_document::dom::ChildOfRoot::Element(e) => Some(e),
+            _ => None,
+        });
+    root.is_some_and(|e| {
+        e.name().local_part() == "Envelope"
+            && matches!(
+                e.name().namespace_uri(),
+                Some(SOAP_11_NAMESPACE | SOAP_12_NAMESPACE)
+            )
+    })
 }
 
 /// There is at least one event; each reads a valid source and has the value its condition needs.
