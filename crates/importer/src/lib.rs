@@ -12,12 +12,13 @@
 //! and runs nothing. It depends on the engine's model and checks (`node`), and the engine knows
 //! nothing of it.
 //!
-//! Each format has its rooms ([`postman`], [`openapi`], [`curl`]); what every importer shares
-//! has one place each: the defaults of a new method (`defaults`), how secrets and fields are
-//! named (`names`), notes and the secrets named so far (`session`), `{{var}}` conversion
-//! (`variables`), credentials made secrets (`credentials`), header, query and body rows
-//! (`rows`) and bodies (`bodies`), URLs (`urls`), suggested outputs (`outputs`), a method being
-//! built (`draft`), and the final check (`imported`).
+//! Each format has its rooms ([`postman`](mod@postman), [`openapi`](mod@openapi),
+//! [`curl`](mod@curl)); what every importer shares has one place each: the defaults of a new
+//! method (`defaults`), how secrets and fields are named (`names`), notes and the secrets named
+//! so far (`session`), `{{var}}` conversion (`variables`), credentials made secrets
+//! (`credentials`), header, query and body rows (`rows`) and bodies (`bodies`), URLs (`urls`),
+//! suggested outputs (`outputs`), a method being built (`draft`), and the final check
+//! (`imported`).
 
 mod bodies;
 mod credentials;

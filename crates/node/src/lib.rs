@@ -13,11 +13,9 @@
 //! It has no retries (a Webex Connect node has none either); throttling is per method and
 //! optional ([`throttle`]).
 
-pub mod aws;
 pub mod check;
 pub mod fields;
 pub mod model;
-pub mod oauth;
 pub mod response;
 pub mod run;
 pub mod secrets;
