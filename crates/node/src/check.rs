@@ -1,13 +1,16 @@
 //! Checking a definition: every problem at once, each with a JSON pointer to where it is. Among
 //! them, a literal credential where a definition must name a secret as `$(secret:NAME)`.
 
-pub(crate) mod credentials;
+pub mod credentials;
+mod problem;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use serde::Serialize;
 use serde_json::Value;
+
+pub use problem::Problem;
+use problem::problem;
 
 use crate::model::{
     AuthValue, Authorization, BodyFormat, Condition, Method, NodeDefinition, ResponseType, Row,
@@ -16,24 +19,6 @@ use crate::model::{
 use crate::response;
 use crate::secrets::is_valid_name;
 use crate::template::{self, Context, SECRET_PREFIX};
-
-/// One problem: where (RFC 6901 pointer into the file) and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub pointer: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pointer = if self.pointer.is_empty() {
-            "(document)"
-        } else {
-            &self.pointer
-        };
-        write!(f, "{pointer}: {}", self.message)
-    }
-}
 
 /// The JSON Schema of a definition, generated from the Rust types.
 pub fn schema() -> Value {
@@ -73,13 +58,6 @@ pub fn check(text: &str) -> (Option<NodeDefinition>, Vec<Problem>) {
     problems.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.message.cmp(&b.message)));
     problems.dedup();
     (definition, problems)
-}
-
-fn problem(pointer: &str, message: impl Into<String>) -> Problem {
-    Problem {
-        pointer: pointer.to_owned(),
-        message: message.into(),
-    }
 }
 
 fn check_definition(definition: &NodeDefinition, problems: &mut Vec<Problem>) {
@@ -466,14 +444,14 @@ fn check_url(method: &Method, at: &str, problems: &mut Vec<Problem>) {
 }
 
 /// What is wrong with an OAuth 2.0 token URL, if anything: it is an absolute http(s) URL.
-pub(crate) fn token_url_problem(token_url: &str) -> Option<String> {
+pub fn token_url_problem(token_url: &str) -> Option<String> {
     (!url::Url::parse(token_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
         .then(|| format!("`{token_url}` is not an http(s) URL"))
 }
 
 /// What is wrong with a method's URL template, if anything: once its placeholders are filled
 /// it must be an absolute http(s) URL.
-pub(crate) fn url_problem(url: &str) -> Option<String> {
+pub fn url_problem(url: &str) -> Option<String> {
     match template::fill(url, Context::Url, sample).map(|u| url::Url::parse(&u)) {
         Ok(Ok(url)) if matches!(url.scheme(), "http" | "https") => None,
         Ok(Ok(url)) => Some(format!(
@@ -565,33 +543,44 @@ fn check_xml_body(body: &crate::model::Body, pointer: &str, problems: &mut Vec<P
             ));
         }
     };
-    if body.format == BodyFormat::Soap {
-        let document = package.as_document();
-        let root = document
-            .root()
-            .children()
-            .into_iter()
-            .find_map(|c| match c {
-                sxd_document::dom::ChildOfRoot::Element(e) => Some(e),
-                _ => None,
-            });
-        let is_envelope = root.is_some_and(|e| {
-            e.name().local_part() == "Envelope"
-                && matches!(
-                    e.name().namespace_uri(),
-                    Some(SOAP_11_NAMESPACE | SOAP_12_NAMESPACE)
-                )
-        });
-        if !is_envelope {
-            problems.push(problem(
-                pointer,
-                format!(
-                    "a SOAP body is an `Envelope` in the SOAP 1.1 ({SOAP_11_NAMESPACE}) or 1.2 \
-                     ({SOAP_12_NAMESPACE}) namespace"
-                ),
-            ));
-        }
+    if body.format == BodyFormat::Soap && !is_envelope(&package) {
+        problems.push(problem(
+            pointer,
+            format!(
+                "a SOAP body is an `Envelope` in the SOAP 1.1 ({SOAP_11_NAMESPACE}) or 1.2 \
+                 ({SOAP_12_NAMESPACE}) namespace"
+            ),
+        ));
     }
+}
+
+/// Whether an XML template, its placeholders filled, is a SOAP 1.1 or 1.2 `Envelope`: what a
+/// SOAP body must be.
+pub fn is_soap_envelope(template: &str) -> bool {
+    template::fill(template, Context::Xml, sample)
+        .ok()
+        .and_then(|filled| sxd_document::parser::parse(&filled).ok())
+        .is_some_and(|package| is_envelope(&package))
+}
+
+/// Whether a parsed document's root is a SOAP 1.1 or 1.2 `Envelope`.
+fn is_envelope(package: &sxd_document::Package) -> bool {
+    let document = package.as_document();
+    let root = document
+        .root()
+        .children()
+        .into_iter()
+        .find_map(|c| match c {
+            sxd_document::dom::ChildOfRoot::Element(e) => Some(e),
+            _ => None,
+        });
+    root.is_some_and(|e| {
+        e.name().local_part() == "Envelope"
+            && matches!(
+                e.name().namespace_uri(),
+                Some(SOAP_11_NAMESPACE | SOAP_12_NAMESPACE)
+            )
+    })
 }
 
 /// There is at least one event; each reads a valid source and has the value its condition needs.

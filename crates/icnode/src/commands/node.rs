@@ -18,7 +18,7 @@ pub async fn node(command: NodeCommand) -> Result<(), CliError> {
         NodeCommand::Export(NodeExportCommand::Postman { node, output }) => {
             let text = definition_text(&node).map_err(|e| CliError::usage(&e))?;
             let definition = loaded(&node, &text)?;
-            let collection = node::import::postman::export(&definition);
+            let collection = importer::postman::export(&definition);
             let text = serde_json::to_string_pretty(&collection)
                 .map_err(|e| CliError::Runtime(e.to_string()))?;
             write_out(&text, output.as_deref())
@@ -39,15 +39,15 @@ fn import(command: NodeImportCommand) -> Result<(), CliError> {
     };
     let (imported, out): (_, NodeImportOutput) = match command {
         NodeImportCommand::Postman(args) => (
-            node::import::postman(&read(&args.file)?, args.out.name.as_deref()),
+            importer::postman(&read(&args.file)?, args.out.name.as_deref()),
             args.out,
         ),
         NodeImportCommand::Openapi(args) => (
-            node::import::openapi(&read(&args.file)?, args.out.name.as_deref()),
+            importer::openapi(&read(&args.file)?, args.out.name.as_deref()),
             args.out,
         ),
         NodeImportCommand::Curl(args) => (
-            node::import::curl(&args.line, args.out.name.as_deref()),
+            importer::curl(&args.line, args.out.name.as_deref()),
             args.out,
         ),
     };

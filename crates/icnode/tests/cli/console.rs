@@ -337,7 +337,7 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
 
         // A Postman collection imported here runs with the secret typed for the run.
         client.goto(&format!("{url}/nodes")).await.unwrap();
-        let collection = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../node/tests/fixtures/instant-connect.postman_collection.json")).unwrap();
+        let collection = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../importer/tests/fixtures/instant-connect.postman_collection.json")).unwrap();
         visible(&client, "#source").await;
         client
             .execute("document.querySelector('#source').value = arguments[0];", vec![json!(collection)])

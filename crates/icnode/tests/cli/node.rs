@@ -279,7 +279,7 @@ fn node_check_reports_every_problem_with_pointers_and_exit_2() {
 /// literal token, `{{baseUrl}}`, a folder, `{{chatId}}` in the body, saved examples.
 fn collection_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../node/tests/fixtures/instant-connect.postman_collection.json")
+        .join("../importer/tests/fixtures/instant-connect.postman_collection.json")
 }
 
 const COLLECTION_TOKEN: &str = "ya29.a0AfB_byLITERALtokenDoNotLeak-7Hq2";

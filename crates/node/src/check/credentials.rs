@@ -5,7 +5,7 @@
 use serde_json::Value;
 use sxd_document::dom::{ChildOfElement, ChildOfRoot, Element};
 
-use super::{Problem, problem};
+use super::problem::{Problem, problem};
 use crate::model::{Body, BodyFormat, Row};
 use crate::template::{self, Context, Piece, SECRET_PREFIX};
 
@@ -41,7 +41,8 @@ const CREDENTIAL_NAMES: &[CredentialName] = &[
 /// Words that may stand before a credential (`Bearer $(secret:token)`); they are not one.
 const AUTH_SCHEMES: &[&str] = &["Bearer", "Basic", "Token", "Digest", "ApiKey"];
 
-pub(crate) fn is_credential_name(name: &str) -> bool {
+/// Whether `name` (a header, row, query or body field name) holds a credential.
+pub fn is_credential_name(name: &str) -> bool {
     let folded: String = name
         .chars()
         .filter(|c| !matches!(c, '-' | '_'))
@@ -55,7 +56,7 @@ pub(crate) fn is_credential_name(name: &str) -> bool {
 
 /// When `literal` (a value with its placeholders removed) still holds a credential: what to
 /// write instead, keeping the auth scheme it starts with.
-pub(crate) fn replacement(literal: &str) -> Option<String> {
+pub fn replacement(literal: &str) -> Option<String> {
     let literal = literal.trim();
     let (first, rest) = literal
         .split_once(char::is_whitespace)

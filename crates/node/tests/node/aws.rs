@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::routing::any;
-use node::aws::{Credentials, Scope, sign_request};
+use node::run::authorize::aws::{Credentials, Scope, sign_request};
 use node::{Edge, Engine, RunOptions, Secrets};
 use secrecy::SecretString;
 use serde_json::{Value, json};

@@ -5,7 +5,7 @@ mod aws;
 mod check;
 mod formats;
 mod fuzz;
-mod import;
+mod mutations;
 mod run;
 mod tls;
 

@@ -365,7 +365,7 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
     .await;
     let collection = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../node/tests/fixtures/instant-connect.postman_collection.json"
+        "/../importer/tests/fixtures/instant-connect.postman_collection.json"
     ))
     .unwrap();
     let (status, html) = fragment(
@@ -420,7 +420,7 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
     // An OpenAPI document and a curl line import here as well.
     let openapi = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../node/tests/fixtures/meetings.openapi.yaml"
+        "/../importer/tests/fixtures/meetings.openapi.yaml"
     ))
     .unwrap();
     let curl = format!(

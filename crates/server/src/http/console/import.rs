@@ -94,13 +94,13 @@ pub(super) async fn import(
 }
 
 /// The node a form's source makes, by the kind it names.
-fn imported(form: &FormValues) -> Result<node::import::Imported, Errors> {
+fn imported(form: &FormValues) -> Result<importer::Imported, Errors> {
     let name = Some(form.get("name").trim()).filter(|n| !n.is_empty());
     let source = form.get("source");
     let imported = match form.or("kind", "postman") {
-        "postman" => node::import::postman(source, name),
-        "openapi" => node::import::openapi(source, name),
-        "curl" => node::import::curl(source, name),
+        "postman" => importer::postman(source, name),
+        "openapi" => importer::openapi(source, name),
+        "curl" => importer::curl(source, name),
         _ => return Err(Errors::one("kind", "pick one of the offered kinds")),
     };
     imported.map_err(|error| Errors::one("source", error.to_string()))
@@ -115,7 +115,7 @@ struct Checked {
 }
 
 /// What an import made: its problems, where to try it, what was not carried over.
-fn import_result(imported: &node::import::Imported, checked: &Checked) -> Markup {
+fn import_result(imported: &importer::Imported, checked: &Checked) -> Markup {
     html! {
         section #import-result aria-labelledby="import-result-title" {
             h3 #import-result-title tabindex="-1" data-focus { "Imported “" (imported.definition.name) "”" }

@@ -9,7 +9,13 @@ use std::time::{Duration, Instant};
 
 use oauth2::basic::BasicClient;
 use oauth2::{ClientId, ClientSecret, RefreshToken, Scope, TokenResponse, TokenUrl};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::model::{AuthValue, Grant};
+use crate::run::failure::root_cause;
+use crate::run::result::RunError;
+use crate::run::values::Values;
 
 /// A token this close to its expiry is fetched afresh rather than sent.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
@@ -22,6 +28,31 @@ pub struct TokenRequest<'a> {
     /// `None`: client credentials; `Some`: this refresh token.
     pub refresh_token: Option<SecretString>,
     pub scopes: &'a [String],
+}
+
+impl<'a> TokenRequest<'a> {
+    /// The method's token request with the run's values.
+    pub(in crate::run) fn resolve(
+        token_url: &'a str,
+        client_id: &AuthValue,
+        client_secret: &AuthValue,
+        grant: &Grant,
+        scopes: &'a [String],
+        values: &Values<'_>,
+    ) -> Result<Self, RunError> {
+        Ok(Self {
+            token_url,
+            client_id: values.auth(client_id)?,
+            client_secret: SecretString::from(values.auth(client_secret)?),
+            refresh_token: match grant {
+                Grant::ClientCredentials => None,
+                Grant::RefreshToken { refresh_token } => {
+                    Some(SecretString::from(values.auth(refresh_token)?))
+                }
+            },
+            scopes,
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -109,11 +140,23 @@ async fn fetch(http: &reqwest::Client, request: &TokenRequest<'_>) -> Result<Cac
         format!(
             "no OAuth 2.0 token from {}: {}",
             request.token_url,
-            crate::run::root_cause(&e)
+            root_cause(&e)
         )
     })?;
     Ok(Cached {
         token: SecretString::from(answer.access_token().secret().to_owned()),
         expires_at: answer.expires_in().map(|d| Instant::now() + d),
     })
+}
+
+/// Sends `token` as the request's bearer token. `sensitive`: HTTP/2 never indexes it.
+pub(in crate::run) fn set_bearer(
+    request: &mut reqwest::Request,
+    token: &SecretString,
+) -> Result<(), RunError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| RunError::Header("Authorization".into()))?;
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
 }

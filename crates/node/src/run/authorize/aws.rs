@@ -10,11 +10,37 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::model::AuthValue;
+use crate::run::result::RunError;
+use crate::run::values::Values;
+
 /// What signs: an access key with its secret, and the session token of temporary credentials.
 pub struct Credentials {
     pub access_key: String,
     pub secret_key: SecretString,
     pub session_token: Option<SecretString>,
+}
+
+impl Credentials {
+    /// The method's keys with the run's values; an optional session token left empty means
+    /// long-term credentials.
+    pub(in crate::run) fn resolve(
+        access_key: &AuthValue,
+        secret_key: &AuthValue,
+        session_token: Option<&AuthValue>,
+        values: &Values<'_>,
+    ) -> Result<Self, RunError> {
+        Ok(Self {
+            access_key: values.auth(access_key)?,
+            secret_key: SecretString::from(values.auth(secret_key)?),
+            session_token: match session_token {
+                Some(token) => Some(values.auth(token)?)
+                    .filter(|token| !token.is_empty())
+                    .map(SecretString::from),
+                None => None,
+            },
+        })
+    }
 }
 
 /// Where the request goes, as SigV4's credential scope names it.

@@ -1,8 +1,8 @@
 //! Importers and the exporter: a Postman collection, an OpenAPI document and curl lines written
 //! like real ones become definitions that check clean and hold no literal credential.
 
+use importer::{ImportError, Imported};
 use node::Authorization;
-use node::import::{self, ImportError, Imported};
 use node::model::{AuthValue, BodyFormat, HttpMethod, Method, Row, Source};
 use serde_json::Value;
 
@@ -66,7 +66,7 @@ const LITERALS: &[&str] = &[
 ];
 
 fn postman() -> Imported {
-    import::postman(&fixture("instant-connect.postman_collection.json"), None).unwrap()
+    importer::postman(&fixture("instant-connect.postman_collection.json"), None).unwrap()
 }
 
 #[test]
@@ -246,7 +246,7 @@ fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_cr
 
 #[test]
 fn a_name_given_replaces_the_collections() {
-    let imported = import::postman(
+    let imported = importer::postman(
         &fixture("instant-connect.postman_collection.json"),
         Some("Links"),
     )
@@ -285,7 +285,7 @@ fn bad_postman_input_is_an_error_that_names_what_is_wrong() {
         ),
     ];
     for (input, kind, words) in cases {
-        let error = import::postman(input, None).unwrap_err();
+        let error = importer::postman(input, None).unwrap_err();
         assert!(kind(&error), "{input}: {error:?}");
         assert!(error.to_string().contains(words), "{input}: {error}");
     }
@@ -303,7 +303,7 @@ fn more_than_25_requests_keep_25_methods_and_list_the_rest() {
         "info": {"name": "Many", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
         "item": items,
     });
-    let imported = import::postman(&collection.to_string(), None).unwrap();
+    let imported = importer::postman(&collection.to_string(), None).unwrap();
     checked(&imported);
     assert_eq!(imported.definition.methods.len(), 25);
     notes_say(&imported, &["at most 25", "`Call 26`", "`Call 27`"]);
@@ -316,7 +316,7 @@ fn export_then_import_gives_back_the_same_requests() {
     )
     .unwrap();
     let original = node::load(&bundled).unwrap();
-    let collection = import::postman::export(&original);
+    let collection = importer::postman::export(&original);
     let text = collection.to_string();
     assert!(
         text.contains(r#""key":"broker_token","type":"secret","value":""#) || {
@@ -329,7 +329,7 @@ fn export_then_import_gives_back_the_same_requests() {
     assert!(text.contains("Bearer {{broker_token}}"), "{text}");
     assert!(text.contains("{{uniquechatId}}"), "{text}");
 
-    let back = import::postman(&text, None).unwrap();
+    let back = importer::postman(&text, None).unwrap();
     checked(&back);
     assert_eq!(back.definition.name, original.name);
     assert_eq!(back.definition.methods.len(), original.methods.len());
@@ -360,7 +360,7 @@ fn export_writes_authorization_as_postman_auth_with_variables_only() {
         }]
     }))
     .unwrap();
-    let collection = import::postman::export(&definition);
+    let collection = importer::postman::export(&definition);
     let request = &collection["item"][0]["request"];
     assert_eq!(request["auth"]["type"], "digest");
     assert_eq!(request["auth"]["digest"][1]["value"], "{{desk_password}}");
@@ -369,7 +369,7 @@ fn export_writes_authorization_as_postman_auth_with_variables_only() {
         "https://desk.example.com/login?q={{query}}"
     );
     assert_eq!(request["body"]["urlencoded"][1]["value"], "two words");
-    let back = import::postman(&collection.to_string(), None).unwrap();
+    let back = importer::postman(&collection.to_string(), None).unwrap();
     checked(&back);
     let login = &back.definition.methods[0];
     assert_eq!(login.authorization, definition.methods[0].authorization);
@@ -377,7 +377,7 @@ fn export_writes_authorization_as_postman_auth_with_variables_only() {
 }
 
 fn openapi() -> Imported {
-    import::openapi(&fixture("meetings.openapi.yaml"), None).unwrap()
+    importer::openapi(&fixture("meetings.openapi.yaml"), None).unwrap()
 }
 
 #[test]
@@ -554,7 +554,7 @@ fn openapi_3_1_in_json_is_read_and_other_versions_are_refused() {
                             "schema": {"type": ["string", "null"], "examples": ["hi"]}}],
             "responses": {"200": {"description": "ok", "content": {"application/json": {
                 "examples": {"one": {"value": {"word": "hi", "count": 1}}}}}}}}}}}"#;
-    let imported = import::openapi(spec, Some("Echo node")).unwrap();
+    let imported = importer::openapi(spec, Some("Echo node")).unwrap();
     checked(&imported);
     let echo = method(&imported, "echo");
     assert_eq!(echo.url, "http://127.0.0.1:9/api/echo/$(word)");
@@ -570,13 +570,13 @@ fn openapi_3_1_in_json_is_read_and_other_versions_are_refused() {
         ("- a\n- b\n", "not a mapping"),
         ("key: [unclosed\n", "neither JSON nor YAML"),
     ] {
-        let error = import::openapi(input, None).unwrap_err();
+        let error = importer::openapi(input, None).unwrap_err();
         assert!(error.to_string().contains(words), "{input}: {error}");
     }
 }
 
 fn curl(line: &str) -> Imported {
-    import::curl(line, None).unwrap_or_else(|e| panic!("{line}: {e}"))
+    importer::curl(line, None).unwrap_or_else(|e| panic!("{line}: {e}"))
 }
 
 #[test]
@@ -689,7 +689,7 @@ fn curl_user_data_and_query_forms_are_read() {
 #[test]
 fn bad_curl_lines_are_errors_that_say_why() {
     // curl's arguments alone, without the program, are read as curl's.
-    assert!(import::curl("-X POST https://a.example.com/x", None).is_ok());
+    assert!(importer::curl("-X POST https://a.example.com/x", None).is_ok());
     for (line, words) in [
         ("", "empty"),
         ("curl 'https://a.example.com", "quote"),
@@ -701,7 +701,7 @@ fn bad_curl_lines_are_errors_that_say_why() {
             "it starts with `wget`, not `curl`",
         ),
     ] {
-        let error = import::curl(line, None).unwrap_err();
+        let error = importer::curl(line, None).unwrap_err();
         assert!(
             matches!(error, ImportError::NotCurl(_)) && error.to_string().contains(words),
             "{line}: {error}"
@@ -741,7 +741,7 @@ fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
                 "url": "https://abc.execute-api.eu-west-1.amazonaws.com/prod/items"}}
         ]
     });
-    let imported = import::postman(&collection.to_string(), None).unwrap();
+    let imported = importer::postman(&collection.to_string(), None).unwrap();
     let text = checked(&imported);
     for literal in ["soap-pw-literal", "form-key-literal", "wJalrXUtnFEMI"] {
         assert!(!text.contains(literal), "{literal} in {text}");
@@ -810,8 +810,8 @@ fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
 
     // And back: the exporter writes each kind as Postman has it, and the import of that
     // gives the same bodies and authorization.
-    let exported = import::postman::export(&imported.definition);
-    let back = import::postman(&exported.to_string(), None).unwrap();
+    let exported = importer::postman::export(&imported.definition);
+    let back = importer::postman(&exported.to_string(), None).unwrap();
     checked(&back);
     for (before, after) in imported
         .definition
@@ -882,11 +882,11 @@ fn curl_multipart_and_aws_signature_are_read() {
 #[test]
 fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
     // `-é` is one option letter of two bytes: it once panicked.
-    let imported = import::curl("curl -é https://api.example.com/x", None).unwrap();
+    let imported = importer::curl("curl -é https://api.example.com/x", None).unwrap();
     checked(&imported);
 
     // A repeated query parameter under -G is kept once, and said so.
-    let imported = import::curl("curl -G https://api.example.com/s -d q=a -d q=b", None).unwrap();
+    let imported = importer::curl("curl -G https://api.example.com/s -d q=a -d q=b", None).unwrap();
     checked(&imported);
     assert!(
         imported
@@ -899,7 +899,7 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
 
     // A URL no node can call is left out with a note; with nothing left, a plain refusal.
     for line in ["curl a:b", "curl '[x'", "curl 'http://a b'"] {
-        match import::curl(line, None) {
+        match importer::curl(line, None) {
             Err(ImportError::Empty(why)) => assert!(why.contains("URL"), "{line}: {why}"),
             other => panic!("{line}: {:?}", other.map(|i| i.definition)),
         }
@@ -912,7 +912,7 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
             "response": [{"name": "ok", "code": 200, "body": "{\"\\u0001\": 1}",
                 "originalRequest": {"method": "GET", "url": "https://api.example.com/x"}}]}]
     });
-    let imported = import::postman(&collection.to_string(), None).unwrap();
+    let imported = importer::postman(&collection.to_string(), None).unwrap();
     checked(&imported);
     let outputs = &imported.definition.methods[0].outputs;
     assert!(
@@ -924,7 +924,7 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
     );
 
     // `--json` sets a Content-Type that a multipart body (-F) must set itself.
-    let imported = import::curl(
+    let imported = importer::curl(
         "curl --json '{\"n\": 1}' https://api.example.com/x -F note=hello",
         None,
     )
@@ -948,7 +948,7 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
         "components": {"securitySchemes": {"oauth": {"type": "oauth2",
             "flows": {"clientCredentials": {"tokenUrl": "", "scopes": {}}}}}}
     });
-    let imported = import::openapi(&document.to_string(), None).unwrap();
+    let imported = importer::openapi(&document.to_string(), None).unwrap();
     checked(&imported);
     assert!(imported.definition.methods[0].authorization.is_none());
     assert!(
@@ -978,7 +978,7 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
         "components": {"schemas": {"S": {"type": "object", "properties": properties}}}
     });
     let started = std::time::Instant::now();
-    let imported = import::openapi(&document.to_string(), None).unwrap();
+    let imported = importer::openapi(&document.to_string(), None).unwrap();
     checked(&imported);
     eprintln!(
         "the self-referring schema imported in {:?}",

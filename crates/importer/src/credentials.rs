@@ -1,0 +1,93 @@
+//! A credential found in the input made a named secret: a `{{var}}` the variable's secret, a
+//! literal a secret named for it, an auth-scheme word before it (`Bearer`) kept.
+
+use node::check::credentials::replacement;
+use node::model::AuthValue;
+
+use crate::names::{secret_name, secret_ref};
+use crate::session::Session;
+use crate::variables::{Brace, Resolve, Var, braces};
+
+/// The secret a credential value stands for: the variable's when the value is one `{{var}}`,
+/// else a name for the literal (`base`).
+pub(crate) fn credential_secret(
+    value: &str,
+    base: &str,
+    place: &str,
+    resolve: &mut dyn Resolve,
+    session: &mut Session,
+) -> String {
+    match braces(value.trim()).as_slice() {
+        [Brace::Var(var)] => match resolve.var(var, true, place, session) {
+            Var::Secret(name) => name,
+            _ => session.secret_for_variable(var, place),
+        },
+        _ if value.trim().is_empty() => {
+            let name = secret_name(base);
+            session.note(format!(
+                "{place} has no value: the definition names the secret `{name}`; give it at run \
+                 time as {}",
+                node::secrets::env_variable(&name)
+            ));
+            name
+        }
+        _ => session.secret_for_literal(base, value, place),
+    }
+}
+
+/// A credential value as written: the auth-scheme word it starts with (`Bearer`, as the
+/// checker spells it), if any, and the credential itself.
+pub(crate) struct Schemed<'a> {
+    scheme: Option<String>,
+    pub credential: &'a str,
+}
+
+impl<'a> Schemed<'a> {
+    /// `value` split; `None` when it holds no credential (a scheme word alone is none).
+    pub(crate) fn split(value: &'a str) -> Option<Self> {
+        let trimmed = value.trim();
+        let instead = replacement(trimmed)?;
+        Some(match instead.split_once(' ') {
+            Some((scheme, _)) => Self {
+                scheme: Some(scheme.to_owned()),
+                credential: trimmed
+                    .split_once(char::is_whitespace)
+                    .map_or("", |(_, rest)| rest.trim()),
+            },
+            None => Self {
+                scheme: None,
+                credential: trimmed,
+            },
+        })
+    }
+
+    /// What the secret for it is named after: its scheme (`Bearer_token`), else `name`, the
+    /// name it was found under.
+    pub(crate) fn secret_base(&self, name: &str) -> String {
+        match &self.scheme {
+            Some(scheme) => format!("{scheme}_token"),
+            None => name.to_owned(),
+        }
+    }
+
+    /// The value written instead: the scheme word kept, the credential the secret `secret`.
+    pub(crate) fn with_secret(&self, secret: &str) -> String {
+        match &self.scheme {
+            Some(scheme) => format!("{scheme} {}", secret_ref(secret)),
+            None => secret_ref(secret),
+        }
+    }
+
+    /// The value written instead of this literal, found under `name` at `place`.
+    pub(crate) fn replaced(&self, name: &str, place: &str, session: &mut Session) -> String {
+        let secret = session.secret_for_literal(&self.secret_base(name), self.credential, place);
+        self.with_secret(&secret)
+    }
+}
+
+/// An authorization value that is the secret `name`.
+pub(crate) fn secret_value(name: &str) -> AuthValue {
+    AuthValue::Static {
+        value: secret_ref(name),
+    }
+}
