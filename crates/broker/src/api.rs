@@ -72,9 +72,9 @@ impl ApiError {
         )
     }
 
-    pub(crate) fn internal(context: &str, error: &dyn std::error::Error) -> Self {
+    pub(crate) fn internal(context: &str, error: &(dyn std::error::Error + 'static)) -> Self {
         // The cause goes to the log with the tracking id; the client gets only the id.
-        tracing::error!(tracking_id = %tracking::current(), error = %instant_connect::report(error), "{context}");
+        tracing::error!(tracking_id = %tracking::current(), error = %resilience::report(error), "{context}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal error; quote the trackingId.",

@@ -304,8 +304,8 @@ button {{ font-size: 1.1rem; padding: .6rem 1.6rem; border: 0; border-radius: .4
     response
 }
 
-fn server_error(error: &dyn std::error::Error) -> Response {
-    tracing::error!(tracking_id = %crate::tracking::current(), error = %instant_connect::report(error), "page failed");
+fn server_error(error: &(dyn std::error::Error + 'static)) -> Response {
+    tracing::error!(tracking_id = %crate::tracking::current(), error = %resilience::report(error), "page failed");
     page(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong",

@@ -17,7 +17,6 @@
 mod api;
 pub mod client;
 mod redact;
-mod report;
 pub mod request;
 pub mod response;
 pub mod time;
@@ -30,7 +29,6 @@ pub use api::{
 };
 pub use client::{Client, ClientConfig, ClientError, Reply};
 pub use jose::{ContentEnc, JwsAlg, KeyAlg};
-pub use report::report;
 pub use request::{
     Claims, Flow, FlowData, FlowId, LinkPlan, LinkRequest, SmsInviteRequest, UnknownVertical,
     Vertical,

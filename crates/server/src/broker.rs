@@ -180,7 +180,7 @@ impl Broker {
             Ok(status) if status < 500 => BrokerHealth::Ready,
             Ok(status) => BrokerHealth::Unreachable(format!("the broker answered HTTP {status}")),
             Err(error) => {
-                tracing::warn!(error = %instant_connect::report(&error), "readiness: broker");
+                tracing::warn!(error = %resilience::report(&error), "readiness: broker");
                 let said = match error {
                     ClientError::Connect { .. } => "could not connect to the broker",
                     ClientError::Timeout { .. } => "the broker did not answer in time",

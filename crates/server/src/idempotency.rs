@@ -131,7 +131,7 @@ impl Idempotency {
         if let Err(error) = kept {
             // The work is done and its answer is right; only a replay of it is at risk.
             tracing::error!(
-                error = %instant_connect::report(&error),
+                error = %resilience::report(&error),
                 "the idempotency record was not stored"
             );
         }

@@ -19,12 +19,12 @@ impl CliError {
     }
 
     /// Bad input, told with its causes.
-    pub fn usage(error: &dyn std::error::Error) -> Self {
-        CliError::Usage(instant_connect::report(error))
+    pub fn usage(error: &(dyn std::error::Error + 'static)) -> Self {
+        CliError::Usage(resilience::report(error))
     }
 
     /// A runtime failure, told with its causes.
-    pub fn runtime(error: &dyn std::error::Error) -> Self {
-        CliError::Runtime(instant_connect::report(error))
+    pub fn runtime(error: &(dyn std::error::Error + 'static)) -> Self {
+        CliError::Runtime(resilience::report(error))
     }
 }

@@ -356,7 +356,7 @@ async fn no_error_shows_the_query_string_that_carries_the_cipher() {
         for shown in [
             err.to_string(),
             format!("{err:?}"),
-            instant_connect::report(&err),
+            resilience::report(&err),
         ] {
             assert!(!shown.contains("SECRET"), "{shown}");
             assert!(!shown.contains("data="), "{shown}");

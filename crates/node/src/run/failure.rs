@@ -1,8 +1,9 @@
 //! Runs that got no answer, and what their error says: a connection that could not be opened
 //! leaves by `error` naming why (a name that did not resolve, an address the destinations
 //! refuse, a refused or timed-out connection), an exchange past the request timeout by
-//! `timeout`. An error's cause chain is walked here alone ([`chain`]).
+//! `timeout`. The cause chain is walked by `resilience::causes`.
 
+use resilience::causes::{find, root_cause};
 use url::Url;
 
 use super::result::RunResult;
@@ -56,41 +57,19 @@ fn connect_failure(method: &Method, target: &str, error: &reqwest::Error) -> Str
             method.connection_timeout_ms
         );
     }
-    if let Some(unresolved) = find_in_chain::<UnresolvedName>(error) {
+    if let Some(unresolved) = find::<UnresolvedName>(error) {
         return unresolved.to_string();
     }
-    if let Some(refused) = find_in_chain::<RefusedAddress>(error) {
+    if let Some(refused) = find::<RefusedAddress>(error) {
         return refused.to_string();
     }
-    match find_in_chain::<std::io::Error>(error) {
+    match find::<std::io::Error>(error) {
         Some(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             format!("the connection to {target} was refused")
         }
         Some(io) => format!("could not connect to {target}: {io}"),
         None => format!("could not connect to {target}: {}", root_cause(error)),
     }
-}
-
-/// An error and its sources, outermost first: the one walk of a cause chain here.
-fn chain<'a>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
-    std::iter::successors(Some(error), |current| current.source())
-}
-
-/// The first cause in the chain of type `T`.
-fn find_in_chain<'a, T: std::error::Error + 'static>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
-    chain(error).find_map(|cause| cause.downcast_ref::<T>())
-}
-
-/// The innermost cause of an error: what a library's own words say went wrong.
-pub(super) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    chain(error)
-        .last()
-        .map(ToString::to_string)
-        .unwrap_or_default()
 }
 
 /// A host name that did not resolve. The system resolver's own error is an `io::Error` of no

@@ -9,10 +9,10 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::HeaderMap;
 
 use super::destinations::{Destinations, NameResolver};
-use super::failure::root_cause;
 use super::result::RunError;
 use super::values::Values;
 use crate::model::{Method, Tls, TlsVersion};
+use resilience::causes::root_cause;
 
 /// What sets one HTTP client apart: connection timeout, request timeout and TLS settings.
 type ClientKey = (u32, u32, Option<Tls>);

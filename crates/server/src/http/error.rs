@@ -138,9 +138,9 @@ impl ApiError {
         status: StatusCode,
         code: &'static str,
         message: &str,
-        cause: &dyn std::error::Error,
+        cause: &(dyn std::error::Error + 'static),
     ) -> Self {
-        tracing::error!(code, error = %instant_connect::report(cause), "request failed");
+        tracing::error!(code, error = %resilience::report(cause), "request failed");
         Self::new(status, code, message)
     }
 }

@@ -73,7 +73,7 @@ pub async fn readiness(state: &AppState) -> Readiness {
             message: format!("{backend} reachable"),
         },
         Err(error) => {
-            tracing::warn!(error = %instant_connect::report(&error), "readiness: database");
+            tracing::warn!(error = %resilience::report(&error), "readiness: database");
             Check {
                 ok: false,
                 message: format!("{backend} unreachable"),

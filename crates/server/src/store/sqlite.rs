@@ -239,7 +239,7 @@ impl Sqlite {
                     Ok((kept, failed)) => {
                         connection = kept;
                         if let Some(error) = failed {
-                            tracing::warn!(error = %instant_connect::report(&error), "a background checkpoint failed; commits past the fallback's pages checkpoint");
+                            tracing::warn!(error = %resilience::report(&error), "a background checkpoint failed; commits past the fallback's pages checkpoint");
                         }
                     }
                     Err(_) => break,
@@ -255,7 +255,7 @@ impl Sqlite {
                 .write(|connection| checkpoint(connection, "TRUNCATE"))
                 .await;
             if let Err(error) | Ok(Err(error)) = folded {
-                tracing::warn!(error = %instant_connect::report(&error), "the WAL was not folded into the database file at close");
+                tracing::warn!(error = %resilience::report(&error), "the WAL was not folded into the database file at close");
             }
         }
     }

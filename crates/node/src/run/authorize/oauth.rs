@@ -13,9 +13,9 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::model::{AuthValue, Grant};
-use crate::run::failure::root_cause;
 use crate::run::result::RunError;
 use crate::run::values::Values;
+use resilience::causes::root_cause;
 
 /// A token this close to its expiry is fetched afresh rather than sent.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
