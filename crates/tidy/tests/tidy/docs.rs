@@ -17,6 +17,50 @@ fn code_map() -> Vec<String> {
         .collect()
 }
 
+/// Where a newcomer looks first for a rule: the words they would search the code map for, and
+/// the one room they should land in.
+const ROOMS: &[(&str, &str)] = &[
+    ("the validity window", "server::domain::window"),
+    ("`Idempotency-Key`:", "server::idempotency"),
+    (
+        "the console's meeting pages",
+        "server::http::console::meetings",
+    ),
+    ("OAuth 2.0 access tokens", "node::run::authorize::oauth"),
+    ("collection v2.1", "importer::postman"),
+    (
+        "the one builder of a broker `LinkRequest`",
+        "server::domain::links",
+    ),
+    (
+        "the API's name for each domain field",
+        "server::http::types",
+    ),
+];
+
+#[test]
+fn a_newcomer_finds_the_room_of_each_rule_in_one_row_of_the_code_map() {
+    let text = read("ARCHITECTURE.md");
+    let map = text.split("## Code map").nth(1).unwrap();
+    for (words, room) in ROOMS {
+        let rows: Vec<&str> = map
+            .lines()
+            .filter(|line| line.starts_with("| `") && line.contains(words))
+            .collect();
+        assert_eq!(
+            rows.len(),
+            1,
+            "`{words}` is in {} rows: {rows:?}",
+            rows.len()
+        );
+        assert!(
+            rows[0].starts_with(&format!("| `{room}` |")),
+            "`{words}` leads to {} rather than {room}",
+            rows[0]
+        );
+    }
+}
+
 #[test]
 fn the_code_map_names_every_crate_and_only_modules_that_exist() {
     let map = code_map();
