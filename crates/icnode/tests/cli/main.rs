@@ -660,6 +660,43 @@ fn a_strict_broker_refuses_what_a_lenient_one_warns_about() {
     assert!(home.contains("Tokens are refused 12h after"), "{home}");
 }
 
+/// The CLI's window is the service's (`server::domain::window`): an expiry already past, a time
+/// in milliseconds and a chat id with a control character are refused before the broker is
+/// asked, and links that start later last the default lifetime from their start.
+#[test]
+fn link_keeps_the_services_window_rules_in_its_flags_words() {
+    let (_broker, url) = start_broker();
+    let link = |extra: &[&str]| {
+        let mut args = vec!["link", "--broker-url", url.as_str(), "--json"];
+        args.extend_from_slice(extra);
+        run(&args, Some(TOKEN))
+    };
+    let past = link(&["--chat-id", "past", "--exp", "2020-01-01T00:00:00Z"]);
+    assert_fails(
+        &past,
+        2,
+        "--exp must be in the future: 2020-01-01T00:00:00Z",
+    );
+    let milliseconds = link(&["--chat-id", "ms", "--exp", "1800000000000"]);
+    assert_fails(
+        &milliseconds,
+        2,
+        "--exp must be before 5138-11-16T09:46:40Z",
+    );
+    let control = link(&["--chat-id", "line\nbreak"]);
+    assert_fails(&control, 2, "--chat-id must not contain control characters");
+
+    let start = "2030-01-15T09:00:00Z";
+    let later = link(&["--chat-id", "later", "--nbf", start]);
+    assert!(
+        later.status.success(),
+        "{}",
+        String::from_utf8_lossy(&later.stderr)
+    );
+    let json: Value = serde_json::from_slice(&later.stdout).unwrap();
+    assert_eq!(json["expiresAt"], "2030-01-15T09:15:00Z");
+}
+
 #[test]
 fn links_last_15_minutes_by_default_and_the_brokers_warnings_are_passed_on() {
     let (_broker, url) = start_broker();
