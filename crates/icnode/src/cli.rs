@@ -391,12 +391,16 @@ pub struct LinkOptions {
         conflicts_with_all = ["nbf", "exp"]
     )]
     pub ttl: Option<Duration>,
-    /// Links work from this time (Unix seconds or RFC 3339)
-    #[arg(long, env = "ICNODE_NBF", value_parser = parse_time)]
-    pub nbf: Option<i64>,
-    /// Links stop working at this time (Unix seconds or RFC 3339)
-    #[arg(long, env = "ICNODE_EXP", value_parser = parse_time)]
-    pub exp: Option<i64>,
+    /// Links work from this time: Unix seconds, RFC 3339 with its offset
+    /// (2027-01-15T09:00:00-05:00), or a wall time with --time-zone
+    #[arg(long, env = "ICNODE_NBF", value_name = "TIME")]
+    pub nbf: Option<String>,
+    /// Links stop working at this time, written as --nbf
+    #[arg(long, env = "ICNODE_EXP", value_name = "TIME")]
+    pub exp: Option<String>,
+    /// The IANA time zone (America/New_York) that --nbf and --exp are wall times in
+    #[arg(long, env = "ICNODE_TIME_ZONE", value_name = "ZONE")]
+    pub time_zone: Option<String>,
     /// Wording of the join pages
     #[arg(long, env = "ICNODE_VERTICAL", value_enum, default_value = "hc")]
     pub vertical: VerticalArg,
@@ -464,11 +468,6 @@ fn positive_duration(text: &str) -> Result<Duration, DurationError> {
         return Err(DurationError::NotPositive(text.to_owned()));
     }
     Ok(duration)
-}
-
-/// Unix seconds, or an RFC 3339 time such as 2026-12-01T09:00:00Z.
-fn parse_time(text: &str) -> Result<i64, instant_connect::time::TimeError> {
-    instant_connect::parse_time(text)
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub use response::{
     BrokerErrorBody, LegacyLinkResponse, LinkItem, LinkResponse, MeetingInfo, SmsInviteResponse,
     SpaceDetails,
 };
-pub use time::{Clock, ManualClock, SystemClock, now_ms_of, parse_time, rfc3339, unix_now};
+pub use time::{Clock, ManualClock, SystemClock, now_ms_of, rfc3339, unix_now};
 pub use urls::{JoinPage, JoinStyle, JoinUrlError, JoinUrls, Link, Links, Role, UnknownRole};
 pub use validation::{Accepted, FieldError, ValidationErrors};
 

@@ -91,45 +91,15 @@ pub fn rfc3339(unix_seconds: i64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(seconds)).to_string()
 }
 
-/// Why a text is not a time.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TimeError {
-    #[error("expected Unix seconds or an RFC 3339 time such as 2026-12-01T09:00:00Z, got `{0}`")]
-    Unreadable(String),
-    #[error("times before 1970 are not accepted, got `{0}`")]
-    BeforeEpoch(String),
-}
-
-/// Unix seconds (`1800000000`) or an RFC 3339 time (`2026-12-01T09:00:00Z`), as Unix seconds.
-pub fn parse_time(text: &str) -> Result<i64, TimeError> {
-    if let Ok(seconds) = text.trim().parse::<i64>() {
-        return if seconds < 0 {
-            Err(TimeError::BeforeEpoch(text.to_owned()))
-        } else {
-            Ok(seconds)
-        };
-    }
-    let at = humantime::parse_rfc3339_weak(text.trim())
-        .map_err(|_| TimeError::Unreadable(text.to_owned()))?;
-    let since = at
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| TimeError::BeforeEpoch(text.to_owned()))?;
-    i64::try_from(since.as_secs()).map_err(|_| TimeError::Unreadable(text.to_owned()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn rfc3339_round_trips_and_clamps_what_it_cannot_write() {
+    fn rfc3339_is_utc_to_the_second_and_clamps_what_it_cannot_write() {
         assert_eq!(rfc3339(1_800_000_000), "2027-01-15T08:00:00Z");
-        assert_eq!(parse_time("2027-01-15T08:00:00Z"), Ok(1_800_000_000));
-        assert_eq!(parse_time("1800000000"), Ok(1_800_000_000));
         assert_eq!(rfc3339(-5), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59Z");
-        assert!(matches!(parse_time("-1"), Err(TimeError::BeforeEpoch(_))));
-        assert!(matches!(parse_time("soon"), Err(TimeError::Unreadable(_))));
     }
 
     #[test]

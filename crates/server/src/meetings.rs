@@ -15,7 +15,7 @@ use instant_connect::{Clock, JoinStyle, JoinUrls, SmsInviteRequest, ValidationEr
 
 use crate::broker::{Broker, BrokerFailure};
 use crate::domain::{
-    ChatId, Field, Invalid, LinkCounts, LinkSpec, LinkState, MeetingOptions, Role, Validity,
+    ChatId, Field, Invalid, LinkCounts, LinkSpec, LinkState, MeetingOptions, Role, TimesAsked,
     Vertical, Window, is_printable,
 };
 use crate::keys::Caller;
@@ -38,16 +38,16 @@ pub struct MeetingRequest {
     pub host_login: Option<bool>,
     /// The service's setting when absent.
     pub short_urls: Option<bool>,
-    pub validity: Validity,
+    pub validity: TimesAsked,
 }
 
 /// More links of one role for a meeting, as asked.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct MoreLinks {
     /// One when absent.
     pub count: Option<i64>,
     /// As long as the meeting's links when empty.
-    pub validity: Validity,
+    pub validity: TimesAsked,
 }
 
 /// A page of the meetings, as asked.
@@ -169,7 +169,8 @@ impl Meetings {
                 )
             })?,
         };
-        let window = request.validity.fresh(now, self.default_ttl)?;
+        let validity = request.validity.read().map_err(MeetingError::Invalid)?;
+        let window = validity.fresh(now, self.default_ttl)?;
         let spec = LinkSpec {
             chat_id,
             // The broker's defaults (one host, one guest, host login) come from its own rules.
@@ -183,7 +184,7 @@ impl Meetings {
                 host_login: request.host_login,
                 short_urls: request.short_urls.unwrap_or(self.short_urls),
             },
-            from_lifetime: request.validity.ttl_seconds.is_some(),
+            from_lifetime: validity.ttl_seconds.is_some(),
         };
         let plan = spec.check(now).map_err(MeetingError::Invalid)?;
         let meeting = MeetingRow {
@@ -217,7 +218,8 @@ impl Meetings {
     ) -> Result<AddedLinks, MeetingError> {
         let now = self.clock.now();
         let meeting = self.meeting(chat_id).await?;
-        let window = match request.validity.for_more(now)? {
+        let validity = request.validity.read().map_err(MeetingError::Invalid)?;
+        let window = match validity.for_more(now)? {
             Some(window) => window,
             None => Window::lasting_as(meeting.window(), now).map_err(|expired| {
                 MeetingError::Expired {
@@ -238,7 +240,7 @@ impl Meetings {
                 host_login: Some(meeting.host_login),
                 short_urls: meeting.short_urls,
             },
-            from_lifetime: request.validity.ttl_seconds.is_some(),
+            from_lifetime: validity.ttl_seconds.is_some(),
         };
         spec.check(now).map_err(MeetingError::Invalid)?;
         let (links, warnings) = self.mint(&spec, meeting.host_login).await?;

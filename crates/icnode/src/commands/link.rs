@@ -7,8 +7,8 @@ use std::time::Duration;
 use instant_connect::{Client, ClientError, JoinStyle, JoinUrls, Links, rfc3339, unix_now};
 use serde::Serialize;
 use server::domain::{
-    ChatId, Field, FieldNames, Invalid, LinkCounts, LinkSpec, MeetingOptions, Role, Validity,
-    Window,
+    ChatId, Field, FieldNames, Invalid, LinkCounts, LinkSpec, MeetingOptions, Role, TimeInput,
+    TimesAsked, Validity, Window,
 };
 
 use super::connection::connect;
@@ -47,6 +47,7 @@ impl FieldNames for Flags {
             Field::NotBefore => "--nbf".into(),
             Field::ExpiresAt => "--exp".into(),
             Field::Ttl => "--ttl".into(),
+            Field::TimeZone => "--time-zone".into(),
             Field::Vertical => "--vertical".into(),
             // No command of these sets them; named as the API names them.
             Field::Phones(_) => "phones".into(),
@@ -73,7 +74,7 @@ fn usage(invalid: &[Invalid]) -> CliError {
 pub async fn link(args: LinkArgs) -> Result<(), CliError> {
     let (client, join) = connect(&args.connection)?;
     let now = unix_now();
-    let validity = validity(&args.options);
+    let validity = validity(&args.options)?;
     let window = validity
         .fresh(now, DEFAULT_LIFETIME)
         .map_err(|e| usage(&[e]))?;
@@ -90,7 +91,7 @@ pub async fn link(args: LinkArgs) -> Result<(), CliError> {
 pub async fn add_guest(args: AddGuestArgs) -> Result<(), CliError> {
     let (client, join) = connect(&args.connection)?;
     let now = unix_now();
-    let validity = validity(&args.options);
+    let validity = validity(&args.options)?;
     let chat_id = chat_id(&args.options)?;
     let window = match validity.for_more(now).map_err(|e| usage(&[e]))? {
         Some(window) => window,
@@ -108,14 +109,19 @@ fn chat_id(options: &LinkOptions) -> Result<ChatId, CliError> {
     ChatId::parse(options.chat_id.as_str()).map_err(|e| usage(&[e]))
 }
 
-fn validity(options: &LinkOptions) -> Validity {
-    Validity {
+/// The flags' times, read as the service reads a request's (a wall time in --time-zone).
+fn validity(options: &LinkOptions) -> Result<Validity, CliError> {
+    let text = |flag: &Option<String>| flag.clone().map(TimeInput::Text);
+    TimesAsked {
         ttl_seconds: options
             .ttl
             .map(|ttl| i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)),
-        not_before: options.nbf,
-        expires_at: options.exp,
+        not_before: text(&options.nbf),
+        expires_at: text(&options.exp),
+        time_zone: options.time_zone.clone(),
     }
+    .read()
+    .map_err(|invalid| usage(&invalid))
 }
 
 fn spec(

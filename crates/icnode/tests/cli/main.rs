@@ -686,6 +686,23 @@ fn link_keeps_the_services_window_rules_in_its_flags_words() {
     let control = link(&["--chat-id", "line\nbreak"]);
     assert_fails(&control, 2, "--chat-id must not contain control characters");
 
+    let naive = link(&["--chat-id", "naive", "--exp", "2030-01-15T09:00:00"]);
+    assert_fails(&naive, 2, "--exp `2030-01-15T09:00:00` has no offset");
+    assert_fails(&naive, 2, "or give --time-zone");
+    let zoned = link(&[
+        "--chat-id",
+        "zoned",
+        "--exp",
+        "2030-01-15T09:00:00",
+        "--time-zone",
+        "America/New_York",
+    ]);
+    let json: Value = serde_json::from_slice(&zoned.stdout).unwrap();
+    assert_eq!(json["expiresAt"], "2030-01-15T14:00:00Z");
+    let offset = link(&["--chat-id", "offset", "--exp", "2030-01-15T09:00:00-05:00"]);
+    let json: Value = serde_json::from_slice(&offset.stdout).unwrap();
+    assert_eq!(json["expiresAt"], "2030-01-15T14:00:00Z");
+
     let start = "2030-01-15T09:00:00Z";
     let later = link(&["--chat-id", "later", "--nbf", start]);
     assert!(

@@ -17,6 +17,8 @@ pub enum Field {
     ExpiresAt,
     /// How long links live, from now.
     Ttl,
+    /// The IANA zone wall times are in.
+    TimeZone,
     Vertical,
     /// The phone numbers of an invitation; `Some(i)` the i-th.
     Phones(Option<usize>),
@@ -42,6 +44,16 @@ pub enum Rule {
     },
     /// Given with either of two it excludes.
     Excludes([Field; 2]),
+    /// Not before another field, as `detail` says with the times as written.
+    Before {
+        other: Field,
+        detail: String,
+    },
+    /// A wall time with no offset, and no zone named to read it in.
+    NoOffset {
+        written: String,
+        zone: Field,
+    },
 }
 
 /// One value at fault and the rule it breaks.
@@ -68,6 +80,15 @@ pub trait FieldNames {
             Rule::Excludes([a, b]) => {
                 format!("cannot be given with {} or {}", self.name(a), self.name(b))
             }
+            Rule::Before { other, detail } => {
+                format!("must be before {} ({detail})", self.name(other))
+            }
+            Rule::NoOffset { written, zone } => format!(
+                "`{written}` has no offset: write it with one, such as \
+                 2027-01-15T09:00:00-05:00 or 2027-01-15T14:00:00Z, or give {} (an IANA \
+                 name such as America/New_York) to read it as a wall time there",
+                self.name(zone)
+            ),
         };
         FieldError::new(self.name(&invalid.field), rule)
     }

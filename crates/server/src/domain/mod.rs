@@ -2,7 +2,8 @@
 //! service and the command line alike.
 //!
 //! What it is: typed values that can only be made valid ([`ChatId`]; [`Role`] and [`Vertical`]
-//! as enums), the validity window of links ([`Validity`] → [`Window`]), the one builder of the
+//! as enums), times as people write them ([`Time`], [`Zone`]), the validity window of links
+//! ([`TimesAsked`] → [`Validity`] → [`Window`]), the one builder of the
 //! broker request ([`LinkSpec`]), and errors that name a [`Field`] and a [`Rule`], which each
 //! caller words in its own terms through a [`FieldNames`] table (the API's `expiresAt`, the
 //! command line's `--exp`).
@@ -13,10 +14,12 @@
 mod chat_id;
 mod invalid;
 mod links;
+mod time;
 mod window;
 
 pub use chat_id::{ChatId, is_printable};
 pub use instant_connect::{Role, Vertical};
 pub use invalid::{Field, FieldNames, Invalid, Rule};
 pub use links::{LinkCounts, LinkSpec, MeetingOptions};
-pub use window::{LinkState, Validity, Window, WindowError};
+pub use time::{Time, TimeInput, Zone};
+pub use window::{LinkState, TimesAsked, Validity, Window, WindowError};

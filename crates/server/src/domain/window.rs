@@ -1,5 +1,5 @@
-//! When links work: what a caller asked ([`Validity`]) resolved against `now` and a default
-//! into a [`Window`].
+//! When links work: the times a caller asked ([`TimesAsked`]), read into a [`Validity`] and
+//! resolved against `now` and a default into a [`Window`].
 
 use std::time::Duration;
 
@@ -7,14 +7,60 @@ use instant_connect::request::MILLISECONDS_THRESHOLD;
 use instant_connect::rfc3339;
 
 use super::invalid::{Field, Invalid, Rule};
+use super::time::{Time, TimeInput, Zone};
 
-/// What a caller asked of its links' validity: a lifetime from now, or times, or nothing.
-/// Times are Unix seconds.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// The validity a caller sent, before its times are read.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TimesAsked {
+    pub ttl_seconds: Option<i64>,
+    pub not_before: Option<TimeInput>,
+    pub expires_at: Option<TimeInput>,
+    /// The IANA zone wall times are in.
+    pub time_zone: Option<String>,
+}
+
+/// What a caller asked of its links' validity, read: a lifetime from now, or times, or
+/// nothing.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Validity {
     pub ttl_seconds: Option<i64>,
-    pub not_before: Option<i64>,
-    pub expires_at: Option<i64>,
+    pub not_before: Option<Time>,
+    pub expires_at: Option<Time>,
+}
+
+impl TimesAsked {
+    /// Each time read as its caller wrote it (a wall time in `time_zone`); every problem found.
+    pub fn read(&self) -> Result<Validity, Vec<Invalid>> {
+        let mut problems = Vec::new();
+        let zone = match self.time_zone.as_deref().map(Zone::parse).transpose() {
+            Ok(zone) => zone,
+            Err(invalid) => {
+                problems.push(invalid);
+                None
+            }
+        };
+        let mut read = |input: &Option<TimeInput>, field: Field| {
+            input
+                .as_ref()
+                .and_then(|input| match Time::read(input, field, zone.as_ref()) {
+                    Ok(time) => Some(time),
+                    Err(invalid) => {
+                        problems.push(invalid);
+                        None
+                    }
+                })
+        };
+        let validity = Validity {
+            ttl_seconds: self.ttl_seconds,
+            not_before: read(&self.not_before, Field::NotBefore),
+            expires_at: read(&self.expires_at, Field::ExpiresAt),
+        };
+        if problems.is_empty() {
+            Ok(validity)
+        } else {
+            Err(problems)
+        }
+    }
 }
 
 /// When links work: from `not_before` (at once when `None`) until `expires_at`.
@@ -46,9 +92,10 @@ impl Validity {
         if let Some(window) = self.explicit(now)? {
             return Ok(window);
         }
-        let start = self.not_before.unwrap_or(now).max(now);
+        let not_before = self.not_before.as_ref().map(Time::at);
+        let start = not_before.unwrap_or(now).max(now);
         Ok(Window {
-            not_before: self.not_before,
+            not_before,
             expires_at: start.saturating_add(lifetime.as_secs() as i64),
         })
     }
@@ -76,11 +123,14 @@ impl Validity {
         if let Some(ttl) = self.ttl_seconds {
             return self.lasting(ttl, now).map(Some);
         }
-        for (field, value) in [
-            (Field::NotBefore, self.not_before),
-            (Field::ExpiresAt, self.expires_at),
+        for (field, time) in [
+            (Field::NotBefore, &self.not_before),
+            (Field::ExpiresAt, &self.expires_at),
         ] {
-            if value.is_some_and(|t| t > MILLISECONDS_THRESHOLD) {
+            if time
+                .as_ref()
+                .is_some_and(|t| t.at() > MILLISECONDS_THRESHOLD)
+            {
                 return Err(Invalid::says(
                     field,
                     format!(
@@ -90,22 +140,39 @@ impl Validity {
                 ));
             }
         }
-        let Some(expires_at) = self.expires_at else {
+        let Some(expires_at) = &self.expires_at else {
             return Ok(None);
         };
-        if expires_at <= now {
+        if expires_at.at() <= now {
             return Err(Invalid::says(
                 Field::ExpiresAt,
                 format!(
                     "must be in the future: {} is not after now ({})",
-                    rfc3339(expires_at),
+                    expires_at.written(),
                     rfc3339(now)
                 ),
             ));
         }
+        if let Some(not_before) = self
+            .not_before
+            .as_ref()
+            .filter(|n| n.at() >= expires_at.at())
+        {
+            return Err(Invalid {
+                field: Field::NotBefore,
+                rule: Rule::Before {
+                    other: Field::ExpiresAt,
+                    detail: format!(
+                        "{} is not before {}",
+                        not_before.written(),
+                        expires_at.written()
+                    ),
+                },
+            });
+        }
         Ok(Some(Window {
-            not_before: self.not_before,
-            expires_at,
+            not_before: self.not_before.as_ref().map(Time::at),
+            expires_at: expires_at.at(),
         }))
     }
 
@@ -178,6 +245,10 @@ mod tests {
         }
     }
 
+    fn at(seconds: i64) -> Option<Time> {
+        Some(Time::at_seconds(seconds))
+    }
+
     #[test]
     fn a_lifetime_an_expiry_or_the_default_gives_the_window() {
         let ttl = Validity {
@@ -187,8 +258,8 @@ mod tests {
         assert_eq!(ttl.fresh(NOW, LIFETIME), Ok(window(None, NOW + 60)));
         assert_eq!(ttl.for_more(NOW), Ok(Some(window(None, NOW + 60))));
         let times = Validity {
-            not_before: Some(NOW + 10),
-            expires_at: Some(NOW + 20),
+            not_before: at(NOW + 10),
+            expires_at: at(NOW + 20),
             ..Validity::default()
         };
         assert_eq!(
@@ -196,7 +267,7 @@ mod tests {
             Ok(window(Some(NOW + 10), NOW + 20))
         );
         let later = Validity {
-            not_before: Some(NOW + 100),
+            not_before: at(NOW + 100),
             ..Validity::default()
         };
         assert_eq!(
@@ -210,33 +281,76 @@ mod tests {
     #[test]
     fn each_broken_rule_names_its_field() {
         let fresh = |validity: Validity| validity.fresh(NOW, LIFETIME).unwrap_err().field;
-        let v = Validity::default();
         let ttl = |ttl| Validity {
             ttl_seconds: Some(ttl),
-            ..v
+            ..Validity::default()
         };
         assert_eq!(fresh(ttl(0)), Field::Ttl);
         assert_eq!(fresh(ttl(i64::MAX)), Field::Ttl);
         let both = Validity {
-            expires_at: Some(NOW + 9),
+            expires_at: at(NOW + 9),
             ..ttl(5)
         };
         assert_eq!(fresh(both), Field::Ttl);
         let past = Validity {
-            expires_at: Some(NOW),
-            ..v
+            expires_at: at(NOW),
+            ..Validity::default()
         };
         assert_eq!(fresh(past), Field::ExpiresAt);
         let milliseconds = Validity {
-            not_before: Some(NOW * 1000),
-            ..v
+            not_before: at(NOW * 1000),
+            ..Validity::default()
         };
         assert_eq!(fresh(milliseconds), Field::NotBefore);
         let later = Validity {
-            not_before: Some(NOW + 5),
-            ..v
+            not_before: at(NOW + 5),
+            ..Validity::default()
         };
         assert_eq!(later.for_more(NOW).unwrap_err().field, Field::NotBefore);
+    }
+
+    #[test]
+    fn a_start_after_the_end_is_told_in_the_times_as_written() {
+        let asked = TimesAsked {
+            not_before: Some(TimeInput::Text("2027-01-15T10:00:00-05:00".into())),
+            expires_at: Some(TimeInput::Text("2027-01-15T09:00:00-05:00".into())),
+            ..TimesAsked::default()
+        };
+        let error = asked.read().unwrap().fresh(NOW, LIFETIME).unwrap_err();
+        assert_eq!(
+            error.rule,
+            Rule::Before {
+                other: Field::ExpiresAt,
+                detail: "2027-01-15T10:00:00-05:00 is not before 2027-01-15T09:00:00-05:00".into()
+            }
+        );
+    }
+
+    #[test]
+    fn times_are_read_in_the_zone_asked_and_every_problem_is_named() {
+        let asked = TimesAsked {
+            expires_at: Some(TimeInput::Text("2027-01-15T09:00:00".into())),
+            time_zone: Some("America/New_York".into()),
+            ..TimesAsked::default()
+        };
+        let read = asked.read().unwrap();
+        assert_eq!(read.expires_at.as_ref().map(Time::at), Some(1_800_021_600));
+        let broken = TimesAsked {
+            not_before: Some(TimeInput::Text("soon".into())),
+            expires_at: Some(TimeInput::Text("2027-01-15T09:00:00".into())),
+            time_zone: Some("Nowhere/Land".into()),
+            ..TimesAsked::default()
+        };
+        let fields: Vec<Field> = broken
+            .read()
+            .unwrap_err()
+            .into_iter()
+            .map(|i| i.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [Field::TimeZone, Field::NotBefore, Field::ExpiresAt]
+        );
     }
 
     #[test]

@@ -53,8 +53,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             error.field = Some("Content-Type".into());
             return Err(error);
         }
+        object_only(&bytes)?;
         from_json(&bytes).map(JsonBody)
     }
+}
+
+/// Every body the API takes is a JSON object: an array or a scalar is refused by name before
+/// it is read (serde would take an array for a struct's fields in order).
+fn object_only(bytes: &[u8]) -> Result<(), ApiError> {
+    let kind = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => "a list",
+        Some(b'"') => "text",
+        Some(b't' | b'f') => "true or false",
+        Some(b'n') => "null",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        // An object, or not JSON at all: the reader says which.
+        _ => return Ok(()),
+    };
+    Err(ApiError::field(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "body",
+        format!("must be a JSON object such as {{\"guests\": 1}}, got {kind}"),
+    ))
 }
 
 fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -84,13 +104,25 @@ fn field_error(path: &str, message: &str) -> ApiError {
         .next()
         .unwrap_or(message)
         .to_owned();
+    // serde's "unknown field `x`, expected one of `a`, `b`", in the caller's words.
     let unknown = message
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split_once('`'))
-        .map(|(name, _)| name.to_owned());
-    let field = match (path, unknown) {
-        ("." | "", Some(name)) => name,
-        (path, _) => path.to_owned(),
+        .map(|(name, rest)| (name.to_owned(), rest.split_once("one of ").map(|(_, l)| l)));
+    let (field, message) = match (path, unknown) {
+        (path, Some((name, known))) => {
+            let rule = match known {
+                Some(list) => format!("is not a field here; the fields are {list}"),
+                None => "is not a field here".to_owned(),
+            };
+            let field = if matches!(path, "." | "") {
+                name
+            } else {
+                path.to_owned()
+            };
+            (field, rule)
+        }
+        (path, None) => (path.to_owned(), message),
     };
     ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, message)
 }
@@ -155,5 +187,20 @@ mod tests {
         assert_eq!(wrong.field.as_deref(), Some("count"));
         let broken = from_json::<Sample>(br#"{"count": "#).unwrap_err();
         assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_refused_by_name() {
+        for (body, kind) in [
+            (&b"[\"x\", null]"[..], "a list"),
+            (b" 5", "a number"),
+            (b"\"x\"", "text"),
+            (b"null", "null"),
+        ] {
+            let error = object_only(body).unwrap_err();
+            assert_eq!(error.field.as_deref(), Some("body"));
+            assert!(error.message.ends_with(kind), "{}", error.message);
+        }
+        assert!(object_only(b" {}").is_ok());
     }
 }

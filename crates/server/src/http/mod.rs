@@ -17,6 +17,7 @@ mod observe;
 mod ops;
 mod state;
 mod types;
+mod wire;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};

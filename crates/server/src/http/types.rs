@@ -3,10 +3,11 @@
 //! into the service's request, the service's answer into a body.
 
 use instant_connect::rfc3339;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{self, Field, FieldNames, Role, Validity};
+use super::wire;
+use crate::domain::{self, Field, FieldNames, Role, TimeInput, TimesAsked};
 use crate::meetings;
 use crate::store::MeetingSummaryRow;
 
@@ -24,6 +25,7 @@ impl FieldNames for ApiNames {
             Field::NotBefore => "notBefore".into(),
             Field::ExpiresAt => "expiresAt".into(),
             Field::Ttl => "ttlSeconds".into(),
+            Field::TimeZone => "timeZone".into(),
             Field::Vertical => "vertical".into(),
             Field::Phones(None) => "phones".into(),
             Field::Phones(Some(i)) => format!("phones[{i}]"),
@@ -40,27 +42,39 @@ impl FieldNames for ApiNames {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateMeeting {
     /// The meeting identity (the links' `sub`); generated when absent.
+    #[serde(default, deserialize_with = "wire::text")]
     pub chat_id: Option<String>,
     /// Host links, 0-25 (default 1).
+    #[serde(default, deserialize_with = "wire::whole_number")]
     pub hosts: Option<i64>,
     /// Guest links, 0-25 (default 1).
+    #[serde(default, deserialize_with = "wire::whole_number")]
     pub guests: Option<i64>,
     /// `hc` (default), `gen` or `cc`: the family of join pages.
+    #[serde(default, deserialize_with = "wire::text")]
     pub vertical: Option<String>,
     /// Hosts sign in to join (`login` pages) instead of joining as guests do.
+    #[serde(default, deserialize_with = "wire::flag")]
     pub host_login: Option<bool>,
     /// Hand out short URLs (default: the service's setting).
+    #[serde(default, deserialize_with = "wire::flag")]
     pub short_urls: Option<bool>,
     /// Seconds from now until the links expire (not with `notBefore`/`expiresAt`).
+    #[serde(default, deserialize_with = "wire::whole_number")]
     pub ttl_seconds: Option<i64>,
-    /// When the links start to work: Unix seconds or RFC 3339.
-    #[serde(default, deserialize_with = "time_value")]
-    #[schema(value_type = Option<String>, example = "2027-01-15T08:00:00Z")]
-    pub not_before: Option<i64>,
-    /// When the links stop working: Unix seconds or RFC 3339 (default: the service's TTL).
-    #[serde(default, deserialize_with = "time_value")]
-    #[schema(value_type = Option<String>, example = "2027-01-15T09:00:00Z")]
-    pub expires_at: Option<i64>,
+    /// When the links start to work: Unix seconds, or an RFC 3339 time with its offset, or a
+    /// wall time with `timeZone`.
+    #[serde(default, deserialize_with = "wire::time")]
+    #[schema(value_type = Option<String>, example = "2027-01-15T08:00:00-05:00")]
+    pub not_before: Option<TimeInput>,
+    /// When the links stop working, written as `notBefore` (default: the service's TTL).
+    #[serde(default, deserialize_with = "wire::time")]
+    #[schema(value_type = Option<String>, example = "2027-01-15T09:00:00-05:00")]
+    pub expires_at: Option<TimeInput>,
+    /// The IANA time zone (`America/New_York`) that `notBefore` and `expiresAt` are wall times
+    /// in, when they have no offset.
+    #[serde(default, deserialize_with = "wire::text")]
+    pub time_zone: Option<String>,
 }
 
 impl From<CreateMeeting> for meetings::MeetingRequest {
@@ -72,10 +86,11 @@ impl From<CreateMeeting> for meetings::MeetingRequest {
             vertical: body.vertical,
             host_login: body.host_login,
             short_urls: body.short_urls,
-            validity: Validity {
+            validity: TimesAsked {
                 ttl_seconds: body.ttl_seconds,
                 not_before: body.not_before,
                 expires_at: body.expires_at,
+                time_zone: body.time_zone,
             },
         }
     }
@@ -86,27 +101,33 @@ impl From<CreateMeeting> for meetings::MeetingRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddLinks {
     /// How many links, 1-25 (default 1).
+    #[serde(default, deserialize_with = "wire::whole_number")]
     pub count: Option<i64>,
     /// Seconds from now until the links expire (default: when the meeting's links do).
+    #[serde(default, deserialize_with = "wire::whole_number")]
     pub ttl_seconds: Option<i64>,
-    /// When the links start to work: Unix seconds or RFC 3339.
-    #[serde(default, deserialize_with = "time_value")]
+    /// When the links start to work, written as in a new meeting.
+    #[serde(default, deserialize_with = "wire::time")]
     #[schema(value_type = Option<String>)]
-    pub not_before: Option<i64>,
-    /// When the links stop working: Unix seconds or RFC 3339.
-    #[serde(default, deserialize_with = "time_value")]
+    pub not_before: Option<TimeInput>,
+    /// When the links stop working, written as in a new meeting.
+    #[serde(default, deserialize_with = "wire::time")]
     #[schema(value_type = Option<String>)]
-    pub expires_at: Option<i64>,
+    pub expires_at: Option<TimeInput>,
+    /// The IANA time zone of wall times, as in a new meeting.
+    #[serde(default, deserialize_with = "wire::text")]
+    pub time_zone: Option<String>,
 }
 
 impl From<AddLinks> for meetings::MoreLinks {
     fn from(body: AddLinks) -> Self {
         Self {
             count: body.count,
-            validity: Validity {
+            validity: TimesAsked {
                 ttl_seconds: body.ttl_seconds,
                 not_before: body.not_before,
                 expires_at: body.expires_at,
+                time_zone: body.time_zone,
             },
         }
     }
@@ -117,6 +138,7 @@ impl From<AddLinks> for meetings::MoreLinks {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Invite {
     /// E.164 numbers (`+14155550100`) to send the guest invitation to.
+    #[serde(deserialize_with = "wire::texts")]
     pub phones: Vec<String>,
 }
 
@@ -126,6 +148,7 @@ pub struct Invite {
 #[into_params(parameter_in = Query)]
 pub struct ListMeetings {
     /// Page size, 1-1000 (default 50).
+    #[serde(default, deserialize_with = "wire::query_whole_number")]
     pub limit: Option<u32>,
     /// `nextCursor` of the page before.
     pub cursor: Option<String>,
@@ -341,29 +364,6 @@ impl From<meetings::InviteSent> for InviteSent {
             status: sent.status,
             warnings: sent.warnings,
         }
-    }
-}
-
-/// Unix seconds as a number or a numeric string, or an RFC 3339 time.
-fn time_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Seconds(i64),
-        Text(String),
-    }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Seconds(s)) if s >= 0 => Ok(Some(s)),
-        Some(Raw::Seconds(s)) => Err(serde::de::Error::custom(format!(
-            "must not be before 1970, got {s}"
-        ))),
-        Some(Raw::Text(text)) => instant_connect::parse_time(&text).map(Some).map_err(|_| {
-            serde::de::Error::custom(format!(
-                "must be Unix seconds or an RFC 3339 time such as 2027-01-15T08:00:00Z, \
-                     got `{text}`"
-            ))
-        }),
     }
 }
 

@@ -166,15 +166,14 @@ async fn form_errors_stand_by_their_fields_and_keep_what_was_typed(db: Db) {
         "nothing is stored for a refused form"
     );
 
-    // A custom window in the viewer's local time is stored as the UTC the browser computed.
+    // A custom window in the viewer's local time, read in the zone the browser names.
     let custom = [
         ("chatId", "custom-window"),
         ("validity", "custom"),
-        // What the browser writes: each local time (here UTC+1) as UTC.
+        // What the browser writes: each local time as typed, and its IANA zone (UTC+1 then).
         ("notBefore", "2030-01-01T09:30"),
-        ("notBeforeUtc", "2030-01-01T08:30:00.000Z"),
         ("expiresAt", "2030-01-01T10:00"),
-        ("expiresAtUtc", "2030-01-01T09:00:00.000Z"),
+        ("timeZone", "Europe/Paris"),
         ("hosts", "1"),
         ("guests", "1"),
     ];

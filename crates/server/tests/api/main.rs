@@ -14,6 +14,7 @@ mod meetings;
 mod nodes;
 mod ops;
 mod sqlite;
+mod words;
 
 use std::io::Write;
 use std::path::PathBuf;

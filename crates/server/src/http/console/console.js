@@ -54,11 +54,10 @@ function submitForm(event) {
   if (!form.reportValidity()) {
     return;
   }
-  // Each local time as UTC, at the offset of its own date (daylight saving included).
-  for (const hidden of form.querySelectorAll('[data-utc-of]')) {
-    const local = form.querySelector('[name="' + hidden.dataset.utcOf + '"]');
-    const when = local && local.value ? new Date(local.value) : null;
-    hidden.value = when && !Number.isNaN(when.getTime()) ? when.toISOString() : '';
+  // Local times go as typed, with the browser's IANA zone: the service reads them in it
+  // (daylight saving included) and quotes them back as typed.
+  for (const hidden of form.querySelectorAll('[data-time-zone]')) {
+    hidden.value = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
   }
   const target = document.getElementById(form.dataset.target);
   const button = form.querySelector('button[type="submit"]');

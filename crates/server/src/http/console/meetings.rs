@@ -6,12 +6,11 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use instant_connect::time::parse_time;
 use maud::{Markup, PreEscaped, html};
 use std::collections::HashMap;
 
 use super::layout::{Errors, FormValues, PHONE_PATTERN, error_fragment, field, markup, segment};
-use crate::domain::Role;
+use crate::domain::{Role, TimeInput};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 use crate::http::types::{
@@ -88,9 +87,8 @@ pub(super) fn meeting_form(form: &FormValues, errors: &Errors) -> Markup {
                 (local_time("notBefore", "From (your local time, optional)"))
                 (local_time("expiresAt", "Until (your local time)"))
             }
-            // The browser writes each local time as UTC here, at that date's own offset.
-            input type="hidden" name="notBeforeUtc" data-utc-of="notBefore";
-            input type="hidden" name="expiresAtUtc" data-utc-of="expiresAt";
+            // The browser names its own IANA zone here: the times above are wall times in it.
+            input type="hidden" name="timeZone" data-time-zone;
             (field("vertical", "Join pages", None, errors.of("vertical"), |aria| html! {
                 select #vertical name="vertical" aria-describedby=(aria.described_by) aria-invalid=[aria.invalid] {
                     @for (value, label) in [("hc", "Healthcare (hc)"), ("gen", "General (gen)"), ("cc", "Contact center (cc)")] {
@@ -137,11 +135,15 @@ fn create_request(form: &FormValues) -> Result<CreateMeeting, Errors> {
                 if form.get(name).trim().is_empty() {
                     continue;
                 }
-                let utc = form.get(&format!("{name}Utc"));
-                *slot = Some(
-                    parse_time(utc).map_err(|_| Errors::one(name, "must be a date and time"))?,
-                );
+                // As typed, a wall time in the browser's own zone: errors quote it back. The
+                // form's own format is checked here, in a form's words.
+                let typed = form.get(name).trim();
+                if typed.parse::<jiff::civil::DateTime>().is_err() {
+                    return Err(Errors::one(name, "must be a date and time"));
+                }
+                *slot = Some(TimeInput::Text(typed.to_owned()));
             }
+            request.time_zone = Some(form.get("timeZone").to_owned()).filter(|z| !z.is_empty());
             if request.expires_at.is_none() {
                 return Err(Errors::one(
                     "expiresAt",
