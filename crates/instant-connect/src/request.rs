@@ -600,6 +600,10 @@ impl SmsInviteRequest {
     }
 }
 
+/// An E.164 number (`+`, a country code and number, 8 to 15 digits, no leading zero), as a
+/// pattern for a client's schema; [`is_e164`] is the same rule, held to it by a test.
+pub const E164_PATTERN: &str = r"^\+[1-9][0-9]{7,14}$";
+
 fn is_e164(number: &str) -> bool {
     number.strip_prefix('+').is_some_and(|digits| {
         (8..=15).contains(&digits.len())
@@ -610,4 +614,18 @@ fn is_e164(number: &str) -> bool {
 
 fn is_national(number: &str) -> bool {
     (4..=14).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The pattern a client's schema states is the rule the broker and the service apply.
+        #[test]
+        fn the_e164_pattern_is_the_rule(number in "\\+?[0-9]{0,17}|\\+[0-9a-z ]{8,15}") {
+            let pattern = regex::Regex::new(E164_PATTERN).unwrap();
+            proptest::prop_assert_eq!(pattern.is_match(&number), is_e164(&number), "{}", number);
+        }
+    }
 }

@@ -274,7 +274,13 @@ impl Meetings {
             )
             .into());
         }
-        let cursor = listing.cursor.as_deref().map(decode_cursor).transpose()?;
+        // An empty cursor is none: the first page.
+        let cursor = listing
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?;
         let prefix = listing.chat_id_prefix.unwrap_or_default();
         if !is_printable(&prefix) {
             return Err(

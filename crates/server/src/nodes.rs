@@ -75,16 +75,23 @@ pub enum NodeRunError {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeInfo {
+    /// How a route names it (`instant-connect`).
     pub slug: String,
+    /// Its name in its definition.
     pub name: String,
+    /// What it does, from its definition.
     pub description: String,
+    /// Its methods.
     pub methods: Vec<MethodInfo>,
 }
 
+/// A method of a node.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MethodInfo {
+    /// How a route names it (`generate-basic-link`).
     pub slug: String,
+    /// Its name in the definition (`Generate Basic Link`).
     pub name: String,
     /// What the request body of a run holds.
     pub parameters: Vec<ParameterInfo>,
@@ -94,21 +101,27 @@ pub struct MethodInfo {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ParameterInfo {
+    /// Its name, the key of the run's body.
     pub name: String,
+    /// What it is, from the definition.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// Its label in a form.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub label: String,
+    /// The hint a form shows beside it.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub tooltip: String,
     /// `text`, `number`, `boolean`, `email`, `phone` or `json`.
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub kind: node::FieldType,
+    /// Whether a run must give it.
     pub mandatory: bool,
     /// The whole value must match it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regex: Option<String>,
+    /// The value a run takes when it gives none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
 }
@@ -121,10 +134,13 @@ pub struct NodeRun {
     pub edge: String,
     /// The HTTP status of the node's call; absent when no answer came.
     pub status: Option<u16>,
+    /// The method's outputs by name, read from the answer.
     #[schema(value_type = Object)]
     pub outputs: Map<String, Value>,
+    /// Why the run left by `error` or `timeout`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// How long the run took, in milliseconds.
     pub elapsed_ms: u64,
     /// The answer as it came (status, headers, the start of the body).
     #[serde(skip_serializing_if = "Option::is_none")]

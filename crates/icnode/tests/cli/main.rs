@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod console;
+mod contract;
 mod node;
 mod service;
 

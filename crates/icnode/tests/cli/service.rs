@@ -142,7 +142,7 @@ fn up_command(data: &Path) -> Command {
 }
 
 /// `icnode up` on `data` with `extra` flags.
-fn start_up_with(data: &Path, extra: &[&str]) -> (Server, String) {
+pub(super) fn start_up_with(data: &Path, extra: &[&str]) -> (Server, String) {
     let mut command = up_command(data);
     command.args(extra);
     let up = Server::start(command);

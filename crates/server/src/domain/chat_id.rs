@@ -2,8 +2,24 @@
 
 use super::invalid::{Field, Invalid};
 
-/// A meeting's id: printable, not empty, at most the broker's length. Parsed once, at the
-/// edge; [`ChatId::parse`] and [`ChatId::generate`] are the only ways to get one.
+/// The most characters a chat id may have: the console's field, and within the broker's 1024
+/// bytes whatever the characters (four bytes each at most in UTF-8).
+pub const MAX_CHAT_ID_CHARS: usize = 256;
+
+/// Printable text, as a pattern (the API's document states it): no control character.
+pub const PRINTABLE_PATTERN: &str = r"^[^\x00-\x1f\x7f-\x9f]*$";
+
+/// A chat id, as a pattern: printable, with at least one character that is not white space
+/// (Unicode's White_Space, as `str::trim` reads it). With [`MAX_CHAT_ID_CHARS`], the rule of
+/// [`ChatId::parse`], which a test holds to this pattern.
+pub const CHAT_ID_PATTERN: &str = concat!(
+    r"^[^\x00-\x1f\x7f-\x9f]*",
+    r"[^\x00-\x1f\x7f-\x9f\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+    r"[^\x00-\x1f\x7f-\x9f]*$"
+);
+
+/// A meeting's id: printable, not blank, at most [`MAX_CHAT_ID_CHARS`] characters. Parsed
+/// once, at the edge; [`ChatId::parse`] and [`ChatId::generate`] are the only ways to get one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChatId(String);
 
@@ -18,6 +34,13 @@ impl ChatId {
         }
         if let Some(rule) = instant_connect::request::sub_problem(&text) {
             return Err(Invalid::says(Field::ChatId, rule));
+        }
+        let chars = text.chars().count();
+        if chars > MAX_CHAT_ID_CHARS {
+            return Err(Invalid::says(
+                Field::ChatId,
+                format!("must be at most {MAX_CHAT_ID_CHARS} characters, got {chars}"),
+            ));
         }
         Ok(Self(text))
     }
@@ -58,8 +81,20 @@ mod tests {
             let error = ChatId::parse(bad).unwrap_err();
             assert_eq!(error.field, Field::ChatId, "{bad:?}");
         }
-        assert!(ChatId::parse("x".repeat(1024)).is_ok());
-        assert!(ChatId::parse("x".repeat(1025)).is_err());
+        assert!(ChatId::parse("x".repeat(MAX_CHAT_ID_CHARS)).is_ok());
+        assert!(ChatId::parse("x".repeat(MAX_CHAT_ID_CHARS + 1)).is_err());
+        assert!(ChatId::parse("é".repeat(MAX_CHAT_ID_CHARS)).is_ok());
         assert_ne!(ChatId::generate(), ChatId::generate());
+    }
+
+    proptest::proptest! {
+        /// The pattern the API's document states is the rule `parse` applies.
+        #[test]
+        fn the_documented_pattern_is_the_rule(text in "(\\PC|\\s|\\p{Cc}){0,8}") {
+            let pattern = regex::Regex::new(CHAT_ID_PATTERN).unwrap();
+            proptest::prop_assert_eq!(pattern.is_match(&text), ChatId::parse(text.clone()).is_ok(), "{:?}", text);
+            let printable = regex::Regex::new(PRINTABLE_PATTERN).unwrap();
+            proptest::prop_assert_eq!(printable.is_match(&text), is_printable(&text));
+        }
     }
 }

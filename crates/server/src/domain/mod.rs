@@ -17,9 +17,9 @@ mod links;
 mod time;
 mod window;
 
-pub use chat_id::{ChatId, is_printable};
+pub use chat_id::{CHAT_ID_PATTERN, ChatId, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, is_printable};
 pub use instant_connect::{Role, Vertical};
 pub use invalid::{Field, FieldNames, Invalid, Rule};
 pub use links::{LinkCounts, LinkSpec, MeetingOptions};
-pub use time::{Time, TimeInput, Zone};
+pub use time::{TIME_PATTERN, Time, TimeInput, Zone};
 pub use window::{LinkState, TimesAsked, Validity, Window, WindowError};

@@ -32,6 +32,12 @@ pub struct Zone {
     zone: TimeZone,
 }
 
+/// The forms a time may be written in, as a pattern: Unix seconds, or a date and time with
+/// an optional offset (`Z` or `±HH:MM`). The API's document states this same pattern, so a
+/// client's schema and the service agree on what is a time; a text that fits is then read
+/// as a real date (`2027-02-30` fits and is refused).
+pub const TIME_PATTERN: &str = r"^([0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)$";
+
 /// What one example of each accepted form looks like, for messages.
 const FORMS: &str = "Unix seconds, or an RFC 3339 time with its offset such as \
                      2027-01-15T09:00:00-05:00 or 2027-01-15T14:00:00Z";
@@ -82,7 +88,7 @@ impl Time {
     pub fn read(input: &TimeInput, field: Field, zone: Option<&Zone>) -> Result<Self, Invalid> {
         let (at, written) = match input {
             TimeInput::Seconds(seconds) => (Ok(*seconds), seconds.to_string()),
-            TimeInput::Text(text) => (read_text(text.trim(), field.clone(), zone), text.clone()),
+            TimeInput::Text(text) => (read_text(text, field.clone(), zone), text.clone()),
         };
         let at = at?;
         if at < 0 {
@@ -96,6 +102,15 @@ impl Time {
 }
 
 fn read_text(text: &str, field: Field, zone: Option<&Zone>) -> Result<i64, Invalid> {
+    static FORM: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(TIME_PATTERN).expect("TIME_PATTERN is a regex")
+    });
+    if !FORM.is_match(text) {
+        return Err(Invalid::says(
+            field,
+            format!("must be {FORMS}, got `{text}`"),
+        ));
+    }
     if let Ok(seconds) = text.parse::<i64>() {
         return Ok(seconds);
     }
@@ -192,6 +207,26 @@ mod tests {
         assert!(gap.to_string().contains("clocks skip it"), "{gap}");
         let fold = read("2027-11-07T01:30:00", Some("America/New_York")).unwrap_err();
         assert!(fold.to_string().contains("-04:00 or"), "{fold}");
+    }
+
+    #[test]
+    fn only_the_documented_forms_are_times() {
+        for text in [
+            "2027-01-15 09:00:00Z",
+            " 1800000000",
+            "-5",
+            "2027-01-15",
+            "2027-01-15T09Z",
+        ] {
+            assert!(read(text, None).is_err(), "{text}");
+        }
+        for text in ["2027-01-15T09:00Z", "2027-01-15T09:00:00.5+01:00", "0"] {
+            assert!(read(text, None).is_ok(), "{text}");
+        }
+        assert!(
+            read("2027-02-30T09:00:00Z", None).is_err(),
+            "fits the form, is no date"
+        );
     }
 
     #[test]

@@ -19,9 +19,11 @@ use crate::store::StoreError;
 /// The error body of every route.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
+    /// What went wrong.
     pub error: ErrorDetail,
 }
 
+/// What went wrong, for programs (`code`, `field`) and for people (`message`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, for programs: `invalid_field`, `not_found`, `broker_token_refused`, ...
@@ -36,9 +38,12 @@ pub struct ErrorDetail {
     pub details: Vec<FieldDetail>,
 }
 
+/// One field at fault and the rule it breaks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldDetail {
+    /// The field, in the request's own words (`expiresAt`, `phones[1]`).
     pub field: String,
+    /// The rule, in words.
     pub rule: String,
 }
 

@@ -34,6 +34,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                     )
                 }
             })?;
+        // No body: every field takes its default.
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return from_json(b"{}").map(JsonBody);
         }
@@ -195,6 +196,7 @@ mod tests {
             (&b"[\"x\", null]"[..], "a list"),
             (b" 5", "a number"),
             (b"\"x\"", "text"),
+            (b"true", "true or false"),
             (b"null", "null"),
         ] {
             let error = object_only(body).unwrap_err();

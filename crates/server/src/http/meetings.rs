@@ -14,14 +14,18 @@ use super::types::{
 use crate::domain::Role;
 use crate::keys::Caller;
 
+/// Make a meeting: host and guest links that join it.
+///
+/// The broker is asked first; the meeting and its links are stored once it answered, so a
+/// failure stores nothing and a `201` is on disk. An empty body takes every default: one host
+/// and one guest link, lasting the service's default lifetime.
 #[utoipa::path(
-    post, path = "/v1/meetings", tag = "meetings",
-    request_body = CreateMeeting,
-    params(("Idempotency-Key" = Option<String>, Header, description = "replays the stored answer for the same body")),
+    post, path = "/v1/meetings", tag = "meetings", operation_id = "createMeeting",
+    request_body(content = Option<CreateMeeting>, description = "what the meeting's links share; every field optional"),
     responses(
         (status = 201, description = "the meeting and its links", body = Meeting),
-        (status = 409, description = "the chat id exists", body = ErrorBody),
-        (status = 422, description = "a field breaks a rule", body = ErrorBody),
+        (status = 409, description = "the chat id exists (`meeting_exists`), or a request with this `Idempotency-Key` is still running", body = ErrorBody),
+        (status = 422, description = "a field breaks a rule; `error.field` names it", body = ErrorBody),
         (status = 502, description = "the broker refused or is unreachable", body = ErrorBody),
         (status = 504, description = "the broker did not answer in time", body = ErrorBody),
     ),
@@ -36,10 +40,16 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(meeting.into())))
 }
 
+/// List meetings, newest first, a page at a time.
+///
+/// Follow `nextCursor` for the next page; it is absent on the last one.
 #[utoipa::path(
-    get, path = "/v1/meetings", tag = "meetings",
+    get, path = "/v1/meetings", tag = "meetings", operation_id = "listMeetings",
     params(ListMeetings),
-    responses((status = 200, description = "a page of meetings, newest first", body = MeetingPage)),
+    responses(
+        (status = 200, description = "a page of meetings, newest first", body = MeetingPage),
+        (status = 422, description = "a query parameter breaks a rule, or the cursor is not one this service gave out", body = ErrorBody),
+    ),
     security(("api_key" = []))
 )]
 pub async fn list(
@@ -49,12 +59,13 @@ pub async fn list(
     Ok(Json(state.meetings.list(query.into()).await?.into()))
 }
 
+/// Read a meeting with every link issued for it, and whether each works now.
 #[utoipa::path(
-    get, path = "/v1/meetings/{chatId}", tag = "meetings",
-    params(("chatId" = String, Path)),
+    get, path = "/v1/meetings/{chatId}", tag = "meetings", operation_id = "getMeeting",
+    params(("chatId" = String, Path, description = "the meeting's chat id")),
     responses(
         (status = 200, description = "the meeting and every link issued", body = Meeting),
-        (status = 404, body = ErrorBody),
+        (status = 404, description = "no meeting has this chat id", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -65,14 +76,20 @@ pub async fn get(
     Ok(Json(state.meetings.get(&chat_id).await?.into()))
 }
 
+/// Add guest links to a meeting.
+///
+/// They last as long as the meeting's links unless the body says otherwise.
 #[utoipa::path(
-    post, path = "/v1/meetings/{chatId}/guests", tag = "meetings",
-    params(("chatId" = String, Path)),
-    request_body = AddLinks,
+    post, path = "/v1/meetings/{chatId}/guests", tag = "meetings", operation_id = "addGuests",
+    params(("chatId" = String, Path, description = "the meeting's chat id")),
+    request_body(content = Option<AddLinks>, description = "how many, and how long they last; every field optional"),
     responses(
         (status = 201, description = "more guest links for the same meeting", body = AddedLinks),
-        (status = 404, body = ErrorBody),
-        (status = 409, description = "the meeting's links expired", body = ErrorBody),
+        (status = 404, description = "no meeting has this chat id", body = ErrorBody),
+        (status = 409, description = "the meeting's links expired (`meeting_expired`): give `ttlSeconds` or `expiresAt`", body = ErrorBody),
+        (status = 422, description = "a field breaks a rule; `error.field` names it", body = ErrorBody),
+        (status = 502, description = "the broker refused or is unreachable", body = ErrorBody),
+        (status = 504, description = "the broker did not answer in time", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -84,14 +101,20 @@ pub async fn add_guests(
     add_links(&state, &chat_id, Role::Guest, body).await
 }
 
+/// Add host links to a meeting.
+///
+/// They last as long as the meeting's links unless the body says otherwise.
 #[utoipa::path(
-    post, path = "/v1/meetings/{chatId}/hosts", tag = "meetings",
-    params(("chatId" = String, Path)),
-    request_body = AddLinks,
+    post, path = "/v1/meetings/{chatId}/hosts", tag = "meetings", operation_id = "addHosts",
+    params(("chatId" = String, Path, description = "the meeting's chat id")),
+    request_body(content = Option<AddLinks>, description = "how many, and how long they last; every field optional"),
     responses(
         (status = 201, description = "more host links for the same meeting", body = AddedLinks),
-        (status = 404, body = ErrorBody),
-        (status = 409, description = "the meeting's links expired", body = ErrorBody),
+        (status = 404, description = "no meeting has this chat id", body = ErrorBody),
+        (status = 409, description = "the meeting's links expired (`meeting_expired`): give `ttlSeconds` or `expiresAt`", body = ErrorBody),
+        (status = 422, description = "a field breaks a rule; `error.field` names it", body = ErrorBody),
+        (status = 502, description = "the broker refused or is unreachable", body = ErrorBody),
+        (status = 504, description = "the broker did not answer in time", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -113,14 +136,18 @@ async fn add_links(
     Ok((StatusCode::CREATED, Json(added.into())))
 }
 
+/// Send the meeting's guest invitation by SMS, through the broker.
 #[utoipa::path(
-    post, path = "/v1/meetings/{chatId}/invite", tag = "meetings",
-    params(("chatId" = String, Path)),
+    post, path = "/v1/meetings/{chatId}/invite", tag = "meetings", operation_id = "sendInvite",
+    params(("chatId" = String, Path, description = "the meeting's chat id")),
     request_body = Invite,
     responses(
         (status = 202, description = "the broker took the SMS invitation", body = InviteSent),
-        (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 404, description = "no meeting has this chat id", body = ErrorBody),
+        (status = 409, description = "the meeting's links expired (`meeting_expired`)", body = ErrorBody),
+        (status = 422, description = "a phone number breaks a rule; `error.field` names it (`phones[1]`)", body = ErrorBody),
+        (status = 502, description = "the broker refused or is unreachable", body = ErrorBody),
+        (status = 504, description = "the broker did not answer in time", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]

@@ -14,6 +14,7 @@ mod idempotency;
 mod meetings;
 mod nodes;
 mod observe;
+mod openapi;
 mod ops;
 mod state;
 mod types;
@@ -31,7 +32,7 @@ pub use console::CONTENT_SECURITY_POLICY;
 pub use error::{ApiError, ErrorBody};
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER};
 pub use observe::REQUEST_ID_HEADER;
-pub use ops::ApiDoc;
+pub use openapi::{ApiDoc, document};
 pub use state::{AppState, Inner};
 
 /// Every route of the service.
@@ -57,8 +58,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .route("/docs", get(ops::docs))
+        .route("/openapi.json", get(openapi::serve))
+        .route("/docs", get(openapi::docs))
         .merge(console::pages());
     v1.merge(open)
         .route_layer(middleware::from_fn_with_state(

@@ -11,8 +11,9 @@ use super::extract::{JsonBody, PathParams};
 use super::state::AppState;
 use crate::nodes::{NodeInfo, NodeRun};
 
+/// List the nodes this service runs, with their methods and each method's parameters.
 #[utoipa::path(
-    get, path = "/v1/nodes", tag = "nodes",
+    get, path = "/v1/nodes", tag = "nodes", operation_id = "listNodes",
     responses((status = 200, description = "every node with its methods and parameters", body = [NodeInfo])),
     security(("api_key" = []))
 )]
@@ -20,16 +21,21 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<NodeInfo>> {
     Json(state.nodes.list())
 }
 
+/// Run one method of a node, as Webex Connect runs it.
+///
+/// The HTTP status follows the edge the run left by, so a flow can branch on it: `200` success,
+/// `502` error, `504` timeout. Parameters are checked against the method's node UI first.
 #[utoipa::path(
-    post, path = "/v1/nodes/{node}/{method}", tag = "nodes",
-    params(("node" = String, Path, example = "instant-connect"), ("method" = String, Path, example = "generate-basic-link")),
-    request_body(content = Object, description = "the method's dynamic parameters by name"),
+    post, path = "/v1/nodes/{node}/{method}", tag = "nodes", operation_id = "runNodeMethod",
+    params(("node" = String, Path, example = "instant-connect", description = "the node's slug"), ("method" = String, Path, example = "generate-basic-link", description = "the method's slug")),
+    request_body(content = Option<Object>, description = "the method's dynamic parameters by name"),
     responses(
         (status = 200, description = "left by the success edge", body = NodeRun),
         (status = 502, description = "left by the error edge", body = NodeRun),
         (status = 504, description = "left by the timeout edge", body = NodeRun),
         (status = 404, description = "no such node or method", body = ErrorBody),
         (status = 422, description = "missing, unknown or unusable parameters", body = ErrorBody),
+        (status = 503, description = "the service is missing a secret this node names (`node_secret_missing`)", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]

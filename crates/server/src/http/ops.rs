@@ -1,38 +1,50 @@
-//! Operations routes, open to anyone who reaches the port: `/healthz`, `/readyz`, `/metrics`,
-//! `/openapi.json` and `/docs`. None of them shows a token, key or cipher.
+//! Operations routes, open to anyone who reaches the port: `/healthz`, `/readyz` and
+//! `/metrics` (the document and `/docs` are `openapi`'s). None of them shows a token, key or
+//! cipher.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use super::state::AppState;
 use crate::broker::{BrokerHealth, TOKEN_REFUSED_HELP};
 
+/// The process answers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
+    /// Always `ok`.
     pub status: &'static str,
+    /// The service's version.
     pub version: &'static str,
 }
 
+/// Whether the service can do its work now, and what is wrong if not.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` or `not ready`.
     pub status: &'static str,
+    /// The database, asked a statement now.
     pub database: Check,
+    /// The broker, asked (at most every 10 s) whether it accepts the service's token.
     pub broker: Check,
 }
 
+/// One dependency, checked.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Check {
+    /// Whether it works.
     pub ok: bool,
     /// What was checked, or what is wrong and what to do about it.
     pub message: String,
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+/// Liveness: the process answers.
+///
+/// Open to anyone; checks nothing else (see `/readyz`).
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
     responses((status = 200, description = "the process answers", body = Health)))]
 pub async fn healthz() -> Json<Health> {
     Json(Health {
@@ -41,7 +53,11 @@ pub async fn healthz() -> Json<Health> {
     })
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+/// Readiness: the database and the broker, checked now.
+///
+/// Open to anyone. The broker's answer is kept for 10 s, so callers cannot spend the broker
+/// token's rate through it.
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
     responses(
         (status = 200, description = "database reachable, broker reachable and token accepted", body = Readiness),
         (status = 503, description = "something is not; the message says what", body = Readiness),
@@ -115,8 +131,13 @@ pub async fn readiness(state: &AppState) -> Readiness {
     readiness
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+/// Prometheus metrics of this process.
+///
+/// Requests by route template and status, broker call latency, the time requests waited for
+/// the database, node runs by edge, meetings per commit and key checks per read.
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
+    responses((status = 200, description = "OpenMetrics text", body = String,
+        content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(
@@ -127,89 +148,3 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     )
         .into_response()
 }
-
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
-    responses((status = 200, description = "this document")))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
-}
-
-/// A readable page of the API, from the same document, with no script and no CDN.
-pub async fn docs() -> Html<String> {
-    let doc = ApiDoc::openapi();
-    let mut rows = String::new();
-    for (path, item) in &doc.paths.paths {
-        let operations = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PUT", &item.put),
-            ("DELETE", &item.delete),
-        ];
-        for (method, operation) in operations {
-            let Some(operation) = operation else { continue };
-            let responses: Vec<String> = operation
-                .responses
-                .responses
-                .keys()
-                .map(|status| status.to_string())
-                .collect();
-            rows.push_str(&format!(
-                "<tr><td>{method}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
-                html_escape::encode_text(path),
-                html_escape::encode_text(operation.summary.as_deref().unwrap_or("")),
-                html_escape::encode_text(&responses.join(", ")),
-            ));
-        }
-    }
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>icnode API</title></head><body><h1>icnode API {version}</h1>\
-         <p>Every <code>/v1</code> route takes <code>Authorization: Bearer &lt;API key&gt;</code>. \
-         The whole description: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1).</p>\
-         <table><thead><tr><th>method</th><th>path</th><th>what</th><th>statuses</th></tr></thead>\
-         <tbody>{rows}</tbody></table></body></html>",
-        version = env!("CARGO_PKG_VERSION"),
-    ))
-}
-
-struct ApiKeyScheme;
-
-impl Modify for ApiKeyScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("an API key from `icnode keys create`"))
-                    .build(),
-            ),
-        );
-    }
-}
-
-/// The OpenAPI document: paths and schemas come from the handlers and their types.
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "icnode", description = "Instant Connect meetings and custom-node runs"),
-    paths(
-        super::meetings::create,
-        super::meetings::list,
-        super::meetings::get,
-        super::meetings::add_guests,
-        super::meetings::add_hosts,
-        super::meetings::invite,
-        super::nodes::list,
-        super::nodes::run,
-        healthz,
-        readyz,
-        metrics,
-        openapi,
-    ),
-    components(schemas(super::error::ErrorBody, super::types::LinkState)),
-    modifiers(&ApiKeyScheme)
-)]
-pub struct ApiDoc;

@@ -65,11 +65,11 @@ pub struct CreateMeeting {
     /// When the links start to work: Unix seconds, or an RFC 3339 time with its offset, or a
     /// wall time with `timeZone`.
     #[serde(default, deserialize_with = "wire::time")]
-    #[schema(value_type = Option<String>, example = "2027-01-15T08:00:00-05:00")]
+    #[schema(value_type = Option<String>)]
     pub not_before: Option<TimeInput>,
     /// When the links stop working, written as `notBefore` (default: the service's TTL).
     #[serde(default, deserialize_with = "wire::time")]
-    #[schema(value_type = Option<String>, example = "2027-01-15T09:00:00-05:00")]
+    #[schema(value_type = Option<String>)]
     pub expires_at: Option<TimeInput>,
     /// The IANA time zone (`America/New_York`) that `notBefore` and `expiresAt` are wall times
     /// in, when they have no offset.
@@ -174,17 +174,24 @@ pub struct IssuedLink {
     pub role: String,
     /// The URL to hand out: the short one when short URLs are on, else the long one.
     pub url: String,
+    /// The short URL (`{join host}/visit/{short}`), when short URLs are on.
     pub short_url: Option<String>,
+    /// The long join URL, which carries the cipher.
     pub long_url: String,
+    /// The short key, when short URLs are on.
     pub short: Option<String>,
+    /// The encrypted token (JWE) of the link: a bearer credential to the meeting.
     pub cipher: String,
+    /// When the link starts to work (RFC 3339, UTC); absent when at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_before: Option<String>,
+    /// When the link stops working (RFC 3339, UTC).
     pub expires_at: String,
     /// `valid`, `notYetValid` or `expired`, now.
     pub state: LinkState,
 }
 
+/// Whether a link works now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum LinkState {
@@ -237,15 +244,24 @@ fn by_role(links: Vec<meetings::IssuedLink>) -> (Vec<IssuedLink>, Vec<IssuedLink
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Meeting {
+    /// The meeting's identity (the links' `sub`).
     pub chat_id: String,
+    /// When it was made (RFC 3339, UTC).
     pub created_at: String,
+    /// When its first links start to work (RFC 3339, UTC); absent when at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_before: Option<String>,
+    /// When its latest links stop working (RFC 3339, UTC).
     pub expires_at: String,
+    /// `hc`, `gen` or `cc`: the family of join pages.
     pub vertical: String,
+    /// Whether hosts sign in to join.
     pub host_login: bool,
+    /// Whether its links are handed out as short URLs.
     pub short_urls: bool,
+    /// Its host links, in the order they were issued.
     pub hosts: Vec<IssuedLink>,
+    /// Its guest links, in the order they were issued.
     pub guests: Vec<IssuedLink>,
     /// What the broker said it ignored or assumed while making these links.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -275,12 +291,17 @@ impl From<meetings::MeetingLinks> for Meeting {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddedLinks {
+    /// The meeting's identity.
     pub chat_id: String,
+    /// When the new links stop working (RFC 3339, UTC).
     pub expires_at: String,
+    /// The new host links; absent when guests were added.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<IssuedLink>,
+    /// The new guest links; absent when hosts were added.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub guests: Vec<IssuedLink>,
+    /// What the broker said it ignored or assumed while making these links.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -298,16 +319,24 @@ impl From<meetings::AddedLinks> for AddedLinks {
     }
 }
 
+/// A meeting in a listing: its times and how many links of each role it has.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingSummary {
+    /// The meeting's identity.
     pub chat_id: String,
+    /// When it was made (RFC 3339, UTC).
     pub created_at: String,
+    /// When its first links start to work (RFC 3339, UTC); absent when at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_before: Option<String>,
+    /// When its latest links stop working (RFC 3339, UTC).
     pub expires_at: String,
+    /// `hc`, `gen` or `cc`.
     pub vertical: String,
+    /// How many host links it has.
     pub hosts: i64,
+    /// How many guest links it has.
     pub guests: i64,
 }
 
@@ -329,6 +358,7 @@ impl From<MeetingSummaryRow> for MeetingSummary {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingPage {
+    /// At most `limit` meetings, newest first.
     pub items: Vec<MeetingSummary>,
     /// Absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -344,14 +374,17 @@ impl From<meetings::MeetingPage> for MeetingPage {
     }
 }
 
+/// An SMS invitation the broker took.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InviteSent {
+    /// The meeting's identity.
     pub chat_id: String,
     /// How many numbers the broker took.
     pub phones: usize,
     /// The broker's word for it.
     pub status: String,
+    /// What the broker said it ignored or assumed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }

@@ -122,7 +122,13 @@ async fn a_start_after_the_end_is_told_in_the_forms_sent(db: Db) {
 
 async fn bodies_must_be_objects_and_values_are_told_as_sent(db: Db) {
     let app = spawn_app(db).await;
-    for body in [json!(["x", null, 1]), json!([]), json!("x"), json!(5)] {
+    for body in [
+        json!(["x", null, 1]),
+        json!([]),
+        json!("x"),
+        json!(5),
+        json!(false),
+    ] {
         let answer = app.post("/v1/meetings", body.clone()).await;
         assert_field_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "body");
         assert_callers_words(&answer);
