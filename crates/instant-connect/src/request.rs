@@ -601,7 +601,7 @@ impl SmsInviteRequest {
 }
 
 /// An E.164 number (`+`, a country code and number, 8 to 15 digits, no leading zero), as a
-/// pattern for a client's schema; [`is_e164`] is the same rule, held to it by a test.
+/// pattern for a client's schema; `is_e164` is the same rule, held to it by a test.
 pub const E164_PATTERN: &str = r"^\+[1-9][0-9]{7,14}$";
 
 fn is_e164(number: &str) -> bool {
