@@ -139,7 +139,7 @@ pub enum NodeExportCommand {
 pub struct NodeRunArgs {
     /// A definition file, or builtin:instant-connect
     pub file: String,
-    /// The method's request name, e.g. "Generate Basic Link"
+    /// The method, by its name ("Generate Basic Link") or its slug (generate-basic-link)
     pub method: String,
     /// A dynamic parameter; repeat for more
     #[arg(long = "param", env = "ICNODE_PARAM", value_name = "NAME=VALUE")]

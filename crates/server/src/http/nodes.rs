@@ -22,13 +22,16 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<NodeInfo>> {
 
 #[utoipa::path(
     post, path = "/v1/nodes/{node}/{method}", tag = "nodes",
-    params(("node" = String, Path, example = "instant-connect"), ("method" = String, Path, example = "generate-basic-link")),
+    params(
+        ("node" = String, Path, description = "the node's slug or name", example = "instant-connect"),
+        ("method" = String, Path, description = "the method's slug or name", example = "generate-basic-link"),
+    ),
     request_body(content = Object, description = "the method's dynamic parameters by name"),
     responses(
         (status = 200, description = "left by the success edge", body = NodeRun),
         (status = 502, description = "left by the error edge", body = NodeRun),
         (status = 504, description = "left by the timeout edge", body = NodeRun),
-        (status = 404, description = "no such node or method", body = ErrorBody),
+        (status = 404, description = "no such node or method; the message lists every name and slug", body = ErrorBody),
         (status = 422, description = "missing, unknown or unusable parameters", body = ErrorBody),
     ),
     security(("api_key" = []))

@@ -310,6 +310,21 @@ async fn the_node_tester_builds_its_form_from_the_node_ui_and_runs_the_method() 
     let (status, refused) = fragment(&app, path, Some(&[])).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert!(refused.contains(r#"aria-invalid="true""#), "{refused}");
+
+    // A method's page by names as well as slugs; an unknown one is told with what there is.
+    let (status, by_name) =
+        fragment(&app, "/console/f/nodes/Instant%20Connect/Add%20Guest", None).await;
+    assert_eq!(status, StatusCode::OK, "{by_name}");
+    assert!(
+        by_name.contains(r#"action="/console/f/nodes/instant-connect/add-guest""#),
+        "{by_name}"
+    );
+    let (status, unknown) = fragment(&app, "/console/f/nodes/instant-connect/nothing", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+    assert!(
+        unknown.contains("`Generate Basic Link` (generate-basic-link), `Add Guest` (add-guest)"),
+        "{unknown}"
+    );
 }
 
 #[tokio::test]

@@ -44,40 +44,26 @@ struct Tested {
     target: Option<String>,
 }
 
+/// The node and method a page names, each by its slug or its name.
 fn tested(state: &AppState, node: &str, method: &str) -> Result<Tested, ApiError> {
-    let not_found = |what: String| ApiError::new(StatusCode::NOT_FOUND, "not_found", what);
-    let info = state
-        .nodes
-        .list()
-        .into_iter()
-        .find(|n| n.slug == node)
-        .ok_or_else(|| not_found(format!("no node `{node}`")))?;
-    let method_info = info
-        .methods
-        .iter()
-        .find(|m| m.slug == method)
-        .cloned()
-        .ok_or_else(|| not_found(format!("node `{node}` has no method `{method}`")))?;
-    let (secrets, target) = match state.nodes.definition(node) {
-        Some((definition, true)) => match definition.method(&method_info.name) {
-            Some(method) => (
-                method.secret_names(),
-                Some(
-                    method
-                        .url
-                        .split(['/', '?'])
-                        .take(3)
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                ),
+    let found = state.nodes.find(node, method)?;
+    let (secrets, target) = match found.definition.method(&found.method.name) {
+        Some(method) if found.imported => (
+            method.secret_names(),
+            Some(
+                method
+                    .url
+                    .split(['/', '?'])
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join("/"),
             ),
-            None => (Vec::new(), None),
-        },
+        ),
         _ => (Vec::new(), None),
     };
     Ok(Tested {
-        node: info,
-        method: method_info,
+        node: found.node,
+        method: found.method,
         secrets,
         target,
     })
