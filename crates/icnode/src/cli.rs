@@ -397,9 +397,10 @@ pub struct LinkOptions {
     /// Links stop working at this time (Unix seconds or RFC 3339)
     #[arg(long, env = "ICNODE_EXP", value_parser = parse_time)]
     pub exp: Option<i64>,
-    /// Wording of the join pages
-    #[arg(long, env = "ICNODE_VERTICAL", value_enum, default_value = "hc")]
-    pub vertical: VerticalArg,
+    /// Wording of the join pages [default: link: hc; add-guest: the meeting's, as the local
+    /// broker tells it]
+    #[arg(long, env = "ICNODE_VERTICAL", value_enum)]
+    pub vertical: Option<VerticalArg>,
     /// Hand out long URLs instead of short ones
     #[arg(long, env = "ICNODE_NO_SHORT")]
     pub no_short: bool,

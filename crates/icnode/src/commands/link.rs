@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use instant_connect::{Client, ClientError, JoinStyle, JoinUrls, Links, rfc3339, unix_now};
+use instant_connect::{
+    Client, ClientError, JoinStyle, JoinUrls, Links, MeetingInfo, Vertical, rfc3339, unix_now,
+};
 use serde::Serialize;
 use server::domain::{
     ChatId, Field, FieldNames, Invalid, LinkCounts, LinkSpec, MeetingOptions, Role, Validity,
@@ -81,26 +83,36 @@ pub async fn link(args: LinkArgs) -> Result<(), CliError> {
         hosts: Some(args.hosts),
         guests: Some(args.guests),
     };
-    let spec = spec(&args.options, counts, window, &validity)?;
+    let options = MeetingOptions {
+        vertical: args.options.vertical.map(Into::into).unwrap_or_default(),
+        host_login: None,
+        short_urls: !args.options.no_short,
+    };
+    let spec = spec(&args.options, counts, window, options, &validity)?;
     make_links(&client, &join, &spec, &args.options, now).await
 }
 
 /// More guests for a meeting: the same `sub` and options with no hosts, lasting as long as the
-/// meeting's links unless told otherwise.
+/// meeting's links and opening the same join pages unless told otherwise.
 pub async fn add_guest(args: AddGuestArgs) -> Result<(), CliError> {
     let (client, join) = connect(&args.connection)?;
     let now = unix_now();
     let validity = validity(&args.options);
     let chat_id = chat_id(&args.options)?;
-    let window = match validity.for_more(now).map_err(|e| usage(&[e]))? {
-        Some(window) => window,
-        None => meeting_window(&client, &chat_id, now).await?,
+    let told = validity.for_more(now).map_err(|e| usage(&[e]))?;
+    let vertical = args.options.vertical.map(Vertical::from);
+    let (window, vertical, host_login) =
+        as_the_meeting(&client, &chat_id, (told, vertical), now).await?;
+    let options = MeetingOptions {
+        vertical,
+        host_login,
+        short_urls: !args.options.no_short,
     };
     let counts = LinkCounts::More {
         role: Role::Guest,
         count: args.guests,
     };
-    let spec = spec(&args.options, counts, window, &validity)?;
+    let spec = spec(&args.options, counts, window, options, &validity)?;
     make_links(&client, &join, &spec, &args.options, now).await
 }
 
@@ -122,17 +134,14 @@ fn spec(
     options: &LinkOptions,
     counts: LinkCounts,
     window: Window,
+    meeting: MeetingOptions,
     validity: &Validity,
 ) -> Result<LinkSpec, CliError> {
     Ok(LinkSpec {
         chat_id: chat_id(options)?,
         counts,
         window,
-        options: MeetingOptions {
-            vertical: options.vertical.into(),
-            host_login: None,
-            short_urls: !options.no_short,
-        },
+        options: meeting,
         from_lifetime: validity.ttl_seconds.is_some(),
     })
 }
@@ -157,34 +166,108 @@ async fn make_links(
     }
     let style = JoinStyle {
         vertical: spec.options.vertical,
+        host_login: spec.options.host_login.unwrap_or(true),
         ..JoinStyle::default()
     };
     let links = join.links(&reply.value, &style);
     print(options, spec, links, reply.warnings)
 }
 
-/// When the meeting's existing links expire, as the local broker knows it: more links last as
-/// long, unless those expired.
-async fn meeting_window(client: &Client, chat_id: &ChatId, now: i64) -> Result<Window, CliError> {
-    let links = match client.local_meeting(chat_id.as_str()).await {
-        Ok(reply) => reply.value.links_expire_at.map(|expires_at| Window {
-            not_before: None,
-            expires_at,
-        }),
+/// What `add-guest`'s flags left unsaid, for the meeting to tell.
+struct Unsaid {
+    /// Neither `--ttl` nor `--exp`: as long as the meeting's links.
+    window: bool,
+    /// No `--vertical`: the meeting's join pages.
+    vertical: bool,
+}
+
+impl Unsaid {
+    /// What meeting `chat_id` must tell, in words.
+    fn questions(&self, chat_id: &ChatId) -> String {
+        match (self.window, self.vertical) {
+            (true, true) => {
+                format!("how long meeting `{chat_id}`'s links last and which join pages they open")
+            }
+            (true, false) => format!("how long meeting `{chat_id}`'s links last"),
+            _ => format!("which join pages meeting `{chat_id}`'s links open"),
+        }
+    }
+
+    /// The flags that say it instead.
+    fn flags(&self) -> String {
+        let window = format!(
+            "{} or {}",
+            Flags.name(&Field::Ttl),
+            Flags.name(&Field::ExpiresAt)
+        );
+        let vertical = Flags.name(&Field::Vertical);
+        match (self.window, self.vertical) {
+            (true, true) => format!("{window}, and {vertical}"),
+            (true, false) => window,
+            _ => vertical,
+        }
+    }
+}
+
+/// How more links last and open: as the flags said (`told`), and what they left unsaid as the
+/// meeting's links do (and their hosts' sign-in, when the meeting was asked).
+async fn as_the_meeting(
+    client: &Client,
+    chat_id: &ChatId,
+    told: (Option<Window>, Option<Vertical>),
+    now: i64,
+) -> Result<(Window, Vertical, Option<bool>), CliError> {
+    if let (Some(window), Some(vertical)) = told {
+        return Ok((window, vertical, None));
+    }
+    let unsaid = Unsaid {
+        window: told.0.is_none(),
+        vertical: told.1.is_none(),
+    };
+    let meeting = local_meeting(client, chat_id, &unsaid).await?;
+    let window = match told.0 {
+        Some(window) => window,
+        None => meeting_window(&meeting, chat_id, now)?,
+    };
+    let vertical = match told.1 {
+        Some(vertical) => vertical,
+        None => meeting_vertical(&meeting, chat_id)?,
+    };
+    Ok((window, vertical, meeting.login_url_for_host))
+}
+
+/// The meeting as the local broker knows it, when it has links; any other broker cannot tell.
+async fn local_meeting(
+    client: &Client,
+    chat_id: &ChatId,
+    unsaid: &Unsaid,
+) -> Result<MeetingInfo, CliError> {
+    let meeting = match client.local_meeting(chat_id.as_str()).await {
+        Ok(reply) => reply.value,
         Err(ClientError::Status { status: 404, .. }) => {
             return Err(CliError::Usage(format!(
-                "the broker at {} cannot tell how long meeting `{chat_id}`'s links last (only \
-                 icnode's local broker can): give --ttl or --exp",
-                client.broker_url()
+                "the broker at {} cannot tell {} (only icnode's local broker can): give {}",
+                client.broker_url(),
+                unsaid.questions(chat_id),
+                unsaid.flags(),
             )));
         }
         Err(other) => return Err(CliError::runtime(&other)),
     };
-    let Some(links) = links else {
+    if meeting.links_expire_at.is_none() {
         return Err(CliError::Usage(format!(
-            "meeting `{chat_id}` has no links yet: make them with `icnode link`, or give \
-             --ttl or --exp"
+            "meeting `{chat_id}` has no links yet: make them with `icnode link`, or give {}",
+            unsaid.flags()
         )));
+    }
+    Ok(meeting)
+}
+
+/// When the meeting's existing links expire: more links last as long, unless those expired.
+fn meeting_window(meeting: &MeetingInfo, chat_id: &ChatId, now: i64) -> Result<Window, CliError> {
+    let links = Window {
+        not_before: None,
+        expires_at: meeting.links_expire_at.unwrap_or(now),
     };
     Window::lasting_as(links, now).map_err(|expired| {
         CliError::Usage(format!(
@@ -192,6 +275,18 @@ async fn meeting_window(client: &Client, chat_id: &ChatId, now: i64) -> Result<W
             rfc3339(expired.expired_at),
             Flags.name(&Field::Ttl),
             Flags.name(&Field::ExpiresAt),
+        ))
+    })
+}
+
+/// The join pages the meeting's links open; a broker that kept none (links made before it
+/// did) cannot tell.
+fn meeting_vertical(meeting: &MeetingInfo, chat_id: &ChatId) -> Result<Vertical, CliError> {
+    meeting.vertical_type.ok_or_else(|| {
+        CliError::Usage(format!(
+            "the broker does not know which join pages meeting `{chat_id}`'s links open (they \
+             were made before it kept that): give {}",
+            Flags.name(&Field::Vertical)
         ))
     })
 }

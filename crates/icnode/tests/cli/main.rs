@@ -600,8 +600,84 @@ fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
     assert_fails(
         &production,
         2,
-        "cannot tell how long meeting `visit-1`'s links last",
+        "cannot tell how long meeting `visit-1`'s links last and which join pages they open \
+         (only icnode's local broker can): give --ttl or --exp, and --vertical",
     );
+    let production = run(
+        &[
+            "add-guest",
+            "--broker-url",
+            &elsewhere,
+            "--chat-id",
+            "visit-1",
+            "--ttl",
+            "1h",
+        ],
+        Some(TOKEN),
+    );
+    assert_fails(
+        &production,
+        2,
+        "cannot tell which join pages meeting `visit-1`'s links open (only icnode's local \
+         broker can): give --vertical",
+    );
+}
+
+#[test]
+fn add_guest_opens_the_meetings_join_pages_unless_told() {
+    let (_broker, url) = start_broker();
+    let link = |args: &[&str]| -> Value {
+        let out = run(args, Some(TOKEN));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let guest = |json: &Value| -> (String, String) {
+        let guest = &json["guests"][0];
+        let vt = node::claims(guest["cipher"].as_str().unwrap())["vt"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (vt, guest["longUrl"].as_str().unwrap().to_owned())
+    };
+    let base = [
+        "--broker-url",
+        url.as_str(),
+        "--chat-id",
+        "gen-visit",
+        "--json",
+    ];
+    let first = link(&[&["link", "--vertical", "gen"], &base[..]].concat());
+    let (vt, long_url) = guest(&first);
+    assert_eq!(vt, "gen");
+    assert!(
+        long_url.starts_with(&format!("{url}/gen/v1/talk?")),
+        "{long_url}"
+    );
+
+    // Told nothing, add-guest asks the local broker; told, it does as told.
+    let added = link(&[&["add-guest"], &base[..]].concat());
+    let (vt, long_url) = guest(&added);
+    assert_eq!(vt, "gen", "the meeting's vertical, not the default hc");
+    assert!(
+        long_url.starts_with(&format!("{url}/gen/v1/talk?")),
+        "{long_url}"
+    );
+    assert_eq!(added["expiresAt"], first["expiresAt"]);
+    let told = link(&[&["add-guest", "--vertical", "cc", "--ttl", "5m"], &base[..]].concat());
+    let (vt, long_url) = guest(&told);
+    assert_eq!(vt, "cc");
+    assert!(
+        long_url.starts_with(&format!("{url}/cc/v1/talk?")),
+        "{long_url}"
+    );
+    assert_ne!(told["expiresAt"], first["expiresAt"]);
+    // The meeting still opens as its first links did.
+    let again = link(&[&["add-guest", "--ttl", "5m"], &base[..]].concat());
+    assert_eq!(guest(&again).0, "gen");
 }
 
 #[test]

@@ -34,7 +34,7 @@ fn node_run(url: &str, method: &str, chat_id: &str) -> (Option<i32>, Value) {
 }
 
 /// The claims inside a cipher, opened as the broker would: JWE with the broker secret.
-fn claims(cipher: &str) -> Value {
+pub(crate) fn claims(cipher: &str) -> Value {
     let opened = jose::jwe::decrypt(SECRET.as_bytes(), cipher, &Default::default()).unwrap();
     let jwt = String::from_utf8(opened.plaintext).unwrap();
     let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
