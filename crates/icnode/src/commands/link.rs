@@ -75,6 +75,12 @@ fn usage(invalid: &[Invalid]) -> CliError {
 pub async fn link(args: LinkArgs) -> Result<(), CliError> {
     let (client, join) = connect(&args.connection)?;
     let now = unix_now();
+    let spec = link_spec(&args, now)?;
+    make_links(&client, &join, &spec, &args.options).await
+}
+
+/// What `link` asks the broker for, checked by the domain's rules at `now`; nothing is sent.
+pub(crate) fn link_spec(args: &LinkArgs, now: i64) -> Result<LinkSpec, CliError> {
     let validity = validity(&args.options);
     let window = validity
         .fresh(now, DEFAULT_LIFETIME)
@@ -88,8 +94,7 @@ pub async fn link(args: LinkArgs) -> Result<(), CliError> {
         host_login: None,
         short_urls: !args.options.no_short,
     };
-    let spec = spec(&args.options, counts, window, options, &validity)?;
-    make_links(&client, &join, &spec, &args.options, now).await
+    spec(&args.options, counts, window, options, &validity, now)
 }
 
 /// More guests for a meeting: the same `sub` and options with no hosts, lasting as long as the
@@ -112,8 +117,8 @@ pub async fn add_guest(args: AddGuestArgs) -> Result<(), CliError> {
         role: Role::Guest,
         count: args.guests,
     };
-    let spec = spec(&args.options, counts, window, options, &validity)?;
-    make_links(&client, &join, &spec, &args.options, now).await
+    let spec = spec(&args.options, counts, window, options, &validity, now)?;
+    make_links(&client, &join, &spec, &args.options).await
 }
 
 fn chat_id(options: &LinkOptions) -> Result<ChatId, CliError> {
@@ -130,20 +135,24 @@ fn validity(options: &LinkOptions) -> Validity {
     }
 }
 
+/// The links asked for, checked against the broker's rules at `now` before anything is sent.
 fn spec(
     options: &LinkOptions,
     counts: LinkCounts,
     window: Window,
     meeting: MeetingOptions,
     validity: &Validity,
+    now: i64,
 ) -> Result<LinkSpec, CliError> {
-    Ok(LinkSpec {
+    let spec = LinkSpec {
         chat_id: chat_id(options)?,
         counts,
         window,
         options: meeting,
         from_lifetime: validity.ttl_seconds.is_some(),
-    })
+    };
+    spec.check(now).map_err(|errors| usage(&errors))?;
+    Ok(spec)
 }
 
 async fn make_links(
@@ -151,9 +160,7 @@ async fn make_links(
     join: &JoinUrls,
     spec: &LinkSpec,
     options: &LinkOptions,
-    now: i64,
 ) -> Result<(), CliError> {
-    spec.check(now).map_err(|errors| usage(&errors))?;
     let reply = client
         .generate_links(&spec.request())
         .await
