@@ -71,6 +71,51 @@ async fn pages_are_open_shells_with_a_strict_policy_and_fragments_need_the_key(d
             "{path}: inline script or style"
         );
     }
+    // Every page names its icon, which loads under the same policy; so does `/favicon.ico`,
+    // which a page naming none (the broker's join pages in `icnode up`) asks for.
+    for path in [
+        "/",
+        "/signin",
+        "/meetings",
+        "/meetings/x",
+        "/status",
+        "/nodes",
+        "/nodes/a/b",
+    ] {
+        let html = app
+            .http
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let icon = html
+            .split(r#"<link rel="icon" type="image/svg+xml" href=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{path} names no icon: {html}"));
+        for url in [icon, "/favicon.ico"] {
+            let response = app
+                .http
+                .get(format!("{}{url}", app.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}: {url}");
+            assert_eq!(response.headers()["content-type"], "image/svg+xml", "{url}");
+            assert_eq!(
+                response.headers()[CONTENT_SECURITY_POLICY],
+                server::http::CONTENT_SECURITY_POLICY
+            );
+            let svg = response.text().await.unwrap();
+            assert!(
+                svg.starts_with("<svg ") && !svg.contains("<script"),
+                "{svg}"
+            );
+        }
+    }
     for (post, path) in [
         (false, "/console/f/whoami"),
         (false, "/console/f/status"),
