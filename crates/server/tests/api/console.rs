@@ -175,6 +175,33 @@ async fn a_meeting_made_in_the_console_shows_escaped_links_with_qr_codes(db: Db)
     assert!(!list.contains("<img") && list.contains("&lt;img"), "{list}");
 }
 
+async fn the_next_meetings_form_keeps_what_was_chosen_but_the_chat_id(db: Db) {
+    let app = spawn_app(db).await;
+    let form = [
+        ("chatId", "kept-1"),
+        ("hosts", "1"),
+        ("guests", "2"),
+        ("validity", "3600"),
+        ("vertical", "gen"),
+    ];
+    let (status, html) = fragment(&app, "/console/f/meetings", Some(&form)).await;
+    assert_eq!(status, StatusCode::CREATED, "{html}");
+    // The next meeting's form keeps what was chosen (host sign-in off: not sent), not the id.
+    let next = html.split("</form>").next().unwrap();
+    for kept in [
+        r#"<option value="3600" selected>1 hour</option>"#,
+        r#"<option value="gen" selected>General (gen)</option>"#,
+        r#"id="guests" name="guests" type="number" min="0" max="25" required value="2""#,
+        r#"id="chatId" name="chatId" type="text" maxlength="256" value="""#,
+    ] {
+        assert!(next.contains(kept), "{kept} not in: {next}");
+    }
+    assert!(
+        next.contains(r#"type="checkbox" value="true">"#),
+        "host sign-in stays off: {next}"
+    );
+}
+
 async fn form_errors_stand_by_their_fields_and_keep_what_was_typed(db: Db) {
     let app = spawn_app(db).await;
     let form = [
@@ -315,6 +342,7 @@ on_both_databases!(
     pages_are_open_shells_with_a_strict_policy_and_fragments_need_the_key,
     a_meeting_made_in_the_console_shows_escaped_links_with_qr_codes,
     form_errors_stand_by_their_fields_and_keep_what_was_typed,
+    the_next_meetings_form_keeps_what_was_chosen_but_the_chat_id,
     guests_and_invites_from_the_meeting_page,
 );
 

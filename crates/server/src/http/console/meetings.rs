@@ -181,7 +181,7 @@ pub(super) async fn create(
             markup(
                 StatusCode::CREATED,
                 html! {
-                    (meeting_form(&FormValues::default(), &Errors::default()))
+                    (meeting_form(&for_the_next(form), &Errors::default()))
                     section #result aria-labelledby="result-title" {
                         h2 #result-title tabindex="-1" data-focus { "Links for " (meeting.chat_id) }
                         (meeting_links(&meeting))
@@ -197,6 +197,13 @@ pub(super) async fn create(
             markup(status, meeting_form(&form, &errors))
         }
     }
+}
+
+/// The form for the next meeting after one was made: as the user left it (counts, validity,
+/// join pages, host sign-in), but for the chat id, which is the meeting's own.
+fn for_the_next(mut form: FormValues) -> FormValues {
+    form.values.remove("chatId");
+    form
 }
 
 /// Every link of a meeting, hosts then guests, each with its QR code and expiry.
