@@ -375,6 +375,24 @@ async fn the_node_tester_builds_its_form_from_the_node_ui_and_runs_the_method() 
     assert_eq!(status, StatusCode::OK, "{run}");
     assert!(run.contains(r#"data-edge="success""#), "{run}");
     assert!(run.contains(r#"data-output="hostshortkey""#), "{run}");
+    // The URLs before the short keys, the ciphers last and folded.
+    let at = |name: &str| {
+        run.find(&format!(r#"data-output="{name}""#))
+            .unwrap_or_else(|| panic!("no {name}: {run}"))
+    };
+    for (before, after) in [
+        ("guestUrl", "hostshortkey"),
+        ("hostshortkey", "hostcipher"),
+        ("guestshortkey", "hostcipher"),
+    ] {
+        assert!(at(before) < at(after), "{before} before {after}: {run}");
+    }
+    for cipher in ["hostcipher", "guestcipher"] {
+        assert!(
+            run[at(cipher)..].starts_with(&format!(r#"data-output="{cipher}"><details><summary>"#)),
+            "{cipher} folded: {run}"
+        );
+    }
     assert!(
         !run.contains("<img") && run.contains(r#"value="&lt;img"#),
         "{run}"

@@ -108,6 +108,11 @@ pub(super) fn error_fragment(error: ApiError) -> Response {
     )
 }
 
+/// A URL that wraps after a slash rather than inside a short code: a `<wbr>` after each.
+pub(super) fn breakable(url: &str) -> Markup {
+    html! { @for piece in url.split_inclusive('/') { (piece) wbr; } }
+}
+
 pub(super) fn segment(text: &str) -> String {
     utf8_percent_encode(text, SEGMENT).to_string()
 }
