@@ -487,6 +487,10 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("node check: no problems."), "{html}");
     assert!(
+        html.contains(r#"data-refresh="nodes""#),
+        "the page's node list loads again: {html}"
+    );
+    assert!(
         html.contains("bearer_token"),
         "the notes name the secret: {html}"
     );
@@ -576,6 +580,10 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        !bad.contains("data-refresh"),
+        "nothing added, nothing to load: {bad}"
+    );
     assert!(
         bad.contains(r#"id="source-error">not a curl command line"#),
         "{bad}"

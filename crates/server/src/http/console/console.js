@@ -31,6 +31,15 @@ async function fragment(url, options) {
 function swap(target, html) {
   target.innerHTML = html;
   enhance(target);
+  // An answer that changed what another fragment shows (an import, the node list) names it.
+  for (const changed of target.querySelectorAll('[data-refresh]')) {
+    for (const id of changed.dataset.refresh.split(' ')) {
+      const other = document.getElementById(id);
+      if (other && other.dataset.load) {
+        loadInto(other);
+      }
+    }
+  }
   const invalid = target.querySelector('[aria-invalid="true"]');
   const focus = invalid || target.querySelector('[data-focus]');
   if (focus) {
