@@ -158,6 +158,38 @@ async fn a_meeting_made_in_the_console_shows_escaped_links_with_qr_codes(db: Db)
     ];
     let (status, html) = fragment(&app, "/console/f/meetings", Some(&form)).await;
     assert_eq!(status, StatusCode::CREATED, "{html}");
+    // Each link's URL and short code as text, and a link that opens it in a new tab.
+    let (_, meeting) = app
+        .get(&format!(
+            "/v1/meetings/{}",
+            "%3Cimg%20src=x%20onerror=alert(1)%3E"
+        ))
+        .await;
+    for link in meeting["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(meeting["guests"].as_array().unwrap())
+    {
+        let (url, short) = (
+            link["url"].as_str().unwrap(),
+            link["short"].as_str().unwrap(),
+        );
+        assert!(
+            html.contains(&format!(r#"<code data-short>{short}</code>"#)),
+            "{short}: {html}"
+        );
+        assert!(
+            html.contains(&format!(r#"/<wbr>visit/<wbr>{short}<wbr></code>"#)),
+            "the URL as text, its short code whole: {html}"
+        );
+        assert!(
+            html.contains(&format!(
+                r#"<a class="button" href="{url}" target="_blank" rel="noopener noreferrer" data-open>Open"#
+            )),
+            "{url}: {html}"
+        );
+    }
     assert!(!html.contains("<img"), "the chat id must be text: {html}");
     assert!(
         html.contains("&lt;img src=x onerror=alert(1)&gt;"),

@@ -134,12 +134,14 @@ function enhance(root) {
   }
   for (const button of root.querySelectorAll('button[data-copy-from]')) {
     button.addEventListener('click', () => {
-      const input = document.getElementById(button.dataset.copyFrom);
-      const done = () => { button.textContent = 'Copied'; };
+      const source = document.getElementById(button.dataset.copyFrom);
+      // Without the clipboard the text is selected, for the user to copy.
+      const select = () => { window.getSelection().selectAllChildren(source); };
+      const done = () => { button.firstChild.textContent = 'Copied'; };
       if (navigator.clipboard) {
-        navigator.clipboard.writeText(input.value).then(done, () => { input.select(); });
+        navigator.clipboard.writeText(source.textContent).then(done, select);
       } else {
-        input.select();
+        select();
       }
     });
   }
