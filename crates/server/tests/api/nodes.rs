@@ -153,39 +153,30 @@ async fn nodes_and_methods_are_named_by_name_or_slug_and_refusals_list_both_form
         assert_eq!(status, StatusCode::OK, "{path}: {run}");
         assert_eq!(run["edge"], "success", "{path}");
     }
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, metrics) = crate::ops::get_open(&app, "/metrics").await;
     assert!(
         metrics.contains(r#"icnode_node_runs_total{node="instant-connect",method="generate-basic-link",edge="success"} 3"#),
         "{metrics}"
     );
 
-    let (status, refused) = app
-        .post("/v1/nodes/instant-connect/Generate%20Link", json!({}))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
-    assert_eq!(refused["error"]["code"], "method_not_found");
-    assert_eq!(
-        refused["error"]["message"],
-        "node `instant-connect` has no method `Generate Link`; it has: \
-         `Generate Basic Link` (generate-basic-link), `Add Guest` (add-guest)"
-    );
-    let (status, refused) = app
-        .post("/v1/nodes/instant/generate-basic-link", json!({}))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
-    assert_eq!(refused["error"]["code"], "node_not_found");
-    assert_eq!(
-        refused["error"]["message"],
-        "no node `instant`; this service runs: `Instant Connect` (instant-connect)"
-    );
+    for (path, code, message) in [
+        (
+            "/v1/nodes/instant-connect/Generate%20Link",
+            "method_not_found",
+            "node `instant-connect` has no method `Generate Link`; it has: \
+             `Generate Basic Link` (generate-basic-link), `Add Guest` (add-guest)",
+        ),
+        (
+            "/v1/nodes/instant/generate-basic-link",
+            "node_not_found",
+            "no node `instant`; this service runs: `Instant Connect` (instant-connect)",
+        ),
+    ] {
+        let (status, refused) = app.post(path, json!({})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
+        assert_eq!(refused["error"]["code"], code);
+        assert_eq!(refused["error"]["message"], message);
+    }
 }
 
 async fn a_refused_token_leaves_by_the_error_edge_as_502(db: Db) {
