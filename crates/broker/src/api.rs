@@ -310,6 +310,8 @@ async fn record(
         sub: &plan.sub,
         exp: plan.exp,
         now,
+        vertical: plan.vertical,
+        host_login: plan.login_url_for_host,
         shorts,
     };
     Ok(state.store.record_links(&links, short_key).await?)
@@ -582,7 +584,8 @@ pub async fn joins(
 }
 
 /// Local only: what the broker knows of meeting `sub` (always 200; a meeting with no links has
-/// neither space nor expiry), so links added later can last as long as the first ones.
+/// neither space nor expiry), so links added later can last as long as the first ones and open
+/// the same join pages.
 pub async fn meeting(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -592,7 +595,9 @@ pub async fn meeting(
     let space = state.store.space(&sub).await?;
     Ok(Json(MeetingInfo {
         space_id: space.as_ref().map(|s| s.space_id()),
-        links_expire_at: space.and_then(|s| s.links_expire_at),
+        links_expire_at: space.as_ref().and_then(|s| s.links_expire_at),
+        vertical_type: space.as_ref().and_then(|s| s.vertical),
+        login_url_for_host: space.and_then(|s| s.host_login),
         sub,
     }))
 }

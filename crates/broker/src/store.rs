@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Row};
 
-use instant_connect::Role;
+use instant_connect::{Role, Vertical};
 
 use crate::data_dir::DATABASE_FILE;
 
@@ -51,6 +51,11 @@ pub struct Space {
     pub room_uuid: uuid::Uuid,
     /// The latest `exp` of the links made for it.
     pub links_expire_at: Option<i64>,
+    /// The join pages of its first links; `None` before any (or for links made before the
+    /// broker kept it).
+    pub vertical: Option<Vertical>,
+    /// Whether its first links had hosts sign in.
+    pub host_login: Option<bool>,
 }
 
 impl Space {
@@ -98,13 +103,15 @@ pub struct Join {
     pub joined_at: i64,
 }
 
-/// The links one answer made: their space (`sub`), when their tokens expire, and the
-/// join-page path of each link that wants a short key.
+/// The links one answer made: their space (`sub`), when their tokens expire, how they open,
+/// and the join-page path of each link that wants a short key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLinks<'a> {
     pub sub: &'a str,
     pub exp: i64,
     pub now: i64,
+    pub vertical: Vertical,
+    pub host_login: bool,
     pub shorts: Vec<(Role, String)>,
 }
 
@@ -206,7 +213,8 @@ impl Store {
 
     /// What one answer of the link endpoint writes, in one transaction (one commit, where
     /// four autocommits cost the broker more than the rest of a request): the space's latest
-    /// expiry and, for short URLs, expired short links pruned and a fresh key per link.
+    /// expiry (and how its links open, when it had no links yet) and, for short URLs, expired
+    /// short links pruned and a fresh key per link.
     /// Returns the short keys, in the order of `links.shorts`.
     pub async fn record_links(
         &self,
@@ -215,14 +223,19 @@ impl Store {
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO spaces (sub, room_uuid, created_at, links_expire_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO spaces (sub, room_uuid, created_at, links_expire_at, vertical, host_login) \
+             VALUES (?, ?, ?, ?, ?, ?) \
              ON CONFLICT (sub) DO UPDATE SET links_expire_at = \
-             MAX(COALESCE(links_expire_at, excluded.links_expire_at), excluded.links_expire_at)",
+             MAX(COALESCE(links_expire_at, excluded.links_expire_at), excluded.links_expire_at), \
+             vertical = COALESCE(vertical, excluded.vertical), \
+             host_login = COALESCE(host_login, excluded.host_login)",
         )
         .bind(links.sub)
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(links.now)
         .bind(links.exp)
+        .bind(links.vertical.as_str())
+        .bind(links.host_login)
         .execute(&mut *tx)
         .await?;
         if !links.shorts.is_empty() {
@@ -264,17 +277,25 @@ impl Store {
     }
 
     pub async fn space(&self, sub: &str) -> Result<Option<Space>, StoreError> {
-        let row = sqlx::query("SELECT room_uuid, links_expire_at FROM spaces WHERE sub = ?")
-            .bind(sub)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT room_uuid, links_expire_at, vertical, host_login FROM spaces WHERE sub = ?",
+        )
+        .bind(sub)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| {
             let text: &str = row.get("room_uuid");
+            let vertical: Option<&str> = row.get("vertical");
             Ok(Space {
                 sub: sub.to_owned(),
                 room_uuid: uuid::Uuid::parse_str(text)
                     .map_err(|_| StoreError::Corrupt(format!("room uuid `{text}`")))?,
                 links_expire_at: row.get("links_expire_at"),
+                vertical: vertical
+                    .map(|v| v.parse())
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+                host_login: row.get("host_login"),
             })
         })
         .transpose()
@@ -401,6 +422,8 @@ mod tests {
             sub,
             exp,
             now: 100,
+            vertical: Vertical::Gen,
+            host_login: false,
             shorts: shorts
                 .iter()
                 .map(|target| (Role::Guest, (*target).to_owned()))
@@ -435,6 +458,28 @@ mod tests {
         assert_eq!(store.short_target("k2").await.unwrap().unwrap(), "/c");
         let space = store.space("s").await.unwrap().unwrap();
         assert_eq!(space.links_expire_at, Some(600));
+    }
+
+    /// A meeting opens as its first links do: later links in another style change nothing.
+    #[tokio::test]
+    async fn a_space_keeps_how_its_first_links_open() {
+        let store = Store::open(None).await.unwrap();
+        store.space_for("s", 100).await.unwrap();
+        let before = store.space("s").await.unwrap().unwrap();
+        assert_eq!((before.vertical, before.host_login), (None, None));
+        store
+            .record_links(&links("s", 500, &[]), keys(&["k"]))
+            .await
+            .unwrap();
+        let mut other = links("s", 600, &[]);
+        other.vertical = Vertical::Cc;
+        other.host_login = true;
+        store.record_links(&other, keys(&["k"])).await.unwrap();
+        let space = store.space("s").await.unwrap().unwrap();
+        assert_eq!(
+            (space.vertical, space.host_login, space.links_expire_at),
+            (Some(Vertical::Gen), Some(false), Some(600))
+        );
     }
 
     /// The answer's writes are one transaction: when a short key cannot be found, neither the

@@ -139,7 +139,7 @@ pub enum NodeExportCommand {
 pub struct NodeRunArgs {
     /// A definition file, or builtin:instant-connect
     pub file: String,
-    /// The method's request name, e.g. "Generate Basic Link"
+    /// The method, by its name ("Generate Basic Link") or its slug (generate-basic-link)
     pub method: String,
     /// A dynamic parameter; repeat for more
     #[arg(long = "param", env = "ICNODE_PARAM", value_name = "NAME=VALUE")]
@@ -401,9 +401,10 @@ pub struct LinkOptions {
     /// The IANA time zone (America/New_York) that --nbf and --exp are wall times in
     #[arg(long, env = "ICNODE_TIME_ZONE", value_name = "ZONE")]
     pub time_zone: Option<String>,
-    /// Wording of the join pages
-    #[arg(long, env = "ICNODE_VERTICAL", value_enum, default_value = "hc")]
-    pub vertical: VerticalArg,
+    /// Wording of the join pages [default: link: hc; add-guest: the meeting's, as the local
+    /// broker tells it]
+    #[arg(long, env = "ICNODE_VERTICAL", value_enum)]
+    pub vertical: Option<VerticalArg>,
     /// Hand out long URLs instead of short ones
     #[arg(long, env = "ICNODE_NO_SHORT")]
     pub no_short: bool,
@@ -510,44 +511,66 @@ mod tests {
         }
     }
 
-    /// Splits a command line on whitespace, keeping double-quoted words whole.
-    fn words(line: &str) -> Vec<String> {
-        let mut words = Vec::new();
-        let mut word = String::new();
-        let mut quoted = false;
-        for c in line.chars() {
-            match c {
-                '"' => quoted = !quoted,
-                c if c.is_whitespace() && !quoted => {
-                    if !word.is_empty() {
-                        words.push(std::mem::take(&mut word));
-                    }
-                }
-                c => word.push(c),
-            }
-        }
-        if !word.is_empty() {
-            words.push(word);
-        }
+    /// A command line's words as a shell reads them (quotes, `$(…)` substitutions such as a
+    /// date worked out by `date`, comments): `sh` prints each, NUL-terminated.
+    fn shell_words(line: &str) -> Vec<String> {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s\\0' {line}"))
+            .output()
+            .expect("sh runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.is_empty(),
+            "{line}: {stderr}"
+        );
+        let mut words: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .split('\0')
+            .map(str::to_owned)
+            .collect();
+        words.pop(); // after the last NUL
         words
     }
 
+    /// What `link` would ask the broker for, as the command line says it at `now`.
+    fn link_at(line: &str, now: i64) -> Result<(), String> {
+        let parsed = Cli::try_parse_from(shell_words(line)).map_err(|e| e.to_string())?;
+        match parsed.command {
+            Command::Link(args) => crate::commands::link_spec(&args, now)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every `icnode` line of the README parses as the shell hands it over, and a `link` among
+    /// them asks for a window the rules take today: no example goes stale.
     #[test]
     fn the_readmes_commands_parse() {
         let readme = include_str!("../../../README.md");
+        let now = instant_connect::unix_now();
         let mut commands = 0;
         for block in readme.split("```sh").skip(1) {
             let block = block.split("```").next().unwrap();
             for line in block.lines().filter(|l| l.starts_with("icnode ")) {
-                let line = line.split(" # ").next().unwrap();
-                let parsed = Cli::try_parse_from(words(line));
-                assert!(parsed.is_ok(), "{line}: {}", parsed.unwrap_err());
+                if let Err(error) = link_at(line, now) {
+                    panic!("{line}: {error}");
+                }
                 commands += 1;
             }
         }
         assert!(
             commands >= 10,
             "the README's commands were found ({commands})"
+        );
+        // What the check catches: a date gone by, and words a shell would not pass.
+        let stale = "icnode link --chat-id v --nbf 2026-12-01T09:00:00Z --exp 2026-12-01T10:00:00Z";
+        let error = link_at(stale, 1_800_000_000).unwrap_err();
+        assert!(error.contains("--exp"), "{error}");
+        assert_eq!(
+            shell_words(r#"icnode node run x "Add Guest" --param a=$(echo b) # note"#),
+            ["icnode", "node", "run", "x", "Add Guest", "--param", "a=b"]
         );
     }
 

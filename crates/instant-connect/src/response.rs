@@ -122,7 +122,8 @@ impl fmt::Debug for SpaceDetails {
 }
 
 /// `200` of the local broker's `GET /_icnode/meetings/{sub}` (not a production path): what it
-/// knows of a meeting, so that links added later can last as long as the first ones.
+/// knows of a meeting, so that links added later can last as long as the first ones and open
+/// the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingInfo {
@@ -131,6 +132,13 @@ pub struct MeetingInfo {
     pub space_id: Option<String>,
     /// The latest `exp` of the meeting's links, Unix seconds.
     pub links_expire_at: Option<i64>,
+    /// The join pages of the meeting's first links; absent before any, and from a broker
+    /// that does not tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vertical_type: Option<crate::request::Vertical>,
+    /// Whether the meeting's first links had hosts sign in; absent as `vertical_type` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_url_for_host: Option<bool>,
 }
 
 /// `200` of `POST /api/v1/sms/meetingInvite`.

@@ -28,7 +28,9 @@ pub mod template;
 pub mod throttle;
 
 pub use check::{Problem, check, load, schema};
-pub use model::{AuthValue, Authorization, Edge, FieldType, FieldUi, Method, NodeDefinition};
+pub use model::{
+    AuthValue, Authorization, Edge, FieldType, FieldUi, Method, NodeDefinition, both_forms, slug,
+};
 pub use run::{
     DEFAULT_MAX_RESPONSE_BYTES, Destinations, Engine, RawResponse, RunError, RunOptions, RunResult,
 };

@@ -522,6 +522,48 @@ impl NodeDefinition {
     pub fn method(&self, name: &str) -> Option<&Method> {
         self.methods.iter().find(|m| m.name == name)
     }
+
+    /// The method a caller names, by its name (`Generate Basic Link`) or else by its slug
+    /// (`generate-basic-link`), as a command line or a URL path names it.
+    pub fn find_method(&self, name_or_slug: &str) -> Option<&Method> {
+        self.method(name_or_slug).or_else(|| {
+            self.methods
+                .iter()
+                .find(|m| !name_or_slug.is_empty() && slug(&m.name) == name_or_slug)
+        })
+    }
+
+    /// Every method in both forms a caller may give, for a refusal to list.
+    pub fn method_names(&self) -> String {
+        both_forms(self.methods.iter().map(|m| m.name.as_str()))
+    }
+}
+
+/// A name as a path segment: `Generate Basic Link` → `generate-basic-link` (ASCII letters and
+/// digits in lowercase, every other run of characters one dash).
+pub fn slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// Names as a caller may give them, each with its slug when that differs:
+/// `` `Generate Basic Link` (generate-basic-link), `Add Guest` (add-guest) ``.
+pub fn both_forms<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    names
+        .into_iter()
+        .map(|name| match slug(name) {
+            slug if slug == name || slug.is_empty() => format!("`{name}`"),
+            slug => format!("`{name}` ({slug})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Method {

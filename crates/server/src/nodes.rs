@@ -1,5 +1,6 @@
 //! Node runs: the bundled Instant Connect node and every definition of the node directory,
-//! addressed by slug (`instant-connect`, `generate-basic-link`), run through the engine with
+//! addressed by slug (`instant-connect`, `generate-basic-link`) or by name (`Instant Connect`,
+//! `Generate Basic Link`), run through the engine with
 //! the service's broker URL and token; and nodes imported while the service runs (the
 //! console's importer), kept in memory and run only with the secrets each run is given.
 
@@ -61,14 +62,37 @@ pub enum CatalogError {
 /// Why a run did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeRunError {
-    #[error("no node `{0}`")]
-    UnknownNode(String),
-    #[error("node `{node}` has no method `{method}`")]
-    UnknownMethod { node: String, method: String },
+    #[error(transparent)]
+    UnknownNode(UnknownNode),
+    #[error("node `{node}` has no method `{method}`; it has: {available}")]
+    UnknownMethod {
+        node: String,
+        method: String,
+        /// Every method, by name and slug.
+        available: String,
+    },
     #[error("parameter `{name}` must be a string, number or boolean")]
     NotAScalar { name: String },
     #[error(transparent)]
     Refused(#[from] RunError),
+}
+
+/// A node no name or slug of this service's names, and those it has.
+#[derive(Debug, thiserror::Error)]
+#[error("no node `{node}`; this service runs: {available}")]
+pub struct UnknownNode {
+    pub node: String,
+    /// Every node, by name and slug.
+    pub available: String,
+}
+
+/// A node and one of its methods, as a caller named them (by name or slug).
+pub struct Found {
+    pub node: NodeInfo,
+    pub method: MethodInfo,
+    pub definition: Arc<NodeDefinition>,
+    /// Imported while running: it gets none of the service's secrets.
+    pub imported: bool,
 }
 
 /// A node as `GET /v1/nodes` lists it.
@@ -205,18 +229,8 @@ impl std::fmt::Debug for Nodes {
     }
 }
 
-/// `Generate Basic Link` → `generate-basic-link`.
-pub fn slug(name: &str) -> String {
-    let mut slug = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').to_owned()
-}
+/// `Generate Basic Link` → `generate-basic-link`: the engine's, the one way names become slugs.
+pub use node::slug;
 
 impl Nodes {
     /// The bundled node and every `*.json` of `node_dir`. The broker token is the secret
@@ -328,58 +342,45 @@ impl Nodes {
         Ok(slug)
     }
 
-    /// The definition of node `node` and whether it was imported while running.
+    /// The definition of node `node` (its slug or its name) and whether it was imported while
+    /// running.
     pub fn definition(&self, node: &str) -> Option<(Arc<NodeDefinition>, bool)> {
-        self.read()
+        let entries = self.read();
+        entries
             .iter()
             .find(|e| e.slug == node)
+            .or_else(|| entries.iter().find(|e| e.definition.name == node))
             .map(|e| (Arc::clone(&e.definition), e.importer.is_some()))
+    }
+
+    /// Node `node` and its method `method`, each by its slug or its name; or what there is.
+    pub fn find(&self, node: &str, method: &str) -> Result<Found, NodeRunError> {
+        let (definition, imported) = self.definition(node).ok_or_else(|| {
+            let entries = self.read();
+            NodeRunError::UnknownNode(UnknownNode {
+                node: node.to_owned(),
+                available: node::both_forms(entries.iter().map(|e| e.definition.name.as_str())),
+            })
+        })?;
+        let found = definition
+            .find_method(method)
+            .ok_or_else(|| NodeRunError::UnknownMethod {
+                node: node.to_owned(),
+                method: method.to_owned(),
+                available: definition.method_names(),
+            })?;
+        Ok(Found {
+            node: node_info(&definition),
+            method: method_info(found),
+            imported,
+            definition: Arc::clone(&definition),
+        })
     }
 
     pub fn list(&self) -> Vec<NodeInfo> {
         self.read()
             .iter()
-            .map(|entry| NodeInfo {
-                slug: entry.slug.clone(),
-                name: entry.definition.name.clone(),
-                description: entry.definition.description.clone(),
-                methods: entry
-                    .definition
-                    .methods
-                    .iter()
-                    .map(|method| MethodInfo {
-                        slug: slug(&method.name),
-                        name: method.name.clone(),
-                        parameters: method
-                            .dynamic_fields()
-                            .into_iter()
-                            .map(|field| {
-                                let ui = method.field_ui(field);
-                                ParameterInfo {
-                                    name: field.to_owned(),
-                                    label: ui.label,
-                                    tooltip: ui.tooltip,
-                                    kind: ui.kind,
-                                    mandatory: ui.mandatory,
-                                    regex: ui.regex,
-                                    default: ui.default,
-                                    description: method
-                                        .rows()
-                                        .find_map(|row| match row {
-                                            node::model::Row::Dynamic { description, .. }
-                                                if row.field() == Some(field) =>
-                                            {
-                                                Some(description.clone())
-                                            }
-                                            _ => None,
-                                        })
-                                        .unwrap_or_default(),
-                                }
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            })
+            .map(|entry| node_info(&entry.definition))
             .collect()
     }
 
@@ -404,17 +405,20 @@ impl Nodes {
         params: &Map<String, Value>,
         secrets: Vec<(String, SecretString)>,
     ) -> Result<RunResult, NodeRunError> {
-        let (definition, imported) = self
-            .definition(node)
-            .ok_or_else(|| NodeRunError::UnknownNode(node.to_owned()))?;
-        let found = definition
-            .methods
-            .iter()
-            .find(|m| slug(&m.name) == method)
-            .ok_or_else(|| NodeRunError::UnknownMethod {
-                node: node.to_owned(),
-                method: method.to_owned(),
-            })?;
+        let Found {
+            node: info,
+            method: method_info,
+            definition,
+            imported,
+        } = self.find(node, method)?;
+        let found =
+            definition
+                .method(&method_info.name)
+                .ok_or_else(|| NodeRunError::UnknownMethod {
+                    node: info.slug.clone(),
+                    method: method_info.name.clone(),
+                    available: definition.method_names(),
+                })?;
         let mut text_params = BTreeMap::new();
         for (name, value) in params {
             let text = match value {
@@ -447,15 +451,62 @@ impl Nodes {
                 .run(&definition, &found.name, &text_params, &options)
                 .await?
         };
-        // Imported nodes share one label: their names are the importers' to choose.
+        // Imported nodes share one label: their names are the importers' to choose. Others are
+        // labelled by slug, however the caller named them.
         let (node_label, method_label) = if imported {
             ("imported", "imported")
         } else {
-            (node, method)
+            (info.slug.as_str(), method_info.slug.as_str())
         };
         self.metrics
             .node_run(node_label, method_label, result.edge.as_str());
         Ok(result)
+    }
+}
+
+/// A node as listed: its slug, name, description and methods.
+fn node_info(definition: &NodeDefinition) -> NodeInfo {
+    NodeInfo {
+        slug: slug(&definition.name),
+        name: definition.name.clone(),
+        description: definition.description.clone(),
+        methods: definition.methods.iter().map(method_info).collect(),
+    }
+}
+
+/// A method as listed: its slug, name and parameters with their node UI.
+fn method_info(method: &node::Method) -> MethodInfo {
+    let description = |field: &str| {
+        method
+            .rows()
+            .find_map(|row| match row {
+                node::model::Row::Dynamic { description, .. } if row.field() == Some(field) => {
+                    Some(description.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    MethodInfo {
+        slug: slug(&method.name),
+        name: method.name.clone(),
+        parameters: method
+            .dynamic_fields()
+            .into_iter()
+            .map(|field| {
+                let ui = method.field_ui(field);
+                ParameterInfo {
+                    name: field.to_owned(),
+                    label: ui.label,
+                    tooltip: ui.tooltip,
+                    kind: ui.kind,
+                    mandatory: ui.mandatory,
+                    regex: ui.regex,
+                    default: ui.default,
+                    description: description(field),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -509,13 +560,5 @@ mod tests {
             !nodes.definition("instant-connect").unwrap().1,
             "loaded at start"
         );
-    }
-
-    #[test]
-    fn slugs_are_lowercase_words_joined_by_dashes() {
-        assert_eq!(slug("Generate Basic Link"), "generate-basic-link");
-        assert_eq!(slug("Instant Connect"), "instant-connect");
-        assert_eq!(slug("  Add  Guest! "), "add-guest");
-        assert_eq!(slug("SMS/Invite v2"), "sms-invite-v2");
     }
 }

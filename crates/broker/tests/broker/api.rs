@@ -683,11 +683,13 @@ async fn a_token_expires_after_its_lifetime_and_a_restart_does_not_renew_it() {
 }
 
 #[tokio::test]
-async fn the_local_meeting_route_tells_how_long_a_meetings_links_last() {
+async fn the_local_meeting_route_tells_how_long_a_meetings_links_last_and_how_they_open() {
     let broker = spawn_broker().await;
     let sub = "visit/with spaces/ünï";
     let mut first = LinkRequest::new(sub);
     first.jwt.exp = Some(broker.clock.now() + 7200);
+    first.vertical_type = Some(Vertical::Gen);
+    first.login_url_for_host = Some(false);
     broker.client.generate_links(&first).await.unwrap();
     let mut shorter = LinkRequest::new(sub);
     shorter.jwt.exp = Some(broker.clock.now() + 600);
@@ -701,6 +703,11 @@ async fn the_local_meeting_route_tells_how_long_a_meetings_links_last() {
         "the latest expiry"
     );
     assert!(meeting.space_id.is_some());
+    assert_eq!(
+        (meeting.vertical_type, meeting.login_url_for_host),
+        (Some(Vertical::Gen), Some(false)),
+        "as the first links open, not the later default ones"
+    );
 
     let unknown = broker
         .client
@@ -709,6 +716,10 @@ async fn the_local_meeting_route_tells_how_long_a_meetings_links_last() {
         .unwrap()
         .value;
     assert_eq!((unknown.space_id, unknown.links_expire_at), (None, None));
+    assert_eq!(
+        (unknown.vertical_type, unknown.login_url_for_host),
+        (None, None)
+    );
     let anonymous = broker
         .http
         .get(format!("{}/_icnode/meetings/x", broker.url))

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use instant_connect::{Client, ClientError, JoinStyle, JoinUrls, Links, rfc3339, unix_now};
+use instant_connect::{
+    Client, ClientError, JoinStyle, JoinUrls, Links, MeetingInfo, Vertical, rfc3339, unix_now,
+};
 use serde::Serialize;
 use server::domain::{
     ChatId, Field, FieldNames, Invalid, LinkCounts, LinkSpec, MeetingOptions, Role, TimeInput,
@@ -74,6 +76,12 @@ fn usage(invalid: &[Invalid]) -> CliError {
 pub async fn link(args: LinkArgs) -> Result<(), CliError> {
     let (client, join) = connect(&args.connection)?;
     let now = unix_now();
+    let spec = link_spec(&args, now)?;
+    make_links(&client, &join, &spec, &args.options).await
+}
+
+/// What `link` asks the broker for, checked by the domain's rules at `now`; nothing is sent.
+pub(crate) fn link_spec(args: &LinkArgs, now: i64) -> Result<LinkSpec, CliError> {
     let validity = validity(&args.options)?;
     let window = validity
         .fresh(now, DEFAULT_LIFETIME)
@@ -82,27 +90,36 @@ pub async fn link(args: LinkArgs) -> Result<(), CliError> {
         hosts: Some(args.hosts),
         guests: Some(args.guests),
     };
-    let spec = spec(&args.options, counts, window, &validity)?;
-    make_links(&client, &join, &spec, &args.options, now).await
+    let options = MeetingOptions {
+        vertical: args.options.vertical.map(Into::into).unwrap_or_default(),
+        host_login: None,
+        short_urls: !args.options.no_short,
+    };
+    spec(&args.options, counts, window, options, &validity, now)
 }
 
 /// More guests for a meeting: the same `sub` and options with no hosts, lasting as long as the
-/// meeting's links unless told otherwise.
+/// meeting's links and opening the same join pages unless told otherwise.
 pub async fn add_guest(args: AddGuestArgs) -> Result<(), CliError> {
     let (client, join) = connect(&args.connection)?;
     let now = unix_now();
     let validity = validity(&args.options)?;
     let chat_id = chat_id(&args.options)?;
-    let window = match validity.for_more(now).map_err(|e| usage(&[e]))? {
-        Some(window) => window,
-        None => meeting_window(&client, &chat_id, now).await?,
+    let told = validity.for_more(now).map_err(|e| usage(&[e]))?;
+    let vertical = args.options.vertical.map(Vertical::from);
+    let (window, vertical, host_login) =
+        as_the_meeting(&client, &chat_id, (told, vertical), now).await?;
+    let options = MeetingOptions {
+        vertical,
+        host_login,
+        short_urls: !args.options.no_short,
     };
     let counts = LinkCounts::More {
         role: Role::Guest,
         count: args.guests,
     };
-    let spec = spec(&args.options, counts, window, &validity)?;
-    make_links(&client, &join, &spec, &args.options, now).await
+    let spec = spec(&args.options, counts, window, options, &validity, now)?;
+    make_links(&client, &join, &spec, &args.options).await
 }
 
 fn chat_id(options: &LinkOptions) -> Result<ChatId, CliError> {
@@ -124,23 +141,24 @@ fn validity(options: &LinkOptions) -> Result<Validity, CliError> {
     .map_err(|invalid| usage(&invalid))
 }
 
+/// The links asked for, checked against the broker's rules at `now` before anything is sent.
 fn spec(
     options: &LinkOptions,
     counts: LinkCounts,
     window: Window,
+    meeting: MeetingOptions,
     validity: &Validity,
+    now: i64,
 ) -> Result<LinkSpec, CliError> {
-    Ok(LinkSpec {
+    let spec = LinkSpec {
         chat_id: chat_id(options)?,
         counts,
         window,
-        options: MeetingOptions {
-            vertical: options.vertical.into(),
-            host_login: None,
-            short_urls: !options.no_short,
-        },
+        options: meeting,
         from_lifetime: validity.ttl_seconds.is_some(),
-    })
+    };
+    spec.check(now).map_err(|errors| usage(&errors))?;
+    Ok(spec)
 }
 
 async fn make_links(
@@ -148,9 +166,7 @@ async fn make_links(
     join: &JoinUrls,
     spec: &LinkSpec,
     options: &LinkOptions,
-    now: i64,
 ) -> Result<(), CliError> {
-    spec.check(now).map_err(|errors| usage(&errors))?;
     let reply = client
         .generate_links(&spec.request())
         .await
@@ -163,34 +179,108 @@ async fn make_links(
     }
     let style = JoinStyle {
         vertical: spec.options.vertical,
+        host_login: spec.options.host_login.unwrap_or(true),
         ..JoinStyle::default()
     };
     let links = join.links(&reply.value, &style);
     print(options, spec, links, reply.warnings)
 }
 
-/// When the meeting's existing links expire, as the local broker knows it: more links last as
-/// long, unless those expired.
-async fn meeting_window(client: &Client, chat_id: &ChatId, now: i64) -> Result<Window, CliError> {
-    let links = match client.local_meeting(chat_id.as_str()).await {
-        Ok(reply) => reply.value.links_expire_at.map(|expires_at| Window {
-            not_before: None,
-            expires_at,
-        }),
+/// What `add-guest`'s flags left unsaid, for the meeting to tell.
+struct Unsaid {
+    /// Neither `--ttl` nor `--exp`: as long as the meeting's links.
+    window: bool,
+    /// No `--vertical`: the meeting's join pages.
+    vertical: bool,
+}
+
+impl Unsaid {
+    /// What meeting `chat_id` must tell, in words.
+    fn questions(&self, chat_id: &ChatId) -> String {
+        match (self.window, self.vertical) {
+            (true, true) => {
+                format!("how long meeting `{chat_id}`'s links last and which join pages they open")
+            }
+            (true, false) => format!("how long meeting `{chat_id}`'s links last"),
+            _ => format!("which join pages meeting `{chat_id}`'s links open"),
+        }
+    }
+
+    /// The flags that say it instead.
+    fn flags(&self) -> String {
+        let window = format!(
+            "{} or {}",
+            Flags.name(&Field::Ttl),
+            Flags.name(&Field::ExpiresAt)
+        );
+        let vertical = Flags.name(&Field::Vertical);
+        match (self.window, self.vertical) {
+            (true, true) => format!("{window}, and {vertical}"),
+            (true, false) => window,
+            _ => vertical,
+        }
+    }
+}
+
+/// How more links last and open: as the flags said (`told`), and what they left unsaid as the
+/// meeting's links do (and their hosts' sign-in, when the meeting was asked).
+async fn as_the_meeting(
+    client: &Client,
+    chat_id: &ChatId,
+    told: (Option<Window>, Option<Vertical>),
+    now: i64,
+) -> Result<(Window, Vertical, Option<bool>), CliError> {
+    if let (Some(window), Some(vertical)) = told {
+        return Ok((window, vertical, None));
+    }
+    let unsaid = Unsaid {
+        window: told.0.is_none(),
+        vertical: told.1.is_none(),
+    };
+    let meeting = local_meeting(client, chat_id, &unsaid).await?;
+    let window = match told.0 {
+        Some(window) => window,
+        None => meeting_window(&meeting, chat_id, now)?,
+    };
+    let vertical = match told.1 {
+        Some(vertical) => vertical,
+        None => meeting_vertical(&meeting, chat_id)?,
+    };
+    Ok((window, vertical, meeting.login_url_for_host))
+}
+
+/// The meeting as the local broker knows it, when it has links; any other broker cannot tell.
+async fn local_meeting(
+    client: &Client,
+    chat_id: &ChatId,
+    unsaid: &Unsaid,
+) -> Result<MeetingInfo, CliError> {
+    let meeting = match client.local_meeting(chat_id.as_str()).await {
+        Ok(reply) => reply.value,
         Err(ClientError::Status { status: 404, .. }) => {
             return Err(CliError::Usage(format!(
-                "the broker at {} cannot tell how long meeting `{chat_id}`'s links last (only \
-                 icnode's local broker can): give --ttl or --exp",
-                client.broker_url()
+                "the broker at {} cannot tell {} (only icnode's local broker can): give {}",
+                client.broker_url(),
+                unsaid.questions(chat_id),
+                unsaid.flags(),
             )));
         }
         Err(other) => return Err(CliError::runtime(&other)),
     };
-    let Some(links) = links else {
+    if meeting.links_expire_at.is_none() {
         return Err(CliError::Usage(format!(
-            "meeting `{chat_id}` has no links yet: make them with `icnode link`, or give \
-             --ttl or --exp"
+            "meeting `{chat_id}` has no links yet: make them with `icnode link`, or give {}",
+            unsaid.flags()
         )));
+    }
+    Ok(meeting)
+}
+
+/// When the meeting's existing links expire: more links last as long, unless those expired.
+fn meeting_window(meeting: &MeetingInfo, chat_id: &ChatId, now: i64) -> Result<Window, CliError> {
+    let links = Window {
+        not_before: None,
+        expires_at: meeting.links_expire_at.unwrap_or(now),
     };
     Window::lasting_as(links, now).map_err(|expired| {
         CliError::Usage(format!(
@@ -198,6 +288,18 @@ async fn meeting_window(client: &Client, chat_id: &ChatId, now: i64) -> Result<W
             rfc3339(expired.expired_at),
             Flags.name(&Field::Ttl),
             Flags.name(&Field::ExpiresAt),
+        ))
+    })
+}
+
+/// The join pages the meeting's links open; a broker that kept none (links made before it
+/// did) cannot tell.
+fn meeting_vertical(meeting: &MeetingInfo, chat_id: &ChatId) -> Result<Vertical, CliError> {
+    meeting.vertical_type.ok_or_else(|| {
+        CliError::Usage(format!(
+            "the broker does not know which join pages meeting `{chat_id}`'s links open (they \
+             were made before it kept that): give {}",
+            Flags.name(&Field::Vertical)
         ))
     })
 }

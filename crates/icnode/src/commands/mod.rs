@@ -15,6 +15,9 @@ mod up;
 use crate::cli::Command;
 
 pub use error::CliError;
+/// For the README's check that its `link` examples hold today.
+#[cfg(test)]
+pub(crate) use link::link_spec;
 
 pub async fn run(command: Command) -> Result<(), CliError> {
     match command {

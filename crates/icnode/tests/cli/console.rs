@@ -1,7 +1,8 @@
 //! The web console end to end in headless Chromium (Debian's `chromium` and `chromedriver`,
 //! driven over WebDriver by fantoccini) against `icnode up` on port 0. Every page is checked
-//! with axe-core (WCAG 2 A and AA rules) and photographed at desktop and phone width into
-//! `target/console-screenshots/` for review. Without Chromium or axe-core (`target/axe/`,
+//! with axe-core (WCAG 2 A and AA rules), for no sideways scroll at 375 px and for an icon that
+//! loads, and photographed at desktop and phone width into `target/console-screenshots/` for
+//! review. Without Chromium or axe-core (`target/axe/`,
 //! put there by `.ci/run` from npm) the suite is skipped with a reason, and fails when `CI=true`.
 
 use std::net::TcpListener;
@@ -18,7 +19,8 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const XSS: &str = "<img src=x onerror=alert(1)>";
 const DESKTOP: (u32, u32) = (1280, 900);
-const PHONE: (u32, u32) = (390, 844);
+/// The narrowest phone in common use.
+const PHONE: (u32, u32) = (375, 812);
 
 /// Where `.ci/run` puts axe-core's browser build.
 const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/axe/axe.min.js");
@@ -112,12 +114,43 @@ fn screenshots() -> PathBuf {
 }
 
 /// The page at desktop and at phone width, as `target/console-screenshots/<name>-<width>.png`,
-/// after axe-core found no WCAG 2 A or AA violation at either width.
+/// after axe-core found no WCAG 2 A or AA violation at either width, nothing wider than the
+/// window at either, and the page's icon loads.
 async fn shoot(client: &Client, name: &str) {
     let axe = std::fs::read_to_string(AXE).unwrap();
     client.execute(&axe, vec![]).await.unwrap();
+    let icon = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const link = document.querySelector('link[rel=icon]');
+             fetch(link.href).then(r => done([r.status, r.headers.get('content-type')]), e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(icon, json!([200, "image/svg+xml"]), "the icon of {name}");
     for (width, height) in [DESKTOP, PHONE] {
         client.set_window_size(width, height).await.unwrap();
+        let widths = client
+            .execute(
+                "return [window.innerWidth, document.documentElement.scrollWidth, document.documentElement.clientWidth,
+                         [...document.querySelectorAll('main *')]
+                            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                            .map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className).slice(0, 5)];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            widths[0],
+            json!(width),
+            "{name}: the window is {width} px wide"
+        );
+        // Nothing wider than the window, the scroll bar aside.
+        assert!(
+            widths[1].as_u64() <= widths[2].as_u64() && widths[2].as_u64() <= widths[0].as_u64(),
+            "{name} at {width} px scrolls sideways: {widths}"
+        );
         let axe_result = client
             .execute_async(
                 "const done = arguments[arguments.length - 1];
@@ -241,7 +274,8 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
 
         // A meeting whose chat id is markup: shown as text, links with QR codes that scan.
         client
-            .execute("document.querySelector('#validity').value = '3600'; document.querySelector('#validity').dispatchEvent(new Event('change'));", vec![])
+            .execute("document.querySelector('#validity').value = '3600'; document.querySelector('#validity').dispatchEvent(new Event('change'));
+                      document.querySelector('#vertical').value = 'gen'; document.querySelector('#hostLogin').checked = false;", vec![])
             .await
             .unwrap();
         visible(&client, "#meeting-form button[type=submit]").await.click().await.unwrap();
@@ -249,9 +283,16 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
         assert_eq!(title, format!("Links for {XSS}"));
         assert_eq!(client.execute("return document.images.length;", vec![]).await.unwrap(), json!(0));
         assert!(client.get_alert_text().await.is_err(), "no script ran");
+        // The form for the next meeting is as the user left it, but for the chat id.
+        let kept = client
+            .execute("const q = s => document.querySelector(s);
+                      return [q('#validity').value, q('#vertical').value, q('#hostLogin').checked, q('#chatId').value, q('.custom-validity').hidden];", vec![])
+            .await
+            .unwrap();
+        assert_eq!(kept, json!(["3600", "gen", false, "", true]), "validity, join pages, host sign-in, chat id");
         until(&client, "document.querySelector('.countdown').textContent.includes('in ')").await;
         let urls = client
-            .execute("return [...document.querySelectorAll('[data-link-url]')].map(i => i.value);", vec![])
+            .execute("return [...document.querySelectorAll('[data-link-url]')].map(e => e.textContent);", vec![])
             .await
             .unwrap();
         let urls: Vec<String> = serde_json::from_value(urls).unwrap();
@@ -260,13 +301,50 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
         for (code, link) in codes.iter().zip(&urls) {
             assert_eq!(&decode_qr(&client, code).await, link);
         }
+        // Each card shows its URL whole, its short code, and a link that opens it in a new tab.
+        for (width, height) in [DESKTOP, PHONE] {
+            client.set_window_size(width, height).await.unwrap();
+            let cards = client
+                .execute("return [...document.querySelectorAll('#result article.link')].map(card => {
+                            const url = card.querySelector('[data-link-url]'), open = card.querySelector('a[data-open]');
+                            return [url.textContent, card.querySelector('[data-short]').textContent,
+                                    url.scrollWidth <= url.clientWidth && url.scrollHeight <= url.clientHeight,
+                                    open.href, open.target, open.rel]; });", vec![])
+                .await
+                .unwrap();
+            for (card, link) in cards.as_array().unwrap().iter().zip(&urls) {
+                let short = card[1].as_str().unwrap();
+                assert_eq!(card[0], json!(link));
+                assert!(link.ends_with(&format!("/visit/{short}")) && short.len() >= 5, "{card}");
+                assert_eq!(card[2], json!(true), "the URL is not cut at {width} px: {card}");
+                assert_eq!(card.as_array().unwrap()[3..], [json!(link), json!("_blank"), json!("noopener noreferrer")]);
+            }
+        }
+        client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
         shoot(&client, "new-meeting").await;
 
-        // The guest link leads to the broker's join page, whose title shows the chat id as text.
-        client.goto(&urls[1]).await.unwrap();
+        // The guest's Open leads, in a tab of its own, to the broker's join page, whose title
+        // shows the chat id as text.
+        let console = client.window().await.unwrap();
+        visible(&client, "[data-role=guest] a[data-open]").await.click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let tab = loop {
+            let windows = client.windows().await.unwrap();
+            if let Some(tab) = windows.into_iter().find(|w| *w != console) {
+                break tab;
+            }
+            assert!(Instant::now() < deadline, "Open opened no tab");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        client.switch_to_window(tab).await.unwrap();
         until(&client, "document.title.startsWith('Virtual Visit - ')").await;
+        let opened = client.current_url().await.unwrap();
+        assert!(opened.path().starts_with("/gen/v1/talk"), "the guest's page, as chosen: {opened}");
         assert_eq!(client.title().await.unwrap(), format!("Virtual Visit - {XSS}"));
         assert_eq!(client.execute("return document.images.length;", vec![]).await.unwrap(), json!(0));
+        assert_eq!(client.execute("return window.opener;", vec![]).await.unwrap(), Value::Null, "noopener");
+        client.close_window().await.unwrap();
+        client.switch_to_window(console).await.unwrap();
 
         // The meeting's page: add a guest; an invite to a bad number is stopped in the browser.
         client.goto(&format!("{url}/meetings")).await.unwrap();
@@ -329,6 +407,18 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
         visible(&client, "#run-form button[type=submit]").await.click().await.unwrap();
         until(&client, "document.querySelector('[data-edge]') && document.querySelector('[data-edge]').dataset.edge === 'success'").await;
         assert!(!text(&client, "[data-output=hostshortkey]").await.is_empty());
+        // URLs first, ciphers folded at the end.
+        let rows = client
+            .execute("return [...document.querySelectorAll('#outputs > div')].map(r =>
+                        [r.querySelector('dt').textContent, /^https?:/.test(r.querySelector('dd').textContent), !!r.querySelector('dd details')]);", vec![])
+            .await
+            .unwrap();
+        let rows: Vec<(String, bool, bool)> = serde_json::from_value(rows).unwrap();
+        let urls = rows.iter().take_while(|(_, url, _)| *url).count();
+        assert!(urls >= 3 && rows.iter().skip(urls).all(|(_, url, _)| !url), "{rows:?}");
+        let folded: Vec<&str> = rows.iter().filter(|(_, _, folded)| *folded).map(|(name, ..)| name.as_str()).collect();
+        assert_eq!(folded, ["hostcipher", "guestcipher"], "{rows:?}");
+        assert!(rows.ends_with(&[("hostcipher".into(), false, true), ("guestcipher".into(), false, true)]), "{rows:?}");
         shoot(&client, "node-tester").await;
         client.goto(&format!("{url}/nodes/instant-connect/add-guest")).await.unwrap();
         visible(&client, "input[name='p:uniquechatId']").await.send_keys("tester-visit").await.unwrap();
@@ -344,8 +434,13 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
             .await
             .unwrap();
         visible(&client, "#name").await.send_keys("Imported IC").await.unwrap();
+        let listed = "document.querySelector(\"#nodes a[href='/nodes/imported-ic/generate-basic-link']\")";
+        until(&client, "document.querySelector('#nodes section.node')").await;
+        assert_eq!(client.execute(&format!("return {listed};"), vec![]).await.unwrap(), Value::Null);
         visible(&client, "#import-form button[type=submit]").await.click().await.unwrap();
         until(&client, "document.querySelector('#import-result') && document.querySelector('#import-result').textContent.includes('node check: no problems.')").await;
+        // The node list shows the new node without a reload.
+        until(&client, listed).await;
         shoot(&client, "node-import").await;
         visible(&client, "#import-result a[href='/nodes/imported-ic/generate-basic-link']").await.click().await.unwrap();
         visible(&client, "input[name='p:chatId']").await.send_keys("imported-visit").await.unwrap();

@@ -146,6 +146,17 @@ fn run(args: &[&str], token: Option<&str>) -> Output {
     command.output().unwrap()
 }
 
+/// What a command that succeeds prints with `--json`, run with the test broker's token.
+fn json_of(args: &[&str]) -> Value {
+    let out = run(args, Some(TOKEN));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Asserts that a command exited with `code` and said `text` on stderr.
 fn assert_fails(out: &Output, code: i32, text: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -522,16 +533,7 @@ fn flags_read_their_icnode_variables() {
 #[test]
 fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
     let (_broker, url) = start_broker();
-    let link = |args: &[&str]| -> Value {
-        let out = run(args, Some(TOKEN));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
-    let first = link(&[
+    let first = json_of(&[
         "link",
         "--broker-url",
         &url,
@@ -541,7 +543,7 @@ fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
         "3h",
         "--json",
     ]);
-    let added = link(&[
+    let added = json_of(&[
         "add-guest",
         "--broker-url",
         &url,
@@ -550,7 +552,7 @@ fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
         "--json",
     ]);
     assert_eq!(added["expiresAt"], first["expiresAt"]);
-    let shorter = link(&[
+    let shorter = json_of(&[
         "add-guest",
         "--broker-url",
         &url,
@@ -574,7 +576,7 @@ fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
     );
     assert_fails(&unknown, 2, "meeting `no-such-visit` has no links yet");
 
-    // A broker without the local route (production) cannot say: the user is asked for --ttl.
+    // A broker without the local route (production) cannot say: the user is asked for the flags.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let elsewhere = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -588,21 +590,76 @@ fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
             );
         }
     });
-    let production = run(
-        &[
+    for (flags, told) in [
+        (
+            &[][..],
+            "cannot tell how long meeting `visit-1`'s links last and which join pages they open \
+             (only icnode's local broker can): give --ttl or --exp, and --vertical",
+        ),
+        (
+            &["--ttl", "1h"][..],
+            "cannot tell which join pages meeting `visit-1`'s links open (only icnode's local \
+             broker can): give --vertical",
+        ),
+    ] {
+        let base = [
             "add-guest",
             "--broker-url",
             &elsewhere,
             "--chat-id",
             "visit-1",
-        ],
-        Some(TOKEN),
+        ];
+        let production = run(&[&base[..], flags].concat(), Some(TOKEN));
+        assert_fails(&production, 2, told);
+    }
+}
+
+#[test]
+fn add_guest_opens_the_meetings_join_pages_unless_told() {
+    let (_broker, url) = start_broker();
+    let guest = |json: &Value| -> (String, String) {
+        let guest = &json["guests"][0];
+        let vt = node::claims(guest["cipher"].as_str().unwrap())["vt"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (vt, guest["longUrl"].as_str().unwrap().to_owned())
+    };
+    let base = [
+        "--broker-url",
+        url.as_str(),
+        "--chat-id",
+        "gen-visit",
+        "--json",
+    ];
+    let first = json_of(&[&["link", "--vertical", "gen"], &base[..]].concat());
+    let (vt, long_url) = guest(&first);
+    assert_eq!(vt, "gen");
+    assert!(
+        long_url.starts_with(&format!("{url}/gen/v1/talk?")),
+        "{long_url}"
     );
-    assert_fails(
-        &production,
-        2,
-        "cannot tell how long meeting `visit-1`'s links last",
+
+    // Told nothing, add-guest asks the local broker; told, it does as told.
+    let added = json_of(&[&["add-guest"], &base[..]].concat());
+    let (vt, long_url) = guest(&added);
+    assert_eq!(vt, "gen", "the meeting's vertical, not the default hc");
+    assert!(
+        long_url.starts_with(&format!("{url}/gen/v1/talk?")),
+        "{long_url}"
     );
+    assert_eq!(added["expiresAt"], first["expiresAt"]);
+    let told = json_of(&[&["add-guest", "--vertical", "cc", "--ttl", "5m"], &base[..]].concat());
+    let (vt, long_url) = guest(&told);
+    assert_eq!(vt, "cc");
+    assert!(
+        long_url.starts_with(&format!("{url}/cc/v1/talk?")),
+        "{long_url}"
+    );
+    assert_ne!(told["expiresAt"], first["expiresAt"]);
+    // The meeting still opens as its first links did.
+    let again = json_of(&[&["add-guest", "--ttl", "5m"], &base[..]].concat());
+    assert_eq!(guest(&again).0, "gen");
 }
 
 #[test]

@@ -34,7 +34,7 @@ fn node_run(url: &str, method: &str, chat_id: &str) -> (Option<i32>, Value) {
 }
 
 /// The claims inside a cipher, opened as the broker would: JWE with the broker secret.
-fn claims(cipher: &str) -> Value {
+pub(crate) fn claims(cipher: &str) -> Value {
     let opened = jose::jwe::decrypt(SECRET.as_bytes(), cipher, &Default::default()).unwrap();
     let jwt = String::from_utf8(opened.plaintext).unwrap();
     let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -114,6 +114,56 @@ fn both_methods_run_end_to_end_and_add_guest_joins_the_same_space() {
         space_id(&url, added_outputs["guestcipher"].as_str().unwrap()),
         space_id(&url, outputs["hostcipher"].as_str().unwrap()),
         "Add Guest joins the meeting's space"
+    );
+}
+
+#[test]
+fn a_method_runs_by_its_name_or_its_slug_and_a_refusal_lists_both_forms() {
+    let (_broker, url) = start_broker();
+    let (code, by_slug) = node_run(&url, "generate-basic-link", "slug-visit");
+    assert_eq!(code, Some(0), "{by_slug}");
+    assert_eq!(by_slug["edge"], "success");
+    let by_name = icnode()
+        .args([
+            "node",
+            "run",
+            "builtin:Instant Connect",
+            "add-guest",
+            "--param",
+        ])
+        .arg("uniquechatId=slug-visit")
+        .args(["--broker-url", &url])
+        .env("ICNODE_BROKER_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(
+        by_name.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&by_name.stderr)
+    );
+
+    let refused = node_command(&url, "generate basic link", "x", Some(TOKEN))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "the node has no method `generate basic link`; it has: \
+             `Generate Basic Link` (generate-basic-link), `Add Guest` (add-guest)"
+        ),
+        "{stderr}"
+    );
+    let no_node = icnode()
+        .args(["node", "run", "builtin:instant", "add-guest"])
+        .output()
+        .unwrap();
+    assert_eq!(no_node.status.code(), Some(2));
+    let stderr = String::from_utf8(no_node.stderr).unwrap();
+    assert!(
+        stderr.contains("no bundled node `instant`; bundled: builtin:instant-connect (or by its name, `builtin:Instant Connect`)"),
+        "{stderr}"
     );
 }
 

@@ -91,8 +91,9 @@ impl Engine {
         self
     }
 
-    /// Runs `method_name` of `node` with the dynamic fields `params`. `Err` is a problem of the
-    /// caller's input, found before anything was sent; every other outcome is a [`RunResult`].
+    /// Runs the method of `node` named `method_name` (its name or its slug) with the dynamic
+    /// fields `params`. `Err` is a problem of the caller's input, found before anything was
+    /// sent; every other outcome is a [`RunResult`].
     pub async fn run(
         &self,
         node: &NodeDefinition,

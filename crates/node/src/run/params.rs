@@ -7,20 +7,16 @@ use super::result::RunError;
 use crate::fields;
 use crate::model::{Method, NodeDefinition};
 
-/// The method named `name`, or the names the node has.
+/// The method named `name` (or whose slug it is), or the names the node has, in both forms.
 pub(super) fn find_method<'a>(
     node: &'a NodeDefinition,
     name: &str,
 ) -> Result<&'a Method, RunError> {
-    node.method(name).ok_or_else(|| RunError::UnknownMethod {
-        method: name.to_owned(),
-        available: node
-            .methods
-            .iter()
-            .map(|m| format!("`{}`", m.name))
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
+    node.find_method(name)
+        .ok_or_else(|| RunError::UnknownMethod {
+            method: name.to_owned(),
+            available: node.method_names(),
+        })
 }
 
 /// Every dynamic field's value for the run, or why not: missing mandatory fields first, then

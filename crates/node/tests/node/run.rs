@@ -596,7 +596,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
         .unwrap_err();
     assert_eq!(
         no_method.to_string(),
-        "the node has no method `Receive`; it has: `Send`"
+        "the node has no method `Receive`; it has: `Send` (send)"
     );
     let no_secret = Engine::new(Secrets::from_pairs([]))
         .run(
@@ -633,6 +633,36 @@ async fn bad_input_is_refused_before_anything_is_sent() {
             .contains("`$(count)` stands outside a JSON string"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_method_is_named_by_its_name_or_its_slug_and_a_refusal_lists_both() {
+    let base = serve().await;
+    let node = definition(|d| {
+        d["methods"][0]["name"] = json!("Send It Now");
+        let mut look = d["methods"][0].clone();
+        look["name"] = json!("Look");
+        d["methods"].as_array_mut().unwrap().push(look);
+    });
+    for name in ["Send It Now", "send-it-now"] {
+        let result = engine().run(&node, name, &usual(), &at(&base)).await;
+        assert_eq!(result.map(|r| r.edge), Ok(Edge::Success), "{name}");
+    }
+    for wrong in ["send it now", "Send-It-Now", ""] {
+        let refused = engine()
+            .run(&node, wrong, &usual(), &at(&base))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "the node has no method `{wrong}`; it has: `Send It Now` (send-it-now), `Look` (look)"
+            )
+        );
+    }
+    assert_eq!(node::slug("  Add  Guest! "), "add-guest");
+    assert_eq!(node::slug("SMS/Invite v2"), "sms-invite-v2");
+    assert_eq!(node::both_forms(["mine", "!!"]), "`mine`, `!!`");
 }
 
 #[test]

@@ -27,13 +27,16 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<NodeInfo>> {
 /// `502` error, `504` timeout. Parameters are checked against the method's node UI first.
 #[utoipa::path(
     post, path = "/v1/nodes/{node}/{method}", tag = "nodes", operation_id = "runNodeMethod",
-    params(("node" = String, Path, example = "instant-connect", description = "the node's slug"), ("method" = String, Path, example = "generate-basic-link", description = "the method's slug")),
+    params(
+        ("node" = String, Path, description = "the node's slug or name", example = "instant-connect"),
+        ("method" = String, Path, description = "the method's slug or name", example = "generate-basic-link"),
+    ),
     request_body(content = Option<Object>, description = "the method's dynamic parameters by name"),
     responses(
         (status = 200, description = "left by the success edge", body = NodeRun),
         (status = 502, description = "left by the error edge", body = NodeRun),
         (status = 504, description = "left by the timeout edge", body = NodeRun),
-        (status = 404, description = "no such node or method", body = ErrorBody),
+        (status = 404, description = "no such node or method; the message lists every name and slug", body = ErrorBody),
         (status = 422, description = "missing, unknown or unusable parameters", body = ErrorBody),
         (status = 503, description = "the service is missing a secret this node names (`node_secret_missing`)", body = ErrorBody),
     ),

@@ -42,6 +42,10 @@ async fn pages_are_open_shells_with_a_strict_policy_and_fragments_need_the_key(d
         "/nodes/instant-connect/add-guest",
         "/console/console.js",
         "/console/console.css",
+        // Every page's icon, and the one a page naming none asks for (the broker's join pages
+        // in `icnode up`).
+        "/console/icon.svg",
+        "/favicon.ico",
     ] {
         let response = app
             .http
@@ -50,6 +54,9 @@ async fn pages_are_open_shells_with_a_strict_policy_and_fragments_need_the_key(d
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
+        if path.ends_with(".svg") || path.ends_with(".ico") {
+            assert_eq!(response.headers()["content-type"], "image/svg+xml");
+        }
         let csp = response.headers()[CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap()
@@ -59,9 +66,13 @@ async fn pages_are_open_shells_with_a_strict_policy_and_fragments_need_the_key(d
             "{csp}"
         );
         let html = response.text().await.unwrap();
-        if path.starts_with("/console/") {
+        if path.starts_with("/console/") || path.ends_with(".ico") {
             continue;
         }
+        assert!(
+            html.contains(r#"<link rel="icon" type="image/svg+xml" href="/console/icon.svg">"#),
+            "{path} names its icon"
+        );
         assert!(
             html.contains(r#"<script src="/console/console.js" defer>"#),
             "{path}"
@@ -113,6 +124,52 @@ async fn a_meeting_made_in_the_console_shows_escaped_links_with_qr_codes(db: Db)
     ];
     let (status, html) = fragment(&app, "/console/f/meetings", Some(&form)).await;
     assert_eq!(status, StatusCode::CREATED, "{html}");
+    // Each link's URL and short code as text, and a link that opens it in a new tab.
+    let (_, meeting) = app
+        .get(&format!(
+            "/v1/meetings/{}",
+            "%3Cimg%20src=x%20onerror=alert(1)%3E"
+        ))
+        .await;
+    for link in meeting["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(meeting["guests"].as_array().unwrap())
+    {
+        let (url, short) = (
+            link["url"].as_str().unwrap(),
+            link["short"].as_str().unwrap(),
+        );
+        assert!(
+            html.contains(&format!(r#"<code data-short>{short}</code>"#)),
+            "{short}: {html}"
+        );
+        assert!(
+            html.contains(&format!(r#"/<wbr>visit/<wbr>{short}<wbr></code>"#)),
+            "the URL as text, its short code whole: {html}"
+        );
+        assert!(
+            html.contains(&format!(
+                r#"<a class="button" href="{url}" target="_blank" rel="noopener noreferrer" data-open>Open"#
+            )),
+            "{url}: {html}"
+        );
+    }
+    // The next meeting's form keeps what was chosen (host sign-in off: not sent), not the id.
+    let next = html.split("</form>").next().unwrap();
+    for kept in [
+        r#"<option value="3600" selected>1 hour</option>"#,
+        r#"<option value="gen" selected>General (gen)</option>"#,
+        r#"id="guests" name="guests" type="number" min="0" max="25" required value="2""#,
+        r#"id="chatId" name="chatId" type="text" maxlength="256" value="""#,
+    ] {
+        assert!(next.contains(kept), "{kept} not in: {next}");
+    }
+    assert!(
+        next.contains(r#"type="checkbox" value="true">"#),
+        "host sign-in stays off: {next}"
+    );
     assert!(!html.contains("<img"), "the chat id must be text: {html}");
     assert!(
         html.contains("&lt;img src=x onerror=alert(1)&gt;"),
@@ -301,6 +358,24 @@ async fn the_node_tester_builds_its_form_from_the_node_ui_and_runs_the_method() 
     assert_eq!(status, StatusCode::OK, "{run}");
     assert!(run.contains(r#"data-edge="success""#), "{run}");
     assert!(run.contains(r#"data-output="hostshortkey""#), "{run}");
+    // The URLs before the short keys, the ciphers last and folded.
+    let at = |name: &str| {
+        run.find(&format!(r#"data-output="{name}""#))
+            .unwrap_or_else(|| panic!("no {name}: {run}"))
+    };
+    for (before, after) in [
+        ("guestUrl", "hostshortkey"),
+        ("hostshortkey", "hostcipher"),
+        ("guestshortkey", "hostcipher"),
+    ] {
+        assert!(at(before) < at(after), "{before} before {after}: {run}");
+    }
+    for cipher in ["hostcipher", "guestcipher"] {
+        assert!(
+            run[at(cipher)..].starts_with(&format!(r#"data-output="{cipher}"><details><summary>"#)),
+            "{cipher} folded: {run}"
+        );
+    }
     assert!(
         !run.contains("<img") && run.contains(r#"value="&lt;img"#),
         "{run}"
@@ -309,6 +384,21 @@ async fn the_node_tester_builds_its_form_from_the_node_ui_and_runs_the_method() 
     let (status, refused) = fragment(&app, path, Some(&[])).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert!(refused.contains(r#"aria-invalid="true""#), "{refused}");
+
+    // A method's page by names as well as slugs; an unknown one is told with what there is.
+    let (status, by_name) =
+        fragment(&app, "/console/f/nodes/Instant%20Connect/Add%20Guest", None).await;
+    assert_eq!(status, StatusCode::OK, "{by_name}");
+    assert!(
+        by_name.contains(r#"action="/console/f/nodes/instant-connect/add-guest""#),
+        "{by_name}"
+    );
+    let (status, unknown) = fragment(&app, "/console/f/nodes/instant-connect/nothing", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+    assert!(
+        unknown.contains("`Generate Basic Link` (generate-basic-link), `Add Guest` (add-guest)"),
+        "{unknown}"
+    );
 }
 
 #[tokio::test]
@@ -379,6 +469,10 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("node check: no problems."), "{html}");
+    assert!(
+        html.contains(r#"data-refresh="nodes""#),
+        "the page's node list loads again: {html}"
+    );
     assert!(
         html.contains("bearer_token"),
         "the notes name the secret: {html}"
@@ -469,6 +563,10 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        !bad.contains("data-refresh"),
+        "nothing added, nothing to load: {bad}"
+    );
     assert!(
         bad.contains(r#"id="source-error">not a curl command line"#),
         "{bad}"

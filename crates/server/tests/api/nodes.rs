@@ -139,6 +139,46 @@ async fn bad_parameters_and_unknown_names_are_refused_before_any_call(db: Db) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// A node and its method by name or by slug, in any pairing; a run is counted under the slugs
+/// however it was named, and a refusal lists every name in both forms.
+#[tokio::test]
+async fn nodes_and_methods_are_named_by_name_or_slug_and_refusals_list_both_forms() {
+    let app = spawn_app(Db::Sqlite).await;
+    for path in [
+        "/v1/nodes/Instant%20Connect/Generate%20Basic%20Link",
+        "/v1/nodes/instant-connect/Generate%20Basic%20Link",
+        "/v1/nodes/Instant%20Connect/generate-basic-link",
+    ] {
+        let (status, run) = app.post(path, json!({"uniquechatId": "named"})).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {run}");
+        assert_eq!(run["edge"], "success", "{path}");
+    }
+    let (_, metrics) = crate::ops::get_open(&app, "/metrics").await;
+    assert!(
+        metrics.contains(r#"icnode_node_runs_total{node="instant-connect",method="generate-basic-link",edge="success"} 3"#),
+        "{metrics}"
+    );
+
+    for (path, code, message) in [
+        (
+            "/v1/nodes/instant-connect/Generate%20Link",
+            "method_not_found",
+            "node `instant-connect` has no method `Generate Link`; it has: \
+             `Generate Basic Link` (generate-basic-link), `Add Guest` (add-guest)",
+        ),
+        (
+            "/v1/nodes/instant/generate-basic-link",
+            "node_not_found",
+            "no node `instant`; this service runs: `Instant Connect` (instant-connect)",
+        ),
+    ] {
+        let (status, refused) = app.post(path, json!({})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
+        assert_eq!(refused["error"]["code"], code);
+        assert_eq!(refused["error"]["message"], message);
+    }
+}
+
 async fn a_refused_token_leaves_by_the_error_edge_as_502(db: Db) {
     let app = spawn_app_with(
         db,

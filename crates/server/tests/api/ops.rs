@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{Db, Options, on_both_databases, spawn_app, spawn_app_with};
 
-async fn get_open(app: &crate::TestApp, path: &str) -> (StatusCode, String) {
+pub(crate) async fn get_open(app: &crate::TestApp, path: &str) -> (StatusCode, String) {
     let response = app
         .http
         .get(format!("{}{path}", app.url))

@@ -31,6 +31,15 @@ async function fragment(url, options) {
 function swap(target, html) {
   target.innerHTML = html;
   enhance(target);
+  // An answer that changed what another fragment shows (an import, the node list) names it.
+  for (const changed of target.querySelectorAll('[data-refresh]')) {
+    for (const id of changed.dataset.refresh.split(' ')) {
+      const other = document.getElementById(id);
+      if (other && other.dataset.load) {
+        loadInto(other);
+      }
+    }
+  }
   const invalid = target.querySelector('[aria-invalid="true"]');
   const focus = invalid || target.querySelector('[data-focus]');
   if (focus) {
@@ -124,12 +133,14 @@ function enhance(root) {
   }
   for (const button of root.querySelectorAll('button[data-copy-from]')) {
     button.addEventListener('click', () => {
-      const input = document.getElementById(button.dataset.copyFrom);
-      const done = () => { button.textContent = 'Copied'; };
+      const source = document.getElementById(button.dataset.copyFrom);
+      // Without the clipboard the text is selected, for the user to copy.
+      const select = () => { window.getSelection().selectAllChildren(source); };
+      const done = () => { button.firstChild.textContent = 'Copied'; };
       if (navigator.clipboard) {
-        navigator.clipboard.writeText(input.value).then(done, () => { input.select(); });
+        navigator.clipboard.writeText(source.textContent).then(done, select);
       } else {
-        input.select();
+        select();
       }
     });
   }

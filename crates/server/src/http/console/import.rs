@@ -117,7 +117,9 @@ struct Checked {
 /// What an import made: its problems, where to try it, what was not carried over.
 fn import_result(imported: &importer::Imported, checked: &Checked) -> Markup {
     html! {
-        section #import-result aria-labelledby="import-result-title" {
+        // A node added: the page's node list loads again to show it.
+        section #import-result aria-labelledby="import-result-title"
+            data-refresh=[matches!(checked.added, Some(Ok(_))).then_some("nodes")] {
             h3 #import-result-title tabindex="-1" data-focus { "Imported “" (imported.definition.name) "”" }
             @if checked.problems.is_empty() {
                 p.notice role="status" { "node check: no problems." }

@@ -10,6 +10,9 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::http::error::ApiError;
 
+/// Where every page's `<link rel="icon">` points (the console's routes serve it).
+pub(super) const ICON_PATH: &str = "/console/icon.svg";
+
 /// One E.164 number, as a phone field takes it.
 pub(super) const PHONE_PATTERN: &str = r"\+[0-9]{8,15}";
 
@@ -60,6 +63,7 @@ pub(super) fn page(title: &str, current: Nav, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · icnode" }
                 link rel="stylesheet" href="/console/console.css";
+                link rel="icon" type="image/svg+xml" href=(ICON_PATH);
                 script src="/console/console.js" defer {}
             }
             body data-page=(page_name) {
@@ -102,6 +106,11 @@ pub(super) fn error_fragment(error: ApiError) -> Response {
         error.status,
         html! { p.alert role="alert" { (error.message) } },
     )
+}
+
+/// A URL that wraps after a slash rather than inside a short code: a `<wbr>` after each.
+pub(super) fn breakable(url: &str) -> Markup {
+    html! { @for piece in url.split_inclusive('/') { (piece) wbr; } }
 }
 
 pub(super) fn segment(text: &str) -> String {

@@ -9,7 +9,9 @@ use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 use std::collections::HashMap;
 
-use super::layout::{Errors, FormValues, PHONE_PATTERN, error_fragment, field, markup, segment};
+use super::layout::{
+    Errors, FormValues, PHONE_PATTERN, breakable, error_fragment, field, markup, segment,
+};
 use crate::domain::{Role, TimeInput};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -183,7 +185,7 @@ pub(super) async fn create(
             markup(
                 StatusCode::CREATED,
                 html! {
-                    (meeting_form(&FormValues::default(), &Errors::default()))
+                    (meeting_form(&for_the_next(form), &Errors::default()))
                     section #result aria-labelledby="result-title" {
                         h2 #result-title tabindex="-1" data-focus { "Links for " (meeting.chat_id) }
                         (meeting_links(&meeting))
@@ -199,6 +201,13 @@ pub(super) async fn create(
             markup(status, meeting_form(&form, &errors))
         }
     }
+}
+
+/// The form for the next meeting after one was made: as the user left it (counts, validity,
+/// join pages, host sign-in), but for the chat id, which is the meeting's own.
+fn for_the_next(mut form: FormValues) -> FormValues {
+    form.values.remove("chatId");
+    form
 }
 
 /// Every link of a meeting, hosts then guests, each with its QR code and expiry.
@@ -219,6 +228,7 @@ fn meeting_links(meeting: &Meeting) -> Markup {
 
 fn link_card(link: &IssuedLink, role: &str, number: usize) -> Markup {
     let id = format!("{}-{number}", role.to_ascii_lowercase());
+    let which = format!("{} link {number}", role.to_ascii_lowercase());
     let (state, state_class) = match link.state {
         LinkState::Valid => ("valid", "valid"),
         LinkState::NotYetValid => ("not yet valid", "pending"),
@@ -230,10 +240,21 @@ fn link_card(link: &IssuedLink, role: &str, number: usize) -> Markup {
             div.qr role="img" aria-label={ "QR code of " (role.to_ascii_lowercase()) " link " (number) } {
                 (qr_svg(&link.url))
             }
-            label for={ (id) "-url" } { "URL" }
+            // The URL as text, whole: a short link's code is its end, and stays in sight.
+            p.url {
+                span.label { "URL" }
+                code id={ (id) "-url" } .long[link.short.is_none()] data-link-url { (breakable(&link.url)) }
+            }
+            @if let Some(short) = &link.short {
+                p.short { span.label { "Short code" } code data-short { (short) } }
+            }
             div.copy {
-                input id={ (id) "-url" } type="text" readonly value=(link.url) data-link-url;
-                button type="button" data-copy-from={ (id) "-url" } { "Copy" }
+                button type="button" data-copy-from={ (id) "-url" } {
+                    "Copy" span.visually-hidden { " " (which) }
+                }
+                a.button href=(link.url) target="_blank" rel="noopener noreferrer" data-open {
+                    "Open" span.visually-hidden { " " (which) " in a new tab" }
+                }
             }
             p.expiry {
                 @if let Some(not_before) = &link.not_before {

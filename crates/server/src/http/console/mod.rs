@@ -7,6 +7,9 @@
 //! pass the same key check as `/v1` and call the same domain functions. A strict
 //! Content-Security-Policy allows no inline script or style.
 //!
+//! Every page names the console's icon, an SVG served (as `/favicon.ico` too) under the same
+//! policy, so no browser asks for a missing one.
+//!
 //! The node tester (`/nodes`) builds its form from a method's node UI and shows a run as Webex
 //! Connect's Test dialog does; its importer turns a Postman collection, an OpenAPI document or
 //! a curl command into a node this process can run (kept in memory), which gets only the
@@ -35,6 +38,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 const SCRIPT: &str = include_str!("console.js");
 const STYLE: &str = include_str!("console.css");
+const ICON: &str = include_str!("icon.svg");
 
 /// The pages, open to anyone: shells that hold no data.
 pub fn pages() -> Router<AppState> {
@@ -48,6 +52,9 @@ pub fn pages() -> Router<AppState> {
         .route("/nodes/{node}/{method}", get(pages::method))
         .route("/console/console.js", get(script))
         .route("/console/console.css", get(style))
+        .route(layout::ICON_PATH, get(icon))
+        // Asked for by any page that names no icon (the broker's join pages in `icnode up`).
+        .route("/favicon.ico", get(icon))
         .layer(middleware::from_fn(secure_headers))
 }
 
@@ -115,4 +122,14 @@ async fn script() -> impl IntoResponse {
 
 async fn style() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE)
+}
+
+async fn icon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        ICON,
+    )
 }

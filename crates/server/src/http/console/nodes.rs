@@ -8,7 +8,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 
 use super::layout::{
-    Aria, Errors, FormValues, PHONE_PATTERN, error_fragment, field, markup, segment,
+    Aria, Errors, FormValues, PHONE_PATTERN, breakable, error_fragment, field, markup, segment,
 };
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -44,40 +44,26 @@ struct Tested {
     target: Option<String>,
 }
 
+/// The node and method a page names, each by its slug or its name.
 fn tested(state: &AppState, node: &str, method: &str) -> Result<Tested, ApiError> {
-    let not_found = |what: String| ApiError::new(StatusCode::NOT_FOUND, "not_found", what);
-    let info = state
-        .nodes
-        .list()
-        .into_iter()
-        .find(|n| n.slug == node)
-        .ok_or_else(|| not_found(format!("no node `{node}`")))?;
-    let method_info = info
-        .methods
-        .iter()
-        .find(|m| m.slug == method)
-        .cloned()
-        .ok_or_else(|| not_found(format!("node `{node}` has no method `{method}`")))?;
-    let (secrets, target) = match state.nodes.definition(node) {
-        Some((definition, true)) => match definition.method(&method_info.name) {
-            Some(method) => (
-                method.secret_names(),
-                Some(
-                    method
-                        .url
-                        .split(['/', '?'])
-                        .take(3)
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                ),
+    let found = state.nodes.find(node, method)?;
+    let (secrets, target) = match found.definition.method(&found.method.name) {
+        Some(method) if found.imported => (
+            method.secret_names(),
+            Some(
+                method
+                    .url
+                    .split(['/', '?'])
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join("/"),
             ),
-            None => (Vec::new(), None),
-        },
+        ),
         _ => (Vec::new(), None),
     };
     Ok(Tested {
-        node: info,
-        method: method_info,
+        node: found.node,
+        method: found.method,
         secrets,
         target,
     })
@@ -214,6 +200,31 @@ fn tester(
     }
 }
 
+/// An output longer than this (a cipher) is folded, so that what a person wants (a URL, a
+/// short key) is not pushed out of sight.
+const LONG_OUTPUT: usize = 100;
+
+/// Outputs as text in the order a person looks for them: short URLs, other short values, then
+/// long ones; each group in the node's order.
+fn in_reading_order(outputs: &serde_json::Map<String, serde_json::Value>) -> Vec<(&str, String)> {
+    let mut shown: Vec<(&str, String)> = outputs
+        .iter()
+        .map(|(name, value)| {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (name.as_str(), text)
+        })
+        .collect();
+    shown.sort_by_key(|(_, text)| (text.chars().count() > LONG_OUTPUT, !is_url(text)));
+    shown
+}
+
+fn is_url(text: &str) -> bool {
+    text.starts_with("https://") || text.starts_with("http://")
+}
+
 /// A run as Webex Connect's Test dialog shows it: edge, status, outputs, time, raw answer.
 fn run_result(run: &crate::nodes::NodeRun) -> Markup {
     let edge_class = match run.edge.as_str() {
@@ -231,12 +242,25 @@ fn run_result(run: &crate::nodes::NodeRun) -> Markup {
                 @if let Some(error) = &run.error { dt { "Why" } dd { (error) } }
             }
             @if !run.outputs.is_empty() {
-                table #outputs {
-                    caption { "Outputs" }
-                    thead { tr { th scope="col" { "Name" } th scope="col" { "Value" } } }
-                    tbody {
-                        @for (name, value) in &run.outputs {
-                            tr { th scope="row" { (name) } td data-output=(name) { (match value { serde_json::Value::String(s) => s.clone(), other => other.to_string() }) } }
+                h3 { "Outputs" }
+                p.hint { "URLs first; long values (ciphers) folded." }
+                // A list, not a table: at phone width each name stands above its value.
+                dl #outputs .run {
+                    @for (name, value) in in_reading_order(&run.outputs) {
+                        div {
+                            dt { (name) }
+                            dd data-output=(name) {
+                                @if value.chars().count() > LONG_OUTPUT {
+                                    details {
+                                        summary { (value.chars().count()) " characters" }
+                                        code { (value) }
+                                    }
+                                } @else if is_url(&value) {
+                                    (breakable(&value))
+                                } @else {
+                                    (value)
+                                }
+                            }
                         }
                     }
                 }
