@@ -170,6 +170,7 @@ impl Draft {
                 name: name.to_owned(),
                 field: None,
                 description,
+                list: None,
             });
         }
         parameters

@@ -32,6 +32,7 @@ pub(crate) fn row(
                     name: name.to_owned(),
                     field: (field != name).then_some(field),
                     description: String::new(),
+                    list: None,
                 };
             }
             other => {
@@ -58,6 +59,7 @@ pub(crate) fn row(
         name: name.to_owned(),
         field: (field != name).then_some(field),
         description: format!("formerly `{value}`"),
+        list: None,
     }
 }
 

@@ -102,6 +102,7 @@ fn read_parameters(
             name: pname.clone(),
             field: (field != pname).then(|| field.clone()),
             description: String::new(),
+            list: None,
         };
         match place.as_str() {
             "path" => {

@@ -166,7 +166,8 @@ fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_cr
             Row::Dynamic {
                 name: "data".into(),
                 field: Some("cipher".into()),
-                description: String::new()
+                description: String::new(),
+                list: None
             }
         ]
     );
@@ -428,7 +429,8 @@ fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
         &Row::Dynamic {
             name: "X-Request-Id".into(),
             field: Some("X_Request_Id".into()),
-            description: String::new()
+            description: String::new(),
+            list: None
         }
     );
     assert!(!create.field_ui("X_Request_Id").mandatory);
@@ -667,7 +669,8 @@ fn curl_user_data_and_query_forms_are_read() {
         &Row::Dynamic {
             name: "X-Trace".into(),
             field: Some("trace".into()),
-            description: String::new()
+            description: String::new(),
+            list: None
         }
     );
 
@@ -782,7 +785,8 @@ fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
             Row::Dynamic {
                 name: "title".into(),
                 field: None,
-                description: String::new()
+                description: String::new(),
+                list: None
             },
             Row::Static {
                 name: "api_key".into(),
