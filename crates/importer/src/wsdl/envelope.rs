@@ -144,7 +144,7 @@ impl Writer {
             .map(|ns| format!(" xmlns:{}=\"{}\"", self.prefix(ns), attribute(ns)))
             .collect();
         format!(
-            "<soap:Envelope xmlns:soap=\"{soap}\"{declarations}><soap:Header/><soap:Body>{body}</soap:Body></soap:Envelope>"
+            "<soap:Envelope xmlns:soap=\"{soap}\"{declarations}><soap:Body>{body}</soap:Body></soap:Envelope>"
         )
     }
 }

@@ -211,3 +211,28 @@ fn documentation(node: Node<'_, '_>) -> String {
         .trim()
         .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qualified_children_are_in_the_target_namespace() {
+        let text = r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:xs="http://www.w3.org/2001/XMLSchema"><types>
+          <xs:schema elementFormDefault="qualified" targetNamespace="urn:t"><xs:element name="A"><xs:complexType><xs:sequence>
+          <xs:element name="b" type="xs:int"/></xs:sequence></xs:complexType></xs:element></xs:schema></types></definitions>"#;
+        let document = roxmltree::Document::parse(text).unwrap();
+        let schemas = Schemas::of(document.root_element());
+        let a = schemas
+            .element(&("urn:t".to_owned(), "A".to_owned()))
+            .unwrap();
+        let Shape::Complex(children) = a.shape else {
+            panic!()
+        };
+        assert_eq!(
+            children[0].namespace.as_deref(),
+            Some("urn:t"),
+            "{children:?}"
+        );
+    }
+}
