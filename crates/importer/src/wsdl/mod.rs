@@ -38,15 +38,14 @@ pub fn wsdl(text: &str, options: &Options) -> Result<Imported, ImportError> {
     for (described, (binding, operation)) in found {
         let url = address(&binding, options.source.as_ref(), &mut session);
         let mut draft = Draft::new(&described.name, HttpMethod::Post, url);
-        request(
-            &mut draft,
+        let at = At {
             root,
-            &schemas,
-            &binding,
-            &operation,
-            &mut session,
-        );
-        answer(&mut draft, root, &schemas, &binding, &operation);
+            schemas: &schemas,
+            binding: &binding,
+            operation: &operation,
+        };
+        at.request(&mut draft, &mut session);
+        at.answer(&mut draft);
         methods.push(draft.finish());
     }
     let name = options.name.clone().unwrap_or_else(|| {
@@ -131,100 +130,94 @@ fn address(binding: &Binding, source: Option<&url::Url>, session: &mut Session) 
     }
 }
 
-/// The request: its message's elements (document style: each part's element; rpc: a wrapper
-/// named after the operation around the parts) in an envelope, and its SOAPAction.
-fn request(
-    draft: &mut Draft,
-    root: roxmltree::Node<'_, '_>,
-    schemas: &Schemas<'_, '_>,
-    binding: &Binding,
-    operation: &BindingOperation,
-    session: &mut Session,
-) {
-    let elements = message_elements(root, schemas, operation, false);
-    let built = envelope::request(binding.soap12, &elements);
-    if built.left_out > 0 {
-        session.left_out(format!(
-            "`{}`: {} more elements of the request are not carried over (a method takes 50 fields)",
-            draft.name, built.left_out
-        ));
-    }
-    let mut soap = body(BodyFormat::Soap, built.template);
-    soap.soap_action = match (&operation.action, binding.soap12) {
-        // SOAP 1.2 sends no action when there is none; 1.1 always sends its header.
-        (Some(action), true) if action.is_empty() => None,
-        (action, true) => action.clone(),
-        (action, false) => Some(action.clone().unwrap_or_default()),
-    };
-    draft.body = Some(soap);
-    draft.fields = built.fields;
+/// An operation of a binding, in the document and its schemas.
+struct At<'d, 'a, 'i> {
+    root: roxmltree::Node<'a, 'i>,
+    schemas: &'d Schemas<'a, 'i>,
+    binding: &'d Binding,
+    operation: &'d BindingOperation,
 }
 
-/// The answer: XML, read with an XPath per leaf element of the output message.
-fn answer(
-    draft: &mut Draft,
-    root: roxmltree::Node<'_, '_>,
-    schemas: &Schemas<'_, '_>,
-    binding: &Binding,
-    operation: &BindingOperation,
-) {
-    draft.response_type = ResponseType::Xml;
-    let elements = message_elements(root, schemas, operation, true);
-    if !elements.is_empty() {
-        let sample = envelope::answer(binding.soap12, &elements);
-        draft.outputs = xml_outputs(&sample).unwrap_or_default();
+impl At<'_, '_, '_> {
+    /// The request: its message's elements (document style: each part's element; rpc: a
+    /// wrapper named after the operation around the parts) in an envelope, and its SOAPAction.
+    fn request(&self, draft: &mut Draft, session: &mut Session) {
+        let elements = self.message_elements(false);
+        let built = envelope::request(self.binding.soap12, &elements);
+        if built.left_out > 0 {
+            session.left_out(format!(
+                "`{}`: {} more elements of the request are not carried over (a method takes 50 \
+                 fields)",
+                draft.name, built.left_out
+            ));
+        }
+        let mut soap = body(BodyFormat::Soap, built.template);
+        soap.soap_action = match (&self.operation.action, self.binding.soap12) {
+            // SOAP 1.2 sends no action when there is none; 1.1 always sends its header.
+            (Some(action), true) if action.is_empty() => None,
+            (action, true) => action.clone(),
+            (action, false) => Some(action.clone().unwrap_or_default()),
+        };
+        draft.body = Some(soap);
+        draft.fields = built.fields;
     }
-}
 
-/// The body elements of the operation's input (or, for the `answer`, output) message:
-/// document style each part's element; rpc style one element named after the operation (its
-/// answer's with `Response`), in its body namespace, holding a child per part.
-fn message_elements(
-    root: roxmltree::Node<'_, '_>,
-    schemas: &Schemas<'_, '_>,
-    operation: &BindingOperation,
-    answer: bool,
-) -> Vec<Element> {
-    let name = if answer {
-        operation.output.as_ref()
-    } else {
-        operation.input.as_ref()
-    };
-    let Some(name) = name else {
-        return Vec::new();
-    };
-    let parts = message(root, name);
-    let rpc = operation.style == "rpc";
-    let children: Vec<Element> = parts
-        .iter()
-        .filter_map(|part| match (&part.element, &part.kind) {
-            (Some(element), _) => schemas.element(element),
-            (None, Some(kind)) => Some(Element {
-                name: part.name.clone(),
-                namespace: None,
-                optional: false,
-                shape: schemas.of_type(kind, 0),
-            }),
-            (None, None) => None,
-        })
-        .collect();
-    if !rpc {
-        return children;
+    /// The answer: XML, read with an XPath per leaf element of the output message.
+    fn answer(&self, draft: &mut Draft) {
+        draft.response_type = ResponseType::Xml;
+        let elements = self.message_elements(true);
+        if !elements.is_empty() {
+            let sample = envelope::answer(self.binding.soap12, &elements);
+            draft.outputs = xml_outputs(&sample).unwrap_or_default();
+        }
     }
-    let wrapper = if answer {
-        format!("{}Response", operation.name)
-    } else {
-        operation.name.clone()
-    };
-    vec![Element {
-        name: wrapper,
-        namespace: Some(
-            operation
-                .namespace
-                .clone()
-                .unwrap_or_else(|| name.0.clone()),
-        ),
-        optional: false,
-        shape: schema::Shape::Complex(children),
-    }]
+
+    /// The body elements of the operation's input (or, for the `answer`, output) message:
+    /// document style each part's element; rpc style one element named after the operation
+    /// (its answer's with `Response`), in its body namespace, holding a child per part.
+    fn message_elements(&self, answer: bool) -> Vec<Element> {
+        let (root, schemas, operation) = (self.root, self.schemas, self.operation);
+        let name = if answer {
+            operation.output.as_ref()
+        } else {
+            operation.input.as_ref()
+        };
+        let Some(name) = name else {
+            return Vec::new();
+        };
+        let parts = message(root, name);
+        let rpc = operation.style == "rpc";
+        let children: Vec<Element> = parts
+            .iter()
+            .filter_map(|part| match (&part.element, &part.kind) {
+                (Some(element), _) => schemas.element(element),
+                (None, Some(kind)) => Some(Element {
+                    name: part.name.clone(),
+                    namespace: None,
+                    optional: false,
+                    shape: schemas.of_type(kind, 0),
+                }),
+                (None, None) => None,
+            })
+            .collect();
+        if !rpc {
+            return children;
+        }
+        let wrapper = if answer {
+            format!("{}Response", operation.name)
+        } else {
+            operation.name.clone()
+        };
+        vec![Element {
+            name: wrapper,
+            namespace: Some(
+                operation
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| name.0.clone()),
+            ),
+            optional: false,
+            shape: schema::Shape::Complex(children),
+        }]
+    }
 }

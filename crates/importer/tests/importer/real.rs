@@ -123,6 +123,14 @@ fn checked(imported: &Imported, absent: &[&str]) {
     }
 }
 
+/// Options that import only the operations `picks` names.
+fn only(picks: &[&str]) -> Options {
+    Options {
+        only: picks.iter().map(|p| (*p).to_owned()).collect(),
+        ..Options::default()
+    }
+}
+
 fn names(imported: &Imported) -> Vec<&str> {
     imported
         .definition
@@ -156,6 +164,25 @@ async fn run(
     result
 }
 
+/// Runs `method` at `server` with `params` and `secrets`: its result, and the request the
+/// server received.
+async fn sent(
+    imported: &Imported,
+    method: &str,
+    params: &[(&str, &str)],
+    secrets: &[(&str, &str)],
+    server: &Recorder,
+) -> (node::RunResult, Seen) {
+    let result = run(imported, method, params, secrets, Some(&server.url)).await;
+    (result, server.take())
+}
+
+/// Runs the one method of a curl import at `server` with `secrets`; the request it received.
+async fn run_line(imported: &Imported, secrets: &[(&str, &str)], server: &Recorder) -> Seen {
+    let name = imported.definition.methods[0].name.clone();
+    sent(imported, &name, &[], secrets, server).await.1
+}
+
 fn has_note(imported: &Imported, kind: importer::notes::Kind, words: &[&str]) {
     assert!(
         imported
@@ -179,15 +206,14 @@ async fn petstore_sends_array_queries_as_repeated_parameters_and_leaves_out_empt
 
     let server = Recorder::start("[]").await;
     let secrets = [("petstore_auth_token", "tok-1")];
-    run(
+    let (_, seen) = sent(
         &imported,
         "findPetsByTags",
         &[("tags", r#"["a b", "c"]"#)],
         &secrets,
-        Some(&server.url),
+        &server,
     )
     .await;
-    let seen = server.take();
     assert_eq!(seen.path, "/api/v3/pet/findByTags");
     assert_eq!(
         seen.query.as_deref(),
@@ -197,15 +223,14 @@ async fn petstore_sends_array_queries_as_repeated_parameters_and_leaves_out_empt
     assert_eq!(seen.header("authorization"), Some("Bearer tok-1"));
 
     // addPet: only the required name and photoUrls; id, category, tags and status are not sent.
-    run(
+    let (_, seen) = sent(
         &imported,
         "addPet",
         &[("name", "doggie"), ("photoUrls", r#"["https://x/1.png"]"#)],
         &secrets,
-        Some(&server.url),
+        &server,
     )
     .await;
-    let seen = server.take();
     assert_eq!(
         (seen.method.as_str(), seen.path.as_str()),
         ("POST", "/api/v3/pet")
@@ -292,14 +317,8 @@ async fn twilio_voice_keeps_25_of_32_says_so_and_only_picks_the_rest_by_path_or_
     let listed = importer::openapi::operations(&text).unwrap();
     assert_eq!(listed.len(), 32);
 
-    let picked = importer::openapi(
-        &text,
-        &Options {
-            only: vec!["/v1/SourceIpMappings".into(), "updateiprecord".into()],
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let picked =
+        importer::openapi(&text, &only(&["/v1/SourceIpMappings", "updateiprecord"])).unwrap();
     checked(&picked, &[]);
     assert_eq!(
         names(&picked),
@@ -310,13 +329,7 @@ async fn twilio_voice_keeps_25_of_32_says_so_and_only_picks_the_rest_by_path_or_
         ]
     );
     assert!(picked.limit.is_none());
-    match importer::openapi(
-        &text,
-        &Options {
-            only: vec!["CreateMessage".into()],
-            ..Options::default()
-        },
-    ) {
+    match importer::openapi(&text, &only(&["CreateMessage"])) {
         Err(importer::ImportError::NoMatch(pick)) => assert_eq!(pick, "CreateMessage"),
         other => panic!("{:?}", other.map(|i| i.definition.name)),
     }
@@ -330,15 +343,14 @@ async fn twilio_voice_keeps_25_of_32_says_so_and_only_picks_the_rest_by_path_or_
         format!("IL{}", "a".repeat(32)),
         format!("SD{}", "b".repeat(32)),
     );
-    run(
+    let (_, seen) = sent(
         &picked,
         "CreateSourceIpMapping",
         &[("IpRecordSid", &ip), ("SipDomainSid", &domain)],
         &secrets,
-        Some(&server.url),
+        &server,
     )
     .await;
-    let seen = server.take();
     assert_eq!(seen.path, "/v1/SourceIpMappings");
     assert_eq!(
         seen.header("content-type"),
@@ -353,15 +365,14 @@ async fn twilio_voice_keeps_25_of_32_says_so_and_only_picks_the_rest_by_path_or_
     );
     assert_eq!(seen.basic(), ("AC123".to_owned(), "auth-tok".to_owned()));
     // An optional form field left empty is not sent.
-    run(
+    let (_, seen) = sent(
         &picked,
         "UpdateIpRecord",
         &[("Sid", &ip)],
         &secrets,
-        Some(&server.url),
+        &server,
     )
     .await;
-    let seen = server.take();
     assert_eq!(seen.path, format!("/v1/IpRecords/{ip}"));
     assert_eq!(seen.body, "");
 }
@@ -379,48 +390,42 @@ async fn the_wise_collection_is_picked_by_folder_and_runs_with_its_token_as_a_se
             .any(|o| o.name == "Create quote" && o.groups == ["Send Money"])
     );
 
-    let send = importer::postman(
-        &text,
-        &Options {
-            only: vec!["send money".into()],
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let send = importer::postman(&text, &only(&["send money"])).unwrap();
     checked(&send, &[]);
     assert_eq!(send.definition.methods.len(), 6, "{:?}", names(&send));
     assert!(send.limit.is_none());
     has_note(&send, importer::notes::Kind::BaseUrl, &["host"]);
 
     let server = Recorder::start(r#"{"id": "q-1"}"#).await;
-    run(
+    let (_, seen) = sent(
         &send,
         "Create quote",
         &[("personal_profile_id", "4242")],
         &[("token", "wise-token")],
-        Some(&server.url),
+        &server,
     )
     .await;
-    let seen = server.take();
     assert_eq!(seen.path, "/v2/quotes");
     assert_eq!(seen.header("authorization"), Some("Bearer wise-token"));
     assert_eq!(seen.json()["profile"], 4242);
 }
 
-/// The command of a curl fixture: from its `curl` on (a shell assignment may come before).
-fn curl_line(name: &str) -> String {
+/// The command of a curl fixture (from its `curl` on: a shell assignment may come before)
+/// imported, and checked to hold none of `absent`.
+fn import_line(name: &str, absent: &[&str]) -> Imported {
     let text = fixture(&format!("curl/{name}"));
-    text[text.find("curl ").unwrap()..].to_owned()
+    let line = &text[text.find("curl ").unwrap()..];
+    let imported = importer::curl(line, &Options::default()).unwrap();
+    checked(&imported, absent);
+    imported
 }
 
 #[tokio::test]
 async fn twilio_docs_curl_variables_become_fields_and_secrets_and_run() {
-    let imported = importer::curl(
-        &curl_line("twilio-link-shortening-sms.curl"),
-        &Options::default(),
-    )
-    .unwrap();
-    checked(&imported, &["$TWILIO", "$EXCLAMATION_MARK"]);
+    let imported = import_line(
+        "twilio-link-shortening-sms.curl",
+        &["$TWILIO", "$EXCLAMATION_MARK"],
+    );
     let method = &imported.definition.methods[0];
     assert_eq!(
         method.url,
@@ -439,15 +444,14 @@ async fn twilio_docs_curl_variables_become_fields_and_secrets_and_run() {
     );
     let server = Recorder::start(r#"{"sid": "SM1"}"#).await;
     let name = method.name.clone();
-    run(
+    let (_, seen) = sent(
         &imported,
         &name,
         &[("TWILIO_ACCOUNT_SID", "AC42"), ("EXCLAMATION_MARK", "!")],
         &[("twilio_auth_token", "tw-tok")],
-        Some(&server.url),
+        &server,
     )
     .await;
-    let seen = server.take();
     assert_eq!(seen.path, "/2010-04-01/Accounts/AC42/Messages.json");
     assert_eq!(seen.basic(), ("AC42".to_owned(), "tw-tok".to_owned()));
     let form = seen.form();
@@ -460,12 +464,7 @@ async fn twilio_docs_curl_variables_become_fields_and_secrets_and_run() {
     assert_eq!(form[3], ("To".to_owned(), "+15551212121".to_owned()));
 
     // Twilio's own `{{1}}` in a JSON body is its template's slot: kept as text.
-    let content = importer::curl(
-        &curl_line("twilio-create-text-template.curl"),
-        &Options::default(),
-    )
-    .unwrap();
-    checked(&content, &["$TWILIO"]);
+    let content = import_line("twilio-create-text-template.curl", &["$TWILIO"]);
     let method = &content.definition.methods[0];
     assert!(
         method
@@ -480,23 +479,9 @@ async fn twilio_docs_curl_variables_become_fields_and_secrets_and_run() {
 
 #[tokio::test]
 async fn stripe_zilliz_and_github_docs_curl_placeholders_are_secrets_and_run() {
-    let stripe = importer::curl(
-        &curl_line("stripe-create-customer.curl"),
-        &Options::default(),
-    )
-    .unwrap();
-    checked(&stripe, &["YOUR_SECRET_KEY>>"]);
+    let stripe = import_line("stripe-create-customer.curl", &["YOUR_SECRET_KEY>>"]);
     let server = Recorder::start(r#"{"id": "cus_1"}"#).await;
-    let name = stripe.definition.methods[0].name.clone();
-    run(
-        &stripe,
-        &name,
-        &[],
-        &[("your_secret_key", "sk_test_1")],
-        Some(&server.url),
-    )
-    .await;
-    let seen = server.take();
+    let seen = run_line(&stripe, &[("your_secret_key", "sk_test_1")], &server).await;
     assert_eq!(seen.path, "/v1/customers");
     assert_eq!(
         seen.basic(),
@@ -511,12 +496,7 @@ async fn stripe_zilliz_and_github_docs_curl_placeholders_are_secrets_and_run() {
         ]
     );
 
-    let zilliz = importer::curl(
-        &curl_line("zilliz-create-collection.curl"),
-        &Options::default(),
-    )
-    .unwrap();
-    checked(&zilliz, &["${"]);
+    let zilliz = import_line("zilliz-create-collection.curl", &["${"]);
     let method = &zilliz.definition.methods[0];
     assert_eq!(
         method.url,
@@ -527,22 +507,11 @@ async fn stripe_zilliz_and_github_docs_curl_placeholders_are_secrets_and_run() {
         importer::notes::Kind::BaseUrl,
         &["CLUSTER_ENDPOINT"],
     );
-    let name = method.name.clone();
-    run(
-        &zilliz,
-        &name,
-        &[],
-        &[("token", "db_admin:pw")],
-        Some(&server.url),
-    )
-    .await;
-    let seen = server.take();
+    let seen = run_line(&zilliz, &[("token", "db_admin:pw")], &server).await;
     assert_eq!(seen.header("authorization"), Some("Bearer db_admin:pw"));
     assert_eq!(seen.json()["collectionName"], "medium_articles");
 
-    let github =
-        importer::curl(&curl_line("github-create-issue.curl"), &Options::default()).unwrap();
-    checked(&github, &["YOUR-TOKEN"]);
+    let github = import_line("github-create-issue.curl", &["YOUR-TOKEN"]);
     let method = &github.definition.methods[0];
     let authorization = method
         .headers
@@ -561,16 +530,7 @@ async fn stripe_zilliz_and_github_docs_curl_placeholders_are_secrets_and_run() {
         importer::notes::Kind::Secret,
         &["literal credential"],
     );
-    let name = method.name.clone();
-    run(
-        &github,
-        &name,
-        &[],
-        &[("bearer_token", "ghp_1")],
-        Some(&server.url),
-    )
-    .await;
-    let seen = server.take();
+    let seen = run_line(&github, &[("bearer_token", "ghp_1")], &server).await;
     assert_eq!(seen.path, "/repos/octocat/Spoon-Knife/issues");
     assert_eq!(seen.header("authorization"), Some("Bearer ghp_1"));
     assert_eq!(seen.header("x-github-api-version"), Some("2022-11-28"));
@@ -638,15 +598,14 @@ async fn a_wsdl_makes_a_method_per_soap_binding_operation_that_sends_its_action_
         Some("http://www.dataaccess.com/webservicesserver/")
     );
 
-    run(
+    let (_, seen) = sent(
         &imported,
         "NumberToWords (SOAP 1.2)",
         &[("ubiNum", "7")],
         &[],
-        Some(&server.url),
+        &server,
     )
     .await;
-    let seen = server.take();
     assert_eq!(
         seen.header("content-type"),
         Some("application/soap+xml; charset=utf-8")
@@ -657,14 +616,7 @@ async fn a_wsdl_makes_a_method_per_soap_binding_operation_that_sends_its_action_
 
     // The calculator's operations have actions, and its elements are unqualified.
     let calculator = fixture("calculator-soap11and12.wsdl");
-    let only_12 = importer::wsdl(
-        &calculator,
-        &Options {
-            only: vec!["CalculatorSoap12".into()],
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let only_12 = importer::wsdl(&calculator, &only(&["CalculatorSoap12"])).unwrap();
     checked(&only_12, &[]);
     assert_eq!(only_12.definition.methods.len(), 4);
     let all = importer::wsdl(&calculator, &Options::default()).unwrap();
@@ -689,15 +641,14 @@ async fn a_wsdl_makes_a_method_per_soap_binding_operation_that_sends_its_action_
     );
     let (value, namespace) = element(&seen.body, &["Envelope", "Body", "Add", "intB"]);
     assert_eq!((value.as_str(), namespace), ("3", None), "unqualified");
-    run(
+    let (_, seen) = sent(
         &all,
         "Add (SOAP 1.2)",
         &[("intA", "2"), ("intB", "3")],
         &[],
-        Some(&server.url),
+        &server,
     )
     .await;
-    let seen = server.take();
     assert_eq!(
         seen.header("content-type"),
         Some("application/soap+xml; charset=utf-8; action=\"http://tempuri.org/Add\"")
