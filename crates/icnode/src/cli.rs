@@ -78,8 +78,8 @@ pub enum NodeCommand {
     Run(NodeRunArgs),
     /// Print the JSON Schema of node definitions.
     Schema,
-    /// Make a definition from a Postman collection, an OpenAPI document or a curl command
-    /// line: the definition on stdout (or --output), what was not carried over on stderr.
+    /// Make a definition from a Postman collection, an OpenAPI document, a WSDL or a curl
+    /// command line: the definition on stdout (or --output), the notes on stderr.
     #[command(subcommand)]
     Import(NodeImportCommand),
     /// Write a definition in another format.
@@ -93,14 +93,24 @@ pub enum NodeImportCommand {
     Postman(NodeImportArgs),
     /// An OpenAPI 3.0 or 3.1 document, JSON or YAML: each operation a method.
     Openapi(NodeImportArgs),
+    /// A WSDL 1.1 document: a method per operation of each SOAP 1.1 and 1.2 binding.
+    Wsdl(NodeImportArgs),
     /// A curl command line, quoted as one argument: one method.
     Curl(NodeImportCurlArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct NodeImportArgs {
-    /// The file to import
-    pub file: PathBuf,
+    /// The file to import, or its http(s) URL (fetched; relative URLs in it resolve against it)
+    #[arg(value_name = "FILE|URL")]
+    pub file: String,
+    /// Import only these operations: an operationId, request or WSDL operation name, a path
+    /// (`/pets` or `GET /pets`), or a tag, folder or binding; repeat it or separate with commas
+    #[arg(long, env = "ICNODE_ONLY", value_name = "NAME", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Print the operations (name, method, path, tags or folder) instead of importing
+    #[arg(long, env = "ICNODE_LIST")]
+    pub list: bool,
     #[command(flatten)]
     pub out: NodeImportOutput,
 }

@@ -18,6 +18,7 @@ pub(crate) fn body(format: BodyFormat, template: String) -> Body {
         template,
         parts: Vec::new(),
         soap_action: None,
+        omit_empty: false,
     }
 }
 

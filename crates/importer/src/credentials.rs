@@ -3,10 +3,11 @@
 
 use node::check::credentials::replacement;
 use node::model::AuthValue;
+use node::template::{self, Piece, SECRET_PREFIX};
 
-use crate::names::{secret_name, secret_ref};
+use crate::names::{field_name, secret_name, secret_ref};
 use crate::session::Session;
-use crate::variables::{Brace, Resolve, Var, braces};
+use crate::variables::{Brace, Resolve, Var, as_is, convert};
 
 /// The secret a credential value stands for: the variable's when the value is one `{{var}}`,
 /// else a name for the literal (`base`).
@@ -17,18 +18,17 @@ pub(crate) fn credential_secret(
     resolve: &mut dyn Resolve,
     session: &mut Session,
 ) -> String {
-    match braces(value.trim()).as_slice() {
+    match resolve.split(value.trim()).as_slice() {
         [Brace::Var(var)] => match resolve.var(var, true, place, session) {
             Var::Secret(name) => name,
             _ => session.secret_for_variable(var, place),
         },
         _ if value.trim().is_empty() => {
             let name = secret_name(base);
-            session.note(format!(
-                "{place} has no value: the definition names the secret `{name}`; give it at run \
-                 time as {}",
-                node::secrets::env_variable(&name)
-            ));
+            session.secret(
+                &name,
+                format!("{place} has no value: the definition names the secret `{name}`"),
+            );
             name
         }
         _ => session.secret_for_literal(base, value, place),
@@ -82,6 +82,32 @@ impl<'a> Schemed<'a> {
     pub(crate) fn replaced(&self, name: &str, place: &str, session: &mut Session) -> String {
         let secret = session.secret_for_literal(&self.secret_base(name), self.credential, place);
         self.with_secret(&secret)
+    }
+}
+
+/// A non-credential authorization value (a user name, a client id, an access key): written in,
+/// a secret, or a field; text around a variable makes the whole value a field.
+pub(crate) fn auth_value(
+    text: &str,
+    place: &str,
+    resolve: &mut dyn Resolve,
+    session: &mut Session,
+) -> AuthValue {
+    let converted = convert(text, false, place, resolve, session, &as_is);
+    match template::pieces(&converted).as_slice() {
+        [Piece::Placeholder(name)] if !name.starts_with(SECRET_PREFIX) => AuthValue::Dynamic {
+            field: (*name).to_owned(),
+        },
+        _ if template::placeholder_names(&converted).is_empty() => {
+            AuthValue::Static { value: converted }
+        }
+        _ => {
+            let field = field_name(place);
+            session.changed(format!(
+                "{place} was `{text}`: it is now the dynamic field `{field}`, the whole value"
+            ));
+            AuthValue::Dynamic { field }
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! a definition needs.
 
 use node::model::{
-    Authorization, Body, Condition, Edge, Event, FieldUi, HttpMethod, Method, Output, ResponseType,
-    Row, Source,
+    Authorization, Body, Condition, Edge, Event, FieldUi, HttpMethod, ListStyle, Method, Output,
+    ResponseType, Row, Source,
 };
 use node::response::WHOLE_BODY;
 use node::template;
@@ -29,6 +29,8 @@ pub(crate) struct Draft {
     pub success_status: Option<u16>,
     pub outputs: Vec<Output>,
     pub fields: Vec<FieldUi>,
+    /// The placeholders whose value is a list, and how its items are joined.
+    pub lists: Vec<(String, ListStyle)>,
     pub authorization: Option<Authorization>,
     pub request_timeout_ms: u32,
     pub connection_timeout_ms: u32,
@@ -49,6 +51,7 @@ impl Draft {
             success_status: None,
             outputs: Vec::new(),
             fields: Vec::new(),
+            lists: Vec::new(),
             authorization: None,
             request_timeout_ms: REQUEST_TIMEOUT_MS,
             connection_timeout_ms: CONNECTION_TIMEOUT_MS,
@@ -81,7 +84,7 @@ impl Draft {
         if let Ok(mut value) = serde_json::from_str::<Value>(sample) {
             self.response_type = ResponseType::Json;
             if blank_credentials(&mut value) {
-                session.note(format!(
+                session.changed(format!(
                     "`{}`: credential fields of the sample answer are blanked",
                     self.name
                 ));
@@ -170,6 +173,11 @@ impl Draft {
                 name: name.to_owned(),
                 field: None,
                 description,
+                list: self
+                    .lists
+                    .iter()
+                    .find(|(field, _)| field == name)
+                    .map(|(_, style)| *style),
             });
         }
         parameters

@@ -4,14 +4,24 @@ use node::model::{MAX_METHODS, Method, NodeDefinition, Row};
 
 use crate::defaults::DEFAULT_NODE_NAME;
 use crate::names::first_free;
+use crate::notes::{Group, Limit, Note, groups};
 use crate::session::Session;
 
 /// A definition made from another format, and what could not be carried over.
 #[derive(Debug, Clone)]
 pub struct Imported {
     pub definition: NodeDefinition,
-    /// In words: each secret the definition expects, each part of the input left out.
-    pub notes: Vec<String>,
+    /// Each secret the definition expects, each part of the input left out or changed.
+    pub notes: Vec<Note>,
+    /// The node's method limit, when the input had more operations than it.
+    pub limit: Option<Limit>,
+}
+
+impl Imported {
+    /// The notes grouped by kind, each with its count and first few.
+    pub fn groups(&self) -> Vec<Group<'_>> {
+        groups(&self.notes)
+    }
 }
 
 /// Why an input could not be imported at all.
@@ -36,6 +46,13 @@ pub enum ImportError {
     NotCurl(String),
     #[error("nothing to import: {0}")]
     Empty(String),
+    #[error(
+        "`{0}` names no operation of the input: give an operation's name (operationId, request \
+         or WSDL operation), its path (`/pets` or `GET /pets`), or a tag, folder or binding it is in"
+    )]
+    NoMatch(String),
+    #[error("not a WSDL 1.1 document: {0}")]
+    NotWsdl(String),
     #[error("the imported definition does not check (a bug of the importer):\n  {0}")]
     Unchecked(String),
 }
@@ -59,6 +76,7 @@ pub(crate) fn finish(
             "no request has a URL a node can call (see the notes)".to_owned(),
         ));
     }
+    let (methods, limit) = kept(methods, &mut session);
     let definition = NodeDefinition {
         schema: None,
         name: match name.trim() {
@@ -69,7 +87,7 @@ pub(crate) fn finish(
         category: String::new(),
         icon: None,
         api_type: Default::default(),
-        methods: kept(methods, &mut session),
+        methods,
     };
     let text = serde_json::to_string(&definition).expect("a definition serializes");
     let (_, problems) = node::check(&text);
@@ -80,6 +98,7 @@ pub(crate) fn finish(
     Ok(Imported {
         definition,
         notes: session.notes,
+        limit,
     })
 }
 
@@ -91,7 +110,7 @@ fn callable(methods: Vec<Method>, session: &mut Session) -> Vec<Method> {
         .partition(|method| node::check::url_problem(&method.url).is_none());
     for method in &unusable {
         let problem = node::check::url_problem(&method.url).unwrap_or_default();
-        session.note(format!(
+        session.left_out(format!(
             "`{}` is not carried over: its URL `{}`: {problem}",
             method.name, method.url
         ));
@@ -100,8 +119,8 @@ fn callable(methods: Vec<Method>, session: &mut Session) -> Vec<Method> {
 }
 
 /// The first [`MAX_METHODS`] methods, each cleaned up and named apart from those before it;
-/// the rest named in a note.
-fn kept(methods: Vec<Method>, session: &mut Session) -> Vec<Method> {
+/// the limit, when the rest are left out.
+fn kept(methods: Vec<Method>, session: &mut Session) -> (Vec<Method>, Option<Limit>) {
     let mut kept: Vec<Method> = Vec::new();
     let mut dropped: Vec<String> = Vec::new();
     for mut method in methods {
@@ -120,17 +139,12 @@ fn kept(methods: Vec<Method>, session: &mut Session) -> Vec<Method> {
         );
         kept.push(method);
     }
-    if !dropped.is_empty() {
-        session.note(format!(
-            "a node has at most {MAX_METHODS} methods: not carried over: {}",
-            dropped
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    kept
+    let limit = (!dropped.is_empty()).then(|| Limit {
+        total: kept.len() + dropped.len(),
+        kept: kept.iter().map(|m| m.name.clone()).collect(),
+        dropped,
+    });
+    (kept, limit)
 }
 
 /// A row name given twice in one list (`-d q=a -d q=b` under `-G`) is kept once, the first,
@@ -150,7 +164,7 @@ fn drop_repeated_rows(method: &mut Method, session: &mut Session) {
         rows.retain(|row| {
             let first = seen.insert(row.name().to_owned());
             if !first {
-                session.note(format!(
+                session.changed(format!(
                     "`{method_name}`: the {what} `{}` is given again; only the first is kept",
                     row.name()
                 ));
@@ -175,7 +189,7 @@ fn drop_multipart_content_type(method: &mut Method, session: &mut Session) {
         .headers
         .retain(|row| !row.name().eq_ignore_ascii_case("content-type"));
     if method.headers.len() < before {
-        session.note(format!(
+        session.changed(format!(
             "`{}`: its Content-Type header is left out: a multipart body sets its own",
             method.name
         ));
@@ -188,7 +202,7 @@ fn drop_unusable_token_url(method: &mut Method, session: &mut Session) {
     if let Some(node::model::Authorization::Oauth2 { token_url, .. }) = &method.authorization
         && let Some(problem) = node::check::token_url_problem(token_url)
     {
-        session.note(format!(
+        session.left_out(format!(
             "`{}`: OAuth 2.0 is not carried over: its token URL {problem}",
             method.name
         ));

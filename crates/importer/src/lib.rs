@@ -28,14 +28,17 @@ mod imported;
 mod names;
 mod outputs;
 mod rows;
+mod select;
 mod session;
 mod text;
 mod urls;
 mod variables;
 
 pub mod curl;
+pub mod notes;
 pub mod openapi;
 pub mod postman;
+pub mod wsdl;
 
 pub use curl::curl;
 pub use defaults::{
@@ -46,3 +49,5 @@ pub use names::{field_name, secret_name};
 pub use openapi::openapi;
 pub use outputs::{MAX_SUGGESTED_OUTPUTS, suggested_outputs};
 pub use postman::postman;
+pub use select::{Operation, Options};
+pub use wsdl::wsdl;

@@ -7,7 +7,7 @@ use node::template;
 use crate::credentials::{Schemed, credential_secret};
 use crate::names::{field_name, secret_ref};
 use crate::session::Session;
-use crate::variables::{Brace, Resolve, Var, as_is, braces, convert};
+use crate::variables::{Brace, Resolve, Var, as_is, convert};
 
 /// A header or URL parameter row from `name: value`, with credentials named as secrets.
 pub(crate) fn row(
@@ -24,7 +24,7 @@ pub(crate) fn row(
             value: credential_row_value(name, value, &place, resolve, session),
         };
     }
-    let pieces = braces(value);
+    let pieces = resolve.split(value);
     if let [Brace::Var(var)] = pieces.as_slice() {
         match resolve.var(var, false, &place, session) {
             Var::Field(field) => {
@@ -32,6 +32,7 @@ pub(crate) fn row(
                     name: name.to_owned(),
                     field: (field != name).then_some(field),
                     description: String::new(),
+                    list: None,
                 };
             }
             other => {
@@ -50,7 +51,7 @@ pub(crate) fn row(
         };
     }
     let field = field_name(name);
-    session.note(format!(
+    session.changed(format!(
         "{place} was `{value}`: a row's value is one static text or one field, so it is now \
          the dynamic field `{field}`, whose value is the whole {what}"
     ));
@@ -58,6 +59,7 @@ pub(crate) fn row(
         name: name.to_owned(),
         field: (field != name).then_some(field),
         description: format!("formerly `{value}`"),
+        list: None,
     }
 }
 
@@ -127,7 +129,8 @@ mod tests {
             session
                 .notes
                 .iter()
-                .any(|n| n.contains("ICNODE_BEARER_TOKEN"))
+                .any(|n| n.secret.as_deref() == Some("bearer_token")
+                    && n.kind == crate::notes::Kind::Secret)
         );
     }
 }

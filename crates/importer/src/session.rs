@@ -1,23 +1,43 @@
-//! What an import has to tell the user: its notes, and the secrets it named (one name per
-//! literal credential, another literal under the same base a numbered one).
+//! What an import has to tell the user: its notes by kind, and the secrets it named (one name
+//! per literal credential, another literal under the same base a numbered one).
 
 use crate::names::{first_free, secret_name};
+use crate::notes::{Kind, Note};
 
 /// What an import has found so far that the user must be told: secrets and left-outs.
 #[derive(Debug, Default)]
 pub(crate) struct Session {
-    pub(crate) notes: Vec<String>,
+    pub(crate) notes: Vec<Note>,
     /// Secret names given out, with the literal each stands for (compared, never written).
     secrets: Vec<(String, Option<String>)>,
 }
 
 impl Session {
-    /// Adds a note, unless it was said already.
-    pub(crate) fn note(&mut self, note: impl Into<String>) {
-        let note = note.into();
-        if !self.notes.contains(&note) {
-            self.notes.push(note);
+    /// Adds a note of `kind`, unless it was said already.
+    fn add(&mut self, kind: Kind, text: String, secret: Option<String>) {
+        if !self.notes.iter().any(|n| n.kind == kind && n.text == text) {
+            self.notes.push(Note { kind, text, secret });
         }
+    }
+
+    /// Part of the input is not carried over.
+    pub(crate) fn left_out(&mut self, text: impl Into<String>) {
+        self.add(Kind::LeftOut, text.into(), None);
+    }
+
+    /// Part of the input is carried over in another form.
+    pub(crate) fn changed(&mut self, text: impl Into<String>) {
+        self.add(Kind::Changed, text.into(), None);
+    }
+
+    /// A URL has no base the input gives.
+    pub(crate) fn base_url(&mut self, text: impl Into<String>) {
+        self.add(Kind::BaseUrl, text.into(), None);
+    }
+
+    /// The definition names the secret `name`, for the reason `text`.
+    pub(crate) fn secret(&mut self, name: &str, text: impl Into<String>) {
+        self.add(Kind::Secret, text.into(), Some(name.to_owned()));
     }
 
     /// The secret that stands for a literal credential found at `place`, named after `base`;
@@ -37,11 +57,13 @@ impl Session {
             |name| self.secrets.iter().any(|(known, _)| known == name),
         );
         self.secrets.push((name.clone(), Some(literal.to_owned())));
-        self.note(format!(
-            "{place} held a literal credential; it is not in the definition, which names the \
-             secret `{name}` instead: {}",
-            how_to_give(&name)
-        ));
+        self.secret(
+            &name,
+            format!(
+                "{place} held a literal credential; it is not in the definition, which names the \
+                 secret `{name}` instead"
+            ),
+        );
         name
     }
 
@@ -51,19 +73,12 @@ impl Session {
         if !self.secrets.iter().any(|(known, _)| *known == name) {
             self.secrets.push((name.clone(), None));
         }
-        self.note(format!(
-            "{place}: `{{{{{var}}}}}` is a credential, so the definition names the secret \
-             `{name}`: {}",
-            how_to_give(&name)
-        ));
+        self.secret(
+            &name,
+            format!(
+                "{place}: `{var}` is a credential, so the definition names the secret `{name}`"
+            ),
+        );
         name
     }
-}
-
-/// How the user gives the secret `name` at run time, as notes say it.
-pub(crate) fn how_to_give(name: &str) -> String {
-    format!(
-        "give it at run time as {} or in the secrets file",
-        node::secrets::env_variable(name)
-    )
 }

@@ -29,16 +29,16 @@ pub(crate) fn absolute_url(url: &str, default_scheme: &str, session: &mut Sessio
         } else {
             format!("/{rest}")
         };
-        session.note(format!(
+        session.base_url(format!(
             "the URL's base `{name}` has no value in the input: the URL starts with \
-             {PLACEHOLDER_BASE_URL}; edit it, or run with --broker-url to aim it elsewhere"
+             {PLACEHOLDER_BASE_URL}"
         ));
         return format!("{PLACEHOLDER_BASE_URL}{rest}");
     }
     if url.starts_with('/') {
-        session.note(format!(
-            "the URL `{url}` is relative: it now starts with {PLACEHOLDER_BASE_URL}; edit it, or \
-             run with --broker-url to aim it elsewhere"
+        session.base_url(format!(
+            "the URL `{url}` is relative and the input was not read from a URL: it starts with \
+             {PLACEHOLDER_BASE_URL}"
         ));
         return format!("{PLACEHOLDER_BASE_URL}{url}");
     }

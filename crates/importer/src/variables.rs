@@ -57,6 +57,12 @@ pub(crate) fn braces(text: &str) -> Vec<Brace<'_>> {
 /// does (then it is always a secret).
 pub(crate) trait Resolve {
     fn var(&mut self, name: &str, credential: bool, place: &str, session: &mut Session) -> Var;
+
+    /// `text` as literal text and the variables this input writes: `{{var}}` unless it says
+    /// otherwise.
+    fn split<'t>(&self, text: &'t str) -> Vec<Brace<'t>> {
+        braces(text)
+    }
 }
 
 /// `text` with every `{{var}}` written as `resolve` says; `escape` writes the literal text.
@@ -68,7 +74,8 @@ pub(crate) fn convert(
     session: &mut Session,
     escape: &dyn Fn(&str) -> String,
 ) -> String {
-    braces(text)
+    resolve
+        .split(text)
         .into_iter()
         .map(|piece| match piece {
             Brace::Text(text) => escape(text),

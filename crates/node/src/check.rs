@@ -510,6 +510,12 @@ fn check_body(method: &Method, at: &str, problems: &mut Vec<Problem>) {
             "only a soap body has a SOAPAction",
         )),
     }
+    if body.omit_empty && !matches!(body.format, BodyFormat::Json | BodyFormat::Form) {
+        problems.push(problem(
+            &format!("{at}/body/omitEmpty"),
+            "only a json or form body leaves out what is empty",
+        ));
+    }
     if body.format.is_xml() {
         check_xml_body(body, &pointer, problems);
     }

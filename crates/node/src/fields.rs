@@ -4,7 +4,8 @@
 //!
 //! An optional field left empty renders as nothing where nothing can stand: its URL parameter
 //! row and its header row are left out, a URL path or a form, text or JSON-string placeholder
-//! becomes empty, and a JSON placeholder outside a string becomes `null`.
+//! becomes empty, and a JSON placeholder outside a string becomes `null` (a body with
+//! `omitEmpty` leaves the member or pair out instead).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

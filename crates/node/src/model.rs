@@ -327,7 +327,39 @@ pub enum Row {
         field: Option<String>,
         #[serde(default, skip_serializing_if = "String::is_empty")]
         description: String,
+        /// How a value that is a JSON array (or object) is sent; absent, it is sent as its
+        /// JSON text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list: Option<ListStyle>,
     },
+}
+
+/// How a dynamic row sends a value that is a JSON array or object, as OpenAPI's parameter
+/// styles do: its items (an object's names and values in turn) as text, strings unquoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListStyle {
+    /// A URL parameter or body part once per item (`tags=a&tags=b`), an object's members each
+    /// under its own name (`role=admin&id=7`); where one value stands (a header, a
+    /// placeholder), the items joined with commas.
+    Repeat,
+    /// The items joined with commas: `tags=a,b`; an object's as `role,admin,id,7`.
+    Comma,
+    /// The items joined with spaces (OpenAPI's `spaceDelimited`).
+    Space,
+    /// The items joined with `|` (OpenAPI's `pipeDelimited`).
+    Pipe,
+}
+
+impl ListStyle {
+    /// What the items are joined with where one value stands.
+    pub fn delimiter(self) -> &'static str {
+        match self {
+            ListStyle::Repeat | ListStyle::Comma => ",",
+            ListStyle::Space => " ",
+            ListStyle::Pipe => "|",
+        }
+    }
 }
 
 impl Row {
@@ -342,6 +374,14 @@ impl Row {
         match self {
             Row::Static { .. } => None,
             Row::Dynamic { name, field, .. } => Some(field.as_deref().unwrap_or(name)),
+        }
+    }
+
+    /// How a dynamic row sends a list, if it is one.
+    pub fn list(&self) -> Option<ListStyle> {
+        match self {
+            Row::Static { .. } => None,
+            Row::Dynamic { list, .. } => *list,
         }
     }
 }
@@ -361,6 +401,12 @@ pub struct Body {
     /// needs it; SOAP 1.2 sends it as the `action` of its `Content-Type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soap_action: Option<String>,
+    /// A `json` or `form` body leaves out a member (`"k": "$(f)"`, `"k": $(f)`) or a pair
+    /// (`k=$(f)`) whose whole value is a dynamic field left empty, as an API with optional
+    /// properties expects (an object left with no member goes too); without it such a value is
+    /// sent as `""`, `null` or `k=`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub omit_empty: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

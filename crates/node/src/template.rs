@@ -176,6 +176,112 @@ pub fn literal_text(template: &str, context: Context) -> String {
     out
 }
 
+/// A `json` or `form` template without the members (`"k": "$(f)"`, `"k": $(f)`) or pairs
+/// (`k=$(f)`) whose whole value is a placeholder `is_empty` says is left empty (an object left
+/// with no member goes too); any other template, or one that is not JSON, as it is. A JSON
+/// template is written anew only when something is left out (its values keep their meaning,
+/// not their spacing).
+pub fn without_empty(template: &str, context: Context, is_empty: impl Fn(&str) -> bool) -> String {
+    match context {
+        Context::Form => template
+            .split('&')
+            .filter(|pair| {
+                !matches!(pair.split_once('=').map(|(_, v)| pieces(v)).as_deref(),
+                    Some([Piece::Placeholder(name)]) if is_empty(name))
+            })
+            .collect::<Vec<_>>()
+            .join("&"),
+        Context::Json => {
+            json_without_empty(template, &is_empty).unwrap_or_else(|| template.to_owned())
+        }
+        _ => template.to_owned(),
+    }
+}
+
+/// Private-use characters around a placeholder's index: text no template holds (one that does
+/// is left as it is).
+fn marker(i: usize) -> String {
+    format!("\u{E000}{i}\u{E001}")
+}
+
+/// The JSON template with its empty members left out; `None` when nothing is, or it is no JSON.
+fn json_without_empty(template: &str, is_empty: &dyn Fn(&str) -> bool) -> Option<String> {
+    if template.contains('\u{E000}') {
+        return None;
+    }
+    // Each placeholder becomes a marker (a string of its own outside a string), so the
+    // template parses as JSON and the placeholders can be put back where they were.
+    let mut names: Vec<(&str, bool)> = Vec::new();
+    let mut marked = String::with_capacity(template.len());
+    for (piece, in_string) in placed(template) {
+        match piece {
+            Piece::Text(text) => marked.push_str(text),
+            Piece::Placeholder(name) => {
+                let marker = marker(names.len());
+                names.push((name, in_string));
+                if in_string {
+                    marked.push_str(&marker);
+                } else {
+                    marked.push_str(&format!("\"{marker}\""));
+                }
+            }
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_str(&marked).ok()?;
+    let empty = |text: &str| {
+        names
+            .iter()
+            .enumerate()
+            .any(|(i, (name, _))| text == marker(i) && is_empty(name))
+    };
+    if !prune(&mut value, &empty) {
+        return None;
+    }
+    let mut out = if template.contains('\n') {
+        serde_json::to_string_pretty(&value).ok()?
+    } else {
+        serde_json::to_string(&value).ok()?
+    };
+    for (i, (name, in_string)) in names.iter().enumerate() {
+        let marker = marker(i);
+        let placeholder = format!("$({name})");
+        if *in_string {
+            out = out.replace(&marker, &placeholder);
+        } else {
+            out = out.replace(&format!("\"{marker}\""), &placeholder);
+        }
+    }
+    Some(out)
+}
+
+/// Leaves out the members of every object whose value is a string `empty` says is one, and
+/// then objects left with no member; whether anything was left out.
+fn prune(value: &mut serde_json::Value, empty: &dyn Fn(&str) -> bool) -> bool {
+    let mut changed = false;
+    match value {
+        serde_json::Value::Object(members) => {
+            members.retain(|_, member| {
+                let gone = member.as_str().is_some_and(empty);
+                changed |= gone;
+                !gone
+            });
+            members.retain(|_, member| {
+                let had_members = member.as_object().is_some_and(|o| !o.is_empty());
+                let inner = prune(member, empty);
+                changed |= inner;
+                !(had_members && inner && member.as_object().is_some_and(|o| o.is_empty()))
+            });
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                changed |= prune(item, empty);
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
 /// Each piece with whether it stands inside a JSON string literal, reading the template's text
 /// so far as JSON (only a JSON context asks).
 fn placed(template: &str) -> impl Iterator<Item = (Piece<'_>, bool)> {
@@ -287,6 +393,40 @@ mod tests {
                 "bell\u{7}".to_owned()
             )),
             Err(FillError::NotXml("id".into()))
+        );
+    }
+
+    #[test]
+    fn empty_members_and_pairs_are_left_out_and_the_rest_kept() {
+        let empty = |name: &str| matches!(name, "note" | "n" | "email" | "phone");
+        let json = r#"{"sub": "$(id)", "note": "$(note)", "n": $(n), "label": "x$(note)y",
+  "contact": {"email": "$(email)", "phone": "$(phone)"}, "list": ["$(note)"], "k": $(secret:t)}"#;
+        let left = without_empty(json, Context::Json, empty);
+        let parsed: serde_json::Value =
+            serde_json::from_str(&fill(&left, Context::Json, |_| Some("1".to_owned())).unwrap())
+                .unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({"sub": "1", "label": "x1y", "list": ["1"], "k": 1}),
+            "{left}"
+        );
+        assert!(
+            left.contains("\"sub\": \"$(id)\"") && left.contains("$(secret:t)"),
+            "{left}"
+        );
+        let untouched = r#"{"sub": "$(id)",  "n": 1.50}"#;
+        assert_eq!(without_empty(untouched, Context::Json, empty), untouched);
+        assert_eq!(
+            without_empty("not json $(note)", Context::Json, empty),
+            "not json $(note)"
+        );
+        assert_eq!(
+            without_empty("a=$(id)&note=$(note)&b=x$(n)&n=$(n)", Context::Form, empty),
+            "a=$(id)&b=x$(n)"
+        );
+        assert_eq!(
+            without_empty("<a>$(note)</a>", Context::Xml, empty),
+            "<a>$(note)</a>"
         );
     }
 

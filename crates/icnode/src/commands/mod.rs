@@ -8,6 +8,7 @@ mod keys;
 mod link;
 mod local_broker;
 mod node;
+mod node_import;
 mod process;
 mod serve;
 mod up;

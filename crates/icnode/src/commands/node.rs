@@ -1,20 +1,20 @@
-//! `icnode node check|run|schema|import|export`: the custom-node engine from the command line.
+//! `icnode node check|run|schema|import|export`: the custom-node engine from the command line
+//! (`import` in [`super::node_import`]).
 
 use std::collections::BTreeMap;
 
 use node::{Edge, Engine, RunOptions, Secrets};
 
 use super::error::CliError;
+use super::node_import::{self, write_out};
 use crate::bundled::definition_text;
-use crate::cli::{
-    NodeCommand, NodeExportCommand, NodeImportCommand, NodeImportOutput, NodeRunArgs,
-};
+use crate::cli::{NodeCommand, NodeExportCommand, NodeRunArgs};
 
 pub async fn node(command: NodeCommand) -> Result<(), CliError> {
     match command {
         NodeCommand::Check { file } => check(&file),
         NodeCommand::Run(args) => run(args).await,
-        NodeCommand::Import(command) => import(command),
+        NodeCommand::Import(command) => node_import::import(command).await,
         NodeCommand::Export(NodeExportCommand::Postman { node, output }) => {
             let text = definition_text(&node).map_err(|e| CliError::usage(&e))?;
             let definition = loaded(&node, &text)?;
@@ -27,46 +27,6 @@ pub async fn node(command: NodeCommand) -> Result<(), CliError> {
             let schema = serde_json::to_string_pretty(&node::schema())
                 .map_err(|e| CliError::Runtime(e.to_string()))?;
             println!("{schema}");
-            Ok(())
-        }
-    }
-}
-
-fn import(command: NodeImportCommand) -> Result<(), CliError> {
-    let read = |path: &std::path::Path| {
-        std::fs::read_to_string(path)
-            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
-    };
-    let (imported, out): (_, NodeImportOutput) = match command {
-        NodeImportCommand::Postman(args) => (
-            importer::postman(&read(&args.file)?, args.out.name.as_deref()),
-            args.out,
-        ),
-        NodeImportCommand::Openapi(args) => (
-            importer::openapi(&read(&args.file)?, args.out.name.as_deref()),
-            args.out,
-        ),
-        NodeImportCommand::Curl(args) => (
-            importer::curl(&args.line, args.out.name.as_deref()),
-            args.out,
-        ),
-    };
-    let imported = imported.map_err(|e| CliError::Usage(e.to_string()))?;
-    for note in &imported.notes {
-        eprintln!("note: {note}");
-    }
-    let text = serde_json::to_string_pretty(&imported.definition)
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
-    write_out(&text, out.output.as_deref())
-}
-
-/// `text` to `path`, or to stdout.
-fn write_out(text: &str, path: Option<&std::path::Path>) -> Result<(), CliError> {
-    match path {
-        Some(path) => std::fs::write(path, format!("{text}\n"))
-            .map_err(|e| CliError::Runtime(format!("cannot write {}: {e}", path.display()))),
-        None => {
-            println!("{text}");
             Ok(())
         }
     }

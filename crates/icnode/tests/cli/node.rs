@@ -461,3 +461,129 @@ fn import_curl_and_export_postman_from_the_command_line() {
         "{error}"
     );
 }
+
+fn real_fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../importer/tests/fixtures/real")
+        .join(name)
+}
+
+#[test]
+fn import_lists_picks_and_fetches_and_the_services_own_api_runs() {
+    // --list: every operation, with its method, path and tags.
+    let listed = icnode()
+        .args(["node", "import", "openapi", "--list"])
+        .arg(real_fixture("petstore.openapi.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(listed.status.code(), Some(0));
+    let listing = String::from_utf8(listed.stdout).unwrap();
+    assert_eq!(listing.lines().count(), 19, "{listing}");
+    let line = listing
+        .lines()
+        .find(|l| l.starts_with("findPetsByTags "))
+        .unwrap_or_else(|| panic!("{listing}"));
+    assert!(
+        line.contains(" GET ") && line.contains("/pet/findByTags") && line.ends_with("pet"),
+        "{line}"
+    );
+
+    // More than 25 operations: the first note says so, and how to pick.
+    let out = icnode()
+        .args(["node", "import", "openapi"])
+        .arg(real_fixture("twilio_voice_v1.openapi.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let notes = String::from_utf8(out.stderr).unwrap();
+    let first = notes.lines().next().unwrap();
+    assert!(
+        first.starts_with("note: the input has 32 operations and a node holds 25")
+            && first.contains("--only")
+            && first.contains("CreateSourceIpMapping"),
+        "{notes}"
+    );
+    assert!(
+        notes
+            .contains("`account_sid_auth_token_password` (ICNODE_ACCOUNT_SID_AUTH_TOKEN_PASSWORD)"),
+        "{notes}"
+    );
+    let picked = icnode()
+        .args([
+            "node",
+            "import",
+            "openapi",
+            "--only",
+            "CreateSourceIpMapping,/v1/IpRecords",
+        ])
+        .arg(real_fixture("twilio_voice_v1.openapi.yaml"))
+        .output()
+        .unwrap();
+    let definition: Value = serde_json::from_slice(&picked.stdout).unwrap();
+    let names: Vec<&str> = definition["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["CreateIpRecord", "ListIpRecord", "CreateSourceIpMapping"]
+    );
+    let refused = icnode()
+        .args(["node", "import", "wsdl", "--only", "Nope"])
+        .arg(real_fixture("number-conversion.wsdl"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let error = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        error.contains("--only") && error.contains("`Nope`"),
+        "{error}"
+    );
+
+    // The service's own API, fetched from its URL: its server `/` is that address, and an
+    // optional property left empty (`expiresAt`) is not sent, so `create` makes a meeting.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (_up, url) = crate::service::start_up(&data);
+    let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
+    let file = dir.path().join("icnode.json");
+    let out = icnode()
+        .args(["node", "import", "openapi", "--only", "create"])
+        .arg(format!("{url}/openapi.json"))
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let notes = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{notes}");
+    assert!(!notes.contains("example.invalid"), "{notes}");
+    let imported: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(imported["methods"][0]["url"], format!("{url}/v1/meetings"));
+    let run = icnode()
+        .args(["node", "run"])
+        .arg(&file)
+        .args(["create", "--param", "chatId=imported-api-1", "--json"])
+        .env("ICNODE_API_KEY_TOKEN", key.trim())
+        .output()
+        .unwrap();
+    let result: Value = serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&run.stderr)));
+    assert_eq!(result["status"], 201, "{result}");
+    assert_eq!(result["edge"], "success", "{result}");
+
+    // A URL that answers no document is a failure that names its origin, not its query.
+    let missing = icnode()
+        .args(["node", "import", "openapi"])
+        .arg(format!("{url}/nothing-here.json?token=do-not-print"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    let error = String::from_utf8(missing.stderr).unwrap();
+    assert!(
+        error.contains("cannot fetch") && error.contains("404"),
+        "{error}"
+    );
+    assert!(!error.contains("do-not-print"), "{error}");
+}

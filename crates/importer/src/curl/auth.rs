@@ -1,15 +1,14 @@
 //! The authorization a curl line gives: `--oauth2-bearer`, `-u` (basic or digest), and
 //! `--aws-sigv4` with `-u` keys; every credential a secret.
 
-use node::model::{AuthValue, Authorization, Row};
+use node::model::{AuthValue, Authorization, FieldUi, Row};
 
 use super::fields::Fields;
 use super::line::Line;
-use crate::credentials::{credential_secret, secret_value};
+use crate::credentials::{auth_value, credential_secret, secret_value};
 use crate::draft::Draft;
 use crate::rows::bearer_row;
 use crate::session::Session;
-use crate::variables::{as_is, convert};
 
 /// `--oauth2-bearer` as the Authorization header; `--aws-sigv4`, else `-u`, as the method's
 /// authorization.
@@ -27,7 +26,9 @@ pub(super) fn authorize(draft: &mut Draft, line: &Line, vars: &mut Fields, sessi
     }
 }
 
-/// `-u user:password`: basic, or digest under `--digest`; the password a secret.
+/// `-u user:password`: basic, or digest under `--digest`; the user written in, a secret or a
+/// field, the password a secret (an empty one an optional field, as an API key given as the
+/// user has none).
 fn user_authorization(
     draft: &mut Draft,
     user: &str,
@@ -36,26 +37,42 @@ fn user_authorization(
     session: &mut Session,
 ) {
     let kind = if digest { "digest" } else { "basic" };
-    let (username, password) = match user.split_once(':') {
-        Some((username, password)) => (username, password),
-        None => {
-            session.note("`-u` gives no password (curl would ask for one)");
-            (user, "")
+    let (username, password) = user.split_once(':').unwrap_or((user, ""));
+    let username = auth_value(username, "the `-u` user", vars, session);
+    let password = if password.is_empty() {
+        let mut ui = FieldUi::plain("password");
+        ui.mandatory = false;
+        ui.tooltip = "the `-u` password; empty if the API takes none".to_owned();
+        draft.fields.push(ui);
+        session.changed(format!(
+            "`-u` gives no password{}: it is the optional field `password`, sent empty unless \
+             given",
+            if user.contains(':') {
+                ""
+            } else {
+                " (curl would ask for one)"
+            }
+        ));
+        AuthValue::Dynamic {
+            field: "password".to_owned(),
         }
+    } else {
+        let base = format!("{kind}_password");
+        secret_value(&credential_secret(
+            password,
+            &base,
+            "the `-u` password",
+            vars,
+            session,
+        ))
     };
-    let base = format!("{kind}_password");
-    let secret = credential_secret(password, &base, "the `-u` password", vars, session);
-    let username = AuthValue::Static {
-        value: convert(username, false, "the `-u` user", vars, session, &as_is),
-    };
-    let password = secret_value(&secret);
     draft.authorization = Some(if digest {
         Authorization::Digest { username, password }
     } else {
         Authorization::Basic { username, password }
     });
     if draft.remove_header("authorization") {
-        session.note("the Authorization header is left out: `-u` sends it");
+        session.changed("the Authorization header is left out: `-u` sends it");
     }
 }
 
@@ -72,7 +89,7 @@ fn aws_authorization(
     let mut name = |what: &str, default: &str, value: Option<&str>| match value {
         Some(value) if !value.is_empty() => value.to_owned(),
         _ => {
-            session.note(format!(
+            session.changed(format!(
                 "`--aws-sigv4 {aws}` names no {what}: `{default}`; edit it"
             ));
             default.to_owned()
@@ -104,9 +121,7 @@ fn aws_authorization(
         }
     });
     draft.authorization = Some(Authorization::Aws {
-        access_key: AuthValue::Static {
-            value: convert(access, false, "the `-u` access key", vars, session, &as_is),
-        },
+        access_key: auth_value(access, "the `-u` access key", vars, session),
         secret_key: secret_value(&secret_key),
         session_token,
         region,

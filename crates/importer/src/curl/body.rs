@@ -39,7 +39,7 @@ fn data(draft: &mut Draft, line: &Line, vars: &mut Fields, session: &mut Session
         match json_template(&data, vars, session) {
             Some(template) => {
                 if content_type.is_empty() {
-                    session.note(
+                    session.changed(
                         "the data is JSON but no Content-Type says so (curl would send it as a \
                          form): the node sends it as JSON",
                     );
@@ -47,7 +47,7 @@ fn data(draft: &mut Draft, line: &Line, vars: &mut Fields, session: &mut Session
                 draft.body = Some(body(BodyFormat::Json, template));
             }
             None => {
-                session.note("the data is not JSON: sent as text");
+                session.changed("the data is not JSON: sent as text");
                 text(draft, &data, vars, session);
             }
         }
@@ -60,8 +60,15 @@ fn data(draft: &mut Draft, line: &Line, vars: &mut Fields, session: &mut Session
     }
 }
 
-/// The data as a text body.
+/// The data as a text body; in XML (by its Content-Type or its first character) `<NAME>` is an
+/// element, not a placeholder.
 fn text(draft: &mut Draft, data: &str, vars: &mut Fields, session: &mut Session) {
+    let xml = draft.headers.iter().any(|row| {
+        row.name().eq_ignore_ascii_case("content-type")
+            && matches!(row, node::model::Row::Static { value, .. } if value.contains("xml"))
+    }) || data.trim_start().starts_with('<');
+    let mut xml_vars = Fields { xml };
+    let vars = if xml { &mut xml_vars } else { vars };
     let template = convert(data, false, "the body", vars, session, &as_is);
     draft.body = Some(body(BodyFormat::Text, template));
 }

@@ -212,11 +212,11 @@ fn flag_option(option: &str, line: &mut Line, session: &mut Session) {
         "--digest" => line.digest = true,
         "--basic" => line.digest = false,
         "-I" | "--head" => line.method = Some("HEAD".to_owned()),
-        "-k" | "--insecure" => session.note(
+        "-k" | "--insecure" => session.left_out(
             "`--insecure`: a node always verifies the server's certificate; not carried over",
         ),
         _ if QUIET_FLAGS.contains(&option) => {}
-        other => session.note(format!("curl option `{other}` is not carried over")),
+        other => session.left_out(format!("curl option `{other}` is not carried over")),
     }
 }
 
@@ -228,16 +228,16 @@ fn value_option(option: &str, value: String, line: &mut Line, session: &mut Sess
             Some((name, v)) => line
                 .headers
                 .push((name.trim().to_owned(), v.trim().to_owned())),
-            None => session.note(format!("header `{value}` has no `:`: not carried over")),
+            None => session.left_out(format!("header `{value}` has no `:`: not carried over")),
         },
         "-A" | "--user-agent" => line.headers.push(("User-Agent".to_owned(), value)),
         "-e" | "--referer" => line.headers.push(("Referer".to_owned(), value)),
         "-b" | "--cookie" if value.contains('=') => {
             line.headers.push(("Cookie".to_owned(), value));
         }
-        "-b" | "--cookie" => session.note("a cookie file (`-b FILE`) is not carried over"),
+        "-b" | "--cookie" => session.left_out("a cookie file (`-b FILE`) is not carried over"),
         "-d" | "--data" | "--data-ascii" | "--data-binary" | "--json" if value.starts_with('@') => {
-            session.note(format!(
+            session.left_out(format!(
                 "`{option} {value}` reads a file: the body is not carried over"
             ));
             if option == "--json" {
@@ -265,11 +265,11 @@ fn value_option(option: &str, value: String, line: &mut Line, session: &mut Sess
             {
                 line.parts.push((name.to_owned(), content.to_owned()));
             }
-            _ => session.note(format!(
+            _ => session.left_out(format!(
                 "`{option} {value}` sends a file: not carried over (a node's parts are text)"
             )),
         },
-        other => session.note(format!("curl option `{other}` is not carried over")),
+        other => session.left_out(format!("curl option `{other}` is not carried over")),
     }
 }
 
@@ -282,7 +282,7 @@ fn urlencode_data(value: &str, session: &mut Session) -> String {
     match value.split_once('=') {
         Some((name, content)) if !name.contains('@') => format!("{name}={}", form_encoded(content)),
         _ if value.contains('@') => {
-            session.note(format!(
+            session.left_out(format!(
                 "`--data-urlencode {value}` reads a file: not carried over"
             ));
             String::new()

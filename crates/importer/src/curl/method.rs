@@ -18,12 +18,12 @@ use crate::variables::{as_is, convert};
 
 /// The line's one method.
 pub(super) fn method(line: Line, session: &mut Session) -> Result<Method, ImportError> {
-    let mut vars = Fields;
+    let mut vars = Fields::default();
     let Some(raw_url) = line.urls.first() else {
         return Err(ImportError::NotCurl("it has no URL".to_owned()));
     };
     if line.urls.len() > 1 {
-        session.note(format!(
+        session.left_out(format!(
             "only the first URL is carried over; left out: {}",
             line.urls[1..].join(", ")
         ));
@@ -97,7 +97,7 @@ fn timeout_ms(seconds: &str, what: &str, default: u32, session: &mut Session) ->
         Ok(s) if s > 0.0 => {
             let ms = (s * 1000.0).round();
             if ms > f64::from(MAX_TIMEOUT_MS) {
-                session.note(format!(
+                session.changed(format!(
                     "the {what} of {seconds} s is more than a node allows: {MAX_TIMEOUT_MS} ms"
                 ));
                 MAX_TIMEOUT_MS
@@ -106,7 +106,7 @@ fn timeout_ms(seconds: &str, what: &str, default: u32, session: &mut Session) ->
             }
         }
         _ => {
-            session.note(format!(
+            session.changed(format!(
                 "the {what} `{seconds}` is not a number of seconds: {default} ms"
             ));
             default

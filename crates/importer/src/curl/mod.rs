@@ -14,15 +14,17 @@ use line::{Line, words};
 use method::method;
 
 use crate::imported::{ImportError, Imported, finish};
+use crate::select::Options;
 use crate::session::Session;
 
-/// A curl command line as a node definition with one method.
-pub fn curl(text: &str, name: Option<&str>) -> Result<Imported, ImportError> {
+/// A curl command line as a node definition with one method, named `options.name` (default:
+/// the URL's host).
+pub fn curl(text: &str, options: &Options) -> Result<Imported, ImportError> {
     let words = words(text)?;
     let mut session = Session::default();
     let line = Line::read(&words, &mut session)?;
     let method = method(line, &mut session)?;
-    let node_name = name.map(str::to_owned).unwrap_or_else(|| {
+    let node_name = options.name.clone().unwrap_or_else(|| {
         url::Url::parse(&method.url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use node::model::{BodyFormat, FieldType, FieldUi};
+use node::model::{Body, BodyFormat, FieldType, FieldUi};
 
 use super::document::Doc;
 use super::schema::{field_ui, properties, required_names, schema_type};
@@ -42,7 +42,7 @@ pub(super) fn read_request_body(
         };
         let template = builder.value(schema, "", required_body, 0, session);
         draft.fields = builder.fields;
-        draft.body = Some(body(BodyFormat::Json, template));
+        draft.body = Some(optional_left_out(body(BodyFormat::Json, template)));
     } else if let Some(media) = form {
         let schema = doc.resolve(media.get("schema").unwrap_or(&Value::Null));
         let required = required_names(schema);
@@ -50,25 +50,35 @@ pub(super) fn read_request_body(
         for (key, property) in properties(schema) {
             let field = field_name(key);
             let property = doc.resolve(property);
-            let ui = field_ui(
-                &field,
-                property,
-                required.contains(&key.as_str()),
-                &draft.name,
-                session,
-            );
+            let mandatory = required.contains(&key.as_str());
+            let mut ui = field_ui(&field, property, mandatory, &draft.name, session);
+            if schema_type(property) == "array" {
+                // A form template holds one pair per property: one value of the list is sent.
+                ui.kind = FieldType::Text;
+                session.changed(format!(
+                    "`{}`: the form field `{key}` is a list; the node sends one value of it",
+                    draft.name
+                ));
+            }
             draft.fields.push(ui);
             let key_text: String = url::form_urlencoded::byte_serialize(key.as_bytes()).collect();
             pairs.push(format!("{key_text}=$({field})"));
         }
-        draft.body = Some(body(BodyFormat::Form, pairs.join("&")));
+        draft.body = Some(optional_left_out(body(BodyFormat::Form, pairs.join("&"))));
     } else if let Some(kind) = content.keys().next() {
-        session.note(format!(
+        session.left_out(format!(
             "`{}`: a {kind} request body is not carried over (a node sends JSON, text or form \
              bodies)",
             draft.name
         ));
     }
+}
+
+/// A body whose optional values, left empty, are left out: an API with optional properties
+/// wants them absent, not `""` or `null`.
+fn optional_left_out(mut body: Body) -> Body {
+    body.omit_empty = true;
+    body
 }
 
 /// A JSON body template from a schema: an object's properties written out, each leaf a

@@ -67,14 +67,35 @@ impl<'a> Doc<'a> {
     }
 }
 
-/// `servers[0].url` with its variables' defaults, made absolute.
-pub(super) fn server_url(document: &Value, session: &mut Session) -> String {
-    let Some(server) = document.pointer("/servers/0") else {
-        session.note(format!(
-            "the document has no servers: URLs start with {PLACEHOLDER_BASE_URL}"
-        ));
-        return PLACEHOLDER_BASE_URL.to_owned();
+/// The base URL of an operation: the first of its own servers, else its path item's, else the
+/// document's, with its variables' defaults; a relative one resolved against `source` (where
+/// the document was read), else said in a note. A document without servers is served from
+/// `/`, as OpenAPI says.
+pub(super) fn server_url(
+    doc: &Doc<'_>,
+    item: &Value,
+    operation: &Value,
+    source: Option<&url::Url>,
+    session: &mut Session,
+) -> String {
+    let servers = [operation, item, doc.root].into_iter().find_map(|at| {
+        at.get("servers")
+            .and_then(Value::as_array)
+            .filter(|s| !s.is_empty())
+    });
+    let Some(servers) = servers else {
+        return match source.and_then(|source| source.join("/").ok()) {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => {
+                session.base_url(format!(
+                    "the document names no server and was not read from a URL: URLs start with \
+                     {PLACEHOLDER_BASE_URL}"
+                ));
+                PLACEHOLDER_BASE_URL.to_owned()
+            }
+        };
     };
+    let server = &servers[0];
     let mut url = text_of(server.get("url"));
     for (name, variable) in server
         .get("variables")
@@ -84,15 +105,20 @@ pub(super) fn server_url(document: &Value, session: &mut Session) -> String {
     {
         url = url.replace(&format!("{{{name}}}"), &text_of(variable.get("default")));
     }
-    if document
-        .get("servers")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.len() > 1)
-    {
-        session.note(format!("the first server is used: {url}"));
+    if servers.len() > 1 {
+        session.changed(format!("of the servers listed, the first is used: {url}"));
+    }
+    let lower = url.to_ascii_lowercase();
+    let relative = !(lower.starts_with("http://") || lower.starts_with("https://"));
+    if relative && let Some(resolved) = source.and_then(|source| source.join(&url).ok()) {
+        return resolved.as_str().trim_end_matches('/').to_owned();
     }
     let url = url.trim_end_matches('/').to_owned();
     if url.is_empty() {
+        session.base_url(format!(
+            "the server URL `/` is relative and the document was not read from a URL: URLs \
+             start with {PLACEHOLDER_BASE_URL}"
+        ));
         return PLACEHOLDER_BASE_URL.to_owned();
     }
     absolute_url(&url, "https", session)

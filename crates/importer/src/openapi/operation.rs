@@ -1,50 +1,63 @@
 //! One operation as a method: named by `operationId` (else its summary, else `METHOD /path`),
-//! its path, query and header parameters dynamic fields, then its body, security and answers.
+//! its path, query and header parameters dynamic fields (arrays and objects list rows in their
+//! style), then its body, security and answers.
 
 use serde_json::Value;
 
-use node::model::{FieldUi, HttpMethod, Row};
+use node::model::{FieldType, FieldUi, HttpMethod, ListStyle, Row};
 
 use super::body::read_request_body;
 use super::document::Doc;
 use super::responses::read_responses;
 use super::schema::field_ui;
 use super::security::security;
+use super::styles::{Sent, sent};
 use crate::draft::Draft;
 use crate::names::field_name;
 use crate::session::Session;
 use crate::text::text_of;
 
-/// The operation's method: name, URL and parameters, body, security and answers.
-pub(super) fn operation_method(
-    doc: &Doc<'_>,
-    server: &str,
-    path: &str,
-    http_method: HttpMethod,
-    item: &Value,
-    operation: &Value,
-    session: &mut Session,
-) -> Draft {
-    let verb = format!("{http_method:?}").to_ascii_uppercase();
-    let name = [
+/// Where an operation is in the document.
+pub(super) struct At<'a> {
+    pub path: &'a str,
+    pub http_method: HttpMethod,
+    pub item: &'a Value,
+    pub operation: &'a Value,
+}
+
+/// The method's name: the operation's `operationId`, else its summary, else `METHOD /path`.
+pub(super) fn operation_name(operation: &Value, verb: &str, path: &str) -> String {
+    [
         text_of(operation.get("operationId")),
         text_of(operation.get("summary")),
     ]
     .into_iter()
-    .find(|n| !n.trim().is_empty())
-    .unwrap_or_else(|| format!("{verb} {path}"));
-    let name = name.trim().to_owned();
-    let parameters = read_parameters(doc, &parameters(doc, item, operation), path, &name, session);
+    .map(|name| name.trim().to_owned())
+    .find(|name| !name.is_empty())
+    .unwrap_or_else(|| format!("{verb} {path}"))
+}
+
+/// The operation's method `name` at `server`: URL and parameters, body, security and answers.
+pub(super) fn operation_method(
+    doc: &Doc<'_>,
+    server: &str,
+    name: &str,
+    at: &At<'_>,
+    session: &mut Session,
+) -> Draft {
+    let parameters = parameters(doc, at.item, at.operation);
+    let parameters = read_parameters(doc, &parameters, at.path, name, session);
     let url = format!("{server}{}", parameters.url_path);
-    let mut draft = Draft::new(&name, http_method, url);
+    let mut draft = Draft::new(name, at.http_method, url);
     draft.url_parameters = parameters.url_parameters;
     draft.headers = parameters.headers;
     draft.fields = parameters.fields;
-    if let Some(request_body) = operation.get("requestBody").map(|b| doc.resolve(b)) {
+    draft.lists = parameters.lists;
+    if let Some(request_body) = at.operation.get("requestBody").map(|b| doc.resolve(b)) {
         read_request_body(doc, &mut draft, request_body, session);
     }
-    security(doc, &mut draft, operation, session);
-    read_responses(doc, &mut draft, operation, session);
+    security(doc, &mut draft, at.operation, session);
+    read_responses(doc, &mut draft, at.operation, session);
     draft
 }
 
@@ -71,10 +84,23 @@ struct Parameters {
     headers: Vec<Row>,
     /// The node UI of every parameter's field.
     fields: Vec<FieldUi>,
+    /// The path placeholders whose value is a list, and how it is joined.
+    lists: Vec<(String, ListStyle)>,
+}
+
+/// A dynamic row `name` reading `field`, a list row when `list` says so.
+fn dynamic_row(name: &str, field: &str, list: Option<ListStyle>) -> Row {
+    Row::Dynamic {
+        name: name.to_owned(),
+        field: (field != name).then(|| field.to_owned()),
+        description: String::new(),
+        list,
+    }
 }
 
 /// Path parameters as placeholders, query and header parameters as dynamic rows, each a field
-/// whose node UI comes from its schema; a cookie parameter is left out.
+/// whose node UI comes from its schema; an array or object as its style says; a cookie
+/// parameter is left out.
 fn read_parameters(
     doc: &Doc<'_>,
     parameters: &[&Value],
@@ -87,6 +113,7 @@ fn read_parameters(
         url_parameters: Vec::new(),
         headers: Vec::new(),
         fields: Vec::new(),
+        lists: Vec::new(),
     };
     for parameter in parameters {
         let pname = text_of(parameter.get("name"));
@@ -94,31 +121,99 @@ fn read_parameters(
         let field = field_name(&pname);
         let schema = doc.resolve(parameter.get("schema").unwrap_or(&Value::Null));
         let required = place == "path" || parameter.get("required") == Some(&Value::Bool(true));
+        if !matches!(place.as_str(), "path" | "query" | "header") {
+            session.left_out(format!(
+                "`{method}`: the {place} parameter `{pname}` is not carried over"
+            ));
+            continue;
+        }
         let mut ui = field_ui(&field, schema, required, method, session);
         if ui.tooltip.is_empty() {
             ui.tooltip = text_of(parameter.get("description"));
         }
-        let row = || Row::Dynamic {
-            name: pname.clone(),
-            field: (field != pname).then(|| field.clone()),
-            description: String::new(),
+        let list = match sent(parameter, &place, schema, method, session) {
+            Sent::Value => None,
+            Sent::List(style) => {
+                explain_list(&mut ui, schema);
+                Some(style)
+            }
+            Sent::Deep(properties) => {
+                let at = DeepObject {
+                    name: &pname,
+                    schema,
+                    required,
+                    method,
+                };
+                for (row, ui) in at.rows(doc, properties, session) {
+                    read.url_parameters.push(row);
+                    read.fields.push(ui);
+                }
+                continue;
+            }
         };
         match place.as_str() {
             "path" => {
                 read.url_path = read
                     .url_path
                     .replace(&format!("{{{pname}}}"), &format!("$({field})"));
+                if let Some(style) = list {
+                    read.lists.push((field.clone(), style));
+                }
             }
-            "query" => read.url_parameters.push(row()),
-            "header" => read.headers.push(row()),
-            other => {
-                session.note(format!(
-                    "`{method}`: the {other} parameter `{pname}` is not carried over"
-                ));
-                continue;
-            }
+            "query" => read.url_parameters.push(dynamic_row(&pname, &field, list)),
+            _ => read.headers.push(dynamic_row(&pname, &field, list)),
         }
         read.fields.push(ui);
     }
     read
+}
+
+/// A list field's tooltip says the value is JSON: `["a", "b"]`, `{"k": "v"}`.
+fn explain_list(ui: &mut FieldUi, schema: &Value) {
+    ui.kind = FieldType::Json;
+    let example = if super::schema::schema_type(schema) == "array" {
+        r#"a JSON array, e.g. ["a", "b"]"#
+    } else {
+        r#"a JSON object, e.g. {"name": "value"}"#
+    };
+    ui.tooltip = match ui.tooltip.trim() {
+        "" => example.to_owned(),
+        tooltip => format!("{tooltip} ({example})"),
+    };
+}
+
+/// A `deepObject` query parameter: its name and schema, whether it is required, the method.
+struct DeepObject<'a> {
+    name: &'a str,
+    schema: &'a Value,
+    required: bool,
+    method: &'a str,
+}
+
+impl DeepObject<'_> {
+    /// A row `name[property]` per property, each a field of its own (`name_property`) whose
+    /// node UI comes from the property's schema.
+    fn rows(
+        &self,
+        doc: &Doc<'_>,
+        properties: Vec<String>,
+        session: &mut Session,
+    ) -> Vec<(Row, FieldUi)> {
+        let required = super::schema::required_names(self.schema);
+        properties
+            .into_iter()
+            .map(|property| {
+                let field = field_name(&format!("{}_{property}", self.name));
+                let schema = self
+                    .schema
+                    .get("properties")
+                    .and_then(|p| p.get(&property))
+                    .map_or(&Value::Null, |s| doc.resolve(s));
+                let mandatory = self.required && required.contains(&property.as_str());
+                let ui = field_ui(&field, schema, mandatory, self.method, session);
+                let row = dynamic_row(&format!("{}[{property}]", self.name), &field, None);
+                (row, ui)
+            })
+            .collect()
+    }
 }

@@ -34,7 +34,7 @@ pub(super) fn field_ui(
         };
         match node::fields::compile(&regex) {
             Ok(_) => ui.regex = Some(regex),
-            Err(rule) => session.note(format!(
+            Err(rule) => session.changed(format!(
                 "`{method}`: the pattern of `{field}` {rule}: left out"
             )),
         }
@@ -47,7 +47,7 @@ pub(super) fn field_ui(
         if node::fields::check_value(&ui, &default).is_ok() {
             ui.default = Some(default);
         } else {
-            session.note(format!(
+            session.changed(format!(
                 "`{method}`: the default of `{field}` does not meet its own rules: left out"
             ));
         }

@@ -10,7 +10,7 @@ use crate::credentials::secret_value;
 use crate::draft::Draft;
 use crate::names::{secret_name, secret_ref};
 use crate::rows::bearer_row;
-use crate::session::{Session, how_to_give};
+use crate::session::Session;
 use crate::text::text_of;
 
 /// The operation's security (else the document's): the first requirement, as the
@@ -27,7 +27,7 @@ pub(super) fn security(doc: &Doc<'_>, draft: &mut Draft, operation: &Value, sess
         return;
     };
     if requirements.is_some_and(|r| r.len() > 1) {
-        session.note(format!(
+        session.changed(format!(
             "`{}`: of its alternative security requirements the first is used",
             draft.name
         ));
@@ -38,7 +38,7 @@ pub(super) fn security(doc: &Doc<'_>, draft: &mut Draft, operation: &Value, sess
             .pointer(&format!("/components/securitySchemes/{scheme_name}"))
             .map(|s| doc.resolve(s))
         else {
-            session.note(format!(
+            session.left_out(format!(
                 "`{}`: security scheme `{scheme_name}` is not defined: not carried over",
                 draft.name
             ));
@@ -62,11 +62,10 @@ impl Scheme<'_> {
     /// The secret `<base><suffix>`, said in a note.
     fn secret(&self, suffix: &str, session: &mut Session) -> String {
         let name = secret_name(&format!("{}{suffix}", self.base));
-        session.note(format!(
-            "{}: the definition names the secret `{name}`; {}",
-            self.place,
-            how_to_give(&name)
-        ));
+        session.secret(
+            &name,
+            format!("{}: the definition names the secret `{name}`", self.place),
+        );
         name
     }
 
@@ -96,7 +95,7 @@ fn apply_scheme(
     match (kind.as_str(), http_scheme.as_str()) {
         ("http", "bearer") => using.bearer(draft, session),
         ("openIdConnect", _) => {
-            session.note(format!(
+            session.changed(format!(
                 "`{name}`: OpenID Connect is sent as a bearer token from a secret"
             ));
             using.bearer(draft, session);
@@ -112,7 +111,7 @@ fn apply_scheme(
         }
         ("apiKey", _) => api_key(draft, &using, scheme, session),
         ("oauth2", _) => oauth2(draft, &using, scheme, scopes, session),
-        _ => session.note(format!(
+        _ => session.left_out(format!(
             "`{name}`: {} ({kind} {http_scheme}) is not carried over",
             using.place
         )),
@@ -128,7 +127,7 @@ fn api_key(draft: &mut Draft, using: &Scheme<'_>, scheme: &Value, session: &mut 
     match text_of(scheme.get("in")).as_str() {
         "header" => draft.add_header(row),
         "query" => draft.url_parameters.push(row),
-        other => session.note(format!(
+        other => session.left_out(format!(
             "`{}`: an API key in a {other} is not carried over",
             using.method
         )),
@@ -148,7 +147,7 @@ fn oauth2(
         .pointer("/flows/clientCredentials/tokenUrl")
         .and_then(Value::as_str);
     let Some(token_url) = token_url else {
-        session.note(format!(
+        session.changed(format!(
             "`{}`: {} has no client-credentials flow, the one a node fetches tokens with: the \
              access token is sent as a bearer token from a secret",
             using.method, using.place

@@ -4,38 +4,17 @@
 use std::collections::HashMap;
 
 use node::model::{AuthValue, Authorization, Grant, Row};
-use node::template::{self, Piece, SECRET_PREFIX};
 use serde_json::Value;
 
 use super::collection::attributes;
 use super::variables::Variables;
-use crate::credentials::{credential_secret, secret_value};
+use crate::credentials::{auth_value, credential_secret, secret_value};
 use crate::draft::Draft;
-use crate::names::{field_name, secret_ref};
+use crate::names::secret_ref;
 use crate::rows::bearer_row;
 use crate::session::Session;
 use crate::text::text_of;
 use crate::variables::{as_is, convert};
-
-/// A non-credential auth value (a user name, a client id): written in, a secret, or a field.
-fn auth_value(text: &str, place: &str, vars: &mut Variables, session: &mut Session) -> AuthValue {
-    let converted = convert(text, false, place, vars, session, &as_is);
-    match template::pieces(&converted).as_slice() {
-        [Piece::Placeholder(name)] if !name.starts_with(SECRET_PREFIX) => AuthValue::Dynamic {
-            field: (*name).to_owned(),
-        },
-        _ if template::placeholder_names(&converted).is_empty() => {
-            AuthValue::Static { value: converted }
-        }
-        _ => {
-            let field = field_name(place);
-            session.note(format!(
-                "{place} was `{text}`: it is now the dynamic field `{field}`, the whole value"
-            ));
-            AuthValue::Dynamic { field }
-        }
-    }
-}
 
 /// An auth's kind and attributes, and the method it is of (for notes).
 struct Auth<'a> {
@@ -95,7 +74,7 @@ pub(super) fn apply_auth(
         "apikey" => api_key(draft, &auth, vars, session),
         "oauth2" => oauth2(draft, &auth, vars, session),
         "awsv4" => aws(draft, &auth, vars, session),
-        other => session.note(format!(
+        other => session.left_out(format!(
             "`{}`: {other} auth is not carried over (a node has basic, digest, OAuth 2.0, AWS \
              Signature, or a header row)",
             auth.method
@@ -176,7 +155,7 @@ fn oauth2(draft: &mut Draft, auth: &Auth<'_>, vars: &mut Variables, session: &mu
         vars,
         session,
     );
-    session.note(format!(
+    session.changed(format!(
         "`{}`: OAuth 2.0 grant `{grant}` is not one a node fetches (client credentials and \
          refresh token are): the method sends the access token from the secret `{secret}` as a \
          bearer token",
@@ -207,7 +186,7 @@ fn client_credentials(
         .map(str::to_owned)
         .collect();
     if auth.attr("client_authentication") == "body" {
-        session.note(format!(
+        session.changed(format!(
             "`{}`: the client authenticates to the token endpoint with HTTP Basic here, not in \
              the body",
             auth.method
@@ -270,7 +249,7 @@ fn aws_name(
     if valid {
         return value;
     }
-    session.note(format!(
+    session.changed(format!(
         "`{}`: the AWS {key} `{value}` is not one a node can sign for: `{default}`; edit it",
         auth.method
     ));

@@ -38,7 +38,7 @@ pub(super) fn read_body(
         "formdata" => form_data(draft, request_body, vars, session),
         "graphql" => graphql(draft, request_body, vars, session),
         "" => {}
-        other => session.note(format!(
+        other => session.left_out(format!(
             "`{}`: a {other} body is not carried over (a node sends JSON, text or form bodies)",
             draft.name
         )),
@@ -71,7 +71,7 @@ fn raw(
         if let Some(template) = xml_template(&raw, vars, session) {
             return xml(draft, template, headers);
         }
-        session.note(format!(
+        session.changed(format!(
             "`{}`: the body is not well-formed XML once its variables are filled: sent as text",
             draft.name
         ));
@@ -82,7 +82,7 @@ fn raw(
         }
         _ => {
             if wants_json {
-                session.note(format!(
+                session.changed(format!(
                     "`{}`: the body is not JSON once its variables are filled: sent as text",
                     draft.name
                 ));
@@ -130,7 +130,7 @@ fn form_data(draft: &mut Draft, request_body: &Value, vars: &mut Variables, sess
     for part in list.into_iter().flat_map(|list| enabled(list)) {
         let key = text_of(part.get("key"));
         if part.get("type").and_then(Value::as_str) == Some("file") {
-            session.note(format!(
+            session.left_out(format!(
                 "`{}`: the file part `{key}` is not carried over (a node's parts are text)",
                 draft.name
             ));
@@ -162,7 +162,7 @@ fn graphql(draft: &mut Draft, request_body: &Value, vars: &mut Variables, sessio
     );
     match json_template(&text, vars, session) {
         Some(template) => draft.body = Some(body(BodyFormat::Json, template)),
-        None => session.note(format!(
+        None => session.left_out(format!(
             "`{}`: the GraphQL variables are not JSON: the body is not carried over",
             draft.name
         )),

@@ -16,6 +16,8 @@ pub const SCHEMA_V2_1: &str =
 /// A request found in the collection, with the auth it has after inheritance.
 pub(super) struct Found<'a> {
     pub name: String,
+    /// The folders it is in, outermost first.
+    pub folders: Vec<String>,
     pub request: &'a Value,
     pub auth: Option<&'a Value>,
     pub responses: Option<&'a Value>,
@@ -54,10 +56,11 @@ pub(super) fn has_scripts(item: &Value) -> bool {
         .is_some_and(|events| !events.is_empty())
 }
 
-/// Requests in order, folders flattened, each with its effective auth.
+/// Requests in order, folders flattened, each with its effective auth and its folders.
 pub(super) fn walk<'a>(
     items: &'a [Value],
     inherited: Option<&'a Value>,
+    folders: &[String],
     found: &mut Vec<Found<'a>>,
     session: &mut Session,
 ) {
@@ -71,21 +74,24 @@ pub(super) fn walk<'a>(
             .or(inherited);
         let name = text_of(item.get("name"));
         if has_scripts(item) {
-            session.note(format!(
+            session.left_out(format!(
                 "`{name}`: its pre-request and test scripts are not carried over"
             ));
         }
         if let Some(children) = item.get("item").and_then(Value::as_array) {
-            walk(children, auth, found, session);
+            let mut inner = folders.to_vec();
+            inner.push(name);
+            walk(children, auth, &inner, found, session);
         } else if let Some(request) = item.get("request") {
             found.push(Found {
+                folders: folders.to_vec(),
                 name,
                 request,
                 auth,
                 responses: item.get("response"),
             });
         } else {
-            session.note(format!(
+            session.left_out(format!(
                 "item `{name}` is neither a request nor a folder: skipped"
             ));
         }

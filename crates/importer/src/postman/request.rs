@@ -35,7 +35,7 @@ pub(super) fn method(
         .unwrap_or("GET")
         .to_ascii_uppercase();
     let Some(http_method) = http_method(&verb) else {
-        session.note(format!(
+        session.left_out(format!(
             "`{name}`: {verb} is not a method a node can send ({SENDABLE_METHODS}): not carried \
              over"
         ));
@@ -44,7 +44,7 @@ pub(super) fn method(
     let url = RequestUrl::of(request);
     let (base, raw_query) = split_query(&url.raw);
     if base.trim().is_empty() {
-        session.note(format!("`{name}` has no URL: not carried over"));
+        session.left_out(format!("`{name}` has no URL: not carried over"));
         return None;
     }
     let mut fields: Vec<FieldUi> = Vec::new();
@@ -82,7 +82,7 @@ fn read_auth_body_and_examples(
         apply_auth(draft, auth, vars, session);
     }
     if draft.authorization.is_some() && draft.remove_header("authorization") {
-        session.note(format!(
+        session.changed(format!(
             "`{}`: its Authorization header is left out: the method's authorization sends it",
             draft.name
         ));
@@ -93,6 +93,11 @@ fn read_auth_body_and_examples(
     if let Some(Value::Array(responses)) = found.responses {
         read_examples(draft, responses, session);
     }
+}
+
+/// A request's URL as written (its `raw` text).
+pub(super) fn request_url(request: &Value) -> String {
+    RequestUrl::of(request).raw
 }
 
 /// A request's URL: its raw text, and the query rows and path variables it lists.
@@ -235,7 +240,7 @@ fn read_examples(draft: &mut Draft, responses: &[Value], session: &mut Session) 
     if (200..300).contains(&status) {
         draft.success_status = u16::try_from(status).ok();
     } else {
-        session.note(format!(
+        session.changed(format!(
             "`{}`: no 2xx example: any 2xx status leaves by success",
             draft.name
         ));

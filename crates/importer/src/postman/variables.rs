@@ -51,7 +51,7 @@ impl Resolve for Variables {
         if secret {
             let secret = session.secret_for_variable(name, place);
             if known.is_some_and(|variable| !variable.value.is_empty()) {
-                session.note(format!(
+                session.left_out(format!(
                     "the collection's value of `{{{{{name}}}}}` is a credential: not carried over"
                 ));
             }
@@ -59,7 +59,7 @@ impl Resolve for Variables {
         }
         if let Some(dynamic) = name.strip_prefix('$') {
             let field = field_name(dynamic);
-            session.note(format!(
+            session.changed(format!(
                 "Postman makes `{{{{{name}}}}}` up on each send; here it is the dynamic field \
                  `{field}`"
             ));
@@ -70,7 +70,7 @@ impl Resolve for Variables {
             _ => {
                 let field = field_name(name);
                 if field != name {
-                    session.note(format!(
+                    session.changed(format!(
                         "`{{{{{name}}}}}` is the dynamic field `{field}` (field names are letters, \
                          digits and underscores)"
                     ));

@@ -2,7 +2,7 @@
 //! nothing hangs, and whatever an importer returns checks clean (its documented promise).
 //! Nothing here sends a request.
 
-use importer::{ImportError, Imported};
+use importer::{ImportError, Imported, Options};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::TestCaseError;
@@ -296,7 +296,7 @@ proptest! {
         apply(&mut definition, &edits);
         if let Ok(loaded) = node::load(&serde_json::to_string(&definition).unwrap()) {
             let collection = serde_json::to_string(&importer::postman::export(&loaded)).unwrap();
-            assert_never_unchecked(&importer::postman(&collection, None), &collection)?;
+            assert_never_unchecked(&importer::postman(&collection, &Options::default()), &collection)?;
         }
     }
 
@@ -305,7 +305,7 @@ proptest! {
         input in postman_inputs(),
         name in proptest::option::of(word()),
     ) {
-        assert_returned_checks(&importer::postman(&input, name.as_deref()), &input)?;
+        assert_returned_checks(&importer::postman(&input, &Options::named(name.as_deref())), &input)?;
     }
 
     /// Self-referring schemas here have at most 3 properties each; wider ones have a test of
@@ -315,7 +315,7 @@ proptest! {
         input in openapi_inputs(3),
         name in proptest::option::of(word()),
     ) {
-        assert_returned_checks(&importer::openapi(&input, name.as_deref()), &input)?;
+        assert_returned_checks(&importer::openapi(&input, &Options::named(name.as_deref())), &input)?;
     }
 
     #[test]
@@ -323,7 +323,7 @@ proptest! {
         input in curl_inputs(),
         name in proptest::option::of(word()),
     ) {
-        assert_returned_checks(&importer::curl(&input, name.as_deref()), &input)?;
+        assert_returned_checks(&importer::curl(&input, &Options::named(name.as_deref())), &input)?;
     }
 
     // Known gap, left out of these three: text with a literal `$(` (an OpenAPI server
@@ -333,27 +333,27 @@ proptest! {
     fn postman_import_never_makes_a_definition_that_fails_its_own_check(
         input in postman_inputs().prop_filter(KNOWN_GAP, |i| no_template_syntax(i)),
     ) {
-        assert_never_unchecked(&importer::postman(&input, None), &input)?;
+        assert_never_unchecked(&importer::postman(&input, &Options::default()), &input)?;
     }
 
     #[test]
     fn openapi_import_never_makes_a_definition_that_fails_its_own_check(
         input in openapi_inputs(3).prop_filter(KNOWN_GAP, |i| no_template_syntax(i)),
     ) {
-        assert_never_unchecked(&importer::openapi(&input, None), &input)?;
+        assert_never_unchecked(&importer::openapi(&input, &Options::default()), &input)?;
     }
 
     #[test]
     fn curl_import_never_makes_a_definition_that_fails_its_own_check(
         input in curl_inputs().prop_filter(KNOWN_GAP, |i| no_template_syntax(i)),
     ) {
-        assert_never_unchecked(&importer::curl(&input, None), &input)?;
+        assert_never_unchecked(&importer::curl(&input, &Options::default()), &input)?;
     }
 
     /// Schemas that refer to themselves with many properties each: `$ref`s are followed at most
     /// 16 deep and walked at most 8, so an import must still finish within the timeout.
     #[test]
     fn openapi_import_of_widely_self_referring_schemas_finishes(input in referring_schemas(12)) {
-        assert_returned_checks(&importer::openapi(&input, None), &input)?;
+        assert_returned_checks(&importer::openapi(&input, &Options::default()), &input)?;
     }
 }

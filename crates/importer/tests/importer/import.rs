@@ -1,7 +1,7 @@
 //! Importers and the exporter: a Postman collection, an OpenAPI document and curl lines written
 //! like real ones become definitions that check clean and hold no literal credential.
 
-use importer::{ImportError, Imported};
+use importer::{ImportError, Imported, Options};
 use node::Authorization;
 use node::model::{AuthValue, BodyFormat, HttpMethod, Method, Row, Source};
 use serde_json::Value;
@@ -45,12 +45,28 @@ fn static_value(row: &Row) -> &str {
     }
 }
 
+/// A note of kind secret names `secret`.
+fn secret_noted(imported: &Imported, secret: &str) {
+    assert!(
+        imported.notes.iter().any(|n| n.kind == importer::notes::Kind::Secret
+            && n.secret.as_deref() == Some(secret)),
+        "no secret note names {secret}: {:#?}",
+        imported.notes
+    );
+}
+
+/// Every note's text, one a line.
+fn all_notes(imported: &Imported) -> String {
+    let texts: Vec<&str> = imported.notes.iter().map(|n| n.text.as_str()).collect();
+    texts.join("\n")
+}
+
 fn notes_say(imported: &Imported, words: &[&str]) {
     assert!(
         imported
             .notes
             .iter()
-            .any(|note| words.iter().all(|w| note.contains(w))),
+            .any(|note| words.iter().all(|w| note.text.contains(w))),
         "no note says {words:?}: {:#?}",
         imported.notes
     );
@@ -66,14 +82,18 @@ const LITERALS: &[&str] = &[
 ];
 
 fn postman() -> Imported {
-    importer::postman(&fixture("instant-connect.postman_collection.json"), None).unwrap()
+    importer::postman(
+        &fixture("instant-connect.postman_collection.json"),
+        &Options::default(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_credential() {
     let imported = postman();
     let text = checked(&imported);
-    let notes = imported.notes.join("\n");
+    let notes = all_notes(&imported);
     for literal in LITERALS {
         assert!(!text.contains(literal), "{literal} leaked into\n{text}");
         assert!(
@@ -108,14 +128,8 @@ fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_cr
         static_value(header(link, "Authorization")),
         "Bearer $(secret:bearer_token)"
     );
-    notes_say(
-        &imported,
-        &[
-            "literal credential",
-            "`bearer_token`",
-            "ICNODE_BEARER_TOKEN",
-        ],
-    );
+    notes_say(&imported, &["literal credential", "`bearer_token`"]);
+    secret_noted(&imported, "bearer_token");
     // A collection variable with a value is written in; one without is a dynamic field.
     assert_eq!(link.url, "https://mtg-broker-a.wbx2.com/api/v2/joseencrypt");
     let body = link.body.as_ref().unwrap();
@@ -166,7 +180,8 @@ fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_cr
             Row::Dynamic {
                 name: "data".into(),
                 field: Some("cipher".into()),
-                description: String::new()
+                description: String::new(),
+                list: None
             }
         ]
     );
@@ -248,7 +263,7 @@ fn a_postman_collection_becomes_a_definition_that_checks_and_holds_no_literal_cr
 fn a_name_given_replaces_the_collections() {
     let imported = importer::postman(
         &fixture("instant-connect.postman_collection.json"),
-        Some("Links"),
+        &Options::named(Some("Links")),
     )
     .unwrap();
     assert_eq!(imported.definition.name, "Links");
@@ -285,7 +300,7 @@ fn bad_postman_input_is_an_error_that_names_what_is_wrong() {
         ),
     ];
     for (input, kind, words) in cases {
-        let error = importer::postman(input, None).unwrap_err();
+        let error = importer::postman(input, &Options::default()).unwrap_err();
         assert!(kind(&error), "{input}: {error:?}");
         assert!(error.to_string().contains(words), "{input}: {error}");
     }
@@ -303,10 +318,13 @@ fn more_than_25_requests_keep_25_methods_and_list_the_rest() {
         "info": {"name": "Many", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
         "item": items,
     });
-    let imported = importer::postman(&collection.to_string(), None).unwrap();
+    let imported = importer::postman(&collection.to_string(), &Options::default()).unwrap();
     checked(&imported);
     assert_eq!(imported.definition.methods.len(), 25);
-    notes_say(&imported, &["at most 25", "`Call 26`", "`Call 27`"]);
+    let limit = imported.limit.as_ref().expect("the limit is told");
+    assert_eq!(limit.total, 27);
+    assert_eq!(limit.kept.len(), 25);
+    assert_eq!(limit.dropped, ["Call 26", "Call 27"]);
 }
 
 #[test]
@@ -329,7 +347,7 @@ fn export_then_import_gives_back_the_same_requests() {
     assert!(text.contains("Bearer {{broker_token}}"), "{text}");
     assert!(text.contains("{{uniquechatId}}"), "{text}");
 
-    let back = importer::postman(&text, None).unwrap();
+    let back = importer::postman(&text, &Options::default()).unwrap();
     checked(&back);
     assert_eq!(back.definition.name, original.name);
     assert_eq!(back.definition.methods.len(), original.methods.len());
@@ -369,7 +387,7 @@ fn export_writes_authorization_as_postman_auth_with_variables_only() {
         "https://desk.example.com/login?q={{query}}"
     );
     assert_eq!(request["body"]["urlencoded"][1]["value"], "two words");
-    let back = importer::postman(&collection.to_string(), None).unwrap();
+    let back = importer::postman(&collection.to_string(), &Options::default()).unwrap();
     checked(&back);
     let login = &back.definition.methods[0];
     assert_eq!(login.authorization, definition.methods[0].authorization);
@@ -377,7 +395,7 @@ fn export_writes_authorization_as_postman_auth_with_variables_only() {
 }
 
 fn openapi() -> Imported {
-    importer::openapi(&fixture("meetings.openapi.yaml"), None).unwrap()
+    importer::openapi(&fixture("meetings.openapi.yaml"), &Options::default()).unwrap()
 }
 
 #[test]
@@ -406,7 +424,7 @@ fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
     notes_say(
         &imported,
         &[
-            "the first server is used",
+            "of the servers listed, the first is used",
             "https://eu.meetings.example.com/v1",
         ],
     );
@@ -418,17 +436,16 @@ fn an_openapi_document_becomes_methods_with_node_ui_from_its_schemas() {
         static_value(header(create, "Authorization")),
         "Bearer $(secret:bearer_auth_token)"
     );
-    notes_say(
-        &imported,
-        &["`bearer_auth_token`", "ICNODE_BEARER_AUTH_TOKEN"],
-    );
+    notes_say(&imported, &["`bearer_auth_token`"]);
+    secret_noted(&imported, "bearer_auth_token");
     // A header parameter ($ref) is an optional dynamic row.
     assert_eq!(
         header(create, "X-Request-Id"),
         &Row::Dynamic {
             name: "X-Request-Id".into(),
             field: Some("X_Request_Id".into()),
-            description: String::new()
+            description: String::new(),
+            list: None
         }
     );
     assert!(!create.field_ui("X_Request_Id").mandatory);
@@ -554,7 +571,7 @@ fn openapi_3_1_in_json_is_read_and_other_versions_are_refused() {
                             "schema": {"type": ["string", "null"], "examples": ["hi"]}}],
             "responses": {"200": {"description": "ok", "content": {"application/json": {
                 "examples": {"one": {"value": {"word": "hi", "count": 1}}}}}}}}}}}"#;
-    let imported = importer::openapi(spec, Some("Echo node")).unwrap();
+    let imported = importer::openapi(spec, &Options::named(Some("Echo node"))).unwrap();
     checked(&imported);
     let echo = method(&imported, "echo");
     assert_eq!(echo.url, "http://127.0.0.1:9/api/echo/$(word)");
@@ -570,13 +587,13 @@ fn openapi_3_1_in_json_is_read_and_other_versions_are_refused() {
         ("- a\n- b\n", "not a mapping"),
         ("key: [unclosed\n", "neither JSON nor YAML"),
     ] {
-        let error = importer::openapi(input, None).unwrap_err();
+        let error = importer::openapi(input, &Options::default()).unwrap_err();
         assert!(error.to_string().contains(words), "{input}: {error}");
     }
 }
 
 fn curl(line: &str) -> Imported {
-    importer::curl(line, None).unwrap_or_else(|e| panic!("{line}: {e}"))
+    importer::curl(line, &Options::default()).unwrap_or_else(|e| panic!("{line}: {e}"))
 }
 
 #[test]
@@ -597,14 +614,8 @@ fn a_curl_line_becomes_one_method_and_its_token_a_secret() {
         static_value(header(method, "Authorization")),
         "Bearer $(secret:bearer_token)"
     );
-    notes_say(
-        &imported,
-        &[
-            "literal credential",
-            "`bearer_token`",
-            "ICNODE_BEARER_TOKEN",
-        ],
-    );
+    notes_say(&imported, &["literal credential", "`bearer_token`"]);
+    secret_noted(&imported, "bearer_token");
     assert_eq!(method.body.as_ref().unwrap().format, BodyFormat::Json);
     assert_eq!(method.dynamic_fields(), ["chatId"]);
     assert_eq!(method.request_timeout_ms, 20_000);
@@ -667,7 +678,8 @@ fn curl_user_data_and_query_forms_are_read() {
         &Row::Dynamic {
             name: "X-Trace".into(),
             field: Some("trace".into()),
-            description: String::new()
+            description: String::new(),
+            list: None
         }
     );
 
@@ -689,7 +701,7 @@ fn curl_user_data_and_query_forms_are_read() {
 #[test]
 fn bad_curl_lines_are_errors_that_say_why() {
     // curl's arguments alone, without the program, are read as curl's.
-    assert!(importer::curl("-X POST https://a.example.com/x", None).is_ok());
+    assert!(importer::curl("-X POST https://a.example.com/x", &Options::default()).is_ok());
     for (line, words) in [
         ("", "empty"),
         ("curl 'https://a.example.com", "quote"),
@@ -701,7 +713,7 @@ fn bad_curl_lines_are_errors_that_say_why() {
             "it starts with `wget`, not `curl`",
         ),
     ] {
-        let error = importer::curl(line, None).unwrap_err();
+        let error = importer::curl(line, &Options::default()).unwrap_err();
         assert!(
             matches!(error, ImportError::NotCurl(_)) && error.to_string().contains(words),
             "{line}: {error}"
@@ -741,7 +753,7 @@ fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
                 "url": "https://abc.execute-api.eu-west-1.amazonaws.com/prod/items"}}
         ]
     });
-    let imported = importer::postman(&collection.to_string(), None).unwrap();
+    let imported = importer::postman(&collection.to_string(), &Options::default()).unwrap();
     let text = checked(&imported);
     for literal in ["soap-pw-literal", "form-key-literal", "wJalrXUtnFEMI"] {
         assert!(!text.contains(literal), "{literal} in {text}");
@@ -782,7 +794,8 @@ fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
             Row::Dynamic {
                 name: "title".into(),
                 field: None,
-                description: String::new()
+                description: String::new(),
+                list: None
             },
             Row::Static {
                 name: "api_key".into(),
@@ -811,7 +824,7 @@ fn postman_xml_soap_multipart_and_aws_requests_keep_their_kind() {
     // And back: the exporter writes each kind as Postman has it, and the import of that
     // gives the same bodies and authorization.
     let exported = importer::postman::export(&imported.definition);
-    let back = importer::postman(&exported.to_string(), None).unwrap();
+    let back = importer::postman(&exported.to_string(), &Options::default()).unwrap();
     checked(&back);
     for (before, after) in imported
         .definition
@@ -882,24 +895,29 @@ fn curl_multipart_and_aws_signature_are_read() {
 #[test]
 fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
     // `-é` is one option letter of two bytes: it once panicked.
-    let imported = importer::curl("curl -é https://api.example.com/x", None).unwrap();
+    let imported =
+        importer::curl("curl -é https://api.example.com/x", &Options::default()).unwrap();
     checked(&imported);
 
     // A repeated query parameter under -G is kept once, and said so.
-    let imported = importer::curl("curl -G https://api.example.com/s -d q=a -d q=b", None).unwrap();
+    let imported = importer::curl(
+        "curl -G https://api.example.com/s -d q=a -d q=b",
+        &Options::default(),
+    )
+    .unwrap();
     checked(&imported);
     assert!(
         imported
             .notes
             .iter()
-            .any(|n| n.contains("`q` is given again")),
+            .any(|n| n.text.contains("`q` is given again")),
         "{:?}",
         imported.notes
     );
 
     // A URL no node can call is left out with a note; with nothing left, a plain refusal.
     for line in ["curl a:b", "curl '[x'", "curl 'http://a b'"] {
-        match importer::curl(line, None) {
+        match importer::curl(line, &Options::default()) {
             Err(ImportError::Empty(why)) => assert!(why.contains("URL"), "{line}: {why}"),
             other => panic!("{line}: {:?}", other.map(|i| i.definition)),
         }
@@ -912,7 +930,7 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
             "response": [{"name": "ok", "code": 200, "body": "{\"\\u0001\": 1}",
                 "originalRequest": {"method": "GET", "url": "https://api.example.com/x"}}]}]
     });
-    let imported = importer::postman(&collection.to_string(), None).unwrap();
+    let imported = importer::postman(&collection.to_string(), &Options::default()).unwrap();
     checked(&imported);
     let outputs = &imported.definition.methods[0].outputs;
     assert!(
@@ -926,7 +944,7 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
     // `--json` sets a Content-Type that a multipart body (-F) must set itself.
     let imported = importer::curl(
         "curl --json '{\"n\": 1}' https://api.example.com/x -F note=hello",
-        None,
+        &Options::default(),
     )
     .unwrap();
     checked(&imported);
@@ -934,7 +952,7 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
         imported
             .notes
             .iter()
-            .any(|n| n.contains("Content-Type header is left out")),
+            .any(|n| n.text.contains("Content-Type header is left out")),
         "{:?}",
         imported.notes
     );
@@ -948,14 +966,14 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
         "components": {"securitySchemes": {"oauth": {"type": "oauth2",
             "flows": {"clientCredentials": {"tokenUrl": "", "scopes": {}}}}}}
     });
-    let imported = importer::openapi(&document.to_string(), None).unwrap();
+    let imported = importer::openapi(&document.to_string(), &Options::default()).unwrap();
     checked(&imported);
     assert!(imported.definition.methods[0].authorization.is_none());
     assert!(
         imported
             .notes
             .iter()
-            .any(|n| n.contains("OAuth 2.0 is not carried over")),
+            .any(|n| n.text.contains("OAuth 2.0 is not carried over")),
         "{:?}",
         imported.notes
     );
@@ -978,7 +996,7 @@ fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
         "components": {"schemas": {"S": {"type": "object", "properties": properties}}}
     });
     let started = std::time::Instant::now();
-    let imported = importer::openapi(&document.to_string(), None).unwrap();
+    let imported = importer::openapi(&document.to_string(), &Options::default()).unwrap();
     checked(&imported);
     eprintln!(
         "the self-referring schema imported in {:?}",

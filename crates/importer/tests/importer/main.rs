@@ -8,3 +8,4 @@ mod mutations;
 
 mod fuzz;
 mod import;
+mod real;

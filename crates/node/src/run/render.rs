@@ -8,7 +8,7 @@ use url::Url;
 use super::result::RunError;
 use super::values::Values;
 use crate::model::{Body, BodyFormat, Method, Row};
-use crate::template::Context;
+use crate::template::{self, Context};
 
 /// The request the method makes with the run's values; `base` moves it to another service.
 pub(super) async fn render(
@@ -46,11 +46,11 @@ fn url(method: &Method, values: &Values<'_>, base: Option<&Url>) -> Result<Url, 
     if !method.url_parameters.is_empty() {
         let mut pairs = Vec::with_capacity(method.url_parameters.len());
         for row in &method.url_parameters {
-            let value = values.row(row)?;
-            if left_out(row, &value) {
-                continue;
+            for (name, value) in values.pairs(row)? {
+                if !left_out(row, &value) {
+                    pairs.push((name, value));
+                }
             }
-            pairs.push((row.name().to_owned(), value));
         }
         url.query_pairs_mut().extend_pairs(pairs);
     }
@@ -101,16 +101,23 @@ fn with_body(
         BodyFormat::Multipart => {
             let mut form = reqwest::multipart::Form::new();
             for part in &body.parts {
-                let value = values.row(part)?;
-                if left_out(part, &value) {
-                    continue;
+                for (name, value) in values.pairs(part)? {
+                    if !left_out(part, &value) {
+                        form = form.text(name, value);
+                    }
                 }
-                form = form.text(part.name().to_owned(), value);
             }
             return Ok(request.multipart(form));
         }
     };
-    Ok(request.body(values.fill(&body.template, context, method)?))
+    let template = if body.omit_empty {
+        template::without_empty(&body.template, context, |name| {
+            values.is_empty(name, method)
+        })
+    } else {
+        body.template.clone()
+    };
+    Ok(request.body(values.fill(&template, context, method)?))
 }
 
 /// The request with a streamed body (multipart) read into memory, so that it can be sent again

@@ -366,6 +366,14 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
             "only a soap body has a SOAPAction",
         ),
         (
+            edit(|d| {
+                d["methods"][0]["body"] =
+                    json!({"format": "text", "template": "$(chatId)", "omitEmpty": true})
+            }),
+            format!("{m}/body/omitEmpty"),
+            "only a json or form body leaves out what is empty",
+        ),
+        (
             edit(|d| d["methods"][0]["body"]["format"] = json!("multipart")),
             format!("{m}/body/template"),
             "a multipart body is made of `parts`, not a template",

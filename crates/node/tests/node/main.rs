@@ -6,6 +6,7 @@ mod check;
 mod formats;
 mod fuzz;
 mod mutations;
+mod optional;
 mod run;
 mod tls;
 

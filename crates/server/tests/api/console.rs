@@ -531,6 +531,37 @@ async fn an_imported_node_runs_with_the_secrets_typed_for_the_run_only() {
         assert!(html.contains("node check: no problems."), "{kind}: {html}");
     }
 
+    // A WSDL, its operations picked in the form; a pick that names none is the field's error.
+    let wsdl = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../importer/tests/fixtures/real/calculator-soap11and12.wsdl"
+    ))
+    .unwrap();
+    let (status, html) = fragment(
+        &app,
+        "/console/f/import",
+        Some(&[("kind", "wsdl"), ("source", &wsdl), ("only", "Add, Divide")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("node check: no problems."), "{html}");
+    assert!(
+        html.contains(">Add (SOAP 1.2)<") && html.contains(">Divide<"),
+        "{html}"
+    );
+    assert!(!html.contains(">Subtract<"), "{html}");
+    let (status, html) = fragment(
+        &app,
+        "/console/f/import",
+        Some(&[("kind", "wsdl"), ("source", &wsdl), ("only", "Modulo")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains("`Modulo` names no operation") && html.contains(r#"id="only-error""#),
+        "{html}"
+    );
+
     // A node whose secret has the name of the service's own broker token is not lent it.
     let lender = serde_json::json!({
         "info": {"name": "Lender", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},

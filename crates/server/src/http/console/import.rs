@@ -1,5 +1,6 @@
-//! The importer: a Postman collection, an OpenAPI document or a curl command line turned
-//! into a node this process can run (kept in memory), checked, and offered for a try.
+//! The importer: a Postman collection, an OpenAPI document, a WSDL or a curl command line
+//! turned into a node this process can run (kept in memory), checked, and offered for a try;
+//! its notes worded for the console (secrets typed in the tester, operations picked here).
 
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
@@ -26,13 +27,17 @@ pub(super) fn import_form(form: &FormValues, errors: &Errors) -> Markup {
             @if let Some(general) = &errors.general { p.alert role="alert" { (general) } }
             (field("kind", "What it is", None, errors.of("kind"), |aria| html! {
                 select #kind name="kind" aria-describedby=(aria.described_by) aria-invalid=[aria.invalid] {
-                    @for (value, label) in [("postman", "Postman collection v2.1 (JSON)"), ("openapi", "OpenAPI 3 document (JSON or YAML)"), ("curl", "curl command line")] {
+                    @for (value, label) in [("postman", "Postman collection v2.1 (JSON)"), ("openapi", "OpenAPI 3 document (JSON or YAML)"), ("wsdl", "WSDL 1.1 (SOAP 1.1 and 1.2)"), ("curl", "curl command line")] {
                         option value=(value) selected[kind == value] { (label) }
                     }
                 }
             }))
             (field("name", "Node name (optional)", None, errors.of("name"), |aria| html! {
                 input #name name="name" type="text" value=(form.get("name"))
+                    aria-describedby=(aria.described_by) aria-invalid=[aria.invalid];
+            }))
+            (field("only", "Only these operations (optional)", Some("operationIds, request names, paths, tags or folders, separated by commas: a node holds 25 methods"), errors.of("only"), |aria| html! {
+                input #only name="only" type="text" value=(form.get("only"))
                     aria-describedby=(aria.described_by) aria-invalid=[aria.invalid];
             }))
             (field("source", "Paste it here (at most 1 MiB)", None, errors.of("source"), |aria| html! {
@@ -95,15 +100,64 @@ pub(super) async fn import(
 
 /// The node a form's source makes, by the kind it names.
 fn imported(form: &FormValues) -> Result<importer::Imported, Errors> {
-    let name = Some(form.get("name").trim()).filter(|n| !n.is_empty());
+    let options = importer::Options {
+        name: Some(form.get("name").trim().to_owned()).filter(|n| !n.is_empty()),
+        only: form
+            .get("only")
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .collect(),
+        source: None,
+    };
     let source = form.get("source");
     let imported = match form.or("kind", "postman") {
-        "postman" => importer::postman(source, name),
-        "openapi" => importer::openapi(source, name),
-        "curl" => importer::curl(source, name),
+        "postman" => importer::postman(source, &options),
+        "openapi" => importer::openapi(source, &options),
+        "wsdl" => importer::wsdl(source, &options),
+        "curl" => importer::curl(source, &options),
         _ => return Err(Errors::one("kind", "pick one of the offered kinds")),
     };
-    imported.map_err(|error| Errors::one("source", error.to_string()))
+    imported.map_err(|error| match error {
+        importer::ImportError::NoMatch(_) => Errors::one("only", error.to_string()),
+        error => Errors::one("source", error.to_string()),
+    })
+}
+
+/// The importer's notes as the console says them: the limit first, then each kind with its
+/// count and a few examples, secrets by the tester's field for each.
+fn notes(imported: &importer::Imported) -> Vec<String> {
+    use importer::notes::Kind;
+    let mut lines = Vec::new();
+    if let Some(limit) = &imported.limit {
+        lines.push(format!(
+            "The input has {} operations and a node holds {}: the first {} were kept ({}). Pick the ones you need in “Only these operations” and import again.",
+            limit.total, limit.kept.len(), limit.kept.len(), limit.kept.join(", ")
+        ));
+    }
+    for group in imported.groups() {
+        let more = group.count - group.examples.len();
+        let examples = format!(
+            "{}{}",
+            group.examples.join("; "),
+            if more > 0 {
+                format!(" (and {more} more)")
+            } else {
+                String::new()
+            }
+        );
+        lines.push(match group.kind {
+            Kind::BaseUrl => format!(
+                "{examples}: edit the URLs of the definition below and save it to a --node-dir."
+            ),
+            Kind::Secret => format!(
+                "Secrets to type in the tester's secret fields for each run: {}.",
+                group.secrets.join(", ")
+            ),
+            Kind::LeftOut => format!("Not carried over ({}): {examples}", group.count),
+            Kind::Changed => format!("Carried over in another form ({}): {examples}", group.count),
+        });
+    }
+    lines
 }
 
 /// An imported node as checked: its definition's text, what `node check` found, and the slug
@@ -142,9 +196,10 @@ fn import_result(imported: &importer::Imported, checked: &Checked) -> Markup {
                 Some(Err(error)) => p.alert role="alert" { (error.to_string()) },
                 None => {}
             }
-            @if !imported.notes.is_empty() {
-                h4 { "Not carried over, and secrets to give" }
-                ul.notes { @for note in &imported.notes { li { (note) } } }
+            @let notes = notes(imported);
+            @if !notes.is_empty() {
+                h4 { "Notes" }
+                ul.notes { @for note in &notes { li { (note) } } }
             }
             details {
                 summary { "The definition" }
