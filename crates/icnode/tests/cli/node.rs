@@ -550,7 +550,7 @@ fn import_lists_picks_and_fetches_and_the_services_own_api_runs() {
     let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
     let file = dir.path().join("icnode.json");
     let out = icnode()
-        .args(["node", "import", "openapi", "--only", "create"])
+        .args(["node", "import", "openapi", "--only", "createMeeting"])
         .arg(format!("{url}/openapi.json"))
         .arg("-o")
         .arg(&file)
@@ -564,7 +564,12 @@ fn import_lists_picks_and_fetches_and_the_services_own_api_runs() {
     let run = icnode()
         .args(["node", "run"])
         .arg(&file)
-        .args(["create", "--param", "chatId=imported-api-1", "--json"])
+        .args([
+            "createMeeting",
+            "--param",
+            "chatId=imported-api-1",
+            "--json",
+        ])
         .env("ICNODE_API_KEY_TOKEN", key.trim())
         .output()
         .unwrap();

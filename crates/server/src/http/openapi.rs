@@ -140,6 +140,7 @@ fn schema_rules(doc: &mut Value) {
         };
         parameter["schema"] = schema;
     }
+    optional_bodies_are_absent_not_null(doc);
     let run = &mut doc["paths"]["/v1/nodes/{node}/{method}"]["post"]["requestBody"]["content"]["application/json"]
         ["schema"];
     *run = json!({
@@ -166,6 +167,35 @@ fn meeting_links(doc: &mut Value) {
     let created = &mut doc["paths"]["/v1/meetings"]["post"]["responses"]["201"];
     if created.is_object() {
         created["links"] = links;
+    }
+}
+
+/// An optional body may be left out (`required` is absent); it is not `null`, which the
+/// service refuses as it refuses any body that is not an object. utoipa writes an optional
+/// body as `oneOf: [null, X]`: here it is `X`.
+fn optional_bodies_are_absent_not_null(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
+            let schema = &mut operation["requestBody"]["content"]["application/json"]["schema"];
+            let Some(choices) = schema["oneOf"].as_array() else {
+                continue;
+            };
+            let kept: Vec<Value> = choices
+                .iter()
+                .filter(|choice| choice["type"] != "null")
+                .cloned()
+                .collect();
+            if let [only] = kept.as_slice() {
+                *schema = only.clone();
+            }
+        }
     }
 }
 
@@ -425,10 +455,16 @@ mod tests {
             expires > instant_connect::rfc3339(NOW).as_str(),
             "{expires}"
         );
+        let body = &doc["paths"]["/v1/meetings"]["post"]["requestBody"];
         assert_eq!(
-            doc["paths"]["/v1/meetings"]["post"]["requestBody"]["required"],
+            body["required"],
             Value::Null,
             "an empty body takes every default"
+        );
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/CreateMeeting",
+            "but not null, which the service refuses"
         );
         assert!(doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
             ["application/openmetrics-text"]
