@@ -59,7 +59,9 @@ pub async fn list(
     Ok(Json(state.meetings.list(query.into()).await?.into()))
 }
 
-/// Read a meeting with every link issued for it, and whether each works now.
+/// Read a meeting with every link issued for it.
+///
+/// Each link says whether it works now (`state`): valid, not yet valid or expired.
 #[utoipa::path(
     get, path = "/v1/meetings/{chatId}", tag = "meetings", operation_id = "getMeeting",
     params(("chatId" = String, Path, description = "the meeting's chat id")),
@@ -136,7 +138,10 @@ async fn add_links(
     Ok((StatusCode::CREATED, Json(added.into())))
 }
 
-/// Send the meeting's guest invitation by SMS, through the broker.
+/// Send the meeting's guest invitation by SMS.
+///
+/// Through the broker's SMS invite, for the meeting's newest link still valid; every number
+/// is checked (E.164) before the broker is asked.
 #[utoipa::path(
     post, path = "/v1/meetings/{chatId}/invite", tag = "meetings", operation_id = "sendInvite",
     params(("chatId" = String, Path, description = "the meeting's chat id")),

@@ -11,7 +11,10 @@ use super::extract::{JsonBody, PathParams};
 use super::state::AppState;
 use crate::nodes::{NodeInfo, NodeRun};
 
-/// List the nodes this service runs, with their methods and each method's parameters.
+/// List the nodes this service runs.
+///
+/// Each with its methods, and each method with its parameters and their node UI (type,
+/// mandatory, pattern, default): what a form needs to ask for them.
 #[utoipa::path(
     get, path = "/v1/nodes", tag = "nodes", operation_id = "listNodes",
     responses((status = 200, description = "every node with its methods and parameters", body = [NodeInfo])),

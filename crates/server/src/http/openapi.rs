@@ -354,6 +354,8 @@ fn fresh_examples(doc: &mut Value, now: i64) {
 }
 
 /// This document.
+///
+/// OpenAPI 3.1, made when served: its examples lie ahead of the time it was read.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "openapi",
     responses((status = 200, description = "this document (OpenAPI 3.1)", body = Object)))]
 pub async fn serve(State(state): State<AppState>) -> Json<Value> {
@@ -420,6 +422,10 @@ mod tests {
             assert!(!ids.contains(&id), "{id} twice");
             ids.push(id);
             assert!(operation["summary"].is_string(), "{name} has no summary");
+            assert!(
+                operation["description"].is_string(),
+                "{name} has no description"
+            );
             for (status, answer) in operation["responses"].as_object().unwrap() {
                 assert!(
                     answer["headers"]["x-request-id"].is_object(),
@@ -450,6 +456,16 @@ mod tests {
             }
         }
         assert_eq!(ids.len(), 12, "{ids:?}");
+        for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+            assert!(
+                schema["description"].is_string(),
+                "{name} has no description"
+            );
+            for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+                let described = property["description"].is_string() || property["$ref"].is_string();
+                assert!(described, "{name}.{field} has no description");
+            }
+        }
     }
 
     #[test]
