@@ -44,10 +44,10 @@ pub struct CreateMeeting {
     /// The meeting identity (the links' `sub`); generated when absent.
     #[serde(default, deserialize_with = "wire::text")]
     pub chat_id: Option<String>,
-    /// Host links, 0-25 (default 1).
+    /// Host links, 0-25 (default 1); hosts and guests together 1-25.
     #[serde(default, deserialize_with = "wire::whole_number")]
     pub hosts: Option<i64>,
-    /// Guest links, 0-25 (default 1).
+    /// Guest links, 0-25 (default 1); hosts and guests together 1-25.
     #[serde(default, deserialize_with = "wire::whole_number")]
     pub guests: Option<i64>,
     /// `hc` (default), `gen` or `cc`: the family of join pages.
@@ -63,11 +63,12 @@ pub struct CreateMeeting {
     #[serde(default, deserialize_with = "wire::whole_number")]
     pub ttl_seconds: Option<i64>,
     /// When the links start to work: Unix seconds, or an RFC 3339 time with its offset, or a
-    /// wall time with `timeZone`.
+    /// wall time with `timeZone`; before `expiresAt`.
     #[serde(default, deserialize_with = "wire::time")]
     #[schema(value_type = Option<String>)]
     pub not_before: Option<TimeInput>,
-    /// When the links stop working, written as `notBefore` (default: the service's TTL).
+    /// When the links stop working, written as `notBefore`, in the future (default: the
+    /// service's TTL from the start).
     #[serde(default, deserialize_with = "wire::time")]
     #[schema(value_type = Option<String>)]
     pub expires_at: Option<TimeInput>,
