@@ -76,6 +76,9 @@ pub struct BrokerSettings {
     pub throttle_per_minute: Option<std::num::NonZeroU32>,
     /// Faults injected into the JSON API from the start (tests only).
     pub faults: Vec<Fault>,
+    /// Seeds the draws of faults set at a rate, so a test's run meets the same faults each
+    /// time; `None`: from the operating system's randomness.
+    pub fault_seed: Option<u64>,
     /// The token of `/_icnode/faults`, which sets faults while running; `None`: no such route.
     pub fault_token: Option<SecretString>,
 }
@@ -275,6 +278,7 @@ impl LocalBroker {
                 .map(|n| resilience::KeyLimits::per_minute(n, instant_connect::now_ms_of(&clock))),
             faults: faults::Faults::new(
                 settings.faults.clone(),
+                settings.fault_seed,
                 settings.fault_token.as_ref().map(|t| t.expose_secret()),
             ),
             clock,

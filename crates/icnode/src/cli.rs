@@ -346,6 +346,9 @@ pub struct BrokerArgs {
     /// latency=250ms, status=503@0.2, status=429,retry-after=2s, drop, truncate, not-json; options times=N
     #[arg(long = "fault", env = "ICNODE_FAULTS", value_delimiter = ';')]
     pub faults: Vec<broker::Fault>,
+    /// Seeds the draws of faults set at a rate, so each run meets the same ones [default: random]
+    #[arg(long, env = "ICNODE_FAULT_SEED")]
+    pub fault_seed: Option<u64>,
     /// Token of /_icnode/faults, where tests set faults while the broker runs [default: no such route]
     #[arg(long, env = "ICNODE_FAULT_TOKEN", hide_env_values = true)]
     pub fault_token: Option<String>,

@@ -256,4 +256,67 @@ mod tests {
         now.fetch_add(30_000, Ordering::SeqCst);
         assert_eq!(breaker.admit(), Admission::Go);
     }
+
+    #[test]
+    fn a_call_refused_while_the_trial_is_out_waits_for_the_trial_s_time_to_run_out() {
+        let (breaker, now) = breaker();
+        for _ in 0..3 {
+            breaker.record(false);
+        }
+        now.fetch_add(30_000, Ordering::SeqCst);
+        assert_eq!(breaker.admit(), Admission::Go);
+        now.fetch_add(10_000, Ordering::SeqCst);
+        assert_eq!(
+            breaker.admit(),
+            Admission::Refused {
+                failures: 3,
+                retry_in: Duration::from_secs(20)
+            }
+        );
+        now.fetch_add(19_999, Ordering::SeqCst);
+        assert_eq!(
+            breaker.admit(),
+            Admission::Refused {
+                failures: 3,
+                retry_in: Duration::from_millis(1)
+            }
+        );
+    }
+
+    #[test]
+    fn a_failed_trial_opens_the_circuit_for_the_whole_open_time_again() {
+        let (breaker, now) = breaker();
+        for _ in 0..3 {
+            breaker.record(false);
+        }
+        now.fetch_add(30_000, Ordering::SeqCst);
+        assert_eq!(breaker.admit(), Admission::Go);
+        now.fetch_add(5_000, Ordering::SeqCst);
+        breaker.record(false);
+        assert_eq!(
+            breaker.state(),
+            BreakerState::Open {
+                failures: 4,
+                retry_in: Duration::from_secs(30)
+            }
+        );
+    }
+
+    #[test]
+    fn its_debug_shows_its_settings_and_state() {
+        let (breaker, _) = breaker();
+        breaker.record(false);
+        let shown = format!("{breaker:?}");
+        assert!(shown.starts_with("CircuitBreaker"), "{shown}");
+        assert!(shown.contains("failures: 3"), "{shown}");
+        assert!(shown.contains("open_for: 30s"), "{shown}");
+        assert!(shown.contains("Closed { failures: 1 }"), "{shown}");
+    }
+
+    #[test]
+    fn by_default_five_failures_open_it_for_thirty_seconds() {
+        let settings = BreakerSettings::default();
+        assert_eq!(settings.failures.get(), 5);
+        assert_eq!(settings.open_for, Duration::from_secs(30));
+    }
 }

@@ -18,5 +18,6 @@ pub use causes::report;
 pub use limits::KeyLimits;
 pub use now::NowMs;
 pub use retry::{
-    RetryPolicy, Tried, Verdict, is_retryable_status, parse_retry_after, retry, retry_after_seconds,
+    Jitter, RetryPolicy, Tried, Verdict, is_retryable_status, parse_retry_after, retry,
+    retry_after_seconds,
 };

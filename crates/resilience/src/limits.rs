@@ -91,4 +91,11 @@ mod tests {
         assert_eq!(limits.check(b"a"), Ok(()));
         assert!(limits.check(b"a").is_err());
     }
+
+    #[test]
+    fn its_debug_names_it_and_no_key() {
+        let limits = KeyLimits::per_minute(NonZeroU32::new(3).unwrap(), Arc::new(|| 0));
+        assert_eq!(limits.check(b"secret-key"), Ok(()));
+        assert_eq!(format!("{limits:?}"), "KeyLimits");
+    }
 }

@@ -20,6 +20,19 @@ pub struct RetryPolicy {
     /// The first wait's ceiling; each later one doubles it, up to `max_delay`.
     pub base_delay: Duration,
     pub max_delay: Duration,
+    /// Where in `[0, ceiling]` each wait falls.
+    pub jitter: Jitter,
+}
+
+/// Where in `[0, ceiling]` a wait falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jitter {
+    /// Uniformly at random ("full jitter"), so clients that failed together do not come
+    /// back together.
+    Full,
+    /// At this many thousandths of the ceiling (1000: the ceiling itself), so a test's
+    /// waits are known and it never passes by luck.
+    Fixed { per_mille: u16 },
 }
 
 impl RetryPolicy {
@@ -28,6 +41,7 @@ impl RetryPolicy {
         attempts: NonZeroU32::MIN,
         base_delay: Duration::ZERO,
         max_delay: Duration::ZERO,
+        jitter: Jitter::Full,
     };
 
     /// The service's calls to the broker: 3 tries, waits of up to 100 ms then 200 ms.
@@ -35,6 +49,7 @@ impl RetryPolicy {
         attempts: NonZeroU32::new(3).expect("3 is not zero"),
         base_delay: Duration::from_millis(100),
         max_delay: Duration::from_secs(2),
+        jitter: Jitter::Full,
     };
 
     /// `retries` tries after the first, with the service's waits.
@@ -45,18 +60,22 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before retry number `retry` (0 for the first): uniform in
-    /// `[0, min(max_delay, base_delay × 2^retry)]` ("full jitter"), so clients that failed
-    /// together do not come back together.
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = self
-            .base_delay
+    /// The longest wait before retry number `retry` (0 for the first):
+    /// `min(max_delay, base_delay × 2^retry)`.
+    pub fn ceiling(&self, retry: u32) -> Duration {
+        self.base_delay
             .saturating_mul(2u32.saturating_pow(retry))
-            .min(self.max_delay);
-        if ceiling.is_zero() {
-            return Duration::ZERO;
+            .min(self.max_delay)
+    }
+
+    /// The wait before retry number `retry`: in `[0, ceiling(retry)]` as `jitter` places it.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let ceiling = self.ceiling(retry);
+        match self.jitter {
+            _ if ceiling.is_zero() => Duration::ZERO,
+            Jitter::Full => rand::thread_rng().gen_range(Duration::ZERO..=ceiling),
+            Jitter::Fixed { per_mille } => ceiling.mul_f64(f64::from(per_mille.min(1000)) / 1000.0),
         }
-        rand::thread_rng().gen_range(Duration::ZERO..=ceiling)
     }
 }
 
@@ -150,6 +169,8 @@ mod tests {
             attempts: NonZeroU32::new(attempts).unwrap(),
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(400),
+            // The ceiling itself, so each test knows its waits.
+            jitter: Jitter::Fixed { per_mille: 1000 },
         }
     }
 
@@ -188,8 +209,46 @@ mod tests {
                 attempts: 3
             }
         );
-        // Waits of at most 100 then 200 ms.
-        assert!(waited <= Duration::from_millis(300), "{waited:?}");
+        // Waits of 100 then 200 ms: the first retry's ceiling, then double it.
+        assert_eq!(waited, Duration::from_millis(300));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_wait_doubles_until_the_cap() {
+        let (tried, waited) = run(policy(5), Duration::from_secs(10), &[503; 4]).await;
+        assert_eq!(tried.attempts, 5);
+        // 100 + 200 + 400 + 400 (capped at max_delay).
+        assert_eq!(waited, Duration::from_millis(1100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fixed_jitter_waits_its_share_of_the_ceiling() {
+        let half = RetryPolicy {
+            jitter: Jitter::Fixed { per_mille: 500 },
+            ..policy(3)
+        };
+        let (_, waited) = run(half, Duration::from_secs(10), &[503, 503]).await;
+        assert_eq!(waited, Duration::from_millis(150));
+        // More than a thousand thousandths is the ceiling still.
+        let over = RetryPolicy {
+            jitter: Jitter::Fixed { per_mille: 4000 },
+            ..policy(3)
+        };
+        assert_eq!(over.backoff(1), Duration::from_millis(200));
+    }
+
+    #[test]
+    fn with_retries_tries_that_many_more_times_with_the_service_waits() {
+        for retries in [0, 1, 4] {
+            let policy = RetryPolicy::with_retries(retries);
+            assert_eq!(policy.attempts.get(), retries + 1);
+            assert_eq!(policy.base_delay, RetryPolicy::SERVICE.base_delay);
+            assert_eq!(policy.max_delay, RetryPolicy::SERVICE.max_delay);
+            assert_eq!(policy.jitter, Jitter::Full);
+        }
+        assert_eq!(RetryPolicy::with_retries(u32::MAX).attempts.get(), u32::MAX);
+        assert_eq!(RetryPolicy::default(), RetryPolicy::OFF);
+        assert_eq!(RetryPolicy::OFF.attempts.get(), 1);
     }
 
     #[tokio::test(start_paused = true)]
@@ -309,11 +368,16 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_within_its_cap() {
-        let policy = policy(10);
+    fn full_jitter_draws_within_the_doubling_ceiling() {
+        let policy = RetryPolicy {
+            jitter: Jitter::Full,
+            ..policy(10)
+        };
         for retry in 0..10 {
             let ceiling =
                 Duration::from_millis(100 * 2u64.pow(retry)).min(Duration::from_millis(400));
+            assert_eq!(policy.ceiling(retry), ceiling);
+            // Every draw is within bounds, whatever it is.
             for _ in 0..50 {
                 assert!(policy.backoff(retry) <= ceiling);
             }

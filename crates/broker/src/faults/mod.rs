@@ -5,7 +5,9 @@
 //!
 //! Set at start ([`crate::BrokerSettings::faults`], `--fault`) or while running through
 //! `/_icnode/faults` (`GET` what is set and what was injected, `PUT` a new plan, `DELETE`
-//! all), which exists only when a control token is given and answers only to it.
+//! all), which exists only when a control token is given and answers only to it. Faults at a
+//! rate are drawn from a generator that a seed (`--fault-seed`, or `seed` in a plan) makes
+//! repeatable.
 //!
 //! A status fault answers before the handler runs, as a busy production broker refuses work
 //! it has not started: nothing is minted or stored. A truncated body is the real answer cut
@@ -15,7 +17,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -208,9 +211,16 @@ pub struct FaultReport {
 
 /// The faults in force and what they did.
 pub(crate) struct Faults {
-    state: Mutex<FaultReport>,
+    state: Mutex<Draws>,
     /// SHA-256 of the control route's token; `None`: no control route.
     control: Option<[u8; 32]>,
+}
+
+/// The faults and the generator that rolls them, under one lock so a seeded run's draws
+/// follow the requests' order.
+struct Draws {
+    report: FaultReport,
+    rng: StdRng,
 }
 
 /// What one request meets.
@@ -221,11 +231,14 @@ struct Drawn {
 }
 
 impl Faults {
-    pub(crate) fn new(faults: Vec<Fault>, control_token: Option<&str>) -> Self {
+    pub(crate) fn new(faults: Vec<Fault>, seed: Option<u64>, control_token: Option<&str>) -> Self {
         Self {
-            state: Mutex::new(FaultReport {
-                faults,
-                injected: BTreeMap::new(),
+            state: Mutex::new(Draws {
+                report: FaultReport {
+                    faults,
+                    injected: BTreeMap::new(),
+                },
+                rng: seed.map_or_else(StdRng::from_entropy, StdRng::seed_from_u64),
             }),
             control: control_token.map(|t| Sha256::digest(t.as_bytes()).into()),
         }
@@ -235,18 +248,20 @@ impl Faults {
         self.control.is_some()
     }
 
-    fn report(&self) -> std::sync::MutexGuard<'_, FaultReport> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Draws> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Rolls each fault in order: latencies add up; the first other fault that fires decides.
     fn draw(&self) -> Drawn {
-        let mut report = self.report();
-        let FaultReport { faults, injected } = &mut *report;
+        let mut draws = self.lock();
+        let Draws {
+            report: FaultReport { faults, injected },
+            rng,
+        } = &mut *draws;
         if faults.is_empty() {
             return Drawn::default();
         }
-        let mut rng = rand::thread_rng();
         let mut drawn = Drawn::default();
         for fault in faults.iter_mut() {
             let terminal = !matches!(fault.kind, FaultKind::Latency { .. });

@@ -11,6 +11,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -136,13 +138,16 @@ pub(crate) async fn show(State(state): State<Arc<AppState>>, headers: HeaderMap)
     if !controls(&state, &headers) {
         return refused();
     }
-    Json(state.faults.report().clone()).into_response()
+    Json(state.faults.lock().report.clone()).into_response()
 }
 
 /// The body of `PUT /_icnode/faults`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct NewPlan {
     faults: Vec<Fault>,
+    /// Reseeds the draws of faults set at a rate, so what follows is the same each run.
+    #[serde(default)]
+    seed: Option<u64>,
 }
 
 /// `PUT /_icnode/faults`: replaces the faults (the counts of injected ones stay).
@@ -165,9 +170,12 @@ pub(crate) async fn replace(
             return ApiError::new(StatusCode::BAD_REQUEST, e.to_string()).into_response();
         }
     }
-    let mut report = state.faults.report();
-    report.faults = plan.faults;
-    Json(report.clone()).into_response()
+    let mut draws = state.faults.lock();
+    draws.report.faults = plan.faults;
+    if let Some(seed) = plan.seed {
+        draws.rng = StdRng::seed_from_u64(seed);
+    }
+    Json(draws.report.clone()).into_response()
 }
 
 /// `DELETE /_icnode/faults`: no more faults.
@@ -175,6 +183,6 @@ pub(crate) async fn clear(State(state): State<Arc<AppState>>, headers: HeaderMap
     if !controls(&state, &headers) {
         return refused();
     }
-    state.faults.report().faults.clear();
+    state.faults.lock().report.faults.clear();
     StatusCode::NO_CONTENT.into_response()
 }

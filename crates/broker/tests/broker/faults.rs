@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use broker::{Fault, FaultKind, LocalBroker};
 use instant_connect::{Client, ClientConfig, ClientError, LinkRequest};
-use resilience::RetryPolicy;
+use resilience::{Jitter, RetryPolicy};
 use serde_json::{Value, json};
 
 use crate::{TOKEN, TestBroker, settings, spawn_with};
@@ -23,11 +23,15 @@ async fn faulty_broker() -> (TestBroker, tempfile::TempDir) {
 
 impl TestBroker {
     async fn set_faults(&self, faults: Value) -> (u16, Value) {
+        self.set_plan(json!({ "faults": faults })).await
+    }
+
+    async fn set_plan(&self, plan: Value) -> (u16, Value) {
         let response = self
             .http
             .put(format!("{}/_icnode/faults", self.url))
             .bearer_auth(FAULT_TOKEN)
-            .json(&json!({ "faults": faults }))
+            .json(&plan)
             .send()
             .await
             .unwrap();
@@ -79,6 +83,7 @@ impl TestBroker {
         config.retry = RetryPolicy {
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
+            jitter: Jitter::Fixed { per_mille: 1000 },
             ..RetryPolicy::with_retries(2)
         };
         Client::new(config).unwrap()
@@ -230,15 +235,14 @@ async fn drop_truncate_not_json_and_latency_reach_the_client_as_such() {
     assert_eq!(broker.link_status("healthy").await, 200);
 }
 
-#[tokio::test]
-async fn a_fault_at_a_rate_meets_about_that_share_of_requests() {
-    let (broker, _dir) = faulty_broker().await;
-    broker
-        .set_faults(json!([{"kind": "status", "status": 503, "rate": 0.5}]))
+/// Which of `requests` requests a fault at half the time met, after seeding the draws.
+async fn refused_at_half_rate(broker: &TestBroker, seed: u64, requests: usize) -> Vec<bool> {
+    let (status, _) = broker
+        .set_plan(json!({"faults": [{"kind": "status", "status": 503, "rate": 0.5}], "seed": seed}))
         .await;
-    const REQUESTS: usize = 400;
-    let mut refused = 0;
-    for _ in 0..REQUESTS {
+    assert_eq!(status, 200);
+    let mut refused = Vec::with_capacity(requests);
+    for _ in 0..requests {
         // An empty body costs no minting: 400 when not refused.
         let status = broker
             .post_json("/api/v2/joseencrypt", &json!({}))
@@ -246,15 +250,30 @@ async fn a_fault_at_a_rate_meets_about_that_share_of_requests() {
             .await
             .unwrap()
             .status();
-        match status.as_u16() {
-            503 => refused += 1,
-            400 => {}
+        refused.push(match status.as_u16() {
+            503 => true,
+            400 => false,
             other => panic!("{other}"),
-        }
+        });
     }
-    // Binomial(400, 0.5): mean 200, standard deviation 10; six of them either side.
-    assert!((140..=260).contains(&refused), "{refused} of {REQUESTS}");
+    refused
+}
+
+#[tokio::test]
+async fn a_fault_at_a_rate_meets_about_that_share_of_requests_the_same_ones_for_a_seed() {
+    let (broker, _dir) = faulty_broker().await;
+    const REQUESTS: usize = 400;
+    let first = refused_at_half_rate(&broker, 7, REQUESTS).await;
+    let refused = first.iter().filter(|&&r| r).count();
+    // Binomial(400, 0.5): mean 200, standard deviation 10. The seed fixes the draws, so this
+    // holds or fails the same on every run.
+    assert!((170..=230).contains(&refused), "{refused} of {REQUESTS}");
     assert_eq!(broker.injected("status").await, refused as u64);
+
+    let again = refused_at_half_rate(&broker, 7, REQUESTS).await;
+    assert_eq!(again, first, "the same seed meets the same requests");
+    let other = refused_at_half_rate(&broker, 8, REQUESTS).await;
+    assert_ne!(other, first, "another seed meets others");
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
         strict: args.strict,
         throttle_per_minute: args.throttle,
         faults: args.faults,
+        fault_seed: args.fault_seed,
         fault_token: args.fault_token.map(SecretString::from),
         ..broker_settings(data_dir(&args.serve), &args.pbes2)
     };

@@ -385,3 +385,184 @@ async fn the_local_meeting_path_encodes_the_sub_as_one_segment() {
         .value;
     assert_eq!(meeting.links_expire_at, Some(1_800_000_000));
 }
+
+/// Answers every connection with `head` (status line and headers, without the blank line)
+/// and then `body` as one chunk per piece, chunked; the connection stays open after.
+async fn raw_server(head: &'static str, body: Vec<Vec<u8>>, chunked: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let mut answer = format!("{head}\r\n").into_bytes();
+                if chunked {
+                    answer.extend_from_slice(b"transfer-encoding: chunked\r\n");
+                }
+                answer.extend_from_slice(b"\r\n");
+                for piece in &body {
+                    if chunked {
+                        answer.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                        answer.extend_from_slice(piece);
+                        answer.extend_from_slice(b"\r\n");
+                    } else {
+                        answer.extend_from_slice(piece);
+                    }
+                }
+                if chunked {
+                    answer.extend_from_slice(b"0\r\n\r\n");
+                }
+                let _ = socket.write_all(&answer).await;
+                // Held open: a client that waits for more waits until its timeout.
+                let _ = socket.read(&mut request).await;
+            });
+        }
+    });
+    url
+}
+
+fn client_limited_to(url: &str, limit: usize) -> Client {
+    let mut config = ClientConfig::new(url.parse().unwrap(), TOKEN.into());
+    config.max_response_bytes = limit;
+    config.request_timeout = Duration::from_secs(5);
+    Client::new(config).unwrap()
+}
+
+/// The recorded answer, padded with spaces after the JSON to `len` bytes.
+fn recorded_answer_of(len: usize) -> Vec<u8> {
+    let mut body = recorded_v2_body().to_string().into_bytes();
+    assert!(body.len() <= len);
+    body.resize(len, b' ');
+    body
+}
+
+#[tokio::test]
+async fn an_answer_of_exactly_the_limit_is_read_with_or_without_a_length() {
+    const LIMIT: usize = 4000;
+    let body = recorded_answer_of(LIMIT);
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"))
+        .mount(&server)
+        .await;
+    let declared = client_limited_to(&server.uri(), LIMIT);
+    assert!(
+        declared
+            .generate_links(&LinkRequest::new("v"))
+            .await
+            .is_ok()
+    );
+    let one_short = client_limited_to(&server.uri(), LIMIT - 1);
+    assert!(matches!(
+        one_short.generate_links(&LinkRequest::new("v")).await,
+        Err(ClientError::TooLarge { limit: 3999, .. })
+    ));
+
+    // Chunked, with no length: counted as it streams, in pieces that end on the limit.
+    let pieces = vec![body[..1000].to_vec(), body[1000..].to_vec()];
+    let streamed = raw_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json",
+        pieces,
+        true,
+    )
+    .await;
+    assert!(
+        client_limited_to(&streamed, LIMIT)
+            .generate_links(&LinkRequest::new("v"))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn an_over_limit_answer_without_a_length_is_refused_as_it_streams() {
+    let pieces = vec![vec![b' '; 3000], vec![b' '; 3000]];
+    let url = raw_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json",
+        pieces,
+        true,
+    )
+    .await;
+    let err = client_limited_to(&url, 5000)
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ClientError::TooLarge {
+                status: 200,
+                limit: 5000
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_without_waiting_for_the_body() {
+    // A gigabyte promised and nothing sent: the answer is refused on its headers alone, so
+    // the client never waits out its timeout for a body it would refuse anyway.
+    let url = raw_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000",
+        vec![],
+        false,
+    )
+    .await;
+    let err = client_limited_to(&url, 5000)
+        .generate_links(&LinkRequest::new("v"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ClientError::TooLarge {
+                status: 200,
+                limit: 5000
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_tried_again_and_may_then_succeed() {
+    // A socket bound but not listening refuses connections, and its port stays ours.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let url = format!("http://{}", socket.local_addr().unwrap());
+    let mut config = ClientConfig::new(url.parse().unwrap(), TOKEN.into());
+    config.request_timeout = Duration::from_secs(20);
+    config.retry = resilience::RetryPolicy {
+        base_delay: Duration::from_secs(3),
+        max_delay: Duration::from_secs(3),
+        jitter: resilience::Jitter::Fixed { per_mille: 1000 },
+        ..resilience::RetryPolicy::with_retries(2)
+    };
+    let client = Client::new(config).unwrap();
+    let call = tokio::spawn(async move { client.generate_links(&LinkRequest::new("v")).await });
+    // The first try is refused at once; the retry comes 3 s later, after the port listens.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let listener = socket.listen(16).unwrap();
+    let body = recorded_v2_body().to_string();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    let reply = call
+        .await
+        .unwrap()
+        .expect("the retry reaches the listening port");
+    assert_eq!(reply.attempts, 2);
+}

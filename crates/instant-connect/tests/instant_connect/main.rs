@@ -2,6 +2,7 @@
 //! client against an HTTP double for each failure kind.
 
 mod client;
+mod shown;
 mod urls;
 mod validation;
 

@@ -429,3 +429,153 @@ fn sms_invites_check_numbers_and_required_fields() {
         ]
     );
 }
+
+#[test]
+fn an_nbf_at_or_after_an_explicit_exp_says_both_times() {
+    for nbf in [NOW + 100, NOW + 101] {
+        let body = with(
+            with(base(), "/jwt/nbf", json!(nbf)),
+            "/jwt/exp",
+            json!(NOW + 100),
+        );
+        let errors = accept(&body).unwrap_err();
+        assert_eq!(
+            errors.errors(),
+            [FieldError::new(
+                "jwt.nbf",
+                format!("must be before jwt.exp ({nbf} is not before {})", NOW + 100)
+            )]
+        );
+    }
+    // Without an exp, the rule names the default it is measured against.
+    let late = with(base(), "/jwt/nbf", json!(NOW + 86_400));
+    assert_eq!(
+        accept(&late).unwrap_err().first().rule,
+        format!(
+            "must be before jwt.exp, which defaults to 15 minutes after the request ({}); give \
+             jwt.exp for links that start later",
+            NOW + 15 * 60
+        )
+    );
+    // One second before is enough.
+    let just = with(
+        with(base(), "/jwt/nbf", json!(NOW + 99)),
+        "/jwt/exp",
+        json!(NOW + 100),
+    );
+    assert_eq!(accept(&just).unwrap().value.nbf, Some(NOW + 99));
+}
+
+#[test]
+fn a_miscased_field_is_named_with_its_near_miss_at_the_top_and_in_the_flow() {
+    let top = with(base(), "/NumHost", json!(2));
+    let (plan, warnings) = warned(top);
+    assert_eq!(plan.num_host, 1, "the miscased count sets nothing");
+    assert_eq!(
+        warnings,
+        [(
+            "NumHost".to_owned(),
+            "ignored: not a field Instant Connect reads; did you mean `numHost`?".to_owned()
+        )]
+    );
+    let flow = with(
+        base(),
+        "/jwt/flow",
+        json!({"id": "sip-no-knock", "Data": [], "data": [{"uri": "a@b.c"}]}),
+    );
+    let (_, warnings) = warned(flow);
+    assert_eq!(
+        warnings,
+        [(
+            "jwt.flow.Data".to_owned(),
+            "ignored: not a field Instant Connect reads; did you mean `data`?".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn a_time_counts_as_milliseconds_only_above_ten_to_the_eleventh() {
+    use instant_connect::request::MILLISECONDS_THRESHOLD;
+    assert_eq!(MILLISECONDS_THRESHOLD, 100_000_000_000);
+    // At the threshold it is read as seconds (the year 5138), not as milliseconds.
+    let at = with(base(), "/jwt/exp", json!(MILLISECONDS_THRESHOLD));
+    let plan = accept(&at).unwrap();
+    assert_eq!(plan.value.exp, MILLISECONDS_THRESHOLD);
+    assert!(
+        plan.warnings
+            .iter()
+            .all(|w| !w.rule.contains("milliseconds")),
+        "{:?}",
+        plan.warnings
+    );
+    let above = with(base(), "/jwt/exp", json!(MILLISECONDS_THRESHOLD + 1));
+    let plan = accept(&above).unwrap();
+    assert_eq!(plan.value.exp, MILLISECONDS_THRESHOLD / 1000);
+    assert!(plan.warnings[0].rule.contains("looks like milliseconds"));
+
+    // The same edge for a miscased time's hint.
+    let hint = |value: i64| {
+        let (_, warnings) = warned(with(base(), "/jwt/Exp", json!(value)));
+        warnings[0].1.contains("looks like milliseconds")
+    };
+    assert!(!hint(MILLISECONDS_THRESHOLD));
+    assert!(hint(MILLISECONDS_THRESHOLD + 1));
+}
+
+#[test]
+fn the_epoch_itself_is_a_time_not_a_missing_one() {
+    let body = with(with(base(), "/jwt/nbf", json!(0)), "/jwt/exp", json!(0));
+    let (plan, warnings) = warned(body);
+    assert_eq!((plan.nbf, plan.exp), (Some(0), 0));
+    assert_eq!(warnings[0].0, "jwt.exp");
+}
+
+#[test]
+fn several_broken_rules_read_as_one_line_separated_by_semicolons() {
+    let body = json!({"aud": AUDIENCE, "jwt": {"sub": ""}, "iterations": 5});
+    let errors = accept(&body).unwrap_err();
+    assert_eq!(
+        errors.to_string(),
+        format!(
+            "{}; {}",
+            errors.errors()[0],
+            FieldError::new("iterations", "must be between 1000 and 32767, got 5")
+        )
+    );
+    assert_eq!(errors.errors().len(), 2);
+}
+
+#[test]
+fn only_a_plus_a_nonzero_digit_and_seven_to_fourteen_more_digits_is_e164() {
+    let refused = |number: &str| {
+        SmsInviteRequest::e164("org", "v", vec![number.into()])
+            .validate()
+            .is_err()
+    };
+    for good in ["+12345678", "+123456789012345"] {
+        assert!(!refused(good), "{good}");
+    }
+    for bad in [
+        "12345678",          // no plus
+        "+1234567",          // seven digits
+        "+1234567890123456", // sixteen digits
+        "+02345678",         // leading zero
+        "+1234567a",         // a letter, right length
+        "+abcdefgh",         // only letters
+        "+",
+    ] {
+        assert!(refused(bad), "{bad}");
+    }
+}
+
+#[test]
+fn every_vertical_reads_back_from_its_name_and_others_are_named_in_the_error() {
+    for vertical in Vertical::ALL {
+        assert_eq!(vertical.as_str().parse::<Vertical>(), Ok(vertical));
+    }
+    let unknown = "HC".parse::<Vertical>().unwrap_err();
+    assert_eq!(
+        unknown.to_string(),
+        "unknown vertical `HC`, expected `hc`, `gen` or `cc`"
+    );
+}

@@ -272,6 +272,25 @@ fn an_oversized_plaintext_is_an_error_not_a_panic() {
 }
 
 #[test]
+fn a_plaintext_of_exactly_sixteen_mebibytes_seals_and_opens() {
+    assert_eq!(jwe::MAX_PLAINTEXT_BYTES, 16 * 1024 * 1024);
+    let largest = vec![7u8; jwe::MAX_PLAINTEXT_BYTES];
+    let token = jwe::encrypt(
+        b"secret",
+        &params(KeyAlg::Pbes2Hs256A128Kw, ContentEnc::A128Gcm),
+        &Header::new(),
+        &largest,
+    )
+    .expect("the limit itself is allowed");
+    let policy = jwe::DecryptPolicy {
+        iterations: crate::FAST_ITERATIONS..=crate::FAST_ITERATIONS,
+        ..Default::default()
+    };
+    let opened = jwe::decrypt(b"secret", &token, &policy).unwrap();
+    assert_eq!(opened.plaintext.len(), jwe::MAX_PLAINTEXT_BYTES);
+}
+
+#[test]
 fn random_pbes2_params_from_an_empty_range_are_an_error_not_a_panic() {
     #[allow(clippy::reversed_empty_ranges)]
     let (no_salts, no_counts) = (9..=8, 2000..=1000);

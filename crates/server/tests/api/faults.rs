@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use resilience::{BreakerSettings, RetryPolicy};
+use resilience::{BreakerSettings, Jitter, RetryPolicy};
 use serde_json::{Value, json};
 
 use crate::{Db, Options, TestApp, on_both_databases, spawn_app_with};
@@ -16,6 +16,7 @@ fn quick_retries(retries: u32) -> RetryPolicy {
     RetryPolicy {
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(20),
+        jitter: Jitter::Fixed { per_mille: 1000 },
         ..RetryPolicy::with_retries(retries)
     }
 }
