@@ -72,7 +72,6 @@ impl RetryPolicy {
     pub fn backoff(&self, retry: u32) -> Duration {
         let ceiling = self.ceiling(retry);
         match self.jitter {
-            _ if ceiling.is_zero() => Duration::ZERO,
             Jitter::Full => rand::thread_rng().gen_range(Duration::ZERO..=ceiling),
             Jitter::Fixed { per_mille } => ceiling.mul_f64(f64::from(per_mille.min(1000)) / 1000.0),
         }

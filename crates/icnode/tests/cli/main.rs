@@ -867,6 +867,30 @@ fn the_brokers_fault_and_throttle_flags_act_and_a_bad_fault_names_the_flag() {
 }
 
 #[test]
+fn a_fault_seed_makes_a_brokers_faults_at_a_rate_meet_the_same_requests() {
+    let refused_with = |seed: &str| {
+        let (_server, url) =
+            start_broker_with(&["--fault", "status=503@0.5", "--fault-seed", seed]);
+        (0..40)
+            .map(|_| {
+                let status = http()
+                    .post(format!("{url}/api/v2/joseencrypt"))
+                    .bearer_auth(TOKEN)
+                    .json(&serde_json::json!({}))
+                    .send()
+                    .unwrap()
+                    .status();
+                status == 503
+            })
+            .collect::<Vec<bool>>()
+    };
+    let first = refused_with("7");
+    assert!(first.contains(&true) && first.contains(&false), "{first:?}");
+    assert_eq!(refused_with("7"), first, "the same seed, the same requests");
+    assert_ne!(refused_with("8"), first, "another seed, others");
+}
+
+#[test]
 fn a_broker_token_file_others_can_read_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let (_server, url) = start_broker();

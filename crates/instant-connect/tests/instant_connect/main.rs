@@ -2,6 +2,8 @@
 //! client against an HTTP double for each failure kind.
 
 mod client;
+mod clocks;
+mod retries;
 mod shown;
 mod urls;
 mod validation;

@@ -1,7 +1,7 @@
 //! What `Debug` shows of the broker's answers and links: everything a person debugging needs,
 //! and no credential (a cipher, a short key, a token, or a URL's secret part).
 
-use instant_connect::{LegacyLinkResponse, Link, LinkItem, Role, SpaceDetails, SystemClock};
+use instant_connect::{LegacyLinkResponse, Link, LinkItem, Role, SpaceDetails};
 
 #[test]
 fn a_link_item_shows_its_credentials_only_by_length() {
@@ -78,18 +78,4 @@ fn a_link_shows_its_role_and_where_it_goes_up_to_the_secret_part() {
          Some(\"https://b.test/visit/…\"), long_url: \"https://b.test/hc/guest/…\", short: \
          Some(<redacted, 7 chars>), cipher: <redacted, 3 chars> }"
     );
-}
-
-#[test]
-fn the_system_clock_reads_the_system_time_to_the_millisecond() {
-    use instant_connect::Clock;
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let since_epoch = || SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    let before = since_epoch();
-    let (ms, s) = (SystemClock.now_ms(), SystemClock.now());
-    let after = since_epoch();
-    let ms_range = before.as_millis() as i64..=after.as_millis() as i64;
-    assert!(ms_range.contains(&ms), "{ms} not in {ms_range:?}");
-    let s_range = before.as_secs() as i64..=after.as_secs() as i64;
-    assert!(s_range.contains(&s), "{s} not in {s_range:?}");
 }

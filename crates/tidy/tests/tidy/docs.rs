@@ -154,6 +154,7 @@ fn the_documents_the_readme_points_to_exist() {
         "docs/nodes.md",
         "ARCHITECTURE.md",
         "BENCHMARKS.md",
+        "MUTANTS.md",
         "SECURITY.md",
         "nodes/instant-connect.json",
     ] {

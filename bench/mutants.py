@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Mutation testing of every crate, for MUTANTS.md: cargo-mutants mutates one crate at a time
+and runs that crate's own tests; the mutants they miss are then tried against the whole
+workspace's tests. Prints one table of both figures per crate, with the date and commit.
+
+It works in a git worktree of HEAD under target/mutants/tree (its own build directory, kept
+between runs), so the checkout stays free to edit while it runs. A crate takes from about a
+minute (resilience) to hours (server, whose suite starts PostgreSQL-backed services per test);
+`--resume` tries again only what a previous run of the same commit left missed or untried.
+
+Usage: bench/mutants.py [--resume] [CRATE ...]     (default: every crate)
+Needs cargo-mutants 27 (`cargo install --locked cargo-mutants@27.1.0`) and, for server's and
+icnode's tests, what .ci/run installs.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, "target", "mutants")
+TREE = os.path.join(WORK, "tree")
+CRATES = ["jose", "resilience", "instant-connect", "broker", "node", "importer", "server", "icnode"]
+
+
+def run(*args, cwd=ROOT, check=True):
+    return subprocess.run(args, cwd=cwd, check=check, text=True, capture_output=True)
+
+
+def prepare_tree(commit):
+    """A worktree at `commit`, made or moved there."""
+    if not os.path.isdir(TREE):
+        os.makedirs(WORK, exist_ok=True)
+        run("git", "worktree", "add", "--detach", TREE, commit)
+    else:
+        run("git", "checkout", "--detach", "--force", commit, cwd=TREE)
+
+
+def outcomes(out_dir):
+    """The counts of one cargo-mutants run (its outcomes.json)."""
+    with open(os.path.join(out_dir, "mutants.out", "outcomes.json")) as f:
+        return json.load(f)
+
+
+def missed_names(out_dir):
+    path = os.path.join(out_dir, "mutants.out", "missed.txt")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def mutants(crate, out_dir, *extra, resume=False):
+    args = ["cargo", "mutants", "--in-place", "-p", crate, "--output", out_dir, *extra]
+    if resume:
+        args.append("--iterate")
+    print("  " + " ".join(args[1:]), file=sys.stderr, flush=True)
+    # Exit 2 (missed) and 3 (timeouts) are results, not failures of the run.
+    done = subprocess.run(args, cwd=TREE)
+    if done.returncode not in (0, 2, 3):
+        sys.exit(f"cargo mutants -p {crate} failed with exit {done.returncode}")
+
+
+def percent(caught, missed):
+    return f"{100 * caught / (caught + missed):.1f}%" if caught + missed else "n/a"
+
+
+def measure(crate, resume):
+    own_dir = os.path.join(WORK, crate, "own")
+    whole_dir = os.path.join(WORK, crate, "workspace")
+    print(f"{crate}: its own tests", file=sys.stderr, flush=True)
+    mutants(crate, own_dir, resume=resume)
+    own = outcomes(own_dir)
+    # A mutant that makes the tests hang is caught by their timeout.
+    caught = own["caught"] + own["timeout"]
+    missed = own["missed"]
+    survivors = missed_names(own_dir)
+    still = survivors
+    # No other crate's tests call the binary, so its survivors are final.
+    if survivors and crate != "icnode":
+        # Only the survivors, against every crate's tests.
+        print(f"{crate}: {len(survivors)} survivors against the workspace", file=sys.stderr)
+        pattern = "|".join(f"^{re.escape(name)}$" for name in survivors)
+        mutants(crate, whole_dir, "--test-workspace=true", "--re", pattern)
+        still = missed_names(whole_dir)
+    return {
+        "crate": crate,
+        "caught": caught,
+        "missed": missed,
+        "workspace_missed": len(still),
+        "unviable": own["unviable"],
+        "timeouts": own["timeout"],
+        "survivors": still,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("crates", nargs="*", default=CRATES, help="crates to measure")
+    parser.add_argument("--resume", action="store_true", help="retry only what was missed or not reached")
+    options = parser.parse_args()
+    for crate in options.crates:
+        if crate not in CRATES:
+            sys.exit(f"unknown crate `{crate}`: one of {', '.join(CRATES)}")
+    commit = run("git", "rev-parse", "--short", "HEAD").stdout.strip()
+    prepare_tree(commit)
+    rows = [measure(crate, options.resume) for crate in options.crates]
+    today = datetime.date.today().isoformat()
+    print(f"\n## cargo-mutants {today}, `{commit}`\n")
+    print("| crate | caught / (caught + missed), own tests | with the workspace's tests | unviable | timeouts |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in rows:
+        caught, missed = row["caught"], row["missed"]
+        whole = missed - row["workspace_missed"]
+        print(
+            f"| {row['crate']} | {caught} / {caught + missed} ({percent(caught, missed)}) "
+            f"| {percent(caught + whole, row['workspace_missed'])} | {row['unviable']} | {row['timeouts']} |"
+        )
+    for row in rows:
+        for name in row["survivors"]:
+            print(f"- survives in {row['crate']}: {name}")
+
+
+if __name__ == "__main__":
+    main()
