@@ -55,6 +55,7 @@ def missed_names(out_dir):
 
 
 def mutants(crate, out_dir, *extra, resume=False):
+    os.makedirs(out_dir, exist_ok=True)
     args = ["cargo", "mutants", "--in-place", "-p", crate, "--output", out_dir, *extra]
     if resume:
         args.append("--iterate")

@@ -184,3 +184,53 @@ fn short_urls_join_base_and_key_with_one_slash() {
         "https://x.test/visit/Ab3"
     );
 }
+
+#[test]
+fn each_role_reads_back_from_its_name_and_others_are_named_in_the_error() {
+    assert_eq!(Role::Host.as_str(), "host");
+    assert_eq!(Role::Guest.as_str(), "guest");
+    for role in Role::ALL {
+        assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+    }
+    assert_eq!(
+        "Host".parse::<Role>().unwrap_err().to_string(),
+        "unknown role `Host`, expected `host` or `guest`"
+    );
+}
+
+#[test]
+fn a_plans_links_open_in_its_vertical_and_host_login_and_never_force_it() {
+    let mut request = instant_connect::LinkRequest::new("visit-style");
+    request.vertical_type = Some(Vertical::Gen);
+    request.login_url_for_host = Some(false);
+    let plan = request.validate(1_800_000_000).unwrap().value;
+    assert_eq!(
+        JoinStyle::from(&plan),
+        JoinStyle {
+            vertical: Vertical::Gen,
+            host_login: false,
+            force_login: false,
+        }
+    );
+    let plain = instant_connect::LinkRequest::new("visit-style")
+        .validate(1_800_000_000)
+        .unwrap()
+        .value;
+    assert_eq!(JoinStyle::from(&plan).page(Role::Host).as_str(), "talk");
+    assert_eq!(JoinStyle::from(&plain), JoinStyle::default());
+    assert_eq!(JoinStyle::from(&plain).page(Role::Host).as_str(), "login");
+}
+
+#[test]
+fn the_production_brokers_links_join_on_production_and_a_local_brokers_on_itself() {
+    use instant_connect::{PRODUCTION_BROKER_URL, PRODUCTION_JOIN_URL};
+    for production in [
+        PRODUCTION_BROKER_URL.to_owned(),
+        format!("{PRODUCTION_BROKER_URL}/"),
+    ] {
+        let urls = JoinUrls::for_broker(&production.parse().unwrap());
+        assert_eq!(urls.base(), PRODUCTION_JOIN_URL, "{production}");
+    }
+    let local = JoinUrls::for_broker(&"http://127.0.0.1:8080/prefix/".parse().unwrap());
+    assert_eq!(local.base(), "http://127.0.0.1:8080/prefix");
+}

@@ -210,6 +210,19 @@ mod tests {
     }
 
     #[test]
+    fn the_epoch_itself_is_a_time_and_a_second_before_it_is_not() {
+        assert_eq!(read("0", None).unwrap(), 0);
+        assert_eq!(read("1970-01-01T00:00:00Z", None).unwrap(), 0);
+        let before = read("1969-12-31T23:59:59Z", None).unwrap_err();
+        assert_eq!(
+            before.to_string(),
+            "ExpiresAt: must not be before 1970, got 1969-12-31T23:59:59Z"
+        );
+        let number = Time::read(&TimeInput::Seconds(0), Field::ExpiresAt, None).unwrap();
+        assert_eq!(number.at(), 0);
+    }
+
+    #[test]
     fn only_the_documented_forms_are_times() {
         for text in [
             "2027-01-15 09:00:00Z",
