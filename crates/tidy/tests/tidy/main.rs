@@ -6,4 +6,5 @@ mod circles;
 mod code;
 mod docs;
 mod layers;
+mod mutants;
 mod sizes;
