@@ -78,3 +78,45 @@ impl OpenedLinks {
 fn key(cipher: &str) -> [u8; 32] {
     Sha256::digest(cipher.as_bytes()).into()
 }
+
+#[cfg(test)]
+mod tests {
+    use instant_connect::{Role, Vertical};
+
+    use super::*;
+
+    fn claims(exp: i64) -> LinkClaims {
+        LinkClaims {
+            iss: "broker".into(),
+            aud: "aud".into(),
+            sub: "visit-1".into(),
+            iat: 0,
+            nbf: None,
+            exp,
+            jti: "jti".into(),
+            role: Role::Guest,
+            vt: Vertical::Hc,
+            flow: None,
+        }
+    }
+
+    #[test]
+    fn a_token_is_kept_until_its_exp_second_and_not_at_it() {
+        let opened = OpenedLinks::new();
+        opened.insert("cipher", claims(100), 50);
+        assert_eq!(opened.get("cipher", 99), Some(claims(100)));
+        assert_eq!(opened.get("cipher", 100), None, "expired at exp");
+        // The expired entry went: even an earlier clock no longer finds it.
+        assert_eq!(opened.get("cipher", 99), None);
+        assert_eq!(opened.counts(), CacheCounts { hits: 1, misses: 2 });
+    }
+
+    #[test]
+    fn a_token_already_expired_is_not_kept() {
+        let opened = OpenedLinks::new();
+        opened.insert("at-exp", claims(100), 100);
+        opened.insert("past", claims(100), 101);
+        assert_eq!(opened.get("at-exp", 0), None);
+        assert_eq!(opened.get("past", 0), None);
+    }
+}

@@ -101,3 +101,30 @@ fn private_file(path: &Path) -> std::io::Result<File> {
         .mode(0o600)
         .open(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_private_file_whose_mode_cannot_be_set_refuses_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        // A link to itself: its mode can never be set, and it is not merely missing.
+        std::os::unix::fs::symlink(TOKEN_FILE, dir.path().join(TOKEN_FILE)).unwrap();
+        match DataDir::open(dir.path()) {
+            Err(DataDirError::Io { path, source }) => {
+                assert_eq!(path, dir.path());
+                assert_eq!(source.raw_os_error(), Some(40), "ELOOP: {source}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn private_files_not_made_yet_are_no_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let opened = DataDir::open(dir.path()).unwrap();
+        assert!(!dir.path().join(TOKEN_FILE).exists());
+        assert_eq!(opened.path(), dir.path());
+    }
+}

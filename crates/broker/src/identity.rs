@@ -123,3 +123,35 @@ pub fn org(
         org_name: org_name.unwrap_or(stored.org_name),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_is_256_random_bits_as_base64url() {
+        let (one, two) = (random_secret_text(), random_secret_text());
+        assert_ne!(one, two);
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&one)
+            .unwrap();
+        assert_eq!(bytes.len(), 32);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_created_is_refused_with_why_not() {
+        // sysfs refuses new files even to root: the error is the refusal to create, not a
+        // missing file read afterwards.
+        let err = read_or_create_private(Path::new("/sys"), "icnode-never-made", || {
+            unreachable!("nothing is made where it cannot be kept")
+        })
+        .unwrap_err();
+        match err {
+            IdentityError::Io { path, source } => {
+                assert_eq!(path, Path::new("/sys/icnode-never-made"));
+                assert_eq!(source.kind(), std::io::ErrorKind::PermissionDenied);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -108,4 +108,20 @@ mod tests {
         assert_eq!(written.len(), MAX_WARNING_HEADERS + 1);
         assert_eq!(written[MAX_WARNING_HEADERS], "24 more warnings not shown");
     }
+
+    #[test]
+    fn exactly_the_most_warnings_shown_need_no_line_saying_more() {
+        let warnings: Vec<FieldError> = (0..MAX_WARNING_HEADERS)
+            .map(|i| FieldError::new(format!("field{i}"), "ignored"))
+            .collect();
+        let mut headers = HeaderMap::new();
+        write_headers(&mut headers, &warnings);
+        let written: Vec<_> = headers.get_all(WARNING_HEADER).iter().collect();
+        assert_eq!(written.len(), MAX_WARNING_HEADERS);
+        assert!(
+            written
+                .iter()
+                .all(|v| !v.to_str().unwrap().contains("more"))
+        );
+    }
 }

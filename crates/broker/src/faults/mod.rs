@@ -283,3 +283,68 @@ impl Faults {
         drawn
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(text: &str) -> Fault {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn latencies_add_up_the_first_other_fault_decides_and_the_rest_are_not_counted() {
+        let faults = Faults::new(
+            vec![
+                fault("latency=5ms"),
+                fault("status=503"),
+                fault("status=500"),
+                fault("latency=7ms"),
+            ],
+            Some(1),
+            None,
+        );
+        let drawn = faults.draw();
+        assert_eq!(drawn.latency, Duration::from_millis(12));
+        assert_eq!(
+            drawn.outcome,
+            Some(FaultKind::Status {
+                status: 503,
+                retry_after_secs: None
+            })
+        );
+        let injected = faults.lock().report.injected.clone();
+        assert_eq!(
+            injected,
+            BTreeMap::from([("latency".to_owned(), 2), ("status".to_owned(), 1)])
+        );
+    }
+
+    #[test]
+    fn a_latency_may_be_a_minute_and_no_longer() {
+        let minute = Fault {
+            kind: FaultKind::Latency {
+                ms: MAX_LATENCY.as_millis() as u64,
+            },
+            rate: 1.0,
+            times: None,
+        };
+        assert_eq!(minute.check("f"), Ok(()));
+        let longer = Fault {
+            kind: FaultKind::Latency {
+                ms: MAX_LATENCY.as_millis() as u64 + 1,
+            },
+            ..minute
+        };
+        assert_eq!(
+            longer.check("f").unwrap_err().to_string(),
+            "f.ms: must be at most 60000 ms, got 60001"
+        );
+    }
+
+    #[test]
+    fn a_latency_without_its_value_says_what_to_give() {
+        let err = "latency".parse::<Fault>().unwrap_err();
+        assert_eq!(err.to_string(), "latency: needs a value: latency=250ms");
+    }
+}

@@ -11,6 +11,28 @@ use serde_json::Value;
 use crate::{ORG_ID, SECRET, TOKEN, spawn_broker};
 
 #[test]
+fn a_token_another_org_issued_with_the_same_secret_is_refused_and_the_minter_says_its_org() {
+    let plan = LinkRequest::new("visit-org")
+        .validate(1_800_000_000)
+        .unwrap()
+        .value;
+    let range = || Pbes2Range::fixed(Some(1000), None);
+    let ours = Minter::new(SECRET.into(), ORG_ID.into(), range());
+    let theirs = Minter::new(SECRET.into(), "another-org".into(), range());
+    assert_eq!(ours.org_id(), ORG_ID);
+    assert_eq!(theirs.org_id(), "another-org");
+    let token = theirs.mint(&plan, Role::Guest, 1_800_000_000).unwrap();
+    assert_eq!(token.claims.iss, "another-org");
+    match ours.open(&token.cipher) {
+        Err(OpenError::Claims(reason)) => {
+            assert_eq!(reason, "issued for another org or audience")
+        }
+        other => panic!("expected Claims, got {other:?}"),
+    }
+    assert_eq!(theirs.open(&token.cipher).unwrap().sub, "visit-org");
+}
+
+#[test]
 fn a_token_whose_count_this_broker_never_issues_is_refused_before_any_derivation() {
     let plan = LinkRequest::new("visit-p2c")
         .validate(1_800_000_000)

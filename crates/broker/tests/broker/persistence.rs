@@ -203,6 +203,20 @@ async fn ephemeral_brokers_work_without_a_directory_and_bad_settings_are_refused
         )
     );
     assert_eq!(
+        refusal(|s| s.public_url = Some("http://x.test/?a=1".parse().unwrap())).await,
+        (
+            "public_url",
+            "must have no query or fragment, got `http://x.test/?a=1`".to_owned()
+        )
+    );
+    assert_eq!(
+        refusal(|s| s.public_url = Some("http://x.test/#join".parse().unwrap())).await,
+        (
+            "public_url",
+            "must have no query or fragment, got `http://x.test/#join`".to_owned()
+        )
+    );
+    assert_eq!(
         refusal(|s| s.tokens = vec!["  ".into()]).await,
         ("tokens", "must not hold an empty token".to_owned())
     );
@@ -237,4 +251,42 @@ fn debug_of_the_settings_shows_no_token_or_secret() {
     assert!(shown.contains("iterations: Some(1000)"), "{shown}");
     assert!(!shown.contains(crate::TOKEN), "{shown}");
     assert!(!shown.contains(crate::SECRET), "{shown}");
+}
+
+#[tokio::test]
+async fn a_broker_tells_its_public_url_and_generates_a_token_only_when_none_is_given() {
+    let given = BrokerSettings {
+        public_url: Some("http://joins.test:9/base/".parse().unwrap()),
+        ..settings(None)
+    };
+    let broker = open(given).await.unwrap();
+    assert_eq!(broker.public_url(), "http://joins.test:9/base");
+    assert!(broker.generated_token().is_none(), "tokens were given");
+    let default = open(settings(None)).await.unwrap();
+    assert_eq!(default.public_url(), "http://127.0.0.1:1");
+}
+
+#[tokio::test]
+async fn without_its_home_page_the_broker_leaves_the_root_to_another_and_keeps_its_api() {
+    let broker = open(settings(None)).await.unwrap();
+    let http = reqwest::Client::new();
+    for (router, root_status) in [(broker.router(), 200), (broker.router_without_home(), 404)] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(broker::serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        let root = http.get(format!("{url}/")).send().await.unwrap();
+        assert_eq!(root.status(), root_status);
+        let api = http
+            .post(format!("{url}/api/v2/joseencrypt"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), 401, "the API is there, asking for a token");
+        stop.send(()).unwrap();
+        let _ = served.await;
+    }
 }

@@ -42,7 +42,10 @@ fn every_excluded_mutant_has_its_reason_beside_it() {
         let (pattern, reason) = line
             .split_once(" # ")
             .unwrap_or_else(|| panic!("no reason beside `{line}`"));
-        assert!(pattern.starts_with('"') && pattern.ends_with("\","), "{line}");
+        assert!(
+            pattern.starts_with('"') && pattern.ends_with("\","),
+            "{line}"
+        );
         assert!(reason.trim().len() >= 20, "a reason, not a word: `{line}`");
     }
 }
