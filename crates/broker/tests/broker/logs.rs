@@ -118,3 +118,43 @@ async fn logs_name_paths_and_reasons_but_never_a_credential() {
         assert!(!logs.contains(secret), "`{secret}` is in the logs:\n{logs}");
     }
 }
+
+#[tokio::test]
+async fn a_link_opened_on_another_verticals_page_is_noted_and_one_on_its_own_is_not() {
+    let captured = captured();
+    let broker = spawn_broker().await;
+    let response = broker
+        .client
+        .generate_links(&LinkRequest::new("visit-vertical"))
+        .await
+        .unwrap()
+        .value;
+    let join = JoinUrls::new(&broker.url).unwrap();
+    for vertical in [
+        instant_connect::Vertical::Hc,
+        instant_connect::Vertical::Gen,
+    ] {
+        let style = JoinStyle {
+            vertical,
+            ..JoinStyle::default()
+        };
+        let page = join.long_url(Role::Guest, &style, &response.guest[0].cipher);
+        assert_eq!(broker.http.get(&page).send().await.unwrap().status(), 200);
+    }
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let noted: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("link opened on another vertical's page"))
+        .collect();
+    // The hc link on the gen page is noted; no line ever names one vertical twice.
+    assert!(
+        noted.iter().any(|line| line.contains("link=hc page=gen")),
+        "{noted:?}"
+    );
+    assert!(
+        noted
+            .iter()
+            .all(|line| !line.contains("link=hc page=hc") && !line.contains("link=gen page=gen")),
+        "{noted:?}"
+    );
+}

@@ -331,3 +331,43 @@ async fn join_pages_say_they_are_local_and_answer_with_a_trailing_slash_too() {
     assert!(html.contains("local Instant Connect broker, not Webex"));
     assert!(html.contains("Join only records the join"));
 }
+
+#[tokio::test]
+async fn a_link_opens_at_its_nbf_second_and_not_before() {
+    let broker = spawn_broker().await;
+    let mut request = LinkRequest::new("visit-at-nbf");
+    request.jwt.nbf = Some(broker.clock.now() + 60);
+    request.jwt.exp = Some(broker.clock.now() + 3600);
+    let links = broker.client.generate_links(&request).await.unwrap().value;
+    let page = JoinUrls::new(&broker.url).unwrap().long_url(
+        Role::Guest,
+        &JoinStyle::default(),
+        &links.guest[0].cipher,
+    );
+    broker.clock.advance(Duration::from_secs(59));
+    let early = broker.http.get(&page).send().await.unwrap();
+    assert_eq!(early.status(), 403);
+    assert!(early.text().await.unwrap().contains("Not yet open"));
+    broker.clock.advance(Duration::from_secs(1));
+    assert_eq!(broker.http.get(&page).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_page_the_store_cannot_answer_is_a_plain_500_page() {
+    let broker = spawn_broker().await;
+    let mut request = LinkRequest::new("visit-closed");
+    request.provide_short_urls = Some(true);
+    let links = broker.client.generate_links(&request).await.unwrap().value;
+    let short = format!(
+        "{}/visit/{}",
+        broker.url,
+        links.guest[0].short.as_deref().unwrap()
+    );
+    assert_eq!(broker.http.get(&short).send().await.unwrap().status(), 302);
+    broker.broker.store().close().await;
+    let failed = broker.http.get(&short).send().await.unwrap();
+    assert_eq!(failed.status(), 500);
+    let body = failed.text().await.unwrap();
+    assert!(body.contains("Something went wrong"), "{body}");
+    assert!(!body.contains("pool"), "no cause shown: {body}");
+}
