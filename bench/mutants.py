@@ -46,6 +46,27 @@ def outcomes(out_dir):
         return json.load(f)
 
 
+def tally(out_dir, resume):
+    """The crate's counts so far: this run's, added to those of the runs it resumed (a
+    resumed run tries only what they missed or did not reach), kept in summary.json."""
+    run_counts = outcomes(out_dir)
+    path = os.path.join(out_dir, "summary.json")
+    before = {"caught": 0, "timeout": 0, "unviable": 0}
+    if resume and os.path.exists(path):
+        with open(path) as f:
+            before = json.load(f)
+    counts = {
+        # A mutant that makes the tests hang is caught by their timeout.
+        "caught": before["caught"] + run_counts["caught"] + run_counts["timeout"],
+        "timeout": before["timeout"] + run_counts["timeout"],
+        "unviable": before["unviable"] + run_counts["unviable"],
+        "missed": run_counts["missed"],
+    }
+    with open(path, "w") as f:
+        json.dump(counts, f)
+    return counts
+
+
 def missed_names(out_dir):
     path = os.path.join(out_dir, "mutants.out", "missed.txt")
     if not os.path.exists(path):
@@ -75,10 +96,8 @@ def measure(crate, resume):
     whole_dir = os.path.join(WORK, crate, "workspace")
     print(f"{crate}: its own tests", file=sys.stderr, flush=True)
     mutants(crate, own_dir, resume=resume)
-    own = outcomes(own_dir)
-    # A mutant that makes the tests hang is caught by their timeout.
-    caught = own["caught"] + own["timeout"]
-    missed = own["missed"]
+    own = tally(own_dir, resume)
+    caught, missed = own["caught"], own["missed"]
     survivors = missed_names(own_dir)
     still = survivors
     # No other crate's tests call the binary, so its survivors are final.
