@@ -458,6 +458,23 @@ fn each_fault_of_the_catalogue_is_reported_where_it_is() {
             format!("{m}/tls/clientCertificate"),
             "a client key needs its certificate chain",
         ),
+        (
+            edit(|d| d["methods"][0]["tls"] = json!({"clientCertificate": "x"})),
+            format!("{m}/tls/clientKey"),
+            "a client certificate needs its key",
+        ),
+        (
+            edit(|d| {
+                d["methods"][0]["headers"].as_array_mut().unwrap().remove(0);
+                d["methods"][0]["authorization"] = json!({"type": "aws",
+                    "accessKey": {"type": "static", "value": "AKIDEXAMPLE"},
+                    "secretKey": {"type": "static", "value": "$(secret:aws)"},
+                    "sessionToken": {"type": "static", "value": "FwoGZXIvYXdzEJr"},
+                    "region": "us-east-1", "service": "execute-api"})
+            }),
+            format!("{m}/authorization/sessionToken/value"),
+            "a session token is a credential",
+        ),
     ];
     for (definition, pointer, text) in cases {
         assert!(
