@@ -700,3 +700,40 @@ fn a_method_names_its_secrets_once_each_wherever_they_stand() {
     let node: node::NodeDefinition = serde_json::from_value(definition).unwrap();
     assert_eq!(node.methods[0].secret_names(), ["url_key", "api_token"]);
 }
+
+#[test]
+fn a_soap_12_envelope_needs_no_soap_action_and_a_whole_envelope_passes() {
+    const SOAP_11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+    const SOAP_12: &str = "http://www.w3.org/2003/05/soap-envelope";
+    let envelope = |namespace: &str| {
+        format!(
+            "<s:Envelope xmlns:s=\"{namespace}\"><s:Body><Ping>$(chatId)$(path)$(count)</Ping></s:Body></s:Envelope>"
+        )
+    };
+    let soap_12 = edit(|d| {
+        d["methods"][0]["body"] = json!({"format": "soap", "template": envelope(SOAP_12)})
+    });
+    assert_eq!(problems(&soap_12), vec![]);
+    let soap_11 = edit(|d| {
+        d["methods"][0]["body"] =
+            json!({"format": "soap", "soapAction": "urn:Ping", "template": envelope(SOAP_11)})
+    });
+    assert_eq!(problems(&soap_11), vec![]);
+
+    assert!(node::check::is_soap_envelope(&envelope(SOAP_11)));
+    assert!(node::check::is_soap_envelope(&envelope(SOAP_12)));
+    assert!(!node::check::is_soap_envelope(
+        "<Envelope>$(chatId)</Envelope>"
+    ));
+    assert!(!node::check::is_soap_envelope("<s:Envelope"));
+}
+
+#[test]
+fn a_placeholder_may_stand_for_the_urls_host() {
+    assert_eq!(node::check::url_problem("https://$(host)/v1/$(path)"), None);
+    assert_eq!(node::check::url_problem("https://$(host):8443/v1"), None);
+    assert_eq!(
+        node::check::url_problem("ftp://$(host)/v1"),
+        Some("the URL must be http or https, not `ftp`".to_owned())
+    );
+}
