@@ -737,3 +737,15 @@ fn a_placeholder_may_stand_for_the_urls_host() {
         Some("the URL must be http or https, not `ftp`".to_owned())
     );
 }
+
+#[test]
+fn a_field_regex_may_be_a_thousand_characters_and_no_more() {
+    use node::fields::{MAX_REGEX_LEN, compile};
+    assert_eq!(MAX_REGEX_LEN, 1000);
+    let longest = "a".repeat(MAX_REGEX_LEN);
+    assert!(compile(&longest).unwrap().is_match(&longest));
+    assert_eq!(
+        compile(&"a".repeat(MAX_REGEX_LEN + 1)).unwrap_err(),
+        "is longer than 1000 characters"
+    );
+}
