@@ -749,3 +749,22 @@ fn a_field_regex_may_be_a_thousand_characters_and_no_more() {
         "is longer than 1000 characters"
     );
 }
+
+#[test]
+fn a_phone_field_takes_a_plus_a_nonzero_digit_and_seven_to_fourteen_more_digits() {
+    use node::FieldType;
+    use node::fields::check_type;
+    for good in ["+12345678", "+123456789012345"] {
+        assert_eq!(check_type(FieldType::Phone, good), Ok(()), "{good}");
+    }
+    for bad in [
+        "12345678",
+        "+1234567",
+        "+1234567890123456",
+        "+02345678",
+        "+1234567a",
+        "+abcdefgh",
+    ] {
+        assert!(check_type(FieldType::Phone, bad).is_err(), "{bad}");
+    }
+}
