@@ -204,4 +204,14 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn an_xml_sample_deeper_than_the_limit_is_read_down_to_the_limit() {
+        let open: String = (0..12).map(|i| format!("<e{i}>")).collect();
+        let close: String = (0..12).rev().map(|i| format!("</e{i}>")).collect();
+        let outputs = xml_outputs(&format!("{open}deep{close}")).unwrap();
+        let path: String = (0..=MAX_DEPTH).map(|i| format!("/e{i}")).collect();
+        assert_eq!(outputs.len(), 1, "{outputs:?}");
+        assert_eq!(outputs[0].source, Source::Body { path });
+    }
 }

@@ -294,3 +294,37 @@ async fn a_soap_1_2_envelope_carries_its_action_in_the_content_type() {
         "application/soap+xml; charset=utf-8; action=\"urn:Ping\"|"
     );
 }
+
+#[test]
+fn a_soap_12_body_says_its_type_with_or_without_an_action_and_11_says_its_action_apart() {
+    let envelope =
+        "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body/></s:Envelope>";
+    let body =
+        |value: serde_json::Value| -> node::model::Body { serde_json::from_value(value).unwrap() };
+    let plain = body(serde_json::json!({"format": "soap", "template": envelope}));
+    assert_eq!(
+        plain.content_type().as_deref(),
+        Some("application/soap+xml; charset=utf-8")
+    );
+    assert_eq!(plain.soap_action_header(), None);
+    let acting =
+        body(serde_json::json!({"format": "soap", "soapAction": "urn:Ping", "template": envelope}));
+    assert_eq!(
+        acting.content_type().as_deref(),
+        Some("application/soap+xml; charset=utf-8; action=\"urn:Ping\"")
+    );
+}
+
+#[test]
+fn each_edge_is_named_as_flows_wire_it() {
+    use node::Edge;
+    let names: Vec<&str> = [Edge::Success, Edge::Error, Edge::Timeout]
+        .into_iter()
+        .map(Edge::as_str)
+        .collect();
+    assert_eq!(names, ["success", "error", "timeout"]);
+    assert_eq!(
+        serde_json::to_value(Edge::Error).unwrap(),
+        serde_json::json!(Edge::Error.as_str())
+    );
+}
