@@ -251,6 +251,26 @@ mod tests {
     }
 
     #[test]
+    fn an_xpath_reads_a_mebibyte_of_text_in_all_and_stops_before_more() {
+        let half = "x".repeat(MAX_XPATH_TEXT_BYTES / 2);
+        let exactly = xml(&format!("<r><i>{half}</i><i>{half}</i></r>"));
+        assert_eq!(
+            exactly
+                .read("/r/i")
+                .and_then(|v| v.as_array().map(Vec::len)),
+            Some(2),
+            "a mebibyte in all is read"
+        );
+        let over = xml(&format!("<r><i>{half}</i><i>{half}</i><i>x</i></r>"));
+        assert_eq!(
+            over.read("/r/i").and_then(|v| v.as_array().map(Vec::len)),
+            Some(2),
+            "the node past the mebibyte is not"
+        );
+        assert_eq!(MAX_XPATH_TEXT_BYTES, 1024 * 1024);
+    }
+
+    #[test]
     fn xpath_reads_text_attributes_counts_and_many_nodes() {
         let answer = xml(r#"<r><id n="7">a1</id><item>x</item><item>y</item></r>"#);
         assert_eq!(answer.read("/r/id"), Some(Value::from("a1")));
