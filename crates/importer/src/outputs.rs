@@ -214,4 +214,30 @@ mod tests {
         assert_eq!(outputs.len(), 1, "{outputs:?}");
         assert_eq!(outputs[0].source, Source::Body { path });
     }
+
+    #[test]
+    fn credentials_are_blanked_at_any_depth_and_only_they() {
+        let mut value = serde_json::json!({
+            "items": [{"password": "p1"}, {"name": "keep"}],
+            "nested": {"deeper": {"token": "t1"}},
+            "apiKey": "",
+            "note": "keep"
+        });
+        assert!(blank_credentials(&mut value));
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "items": [{"password": ""}, {"name": "keep"}],
+                "nested": {"deeper": {"token": ""}},
+                "apiKey": "",
+                "note": "keep"
+            })
+        );
+        // Only inside an array, after a field that was not one.
+        let mut listed = serde_json::json!({"a": "x", "list": [{"b": "y"}, {"secret": "s"}]});
+        assert!(blank_credentials(&mut listed));
+        assert_eq!(listed["list"][1]["secret"], "");
+        let mut clean = serde_json::json!({"a": ["x"], "password": ""});
+        assert!(!blank_credentials(&mut clean));
+    }
 }

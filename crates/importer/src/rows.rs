@@ -133,4 +133,25 @@ mod tests {
                     && n.kind == crate::notes::Kind::Secret)
         );
     }
+
+    #[test]
+    fn a_mixed_value_becomes_one_field_named_after_the_row_unless_the_name_is_one_already() {
+        let mut session = Session::default();
+        let plain = row("trace", "a-{{id}}", "header", &mut Fields, &mut session);
+        assert_eq!(
+            plain,
+            Row::Dynamic {
+                name: "trace".into(),
+                field: None,
+                description: "formerly `a-{{id}}`".into(),
+                list: None,
+            }
+        );
+        let dashed = row("X-Trace", "a-{{id}}", "header", &mut Fields, &mut session);
+        let Row::Dynamic { field, .. } = dashed else {
+            panic!("{dashed:?}")
+        };
+        assert_eq!(field, Some(field_name("X-Trace")));
+        assert_ne!(field_name("X-Trace"), "X-Trace");
+    }
 }

@@ -359,6 +359,26 @@ mod tests {
             ),
             2
         );
+        // What follows a long comment or CDATA section is read from just after its end.
+        let long = "z".repeat(50);
+        assert_eq!(xml_depth(&format!("<r><!--{long}--><a><b></b></a></r>")), 3);
+        assert_eq!(
+            xml_depth(&format!("<r><![CDATA[{long}]]><a><b></b></a></r>")),
+            3
+        );
+    }
+
+    #[test]
+    fn an_xpath_number_is_an_integer_only_when_whole_and_exact_in_a_double() {
+        let answer = xml("<r><n>1.5</n><n>2</n></r>");
+        assert_eq!(answer.read("sum(/r/n)"), Some(serde_json::json!(3.5)));
+        assert_eq!(answer.read("count(/r/n)"), Some(Value::from(2)));
+        assert_eq!(answer.read("number('-4')"), Some(Value::from(-4)));
+        // 9e15 and past: kept as a double, where an integer might not be exact.
+        let big = answer.read("number('9000000000000000')").unwrap();
+        assert!(big.is_f64(), "{big}");
+        let below = answer.read("number('8999999999999999')").unwrap();
+        assert!(below.is_i64(), "{below}");
     }
 
     #[test]
