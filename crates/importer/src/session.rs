@@ -82,3 +82,33 @@ impl Session {
         name
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_is_said_once_per_kind() {
+        let mut session = Session::default();
+        session.left_out("the pre-request script");
+        session.left_out("the pre-request script");
+        session.changed("the pre-request script");
+        let kinds: Vec<Kind> = session.notes.iter().map(|n| n.kind).collect();
+        assert_eq!(kinds, [Kind::LeftOut, Kind::Changed]);
+    }
+
+    #[test]
+    fn a_variables_secret_name_is_taken_and_a_literal_under_it_gets_the_next() {
+        let mut session = Session::default();
+        assert_eq!(session.secret_for_variable("token", "header"), "token");
+        assert_eq!(session.secret_for_variable("token", "query"), "token");
+        assert_eq!(
+            session.secret_for_literal("token", "abc123", "body"),
+            "token_2"
+        );
+        assert_eq!(
+            session.secret_for_literal("other", "abc123", "body"),
+            "token_2"
+        );
+    }
+}

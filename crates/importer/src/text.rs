@@ -11,3 +11,21 @@ pub(crate) fn text_of(value: Option<&Value>) -> String {
         _ => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn strings_numbers_and_booleans_read_as_written_and_the_rest_as_nothing() {
+        assert_eq!(text_of(Some(&json!("a b"))), "a b");
+        assert_eq!(text_of(Some(&json!(42))), "42");
+        assert_eq!(text_of(Some(&json!(-1.5))), "-1.5");
+        assert_eq!(text_of(Some(&json!(true))), "true");
+        assert_eq!(text_of(Some(&json!(null))), "");
+        assert_eq!(text_of(Some(&json!([1]))), "");
+        assert_eq!(text_of(None), "");
+    }
+}

@@ -172,3 +172,55 @@ pub fn env_variable(name: &str) -> String {
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    const CHILD: &str = "ICNODE_SECRETS_TEST_CHILD";
+
+    fn shown(secret: Option<SecretString>) -> Option<String> {
+        secret.map(|s| s.expose_secret().to_owned())
+    }
+
+    /// Run in a child process given `ICNODE_PROBE_TOKEN`: a test may not set its own
+    /// process's environment.
+    #[test]
+    fn a_secret_comes_from_its_icnode_variable_unless_given_first() {
+        if std::env::var_os(CHILD).is_none() {
+            let status = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "secrets::tests::a_secret_comes_from_its_icnode_variable_unless_given_first",
+                    "--quiet",
+                ])
+                .env(CHILD, "1")
+                .env("ICNODE_PROBE_TOKEN", "from-the-environment")
+                .status()
+                .unwrap();
+            assert!(status.success());
+            return;
+        }
+        let environment = Secrets::from_environment();
+        assert_eq!(
+            shown(environment.get("probe_token")),
+            Some("from-the-environment".into())
+        );
+        assert_eq!(shown(environment.get("probe token")), None, "not a name");
+        let given = Secrets::from_environment().with("PROBE_TOKEN", "given".into());
+        assert_eq!(shown(given.get("probe_token")), Some("given".into()));
+        let fixed = Secrets::from_pairs([("other", "x")]);
+        assert_eq!(shown(fixed.get("probe_token")), None, "pairs only");
+    }
+
+    #[test]
+    fn debug_names_the_secrets_and_never_shows_one() {
+        let secrets = Secrets::from_pairs([("b_key", "hidden-1"), ("a_key", "hidden-2")]);
+        assert_eq!(
+            format!("{secrets:?}"),
+            "Secrets { file_names: [\"a_key\", \"b_key\"], read_environment: false }"
+        );
+    }
+}
