@@ -30,3 +30,29 @@ pub(crate) fn http_method(verb: &str) -> Option<HttpMethod> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod sendable {
+    use super::*;
+
+    #[test]
+    fn every_sendable_method_is_read_and_no_other() {
+        let read: Vec<HttpMethod> = SENDABLE_METHODS
+            .split(", ")
+            .map(|verb| http_method(verb).unwrap_or_else(|| panic!("{verb}")))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                HttpMethod::Get,
+                HttpMethod::Post,
+                HttpMethod::Put,
+                HttpMethod::Patch,
+                HttpMethod::Delete
+            ]
+        );
+        for other in ["HEAD", "OPTIONS", "get", ""] {
+            assert_eq!(http_method(other), None, "{other}");
+        }
+    }
+}

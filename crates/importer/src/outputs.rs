@@ -240,4 +240,16 @@ mod tests {
         let mut clean = serde_json::json!({"a": ["x"], "password": ""});
         assert!(!blank_credentials(&mut clean));
     }
+
+    #[test]
+    fn a_json_sample_deeper_than_the_limit_is_read_down_to_the_limit() {
+        let mut deep = serde_json::json!("leaf");
+        for _ in 0..12 {
+            deep = serde_json::json!([deep]);
+        }
+        let outputs = suggested_outputs(&deep);
+        let path = format!("${}", "[0]".repeat(MAX_DEPTH));
+        assert_eq!(outputs.len(), 1, "{outputs:?}");
+        assert_eq!(outputs[0].source, Source::Body { path });
+    }
 }
