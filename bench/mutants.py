@@ -82,7 +82,9 @@ def mutants(crate, out_dir, *extra, resume=False):
         args.append("--iterate")
     print("  " + " ".join(args[1:]), file=sys.stderr, flush=True)
     # Exit 2 (missed) and 3 (timeouts) are results, not failures of the run.
-    done = subprocess.run(args, cwd=TREE)
+    # A mutant that fails a property test is not a case worth keeping for later runs.
+    quiet = dict(os.environ, PROPTEST_DISABLE_FAILURE_PERSISTENCE="1")
+    done = subprocess.run(args, cwd=TREE, env=quiet)
     if done.returncode not in (0, 2, 3):
         sys.exit(f"cargo mutants -p {crate} failed with exit {done.returncode}")
 
