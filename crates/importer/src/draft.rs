@@ -224,3 +224,26 @@ fn status_event(name: &str, condition: Condition, value: &str, edge: Edge) -> Ev
         edge,
     }
 }
+
+#[cfg(test)]
+mod header_rows {
+    use super::*;
+
+    fn header(name: &str) -> Row {
+        Row::Static {
+            name: name.to_owned(),
+            value: "v".to_owned(),
+        }
+    }
+
+    #[test]
+    fn removing_a_header_says_whether_there_was_one_in_any_case() {
+        let mut draft = Draft::new("m", HttpMethod::Get, "https://api.example.com".into());
+        draft.headers = vec![header("Accept"), header("X-Trace"), header("accept")];
+        assert!(draft.remove_header("ACCEPT"));
+        let left: Vec<&str> = draft.headers.iter().map(Row::name).collect();
+        assert_eq!(left, ["X-Trace"]);
+        assert!(!draft.remove_header("Accept"), "none left to remove");
+        assert_eq!(draft.headers.len(), 1);
+    }
+}

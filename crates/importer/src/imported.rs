@@ -209,3 +209,60 @@ fn drop_unusable_token_url(method: &mut Method, session: &mut Session) {
         method.authorization = None;
     }
 }
+
+#[cfg(test)]
+mod cleanup {
+    use node::model::{Body, BodyFormat};
+
+    use super::*;
+
+    fn bundled_method() -> Method {
+        let text = include_str!("../../../nodes/instant-connect.json");
+        node::load(text).unwrap().methods.remove(0)
+    }
+
+    fn header(name: &str) -> Row {
+        Row::Static {
+            name: name.to_owned(),
+            value: "v".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_repeated_row_is_dropped_and_said_once_for_each_repeat() {
+        let mut method = bundled_method();
+        method.headers = vec![header("X-A"), header("X-B"), header("X-A"), header("X-A")];
+        let mut session = Session::default();
+        drop_repeated_rows(&mut method, &mut session);
+        let names: Vec<&str> = method.headers.iter().map(Row::name).collect();
+        assert_eq!(names, ["X-A", "X-B"]);
+        let said: Vec<&str> = session.notes.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].contains("the header `X-A` is given again"),
+            "{said:?}"
+        );
+    }
+
+    #[test]
+    fn a_multipart_body_drops_a_content_type_header_and_says_so_only_then() {
+        let mut method = bundled_method();
+        method.body = Some(Body {
+            format: BodyFormat::Multipart,
+            template: String::new(),
+            parts: vec![header("a")],
+            soap_action: None,
+            omit_empty: false,
+        });
+        method.headers = vec![header("X-A")];
+        let mut session = Session::default();
+        drop_multipart_content_type(&mut method, &mut session);
+        assert_eq!(method.headers.len(), 1);
+        assert!(session.notes.is_empty(), "nothing dropped, nothing said");
+
+        method.headers.push(header("content-type"));
+        drop_multipart_content_type(&mut method, &mut session);
+        assert_eq!(method.headers.len(), 1);
+        assert_eq!(session.notes.len(), 1);
+    }
+}
