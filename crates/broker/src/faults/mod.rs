@@ -223,6 +223,12 @@ struct Draws {
     rng: StdRng,
 }
 
+/// The draws' generator: from `seed`, so a run meets the same faults each time, or from the
+/// operating system's randomness.
+fn generator(seed: Option<u64>) -> StdRng {
+    seed.map_or_else(StdRng::from_entropy, StdRng::seed_from_u64)
+}
+
 /// What one request meets.
 #[derive(Debug, Default)]
 struct Drawn {
@@ -238,7 +244,7 @@ impl Faults {
                     faults,
                     injected: BTreeMap::new(),
                 },
-                rng: seed.map_or_else(StdRng::from_entropy, StdRng::seed_from_u64),
+                rng: generator(seed),
             }),
             control: control_token.map(|t| Sha256::digest(t.as_bytes()).into()),
         }

@@ -11,8 +11,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -172,8 +170,8 @@ pub(crate) async fn replace(
     }
     let mut draws = state.faults.lock();
     draws.report.faults = plan.faults;
-    if let Some(seed) = plan.seed {
-        draws.rng = StdRng::seed_from_u64(seed);
+    if plan.seed.is_some() {
+        draws.rng = super::generator(plan.seed);
     }
     Json(draws.report.clone()).into_response()
 }

@@ -7,7 +7,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::data;
 
-const TOKEN: &str = "test-token-not-a-secret";
+pub(crate) const TOKEN: &str = "test-token-not-a-secret";
 
 fn client_for(url: &str, timeout: Duration) -> Client {
     let mut config = ClientConfig::new(url.parse().unwrap(), TOKEN.into());
@@ -29,7 +29,7 @@ async fn error_for(answer: ResponseTemplate, timeout: Duration) -> ClientError {
         .unwrap_err()
 }
 
-fn recorded_v2_body() -> Value {
+pub(crate) fn recorded_v2_body() -> Value {
     let recorded: Value = serde_json::from_str(&data("v2-joseencrypt-200-1.json")).unwrap();
     recorded["response"]["body"].clone()
 }
@@ -386,41 +386,51 @@ async fn the_local_meeting_path_encodes_the_sub_as_one_segment() {
     assert_eq!(meeting.links_expire_at, Some(1_800_000_000));
 }
 
-/// Answers every connection with `head` (status line and headers, without the blank line)
-/// and then `body` as one chunk per piece, chunked; the connection stays open after.
-async fn raw_server(head: &'static str, body: Vec<Vec<u8>>, chunked: bool) -> String {
+/// An HTTP answer as bytes: `head` (status line and headers, without the blank line), then
+/// `body`, one chunk per piece when `chunked`.
+fn raw_answer(head: &str, body: &[Vec<u8>], chunked: bool) -> Vec<u8> {
+    let mut answer = format!("{head}\r\n").into_bytes();
+    if chunked {
+        answer.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    }
+    answer.extend_from_slice(b"\r\n");
+    for piece in body {
+        if chunked {
+            answer.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            answer.extend_from_slice(piece);
+            answer.extend_from_slice(b"\r\n");
+        } else {
+            answer.extend_from_slice(piece);
+        }
+    }
+    if chunked {
+        answer.extend_from_slice(b"0\r\n\r\n");
+    }
+    answer
+}
+
+/// Answers every connection `listener` accepts with `answer`; the connection stays open
+/// after, so a client that waits for more waits until its timeout.
+fn serve_raw(listener: tokio::net::TcpListener, answer: Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let body = body.clone();
+            let answer = answer.clone();
             tokio::spawn(async move {
                 let mut request = [0u8; 4096];
                 let _ = socket.read(&mut request).await;
-                let mut answer = format!("{head}\r\n").into_bytes();
-                if chunked {
-                    answer.extend_from_slice(b"transfer-encoding: chunked\r\n");
-                }
-                answer.extend_from_slice(b"\r\n");
-                for piece in &body {
-                    if chunked {
-                        answer.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
-                        answer.extend_from_slice(piece);
-                        answer.extend_from_slice(b"\r\n");
-                    } else {
-                        answer.extend_from_slice(piece);
-                    }
-                }
-                if chunked {
-                    answer.extend_from_slice(b"0\r\n\r\n");
-                }
                 let _ = socket.write_all(&answer).await;
-                // Held open: a client that waits for more waits until its timeout.
                 let _ = socket.read(&mut request).await;
             });
         }
     });
+}
+
+/// A loopback server that gives every connection the answer `raw_answer` makes.
+async fn raw_server(head: &'static str, body: Vec<Vec<u8>>, chunked: bool) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    serve_raw(listener, raw_answer(head, &body, chunked));
     url
 }
 
@@ -547,19 +557,18 @@ async fn a_refused_connection_is_tried_again_and_may_then_succeed() {
     // The first try is refused at once; the retry comes 3 s later, after the port listens.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let listener = socket.listen(16).unwrap();
-    let body = recorded_v2_body().to_string();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut request = [0u8; 4096];
-            let _ = socket.read(&mut request).await;
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+    let body = recorded_v2_body().to_string().into_bytes();
+    serve_raw(
+        listener,
+        raw_answer(
+            &format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}",
                 body.len()
-            );
-            let _ = socket.write_all(answer.as_bytes()).await;
-        }
-    });
+            ),
+            &[body],
+            false,
+        ),
+    );
     let reply = call
         .await
         .unwrap()

@@ -11,7 +11,7 @@ use tracing::Instrument;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const TOKEN: &str = "test-token-not-a-secret";
+use crate::client::{TOKEN, recorded_v2_body};
 
 /// Every log line of this test binary, in memory. A global subscriber: a thread-local one
 /// misses events whose callsites another thread cached as uninteresting.
@@ -61,12 +61,6 @@ fn retrying_client(url: &str) -> Client {
         ..RetryPolicy::with_retries(2)
     };
     Client::new(config).unwrap()
-}
-
-fn recorded_v2_body() -> serde_json::Value {
-    let recorded: serde_json::Value =
-        serde_json::from_str(&crate::data("v2-joseencrypt-200-1.json")).unwrap();
-    recorded["response"]["body"].clone()
 }
 
 #[tokio::test]
