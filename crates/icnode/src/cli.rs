@@ -180,6 +180,42 @@ pub struct ServeArgs {
     /// How log lines are written to stderr
     #[arg(long, env = "ICNODE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub connections: ConnectionOptions,
+}
+
+/// How long a connection is held and how many are, for every command that serves.
+#[derive(Debug, Args)]
+pub struct ConnectionOptions {
+    /// How long a new connection may take to send its first request's headers (and any
+    /// request its headers)
+    #[arg(long, env = "ICNODE_HEADER_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
+    pub header_timeout: Duration,
+    /// How long a connection may sit with no request after an answer before it is closed
+    #[arg(long, env = "ICNODE_IDLE_TIMEOUT", default_value = "30s", value_parser = positive_duration)]
+    pub idle_timeout: Duration,
+    /// Connections held at once; more are closed as they arrive (and fewer if the open-file
+    /// limit, raised at start to its hard limit, cannot hold them)
+    #[arg(long, env = "ICNODE_MAX_CONNECTIONS", default_value_t = server::settings::MAX_CONNECTIONS)]
+    pub max_connections: std::num::NonZeroUsize,
+    /// A proxy (address or CIDR range) whose X-Forwarded-For names the client in the access
+    /// log; repeat for several
+    #[arg(
+        long = "trusted-proxy",
+        env = "ICNODE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl ConnectionOptions {
+    pub fn rules(&self) -> server::ConnectionRules {
+        server::ConnectionRules {
+            first_request: self.header_timeout,
+            idle: self.idle_timeout,
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -36,7 +36,9 @@ use tokio::net::TcpListener;
 use resilience::KeyLimits;
 
 pub use serving::{TlsError, serve_router};
-pub use settings::{BrokerClientSettings, DEFAULT_TTL, MAX_BODY_BYTES, MAX_HEADER_BYTES, Settings};
+pub use settings::{
+    BrokerClientSettings, ConnectionRules, DEFAULT_TTL, MAX_BODY_BYTES, MAX_HEADER_BYTES, Settings,
+};
 pub use store::{Store, StoreError};
 
 /// Why the service could not start.
@@ -69,7 +71,7 @@ pub struct Application {
     /// Merged routes bring their own fallback (the local broker's 404).
     merged: bool,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
-    header_read_timeout: std::time::Duration,
+    connections: ConnectionRules,
     body_read_timeout: std::time::Duration,
 }
 
@@ -115,7 +117,7 @@ impl Application {
             store,
             merged: false,
             tls,
-            header_read_timeout: settings.header_read_timeout,
+            connections: settings.connections,
             body_read_timeout: settings.body_read_timeout,
         })
     }
@@ -153,14 +155,8 @@ impl Application {
         } else {
             self.router.fallback(http::not_found)
         };
-        let served = serving::serve_with(
-            self.listener,
-            router,
-            self.header_read_timeout,
-            self.tls,
-            shutdown,
-        )
-        .await;
+        let served =
+            serving::serve_with(self.listener, router, self.connections, self.tls, shutdown).await;
         self.store.close().await;
         served
     }
@@ -222,5 +218,7 @@ fn app_state(
         node_imports: settings.node_imports,
         key_limits,
         body_read_timeout: settings.body_read_timeout,
+        trusted_proxies: settings.trusted_proxies.clone(),
+        https: settings.tls.is_some(),
     }))
 }

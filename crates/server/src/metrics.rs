@@ -140,7 +140,8 @@ impl Metrics {
         }
     }
 
-    pub fn request(&self, method: &str, route: &str, status: u16) {
+    /// One request answered; `method` is a label from a closed set ([`method_label`]).
+    pub fn request(&self, method: &'static str, route: &str, status: u16) {
         self.requests
             .get_or_create(&RequestLabels {
                 method: method.to_owned(),
@@ -186,4 +187,16 @@ impl WaitObserver for Metrics {
             })
             .observe(took.as_secs_f64());
     }
+}
+
+/// A request's method as a label and a log field: the methods HTTP defines, and `OTHER` for
+/// any other (a client chooses the method's text, so it must not choose a label's).
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("OTHER")
 }

@@ -2,7 +2,7 @@
 //! and the environment, tests build it by hand.
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +39,32 @@ pub const IN_MEMORY_DATABASE: &str = "sqlite::memory:";
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client has to send a request's body once its headers are in, by default.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may sit with no request in flight after an answer, by default.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many connections are held at once, by default (fewer if the descriptor limit is lower).
+pub const MAX_CONNECTIONS: NonZeroUsize = NonZeroUsize::new(4096).unwrap();
+
+/// The rules every accepted connection is held to.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionRules {
+    /// From the accept to the first request's headers.
+    pub first_request: Duration,
+    /// From an answer's end to the next request's headers.
+    pub idle: Duration,
+    /// Connections held at once; more are closed as they arrive.
+    pub max_connections: NonZeroUsize,
+}
+
+impl Default for ConnectionRules {
+    /// [`HEADER_READ_TIMEOUT`], [`IDLE_TIMEOUT`] and [`MAX_CONNECTIONS`].
+    fn default() -> Self {
+        Self {
+            first_request: HEADER_READ_TIMEOUT,
+            idle: IDLE_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
 
 /// The most a request's head (request line and headers) may hold (`431` beyond).
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -76,9 +102,13 @@ pub struct Settings {
     /// At most this many `/v1` requests a minute for each API key, in each process (`429` with
     /// `Retry-After` beyond it); `None`: no limit.
     pub rate_limit_per_minute: Option<NonZeroU32>,
-    /// How long a client has to send a request's headers, and then its body.
-    pub header_read_timeout: Duration,
+    /// How long a connection may wait for a request, and how many are held.
+    pub connections: ConnectionRules,
+    /// How long a client has to send a request's body once its headers are in.
     pub body_read_timeout: Duration,
+    /// Proxies in front of the service whose `X-Forwarded-For` names the client in the access
+    /// log; a request from anywhere else is logged with its peer's address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Retries of node runs; off by default, as Webex Connect sends a node's request once.
     pub node_retry: resilience::RetryPolicy,
     /// The time of validation, expiry and paging.
@@ -147,8 +177,9 @@ impl Settings {
             tls: None,
             rate_limit_per_minute: None,
             node_retry: resilience::RetryPolicy::OFF,
-            header_read_timeout: HEADER_READ_TIMEOUT,
+            connections: ConnectionRules::default(),
             body_read_timeout: BODY_READ_TIMEOUT,
+            trusted_proxies: Vec::new(),
             clock: Arc::new(SystemClock),
         }
     }

@@ -41,7 +41,12 @@ pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
         _ => println!("tokens: as given"),
     }
     // Served as the service serves itself: slow clients are cut off.
-    server::serve_router(listener, broker.router(), shutdown_signal())
-        .await
-        .map_err(|e| CliError::Runtime(format!("the server failed: {e}")))
+    server::serve_router(
+        listener,
+        broker.router(),
+        args.serve.connections.rules(),
+        shutdown_signal(),
+    )
+    .await
+    .map_err(|e| CliError::Runtime(format!("the server failed: {e}")))
 }

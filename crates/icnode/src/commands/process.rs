@@ -112,16 +112,20 @@ pub(super) async fn dev_key(
     Ok(None)
 }
 
-/// Creates the data directory (owner only) when missing.
+/// Creates the data directory owner-only (0700), or makes an existing one so.
 pub(super) fn owner_only_dir(dir: &Path) -> Result<(), CliError> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|e| {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let failed = |e: std::io::Error| {
         CliError::Runtime(format!(
-            "could not create the data directory {}: {e}",
+            "could not prepare the data directory {}: {e}",
             dir.display()
         ))
-    })
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(failed)?;
+    // `mode` applies only to a directory it creates: one that was there is tightened here.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)
 }

@@ -7,7 +7,7 @@ use server::{Application, Settings, StartError};
 use super::connection::{broker_token, join_urls};
 use super::error::CliError;
 use super::process::{bind, dev_key, init_logging, owner_only_dir, shown, shutdown_signal};
-use crate::cli::{ServiceArgs, ServiceOptions};
+use crate::cli::{ConnectionOptions, ServiceArgs, ServiceOptions};
 
 pub async fn serve(args: ServiceArgs) -> Result<(), CliError> {
     init_logging(args.serve.log_format);
@@ -28,6 +28,7 @@ pub async fn serve(args: ServiceArgs) -> Result<(), CliError> {
         url::Url::parse(join.base()).map_err(|e| CliError::Usage(format!("--join-url: {e}")))?,
     );
     apply(&mut settings, &args.service);
+    apply_connections(&mut settings, &args.serve.connections);
     settings.tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
         _ => None,
@@ -76,6 +77,12 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
         failures: options.circuit_failures,
         open_for: options.circuit_open_for,
     };
+}
+
+/// The connection options every serving command has.
+pub(super) fn apply_connections(settings: &mut Settings, options: &ConnectionOptions) {
+    settings.connections = options.rules();
+    settings.trusted_proxies = options.trusted_proxies.clone();
 }
 
 /// A start-up failure: the user's when a file or address they named is at fault.

@@ -13,7 +13,7 @@ use url::Url;
 use super::error::CliError;
 use super::local_broker::{broker_settings, open};
 use super::process::{DEV_KEY_FILE, bind, data_dir, dev_key, init_logging, shown, shutdown_signal};
-use super::serve::{apply, start_error};
+use super::serve::{apply, apply_connections, start_error};
 use crate::cli::UpArgs;
 
 /// How long the pair `up` prints stays valid.
@@ -36,6 +36,7 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     };
     let mut settings = server::Settings::new(database_url, url.clone(), token.clone());
     apply(&mut settings, &args.service);
+    apply_connections(&mut settings, &args.serve.connections);
     // `up` is a tool on one's own machine: its console may import nodes, and they may call
     // the machine's own services.
     settings.node_imports = true;

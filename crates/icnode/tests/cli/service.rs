@@ -625,7 +625,9 @@ fn a_service_killed_mid_load_keeps_every_acknowledged_meeting_on_postgres() {
 }
 
 #[test]
-fn serve_needs_a_token_and_writes_json_logs_with_request_ids_and_no_secrets() {
+fn serve_needs_a_token_makes_its_data_dir_owner_only_and_writes_json_logs_with_request_ids_and_no_secrets()
+ {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let no_token = icnode()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -636,6 +638,9 @@ fn serve_needs_a_token_and_writes_json_logs_with_request_ids_and_no_secrets() {
 
     let (_broker, broker_url) = start_broker();
     let data = dir.path().join("data");
+    // A data directory that was there, open to all, is made owner-only.
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     let log_path = dir.path().join("serve.log");
     let mut command: Command = icnode();
     command
@@ -650,6 +655,8 @@ fn serve_needs_a_token_and_writes_json_logs_with_request_ids_and_no_secrets() {
     let server =
         Server::start_with_stderr(command, std::fs::File::create(&log_path).unwrap().into());
     let url = server.word_after("listening on");
+    let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
     let key = create_key("logs", &["--data-dir", data.to_str().unwrap()]);
     let response = client()
         .post(format!("{url}/v1/meetings"))
@@ -668,10 +675,11 @@ fn serve_needs_a_token_and_writes_json_logs_with_request_ids_and_no_secrets() {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
         .collect();
-    assert!(
-        lines.iter().any(|l| l.to_string().contains(&request_id)),
-        "the request id is in the log:\n{logs}"
-    );
+    let answered = lines
+        .iter()
+        .find(|l| l.to_string().contains(&request_id) && l["fields"]["message"] == "answered")
+        .unwrap_or_else(|| panic!("the request id is in the access log:\n{logs}"));
+    assert_eq!(answered["span"]["client"], "127.0.0.1", "{answered}");
     let cipher = meeting["guests"][0]["cipher"].as_str().unwrap();
     for secret in [TOKEN, key.as_str(), cipher] {
         assert!(!logs.contains(secret), "a secret reached the log");

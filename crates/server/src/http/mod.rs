@@ -10,6 +10,7 @@ mod console;
 pub(crate) mod deadline;
 mod error;
 mod extract;
+mod headers;
 mod idempotency;
 mod meetings;
 mod nodes;
@@ -28,8 +29,8 @@ use axum::routing::{get, post};
 
 use crate::settings::MAX_BODY_BYTES;
 
-pub use console::CONTENT_SECURITY_POLICY;
 pub use error::{ApiError, ErrorBody};
+pub use headers::CONTENT_SECURITY_POLICY;
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER};
 pub use observe::REQUEST_ID_HEADER;
 pub use openapi::{ApiDoc, document};
@@ -71,6 +72,10 @@ pub fn router(state: AppState) -> Router {
             observe::observe,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.https,
+            headers::secure_headers,
+        ))
         .with_state(state)
 }
 

@@ -1,11 +1,13 @@
 //! The layer every request of the service passes first: a request id in its span, its answer
 //! and its access log line; the route template (never the path, which holds ids) in the log
-//! and the metrics.
+//! and the metrics; the client's address in the log, read through the proxies the operator
+//! trusts.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
@@ -22,19 +24,26 @@ pub async fn observe(
     next: Next,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
-    let method = request.method().clone();
+    let method = crate::metrics::method_label(request.method());
     let route = matched.as_str().to_owned();
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| {
+            client_address(peer.ip(), request.headers(), &state.trusted_proxies)
+        });
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
-        %method,
+        method,
         %route,
+        client = client.map(tracing::field::display),
         key = tracing::field::Empty
     );
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    state.metrics.request(method.as_str(), &route, status);
+    state.metrics.request(method, &route, status);
     span.in_scope(|| {
         tracing::info!(
             status,
@@ -48,4 +57,35 @@ pub async fn observe(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     response
+}
+
+/// The address a request came from: the peer's, unless the peer is a proxy the operator trusts;
+/// then the nearest address in `X-Forwarded-For` that is not one (each proxy appends the
+/// address it was reached from, so only the entries trusted proxies wrote can be believed).
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let mut client = peer;
+    for entry in forwarded.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(address) => {
+                client = address;
+                if !is_trusted(&address) {
+                    break;
+                }
+            }
+            // What a trusted proxy wrote is an address; anything else is the client's own text.
+            Err(_) => break,
+        }
+    }
+    client
 }

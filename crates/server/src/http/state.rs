@@ -29,6 +29,11 @@ pub struct Inner {
     /// How long a client has to send a request's body
     /// ([`crate::settings::Settings::body_read_timeout`]).
     pub body_read_timeout: std::time::Duration,
+    /// Proxies whose `X-Forwarded-For` is believed
+    /// ([`crate::settings::Settings::trusted_proxies`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whether the service serves HTTPS itself (its answers then carry HSTS).
+    pub https: bool,
 }
 
 impl std::ops::Deref for AppState {

@@ -4,6 +4,7 @@
 
 mod batches;
 mod chaos;
+mod connections;
 mod console;
 mod errors;
 mod faults;
@@ -130,6 +131,9 @@ pub struct Options {
     pub imported_node_destinations: Option<node::Destinations>,
     pub header_read_timeout: Option<std::time::Duration>,
     pub body_read_timeout: Option<std::time::Duration>,
+    pub idle_timeout: Option<std::time::Duration>,
+    pub max_connections: Option<std::num::NonZeroUsize>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 pub struct TestApp {
@@ -322,11 +326,18 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         settings.imported_node_destinations = destinations;
     }
     if let Some(timeout) = options.header_read_timeout {
-        settings.header_read_timeout = timeout;
+        settings.connections.first_request = timeout;
     }
     if let Some(timeout) = options.body_read_timeout {
         settings.body_read_timeout = timeout;
     }
+    if let Some(timeout) = options.idle_timeout {
+        settings.connections.idle = timeout;
+    }
+    if let Some(max) = options.max_connections {
+        settings.connections.max_connections = max;
+    }
+    settings.trusted_proxies = options.trusted_proxies.clone();
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();

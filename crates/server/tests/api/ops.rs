@@ -226,3 +226,65 @@ on_both_databases!(
     metrics_count_requests_broker_calls_store_waits_node_runs_and_commits,
     the_openapi_document_describes_every_route_and_is_served_as_a_page,
 );
+
+/// Answers hold ciphers and short links: no cache keeps them, every page is under the CSP,
+/// and over HTTPS browsers are told to stay on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_is_kept_from_caches_under_the_csp_and_over_https_asks_for_https() {
+    for tls in [false, true] {
+        let app = spawn_app_with(
+            Db::Sqlite,
+            Options {
+                tls,
+                ..Options::default()
+            },
+        )
+        .await;
+        let created = app
+            .http
+            .post(format!("{}/v1/meetings", app.url))
+            .bearer_auth(&app.key)
+            .json(&json!({"chatId": "kept-from-caches"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let mut answers = vec![("POST /v1/meetings".to_owned(), created)];
+        for path in [
+            "/v1/meetings/kept-from-caches",
+            "/v1/meetings/nobody",
+            "/console/f/meetings",
+            "/docs",
+            "/openapi.json",
+            "/healthz",
+            "/metrics",
+            "/",
+        ] {
+            let response = app
+                .http
+                .get(format!("{}{path}", app.url))
+                .bearer_auth(&app.key)
+                .send()
+                .await
+                .unwrap();
+            answers.push((format!("GET {path}"), response));
+        }
+        for (asked, response) in &answers {
+            let headers = response.headers();
+            assert_eq!(headers["cache-control"], "no-store", "{asked}");
+            assert_eq!(
+                headers["content-security-policy"],
+                server::http::CONTENT_SECURITY_POLICY,
+                "{asked}"
+            );
+            assert_eq!(headers["x-content-type-options"], "nosniff", "{asked}");
+            assert_eq!(
+                headers
+                    .get("strict-transport-security")
+                    .map(|value| value.to_str().unwrap()),
+                tls.then_some("max-age=31536000"),
+                "{asked}"
+            );
+        }
+    }
+}

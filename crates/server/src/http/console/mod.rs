@@ -23,18 +23,11 @@ mod pages;
 mod status;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use super::state::AppState;
-
-/// No script or style but the console's own files; nothing framed; forms post only here.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
-     frame-ancestors 'none'; base-uri 'none'";
 
 const SCRIPT: &str = include_str!("console.js");
 const STYLE: &str = include_str!("console.css");
@@ -55,7 +48,6 @@ pub fn pages() -> Router<AppState> {
         .route(layout::ICON_PATH, get(icon))
         // Asked for by any page that names no icon (the broker's join pages in `icnode up`).
         .route("/favicon.ico", get(icon))
-        .layer(middleware::from_fn(secure_headers))
 }
 
 /// The fragments the pages load: behind the API key, like `/v1`.
@@ -87,30 +79,6 @@ pub fn fragments() -> Router<AppState> {
                 import::MAX_IMPORT_BYTES,
             )),
         )
-        .layer(middleware::from_fn(secure_headers))
-}
-
-/// Every console answer: the CSP, no sniffing, no referrer, and fragments never cached.
-async fn secure_headers(request: Request, next: Next) -> Response {
-    let fragment = request.uri().path().starts_with("/console/f/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    if fragment {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
 }
 
 async fn script() -> impl IntoResponse {

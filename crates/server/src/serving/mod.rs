@@ -1,15 +1,20 @@
 //! How the service, and any router served as it is, meets its clients: HTTP or HTTPS, headers
-//! and bodies within their deadlines, and the requests in flight finished after a shutdown
-//! signal.
+//! and bodies within their deadlines, connections capped and closed when they sit idle
+//! ([`connections`]), and the requests in flight finished after a shutdown signal.
+
+pub mod connections;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::http::deadline;
-use crate::settings::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_HEADER_BYTES, TlsFiles};
+use crate::settings::ConnectionRules;
+use crate::settings::{BODY_READ_TIMEOUT, MAX_HEADER_BYTES, TlsFiles};
+use connections::Watch;
 
 /// How long in-flight requests get to finish after the shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -23,27 +28,31 @@ pub struct TlsError {
     pub source: std::io::Error,
 }
 
-/// Serves another router (the standalone local broker) as the service serves itself: headers
-/// within [`HEADER_READ_TIMEOUT`], bodies within [`BODY_READ_TIMEOUT`] (`408`),
-/// at most [`MAX_HEADER_BYTES`] of head, and requests in flight finished after `shutdown`.
+/// Serves another router (the standalone local broker) as the service serves itself: the
+/// connections held to `rules`, bodies within [`BODY_READ_TIMEOUT`] (`408`), at most
+/// [`MAX_HEADER_BYTES`] of head, and requests in flight finished after `shutdown`.
 pub async fn serve_router(
     listener: TcpListener,
     router: Router,
+    rules: ConnectionRules,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = deadline::with_body_deadline(router, BODY_READ_TIMEOUT);
-    serve_with(listener, router, HEADER_READ_TIMEOUT, None, shutdown).await
+    serve_with(listener, router, rules, None, shutdown).await
 }
 
 /// Serves `router` over HTTP, or HTTPS with `tls`, until `shutdown` resolves, then gives the
-/// requests in flight [`SHUTDOWN_GRACE`]. The router brings its own body deadline.
+/// requests in flight [`SHUTDOWN_GRACE`]. The router brings its own body deadline. Raises the
+/// process's descriptor limit to hold the connections `rules` allow
+/// ([`connections::within_descriptor_limit`]).
 pub(crate) async fn serve_with(
     listener: TcpListener,
     router: Router,
-    header_read_timeout: Duration,
+    rules: ConnectionRules,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let rules = connections::within_descriptor_limit(rules);
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
     tokio::spawn(async move {
@@ -51,23 +60,26 @@ pub(crate) async fn serve_with(
         stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
     let listener = listener.into_std()?;
-    let service = router.into_make_service();
+    // Each request knows the address it came from (the access log's `client`).
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let watch = Watch::new(rules);
     match tls {
         None => {
-            let mut server = axum_server::from_tcp(listener);
-            limit_slow_clients(server.http_builder(), header_read_timeout);
+            let mut server = axum_server::from_tcp(listener).acceptor(watch);
+            limit_slow_clients(server.http_builder(), rules.first_request);
             server.handle(handle).serve(service).await
         }
         Some(config) => {
-            let mut server = axum_server::from_tcp_rustls(listener, config);
-            limit_slow_clients(server.http_builder(), header_read_timeout);
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(watch);
+            let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
+            limit_slow_clients(server.http_builder(), rules.first_request);
             server.handle(handle).serve(service).await
         }
     }
 }
 
 /// Headers must arrive within `header_read_timeout`; at most 100 of them (hyper's bound) in at
-/// most [`MAX_HEADER_BYTES`] (`431` beyond).
+/// most [`MAX_HEADER_BYTES`] (`431` beyond), in HTTP/1 and HTTP/2 alike.
 fn limit_slow_clients(
     builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
     header_read_timeout: Duration,
@@ -77,6 +89,10 @@ fn limit_slow_clients(
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(header_read_timeout)
         .max_buf_size(MAX_HEADER_BYTES);
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX));
 }
 
 /// The rustls configuration of the service's certificate chain and key.
