@@ -92,6 +92,16 @@ pub enum FillError {
     NotJson { name: String, value: String },
     #[error("`$({0})` holds a control character that XML cannot carry")]
     NotXml(String),
+    #[error(
+        "`$({0})` is `.` or `..`, which in a URL's path would reach another path (percent-encoded \
+         too: URLs are read with `%2e` as a dot)"
+    )]
+    DotSegment(String),
+}
+
+/// A value that, standing as a path segment, names the segment itself or its parent.
+fn is_dot_segment(value: &str) -> bool {
+    value == "." || value == ".."
 }
 
 /// Fills every placeholder of `template` with `value_of(name)`, written for `context`.
@@ -108,6 +118,9 @@ pub fn fill(
                 let value = value_of(name).ok_or_else(|| FillError::Missing(name.to_owned()))?;
                 match context {
                     Context::Raw => out.push_str(&value),
+                    Context::Url if is_dot_segment(&value) && !out.contains(['?', '#']) => {
+                        return Err(FillError::DotSegment(name.to_owned()));
+                    }
                     Context::Url => out.extend(utf8_percent_encode(&value, URL_VALUE)),
                     Context::Form => {
                         out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()))
@@ -434,6 +447,28 @@ mod tests {
     fn a_non_json_value_outside_a_string_is_refused() {
         let err = fill(r#"{"n": $(word)}"#, Context::Json, values).unwrap_err();
         assert!(matches!(err, FillError::NotJson { ref name, .. } if name == "word"));
+    }
+
+    #[test]
+    fn a_dot_segment_is_refused_in_a_url_s_path_and_kept_in_its_query() {
+        let dots = |value: &'static str| move |_: &str| Some(value.to_owned());
+        for value in [".", ".."] {
+            assert_eq!(
+                fill("https://x.test/a/$(id)/b", Context::Url, dots(value)),
+                Err(FillError::DotSegment("id".into()))
+            );
+            assert_eq!(
+                fill("https://x.test/a?q=$(id)", Context::Url, dots(value)).unwrap(),
+                format!("https://x.test/a?q={value}")
+            );
+        }
+        assert_eq!(
+            fill("https://x.test/a/$(id)", Context::Url, dots("...")).unwrap(),
+            "https://x.test/a/..."
+        );
+        // Why encoding would not do: a URL reads `%2e%2e` as `..`.
+        let parsed = url::Url::parse("https://x.test/a/%2e%2e/b").unwrap();
+        assert_eq!(parsed.path(), "/b");
     }
 
     #[test]

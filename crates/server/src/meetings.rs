@@ -23,6 +23,8 @@ use crate::store::{LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Store,
 
 /// A listing's page at most, and by default.
 pub const MAX_PAGE: u32 = 1000;
+/// The most numbers one SMS invite sends to: each is a message someone pays for.
+pub const MAX_PHONES_PER_INVITE: usize = 25;
 pub const DEFAULT_PAGE: u32 = 50;
 /// Stands for the org id in an invite until the broker has told it.
 const ORG_NOT_YET_KNOWN: &str = "?";
@@ -313,10 +315,17 @@ impl Meetings {
         phones: Vec<String>,
     ) -> Result<InviteSent, MeetingError> {
         let meeting = self.meeting(chat_id).await?;
-        if phones.is_empty() {
+        let count = phones.len();
+        if count == 0 {
             return Err(Invalid::says(Field::Phones(None), "must hold at least one number").into());
         }
-        let count = phones.len();
+        if count > MAX_PHONES_PER_INVITE {
+            return Err(Invalid::says(
+                Field::Phones(None),
+                format!("must hold at most {MAX_PHONES_PER_INVITE} numbers, got {count}"),
+            )
+            .into());
+        }
         // The numbers are checked before any broker call; the org id is learnt after.
         let mut sms = SmsInviteRequest::e164(ORG_NOT_YET_KNOWN, meeting.chat_id.as_str(), phones);
         sms.validate()

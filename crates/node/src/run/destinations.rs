@@ -48,38 +48,69 @@ impl Destinations {
     }
 }
 
-/// Whether `ip` is reachable from the internet at large (RFC 6890's special ranges excluded).
+/// Whether `ip` is global unicast: reachable from the internet at large, outside every special
+/// range of the IANA registries (RFC 6890 and its successors). An IPv4 address carried in an
+/// IPv6 one (mapped, NAT64's well-known prefix, 6to4) is judged as the IPv4 address it reaches.
 fn is_public(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || a == 0
-                // 100.64.0.0/10, carrier-grade NAT.
-                || (a == 100 && (64..128).contains(&b))
-                // 198.18.0.0/15, benchmarking.
-                || (a == 198 && (b == 18 || b == 19)))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                // fc00::/7 unique local, fe80::/10 link-local.
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
+        std::net::IpAddr::V4(v4) => is_public_v4(v4),
+        std::net::IpAddr::V6(v6) => match embedded_v4(v6) {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
     }
+}
+
+fn is_public_v4(v4: std::net::Ipv4Addr) -> bool {
+    let [a, b, c, _] = v4.octets();
+    !(v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_documentation()
+        || v4.is_multicast()
+        || a == 0
+        // 240.0.0.0/4, reserved (255.255.255.255, broadcast, among them).
+        || a >= 240
+        // 100.64.0.0/10, carrier-grade NAT.
+        || (a == 100 && (64..128).contains(&b))
+        // 198.18.0.0/15, benchmarking.
+        || (a == 198 && (b == 18 || b == 19))
+        // 192.0.0.0/24, IETF protocol assignments; 192.88.99.0/24, the 6to4 relays.
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 192 && b == 88 && c == 99))
+}
+
+/// Global unicast is 2000::/3, less its special blocks.
+fn is_public_v6(v6: std::net::Ipv6Addr) -> bool {
+    let [first, second, ..] = v6.segments();
+    (first & 0xe000) == 0x2000
+        // 2001::/23, IETF protocol assignments (Teredo, benchmarking, ORCHID among them).
+        && !(first == 0x2001 && second < 0x0200)
+        // 2001:db8::/32 and 3fff::/20, documentation.
+        && !(first == 0x2001 && second == 0x0db8)
+        && !(first == 0x3fff && second < 0x1000)
+}
+
+/// The IPv4 address an IPv6 one carries to: `::ffff:a.b.c.d` (mapped), `64:ff9b::a.b.c.d`
+/// (NAT64's well-known prefix) and `2002:aabb:ccdd::/48` (6to4).
+fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let segments = v6.segments();
+    let octets = v6.octets();
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(std::net::Ipv4Addr::new(
+            octets[12], octets[13], octets[14], octets[15],
+        ));
+    }
+    if segments[0] == 0x2002 {
+        return Some(std::net::Ipv4Addr::new(
+            octets[2], octets[3], octets[4], octets[5],
+        ));
+    }
+    None
 }
 
 /// The host of `url` when it is an IP literal (reqwest resolves no name for those).
@@ -129,6 +160,24 @@ mod destination_tests {
     #[test]
     fn public_means_outside_every_special_range() {
         for private in [
+            // What the first rule let through: reserved, IETF, 6to4 relays; IPv4-compatible,
+            // site-local, Teredo, and private IPv4 behind NAT64 and 6to4.
+            "240.0.0.1",
+            "250.1.2.3",
+            "192.0.0.8",
+            "192.88.99.1",
+            "::127.0.0.1",
+            "::8.8.8.8",
+            "fec0::1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::808:808",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::1",
+            "2001::1",
+            "2001:db8::1",
+            "3fff::1",
+            "3fff:fff::1",
             "127.0.0.1",
             "10.1.2.3",
             "172.16.0.1",
@@ -154,7 +203,11 @@ mod destination_tests {
             "1.1.1.1",
             "100.128.0.1",
             "2001:4860:4860::8888",
+            "2606:4700::1111",
             "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "3fff:1000::1",
         ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }

@@ -133,6 +133,7 @@ impl Engine {
             values: &values,
             tokens: &self.tokens,
             client: &client,
+            destinations: self.destinations,
             started,
         };
         let (request, second_try) = authorizer.before_sending(request).await?;

@@ -25,7 +25,8 @@ pub(super) struct Clients {
 
 impl Clients {
     /// The client for the method's timeouts and TLS settings, made on first use; it resolves
-    /// names as `destinations` allow and follows no redirect.
+    /// names as `destinations` allow, follows no redirect, and for public destinations takes
+    /// no proxy from the environment.
     pub(super) fn client(
         &self,
         method: &Method,
@@ -50,6 +51,11 @@ impl Clients {
             .timeout(Duration::from_millis(u64::from(key.1)))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("icnode-node/", env!("CARGO_PKG_VERSION")));
+        if destinations == Destinations::Public {
+            // A proxy from the environment would connect in the run's place, to an address
+            // the resolver never sees.
+            builder = builder.no_proxy();
+        }
         if let Some(tls) = &method.tls {
             builder = with_tls(builder, tls, values)?;
         }

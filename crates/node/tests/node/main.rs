@@ -3,6 +3,7 @@
 
 mod aws;
 mod check;
+mod destinations;
 mod formats;
 mod fuzz;
 mod mutations;

@@ -99,7 +99,7 @@ async fn serve() -> url::Url {
     spawn_router(router).await
 }
 
-fn definition(change: impl FnOnce(&mut Value)) -> NodeDefinition {
+pub(crate) fn definition(change: impl FnOnce(&mut Value)) -> NodeDefinition {
     let mut value = valid();
     change(&mut value);
     node::load(&value.to_string()).unwrap()
@@ -112,11 +112,11 @@ pub(crate) fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn engine() -> Engine {
+pub(crate) fn engine() -> Engine {
     Engine::new(Secrets::from_pairs([("api_token", "tok-123")]))
 }
 
-fn at(base: &url::Url) -> RunOptions {
+pub(crate) fn at(base: &url::Url) -> RunOptions {
     RunOptions {
         base_url_override: Some(base.clone()),
         ..RunOptions::default()
@@ -127,7 +127,7 @@ const TRACKING_ID: &str = "ICNODE_test-tracking-7";
 const SNOWMAN: &str = "☃";
 
 /// The usual parameters of the base definition.
-fn usual() -> BTreeMap<String, String> {
+pub(crate) fn usual() -> BTreeMap<String, String> {
     params(&[("path", "p"), ("chatId", "x"), ("trace", "t")])
 }
 
@@ -872,7 +872,9 @@ async fn basic_authorization_sends_the_user_and_password_it_is_given() {
 }
 
 /// A server that counts the requests it gets, answering each after `delay`.
-async fn counting(delay: Duration) -> (url::Url, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+pub(crate) async fn counting(
+    delay: Duration,
+) -> (url::Url, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let count = Arc::new(AtomicUsize::new(0));
@@ -1070,13 +1072,13 @@ async fn digest_authorization_answers_the_challenge_with_md5_and_sha_256() {
 /// An OAuth 2.0 token endpoint that counts what it issues (`tok-1`, `tok-2`, ...) and a
 /// service that accepts only tokens from `tok-<floor>` on. The endpoint checks the client's
 /// credentials (HTTP Basic, as RFC 6749 prefers) and the grant.
-struct OauthWorld {
-    base: url::Url,
-    issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    floor: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+pub(crate) struct OauthWorld {
+    pub base: url::Url,
+    pub issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub floor: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
-async fn oauth_world() -> OauthWorld {
+pub(crate) async fn oauth_world() -> OauthWorld {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let issued = Arc::new(AtomicUsize::new(0));
@@ -1146,7 +1148,7 @@ async fn oauth_world() -> OauthWorld {
     }
 }
 
-fn oauth_node(base: &url::Url, grant: Value) -> NodeDefinition {
+pub(crate) fn oauth_node(base: &url::Url, grant: Value) -> NodeDefinition {
     let token_url = format!("{base}token");
     definition(move |d| {
         let m = &mut d["methods"][0];
@@ -1160,7 +1162,7 @@ fn oauth_node(base: &url::Url, grant: Value) -> NodeDefinition {
     })
 }
 
-fn oauth_engine(client_secret: &str) -> Engine {
+pub(crate) fn oauth_engine(client_secret: &str) -> Engine {
     Engine::new(Secrets::from_pairs([
         ("api_token", "tok-123"),
         ("client_secret", client_secret),

@@ -16,7 +16,7 @@ use instant_connect::{MAX_LINKS_PER_REQUEST, Vertical};
 use super::state::AppState;
 use crate::domain::{CHAT_ID_PATTERN, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, TIME_PATTERN};
 use crate::idempotency::MAX_KEY_CHARS;
-use crate::meetings::MAX_PAGE;
+use crate::meetings::{MAX_PAGE, MAX_PHONES_PER_INVITE};
 
 struct ApiKeyScheme;
 
@@ -121,7 +121,7 @@ fn schema_rules(doc: &mut Value) {
         (
             "Invite",
             "phones",
-            json!({"type": "array", "minItems": 1,
+            json!({"type": "array", "minItems": 1, "maxItems": MAX_PHONES_PER_INVITE,
                    "items": {"type": "string", "pattern": E164_PATTERN}}),
         ),
     ];

@@ -19,13 +19,18 @@ use connections::Watch;
 /// How long in-flight requests get to finish after the shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// The TLS files could not be loaded.
+/// The TLS files could not be loaded, or the key is open to other users.
 #[derive(Debug, thiserror::Error)]
-#[error("could not load the TLS certificate {} and key {}", .files.cert.display(), .files.key.display())]
-pub struct TlsError {
-    pub files: TlsFiles,
-    #[source]
-    pub source: std::io::Error,
+pub enum TlsError {
+    #[error("could not load the TLS certificate {} and key {}", .files.cert.display(), .files.key.display())]
+    Load {
+        files: TlsFiles,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key is held to the rule of every file of secrets (`node::secrets::read_private_file`).
+    #[error(transparent)]
+    Key(#[from] node::secrets::SecretsError),
 }
 
 /// Serves another router (the standalone local broker) as the service serves itself: the
@@ -95,17 +100,24 @@ fn limit_slow_clients(
         .max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX));
 }
 
-/// The rustls configuration of the service's certificate chain and key.
+/// The rustls configuration of the service's certificate chain and key; the key is refused
+/// while other users may read it.
 pub(crate) async fn tls_config(
     files: &TlsFiles,
 ) -> Result<axum_server::tls_rustls::RustlsConfig, TlsError> {
     // One process-wide provider: ring, which reqwest's rustls uses too. Installing it twice
     // is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+    let failed = |source| TlsError::Load {
+        files: files.clone(),
+        source,
+    };
+    let key_path = files.key.clone();
+    let key = tokio::task::spawn_blocking(move || node::secrets::read_private_file(&key_path))
         .await
-        .map_err(|source| TlsError {
-            files: files.clone(),
-            source,
-        })
+        .map_err(|joined| failed(std::io::Error::other(joined)))??;
+    let cert = tokio::fs::read(&files.cert).await.map_err(failed)?;
+    axum_server::tls_rustls::RustlsConfig::from_pem(cert, key.into_bytes())
+        .await
+        .map_err(failed)
 }

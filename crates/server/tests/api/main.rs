@@ -345,6 +345,10 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         let key = dir.path().join("key.pem");
         std::fs::write(&cert, certified.cert.pem()).unwrap();
         std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         settings.tls = Some(server::settings::TlsFiles { cert, key });
         http = http.add_root_certificate(
             reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),

@@ -309,6 +309,49 @@ async fn an_sms_invite_reaches_the_brokers_outbox(db: Db) {
         .post("/v1/meetings/sms-visit/invite", json!({"phones": []}))
         .await;
     crate::assert_field_error(&empty, StatusCode::UNPROCESSABLE_ENTITY, "phones");
+
+    // Each number is a message someone pays for: a few dozen, not thousands.
+    let many = |count: usize| {
+        let phones: Vec<String> = (0..count).map(|i| format!("+1415555{i:04}")).collect();
+        json!({ "phones": phones })
+    };
+    let (status, sent) = app
+        .post(
+            "/v1/meetings/sms-visit/invite",
+            many(server::meetings::MAX_PHONES_PER_INVITE),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    let too_many = app
+        .post(
+            "/v1/meetings/sms-visit/invite",
+            many(server::meetings::MAX_PHONES_PER_INVITE + 1),
+        )
+        .await;
+    crate::assert_field_error(&too_many, StatusCode::UNPROCESSABLE_ENTITY, "phones");
+    assert!(
+        too_many.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 25 numbers, got 26"),
+        "{}",
+        too_many.1
+    );
+    let outbox: Value = app
+        .http
+        .get(format!("{}/_icnode/outbox", app.broker_url))
+        .bearer_auth(BROKER_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox["items"].as_array().unwrap().len(),
+        2,
+        "the refused invite sent nothing"
+    );
 }
 
 async fn a_broker_that_refuses_the_token_is_told_plainly_and_nothing_is_stored(db: Db) {

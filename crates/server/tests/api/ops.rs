@@ -288,3 +288,41 @@ async fn every_answer_is_kept_from_caches_under_the_csp_and_over_https_asks_for_
         }
     }
 }
+
+/// The TLS key is a file of secrets like any other: refused at start while others may read it.
+#[tokio::test]
+async fn a_tls_key_other_users_can_read_is_refused_at_start_naming_the_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    let settings_with = |mode: u32| {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+        let mut settings = server::Settings::new(
+            format!("sqlite://{}", dir.path().join("icnode.db").display()),
+            "http://127.0.0.1:9".parse().unwrap(),
+            "unused".to_owned().into(),
+        );
+        settings.tls = Some(server::settings::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+        settings
+    };
+    let Err(refused) = server::Application::build(settings_with(0o644)).await else {
+        panic!("a key others can read was accepted");
+    };
+    let message = refused.to_string();
+    assert!(
+        message.contains(&key.display().to_string()) && message.contains("chmod 600"),
+        "{message}"
+    );
+    assert!(
+        server::Application::build(settings_with(0o600))
+            .await
+            .is_ok()
+    );
+}

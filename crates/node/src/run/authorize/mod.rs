@@ -13,6 +13,7 @@ use std::time::{Instant, SystemTime};
 
 use secrecy::SecretString;
 
+use super::destinations::Destinations;
 use super::result::{RunError, RunResult, Stop};
 use super::send::Received;
 use super::values::Values;
@@ -70,6 +71,8 @@ pub(super) struct Authorizer<'a> {
     pub values: &'a Values<'a>,
     pub tokens: &'a oauth::Tokens,
     pub client: &'a reqwest::Client,
+    /// Where the run may connect: the token endpoint is held to it as the resource is.
+    pub destinations: Destinations,
     /// When the run was admitted: a run that gets no token reports the time it took.
     pub started: Instant,
 }
@@ -161,6 +164,10 @@ impl<'a> Authorizer<'a> {
         token_request: &oauth::TokenRequest<'_>,
         refused: Option<&SecretString>,
     ) -> Result<SecretString, Stop> {
+        // A name is checked as it resolves (the client's resolver); an IP literal here.
+        if let Ok(token_url) = url::Url::parse(token_request.token_url) {
+            self.destinations.check(&token_url)?;
+        }
         self.tokens
             .token(self.client, token_request, refused)
             .await

@@ -63,10 +63,44 @@ struct Cached {
 
 type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
 
-/// Tokens by token endpoint and client id.
+/// The token endpoint, the client id, and the digest of the rest of the credentials.
+type TokenKey = (String, String, [u8; 32]);
+
+/// Tokens by everything that makes one: the endpoint, the client id, and a digest of the
+/// client secret, the refresh token and the scopes. A run with another secret never gets a
+/// token fetched with the right one.
 #[derive(Default)]
 pub struct Tokens {
-    slots: Mutex<HashMap<(String, String), Slot>>,
+    slots: Mutex<HashMap<TokenKey, Slot>>,
+}
+
+impl TokenRequest<'_> {
+    /// The cache's key of this request.
+    fn key(&self) -> TokenKey {
+        use sha2::{Digest, Sha256};
+        let mut credentials = Sha256::new();
+        // Each part with its length first, so no two requests' parts run together alike.
+        let mut part = |bytes: &[u8]| {
+            credentials.update((bytes.len() as u64).to_be_bytes());
+            credentials.update(bytes);
+        };
+        part(self.client_secret.expose_secret().as_bytes());
+        match &self.refresh_token {
+            None => part(b"client_credentials"),
+            Some(refresh) => {
+                part(b"refresh_token");
+                part(refresh.expose_secret().as_bytes());
+            }
+        }
+        for scope in self.scopes {
+            part(scope.as_bytes());
+        }
+        (
+            self.token_url.to_owned(),
+            self.client_id.clone(),
+            credentials.finalize().into(),
+        )
+    }
 }
 
 impl std::fmt::Debug for Tokens {
@@ -86,11 +120,7 @@ impl Tokens {
     ) -> Result<SecretString, String> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(
-                slots
-                    .entry((request.token_url.to_owned(), request.client_id.clone()))
-                    .or_default(),
-            )
+            Arc::clone(slots.entry(request.key()).or_default())
         };
         let mut cached = slot.lock().await;
         if let Some(current) = cached.as_ref() {
