@@ -18,7 +18,8 @@ use instant_connect::{
     ValidationErrors,
 };
 
-use crate::mint::{LinkClaims, Minted, Minter, short_key};
+use crate::mint::{Minted, Minter, short_key};
+use crate::opening::{ClientAddress, Opener, open_cipher};
 use crate::state::{AppState, TokenCheck, Tokens};
 use crate::store::{MAX_PAGE, NewLinks, Page, SmsInvite};
 use crate::{leniency, tracking};
@@ -45,6 +46,15 @@ impl ApiError {
             message,
             retry_after: None,
         }
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// How long the client is told to wait, when it is.
+    pub(crate) fn retry_after_seconds(&self) -> Option<u64> {
+        self.retry_after
     }
 
     /// `status` with `Retry-After: seconds`.
@@ -387,51 +397,30 @@ impl QueryParams {
     }
 }
 
-/// Opens a cipher: from the cache when it was opened (or minted with a short link) before,
-/// else off the async threads, within this broker's PBES2 bounds.
-pub(crate) async fn open_cipher(
-    state: &Arc<AppState>,
-    cipher: &str,
-) -> Result<LinkClaims, ApiError> {
-    let now = state.clock.now();
-    if let Some(claims) = state.opened.get(cipher, now) {
-        return Ok(claims);
-    }
-    let minter = Arc::clone(&state.minter);
-    let owned = cipher.to_owned();
-    let claims = state
-        .crypto
-        .start(move || minter.open(&owned))
-        .await
-        .map_err(|e| ApiError::internal("opening task failed", &e))?
-        .map_err(|reason| {
-            tracing::info!(tracking_id = %tracking::current(), %reason, "refused a cipher");
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "data: is not a valid link token of this org (not decryptable, tampered or foreign).",
-            )
-        })?;
-    state.opened.insert(cipher, claims.clone(), now);
-    Ok(claims)
-}
-
 /// Space details. Production evidently answers a `POST` as a `GET`, a request with no
 /// `Authorization` (the cipher is the credential), and ignores a `GET`'s body; each is noted.
 pub async fn space(
     State(state): State<Arc<AppState>>,
+    ClientAddress(client): ClientAddress,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SpaceDetails>, ApiError> {
     let mut warnings = Vec::new();
-    match bearer(&headers) {
-        None => warnings.push(FieldError::new(
-            "Authorization",
-            "is missing; the cipher is taken as the credential",
-        )),
-        Some(token) => check_token(&state, token)?,
-    }
+    let opener = match bearer(&headers) {
+        None => {
+            warnings.push(FieldError::new(
+                "Authorization",
+                "is missing; the cipher is taken as the credential",
+            ));
+            Opener::Anyone(client)
+        }
+        Some(token) => {
+            check_token(&state, token)?;
+            Opener::Token
+        }
+    };
     let body = body.map_err(body_rejection)?;
     if !body.is_empty() {
         warnings.push(FieldError::new(
@@ -456,7 +445,7 @@ pub async fn space(
         return Err(ValidationErrors(errors).into());
     }
     leniency::allow(state.strict, warnings)?;
-    let claims = open_cipher(&state, cipher.unwrap_or_default()).await?;
+    let claims = open_cipher(&state, cipher.unwrap_or_default(), opener).await?;
     let space = state
         .store
         .space_for(&claims.sub, state.clock.now())

@@ -7,6 +7,10 @@
 //! that finishes a derivation starts the next one waiting at once. (A semaphore in front of
 //! tokio's blocking pool left each core idle between derivations for two wake-ups in a row,
 //! the waiting task's and then a blocking thread's: 8% of the machine, `BENCHMARKS.md`.)
+//!
+//! Derivations anyone can cause (a join page, space details without a token) run in a pool of
+//! their own, one thread with a bounded queue ([`CryptoPool::for_anyone`]): a flood of forged
+//! links waits there, or is turned away, never in front of a token holder's minting.
 
 use std::future::Future;
 use std::num::NonZeroUsize;
@@ -27,6 +31,8 @@ pub(crate) enum CryptoFailed {
     Panicked,
     #[error("the crypto pool has stopped")]
     Stopped,
+    #[error("the crypto pool's queue is full")]
+    Busy,
 }
 
 impl CryptoPool {
@@ -35,9 +41,22 @@ impl CryptoPool {
         Self::with_threads(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
     }
 
+    /// For derivations anyone can cause: one thread, and at most `queue` jobs waiting.
+    pub(crate) fn for_anyone(queue: usize) -> Self {
+        Self::bounded(1, queue)
+    }
+
     /// `threads` threads, which end when the pool is dropped and the queue is empty.
     fn with_threads(threads: usize) -> Self {
-        let (jobs, queue) = flume::unbounded::<Job>();
+        Self::spawn(threads, flume::unbounded::<Job>())
+    }
+
+    /// `threads` threads and at most `queue` jobs waiting; more are refused ([`CryptoFailed::Busy`]).
+    fn bounded(threads: usize, queue: usize) -> Self {
+        Self::spawn(threads, flume::bounded::<Job>(queue))
+    }
+
+    fn spawn(threads: usize, (jobs, queue): (flume::Sender<Job>, flume::Receiver<Job>)) -> Self {
         for index in 0..threads {
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -63,11 +82,13 @@ impl CryptoPool {
             let outcome = catch_unwind(AssertUnwindSafe(work)).map_err(|_| CryptoFailed::Panicked);
             let _ = done.send(outcome);
         });
-        let queued = self.jobs.send(job).is_ok();
+        let queued = match self.jobs.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(flume::TrySendError::Full(_)) => Err(CryptoFailed::Busy),
+            Err(flume::TrySendError::Disconnected(_)) => Err(CryptoFailed::Stopped),
+        };
         async move {
-            if !queued {
-                return Err(CryptoFailed::Stopped);
-            }
+            queued?;
             result.await.map_err(|_| CryptoFailed::Stopped)?
         }
     }
@@ -108,6 +129,26 @@ mod tests {
         let pool = CryptoPool::with_threads(1);
         let failed = pool.start(|| panic!("on purpose")).await;
         assert!(matches!(failed, Err(CryptoFailed::Panicked)), "{failed:?}");
+        assert_eq!(pool.start(|| 7).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_bounded_pool_refuses_what_its_queue_cannot_hold_and_takes_more_as_it_drains() {
+        let pool = CryptoPool::bounded(1, 2);
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let running = pool.start(move || held.recv().unwrap());
+        // The thread has taken the first job off the queue once it runs.
+        while !pool.jobs.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let waiting: Vec<_> = (0..2).map(|n| pool.start(move || n)).collect();
+        let refused = pool.start(|| 99).await;
+        assert!(matches!(refused, Err(CryptoFailed::Busy)), "{refused:?}");
+        release.send(()).unwrap();
+        running.await.unwrap();
+        for (n, job) in waiting.into_iter().enumerate() {
+            assert_eq!(job.await.unwrap(), n);
+        }
         assert_eq!(pool.start(|| 7).await.unwrap(), 7);
     }
 

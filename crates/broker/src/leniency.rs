@@ -55,21 +55,34 @@ pub(crate) fn allow(strict: bool, warnings: Vec<FieldError>) -> Result<(), Valid
 /// Writes `warnings` as `Icnode-Warning` headers: visible ASCII only, each cut to a bounded
 /// length, and a bounded number of them.
 pub(crate) fn write_headers(headers: &mut HeaderMap, warnings: &[FieldError]) {
-    for warning in warnings.iter().take(MAX_WARNING_HEADERS) {
-        headers.append(WARNING_HEADER, header_value(&warning.to_string()));
-    }
-    if warnings.len() > MAX_WARNING_HEADERS {
-        let more = format!(
-            "{} more warnings not shown",
-            warnings.len() - MAX_WARNING_HEADERS
+    for line in shown(warnings) {
+        headers.append(
+            WARNING_HEADER,
+            HeaderValue::from_str(&line).expect("visible ASCII is a valid header value"),
         );
-        headers.append(WARNING_HEADER, header_value(&more));
     }
 }
 
-/// Field names come from the request (an unknown key can hold anything): escape what a header
-/// cannot carry.
-fn header_value(text: &str) -> HeaderValue {
+/// `warnings` as the headers and the log show them: at most [`MAX_WARNING_HEADERS`], each
+/// escaped and cut ([`visible`]), then how many more there were.
+pub(crate) fn shown(warnings: &[FieldError]) -> Vec<String> {
+    let mut lines: Vec<String> = warnings
+        .iter()
+        .take(MAX_WARNING_HEADERS)
+        .map(|warning| visible(&warning.to_string()))
+        .collect();
+    if warnings.len() > MAX_WARNING_HEADERS {
+        lines.push(format!(
+            "{} more warnings not shown",
+            warnings.len() - MAX_WARNING_HEADERS
+        ));
+    }
+    lines
+}
+
+/// Text from a request (an unknown key can hold anything) as one line of visible ASCII, at
+/// most [`MAX_WARNING_CHARS`] long: what a header can carry and a log line cannot be forged by.
+pub(crate) fn visible(text: &str) -> String {
     let mut value = String::new();
     for c in text.chars() {
         if value.len() >= MAX_WARNING_CHARS {
@@ -82,7 +95,7 @@ fn header_value(text: &str) -> HeaderValue {
             value.extend(c.escape_default());
         }
     }
-    HeaderValue::from_str(&value).expect("visible ASCII is a valid header value")
+    value
 }
 
 #[cfg(test)]
@@ -91,9 +104,9 @@ mod tests {
 
     #[test]
     fn header_values_are_visible_ascii_and_bounded() {
-        let value = header_value("jwt.N\u{e9}bf\r\nX-Injected: 1");
-        assert_eq!(value.to_str().unwrap(), "jwt.N\\u{e9}bf\\r\\nX-Injected: 1");
-        let long = header_value(&"a".repeat(1000));
+        let value = visible("jwt.N\u{e9}bf\r\nX-Injected: 1");
+        assert_eq!(value, "jwt.N\\u{e9}bf\\r\\nX-Injected: 1");
+        let long = visible(&"a".repeat(1000));
         assert!(long.len() <= MAX_WARNING_CHARS + 3);
         let mut headers = HeaderMap::new();
         let many: Vec<FieldError> = (0..40)

@@ -19,6 +19,7 @@ pub mod faults;
 pub mod identity;
 mod leniency;
 pub mod mint;
+mod opening;
 mod pages;
 mod state;
 pub mod store;
@@ -46,6 +47,7 @@ pub use data_dir::{DataDir, DataDirError};
 pub use faults::{Fault, FaultKind, FaultReport};
 pub use identity::Org;
 pub use mint::{LinkClaims, Minted, Minter, Pbes2Range};
+pub use opening::ANYONE_OPENS_PER_MINUTE;
 pub use store::Store;
 
 /// What a broker is told; nothing here is a command line flag. `Debug` shows no token or
@@ -81,6 +83,10 @@ pub struct BrokerSettings {
     pub fault_seed: Option<u64>,
     /// The token of `/_icnode/faults`, which sets faults while running; `None`: no such route.
     pub fault_token: Option<SecretString>,
+    /// Derivations a minute each client address may cause without a token (a join page,
+    /// space details without `Authorization`; `429` beyond); `None`:
+    /// [`ANYONE_OPENS_PER_MINUTE`].
+    pub anyone_opens_per_minute: Option<std::num::NonZeroU32>,
 }
 
 /// A setting that breaks a rule: the settings field and the rule in words.
@@ -267,6 +273,13 @@ impl LocalBroker {
                 range,
             )),
             crypto: crypto_pool::CryptoPool::for_this_machine(),
+            anyone_crypto: crypto_pool::CryptoPool::for_anyone(opening::ANYONE_QUEUE),
+            anyone_opens: resilience::KeyLimits::per_minute(
+                settings
+                    .anyone_opens_per_minute
+                    .unwrap_or(ANYONE_OPENS_PER_MINUTE),
+                instant_connect::now_ms_of(&clock),
+            ),
             store,
             tokens,
             public_url: public_url.as_str().trim_end_matches('/').to_owned(),
@@ -374,8 +387,8 @@ impl LocalBroker {
                 let kind = pages::JoinPageKind { vertical, page };
                 routes.push((
                     format!("/{}/v1/{}", vertical.as_str(), page.as_str()),
-                    get(move |state, query| pages::show(state, kind, query))
-                        .post(move |state, query| pages::join(state, kind, query)),
+                    get(move |state, client, query| pages::show(state, client, kind, query))
+                        .post(move |state, client, query| pages::join(state, client, kind, query)),
                 ));
             }
         }
@@ -411,7 +424,11 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Each request knows its client's address (what derivations without a token count by).
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

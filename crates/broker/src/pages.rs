@@ -11,9 +11,10 @@ use html_escape::encode_text;
 
 use instant_connect::{FieldError, JoinPage, Role, Vertical, rfc3339};
 
-use crate::api::{QueryParams, open_cipher};
+use crate::api::QueryParams;
 use crate::leniency;
 use crate::mint::LinkClaims;
+use crate::opening::{ClientAddress, Opener, open_cipher};
 use crate::state::AppState;
 use crate::store::Join;
 
@@ -96,10 +97,11 @@ pub async fn visit(State(state): State<Arc<AppState>>, Path(short): Path<String>
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
+    ClientAddress(client): ClientAddress,
     kind: JoinPageKind,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match checked_link(&state, kind, query.as_deref()).await {
+    match checked_link(&state, client, kind, query.as_deref()).await {
         Ok(link) => join_page(&state, &link, None),
         Err(refusal) => refusal,
     }
@@ -108,10 +110,11 @@ pub async fn show(
 /// The Join button: checks the link again, records the join, and says so.
 pub async fn join(
     State(state): State<Arc<AppState>>,
+    ClientAddress(client): ClientAddress,
     kind: JoinPageKind,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let link = match checked_link(&state, kind, query.as_deref()).await {
+    let link = match checked_link(&state, client, kind, query.as_deref()).await {
         Ok(link) => link,
         Err(refusal) => return refusal,
     };
@@ -138,11 +141,13 @@ struct CheckedLink {
 }
 
 /// Opens the link in the query and checks it against the page and the clock; a refusal is a
-/// finished error page (400 malformed or invalid, 403 wrong page or not yet valid, 410 expired).
+/// finished error page (400 malformed or invalid, 403 wrong page or not yet valid, 410 expired,
+/// 429 or 503 with `Retry-After` when opening must wait).
 /// A missing `v=1`, a stray `&` and unknown parameters are accepted, as production does, with
 /// a warning each.
 async fn checked_link(
     state: &Arc<AppState>,
+    client: Option<std::net::IpAddr>,
     kind: JoinPageKind,
     query: Option<&str>,
 ) -> Result<CheckedLink, Response> {
@@ -177,13 +182,27 @@ async fn checked_link(
     if let Err(refused) = leniency::allow(state.strict, warnings) {
         return Err(malformed(&refused.to_string()));
     }
-    let claims = open_cipher(state, cipher).await.map_err(|_| {
-        page(
-            StatusCode::BAD_REQUEST,
-            "Invalid link",
-            "<p>This link is not valid: it could not be decrypted or it was altered.</p>",
-        )
-    })?;
+    let claims = open_cipher(state, cipher, Opener::Anyone(client))
+        .await
+        .map_err(|error| match error.retry_after_seconds() {
+            Some(seconds) => {
+                let mut wait = page(
+                    error.status(),
+                    "Try again shortly",
+                    &format!(
+                        "<p>Too many links are being opened; try again in {seconds} seconds.</p>"
+                    ),
+                );
+                wait.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                wait
+            }
+            None => page(
+                StatusCode::BAD_REQUEST,
+                "Invalid link",
+                "<p>This link is not valid: it could not be decrypted or it was altered.</p>",
+            ),
+        })?;
     if kind.page == JoinPage::Login && claims.role == Role::Guest {
         return Err(page(
             StatusCode::FORBIDDEN,

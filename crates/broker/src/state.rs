@@ -51,7 +51,12 @@ impl Tokens {
 
 pub(crate) struct AppState {
     pub(crate) minter: Arc<Minter>,
+    /// Where minting, and opening for a token holder, run.
     pub(crate) crypto: crypto_pool::CryptoPool,
+    /// Where opening for anyone else runs ([`crate::opening`]).
+    pub(crate) anyone_crypto: crypto_pool::CryptoPool,
+    /// Derivations a minute for anyone, by client address.
+    pub(crate) anyone_opens: resilience::KeyLimits,
     pub(crate) store: Store,
     pub(crate) tokens: Tokens,
     /// Without a trailing slash.

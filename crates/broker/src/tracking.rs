@@ -28,7 +28,7 @@ pub async fn track(request: Request, next: Next) -> Response {
     );
     let method = request.method().clone();
     // Never the query string (it carries ciphers), and short keys are credentials too.
-    let path = loggable_path(request.uri().path());
+    let path = leniency::visible(&loggable_path(request.uri().path()));
     let started = Instant::now();
     let (mut response, warnings) =
         leniency::collect(TRACKING_ID.scope(id.clone(), next.run(request))).await;
@@ -38,8 +38,15 @@ pub async fn track(request: Request, next: Next) -> Response {
         HeaderValue::from_str(&id).expect("ASCII id"),
     );
     leniency::write_headers(headers, &warnings);
-    for warning in &warnings {
-        tracing::warn!(tracking_id = %id, path, %warning, "accepted with a warning");
+    // One line however many: a request cannot multiply the log.
+    if !warnings.is_empty() {
+        tracing::warn!(
+            tracking_id = %id,
+            path,
+            count = warnings.len(),
+            warnings = %leniency::shown(&warnings).join("; "),
+            "accepted with warnings"
+        );
     }
     tracing::info!(
         %method,

@@ -108,7 +108,7 @@ async fn logs_name_paths_and_reasons_but_never_a_credential() {
         logs.contains("/visit/{short}"),
         "short links are logged as the template"
     );
-    assert!(logs.contains("accepted with a warning"), "{logs}");
+    assert!(logs.contains("accepted with warnings"), "{logs}");
     assert!(logs.contains("refused a cipher"), "{logs}");
     let ciphertext_parts: Vec<&str> = guest.cipher.split('.').filter(|p| p.len() > 16).collect();
     for secret in [TOKEN, SECRET, "not-the-token", short.as_str()]
@@ -156,5 +156,62 @@ async fn a_link_opened_on_another_verticals_page_is_noted_and_one_on_its_own_is_
             .iter()
             .all(|line| !line.contains("link=hc page=hc") && !line.contains("link=gen page=gen")),
         "{noted:?}"
+    );
+}
+
+/// A query's unknown names come from the client: each is escaped (a line break in one cannot
+/// start a forged log line) and cut, and however many there are the request logs one line of
+/// warnings of bounded length.
+#[tokio::test]
+async fn a_request_s_warnings_are_one_escaped_bounded_log_line_however_many() {
+    let captured = captured();
+    let broker = spawn_broker().await;
+    let links = broker
+        .client
+        .generate_links(&LinkRequest::new("many-warnings"))
+        .await
+        .unwrap()
+        .value;
+    let cipher = links.guest[0].cipher.clone();
+    let forged = "x%0D%0A2026-12-06T00:00:00Z  INFO forged: admin signed in";
+    let long_name = "n".repeat(2000);
+    let mut query = format!("{forged}=1&{long_name}=2");
+    for i in 0..500 {
+        query.push_str(&format!("&unknown{i}=v"));
+    }
+    let response = broker
+        .http
+        .get(format!(
+            "{}/api/v1/space?int=jose&data={cipher}&{query}",
+            broker.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    let tracking = response.headers()["trackingid"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    broker.stop().await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&tracking)).collect();
+    let warned: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("accepted with warnings"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{lines:#?}");
+    let line = warned[0];
+    assert!(line.contains("count=503"), "{line}");
+    assert!(line.contains(r"x\r\n2026-12-06"), "escaped: {line}");
+    assert!(
+        !logs.lines().any(|l| l.starts_with("2026-12-06T00:00:00Z")),
+        "a forged line"
+    );
+    let request_bytes: usize = lines.iter().map(|l| l.len()).sum();
+    assert!(
+        request_bytes < 10 * 1024,
+        "the request's log is {request_bytes} bytes for a {} byte query",
+        query.len()
     );
 }

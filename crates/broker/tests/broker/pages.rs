@@ -371,3 +371,77 @@ async fn a_page_the_store_cannot_answer_is_a_plain_500_page() {
     assert!(body.contains("Something went wrong"), "{body}");
     assert!(!body.contains("pool"), "no cause shown: {body}");
 }
+
+/// Opening a link no one has opened here costs a PBKDF2 derivation, and a join page (or space
+/// details without a token) lets anyone ask for one: each client address may cause so many a
+/// minute, then waits (`429` with `Retry-After`). Links already opened or minted cost nothing
+/// and still open; a token holder is not counted.
+#[tokio::test]
+async fn anyone_may_cause_so_many_derivations_a_minute_and_then_is_told_to_wait() {
+    let broker = crate::spawn_with(broker::BrokerSettings {
+        anyone_opens_per_minute: std::num::NonZeroU32::new(3),
+        ..crate::settings(None)
+    })
+    .await;
+    // Links of another org: each is derived, then refused as not this broker's.
+    let elsewhere = crate::spawn_with(broker::BrokerSettings {
+        secret: Some("another org's secret".into()),
+        ..crate::settings(None)
+    })
+    .await;
+    let mut forged = Vec::new();
+    for n in 0..5 {
+        let links = elsewhere
+            .client
+            .generate_links(&LinkRequest::new(format!("forged-{n}")))
+            .await
+            .unwrap()
+            .value;
+        forged.push(links.guest[0].cipher.clone());
+    }
+    // Minted with short links: kept opened from the start.
+    let mut asked = LinkRequest::new("genuine");
+    asked.provide_short_urls = Some(true);
+    let genuine = broker.client.generate_links(&asked).await.unwrap().value;
+    let join = JoinUrls::new(&broker.url).unwrap();
+    let page = |cipher: &str| join.long_url(Role::Guest, &style(Vertical::Hc), cipher);
+
+    for cipher in &forged[..3] {
+        let response = broker.http.get(page(cipher)).send().await.unwrap();
+        assert_eq!(response.status(), 400);
+    }
+    let waiting = broker.http.get(page(&forged[3])).send().await.unwrap();
+    assert_eq!(waiting.status(), 429);
+    let retry_after: u64 = waiting.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert!(waiting.text().await.unwrap().contains("try again in"));
+    let space = |cipher: &str| format!("{}/api/v1/space?int=jose&data={cipher}", broker.url);
+    let without_token = broker.http.get(space(&forged[3])).send().await.unwrap();
+    assert_eq!(without_token.status(), 429);
+
+    // What costs no derivation still opens; a token holder is not counted.
+    let opened = broker
+        .http
+        .get(page(&genuine.guest[0].cipher))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 200);
+    let with_token = broker
+        .http
+        .get(space(&forged[4]))
+        .bearer_auth(crate::TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 400, "derived and refused, not throttled");
+
+    // A minute on, the address may ask again.
+    broker.clock.advance(Duration::from_secs(60));
+    let again = broker.http.get(page(&forged[3])).send().await.unwrap();
+    assert_eq!(again.status(), 400);
+}

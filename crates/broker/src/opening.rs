@@ -1,0 +1,103 @@
+//! Opening a link's cipher: from the cache when it was opened (or minted) before, else a PBKDF2
+//! derivation off the async threads, within this broker's PBES2 bounds. Who asks decides where
+//! the derivation runs: a holder of a valid token in the minting pool, anyone else (a join
+//! page, space details without `Authorization`) in a pool of its own with a bounded queue, and
+//! at most so many derivations a minute for each client address. So forged links can neither
+//! queue in front of minting nor keep the broker's cores to themselves.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+
+use crate::api::ApiError;
+use crate::crypto_pool::CryptoFailed;
+use crate::mint::LinkClaims;
+use crate::state::AppState;
+use crate::tracking;
+
+/// Derivations a minute each client address may cause without a token, by default.
+pub const ANYONE_OPENS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(60).unwrap();
+/// Derivations without a token that may wait at once; more are answered `503`.
+pub(crate) const ANYONE_QUEUE: usize = 32;
+
+/// Who asks for a cipher to be opened.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Opener {
+    /// A holder of a token this broker accepts.
+    Token,
+    /// Anyone, from this address (`None` when the server does not say).
+    Anyone(Option<IpAddr>),
+}
+
+/// The address a request came from, when the server that runs the router says
+/// (`into_make_service_with_connect_info`).
+pub(crate) struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip()),
+        ))
+    }
+}
+
+/// Opens `cipher` for `opener`: `400` for one this broker did not make (or that was altered),
+/// `429` past the client's derivations for the minute, `503` when the queue for anyone is full.
+pub(crate) async fn open_cipher(
+    state: &Arc<AppState>,
+    cipher: &str,
+    opener: Opener,
+) -> Result<LinkClaims, ApiError> {
+    let now = state.clock.now();
+    if let Some(claims) = state.opened.get(cipher, now) {
+        return Ok(claims);
+    }
+    let pool = match opener {
+        Opener::Token => &state.crypto,
+        Opener::Anyone(address) => {
+            let key = address.map(|a| a.to_string()).unwrap_or_default();
+            state.anyone_opens.check(key.as_bytes()).map_err(|wait| {
+                let seconds = resilience::retry_after_seconds(wait);
+                ApiError::retry_after(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Too many links opened from this address; retry after {seconds} seconds."
+                    ),
+                    seconds,
+                )
+            })?;
+            &state.anyone_crypto
+        }
+    };
+    let minter = Arc::clone(&state.minter);
+    let owned = cipher.to_owned();
+    let claims = pool
+        .start(move || minter.open(&owned))
+        .await
+        .map_err(|e| match e {
+            CryptoFailed::Busy => ApiError::retry_after(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many links are being opened; retry after 1 second.",
+                1,
+            ),
+            other => ApiError::internal("opening task failed", &other),
+        })?
+        .map_err(|reason| {
+            tracing::info!(tracking_id = %tracking::current(), %reason, "refused a cipher");
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "data: is not a valid link token of this org (not decryptable, tampered or foreign).",
+            )
+        })?;
+    state.opened.insert(cipher, claims.clone(), now);
+    Ok(claims)
+}
