@@ -269,6 +269,10 @@ pub struct ServiceOptions {
     /// which the service stops calling it for --circuit-open-for, and /readyz says so
     #[arg(long, env = "ICNODE_CIRCUIT_FAILURES", default_value = "5")]
     pub circuit_failures: std::num::NonZeroU32,
+    /// How long an answer is kept for a request sent again with its Idempotency-Key; after it
+    /// the key is free again and the record is pruned
+    #[arg(long, env = "ICNODE_IDEMPOTENCY_TTL", default_value = "24h", value_parser = positive_duration)]
+    pub idempotency_ttl: Duration,
     /// How long the circuit stays open before one trial call
     #[arg(long, env = "ICNODE_CIRCUIT_OPEN_FOR", default_value = "30s", value_parser = positive_duration)]
     pub circuit_open_for: Duration,
@@ -520,6 +524,52 @@ fn positive_duration(text: &str) -> Result<Duration, DurationError> {
     Ok(duration)
 }
 
+/// Flags whose value is a secret, with the variable to give it in instead. A command line is
+/// visible to every user of the machine (`ps`, `/proc/PID/cmdline`).
+const SECRET_FLAGS: [(&str, &str); 4] = [
+    ("tokens", "ICNODE_BROKER_TOKENS"),
+    ("secret", "ICNODE_BROKER_SECRET"),
+    ("fault_token", "ICNODE_FAULT_TOKEN"),
+    ("database_url", "ICNODE_DATABASE_URL"),
+];
+
+/// A warning for each secret given on the command line rather than in its variable (a
+/// database URL only when it holds a password).
+pub fn secrets_on_the_command_line(matches: &clap::ArgMatches) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current = Some(matches);
+    while let Some(level) = current {
+        for (id, variable) in SECRET_FLAGS {
+            let given = level.try_get_raw(id).ok().flatten().is_some()
+                && level.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+            if !given {
+                continue;
+            }
+            let holds_secret = id != "database_url"
+                || level
+                    .try_get_one::<server::settings::DatabaseUrl>(id)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|url| {
+                        url::Url::parse(&url.0).is_ok_and(|u| u.password().is_some())
+                    });
+            if holds_secret {
+                let flag = if id == "tokens" {
+                    "token".to_owned()
+                } else {
+                    id.replace('_', "-")
+                };
+                found.push(format!(
+                    "--{flag} on the command line can be read by every user of this machine \
+                     (ps); give it in {variable} instead"
+                ));
+            }
+        }
+        current = level.subcommand().map(|(_, sub)| sub);
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,11 +577,71 @@ mod tests {
 
     /// Flags whose variable is not `ICNODE_` + the long name: they share the broker's names,
     /// or one variable holds the values of a repeated flag.
-    const RENAMED: [(&str, &str); 3] = [
+    const RENAMED: [(&str, &str); 4] = [
         ("token", "ICNODE_BROKER_TOKENS"),
         ("secret", "ICNODE_BROKER_SECRET"),
         ("fault", "ICNODE_FAULTS"),
+        ("trusted-proxy", "ICNODE_TRUSTED_PROXIES"),
     ];
+
+    #[test]
+    fn a_secret_on_the_command_line_is_warned_of_and_one_in_its_variable_is_not() {
+        let warnings = |args: &[&str]| {
+            secrets_on_the_command_line(&Cli::command().try_get_matches_from(args).unwrap())
+        };
+        let given = warnings(&[
+            "icnode",
+            "broker",
+            "--token",
+            "t",
+            "--secret",
+            "s",
+            "--fault-token",
+            "f",
+        ]);
+        assert_eq!(given.len(), 3, "{given:?}");
+        assert!(
+            given[0].starts_with("--token on the command line"),
+            "{given:?}"
+        );
+        assert!(given[0].contains("ICNODE_BROKER_TOKENS"), "{given:?}");
+        assert!(given[1].starts_with("--secret "), "{given:?}");
+        assert!(given[2].starts_with("--fault-token "), "{given:?}");
+        let with_password = warnings(&[
+            "icnode",
+            "keys",
+            "list",
+            "--database-url",
+            "postgres://u:p@127.0.0.1/db",
+        ]);
+        assert_eq!(with_password.len(), 1, "{with_password:?}");
+        assert!(with_password[0].starts_with("--database-url "));
+        let no_password = warnings(&[
+            "icnode",
+            "keys",
+            "list",
+            "--database-url",
+            "postgres://u@127.0.0.1/db",
+        ]);
+        assert!(no_password.is_empty(), "{no_password:?}");
+        assert!(warnings(&["icnode", "broker"]).is_empty());
+    }
+
+    /// The flags' defaults are the service's own, written once there.
+    #[test]
+    fn serving_defaults_are_the_services() {
+        let cli = Cli::try_parse_from(["icnode", "up"]).unwrap();
+        let Command::Up(up) = cli.command else {
+            panic!("not up");
+        };
+        let rules = up.serve.connections.rules();
+        let defaults = server::ConnectionRules::default();
+        assert_eq!(rules.first_request, defaults.first_request);
+        assert_eq!(rules.idle, defaults.idle);
+        assert_eq!(rules.max_connections, defaults.max_connections);
+        assert!(up.serve.connections.trusted_proxies.is_empty());
+        assert_eq!(up.service.idempotency_ttl, server::idempotency::DEFAULT_TTL);
+    }
 
     fn every_flag(command: &clap::Command, path: String, into: &mut Vec<(String, clap::Arg)>) {
         for arg in command.get_arguments() {

@@ -9,7 +9,14 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::store::{Claim, Store, StoreError};
+use crate::store::{Claim, ClaimTimes, Store, StoreError};
+
+/// How long an answer is kept for replays, by default: a day, as payment APIs keep theirs.
+/// After it the key is free again, and the record is pruned.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// How often a process prunes expired records, and how many it deletes in one statement.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
+const PRUNE_BATCH: i64 = 500;
 
 /// A key holds 1-255 visible ASCII characters.
 pub const MAX_KEY_CHARS: usize = 255;
@@ -61,6 +68,7 @@ pub fn stale_after(broker_timeout: Duration) -> Duration {
 pub struct Idempotency {
     store: Store,
     stale_after: Duration,
+    ttl: Duration,
 }
 
 /// A key held for one request of `owner` (the caller's key id) while it runs.
@@ -85,8 +93,13 @@ pub enum Claimed {
 }
 
 impl Idempotency {
-    pub fn new(store: Store, stale_after: Duration) -> Self {
-        Self { store, stale_after }
+    /// Claims that go stale after `stale_after`, answers kept for `ttl`.
+    pub fn new(store: Store, stale_after: Duration, ttl: Duration) -> Self {
+        Self {
+            store,
+            stale_after,
+            ttl,
+        }
     }
 
     /// Claims `key` for a request of `owner` with `digest`, at `now` (Unix seconds).
@@ -97,11 +110,12 @@ impl Idempotency {
         digest: &str,
         now: i64,
     ) -> Result<Claimed, StoreError> {
-        let stale_before = now - self.stale_after.as_secs() as i64;
-        let claimed = self
-            .store
-            .claim(owner, key.as_str(), digest, now, stale_before)
-            .await?;
+        let times = ClaimTimes {
+            now,
+            stale_before: now - seconds(self.stale_after),
+            expired_before: now - seconds(self.ttl),
+        };
+        let claimed = self.store.claim(owner, key.as_str(), digest, times).await?;
         Ok(match claimed {
             Claim::Claimed(claim) => Claimed::Run(Held {
                 owner: owner.to_owned(),
@@ -112,6 +126,51 @@ impl Idempotency {
             Claim::InFlight => Claimed::InFlight,
             Claim::OtherRequest => Claimed::OtherRequest,
         })
+    }
+
+    /// Deletes the records expired at `now`, a batch at a time; says how many.
+    pub async fn prune(&self, now: i64) -> Result<u64, StoreError> {
+        let expired_before = now - seconds(self.ttl);
+        let mut pruned = 0;
+        loop {
+            let deleted = self
+                .store
+                .prune_idempotency(expired_before, PRUNE_BATCH)
+                .await?;
+            pruned += deleted;
+            if deleted < PRUNE_BATCH as u64 {
+                return Ok(pruned);
+            }
+        }
+    }
+
+    /// Prunes every `every` until `stopped` resolves, reading the time from `clock`. A failed
+    /// round is logged and the next tried: pruning is housekeeping, never a request's concern.
+    pub async fn prune_every(
+        self,
+        clock: std::sync::Arc<dyn instant_connect::Clock>,
+        every: Duration,
+        stopped: impl std::future::Future<Output = ()>,
+    ) {
+        let rounds = async {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match self.prune(clock.now()).await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::info!(pruned, "expired idempotency records pruned"),
+                    Err(error) => tracing::warn!(
+                        error = %resilience::report(&error),
+                        "idempotency records could not be pruned"
+                    ),
+                }
+            }
+        };
+        tokio::select! {
+            () = rounds => {}
+            () = stopped => {}
+        }
     }
 
     /// Keeps a request's answer for replays, or gives the key up when the answer is a failure
@@ -136,6 +195,10 @@ impl Idempotency {
             );
         }
     }
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -73,6 +73,15 @@ pub struct Application {
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     connections: ConnectionRules,
     body_read_timeout: std::time::Duration,
+    /// Prunes expired idempotency records while the service runs.
+    pruning: Pruning,
+}
+
+/// What the pruning of expired idempotency records needs.
+struct Pruning {
+    idempotency: idempotency::Idempotency,
+    clock: Arc<dyn instant_connect::Clock>,
+    every: std::time::Duration,
 }
 
 impl Application {
@@ -110,6 +119,11 @@ impl Application {
         // The store times what requests wait for it, into the metrics.
         let store = store.observe_waits(Arc::clone(&metrics) as Arc<dyn store::WaitObserver>);
         let state = app_state(&settings, store.clone(), metrics)?;
+        let pruning = Pruning {
+            idempotency: state.idempotency.clone(),
+            clock: Arc::clone(&settings.clock),
+            every: settings.idempotency_prune_every,
+        };
         Ok(Self {
             listener,
             address,
@@ -119,6 +133,7 @@ impl Application {
             tls,
             connections: settings.connections,
             body_read_timeout: settings.body_read_timeout,
+            pruning,
         })
     }
 
@@ -155,8 +170,19 @@ impl Application {
         } else {
             self.router.fallback(http::not_found)
         };
+        let (stop_pruning, pruning_stopped) = tokio::sync::oneshot::channel::<()>();
+        let Pruning {
+            idempotency,
+            clock,
+            every,
+        } = self.pruning;
+        let pruner = tokio::spawn(idempotency.prune_every(clock, every, async {
+            let _ = pruning_stopped.await;
+        }));
         let served =
             serving::serve_with(self.listener, router, self.connections, self.tls, shutdown).await;
+        let _ = stop_pruning.send(());
+        let _ = pruner.await;
         self.store.close().await;
         served
     }
@@ -206,6 +232,7 @@ fn app_state(
     let idempotency = idempotency::Idempotency::new(
         store.clone(),
         idempotency::stale_after(settings.broker.timeout),
+        settings.idempotency_ttl,
     );
     Ok(http::AppState::new(http::Inner {
         meetings,

@@ -106,6 +106,11 @@ pub struct Settings {
     pub connections: ConnectionRules,
     /// How long a client has to send a request's body once its headers are in.
     pub body_read_timeout: Duration,
+    /// How long an answer is kept for a request sent again with its `Idempotency-Key`; after
+    /// it the key is free again and the record pruned.
+    pub idempotency_ttl: Duration,
+    /// How often expired idempotency records are pruned.
+    pub idempotency_prune_every: Duration,
     /// Proxies in front of the service whose `X-Forwarded-For` names the client in the access
     /// log; a request from anywhere else is logged with its peer's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -180,6 +185,8 @@ impl Settings {
             connections: ConnectionRules::default(),
             body_read_timeout: BODY_READ_TIMEOUT,
             trusted_proxies: Vec::new(),
+            idempotency_ttl: crate::idempotency::DEFAULT_TTL,
+            idempotency_prune_every: crate::idempotency::PRUNE_EVERY,
             clock: Arc::new(SystemClock),
         }
     }

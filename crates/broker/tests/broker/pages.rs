@@ -438,7 +438,11 @@ async fn anyone_may_cause_so_many_derivations_a_minute_and_then_is_told_to_wait(
         .send()
         .await
         .unwrap();
-    assert_eq!(with_token.status(), 400, "derived and refused, not throttled");
+    assert_eq!(
+        with_token.status(),
+        400,
+        "derived and refused, not throttled"
+    );
 
     // A minute on, the address may ask again.
     broker.clock.advance(Duration::from_secs(60));

@@ -71,6 +71,7 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
         settings.imported_node_destinations = node::Destinations::Any;
     }
     settings.rate_limit_per_minute = options.rate_limit;
+    settings.idempotency_ttl = options.idempotency_ttl;
     settings.broker.retry = resilience::RetryPolicy::with_retries(options.broker_retries);
     settings.node_retry = resilience::RetryPolicy::with_retries(options.node_retries);
     settings.broker.breaker = resilience::BreakerSettings {

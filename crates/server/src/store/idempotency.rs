@@ -13,17 +13,30 @@ struct Stored {
     created_at: i64,
 }
 
+/// The times a claim is judged by (Unix seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimTimes {
+    pub now: i64,
+    /// A claim left unfinished since before this is dead (its process died) and taken over.
+    pub stale_before: i64,
+    /// A record made before this has expired: its key is free again.
+    pub expired_before: i64,
+}
+
 impl Store {
     /// Claims `key` for one request of `owner`. A claim left in flight since before
-    /// `stale_before` (its process died) is taken over.
+    /// `times.stale_before` is taken over; a record from before `times.expired_before` is
+    /// forgotten and the key claimed afresh.
     pub async fn claim(
         &self,
         owner: &str,
         key: &str,
         request_digest: &str,
-        now: i64,
-        stale_before: i64,
+        times: ClaimTimes,
     ) -> Result<Claim, StoreError> {
+        let ClaimTimes {
+            now, stale_before, ..
+        } = times;
         let token = uuid::Uuid::new_v4().simple().to_string();
         let inserted = self
             .db
@@ -38,8 +51,12 @@ impl Store {
         }
         let Some(stored) = self.stored(owner, key).await? else {
             // Released between our insert and our read: try once more.
-            return Box::pin(self.claim(owner, key, request_digest, now, stale_before)).await;
+            return Box::pin(self.claim(owner, key, request_digest, times)).await;
         };
+        if stored.created_at < times.expired_before && stored.status.is_some() {
+            self.forget(owner, key, stored.created_at).await?;
+            return Box::pin(self.claim(owner, key, request_digest, times)).await;
+        }
         if stored.request_digest != request_digest {
             return Ok(Claim::OtherRequest);
         }
@@ -71,6 +88,32 @@ impl Store {
                     created_at: row.int("created_at")?,
                 })
             })
+            .await
+    }
+
+    /// Deletes an expired record, unless it changed since it was read.
+    async fn forget(&self, owner: &str, key: &str, created_at: i64) -> Result<(), StoreError> {
+        self.db
+            .execute(Statement::new(
+                "DELETE FROM idempotency WHERE owner = $1 AND idem_key = $2 AND created_at = $3",
+                values![owner, key, created_at],
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes at most `batch` finished records made before `expired_before`; says how many.
+    pub async fn prune_idempotency(
+        &self,
+        expired_before: i64,
+        batch: i64,
+    ) -> Result<u64, StoreError> {
+        self.db
+            .execute(Statement::new(
+                "DELETE FROM idempotency WHERE (owner, idem_key) IN (SELECT owner, idem_key \
+                 FROM idempotency WHERE created_at < $1 AND status IS NOT NULL LIMIT $2)",
+                values![expired_before, batch],
+            ))
             .await
     }
 

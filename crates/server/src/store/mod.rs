@@ -31,6 +31,7 @@ mod sqlite;
 pub use db::{Backend, redact_url};
 pub use error::StoreError;
 pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
+pub use idempotency::ClaimTimes;
 pub use key_checks::{KeyCheckCounts, MAX_KEYS};
 pub use rows::{Claim, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Revoked};
 

@@ -409,7 +409,7 @@ mod exact {
 }
 
 /// The rows of `sql` on the store's database, read beside the store: (text, optional int).
-async fn raw_rows(db: &Db, url: &str, sql: &str) -> Vec<(String, Option<i64>)> {
+pub(crate) async fn raw_rows(db: &Db, url: &str, sql: &str) -> Vec<(String, Option<i64>)> {
     match db {
         Db::Sqlite => {
             let path = url.strip_prefix("sqlite://").unwrap();

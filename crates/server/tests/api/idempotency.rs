@@ -81,7 +81,61 @@ async fn refusals_are_replayed_too_but_broker_failures_are_not_stored(db: Db) {
     }
 }
 
+/// An answer is kept a day: until then the key replays it, after it the key is free again,
+/// and every process prunes what expired in the background.
+async fn an_answer_is_kept_for_its_time_then_the_key_is_free_and_the_record_pruned(db: Db) {
+    let app = crate::spawn_app_with(
+        db.clone(),
+        crate::Options {
+            idempotency_prune_every: Some(std::time::Duration::from_millis(50)),
+            ..crate::Options::default()
+        },
+    )
+    .await;
+    let body = json!({"guests": 1});
+    let (_, first, _) = post_with(&app, &app.key, "daily-1", body.clone()).await;
+    for key in ["daily-2", "daily-3"] {
+        let (status, _, _) = post_with(&app, &app.key, key, body.clone()).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let ttl = server::idempotency::DEFAULT_TTL;
+    app.clock.advance(ttl - std::time::Duration::from_secs(1));
+    let (_, kept, replayed) = post_with(&app, &app.key, "daily-1", body.clone()).await;
+    assert!(replayed, "a second before its time the answer is replayed");
+    assert_eq!(kept, first);
+
+    app.clock.advance(std::time::Duration::from_secs(2));
+    let (status, fresh, replayed) = post_with(&app, &app.key, "daily-1", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{fresh}");
+    assert!(!replayed, "past its time the key runs the request again");
+    assert_ne!(fresh["chatId"], first["chatId"]);
+
+    // The other two expired records go in the background; the fresh one stays.
+    let keys = || async {
+        crate::batches::raw_rows(
+            &db,
+            app.database_url(),
+            "SELECT idem_key, created_at FROM idempotency",
+        )
+        .await
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect::<Vec<_>>()
+    };
+    let started = std::time::Instant::now();
+    while keys().await.len() > 1 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "not pruned: {:?}",
+            keys().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(keys().await, vec!["daily-1".to_owned()]);
+}
+
 on_both_databases!(
     a_replay_gets_the_stored_answer_and_another_body_is_refused,
     refusals_are_replayed_too_but_broker_failures_are_not_stored,
+    an_answer_is_kept_for_its_time_then_the_key_is_free_and_the_record_pruned,
 );

@@ -134,6 +134,7 @@ pub struct Options {
     pub idle_timeout: Option<std::time::Duration>,
     pub max_connections: Option<std::num::NonZeroUsize>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub idempotency_prune_every: Option<std::time::Duration>,
 }
 
 pub struct TestApp {
@@ -338,6 +339,9 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         settings.connections.max_connections = max;
     }
     settings.trusted_proxies = options.trusted_proxies.clone();
+    if let Some(every) = options.idempotency_prune_every {
+        settings.idempotency_prune_every = every;
+    }
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
@@ -451,6 +455,11 @@ impl TestApp {
     }
 
     /// How many meetings the store holds.
+    /// The URL of the test's own database.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     pub async fn meeting_count(&self) -> usize {
         let (status, page) = self.get("/v1/meetings?limit=1000").await;
         assert_eq!(status, StatusCode::OK, "{page}");
