@@ -10,7 +10,6 @@ use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use instant_connect::{
     FieldError, JoinStyle, JoinUrls, LegacyLinkResponse, LinkItem, LinkPlan, LinkRequest,
@@ -18,6 +17,7 @@ use instant_connect::{
     ValidationErrors,
 };
 
+use crate::error::ApiError;
 use crate::mint::{Minted, Minter, short_key};
 use crate::opening::{ClientAddress, Opener, open_cipher};
 use crate::state::{AppState, TokenCheck, Tokens};
@@ -26,105 +26,6 @@ use crate::{leniency, tracking};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const DEFAULT_PAGE: u32 = 100;
-
-/// An error in Webex's shape: `{"message", "errors": [{"description"}], "trackingId"}`.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    message: String,
-    descriptions: Vec<String>,
-    /// Sent as `Retry-After`, in whole seconds.
-    retry_after: Option<u64>,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self {
-            status,
-            descriptions: vec![message.clone()],
-            message,
-            retry_after: None,
-        }
-    }
-
-    pub(crate) fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// How long the client is told to wait, when it is.
-    pub(crate) fn retry_after_seconds(&self) -> Option<u64> {
-        self.retry_after
-    }
-
-    /// `status` with `Retry-After: seconds`.
-    pub fn retry_after(status: StatusCode, message: impl Into<String>, seconds: u64) -> Self {
-        Self {
-            retry_after: Some(seconds),
-            ..Self::new(status, message)
-        }
-    }
-
-    /// A token past its requests for the minute, as Webex throttles: 429 with `Retry-After`.
-    fn throttled(wait: std::time::Duration) -> Self {
-        let seconds = resilience::retry_after_seconds(wait);
-        Self::retry_after(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many requests for this token; retry after {seconds} seconds."),
-            seconds,
-        )
-    }
-
-    fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "The request requires a valid access token set in the Authorization request header.",
-        )
-    }
-
-    pub(crate) fn internal(context: &str, error: &(dyn std::error::Error + 'static)) -> Self {
-        // The cause goes to the log with the tracking id; the client gets only the id.
-        tracing::error!(tracking_id = %tracking::current(), error = %resilience::report(error), "{context}");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal error; quote the trackingId.",
-        )
-    }
-}
-
-impl From<ValidationErrors> for ApiError {
-    fn from(errors: ValidationErrors) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            message: errors.to_string(),
-            descriptions: errors.errors().iter().map(ToString::to_string).collect(),
-            retry_after: None,
-        }
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
-        Self::internal("broker store failed", &error)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "message": self.message,
-            "errors": self.descriptions.iter().map(|d| json!({"description": d})).collect::<Vec<_>>(),
-            "trackingId": tracking::current(),
-        });
-        let mut response = (self.status, Json(body)).into_response();
-        if let Some(seconds) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, seconds.into());
-        }
-        response
-    }
-}
 
 /// Answers a method the path does not take, in the Webex shape.
 pub async fn method_not_allowed() -> ApiError {

@@ -15,6 +15,7 @@ mod api;
 mod cache;
 mod crypto_pool;
 pub mod data_dir;
+mod error;
 pub mod faults;
 pub mod identity;
 mod leniency;

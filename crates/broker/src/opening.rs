@@ -13,8 +13,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 
-use crate::api::ApiError;
 use crate::crypto_pool::CryptoFailed;
+use crate::error::ApiError;
 use crate::mint::LinkClaims;
 use crate::state::AppState;
 use crate::tracking;

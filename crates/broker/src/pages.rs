@@ -12,6 +12,7 @@ use html_escape::encode_text;
 use instant_connect::{FieldError, JoinPage, Role, Vertical, rfc3339};
 
 use crate::api::QueryParams;
+use crate::error::ApiError;
 use crate::leniency;
 use crate::mint::LinkClaims;
 use crate::opening::{ClientAddress, Opener, open_cipher};
@@ -134,6 +135,27 @@ pub async fn join(
     }
 }
 
+/// The page of a link that did not open: wait (`429`, `503` with `Retry-After`), or invalid.
+fn unopened(error: ApiError) -> Response {
+    match error.retry_after_seconds() {
+        Some(seconds) => {
+            let mut wait = page(
+                error.status(),
+                "Try again shortly",
+                &format!("<p>Too many links are being opened; try again in {seconds} seconds.</p>"),
+            );
+            wait.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            wait
+        }
+        None => page(
+            StatusCode::BAD_REQUEST,
+            "Invalid link",
+            "<p>This link is not valid: it could not be decrypted or it was altered.</p>",
+        ),
+    }
+}
+
 /// A link that opened and holds on this page now.
 struct CheckedLink {
     claims: LinkClaims,
@@ -184,25 +206,7 @@ async fn checked_link(
     }
     let claims = open_cipher(state, cipher, Opener::Anyone(client))
         .await
-        .map_err(|error| match error.retry_after_seconds() {
-            Some(seconds) => {
-                let mut wait = page(
-                    error.status(),
-                    "Try again shortly",
-                    &format!(
-                        "<p>Too many links are being opened; try again in {seconds} seconds.</p>"
-                    ),
-                );
-                wait.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-                wait
-            }
-            None => page(
-                StatusCode::BAD_REQUEST,
-                "Invalid link",
-                "<p>This link is not valid: it could not be decrypted or it was altered.</p>",
-            ),
-        })?;
+        .map_err(unopened)?;
     if kind.page == JoinPage::Login && claims.role == Role::Guest {
         return Err(page(
             StatusCode::FORBIDDEN,

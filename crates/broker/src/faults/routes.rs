@@ -15,7 +15,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{Fault, FaultKind};
-use crate::api::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The layer over every route: faults for `/api/...`, the rest untouched.

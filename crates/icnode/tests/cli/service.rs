@@ -645,6 +645,7 @@ fn serve_needs_a_token_makes_its_data_dir_owner_only_and_writes_json_logs_with_r
     let mut command: Command = icnode();
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(["--trusted-proxy", "127.0.0.0/8"])
         .args([
             "--broker-url",
             &broker_url,
@@ -661,6 +662,7 @@ fn serve_needs_a_token_makes_its_data_dir_owner_only_and_writes_json_logs_with_r
     let response = client()
         .post(format!("{url}/v1/meetings"))
         .bearer_auth(&key)
+        .header("x-forwarded-for", "203.0.113.7")
         .json(&json!({"chatId": "json-logs"}))
         .send()
         .unwrap();
@@ -679,7 +681,8 @@ fn serve_needs_a_token_makes_its_data_dir_owner_only_and_writes_json_logs_with_r
         .iter()
         .find(|l| l.to_string().contains(&request_id) && l["fields"]["message"] == "answered")
         .unwrap_or_else(|| panic!("the request id is in the access log:\n{logs}"));
-    assert_eq!(answered["span"]["client"], "127.0.0.1", "{answered}");
+    // The proxy it trusts (the test, on loopback) says whom it forwarded.
+    assert_eq!(answered["span"]["client"], "203.0.113.7", "{answered}");
     let cipher = meeting["guests"][0]["cipher"].as_str().unwrap();
     for secret in [TOKEN, key.as_str(), cipher] {
         assert!(!logs.contains(secret), "a secret reached the log");

@@ -1,7 +1,7 @@
 //! The store's idempotency records: a claim per caller and key, the answer kept once the
 //! request is done. The rules of their use are `crate::idempotency`'s.
 
-use super::rows::Claim;
+use super::rows::{Claim, ClaimTimes};
 use super::sql::{Statement, values};
 use super::{Store, StoreError};
 
@@ -11,16 +11,6 @@ struct Stored {
     status: Option<i64>,
     body: Option<String>,
     created_at: i64,
-}
-
-/// The times a claim is judged by (Unix seconds).
-#[derive(Debug, Clone, Copy)]
-pub struct ClaimTimes {
-    pub now: i64,
-    /// A claim left unfinished since before this is dead (its process died) and taken over.
-    pub stale_before: i64,
-    /// A record made before this has expired: its key is free again.
-    pub expired_before: i64,
 }
 
 impl Store {

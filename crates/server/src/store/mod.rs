@@ -31,9 +31,10 @@ mod sqlite;
 pub use db::{Backend, redact_url};
 pub use error::StoreError;
 pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
-pub use idempotency::ClaimTimes;
 pub use key_checks::{KeyCheckCounts, MAX_KEYS};
-pub use rows::{Claim, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Revoked};
+pub use rows::{
+    Claim, ClaimTimes, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Revoked,
+};
 
 /// What a request waits for the database on, timed by the store for whoever observes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -227,3 +227,13 @@ mod tests {
         }
     }
 }
+
+/// The times a claim is judged by (Unix seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimTimes {
+    pub now: i64,
+    /// A claim left unfinished since before this is dead (its process died) and taken over.
+    pub stale_before: i64,
+    /// A record made before this has expired: its key is free again.
+    pub expired_before: i64,
+}
