@@ -240,6 +240,41 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_field_at_any_depth_is_a_secret_a_variable_s_own_and_a_number_too() {
+        let mut session = Session::default();
+        let body = json_template(
+            r#"{"password": "{{pw}}", "user": "{{name}}", "users": [{"token": "t-1"}], "pin": {"apiKey": 12345}}"#,
+            &mut Fields,
+            &mut session,
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            r#"{"password":"$(secret:pw)","user":"$(name)","users":[{"token":"$(secret:token)"}],"pin":{"apiKey":"$(secret:api_key)"}}"#
+        );
+        let secrets: Vec<Option<&str>> =
+            session.notes.iter().map(|n| n.secret.as_deref()).collect();
+        assert!(secrets.contains(&Some("pw")), "{secrets:?}");
+    }
+
+    #[test]
+    fn only_an_element_named_as_a_credential_holds_one_not_text_after_a_tag_named_so() {
+        let mut session = Session::default();
+        let body = xml_template(
+            "<r><a><?apitoken x?>kept-1</a><b><!--token-->kept-2</b><c><password/>kept-3</c>\
+             <password type=\"text\">pw-literal</password></r>",
+            &mut Fields,
+            &mut session,
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            "<r><a><?apitoken x?>kept-1</a><b><!--token-->kept-2</b><c><password/>kept-3</c>\
+             <password type=\"text\">$(secret:password)</password></r>"
+        );
+    }
+
+    #[test]
     fn xml_bodies_lose_literal_credentials_and_keep_placeholders() {
         let mut session = Session::default();
         let body = xml_template(

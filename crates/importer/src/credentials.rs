@@ -117,3 +117,53 @@ pub(crate) fn secret_value(name: &str) -> AuthValue {
         value: secret_ref(name),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::variables::tests::Fields;
+
+    #[test]
+    fn an_empty_credential_names_a_secret_after_its_place_and_says_it_had_no_value() {
+        let mut session = Session::default();
+        let name = credential_secret(
+            "  ",
+            "api_key",
+            "the header `X-Key`",
+            &mut Fields,
+            &mut session,
+        );
+        assert_eq!(name, "api_key");
+        let notes = format!("{:?}", session.notes);
+        assert!(
+            notes.contains(
+                "the header `X-Key` has no value: the definition names the secret `api_key`"
+            ),
+            "{notes}"
+        );
+    }
+
+    #[test]
+    fn an_authorization_value_is_written_in_a_field_or_made_a_field_whole() {
+        let mut session = Session::default();
+        let mut value = |text: &str| auth_value(text, "the username", &mut Fields, &mut session);
+        assert_eq!(
+            value("clinic"),
+            AuthValue::Static {
+                value: "clinic".into()
+            }
+        );
+        assert_eq!(
+            value("{{user}}"),
+            AuthValue::Dynamic {
+                field: "user".into()
+            }
+        );
+        assert_eq!(
+            value("org-{{user}}"),
+            AuthValue::Dynamic {
+                field: crate::names::field_name("the username")
+            }
+        );
+    }
+}

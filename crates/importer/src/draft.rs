@@ -237,6 +237,49 @@ mod header_rows {
     }
 
     #[test]
+    fn each_placeholder_s_row_takes_its_own_field_s_tooltip_and_list_style() {
+        let mut draft = Draft::new(
+            "m",
+            HttpMethod::Get,
+            "https://api.example.com/$(first)/$(second)/$(third)".into(),
+        );
+        let tip = |name: &str, tooltip: &str| FieldUi {
+            tooltip: tooltip.to_owned(),
+            ..FieldUi::plain(name)
+        };
+        draft.fields = vec![tip("first", "the first"), tip("second", "the second")];
+        draft.lists = vec![
+            ("second".to_owned(), ListStyle::Comma),
+            ("third".to_owned(), ListStyle::Space),
+        ];
+        let rows: Vec<(String, String, Option<ListStyle>)> = draft
+            .parameter_rows()
+            .into_iter()
+            .map(|row| match row {
+                Row::Dynamic {
+                    name,
+                    description,
+                    list,
+                    ..
+                } => (name, description, list),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("first".to_owned(), "the first".to_owned(), None),
+                (
+                    "second".to_owned(),
+                    "the second".to_owned(),
+                    Some(ListStyle::Comma)
+                ),
+                ("third".to_owned(), String::new(), Some(ListStyle::Space)),
+            ]
+        );
+    }
+
+    #[test]
     fn removing_a_header_says_whether_there_was_one_in_any_case() {
         let mut draft = Draft::new("m", HttpMethod::Get, "https://api.example.com".into());
         draft.headers = vec![header("Accept"), header("X-Trace"), header("accept")];
