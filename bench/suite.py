@@ -13,6 +13,8 @@ Sections (all by default):
   instructions  user-space instructions per meeting of the service beside the broker's, one
              meeting at a time under callgrind: repeatable where the times above are not
              (kernel time is not counted)
+  growth     create, get and list-by-prefix p50 with 10^4, 10^5 and 10^6 meetings stored
+             (SQLite file, then PostgreSQL), each beside the first size's
 
 Usage: bench/run [--quick] [SECTION...]
 """
@@ -554,7 +556,120 @@ def instructions(quick, work):
         "broker", per["service"] / per["broker"])
 
 
-SECTIONS = ["crypto", "service", "pipeline", "footprint", "instructions"]
+# --- growth --------------------------------------------------------------------------------
+
+GROWTH_SIZES = (10_000, 100_000, 1_000_000)
+# Matches ten stored meetings at every size (bulk-0000120 to bulk-0000129), among the oldest.
+GROWTH_PREFIX = "bulk-000012"
+
+
+def fill_sql(db, start, end):
+    """SQL that copies the meeting `template` and its links as `bulk-{i:07d}` for i in
+    [start, end), each a millisecond older than the next, the oldest first."""
+    meeting_columns = "created_by, vertical, host_login, short_urls, not_before, expires_at"
+    link_columns = ("role, issued_at_ms, position, cipher, short, short_url, long_url, not_before, "
+                    "expires_at, cipher_at")
+    if db == "sqlite":
+        numbers = (f"WITH RECURSIVE n(i) AS (SELECT {start} UNION ALL SELECT i + 1 FROM n "
+                   f"WHERE i + 1 < {end}) ")
+        name = "printf('bulk-%07d', n.i)"
+        source = "n"
+    else:
+        numbers = ""
+        name = "'bulk-' || lpad(n.i::text, 7, '0')"
+        source = f"generate_series({start}, {end - 1}) AS n(i)"
+    return [
+        f"{numbers}INSERT INTO meetings (chat_id, {meeting_columns}, created_at_ms) "
+        f"SELECT {name}, {meeting_columns}, t.created_at_ms - 10000000 + n.i "
+        f"FROM {source}, meetings t WHERE t.chat_id = 'template'",
+        f"{numbers}INSERT INTO links (id, chat_id, {link_columns}) "
+        f"SELECT t.id || '-' || n.i, {name}, {', '.join('t.' + c.strip() for c in link_columns.split(','))} "
+        f"FROM {source}, links t WHERE t.chat_id = 'template'",
+    ]
+
+
+def fill(db, store, start, end):
+    """Stores meetings `start` to `end` straight into the database, beside the service."""
+    statements = fill_sql(db, start, end)
+    if db == "sqlite":
+        import sqlite3
+        conn = sqlite3.connect(os.path.join(store[1], "icnode.db"))
+        with conn:
+            for sql in statements:
+                conn.execute(sql)
+        conn.execute("ANALYZE")
+        conn.close()
+    else:
+        for sql in statements + ["ANALYZE"]:
+            subprocess.run(["psql", store[1], "-q", "-c", sql], check=True, capture_output=True)
+
+
+def p50_of(base, key, requests):
+    """The median time of each (method, path, body) in `requests`, one after another on one
+    connection, in ms; every answer must be 2xx."""
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    took = []
+    for method, path, body in requests:
+        started = time.perf_counter()
+        conn.request(method, path, body=body,
+                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        took.append((time.perf_counter() - started) * 1000)
+        if response.status >= 300:
+            sys.exit(f"{method} {path} answered {response.status} in the growth section")
+    return median(took)
+
+
+def growth(quick, db, work):
+    """Create, get and list-by-prefix p50 as the store grows; each size's beside the first's."""
+    sizes = GROWTH_SIZES[:2] if quick else GROWTH_SIZES
+    count = 50 if quick else 200
+    print(f"growth on {db}: {', '.join(f'{s:,}' for s in sizes)} meetings, {count} requests of each kind",
+          file=sys.stderr)
+    broker, broker_url = start_broker(work, f"growth-broker-{db}")
+    if db == "sqlite":
+        store = ["--data-dir", os.path.join(work, "growth-data")]
+    else:
+        store = ["--database-url", postgres_database("icnode_growth")]
+    figures = {}
+    stored = 0
+    try:
+        svc, base, key = start_service(work, f"growth-{db}-0", broker_url, store)
+        p50_of(base, key, [("POST", "/v1/meetings", json.dumps({"chatId": "template", "guests": 1}))])
+        for size in sizes:
+            svc.stop()
+            fill(db, store, stored, size)
+            stored = size
+            svc = Process(["serve", "--listen", "127.0.0.1:0", "--broker-url", broker_url, *store],
+                          r"listening on (http://\S+)", os.path.join(work, f"growth-{db}-{size}.log"),
+                          env={"ICNODE_BROKER_TOKEN": BROKER_TOKEN})
+            base = svc.match.group(1)
+            kinds = {
+                "create": [("POST", "/v1/meetings", json.dumps({"chatId": f"new-{size}-{i}", "guests": 1}))
+                           for i in range(count)],
+                "get": [("GET", f"/v1/meetings/bulk-{(i * 7919) % size:07d}", None) for i in range(count)],
+                "list by prefix": [("GET", f"/v1/meetings?chatIdPrefix={GROWTH_PREFIX}&limit=10", None)] * count,
+            }
+            # Warm the connection and the pages the requests read.
+            p50_of(base, key, [kinds["get"][0], kinds["list by prefix"][0]])
+            figures[size] = {kind: p50_of(base, key, requests) for kind, requests in kinds.items()}
+        svc.stop()
+    finally:
+        broker.stop()
+        if db == "postgres":
+            subprocess.run(["psql", POSTGRES_ADMIN, "-q", "-c", "DROP DATABASE IF EXISTS icnode_growth"],
+                           check=True, capture_output=True)
+    first = sizes[0]
+    for kind in ("create", "get", "list by prefix"):
+        for size in sizes:
+            target = "<= 1.3" if size == GROWTH_SIZES[-1] else ""
+            row(f"growth ({db})", f"{kind} p50 with {size:,} meetings", f"{figures[size][kind]:.2f} ms",
+                f"{first:,}", figures[size][kind] / figures[first][kind], target)
+
+
+SECTIONS = ["crypto", "service", "pipeline", "footprint", "instructions", "growth"]
 
 
 def main():
@@ -576,6 +691,9 @@ def main():
                 pipeline(args.quick, work)
             elif section == "instructions":
                 instructions(args.quick, work)
+            elif section == "growth":
+                growth(args.quick, "sqlite", work)
+                growth(args.quick, "postgres", work)
             else:
                 footprint(args.quick, work)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")

@@ -80,6 +80,18 @@ impl Store {
             Some(c) => (c.created_at_ms, c.chat_id.as_str()),
             None => (i64::MAX, ""),
         };
+        // A prefix is a range of the chat id's index, [prefix, the first string after every
+        // string it starts), so a listing reads the meetings it names, not every meeting; the
+        // exact test stays beside it. No prefix reads the newest-first index alone.
+        let end = if self.code_point_order {
+            prefix_end(prefix)
+        } else {
+            None
+        };
+        let range = match end {
+            Some(_) => "m.chat_id >= $2 AND m.chat_id < $6 AND ",
+            None => "",
+        };
         let statement = Statement::new(
             format!(
                 "SELECT {MEETING_COLUMNS}, \
@@ -88,17 +100,27 @@ impl Store {
                  (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'guest') \
                  AS guests \
                  FROM meetings m \
-                 WHERE substr(m.chat_id, 1, CAST($1 AS INTEGER)) = $2 \
+                 WHERE {range}substr(m.chat_id, 1, CAST($1 AS INTEGER)) = $2 \
                  AND (m.created_at_ms < $3 OR (m.created_at_ms = $3 AND m.chat_id < $4)) \
                  ORDER BY m.created_at_ms DESC, m.chat_id DESC LIMIT $5"
             ),
-            values![
-                prefix.chars().count() as i64,
-                prefix,
-                before_ms,
-                before_id,
-                i64::from(limit)
-            ],
+            match end {
+                Some(end) => values![
+                    prefix.chars().count() as i64,
+                    prefix,
+                    before_ms,
+                    before_id,
+                    i64::from(limit),
+                    end
+                ],
+                None => values![
+                    prefix.chars().count() as i64,
+                    prefix,
+                    before_ms,
+                    before_id,
+                    i64::from(limit)
+                ],
+            },
         );
         self.db
             .fetch(statement, |row| {
@@ -112,10 +134,46 @@ impl Store {
     }
 }
 
+/// The first string after every string that starts with `prefix`, in code point order (SQLite's
+/// `BINARY`, PostgreSQL's `C` and `C.UTF-8` collations): its last character that has a next
+/// one, moved on, and what follows it dropped. `None` for an empty prefix, or one of nothing
+/// but the last code point.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        // The next scalar value: surrogates are not characters, so U+D7FF is followed by U+E000.
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::Vertical;
+
+    #[test]
+    fn a_prefix_ends_before_the_first_string_it_does_not_start() {
+        assert_eq!(prefix_end("visit-"), Some("visit.".to_owned()));
+        assert_eq!(prefix_end("a\u{D7FF}"), Some("a\u{E000}".to_owned()));
+        assert_eq!(prefix_end("a\u{10FFFF}"), Some("b".to_owned()));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+        assert_eq!(prefix_end(""), None);
+        for (prefix, inside, after) in
+            [("visit-", "visit-\u{10FFFF}zz", "visit."), ("é", "éa", "ê")]
+        {
+            let end = prefix_end(prefix).unwrap();
+            assert!(
+                prefix <= inside && inside < end.as_str(),
+                "{prefix} {inside} {end}"
+            );
+            assert!(after >= end.as_str(), "{after} {end}");
+        }
+    }
 
     fn meeting_row(chat_id: &str) -> MeetingRow {
         MeetingRow {

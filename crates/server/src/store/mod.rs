@@ -70,6 +70,9 @@ pub struct Store {
     key_checks: Option<key_checks::KeyChecks>,
     key_check_counts: Arc<KeyCheckCounts>,
     waits: Option<Arc<dyn WaitObserver>>,
+    /// Text sorts by code point, so a chat id prefix is a range of its index
+    /// (`postgres::Postgres::orders_by_code_point`; SQLite's `BINARY` always does).
+    code_point_order: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -92,8 +95,20 @@ impl Store {
         let key_check_counts = Arc::new(KeyCheckCounts::default());
         let key_checks = (db.backend() == Backend::Postgres)
             .then(|| key_checks::KeyChecks::start(Arc::clone(&db), Arc::clone(&key_check_counts)));
+        let code_point_order = match &*db {
+            db::Db::Sqlite(_) => true,
+            db::Db::Postgres(postgres) => postgres.orders_by_code_point().await?,
+        };
+        if !code_point_order {
+            tracing::warn!(
+                "the database's collation does not order text by code point: listings by chat id \
+                 prefix read every meeting (a database made with LOCALE 'C.UTF-8' reads only \
+                 those it names)"
+            );
+        }
         Ok(Self {
             db,
+            code_point_order,
             group_commit,
             key_checks,
             key_check_counts,

@@ -95,6 +95,18 @@ impl Postgres {
         })
     }
 
+    /// Whether the database's collation orders text by code point (`C`, `C.UTF-8`), as the
+    /// prefix ranges of listings need: asked of the database itself, with pairs every
+    /// linguistic collation orders the other way.
+    pub(super) async fn orders_by_code_point(&self) -> Result<bool, StoreError> {
+        let ordered: bool = sqlx::query_scalar(
+            "SELECT ('a9' < 'a:') AND ('B' < 'a') AND ('Z' < '_') AND ('z' < 'é')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ordered)
+    }
+
     pub(super) async fn close(&self) {
         self.writer.close().await;
         self.key_reader.close().await;

@@ -501,7 +501,75 @@ async fn a_long_url_is_stored_without_a_second_copy_of_its_cipher(db: Db) {
     );
 }
 
+/// A listing by prefix holds every meeting whose chat id starts with it and no other, whatever
+/// the database's collation: where text sorts by code point (SQLite, PostgreSQL's `C.UTF-8`)
+/// the prefix is a range of the index, and where it does not (an ICU `en-US` database, which
+/// sorts `a:` before `a9` and `a` before `B`) every meeting is read instead.
+async fn a_prefix_lists_every_meeting_that_starts_with_it_in_any_collation(db: Db) {
+    let mut databases = vec![(db.clone(), None)];
+    if let Db::Postgres(admin) = &db {
+        let name = format!("icnode_test_icu_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin)
+            .await
+            .unwrap();
+        sqlx::query(&format!(
+            "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu \
+             ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let mut url = url::Url::parse(admin).unwrap();
+        url.set_path(&name);
+        let icu = TestDatabase {
+            url: url.to_string(),
+            postgres: Some((admin.clone(), name)),
+        };
+        databases.push((db.clone(), Some(icu)));
+    }
+    for (db, icu) in databases {
+        let dir = tempfile::tempdir().unwrap();
+        let database = match icu {
+            Some(icu) => icu,
+            None => TestDatabase::create(&db, dir.path()).await,
+        };
+        let store = Store::connect(&database.url, 4).await.unwrap();
+        let chat_ids = ["a9", "a95", "a:1", "A9x", "b1", "a9\u{10FFFF}", "é9"];
+        for (n, chat_id) in chat_ids.iter().enumerate() {
+            let row = MeetingRow {
+                created_at_ms: 1_000 + n as i64,
+                ..meeting(chat_id)
+            };
+            store
+                .insert_meeting(&row, &links_of(chat_id))
+                .await
+                .unwrap();
+        }
+        let listed = |prefix: &'static str| {
+            let store = store.clone();
+            async move {
+                let page = store.meetings_page(prefix, None, 100).await.unwrap();
+                page.iter()
+                    .map(|m| m.meeting.chat_id.as_str().to_owned())
+                    .collect::<Vec<_>>()
+            }
+        };
+        let at = &database.url;
+        assert_eq!(listed("a9").await, ["a9\u{10FFFF}", "a95", "a9"], "{at}");
+        assert_eq!(
+            listed("a").await,
+            ["a9\u{10FFFF}", "a:1", "a95", "a9"],
+            "{at}"
+        );
+        assert_eq!(listed("é").await, ["é9"], "{at}");
+        assert_eq!(listed("").await.len(), chat_ids.len(), "{at}");
+        assert!(listed("a9\u{10FFFF}x").await.is_empty(), "{at}");
+        store.close().await;
+    }
+}
+
 crate::on_both_databases!(
+    a_prefix_lists_every_meeting_that_starts_with_it_in_any_collation,
     a_long_url_is_stored_without_a_second_copy_of_its_cipher,
     a_meeting_without_links_is_written_alone_and_taken_after,
     meetings_written_at_once_are_all_kept_in_fewer_commits,
