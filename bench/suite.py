@@ -13,7 +13,7 @@ Sections (all by default):
   instructions  user-space instructions per meeting of the service beside the broker's, one
              meeting at a time under callgrind: repeatable where the times above are not
              (kernel time is not counted)
-  growth     create, get and list-by-prefix p50 with 10^4, 10^5 and 10^6 meetings stored
+  growth     create, get, list-by-prefix and list p50 with 10^4, 10^5 and 10^6 meetings stored
              (SQLite file, then PostgreSQL), each beside the first size's
 
 Usage: bench/run [--quick] [SECTION...]
@@ -651,6 +651,7 @@ def growth(quick, db, work):
                            for i in range(count)],
                 "get": [("GET", f"/v1/meetings/bulk-{(i * 7919) % size:07d}", None) for i in range(count)],
                 "list by prefix": [("GET", f"/v1/meetings?chatIdPrefix={GROWTH_PREFIX}&limit=10", None)] * count,
+                "list newest": [("GET", "/v1/meetings?limit=10", None)] * count,
             }
             # Warm the connection and the pages the requests read.
             p50_of(base, key, [kinds["get"][0], kinds["list by prefix"][0]])
@@ -662,7 +663,7 @@ def growth(quick, db, work):
             subprocess.run(["psql", POSTGRES_ADMIN, "-q", "-c", "DROP DATABASE IF EXISTS icnode_growth"],
                            check=True, capture_output=True)
     first = sizes[0]
-    for kind in ("create", "get", "list by prefix"):
+    for kind in ("create", "get", "list by prefix", "list newest"):
         for size in sizes:
             target = "<= 1.3" if size == GROWTH_SIZES[-1] else ""
             row(f"growth ({db})", f"{kind} p50 with {size:,} meetings", f"{figures[size][kind]:.2f} ms",

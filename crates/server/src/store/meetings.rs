@@ -5,8 +5,8 @@ use super::inserts::{NewMeeting, insert_links};
 use super::rows::{
     LinkRow, MEETING_COLUMNS, MeetingCursor, MeetingRow, MeetingSummaryRow, link_row, meeting_row,
 };
-use super::sql::{Statement, values};
-use super::{Store, StoreError, Wait};
+use super::sql::{Decode, Statement, values};
+use super::{Backend, Store, StoreError, Wait};
 use crate::domain::ChatId;
 
 impl Store {
@@ -76,54 +76,8 @@ impl Store {
         cursor: Option<&MeetingCursor>,
         limit: u32,
     ) -> Result<Vec<MeetingSummaryRow>, StoreError> {
-        let (before_ms, before_id) = match cursor {
-            Some(c) => (c.created_at_ms, c.chat_id.as_str()),
-            None => (i64::MAX, ""),
-        };
-        // A prefix is a range of the chat id's index, [prefix, the first string after every
-        // string it starts), so a listing reads the meetings it names, not every meeting; the
-        // exact test stays beside it. No prefix reads the newest-first index alone.
-        let end = if self.code_point_order {
-            prefix_end(prefix)
-        } else {
-            None
-        };
-        let range = match end {
-            Some(_) => "m.chat_id >= $2 AND m.chat_id < $6 AND ",
-            None => "",
-        };
-        let statement = Statement::new(
-            format!(
-                "SELECT {MEETING_COLUMNS}, \
-                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'host') \
-                 AS hosts, \
-                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'guest') \
-                 AS guests \
-                 FROM meetings m \
-                 WHERE {range}substr(m.chat_id, 1, CAST($1 AS INTEGER)) = $2 \
-                 AND (m.created_at_ms < $3 OR (m.created_at_ms = $3 AND m.chat_id < $4)) \
-                 ORDER BY m.created_at_ms DESC, m.chat_id DESC LIMIT $5"
-            ),
-            match end {
-                Some(end) => values![
-                    prefix.chars().count() as i64,
-                    prefix,
-                    before_ms,
-                    before_id,
-                    i64::from(limit),
-                    end
-                ],
-                None => values![
-                    prefix.chars().count() as i64,
-                    prefix,
-                    before_ms,
-                    before_id,
-                    i64::from(limit)
-                ],
-            },
-        );
         self.db
-            .fetch(statement, |row| {
+            .fetch(self.page_statement(prefix, cursor, limit), |row| {
                 Ok(MeetingSummaryRow {
                     meeting: meeting_row(row)?,
                     hosts: row.int("hosts")?,
@@ -131,6 +85,64 @@ impl Store {
                 })
             })
             .await
+    }
+
+    /// How the database reads a first page of the meetings whose chat id starts with
+    /// `prefix`: its plan (EXPLAIN), one line a step. For the benchmarks' plans, and the test
+    /// that a prefix reads only the meetings it names.
+    pub async fn explain_meetings_page(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let page = self.page_statement(prefix, None, 100);
+        let (explain, decode): (&str, Decode<String>) = match self.db.backend() {
+            Backend::Sqlite => ("EXPLAIN QUERY PLAN ", |row| row.text("detail")),
+            Backend::Postgres => ("EXPLAIN ", |row| row.text("QUERY PLAN")),
+        };
+        let statement = Statement::new(format!("{explain}{}", page.sql), page.params);
+        self.db.fetch(statement, decode).await
+    }
+
+    fn page_statement(
+        &self,
+        prefix: &str,
+        cursor: Option<&MeetingCursor>,
+        limit: u32,
+    ) -> Statement {
+        let (before_ms, before_id) = match cursor {
+            Some(c) => (c.created_at_ms, c.chat_id.as_str()),
+            None => (i64::MAX, ""),
+        };
+        // A prefix is a range of the chat id's index, [prefix, the first string after every
+        // string it starts), so a listing reads the meetings it names, not every meeting; the
+        // exact test stays beside it. No prefix reads the newest-first index alone: a test of
+        // every chat id, even one always true, would have the planner guess otherwise.
+        let mut params = values![before_ms, before_id, i64::from(limit)];
+        let mut filter = String::new();
+        if !prefix.is_empty() {
+            let end = if self.code_point_order {
+                prefix_end(prefix)
+            } else {
+                None
+            };
+            if let Some(end) = end {
+                filter.push_str("m.chat_id >= $4 AND m.chat_id < $6 AND ");
+                params.extend(values![prefix, prefix.chars().count() as i64, end]);
+            } else {
+                params.extend(values![prefix, prefix.chars().count() as i64]);
+            }
+            filter.push_str("substr(m.chat_id, 1, CAST($5 AS INTEGER)) = $4 AND ");
+        }
+        Statement::new(
+            format!(
+                "SELECT {MEETING_COLUMNS}, \
+                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'host') \
+                 AS hosts, \
+                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'guest') \
+                 AS guests \
+                 FROM meetings m \
+                 WHERE {filter}(m.created_at_ms < $1 OR (m.created_at_ms = $1 AND m.chat_id < $2)) \
+                 ORDER BY m.created_at_ms DESC, m.chat_id DESC LIMIT $3"
+            ),
+            params,
+        )
     }
 }
 

@@ -408,6 +408,24 @@ mod exact {
     );
 }
 
+/// Runs `sql` on the store's database, beside the store.
+pub(crate) async fn raw_execute(db: &Db, url: &str, sql: &str) {
+    match db {
+        Db::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap();
+            rusqlite::Connection::open(path)
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap();
+        }
+        Db::Postgres(_) => {
+            use sqlx::Connection;
+            let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut connection).await.unwrap();
+        }
+    }
+}
+
 /// The rows of `sql` on the store's database, read beside the store: (text, optional int).
 pub(crate) async fn raw_rows(db: &Db, url: &str, sql: &str) -> Vec<(String, Option<i64>)> {
     match db {
@@ -568,7 +586,51 @@ async fn a_prefix_lists_every_meeting_that_starts_with_it_in_any_collation(db: D
     }
 }
 
+/// With ten thousand meetings stored, a listing by prefix reads the chat id's index (the
+/// meetings it names), and a listing of everything the newest-first index, as far as a page.
+async fn a_prefix_reads_the_chat_id_index_and_no_prefix_the_newest_first(db: Db) {
+    let ((_dir, database), store) = store_on(db.clone()).await;
+    store
+        .insert_meeting(&meeting("template"), &links_of("template"))
+        .await
+        .unwrap();
+    let copies = match db {
+        Db::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999) \
+             INSERT INTO meetings SELECT printf('bulk-%05d', n.i), created_by, vertical, \
+             host_login, short_urls, not_before, expires_at, created_at_ms + n.i \
+             FROM n, meetings WHERE chat_id = 'template'; ANALYZE;"
+        }
+        Db::Postgres(_) => {
+            "INSERT INTO meetings SELECT 'bulk-' || lpad(n.i::text, 5, '0'), created_by, vertical, \
+             host_login, short_urls, not_before, expires_at, created_at_ms + n.i \
+             FROM generate_series(0, 9999) AS n(i), meetings WHERE chat_id = 'template'; ANALYZE;"
+        }
+    };
+    raw_execute(&db, &database.url, copies).await;
+    let by_prefix = store
+        .explain_meetings_page("bulk-0012")
+        .await
+        .unwrap()
+        .join("\n");
+    let everything = store.explain_meetings_page("").await.unwrap().join("\n");
+    eprintln!("{db:?}, a prefix:\n{by_prefix}\nno prefix:\n{everything}");
+    let (chat_id_index, newest_first) = match db {
+        Db::Sqlite => (
+            "USING INDEX sqlite_autoindex_meetings_1 (chat_id>? AND chat_id<?)",
+            "meetings_newest_first",
+        ),
+        Db::Postgres(_) => ("meetings_pkey", "meetings_newest_first"),
+    };
+    assert!(by_prefix.contains(chat_id_index), "{by_prefix}");
+    assert!(!by_prefix.contains(newest_first), "{by_prefix}");
+    assert!(everything.contains(newest_first), "{everything}");
+    let page = store.meetings_page("bulk-0012", None, 100).await.unwrap();
+    assert_eq!(page.len(), 10);
+}
+
 crate::on_both_databases!(
+    a_prefix_reads_the_chat_id_index_and_no_prefix_the_newest_first,
     a_prefix_lists_every_meeting_that_starts_with_it_in_any_collation,
     a_long_url_is_stored_without_a_second_copy_of_its_cipher,
     a_meeting_without_links_is_written_alone_and_taken_after,
