@@ -410,6 +410,27 @@ mod tests {
     }
 
     #[test]
+    fn empty_members_go_inside_arrays_too_and_only_objects_they_emptied_go_with_them() {
+        let empty = |name: &str| name == "e";
+        let left = without_empty(
+            r#"{"items": [{"a": "$(e)", "b": "$(b)"}], "gone": {"x": "$(e)"}, "kept": {"k": "$(b)"}, "given": {}}"#,
+            Context::Json,
+            empty,
+        );
+        let parsed: serde_json::Value =
+            serde_json::from_str(&fill(&left, Context::Json, |_| Some("1".to_owned())).unwrap())
+                .unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({"items": [{"b": "1"}], "kept": {"k": "1"}, "given": {}}),
+            "{left}"
+        );
+        // An array alone: what changed inside it is told, so the template is rewritten.
+        let top = without_empty(r#"[{"a": "$(e)", "b": "$(b)"}]"#, Context::Json, empty);
+        assert!(!top.contains("$(e)"), "{top}");
+    }
+
+    #[test]
     fn empty_members_and_pairs_are_left_out_and_the_rest_kept() {
         let empty = |name: &str| matches!(name, "note" | "n" | "email" | "phone");
         let json = r#"{"sub": "$(id)", "note": "$(note)", "n": $(n), "label": "x$(note)y",

@@ -265,6 +265,45 @@ mod tests {
         }
     }
 
+    fn body(format: BodyFormat, template: &str) -> Body {
+        Body {
+            format,
+            template: template.to_owned(),
+            parts: Vec::new(),
+            soap_action: None,
+            omit_empty: false,
+        }
+    }
+
+    fn problems_of(body: &Body) -> Vec<String> {
+        let mut problems = Vec::new();
+        check_body(body, "/methods/0/body", &mut problems);
+        problems.into_iter().map(|p| p.message).collect()
+    }
+
+    #[test]
+    fn a_literal_credential_is_found_in_an_xml_element_at_any_depth_and_a_json_number() {
+        let xml = problems_of(&body(
+            BodyFormat::Xml,
+            "<a><b><c><password>hunter2</password></c></b><token>$(secret:t)</token><name>x</name></a>",
+        ));
+        assert_eq!(xml.len(), 1, "{xml:?}");
+        assert!(xml[0].contains("XML body element `password`"), "{xml:?}");
+        assert!(
+            problems_of(&body(
+                BodyFormat::Xml,
+                "<a><password>$(secret:p)</password></a>"
+            ))
+            .is_empty()
+        );
+        let json = problems_of(&body(
+            BodyFormat::Json,
+            r#"{"outer": {"apiKey": 12345, "count": 3}}"#,
+        ));
+        assert_eq!(json.len(), 1, "{json:?}");
+        assert!(json[0].contains("apiKey"), "{json:?}");
+    }
+
     #[test]
     fn a_scheme_word_alone_is_not_a_credential() {
         assert_eq!(replacement("Bearer "), None);

@@ -26,3 +26,20 @@ pub(super) fn problem(pointer: &str, message: impl Into<String>) -> Problem {
         message: message.into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_reads_as_its_pointer_then_what_is_wrong() {
+        assert_eq!(
+            problem("/methods/0/url", "must be absolute").to_string(),
+            "/methods/0/url: must be absolute"
+        );
+        assert_eq!(
+            problem("", "is not JSON").to_string(),
+            "(document): is not JSON"
+        );
+    }
+}
