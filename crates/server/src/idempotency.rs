@@ -93,12 +93,13 @@ pub enum Claimed {
 }
 
 impl Idempotency {
-    /// Claims that go stale after `stale_after`, answers kept for `ttl`.
+    /// Claims that go stale after `stale_after`, answers kept for `ttl` (at least as long as a
+    /// claim may run, so no running request's claim expires).
     pub fn new(store: Store, stale_after: Duration, ttl: Duration) -> Self {
         Self {
             store,
             stale_after,
-            ttl,
+            ttl: ttl.max(stale_after),
         }
     }
 

@@ -2,12 +2,17 @@
 //! defence against clients that connect and say nothing (a silent socket, a bare HTTP/2
 //! preface) or keep a connection idle to hold a descriptor.
 //!
-//! hyper bounds how long HTTP/1 headers take once they start, but not the wait before the
-//! first byte, the protocol sniffing of `auto` connections, or an HTTP/2 connection with no
-//! stream. So each accepted socket is watched here, whatever the protocol: a connection with no
-//! request in flight is closed once its deadline passes (the first request's, counted from the
-//! accept; then the idle time after each answer), and a connection past the cap is closed at
-//! once rather than queued, so the process never runs out of descriptors.
+//! hyper's own deadline covers HTTP/1 headers only, and an idle HTTP/1 connection with them;
+//! not the wait before the first byte, the protocol sniffing of `auto` connections, or an
+//! HTTP/2 connection with no stream. So each accepted socket is watched here, whatever the
+//! protocol, and this is the one place a connection's deadlines are kept: with no request in
+//! flight it is closed once its deadline passes (the first request's headers, counted from the
+//! accept; then the next request's, counted from the end of each answer), so headers sent a
+//! byte at a time are cut off too. A connection past the cap is closed at once rather than
+//! queued, so the process never runs out of descriptors.
+//!
+//! A request that arrives just as its connection's deadline passes may find it closed, as any
+//! HTTP keep-alive connection may be: clients try such a request again on a new connection.
 
 use std::io;
 use std::num::NonZeroUsize;

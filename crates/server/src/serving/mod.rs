@@ -71,32 +71,28 @@ pub(crate) async fn serve_with(
     match tls {
         None => {
             let mut server = axum_server::from_tcp(listener).acceptor(watch);
-            limit_slow_clients(server.http_builder(), rules.first_request);
+            bound_headers(server.http_builder());
             server.handle(handle).serve(service).await
         }
         Some(config) => {
             let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(watch);
             let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
-            limit_slow_clients(server.http_builder(), rules.first_request);
+            bound_headers(server.http_builder());
             server.handle(handle).serve(service).await
         }
     }
 }
 
-/// Headers must arrive within `header_read_timeout`; at most 100 of them (hyper's bound) in at
-/// most [`MAX_HEADER_BYTES`] (`431` beyond), in HTTP/1 and HTTP/2 alike.
-fn limit_slow_clients(
+/// At most 100 headers (hyper's bound) in at most [`MAX_HEADER_BYTES`] (`431` beyond), in
+/// HTTP/1 and HTTP/2 alike. When they must arrive is [`connections`]' rule alone: hyper's own
+/// header deadline would also close an idle HTTP/1 connection at the header time, whatever the
+/// idle time says.
+fn bound_headers(
     builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
-    header_read_timeout: Duration,
 ) {
-    builder
-        .http1()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(header_read_timeout)
-        .max_buf_size(MAX_HEADER_BYTES);
+    builder.http1().max_buf_size(MAX_HEADER_BYTES);
     builder
         .http2()
-        .timer(hyper_util::rt::TokioTimer::new())
         .max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX));
 }
 

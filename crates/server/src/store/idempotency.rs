@@ -43,7 +43,8 @@ impl Store {
             // Released between our insert and our read: try once more.
             return Box::pin(self.claim(owner, key, request_digest, times)).await;
         };
-        if stored.created_at < times.expired_before && stored.status.is_some() {
+        // Expired, finished or not: a claim older than the TTL was left by a process long dead.
+        if stored.created_at < times.expired_before {
             self.forget(owner, key, stored.created_at).await?;
             return Box::pin(self.claim(owner, key, request_digest, times)).await;
         }
@@ -92,7 +93,8 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes at most `batch` finished records made before `expired_before`; says how many.
+    /// Deletes at most `batch` records made before `expired_before`, finished or left
+    /// unfinished; says how many.
     pub async fn prune_idempotency(
         &self,
         expired_before: i64,
@@ -101,7 +103,7 @@ impl Store {
         self.db
             .execute(Statement::new(
                 "DELETE FROM idempotency WHERE (owner, idem_key) IN (SELECT owner, idem_key \
-                 FROM idempotency WHERE created_at < $1 AND status IS NOT NULL LIMIT $2)",
+                 FROM idempotency WHERE created_at < $1 LIMIT $2)",
                 values![expired_before, batch],
             ))
             .await

@@ -81,9 +81,58 @@ async fn refusals_are_replayed_too_but_broker_failures_are_not_stored(db: Db) {
     }
 }
 
-/// An answer is kept a day: until then the key replays it, after it the key is free again,
-/// and every process prunes what expired in the background.
-async fn an_answer_is_kept_for_its_time_then_the_key_is_free_and_the_record_pruned(db: Db) {
+/// An answer is kept a day: until then the key replays it, after it the key is free again;
+/// a claim its process left unfinished frees its key after a day too.
+async fn an_answer_is_kept_for_its_time_then_the_key_is_free(db: Db) {
+    let app = crate::spawn_app(db).await;
+    let body = json!({"guests": 1});
+    let (_, first, _) = post_with(&app, &app.key, "daily-1", body.clone()).await;
+    let ttl = server::idempotency::DEFAULT_TTL;
+    let now = || instant_connect::Clock::now(&app.clock);
+    let times = |now: i64| server::store::ClaimTimes {
+        now,
+        stale_before: now - 300,
+        expired_before: now - ttl.as_secs() as i64,
+    };
+    let left = app
+        .store
+        .claim("a-dead-process", "left", "digest-1", times(now()))
+        .await
+        .unwrap();
+    assert!(matches!(left, server::store::Claim::Claimed(_)), "{left:?}");
+
+    app.clock.advance(ttl - std::time::Duration::from_secs(1));
+    let (_, kept, replayed) = post_with(&app, &app.key, "daily-1", body.clone()).await;
+    assert!(replayed, "a second before its time the answer is replayed");
+    assert_eq!(kept, first);
+    let other = app
+        .store
+        .claim("a-dead-process", "left", "digest-2", times(now()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(other, server::store::Claim::OtherRequest),
+        "{other:?}"
+    );
+
+    app.clock.advance(std::time::Duration::from_secs(2));
+    let (status, fresh, replayed) = post_with(&app, &app.key, "daily-1", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{fresh}");
+    assert!(!replayed, "past its time the key runs the request again");
+    assert_ne!(fresh["chatId"], first["chatId"]);
+    let freed = app
+        .store
+        .claim("a-dead-process", "left", "digest-2", times(now()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(freed, server::store::Claim::Claimed(_)),
+        "{freed:?}"
+    );
+}
+
+/// Every process prunes what expired in the background, answers and abandoned claims alike.
+async fn expired_records_are_pruned_in_the_background(db: Db) {
     let app = crate::spawn_app_with(
         db.clone(),
         crate::Options {
@@ -92,25 +141,10 @@ async fn an_answer_is_kept_for_its_time_then_the_key_is_free_and_the_record_prun
         },
     )
     .await;
-    let body = json!({"guests": 1});
-    let (_, first, _) = post_with(&app, &app.key, "daily-1", body.clone()).await;
-    for key in ["daily-2", "daily-3"] {
-        let (status, _, _) = post_with(&app, &app.key, key, body.clone()).await;
+    for key in ["old-1", "old-2"] {
+        let (status, _, _) = post_with(&app, &app.key, key, json!({})).await;
         assert_eq!(status, StatusCode::CREATED);
     }
-    let ttl = server::idempotency::DEFAULT_TTL;
-    app.clock.advance(ttl - std::time::Duration::from_secs(1));
-    let (_, kept, replayed) = post_with(&app, &app.key, "daily-1", body.clone()).await;
-    assert!(replayed, "a second before its time the answer is replayed");
-    assert_eq!(kept, first);
-
-    app.clock.advance(std::time::Duration::from_secs(2));
-    let (status, fresh, replayed) = post_with(&app, &app.key, "daily-1", body.clone()).await;
-    assert_eq!(status, StatusCode::CREATED, "{fresh}");
-    assert!(!replayed, "past its time the key runs the request again");
-    assert_ne!(fresh["chatId"], first["chatId"]);
-
-    // The other two expired records go in the background; the fresh one stays.
     let keys = || async {
         crate::batches::raw_rows(
             &db,
@@ -122,6 +156,11 @@ async fn an_answer_is_kept_for_its_time_then_the_key_is_free_and_the_record_prun
         .map(|(key, _)| key)
         .collect::<Vec<_>>()
     };
+    app.clock
+        .advance(server::idempotency::DEFAULT_TTL - std::time::Duration::from_secs(1));
+    let (status, _, _) = post_with(&app, &app.key, "new-1", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.clock.advance(std::time::Duration::from_secs(2));
     let started = std::time::Instant::now();
     while keys().await.len() > 1 {
         assert!(
@@ -131,11 +170,12 @@ async fn an_answer_is_kept_for_its_time_then_the_key_is_free_and_the_record_prun
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(keys().await, vec!["daily-1".to_owned()]);
+    assert_eq!(keys().await, vec!["new-1".to_owned()]);
 }
 
 on_both_databases!(
     a_replay_gets_the_stored_answer_and_another_body_is_refused,
     refusals_are_replayed_too_but_broker_failures_are_not_stored,
-    an_answer_is_kept_for_its_time_then_the_key_is_free_and_the_record_pruned,
+    an_answer_is_kept_for_its_time_then_the_key_is_free,
+    expired_records_are_pruned_in_the_background,
 );

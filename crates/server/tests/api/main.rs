@@ -454,12 +454,12 @@ impl TestApp {
         report["injected"][kind].as_u64().unwrap_or(0)
     }
 
-    /// How many meetings the store holds.
     /// The URL of the test's own database.
     pub fn database_url(&self) -> &str {
         &self._database.url
     }
 
+    /// How many meetings the store holds.
     pub async fn meeting_count(&self) -> usize {
         let (status, page) = self.get("/v1/meetings?limit=1000").await;
         assert_eq!(status, StatusCode::OK, "{page}");
