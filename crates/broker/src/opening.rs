@@ -50,6 +50,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
+/// Whose allowance a derivation counts against: an IPv4 address, or an IPv6 address's /64, the
+/// least one subscriber is given (one per address would hand a single client 2^64 of them).
+fn allowance(address: Option<IpAddr>) -> Vec<u8> {
+    match address.map(|a| a.to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.octets().to_vec(),
+        Some(IpAddr::V6(v6)) => v6.octets()[..8].to_vec(),
+        None => Vec::new(),
+    }
+}
+
 /// Opens `cipher` for `opener`: `400` for one this broker did not make (or that was altered),
 /// `429` past the client's derivations for the minute, `503` when the queue for anyone is full.
 pub(crate) async fn open_cipher(
@@ -64,8 +74,7 @@ pub(crate) async fn open_cipher(
     let pool = match opener {
         Opener::Token => &state.crypto,
         Opener::Anyone(address) => {
-            let key = address.map(|a| a.to_string()).unwrap_or_default();
-            state.anyone_opens.check(key.as_bytes()).map_err(|wait| {
+            state.anyone_opens.check(&allowance(address)).map_err(|wait| {
                 let seconds = resilience::retry_after_seconds(wait);
                 ApiError::retry_after(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -100,4 +109,19 @@ pub(crate) async fn open_cipher(
         })?;
     state.opened.insert(cipher, claims.clone(), now);
     Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_64_is_one_allowance_and_each_ipv4_address_its_own() {
+        let of = |text: &str| allowance(Some(text.parse().unwrap()));
+        assert_eq!(of("2001:db8:1:2::1"), of("2001:db8:1:2:ffff::9"));
+        assert_ne!(of("2001:db8:1:2::1"), of("2001:db8:1:3::1"));
+        assert_ne!(of("192.0.2.1"), of("192.0.2.2"));
+        assert_eq!(of("::ffff:192.0.2.1"), of("192.0.2.1"));
+        assert_eq!(allowance(None), Vec::<u8>::new());
+    }
 }

@@ -203,7 +203,8 @@ pub struct ConnectionOptions {
     #[arg(
         long = "trusted-proxy",
         env = "ICNODE_TRUSTED_PROXIES",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = proxy_addresses
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
@@ -513,6 +514,17 @@ pub enum DurationError {
 }
 
 /// A duration such as `15m` or `2h`, more than zero.
+/// An address (`10.0.0.1`) or a range of them (`10.0.0.0/8`).
+fn proxy_addresses(text: &str) -> Result<ipnet::IpNet, String> {
+    match text.parse::<ipnet::IpNet>() {
+        Ok(net) => Ok(net),
+        Err(_) => text
+            .parse::<std::net::IpAddr>()
+            .map(ipnet::IpNet::from)
+            .map_err(|_| format!("`{text}` is neither an IP address nor a CIDR range")),
+    }
+}
+
 fn positive_duration(text: &str) -> Result<Duration, DurationError> {
     if text.trim_start().starts_with('-') {
         return Err(DurationError::NotPositive(text.to_owned()));
@@ -640,6 +652,26 @@ mod tests {
         assert_eq!(rules.idle, defaults.idle);
         assert_eq!(rules.max_connections, defaults.max_connections);
         assert!(up.serve.connections.trusted_proxies.is_empty());
+        let proxies =
+            Cli::try_parse_from(["icnode", "up", "--trusted-proxy", "10.0.0.1,fd00::/8"]).unwrap();
+        let Command::Up(up) = proxies.command else {
+            panic!("not up");
+        };
+        let shown: Vec<String> = up
+            .serve
+            .connections
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown, ["10.0.0.1/32", "fd00::/8"]);
+        let error = Cli::try_parse_from(["icnode", "up", "--trusted-proxy", "proxy.example"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("neither an IP address nor a CIDR range"),
+            "{error}"
+        );
         assert_eq!(up.service.idempotency_ttl, server::idempotency::DEFAULT_TTL);
     }
 

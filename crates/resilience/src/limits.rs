@@ -32,7 +32,13 @@ type Limiter =
 pub struct KeyLimits {
     limiter: Limiter,
     clock: CallerClock,
+    /// Checks since the keys at rest were last forgotten.
+    checks: std::sync::atomic::AtomicU32,
 }
+
+/// Every so many checks, the keys whose quota is whole again are forgotten: keys anyone can
+/// make up (an address) must not grow the store for ever.
+const FORGET_EVERY: u32 = 1024;
 
 impl std::fmt::Debug for KeyLimits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -51,12 +57,24 @@ impl KeyLimits {
                 clock.clone(),
             ),
             clock,
+            checks: std::sync::atomic::AtomicU32::new(0),
         }
+    }
+
+    /// How many keys are held now.
+    pub fn keys(&self) -> usize {
+        self.limiter.len()
     }
 
     /// `Err(wait)` when `key` has used its quota: how long until its next request passes.
     /// Keys are bytes, so a caller can key by a digest rather than hold a secret.
     pub fn check(&self, key: &[u8]) -> Result<(), Duration> {
+        let checks = self
+            .checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if checks % FORGET_EVERY == FORGET_EVERY - 1 {
+            self.limiter.retain_recent();
+        }
         self.limiter
             .check_key(&key.to_vec())
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
@@ -69,6 +87,24 @@ mod tests {
     use std::sync::atomic::{AtomicI64, Ordering};
 
     use super::*;
+
+    #[test]
+    fn keys_whose_quota_is_whole_again_are_forgotten_as_new_ones_come() {
+        let now = Arc::new(AtomicI64::new(1_700_000_000_000));
+        let clock = Arc::clone(&now);
+        let limits = KeyLimits::per_minute(
+            NonZeroU32::new(60).unwrap(),
+            Arc::new(move || clock.load(Ordering::SeqCst)),
+        );
+        for n in 0..FORGET_EVERY - 1 {
+            limits.check(&n.to_be_bytes()).unwrap();
+        }
+        assert_eq!(limits.keys(), (FORGET_EVERY - 1) as usize);
+        // A minute on, every one of them may ask 60 again: none needs remembering.
+        now.fetch_add(60_000, Ordering::SeqCst);
+        limits.check(b"one more").unwrap();
+        assert_eq!(limits.keys(), 1, "the keys at rest were forgotten");
+    }
 
     #[test]
     fn a_key_gets_its_quota_then_waits_while_another_key_does_not() {

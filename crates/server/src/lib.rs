@@ -103,6 +103,8 @@ impl Application {
         listener: TcpListener,
         settings: Settings,
     ) -> Result<Self, StartError> {
+        // Before the service says it is up: it can hold what its connection cap allows.
+        serving::connections::raise_descriptor_limit();
         let address = listener.local_addr().map_err(|source| StartError::Bind {
             address: settings.listen,
             source,

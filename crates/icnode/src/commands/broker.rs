@@ -9,6 +9,13 @@ use crate::cli::BrokerArgs;
 
 pub async fn broker(args: BrokerArgs) -> Result<(), CliError> {
     init_logging(args.serve.log_format);
+    if !args.serve.connections.trusted_proxies.is_empty() {
+        return Err(CliError::Usage(
+            "--trusted-proxy: the broker reads no X-Forwarded-For (it counts derivations by the \
+             peer's address); it is for `up` and `serve`"
+                .into(),
+        ));
+    }
     if args.serve.ephemeral && args.tokens.is_empty() {
         return Err(CliError::Usage(
             "--ephemeral needs --token or ICNODE_BROKER_TOKENS: a generated token would be unknowable".into(),

@@ -87,3 +87,18 @@ fn silent_sockets_past_the_descriptor_limit_neither_take_the_service_down_nor_ou
     let (up, _) = up_under_descriptor_limit(&dir.path().join("data"), 256, 4096, &[]);
     assert_eq!(open_file_limit(up.child.id()), 4096);
 }
+
+#[test]
+fn the_broker_refuses_a_trusted_proxy_it_would_not_read() {
+    let out = crate::icnode()
+        .args(["broker", "--ephemeral", "--listen", "127.0.0.1:0"])
+        .args(["--trusted-proxy", "10.0.0.1"])
+        .env("ICNODE_BROKER_TOKENS", crate::TOKEN)
+        .output()
+        .unwrap();
+    crate::assert_fails(
+        &out,
+        2,
+        "--trusted-proxy: the broker reads no X-Forwarded-For",
+    );
+}

@@ -61,9 +61,12 @@ pub async fn observe(
 
 /// The address a request came from: the peer's, unless the peer is a proxy the operator trusts;
 /// then the nearest address in `X-Forwarded-For` that is not one (each proxy appends the
-/// address it was reached from, so only the entries trusted proxies wrote can be believed).
+/// address it was reached from, so only the entries trusted proxies wrote can be believed). An
+/// IPv4 peer of a dual-stack listener (`::ffff:a.b.c.d`) is its IPv4 address; an entry may
+/// carry a port (`203.0.113.9:4711`, `[2001:db8::1]:4711`).
 pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
     let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
+    let peer = peer.to_canonical();
     if !is_trusted(&peer) {
         return peer;
     }
@@ -76,10 +79,13 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet
         .collect::<Vec<_>>();
     let mut client = peer;
     for entry in forwarded.iter().rev() {
-        match entry.parse::<IpAddr>() {
+        let address = entry
+            .parse::<IpAddr>()
+            .or_else(|_| entry.parse::<SocketAddr>().map(|socket| socket.ip()));
+        match address {
             Ok(address) => {
-                client = address;
-                if !is_trusted(&address) {
+                client = address.to_canonical();
+                if !is_trusted(&client) {
                     break;
                 }
             }
@@ -88,4 +94,37 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet
         }
     }
     client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn a_trusted_proxy_s_forwarded_for_names_the_client_with_or_without_a_port() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let seen =
+            |peer: &str, header: &str| client_address(ip(peer), &forwarded(header), &trusted);
+        assert_eq!(seen("10.0.0.5", "203.0.113.9"), ip("203.0.113.9"));
+        assert_eq!(seen("10.0.0.5", "203.0.113.9:4711"), ip("203.0.113.9"));
+        assert_eq!(seen("10.0.0.5", "[2001:db8::1]:4711"), ip("2001:db8::1"));
+        assert_eq!(seen("::ffff:10.0.0.5", "203.0.113.9"), ip("203.0.113.9"));
+        assert_eq!(
+            seen("10.0.0.5", "198.51.100.1, 203.0.113.9, 10.0.0.7"),
+            ip("203.0.113.9")
+        );
+        assert_eq!(seen("10.0.0.5", "not an address"), ip("10.0.0.5"));
+        assert_eq!(seen("198.51.100.2", "203.0.113.9"), ip("198.51.100.2"));
+        assert_eq!(
+            seen("::ffff:198.51.100.2", "203.0.113.9"),
+            ip("198.51.100.2")
+        );
+    }
 }
