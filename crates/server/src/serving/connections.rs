@@ -285,3 +285,39 @@ impl http_body::Body for Held {
         self.body.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+
+    use super::*;
+
+    /// A socket watched over a buffered pipe: what is written arrives when flushed, and the far
+    /// end reads the end once the watched one shuts down.
+    #[tokio::test]
+    async fn a_watched_socket_passes_writes_flushes_and_its_shutdown_through() {
+        let (near, mut far) = tokio::io::duplex(64);
+        let rules = ConnectionRules::default();
+        let mut watched = Watched {
+            inner: BufWriter::new(near),
+            check: Box::pin(tokio::time::sleep(rules.first_request)),
+            activity: Arc::new(Activity::new(rules)),
+            _slot: Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap(),
+        };
+        watched.write_all(b"hello").await.unwrap();
+        watched.flush().await.unwrap();
+        let mut got = [0u8; 5];
+        tokio::time::timeout(Duration::from_secs(5), far.read_exact(&mut got))
+            .await
+            .expect("a flushed write arrives")
+            .unwrap();
+        assert_eq!(&got, b"hello");
+        watched.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), far.read_to_end(&mut rest))
+            .await
+            .expect("the far end reads the end after a shutdown")
+            .unwrap();
+        assert!(rest.is_empty());
+    }
+}
