@@ -252,3 +252,63 @@ fn size(bytes: usize) -> String {
         b => format!("{b}-byte"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Condition, Edge, Event, Source};
+
+    /// Whether an answer of `status` meets `condition` against `value`.
+    fn status_holds(status: u16, condition: Condition, value: &str) -> bool {
+        let headers = HeaderMap::new();
+        let answer = Answer {
+            status,
+            headers: &headers,
+            body: None,
+        };
+        answer.holds(&Event {
+            name: "e".into(),
+            source: Source::Status,
+            condition,
+            value: Some(value.into()),
+            edge: Edge::Success,
+        })
+    }
+
+    #[test]
+    fn a_number_equals_its_other_spellings_and_compares_strictly() {
+        assert!(status_holds(200, Condition::Equals, "200"));
+        assert!(status_holds(200, Condition::Equals, " 200.0 "));
+        assert!(!status_holds(200, Condition::Equals, "201"));
+        assert!(!status_holds(200, Condition::Equals, "ok"));
+        assert!(status_holds(200, Condition::NotEquals, "201"));
+        assert!(!status_holds(200, Condition::NotEquals, "200.0"));
+        assert!(status_holds(201, Condition::GreaterThan, "200"));
+        assert!(!status_holds(200, Condition::GreaterThan, "200"));
+        assert!(!status_holds(199, Condition::GreaterThan, "200"));
+        assert!(status_holds(199, Condition::LessThan, "200"));
+        assert!(!status_holds(200, Condition::LessThan, "200"));
+        assert!(!status_holds(201, Condition::LessThan, "200"));
+        assert!(!status_holds(200, Condition::LessThan, "many"));
+    }
+
+    #[test]
+    fn an_error_line_quotes_a_body_on_one_line_cut_at_its_bound() {
+        assert_eq!(quoted_body(b""), "");
+        assert_eq!(quoted_body(b"  \n "), "");
+        assert_eq!(quoted_body(b"{\"a\":\n  1}"), ": {\"a\": 1}");
+        let exactly = "x".repeat(ERROR_EXCERPT_BYTES);
+        assert_eq!(quoted_body(exactly.as_bytes()), format!(": {exactly}"));
+        let words = format!("{} y", "x".repeat(ERROR_EXCERPT_BYTES));
+        assert_eq!(quoted_body(words.as_bytes()), format!(": {exactly}…"));
+    }
+
+    #[test]
+    fn a_limit_reads_in_the_largest_whole_unit() {
+        assert_eq!(size(0), "0-byte");
+        assert_eq!(size(1024 * 1024), "1 MiB");
+        assert_eq!(size(64 * 1024), "64 KiB");
+        assert_eq!(size(1000), "1000-byte");
+        assert_eq!(size(1025), "1025-byte");
+    }
+}
