@@ -292,18 +292,22 @@ mod tests {
 
     use super::*;
 
+    fn watched<S>(inner: S) -> Watched<S> {
+        let rules = ConnectionRules::default();
+        Watched {
+            inner,
+            check: Box::pin(tokio::time::sleep(rules.first_request)),
+            activity: Arc::new(Activity::new(rules)),
+            _slot: Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap(),
+        }
+    }
+
     /// A socket watched over a buffered pipe: what is written arrives when flushed, and the far
     /// end reads the end once the watched one shuts down.
     #[tokio::test]
     async fn a_watched_socket_passes_writes_flushes_and_its_shutdown_through() {
         let (near, mut far) = tokio::io::duplex(64);
-        let rules = ConnectionRules::default();
-        let mut watched = Watched {
-            inner: BufWriter::new(near),
-            check: Box::pin(tokio::time::sleep(rules.first_request)),
-            activity: Arc::new(Activity::new(rules)),
-            _slot: Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap(),
-        };
+        let mut watched = watched(BufWriter::new(near));
         watched.write_all(b"hello").await.unwrap();
         watched.flush().await.unwrap();
         let mut got = [0u8; 5];
@@ -319,5 +323,91 @@ mod tests {
             .expect("the far end reads the end after a shutdown")
             .unwrap();
         assert!(rest.is_empty());
+    }
+
+    /// hyper writes vectored only where the socket can.
+    #[tokio::test]
+    async fn a_watched_socket_writes_vectored_as_its_socket_does() {
+        /// A socket that takes one buffer at a time.
+        struct OneAtATime;
+        impl AsyncWrite for OneAtATime {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                _: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                Poll::Ready(Ok(buf.len()))
+            }
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+        }
+        assert!(!watched(OneAtATime).is_write_vectored());
+        let (near, _far) = tokio::io::duplex(64);
+        assert!(watched(near).is_write_vectored());
+    }
+
+    /// With a request in flight a read waits, and the next look at the deadline is an idle time
+    /// ahead, not a spin.
+    #[tokio::test]
+    async fn a_read_with_a_request_in_flight_waits_and_looks_again_an_idle_time_on() {
+        let (near, _far) = tokio::io::duplex(64);
+        let mut socket = watched(near);
+        let _in_flight = socket.activity.begin();
+        let asked = Instant::now();
+        let mut buffer = [0u8; 8];
+        let polled = std::future::poll_fn(|cx| {
+            let mut read = ReadBuf::new(&mut buffer);
+            Poll::Ready(Pin::new(&mut socket).poll_read(cx, &mut read).is_pending())
+        })
+        .await;
+        assert!(polled, "a read with a request in flight waits");
+        assert!(socket.check.deadline() >= asked + socket.activity.idle);
+    }
+
+    /// The answer's body through `Held` tells hyper what the body itself tells: its length (so
+    /// HTTP/1 sends `Content-Length`, not chunks) and whether it is already over.
+    #[tokio::test]
+    async fn a_held_body_tells_its_size_and_its_end() {
+        let activity = Arc::new(Activity::new(ConnectionRules::default()));
+        let held = |body: Body| Held {
+            body,
+            _in_flight: activity.begin(),
+        };
+        use http_body::Body as _;
+        let hello = held(Body::from("hello"));
+        assert_eq!(hello.size_hint().exact(), Some(5));
+        assert!(!hello.is_end_stream());
+        assert!(held(Body::empty()).is_end_stream());
+    }
+
+    /// The counted service is ready when the service it counts for is, and not before.
+    #[tokio::test]
+    async fn a_counted_service_is_ready_when_its_service_is() {
+        #[derive(Clone)]
+        struct NotYet;
+        impl tower::Service<Request<Body>> for NotYet {
+            type Response = Response<Body>;
+            type Error = std::convert::Infallible;
+            type Future = std::future::Ready<Result<Response<Body>, Self::Error>>;
+            fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+                Poll::Pending
+            }
+            fn call(&mut self, _: Request<Body>) -> Self::Future {
+                std::future::ready(Ok(Response::new(Body::empty())))
+            }
+        }
+        let mut counted = Counted {
+            inner: NotYet,
+            activity: Arc::new(Activity::new(ConnectionRules::default())),
+        };
+        let ready = std::future::poll_fn(|cx| {
+            Poll::Ready(tower::Service::<Request<Body>>::poll_ready(&mut counted, cx).is_pending())
+        })
+        .await;
+        assert!(ready, "not ready while the service it counts for is not");
     }
 }
