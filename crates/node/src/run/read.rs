@@ -304,6 +304,13 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_falls_on_the_character_boundary_before_the_bound() {
+        assert_eq!(cut("aé", 2), ("a", true));
+        assert_eq!(cut("aé", 3), ("aé", false));
+        assert_eq!(cut("abc", 2), ("ab", true));
+    }
+
+    #[test]
     fn a_limit_reads_in_the_largest_whole_unit() {
         assert_eq!(size(0), "0-byte");
         assert_eq!(size(1024 * 1024), "1 MiB");

@@ -1296,3 +1296,70 @@ async fn a_redirect_is_the_answer_and_never_followed() {
         "the other host got nothing"
     );
 }
+
+/// With retries asked for, a run tries again what the service did not act on (a 503, a
+/// connection refused) and nothing else (a 500).
+#[tokio::test]
+async fn a_run_retries_what_was_not_acted_on_and_nothing_else() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    let flaky = spawn_router(Router::new().route(
+        "/echo/{path}",
+        any(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                match n {
+                    0 => (StatusCode::SERVICE_UNAVAILABLE, "busy".to_owned()),
+                    1 => (StatusCode::INTERNAL_SERVER_ERROR, "broken".to_owned()),
+                    _ => (StatusCode::OK, "{\"ok\": true}".to_owned()),
+                }
+            }
+        }),
+    ))
+    .await;
+    let retrying = RunOptions {
+        retry: resilience::RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(10),
+            jitter: resilience::Jitter::Fixed { per_mille: 1000 },
+            ..resilience::RetryPolicy::with_retries(3)
+        },
+        ..at(&flaky)
+    };
+    let run = engine()
+        .run(&definition(|_| {}), "Send", &usual(), &retrying)
+        .await
+        .unwrap();
+    // The 503 was tried again; the 500 that came next was the answer.
+    assert_eq!(run.status, Some(500), "{run:?}");
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+
+    // Refused, then listening: the second try is answered.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap();
+    let target: url::Url = format!("http://{address}/").parse().unwrap();
+    let listening = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let listener = socket.listen(16).unwrap();
+        let router = Router::new().route("/echo/{path}", any(|| async { "{\"ok\": true}" }));
+        axum::serve(listener, router).await.unwrap();
+    });
+    let options = RunOptions {
+        retry: resilience::RetryPolicy {
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(50),
+            jitter: resilience::Jitter::Fixed { per_mille: 1000 },
+            ..resilience::RetryPolicy::with_retries(3)
+        },
+        ..at(&target)
+    };
+    let run = engine()
+        .run(&definition(|_| {}), "Send", &usual(), &options)
+        .await
+        .unwrap();
+    assert_eq!(run.status, Some(200), "{run:?}");
+    listening.abort();
+}
