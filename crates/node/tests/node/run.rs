@@ -1363,3 +1363,38 @@ async fn a_run_retries_what_was_not_acted_on_and_nothing_else() {
     assert_eq!(run.status, Some(200), "{run:?}");
     listening.abort();
 }
+
+/// A token that expires within the margin is not sent: each run fetches a fresh one.
+#[tokio::test]
+async fn a_token_about_to_expire_is_fetched_afresh_rather_than_sent() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let issued = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&issued);
+    let router = Router::new()
+        .route(
+            "/token",
+            axum::routing::post(move || {
+                let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                async move {
+                    axum::Json(json!({"access_token": format!("tok-{n}"), "token_type": "bearer", "expires_in": 20}))
+                }
+            }),
+        )
+        .route("/echo/{path}", any(|| async { axum::Json(json!({"token": 1})) }));
+    let base = spawn_router(router).await;
+    let node = oauth_node(&base, json!({"type": "clientCredentials"}));
+    let engine = oauth_engine("cs-1");
+    for _ in 0..2 {
+        let run = engine
+            .run(&node, "Send", &usual(), &at(&base))
+            .await
+            .unwrap();
+        assert_eq!(run.edge, Edge::Success, "{run:?}");
+    }
+    assert_eq!(
+        issued.load(Ordering::SeqCst),
+        2,
+        "a 20-second token is not kept"
+    );
+}

@@ -190,3 +190,13 @@ pub(in crate::run) fn set_bearer(
     request.headers_mut().insert(AUTHORIZATION, value);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_cache_shows_none_of_what_it_holds() {
+        assert_eq!(format!("{:?}", Tokens::default()), "Tokens(..)");
+    }
+}
