@@ -35,7 +35,7 @@ use crate::settings::ConnectionRules;
 const RESERVED_DESCRIPTORS: u64 = 64;
 
 /// `rules` as this process can hold them: raises the soft descriptor limit to the hard one, then
-/// keeps the cap below it, with [`RESERVED_DESCRIPTORS`] to spare.
+/// keeps the cap below it, with some descriptors to spare for everything else.
 pub fn within_descriptor_limit(mut rules: ConnectionRules) -> ConnectionRules {
     let limit = raise_descriptor_limit();
     let room = usize::try_from(limit.saturating_sub(RESERVED_DESCRIPTORS)).unwrap_or(usize::MAX);
