@@ -77,8 +77,13 @@ async fn serve() -> url::Url {
         .route(
             "/big-stream/{n}",
             any(|Path(n): Path<usize>| async move {
-                // A stream has no length known in advance: no Content-Length, chunked.
-                Body::from_stream(Body::from(SNOWMAN.repeat(n)).into_data_stream())
+                // A stream has no length known in advance: no Content-Length, chunked; sent a
+                // hundred snowmen a chunk, so a limit falls inside a chunk after others.
+                let chunks: Vec<Result<Bytes, std::io::Error>> = (0..n)
+                    .step_by(100)
+                    .map(|start| Ok(Bytes::from(SNOWMAN.repeat((n - start).min(100)))))
+                    .collect();
+                Body::from_stream(futures_util::stream::iter(chunks))
             }),
         )
         .route(
@@ -399,7 +404,16 @@ async fn an_answer_over_the_limit_leaves_by_the_error_edge_naming_the_limit() {
         "what was read, without the cut character"
     );
 
-    // Exactly at the limit is within it.
+    // Exactly at the limit is within it, announced or streamed.
+    let announced_at_limit = engine()
+        .with_max_response_bytes(1200)
+        .run(&at_path("/big/400"), "Send", &usual(), &at(&base))
+        .await
+        .unwrap();
+    assert_eq!(
+        (announced_at_limit.edge, announced_at_limit.error),
+        (Edge::Success, None)
+    );
     let at_limit = engine()
         .with_max_response_bytes(1200)
         .run(&at_path("/big-stream/400"), "Send", &usual(), &at(&base))
@@ -1298,7 +1312,7 @@ async fn a_redirect_is_the_answer_and_never_followed() {
 }
 
 /// With retries asked for, a run tries again what the service did not act on (a 503, a
-/// connection refused) and nothing else (a 500).
+/// connection refused) and nothing else (a 500, a connection dropped after the request).
 #[tokio::test]
 async fn a_run_retries_what_was_not_acted_on_and_nothing_else() {
     use std::sync::Arc;
@@ -1362,6 +1376,42 @@ async fn a_run_retries_what_was_not_acted_on_and_nothing_else() {
         .unwrap();
     assert_eq!(run.status, Some(200), "{run:?}");
     listening.abort();
+
+    // A connection dropped after the request was sent may have been acted on: not tried again.
+    let dropping = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target: url::Url = format!("http://{}/", dropping.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&accepted);
+    let dropper = tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = dropping.accept().await.unwrap();
+            counted.fetch_add(1, Ordering::SeqCst);
+            let mut request = [0u8; 1024];
+            let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut request).await;
+            drop(stream);
+        }
+    });
+    let run = engine()
+        .run(
+            &definition(|_| {}),
+            "Send",
+            &usual(),
+            &RunOptions {
+                retry: options.retry,
+                ..at(&target)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((run.edge, run.status), (Edge::Error, None), "{run:?}");
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "a dropped answer is not tried again"
+    );
+    dropper.abort();
 }
 
 /// A token that expires within the margin is not sent: each run fetches a fresh one.
