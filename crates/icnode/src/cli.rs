@@ -536,13 +536,14 @@ fn positive_duration(text: &str) -> Result<Duration, DurationError> {
     Ok(duration)
 }
 
-/// Flags whose value is a secret, with the variable to give it in instead. A command line is
-/// visible to every user of the machine (`ps`, `/proc/PID/cmdline`).
-const SECRET_FLAGS: [(&str, &str); 4] = [
-    ("tokens", "ICNODE_BROKER_TOKENS"),
-    ("secret", "ICNODE_BROKER_SECRET"),
-    ("fault_token", "ICNODE_FAULT_TOKEN"),
-    ("database_url", "ICNODE_DATABASE_URL"),
+/// Flags whose value is a secret (their argument id, as clap names it, and the flag), with the
+/// variable to give it in instead. A command line is visible to every user of the machine
+/// (`ps`, `/proc/PID/cmdline`).
+const SECRET_FLAGS: [(&str, &str, &str); 4] = [
+    ("tokens", "token", "ICNODE_BROKER_TOKENS"),
+    ("secret", "secret", "ICNODE_BROKER_SECRET"),
+    ("fault_token", "fault-token", "ICNODE_FAULT_TOKEN"),
+    ("database_url", "database-url", "ICNODE_DATABASE_URL"),
 ];
 
 /// A warning for each secret given on the command line rather than in its variable (a
@@ -551,7 +552,7 @@ pub fn secrets_on_the_command_line(matches: &clap::ArgMatches) -> Vec<String> {
     let mut found = Vec::new();
     let mut current = Some(matches);
     while let Some(level) = current {
-        for (id, variable) in SECRET_FLAGS {
+        for (id, flag, variable) in SECRET_FLAGS {
             let given = level.try_get_raw(id).ok().flatten().is_some()
                 && level.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
             if !given {
@@ -566,11 +567,6 @@ pub fn secrets_on_the_command_line(matches: &clap::ArgMatches) -> Vec<String> {
                         url::Url::parse(&url.0).is_ok_and(|u| u.password().is_some())
                     });
             if holds_secret {
-                let flag = if id == "tokens" {
-                    "token".to_owned()
-                } else {
-                    id.replace('_', "-")
-                };
                 found.push(format!(
                     "--{flag} on the command line can be read by every user of this machine \
                      (ps); give it in {variable} instead"

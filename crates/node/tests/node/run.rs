@@ -1311,6 +1311,16 @@ async fn a_redirect_is_the_answer_and_never_followed() {
     );
 }
 
+/// Three retries, each after exactly `wait`.
+fn waiting(wait: Duration) -> resilience::RetryPolicy {
+    resilience::RetryPolicy {
+        base_delay: wait,
+        max_delay: wait,
+        jitter: resilience::Jitter::Fixed { per_mille: 1000 },
+        ..resilience::RetryPolicy::with_retries(3)
+    }
+}
+
 /// With retries asked for, a run tries again what the service did not act on (a 503, a
 /// connection refused) and nothing else (a 500, a connection dropped after the request).
 #[tokio::test]
@@ -1334,12 +1344,7 @@ async fn a_run_retries_what_was_not_acted_on_and_nothing_else() {
     ))
     .await;
     let retrying = RunOptions {
-        retry: resilience::RetryPolicy {
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(10),
-            jitter: resilience::Jitter::Fixed { per_mille: 1000 },
-            ..resilience::RetryPolicy::with_retries(3)
-        },
+        retry: waiting(Duration::from_millis(10)),
         ..at(&flaky)
     };
     let run = engine()
@@ -1362,12 +1367,7 @@ async fn a_run_retries_what_was_not_acted_on_and_nothing_else() {
         axum::serve(listener, router).await.unwrap();
     });
     let options = RunOptions {
-        retry: resilience::RetryPolicy {
-            base_delay: Duration::from_millis(50),
-            max_delay: Duration::from_millis(50),
-            jitter: resilience::Jitter::Fixed { per_mille: 1000 },
-            ..resilience::RetryPolicy::with_retries(3)
-        },
+        retry: waiting(Duration::from_millis(50)),
         ..at(&target)
     };
     let run = engine()

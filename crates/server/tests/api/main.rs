@@ -428,6 +428,19 @@ impl TestApp {
         answer(response).await
     }
 
+    /// The SMS invites the test broker has taken, as its `/_icnode/outbox` lists them.
+    pub async fn broker_outbox(&self) -> Value {
+        self.http
+            .get(format!("{}/_icnode/outbox", self.broker_url))
+            .bearer_auth(BROKER_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Replaces the faults the test broker injects into its API.
     pub async fn set_broker_faults(&self, faults: Value) {
         let response = self

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{BROKER_TOKEN, Db, Options, on_both_databases, spawn_app, spawn_app_with};
+use crate::{Db, Options, on_both_databases, spawn_app, spawn_app_with};
 
 const LINK_KEYS: [&str; 6] = ["role", "url", "shortUrl", "longUrl", "short", "cipher"];
 
@@ -284,16 +284,7 @@ async fn an_sms_invite_reaches_the_brokers_outbox(db: Db) {
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
     assert_eq!(sent["phones"], 2);
-    let outbox: Value = app
-        .http
-        .get(format!("{}/_icnode/outbox", app.broker_url))
-        .bearer_auth(BROKER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let outbox = app.broker_outbox().await;
     let invite = &outbox["items"][0];
     assert_eq!(invite["meetingId"], "sms-visit");
     assert_eq!(invite["numbers"], json!(["+14155550100", "+442071838750"]));
@@ -337,16 +328,7 @@ async fn an_sms_invite_reaches_the_brokers_outbox(db: Db) {
         "{}",
         too_many.1
     );
-    let outbox: Value = app
-        .http
-        .get(format!("{}/_icnode/outbox", app.broker_url))
-        .bearer_auth(BROKER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let outbox = app.broker_outbox().await;
     assert_eq!(
         outbox["items"].as_array().unwrap().len(),
         2,
