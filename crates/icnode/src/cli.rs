@@ -30,6 +30,9 @@ pub enum Command {
     /// The node service's API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The node service's tenants: each owns its keys, meetings and nodes.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
     /// Make host and guest links for a meeting, straight from a broker.
     Link(LinkArgs),
     /// Make more guest links for an existing meeting.
@@ -304,10 +307,17 @@ pub enum KeysCommand {
     Create {
         /// A name for people: letters, digits, `-`, `_`, `.`
         name: String,
+        /// The tenant the key acts for (see `icnode tenants`)
+        #[arg(long, env = "ICNODE_TENANT", default_value = server::domain::DEFAULT_TENANT, value_parser = tenant_id)]
+        tenant: server::domain::TenantId,
+        /// What the key may do in its tenant: admin (everything), member (meetings and node
+        /// runs) or viewer (read only)
+        #[arg(long, env = "ICNODE_ROLE", default_value = "admin", value_parser = key_role())]
+        role: server::domain::KeyRole,
         #[command(flatten)]
         database: KeyDatabase,
     },
-    /// List the keys (names, ids, dates; never a key).
+    /// List the keys (names, ids, tenants, roles, dates; never a key).
     List {
         #[command(flatten)]
         database: KeyDatabase,
@@ -323,7 +333,37 @@ pub enum KeysCommand {
     },
 }
 
-/// The service database the keys live in.
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Create a tenant: 1-63 lowercase letters, digits and `-`; its id is printed.
+    Create {
+        id: String,
+        #[command(flatten)]
+        database: KeyDatabase,
+    },
+    /// List the tenants, with when each was created and disabled.
+    List {
+        #[command(flatten)]
+        database: KeyDatabase,
+        /// Print JSON instead of a table
+        #[arg(long, env = "ICNODE_JSON")]
+        json: bool,
+    },
+    /// Disable a tenant; every service process refuses its keys from the next request.
+    Disable {
+        id: String,
+        #[command(flatten)]
+        database: KeyDatabase,
+    },
+    /// Enable a disabled tenant; its keys work again.
+    Enable {
+        id: String,
+        #[command(flatten)]
+        database: KeyDatabase,
+    },
+}
+
+/// The service database the keys and tenants live in.
 #[derive(Debug, Args)]
 pub struct KeyDatabase {
     /// The data directory of `icnode up` or `icnode serve`
@@ -502,6 +542,19 @@ fn iterations() -> clap::builder::RangedI64ValueParser<u32> {
 fn salt_lengths() -> clap::builder::RangedI64ValueParser<u32> {
     let range = instant_connect::SALT_LENGTHS;
     clap::value_parser!(u32).range(*range.start() as i64..=*range.end() as i64)
+}
+
+/// A tenant's id, by the service's rule.
+fn tenant_id(text: &str) -> Result<server::domain::TenantId, server::domain::TenantIdError> {
+    server::domain::TenantId::parse(text)
+}
+
+/// A key's role, by the service's rule; `--help` and errors list the roles.
+fn key_role() -> impl clap::builder::TypedValueParser<Value = server::domain::KeyRole> {
+    use clap::builder::TypedValueParser as _;
+    let names = server::domain::KeyRole::ALL.map(server::domain::KeyRole::as_str);
+    clap::builder::PossibleValuesParser::new(names)
+        .try_map(|text| text.parse::<server::domain::KeyRole>())
 }
 
 /// Why a duration flag was refused.

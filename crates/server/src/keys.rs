@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::domain::{KeyRole, Permission, TenantId};
 use crate::store::{KeyRow, Revoked, Store, StoreError};
 
 const PREFIX: &str = "icn_";
@@ -29,15 +30,26 @@ pub enum KeyError {
     NameTaken(String),
     #[error("no key is named `{0}`")]
     Unknown(String),
+    #[error("no tenant is named `{0}`")]
+    UnknownTenant(TenantId),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Who made a request: the key's id and name.
+/// Who made a request: the key's id and name, its tenant and its role there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub key_id: String,
     pub name: String,
+    pub tenant: TenantId,
+    pub role: KeyRole,
+}
+
+impl Caller {
+    /// Whether the caller's role allows `permission`.
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role.allows(permission)
+    }
 }
 
 /// A key as `keys list` shows it: never the key itself.
@@ -46,6 +58,10 @@ pub struct Caller {
 pub struct KeyInfo {
     pub id: String,
     pub name: String,
+    #[serde(serialize_with = "as_text")]
+    pub tenant: TenantId,
+    #[serde(serialize_with = "as_text")]
+    pub role: KeyRole,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -57,6 +73,7 @@ pub enum Refusal {
     Malformed,
     Unknown,
     Revoked,
+    TenantDisabled,
 }
 
 impl Refusal {
@@ -66,6 +83,7 @@ impl Refusal {
             Refusal::Malformed => "not an icnode key",
             Refusal::Unknown => "unknown key",
             Refusal::Revoked => "revoked key",
+            Refusal::TenantDisabled => "the key's tenant is disabled",
         }
     }
 }
@@ -95,11 +113,44 @@ fn generate() -> (String, String) {
     (id, key)
 }
 
-/// Creates a key named `name`; the returned secret is the only copy.
-pub async fn create(store: &Store, name: &str, now: i64) -> Result<SecretString, KeyError> {
-    if !valid_name(name) {
+fn as_text<S: serde::Serializer>(
+    value: &impl std::fmt::Display,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// What a new key is: its name, its tenant and its role there.
+#[derive(Debug, Clone)]
+pub struct NewKey<'a> {
+    pub name: &'a str,
+    pub tenant: &'a TenantId,
+    pub role: KeyRole,
+}
+
+impl<'a> NewKey<'a> {
+    /// An admin of the default tenant: the key `up` makes, and every key from before tenants.
+    pub fn default_admin(name: &'a str) -> Self {
+        static DEFAULT: std::sync::LazyLock<TenantId> =
+            std::sync::LazyLock::new(TenantId::default_tenant);
+        Self {
+            name,
+            tenant: &DEFAULT,
+            role: KeyRole::Admin,
+        }
+    }
+}
+
+/// Creates a key; the returned secret is the only copy. Its tenant must exist (disabled or
+/// not: a disabled tenant's keys are refused until it is enabled).
+pub async fn create(store: &Store, new: NewKey<'_>, now: i64) -> Result<SecretString, KeyError> {
+    if !valid_name(new.name) {
         return Err(KeyError::BadName);
     }
+    if store.tenant(new.tenant).await?.is_none() {
+        return Err(KeyError::UnknownTenant(new.tenant.clone()));
+    }
+    let name = new.name;
     let (id, key) = generate();
     let row = KeyRow {
         id,
@@ -107,6 +158,9 @@ pub async fn create(store: &Store, name: &str, now: i64) -> Result<SecretString,
         digest: digest(&key),
         created_at: now,
         revoked_at: None,
+        tenant: new.tenant.clone(),
+        role: new.role,
+        tenant_disabled_at: None,
     };
     if !store.insert_key(&row).await? {
         return Err(KeyError::NameTaken(name.to_owned()));
@@ -122,6 +176,8 @@ pub async fn list(store: &Store) -> Result<Vec<KeyInfo>, KeyError> {
         .map(|k| KeyInfo {
             id: k.id,
             name: k.name,
+            tenant: k.tenant,
+            role: k.role,
             created_at: k.created_at,
             revoked_at: k.revoked_at,
         })
@@ -158,9 +214,14 @@ pub async fn verify(store: &Store, presented: &SecretString) -> Result<Caller, V
     if row.revoked_at.is_some() {
         return Err(Verify::Refused(Refusal::Revoked));
     }
+    if row.tenant_disabled_at.is_some() {
+        return Err(Verify::Refused(Refusal::TenantDisabled));
+    }
     Ok(Caller {
         key_id: row.id,
         name: row.name,
+        tenant: row.tenant,
+        role: row.role,
     })
 }
 

@@ -6,7 +6,7 @@
 //! [`Application::run_until_stopped`] serves until a shutdown future resolves, so tests start
 //! the real service on port 0. The rooms, from the inside out: the meeting [`domain`] (typed
 //! values and rules, no HTTP, serde or SQL), the operations on it ([`meetings`], [`keys`],
-//! [`idempotency`], [`nodes`]), and its edges: storage in SQLite or PostgreSQL behind one
+//! [`tenants`], [`idempotency`], [`nodes`]), and its edges: storage in SQLite or PostgreSQL behind one
 //! boundary ([`store`]), the broker reached over HTTP only ([`broker`]), and the HTTP face
 //! ([`http`]) with its wire types, the console and the OpenAPI document.
 //!
@@ -24,6 +24,7 @@ pub mod nodes;
 pub mod serving;
 pub mod settings;
 pub mod store;
+pub mod tenants;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -15,8 +15,8 @@ use instant_connect::{Clock, JoinStyle, JoinUrls, SmsInviteRequest, ValidationEr
 
 use crate::broker::{Broker, BrokerFailure};
 use crate::domain::{
-    ChatId, Field, Invalid, LinkCounts, LinkSpec, LinkState, MeetingOptions, Role, TimesAsked,
-    Vertical, Window, is_printable,
+    ChatId, Field, Invalid, KeyRole, LinkCounts, LinkSpec, LinkState, MeetingOptions, Permission,
+    Role, Subject, TimesAsked, Vertical, Window, is_printable,
 };
 use crate::keys::Caller;
 use crate::store::{LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Store, StoreError};
@@ -106,8 +106,11 @@ pub enum MeetingError {
     Invalid(Vec<Invalid>),
     #[error("meeting `{0}` exists already")]
     Exists(ChatId),
+    /// Not one of the caller's tenant's meetings: another tenant's is not found either.
     #[error("no meeting `{0}`")]
     NotFound(String),
+    #[error("a key whose role is `{0}` may not do this")]
+    Forbidden(KeyRole),
     #[error("meeting `{chat_id}`'s links expired at {}", instant_connect::rfc3339(*.at))]
     Expired { chat_id: ChatId, at: i64 },
     #[error(transparent)]
@@ -157,6 +160,7 @@ impl Meetings {
         caller: &Caller,
         request: MeetingRequest,
     ) -> Result<MeetingLinks, MeetingError> {
+        allowed(caller, Permission::Write)?;
         let now = self.clock.now();
         let chat_id = match request.chat_id {
             Some(text) => ChatId::parse(text)?,
@@ -174,7 +178,7 @@ impl Meetings {
         let validity = request.validity.read().map_err(MeetingError::Invalid)?;
         let window = validity.fresh(now, self.default_ttl)?;
         let spec = LinkSpec {
-            chat_id,
+            subject: Subject::for_meeting(&caller.tenant, &chat_id),
             // The broker's defaults (one host, one guest, host login) come from its own rules.
             counts: LinkCounts::Meeting {
                 hosts: request.hosts,
@@ -190,7 +194,9 @@ impl Meetings {
         };
         let plan = spec.check(now).map_err(MeetingError::Invalid)?;
         let meeting = MeetingRow {
-            chat_id: spec.chat_id.clone(),
+            tenant: caller.tenant.clone(),
+            chat_id,
+            subject: spec.subject.clone(),
             created_by: caller.name.clone(),
             vertical: plan.vertical,
             host_login: plan.login_url_for_host,
@@ -203,7 +209,7 @@ impl Meetings {
         // was a round trip for every meeting, to save a mint for the rare one refused.
         let (links, warnings) = self.mint(&spec, meeting.host_login).await?;
         if !self.store.insert_meeting(&meeting, &links).await? {
-            return Err(MeetingError::Exists(spec.chat_id));
+            return Err(MeetingError::Exists(meeting.chat_id));
         }
         Ok(MeetingLinks {
             meeting,
@@ -214,12 +220,14 @@ impl Meetings {
 
     pub async fn add_links(
         &self,
+        caller: &Caller,
         chat_id: &str,
         role: Role,
         request: MoreLinks,
     ) -> Result<AddedLinks, MeetingError> {
+        allowed(caller, Permission::Write)?;
         let now = self.clock.now();
-        let meeting = self.meeting(chat_id).await?;
+        let meeting = self.meeting(caller, chat_id).await?;
         let validity = request.validity.read().map_err(MeetingError::Invalid)?;
         let window = match validity.for_more(now)? {
             Some(window) => window,
@@ -231,7 +239,7 @@ impl Meetings {
             })?,
         };
         let spec = LinkSpec {
-            chat_id: meeting.chat_id.clone(),
+            subject: meeting.subject.clone(),
             counts: LinkCounts::More {
                 role,
                 count: request.count.unwrap_or(1),
@@ -246,20 +254,21 @@ impl Meetings {
         };
         spec.check(now).map_err(MeetingError::Invalid)?;
         let (links, warnings) = self.mint(&spec, meeting.host_login).await?;
-        if !self.store.add_links(&spec.chat_id, &links).await? {
+        if !self.store.add_links(meeting.key(), &links).await? {
             return Err(MeetingError::NotFound(chat_id.to_owned()));
         }
         Ok(AddedLinks {
-            chat_id: spec.chat_id,
+            chat_id: meeting.chat_id,
             window,
             links: issued(links, now),
             warnings,
         })
     }
 
-    pub async fn get(&self, chat_id: &str) -> Result<MeetingLinks, MeetingError> {
-        let meeting = self.meeting(chat_id).await?;
-        let links = self.store.links(&meeting.chat_id).await?;
+    pub async fn get(&self, caller: &Caller, chat_id: &str) -> Result<MeetingLinks, MeetingError> {
+        allowed(caller, Permission::Read)?;
+        let meeting = self.meeting(caller, chat_id).await?;
+        let links = self.store.links(meeting.key()).await?;
         Ok(MeetingLinks {
             meeting,
             links: issued(links, self.clock.now()),
@@ -267,7 +276,12 @@ impl Meetings {
         })
     }
 
-    pub async fn list(&self, listing: Listing) -> Result<MeetingPage, MeetingError> {
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        listing: Listing,
+    ) -> Result<MeetingPage, MeetingError> {
+        allowed(caller, Permission::Read)?;
         let limit = listing.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(Invalid::says(
@@ -291,7 +305,7 @@ impl Meetings {
         }
         let mut items = self
             .store
-            .meetings_page(&prefix, cursor.as_ref(), limit + 1)
+            .meetings_page(&caller.tenant, &prefix, cursor.as_ref(), limit + 1)
             .await?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
@@ -311,10 +325,12 @@ impl Meetings {
     /// wants is read from the broker itself, through the space details of one of the links.
     pub async fn invite(
         &self,
+        caller: &Caller,
         chat_id: &str,
         phones: Vec<String>,
     ) -> Result<InviteSent, MeetingError> {
-        let meeting = self.meeting(chat_id).await?;
+        allowed(caller, Permission::Write)?;
+        let meeting = self.meeting(caller, chat_id).await?;
         let count = phones.len();
         if count == 0 {
             return Err(Invalid::says(Field::Phones(None), "must hold at least one number").into());
@@ -327,7 +343,7 @@ impl Meetings {
             .into());
         }
         // The numbers are checked before any broker call; the org id is learnt after.
-        let mut sms = SmsInviteRequest::e164(ORG_NOT_YET_KNOWN, meeting.chat_id.as_str(), phones);
+        let mut sms = SmsInviteRequest::e164(ORG_NOT_YET_KNOWN, meeting.subject.as_str(), phones);
         sms.validate()
             .map_err(|errors| MeetingError::Invalid(phone_errors(&errors)))?;
         let link = self.speaking_link(&meeting).await?;
@@ -349,7 +365,7 @@ impl Meetings {
     /// outlive the first ones).
     async fn speaking_link(&self, meeting: &MeetingRow) -> Result<LinkRow, MeetingError> {
         let now = self.clock.now();
-        let mut links = self.store.links(&meeting.chat_id).await?;
+        let mut links = self.store.links(meeting.key()).await?;
         let latest = links.iter().map(|l| l.expires_at).max();
         match links.iter().rposition(|l| l.expires_at > now) {
             Some(at) => Ok(links.swap_remove(at)),
@@ -360,10 +376,11 @@ impl Meetings {
         }
     }
 
-    /// A stored meeting; an id no meeting can have is simply not found.
-    async fn meeting(&self, chat_id: &str) -> Result<MeetingRow, MeetingError> {
+    /// A stored meeting of the caller's tenant; an id no meeting can have, and another
+    /// tenant's meeting, are simply not found.
+    async fn meeting(&self, caller: &Caller, chat_id: &str) -> Result<MeetingRow, MeetingError> {
         let found = match ChatId::parse(chat_id) {
-            Ok(id) => self.store.meeting(&id).await?,
+            Ok(id) => self.store.meeting(&caller.tenant, &id).await?,
             Err(_) => None,
         };
         found.ok_or_else(|| MeetingError::NotFound(chat_id.to_owned()))
@@ -404,6 +421,15 @@ impl Meetings {
             })
             .collect();
         Ok((rows, reply.warnings))
+    }
+}
+
+/// The caller's role allows `permission`, or the operation is refused before it reads anything.
+fn allowed(caller: &Caller, permission: Permission) -> Result<(), MeetingError> {
+    if caller.may(permission) {
+        Ok(())
+    } else {
+        Err(MeetingError::Forbidden(caller.role))
     }
 }
 

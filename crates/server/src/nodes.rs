@@ -3,6 +3,11 @@
 //! `Generate Basic Link`), run through the engine with
 //! the service's broker URL and token; and nodes imported while the service runs (the
 //! console's importer), kept in memory and run only with the secrets each run is given.
+//!
+//! Who sees which: the nodes loaded at start run with the service's own secrets (its broker
+//! token above all, whose spaces are the default tenant's meetings), so they are the default
+//! tenant's; a node imported belongs to the importing key's tenant. A key sees and runs its
+//! tenant's nodes only: any other is not found.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,12 +20,15 @@ use serde_json::{Map, Value};
 use url::Url;
 use utoipa::ToSchema;
 
+use crate::domain::{KeyRole, Permission, TenantId};
+use crate::keys::Caller;
 use crate::metrics::Metrics;
 
 /// The seed's Instant Connect node, as data.
 pub const BUNDLED: &str = include_str!("../../../nodes/instant-connect.json");
 
-/// At most this many nodes imported while running, so imports cannot fill the memory.
+/// At most this many nodes imported while running, per tenant, so imports cannot fill the
+/// memory and one tenant cannot take what another may import.
 pub const MAX_IMPORTED_NODES: usize = 50;
 
 /// The secret the bundled node's `Authorization` header names.
@@ -51,12 +59,14 @@ pub enum CatalogError {
     #[error("the name `{0}` gives no slug: name the node with letters or digits")]
     NoSlug(String),
     #[error(
-        "`{0}` is the slug of a node this service loaded at start or another key imported: \
-         give the imported node another name"
+        "`{0}` is the slug of a node this service loaded at start: give the imported node \
+         another name"
     )]
     SlugTaken(String),
-    #[error("this service keeps at most {MAX_IMPORTED_NODES} imported nodes")]
+    #[error("this service keeps at most {MAX_IMPORTED_NODES} imported nodes a tenant")]
     TooManyImports,
+    #[error("a key whose role is `{0}` may not import nodes")]
+    Forbidden(KeyRole),
 }
 
 /// Why a run did not start.
@@ -75,6 +85,8 @@ pub enum NodeRunError {
     NotAScalar { name: String },
     #[error(transparent)]
     Refused(#[from] RunError),
+    #[error("a key whose role is `{0}` may not run nodes")]
+    Forbidden(KeyRole),
 }
 
 /// A node no name or slug of this service's names, and those it has.
@@ -190,9 +202,19 @@ struct Entry {
     definition: Arc<NodeDefinition>,
     /// Where it came from, for messages.
     origin: String,
-    /// The id of the API key that imported it while running; such a node gets no secret of
-    /// the service's, only those a run gives.
-    importer: Option<String>,
+    /// The tenant whose key imported it while running; such a node gets no secret of the
+    /// service's, only those a run gives. `None`: loaded at start, the default tenant's.
+    importer: Option<TenantId>,
+}
+
+impl Entry {
+    /// Whether `tenant` sees this node.
+    fn seen_by(&self, tenant: &TenantId) -> bool {
+        match &self.importer {
+            Some(importer) => importer == tenant,
+            None => tenant.is_default(),
+        }
+    }
 }
 
 /// The nodes a service runs.
@@ -304,14 +326,17 @@ impl Nodes {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a node `importer` (an API key id) imported while running, or replaces one the same
-    /// key imported before under the same slug; its slug. A node loaded at start, or another
-    /// key's, keeps its slug.
+    /// Adds a node the caller's tenant imported while running, or replaces one it imported
+    /// before under the same slug; its slug. A node loaded at start keeps its slug.
     pub fn add_imported(
         &self,
+        caller: &Caller,
         definition: NodeDefinition,
-        importer: &str,
     ) -> Result<String, CatalogError> {
+        if !caller.may(Permission::Administer) {
+            return Err(CatalogError::Forbidden(caller.role));
+        }
+        let importer = &caller.tenant;
         let slug = slug(&definition.name);
         if slug.is_empty() {
             return Err(CatalogError::NoSlug(definition.name));
@@ -320,46 +345,58 @@ impl Nodes {
             .entries
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match entries.iter().find(|e| e.slug == slug) {
-            Some(taken) if taken.importer.as_deref() != Some(importer) => {
+        match entries
+            .iter()
+            .find(|e| e.slug == slug && e.seen_by(importer))
+        {
+            Some(taken) if taken.importer.is_none() => {
                 return Err(CatalogError::SlugTaken(slug));
             }
             Some(_) => {}
-            None if entries.iter().filter(|e| e.importer.is_some()).count()
+            None if entries
+                .iter()
+                .filter(|e| e.importer.as_ref() == Some(importer))
+                .count()
                 >= MAX_IMPORTED_NODES =>
             {
                 return Err(CatalogError::TooManyImports);
             }
             None => {}
         }
-        entries.retain(|e| e.slug != slug);
+        entries.retain(|e| !(e.slug == slug && e.importer.as_ref() == Some(importer)));
         entries.push(Entry {
             slug: slug.clone(),
             definition: Arc::new(definition),
             origin: "an import".to_owned(),
-            importer: Some(importer.to_owned()),
+            importer: Some(importer.clone()),
         });
         Ok(slug)
     }
 
-    /// The definition of node `node` (its slug or its name) and whether it was imported while
-    /// running.
-    pub fn definition(&self, node: &str) -> Option<(Arc<NodeDefinition>, bool)> {
+    /// The definition of node `node` (its slug or its name) among those `tenant` sees, and
+    /// whether it was imported while running.
+    pub fn definition(&self, tenant: &TenantId, node: &str) -> Option<(Arc<NodeDefinition>, bool)> {
         let entries = self.read();
-        entries
-            .iter()
+        let seen = || entries.iter().filter(|e| e.seen_by(tenant));
+        seen()
             .find(|e| e.slug == node)
-            .or_else(|| entries.iter().find(|e| e.definition.name == node))
+            .or_else(|| seen().find(|e| e.definition.name == node))
             .map(|e| (Arc::clone(&e.definition), e.importer.is_some()))
     }
 
-    /// Node `node` and its method `method`, each by its slug or its name; or what there is.
-    pub fn find(&self, node: &str, method: &str) -> Result<Found, NodeRunError> {
-        let (definition, imported) = self.definition(node).ok_or_else(|| {
+    /// Node `node` and its method `method`, each by its slug or its name, among the caller's
+    /// tenant's nodes; or what there is.
+    pub fn find(&self, caller: &Caller, node: &str, method: &str) -> Result<Found, NodeRunError> {
+        let (definition, imported) = self.definition(&caller.tenant, node).ok_or_else(|| {
             let entries = self.read();
             NodeRunError::UnknownNode(UnknownNode {
                 node: node.to_owned(),
-                available: node::both_forms(entries.iter().map(|e| e.definition.name.as_str())),
+                available: node::both_forms(
+                    entries
+                        .iter()
+                        .filter(|e| e.seen_by(&caller.tenant))
+                        .map(|e| e.definition.name.as_str()),
+                ),
             })
         })?;
         let found = definition
@@ -377,9 +414,11 @@ impl Nodes {
         })
     }
 
-    pub fn list(&self) -> Vec<NodeInfo> {
+    /// The caller's tenant's nodes.
+    pub fn list(&self, caller: &Caller) -> Vec<NodeInfo> {
         self.read()
             .iter()
+            .filter(|entry| entry.seen_by(&caller.tenant))
             .map(|entry| node_info(&entry.definition))
             .collect()
     }
@@ -388,11 +427,12 @@ impl Nodes {
     /// against the service's broker instead; any other node runs as written.
     pub async fn run(
         &self,
+        caller: &Caller,
         node: &str,
         method: &str,
         params: &Map<String, Value>,
     ) -> Result<RunResult, NodeRunError> {
-        self.run_with_secrets(node, method, params, Vec::new())
+        self.run_with_secrets(caller, node, method, params, Vec::new())
             .await
     }
 
@@ -400,6 +440,7 @@ impl Nodes {
     /// of the service's own (the broker token above all), only these, for this run.
     pub async fn run_with_secrets(
         &self,
+        caller: &Caller,
         node: &str,
         method: &str,
         params: &Map<String, Value>,
@@ -410,7 +451,11 @@ impl Nodes {
             method: method_info,
             definition,
             imported,
-        } = self.find(node, method)?;
+        } = self.find(caller, node, method)?;
+        // Found first: another tenant's node is not found, whatever the role.
+        if !caller.may(Permission::Write) {
+            return Err(NodeRunError::Forbidden(caller.role));
+        }
         let found =
             definition
                 .method(&method_info.name)
@@ -520,8 +565,17 @@ mod tests {
         definition
     }
 
+    fn caller(tenant: &str, role: KeyRole) -> Caller {
+        Caller {
+            key_id: format!("{tenant}-key"),
+            name: format!("{tenant}-key"),
+            tenant: TenantId::parse(tenant).unwrap(),
+            role,
+        }
+    }
+
     #[test]
-    fn imports_are_bounded_owned_by_their_key_and_never_take_a_loaded_slug() {
+    fn imports_are_bounded_per_tenant_owned_by_it_and_never_take_a_loaded_slug() {
         let nodes = Nodes::load(
             None,
             "http://127.0.0.1:1".parse().unwrap(),
@@ -530,35 +584,75 @@ mod tests {
             RunPolicy::default(),
         )
         .unwrap();
+        let default = caller("default", KeyRole::Admin);
+        let clinic = caller("clinic", KeyRole::Admin);
+        let bank = caller("bank", KeyRole::Admin);
         assert!(matches!(
-            nodes.add_imported(imported("Instant Connect"), "k1"),
+            nodes.add_imported(&default, imported("Instant Connect")),
             Err(CatalogError::SlugTaken(slug)) if slug == "instant-connect"
         ));
         assert!(matches!(
-            nodes.add_imported(imported("!!"), "k1"),
+            nodes.add_imported(&default, imported("!!")),
             Err(CatalogError::NoSlug(_))
         ));
-        assert_eq!(nodes.add_imported(imported("Mine"), "k1").unwrap(), "mine");
-        // The same key replaces its own; another key may not.
-        assert_eq!(nodes.add_imported(imported("Mine"), "k1").unwrap(), "mine");
         assert!(matches!(
-            nodes.add_imported(imported("Mine"), "k2"),
-            Err(CatalogError::SlugTaken(_))
+            nodes.add_imported(&caller("clinic", KeyRole::Member), imported("Mine")),
+            Err(CatalogError::Forbidden(KeyRole::Member))
         ));
-        for n in 1..MAX_IMPORTED_NODES {
+        assert_eq!(
+            nodes.add_imported(&clinic, imported("Mine")).unwrap(),
+            "mine"
+        );
+        // The same tenant replaces its own; another tenant's is another node.
+        assert_eq!(
+            nodes.add_imported(&clinic, imported("Mine")).unwrap(),
+            "mine"
+        );
+        assert_eq!(nodes.add_imported(&bank, imported("Mine")).unwrap(), "mine");
+        // The loaded node is the default tenant's: another tenant may take its slug.
+        assert_eq!(
             nodes
-                .add_imported(imported(&format!("n{n}")), "k2")
+                .add_imported(&bank, imported("Instant Connect"))
+                .unwrap(),
+            "instant-connect"
+        );
+        for n in 2..MAX_IMPORTED_NODES {
+            nodes
+                .add_imported(&bank, imported(&format!("n{n}")))
                 .unwrap();
         }
         assert!(matches!(
-            nodes.add_imported(imported("one more"), "k2"),
+            nodes.add_imported(&bank, imported("one more")),
             Err(CatalogError::TooManyImports)
         ));
-        assert_eq!(nodes.list().len(), 1 + MAX_IMPORTED_NODES);
-        assert!(nodes.definition("mine").unwrap().1, "imported");
+        // The bank's imports leave the clinic its own allowance.
+        assert_eq!(nodes.add_imported(&clinic, imported("two")).unwrap(), "two");
+        assert_eq!(nodes.list(&bank).len(), MAX_IMPORTED_NODES);
+        assert_eq!(nodes.list(&clinic).len(), 2);
+        assert_eq!(nodes.list(&default).len(), 1);
+        let tenant = |c: &Caller| c.tenant.clone();
         assert!(
-            !nodes.definition("instant-connect").unwrap().1,
+            nodes.definition(&tenant(&clinic), "mine").unwrap().1,
+            "imported"
+        );
+        assert!(
+            !nodes
+                .definition(&tenant(&default), "instant-connect")
+                .unwrap()
+                .1,
             "loaded at start"
+        );
+        assert!(nodes.definition(&tenant(&default), "mine").is_none());
+        assert!(
+            nodes
+                .definition(&tenant(&clinic), "instant-connect")
+                .is_none()
+        );
+        assert!(
+            nodes
+                .definition(&tenant(&bank), "instant-connect")
+                .unwrap()
+                .1
         );
     }
 }

@@ -85,11 +85,15 @@ async fn a_real_postgres_restart_under_load_fails_cleanly_and_the_service_recove
     .await
     .unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
-    let key = server::keys::create(app.store(), "restart", 0)
-        .await
-        .unwrap()
-        .expose_secret()
-        .to_owned();
+    let key = server::keys::create(
+        app.store(),
+        server::keys::NewKey::default_admin("restart"),
+        0,
+    )
+    .await
+    .unwrap()
+    .expose_secret()
+    .to_owned();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let http = reqwest::Client::new();
 

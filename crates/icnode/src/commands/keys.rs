@@ -2,6 +2,7 @@
 
 use secrecy::ExposeSecret;
 use server::Store;
+use server::keys::NewKey;
 use server::settings::sqlite_url_in;
 
 use super::error::CliError;
@@ -10,7 +11,8 @@ use crate::cli::{KeyDatabase, KeysCommand};
 /// Connections a `keys` command needs.
 const KEYS_CONNECTIONS: u32 = 1;
 
-async fn open_keys(database: &KeyDatabase) -> Result<Store, CliError> {
+/// The service database `database` names: the one `keys` and `tenants` work on.
+pub(super) async fn open_keys(database: &KeyDatabase) -> Result<Store, CliError> {
     let url = match &database.database_url {
         Some(url) => url.0.clone(),
         None => {
@@ -33,14 +35,26 @@ async fn open_keys(database: &KeyDatabase) -> Result<Store, CliError> {
 pub async fn keys(command: KeysCommand) -> Result<(), CliError> {
     let now = instant_connect::unix_now();
     match command {
-        KeysCommand::Create { name, database } => {
+        KeysCommand::Create {
+            name,
+            tenant,
+            role,
+            database,
+        } => {
             let store = open_keys(&database).await?;
-            let key = server::keys::create(&store, &name, now)
+            let new = NewKey {
+                name: &name,
+                tenant: &tenant,
+                role,
+            };
+            let key = server::keys::create(&store, new, now)
                 .await
                 .map_err(key_error)?;
             // The key alone on stdout, so `$(icnode keys create NAME)` captures it.
             println!("{}", key.expose_secret());
-            eprintln!("icnode: key `{name}` created; it is shown this once");
+            eprintln!(
+                "icnode: key `{name}` ({role} of tenant `{tenant}`) created; it is shown this once"
+            );
             Ok(())
         }
         KeysCommand::List { database, json } => {
@@ -52,12 +66,17 @@ pub async fn keys(command: KeysCommand) -> Result<(), CliError> {
                 println!("{text}");
                 return Ok(());
             }
-            println!("{:<24} {:<10} {:<22} REVOKED", "NAME", "ID", "CREATED");
+            println!(
+                "{:<24} {:<10} {:<16} {:<7} {:<22} REVOKED",
+                "NAME", "ID", "TENANT", "ROLE", "CREATED"
+            );
             for key in keys {
                 println!(
-                    "{:<24} {:<10} {:<22} {}",
+                    "{:<24} {:<10} {:<16} {:<7} {:<22} {}",
                     key.name,
                     key.id,
+                    key.tenant.as_str(),
+                    key.role.as_str(),
                     instant_connect::rfc3339(key.created_at),
                     key.revoked_at
                         .map_or("-".to_owned(), instant_connect::rfc3339)

@@ -9,8 +9,8 @@ use instant_connect::{
 };
 use serde::Serialize;
 use server::domain::{
-    ChatId, Field, FieldNames, Invalid, LinkCounts, LinkSpec, MeetingOptions, Role, TimeInput,
-    TimesAsked, Validity, Window,
+    ChatId, Field, FieldNames, Invalid, LinkCounts, LinkSpec, MeetingOptions, Role, Subject,
+    TimeInput, TimesAsked, Validity, Window,
 };
 
 use super::connection::connect;
@@ -151,7 +151,8 @@ fn spec(
     now: i64,
 ) -> Result<LinkSpec, CliError> {
     let spec = LinkSpec {
-        chat_id: chat_id(options)?,
+        // `link` keeps no meeting: the broker knows it by its chat id.
+        subject: Subject::of_chat_id(&chat_id(options)?),
         counts,
         window,
         options: meeting,
@@ -313,7 +314,7 @@ fn print(
     let expires_at = rfc3339(spec.window.expires_at);
     if options.json {
         let output = Output {
-            chat_id: spec.chat_id.to_string(),
+            chat_id: spec.subject.as_str().to_owned(),
             expires_at,
             links,
             warnings,
@@ -322,7 +323,7 @@ fn print(
         println!("{text}");
         return Ok(());
     }
-    println!("meeting {}  expires {expires_at}", spec.chat_id);
+    println!("meeting {}  expires {expires_at}", spec.subject.as_str());
     println!("{:<6} URL", "ROLE");
     for link in links.hosts.iter().chain(&links.guests) {
         println!("{:<6} {}", link.role.as_str(), link.url);

@@ -11,6 +11,7 @@ mod node;
 mod node_import;
 mod process;
 mod serve;
+mod tenants;
 mod up;
 
 use crate::cli::Command;
@@ -26,6 +27,7 @@ pub async fn run(command: Command) -> Result<(), CliError> {
         Command::Broker(args) => broker::broker(args).await,
         Command::Serve(args) => serve::serve(args).await,
         Command::Keys(command) => keys::keys(command).await,
+        Command::Tenants(command) => tenants::tenants(command).await,
         Command::Link(args) => link::link(args).await,
         Command::AddGuest(args) => link::add_guest(args).await,
         Command::Node(command) => node::node(command).await,

@@ -87,7 +87,7 @@ pub(super) async fn dev_key(
         } else {
             format!("dev-{n}")
         };
-        match server::keys::create(store, &name, now).await {
+        match server::keys::create(store, server::keys::NewKey::default_admin(&name), now).await {
             Ok(key) => {
                 created = Some(key);
                 break;

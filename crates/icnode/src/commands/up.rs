@@ -7,7 +7,7 @@ use instant_connect::{Client, ClientConfig, JoinStyle, JoinUrls, unix_now};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use secrecy::{ExposeSecret, SecretString};
-use server::domain::{ChatId, LinkCounts, LinkSpec, MeetingOptions, Vertical, Window};
+use server::domain::{ChatId, LinkCounts, LinkSpec, MeetingOptions, Subject, Vertical, Window};
 use url::Url;
 
 use super::error::CliError;
@@ -103,7 +103,7 @@ async fn first_pair(url: &Url, token: SecretString) -> Result<(String, String, S
     let chat_id =
         ChatId::parse(format!("icnode-up-{suffix}")).map_err(|e| CliError::runtime(&e))?;
     let spec = LinkSpec {
-        chat_id,
+        subject: Subject::of_chat_id(&chat_id),
         counts: LinkCounts::Meeting {
             hosts: None,
             guests: None,
@@ -127,11 +127,9 @@ async fn first_pair(url: &Url, token: SecretString) -> Result<(String, String, S
     let join = JoinUrls::new(url.as_str()).map_err(|e| CliError::runtime(&e))?;
     let links = join.links(&response, &JoinStyle::default());
     match (links.hosts.first(), links.guests.first()) {
-        (Some(host), Some(guest)) => Ok((
-            spec.chat_id.into_string(),
-            host.url.clone(),
-            guest.url.clone(),
-        )),
+        (Some(host), Some(guest)) => {
+            Ok((chat_id.into_string(), host.url.clone(), guest.url.clone()))
+        }
         _ => Err(CliError::Runtime(
             "the broker answered without a host and a guest link".into(),
         )),

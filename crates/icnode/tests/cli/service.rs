@@ -293,6 +293,117 @@ fn keys_are_shown_once_listed_without_secrets_and_revoked_at_once() {
     assert_fails(&unknown, 2, "no key is named `nobody`");
 }
 
+fn tenants(args: &[&str]) -> std::process::Output {
+    let mut command = icnode();
+    command.arg("tenants").args(args);
+    command.output().unwrap()
+}
+
+/// Asserts that a command succeeded; its stdout.
+fn succeeded(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The line of a listing whose first column is `first`.
+fn row<'a>(listing: &'a str, first: &str) -> &'a str {
+    listing
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(first))
+        .unwrap_or_else(|| panic!("no `{first}` in: {listing}"))
+}
+
+#[test]
+fn tenants_are_made_listed_disabled_and_enabled_and_keys_get_a_tenant_and_a_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let at = ["--data-dir", data.to_str().unwrap()];
+    let with_at = |args: &[&'static str]| -> Vec<&str> { args.iter().copied().chain(at).collect() };
+    let (_up, url) = start_up(&data);
+
+    let created = succeeded(tenants(&with_at(&["create", "clinic"])));
+    assert_eq!(created, "clinic\n");
+    assert_fails(
+        &tenants(&with_at(&["create", "clinic"])),
+        2,
+        "exists already",
+    );
+    assert_fails(&tenants(&with_at(&["create", "Clinic"])), 2, "lowercase");
+    let listed = succeeded(tenants(&with_at(&["list"])));
+    assert!(row(&listed, "default").ends_with(" -"), "{listed}");
+    assert!(row(&listed, "clinic").ends_with(" -"), "{listed}");
+
+    let key = create_key("k1", &with_at(&["--tenant", "clinic", "--role", "viewer"]));
+    assert!(key.starts_with("icn_"), "{key}");
+    let listed = succeeded(keys(&with_at(&["list"])));
+    let k1: Vec<&str> = row(&listed, "k1").split_whitespace().collect();
+    assert_eq!(k1[2..4], ["clinic", "viewer"], "{listed}");
+    let dev: Vec<&str> = row(&listed, "dev").split_whitespace().collect();
+    assert_eq!(dev[2..4], ["default", "admin"], "{listed}");
+    let json: Value =
+        serde_json::from_str(&succeeded(keys(&with_at(&["list", "--json"])))).unwrap();
+    let k1 = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "k1")
+        .unwrap();
+    assert_eq!(
+        (&k1["tenant"], &k1["role"]),
+        (&json!("clinic"), &json!("viewer"))
+    );
+
+    let nowhere = keys(&with_at(&["create", "k2", "--tenant", "nowhere"]));
+    assert_fails(&nowhere, 2, "no tenant is named `nowhere`");
+    let owner = keys(&with_at(&["create", "k2", "--role", "owner"]));
+    assert_fails(&owner, 2, "--role");
+    assert_fails(&owner, 2, "admin, member, viewer");
+    assert_fails(
+        &tenants(&with_at(&["disable", "default"])),
+        2,
+        "cannot be disabled",
+    );
+    assert_fails(
+        &tenants(&with_at(&["disable", "nowhere"])),
+        2,
+        "no tenant is named `nowhere`",
+    );
+
+    let meetings = format!("{url}/v1/meetings");
+    assert_eq!(get(&meetings, &key).0, 200, "a viewer reads");
+    let disabled = succeeded(tenants(&with_at(&["disable", "clinic"])));
+    assert!(disabled.contains("`clinic` disabled"), "{disabled}");
+    let listed = succeeded(tenants(&with_at(&["list"])));
+    let clinic: Vec<&str> = row(&listed, "clinic").split_whitespace().collect();
+    assert!(
+        clinic[2].ends_with('Z') && clinic[2] >= clinic[1],
+        "{listed}"
+    );
+    assert!(row(&listed, "default").ends_with(" -"), "{listed}");
+    assert_eq!(
+        get(&meetings, &key).0,
+        401,
+        "a disabled tenant's key is refused at once"
+    );
+
+    let enabled = succeeded(tenants(&with_at(&["enable", "clinic"])));
+    assert!(enabled.contains("`clinic` enabled"), "{enabled}");
+    let json: Value =
+        serde_json::from_str(&succeeded(tenants(&with_at(&["list", "--json"])))).unwrap();
+    let clinic = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "clinic")
+        .unwrap();
+    assert_eq!(clinic["disabledAt"], Value::Null, "{json}");
+    assert_eq!(get(&meetings, &key).0, 200, "enabled again");
+}
+
 #[test]
 fn two_serve_processes_on_one_postgres_act_as_one_service() {
     let Some(pg) = fresh_postgres() else { return };

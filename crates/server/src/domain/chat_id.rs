@@ -65,6 +65,47 @@ impl std::fmt::Display for ChatId {
     }
 }
 
+/// The `sub` the broker knows a meeting by, which every link of the meeting carries.
+///
+/// The rule, in one place ([`Subject::for_meeting`]): the default tenant's meetings are known
+/// by their chat ids, as before tenants; every other tenant's by an opaque random id, so two
+/// tenants' meetings never share a broker space (one chat id in two tenants is two meetings),
+/// and the broker, its join pages and its logs never see those tenants' chat ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Subject(String);
+
+/// What starts an opaque subject: 128 random bits follow, as 32 hex digits.
+const OPAQUE_SUBJECT_PREFIX: &str = "icn-";
+
+impl Subject {
+    pub fn for_meeting(tenant: &super::tenant::TenantId, chat_id: &ChatId) -> Self {
+        if tenant.is_default() {
+            Self::of_chat_id(chat_id)
+        } else {
+            Self(format!(
+                "{OPAQUE_SUBJECT_PREFIX}{}",
+                uuid::Uuid::new_v4().simple()
+            ))
+        }
+    }
+
+    /// A chat id as the subject: a meeting the service does not keep (`icnode link`).
+    pub fn of_chat_id(chat_id: &ChatId) -> Self {
+        Self(chat_id.as_str().to_owned())
+    }
+
+    /// A subject as stored; `None` for one the broker would refuse.
+    pub fn stored(text: String) -> Option<Self> {
+        instant_connect::request::sub_problem(&text)
+            .is_none()
+            .then_some(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Text that people and URLs carry: no control characters (PostgreSQL refuses NUL in text).
 pub fn is_printable(text: &str) -> bool {
     !text.chars().any(char::is_control)
@@ -73,6 +114,27 @@ pub fn is_printable(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::TenantId;
+
+    #[test]
+    fn the_default_tenant_s_subject_is_the_chat_id_and_every_other_s_is_opaque_and_fresh() {
+        let chat_id = ChatId::parse("visit 42").unwrap();
+        assert_eq!(
+            Subject::for_meeting(&TenantId::default_tenant(), &chat_id).as_str(),
+            "visit 42"
+        );
+        let clinic = TenantId::parse("clinic").unwrap();
+        let first = Subject::for_meeting(&clinic, &chat_id);
+        let hex = first.as_str().strip_prefix(OPAQUE_SUBJECT_PREFIX).unwrap();
+        assert!(
+            hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            "{hex}"
+        );
+        assert!(!first.as_str().contains("visit"));
+        assert_ne!(Subject::for_meeting(&clinic, &chat_id), first);
+        assert_eq!(Subject::stored(first.as_str().to_owned()), Some(first));
+        assert_eq!(Subject::stored(String::new()), None);
+    }
 
     #[test]
     fn an_id_is_printable_not_empty_and_not_too_long() {

@@ -3,7 +3,7 @@
 
 use instant_connect::{LinkPlan, LinkRequest, Role, ValidationErrors, Vertical};
 
-use super::chat_id::ChatId;
+use super::chat_id::Subject;
 use super::invalid::{Field, Invalid};
 use super::window::Window;
 
@@ -33,7 +33,8 @@ pub enum LinkCounts {
 /// Links to ask the broker for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkSpec {
-    pub chat_id: ChatId,
+    /// The meeting, as the broker knows it.
+    pub subject: Subject,
     pub counts: LinkCounts,
     pub window: Window,
     pub options: MeetingOptions,
@@ -45,7 +46,7 @@ pub struct LinkSpec {
 impl LinkSpec {
     /// The broker request for these links: every field set that the spec fixes.
     pub fn request(&self) -> LinkRequest {
-        let mut request = LinkRequest::new(self.chat_id.as_str());
+        let mut request = LinkRequest::new(self.subject.as_str());
         (request.num_host, request.num_guest) = match self.counts {
             LinkCounts::Meeting { hosts, guests } => (hosts, guests),
             LinkCounts::More {
@@ -114,7 +115,7 @@ mod tests {
 
     fn spec(counts: LinkCounts, from_lifetime: bool) -> LinkSpec {
         LinkSpec {
-            chat_id: ChatId::parse("visit").unwrap(),
+            subject: Subject::of_chat_id(&crate::domain::ChatId::parse("visit").unwrap()),
             counts,
             window: Window {
                 not_before: None,

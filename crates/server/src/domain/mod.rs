@@ -14,12 +14,18 @@
 mod chat_id;
 mod invalid;
 mod links;
+mod tenant;
 mod time;
 mod window;
 
-pub use chat_id::{CHAT_ID_PATTERN, ChatId, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, is_printable};
+pub use chat_id::{
+    CHAT_ID_PATTERN, ChatId, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, Subject, is_printable,
+};
 pub use instant_connect::{Role, Vertical};
 pub use invalid::{Field, FieldNames, Invalid, Rule};
 pub use links::{LinkCounts, LinkSpec, MeetingOptions};
+pub use tenant::{
+    DEFAULT_TENANT, KeyRole, MAX_TENANT_CHARS, Permission, TenantId, TenantIdError, UnknownRole,
+};
 pub use time::{TIME_PATTERN, Time, TimeInput, Zone};
 pub use window::{LinkState, TimesAsked, Validity, Window, WindowError};

@@ -122,6 +122,12 @@ impl ApiError {
         )
     }
 
+    /// `403` for a key whose role does not allow what it asked (within its own tenant: what
+    /// another tenant holds is `404`, never `403`).
+    pub fn forbidden(said: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", said)
+    }
+
     /// `429` for an API key past its quota, with `Retry-After`.
     pub fn rate_limited(wait: std::time::Duration) -> Self {
         Self {
@@ -251,6 +257,7 @@ impl From<MeetingError> for ApiError {
                     ApiNames.name(&Field::ExpiresAt)
                 ),
             ),
+            error @ MeetingError::Forbidden(_) => Self::forbidden(&error.to_string()),
             MeetingError::Broker(failure) => failure.into(),
             MeetingError::Store(error) => error.into(),
         }
@@ -266,6 +273,7 @@ impl From<NodeRunError> for ApiError {
             NodeRunError::UnknownMethod { .. } => {
                 Self::new(StatusCode::NOT_FOUND, "method_not_found", error.to_string())
             }
+            NodeRunError::Forbidden(_) => Self::forbidden(&error.to_string()),
             NodeRunError::NotAScalar { name } => Self::field(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 name.clone(),

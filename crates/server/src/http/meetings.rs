@@ -24,6 +24,7 @@ use crate::keys::Caller;
     request_body(content = Option<CreateMeeting>, description = "what the meeting's links share; every field optional"),
     responses(
         (status = 201, description = "the meeting and its links", body = Meeting),
+        (status = 403, description = "the key's role may not change meetings (`viewer`)", body = ErrorBody),
         (status = 409, description = "the chat id exists (`meeting_exists`), or a request with this `Idempotency-Key` is still running", body = ErrorBody),
         (status = 422, description = "a field breaks a rule; `error.field` names it", body = ErrorBody),
         (status = 502, description = "the broker refused or is unreachable", body = ErrorBody),
@@ -54,9 +55,12 @@ pub async fn create(
 )]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     QueryParams(query): QueryParams<ListMeetings>,
 ) -> Result<Json<MeetingPage>, ApiError> {
-    Ok(Json(state.meetings.list(query.into()).await?.into()))
+    Ok(Json(
+        state.meetings.list(&caller, query.into()).await?.into(),
+    ))
 }
 
 /// Read a meeting with every link issued for it.
@@ -67,15 +71,16 @@ pub async fn list(
     params(("chatId" = String, Path, description = "the meeting's chat id")),
     responses(
         (status = 200, description = "the meeting and every link issued", body = Meeting),
-        (status = 404, description = "no meeting has this chat id", body = ErrorBody),
+        (status = 404, description = "no meeting of the key's tenant has this chat id (another tenant's is not found either)", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
 pub async fn get(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathParams(chat_id): PathParams<String>,
 ) -> Result<Json<Meeting>, ApiError> {
-    Ok(Json(state.meetings.get(&chat_id).await?.into()))
+    Ok(Json(state.meetings.get(&caller, &chat_id).await?.into()))
 }
 
 /// Add guest links to a meeting.
@@ -87,7 +92,8 @@ pub async fn get(
     request_body(content = Option<AddLinks>, description = "how many, and how long they last; every field optional"),
     responses(
         (status = 201, description = "more guest links for the same meeting", body = AddedLinks),
-        (status = 404, description = "no meeting has this chat id", body = ErrorBody),
+        (status = 403, description = "the key's role may not change meetings (`viewer`)", body = ErrorBody),
+        (status = 404, description = "no meeting of the key's tenant has this chat id (another tenant's is not found either)", body = ErrorBody),
         (status = 409, description = "the meeting's links expired (`meeting_expired`): give `ttlSeconds` or `expiresAt`", body = ErrorBody),
         (status = 422, description = "a field breaks a rule; `error.field` names it", body = ErrorBody),
         (status = 502, description = "the broker refused or is unreachable", body = ErrorBody),
@@ -97,10 +103,11 @@ pub async fn get(
 )]
 pub async fn add_guests(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathParams(chat_id): PathParams<String>,
     JsonBody(body): JsonBody<AddLinks>,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
-    add_links(&state, &chat_id, Role::Guest, body).await
+    add_links(&state, &caller, &chat_id, Role::Guest, body).await
 }
 
 /// Add host links to a meeting.
@@ -112,7 +119,8 @@ pub async fn add_guests(
     request_body(content = Option<AddLinks>, description = "how many, and how long they last; every field optional"),
     responses(
         (status = 201, description = "more host links for the same meeting", body = AddedLinks),
-        (status = 404, description = "no meeting has this chat id", body = ErrorBody),
+        (status = 403, description = "the key's role may not change meetings (`viewer`)", body = ErrorBody),
+        (status = 404, description = "no meeting of the key's tenant has this chat id (another tenant's is not found either)", body = ErrorBody),
         (status = 409, description = "the meeting's links expired (`meeting_expired`): give `ttlSeconds` or `expiresAt`", body = ErrorBody),
         (status = 422, description = "a field breaks a rule; `error.field` names it", body = ErrorBody),
         (status = 502, description = "the broker refused or is unreachable", body = ErrorBody),
@@ -122,19 +130,24 @@ pub async fn add_guests(
 )]
 pub async fn add_hosts(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathParams(chat_id): PathParams<String>,
     JsonBody(body): JsonBody<AddLinks>,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
-    add_links(&state, &chat_id, Role::Host, body).await
+    add_links(&state, &caller, &chat_id, Role::Host, body).await
 }
 
 async fn add_links(
     state: &AppState,
+    caller: &Caller,
     chat_id: &str,
     role: Role,
     body: AddLinks,
 ) -> Result<(StatusCode, Json<AddedLinks>), ApiError> {
-    let added = state.meetings.add_links(chat_id, role, body.into()).await?;
+    let added = state
+        .meetings
+        .add_links(caller, chat_id, role, body.into())
+        .await?;
     Ok((StatusCode::CREATED, Json(added.into())))
 }
 
@@ -148,7 +161,8 @@ async fn add_links(
     request_body = Invite,
     responses(
         (status = 202, description = "the broker took the SMS invitation", body = InviteSent),
-        (status = 404, description = "no meeting has this chat id", body = ErrorBody),
+        (status = 403, description = "the key's role may not change meetings (`viewer`)", body = ErrorBody),
+        (status = 404, description = "no meeting of the key's tenant has this chat id (another tenant's is not found either)", body = ErrorBody),
         (status = 409, description = "the meeting's links expired (`meeting_expired`)", body = ErrorBody),
         (status = 422, description = "a phone number breaks a rule; `error.field` names it (`phones[1]`)", body = ErrorBody),
         (status = 502, description = "the broker refused or is unreachable", body = ErrorBody),
@@ -158,9 +172,13 @@ async fn add_links(
 )]
 pub async fn invite(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathParams(chat_id): PathParams<String>,
     JsonBody(body): JsonBody<Invite>,
 ) -> Result<(StatusCode, Json<InviteSent>), ApiError> {
-    let sent = state.meetings.invite(&chat_id, body.phones).await?;
+    let sent = state
+        .meetings
+        .invite(&caller, &chat_id, body.phones)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(sent.into())))
 }

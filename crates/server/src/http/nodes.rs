@@ -1,7 +1,7 @@
 //! `/v1/nodes` handlers: the node list, and one run whose HTTP status follows its edge.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use node::Edge;
 use serde_json::{Map, Value};
@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, PathParams};
 use super::state::AppState;
+use crate::keys::Caller;
 use crate::nodes::{NodeInfo, NodeRun};
 
 /// List the nodes this service runs.
@@ -20,8 +21,11 @@ use crate::nodes::{NodeInfo, NodeRun};
     responses((status = 200, description = "every node with its methods and parameters", body = [NodeInfo])),
     security(("api_key" = []))
 )]
-pub async fn list(State(state): State<AppState>) -> Json<Vec<NodeInfo>> {
-    Json(state.nodes.list())
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Json<Vec<NodeInfo>> {
+    Json(state.nodes.list(&caller))
 }
 
 /// Run one method of a node, as Webex Connect runs it.
@@ -39,7 +43,8 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<NodeInfo>> {
         (status = 200, description = "left by the success edge", body = NodeRun),
         (status = 502, description = "left by the error edge", body = NodeRun),
         (status = 504, description = "left by the timeout edge", body = NodeRun),
-        (status = 404, description = "no such node or method; the message lists every name and slug", body = ErrorBody),
+        (status = 403, description = "the key's role may not run nodes (`viewer`)", body = ErrorBody),
+        (status = 404, description = "no such node or method among the key's tenant's; the message lists every name and slug", body = ErrorBody),
         (status = 422, description = "missing, unknown or unusable parameters", body = ErrorBody),
         (status = 503, description = "the service is missing a secret this node names (`node_secret_missing`)", body = ErrorBody),
     ),
@@ -47,10 +52,11 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<NodeInfo>> {
 )]
 pub async fn run(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathParams((node, method)): PathParams<(String, String)>,
     JsonBody(params): JsonBody<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<NodeRun>), ApiError> {
-    let result = state.nodes.run(&node, &method, &params).await?;
+    let result = state.nodes.run(&caller, &node, &method, &params).await?;
     let status = match result.edge {
         Edge::Success => StatusCode::OK,
         Edge::Timeout => StatusCode::GATEWAY_TIMEOUT,

@@ -106,7 +106,7 @@ impl GroupCommit {
 }
 
 /// The jobs to write now, in the order they came, and those held for the next batch: a batch
-/// holds a chat id once (the later request is answered after the first's commit, with what it
+/// holds a tenant's chat id once (the later request is answered after the first's commit, with what it
 /// found), and at most [`MAX_BATCH`]. A request that gave up (its client left, a deadline
 /// passed) wrote nothing before and writes nothing now.
 fn next_batch(waiting: Vec<Job>) -> (Vec<Job>, Vec<Job>) {
@@ -116,7 +116,12 @@ fn next_batch(waiting: Vec<Job>) -> (Vec<Job>, Vec<Job>) {
         if job.written.is_closed() {
             continue;
         }
-        if batch.len() < MAX_BATCH && chat_ids.insert(job.new.meeting.chat_id.clone()) {
+        if batch.len() < MAX_BATCH
+            && chat_ids.insert((
+                job.new.meeting.tenant.clone(),
+                job.new.meeting.chat_id.clone(),
+            ))
+        {
             batch.push(job);
         } else {
             held.push(job);

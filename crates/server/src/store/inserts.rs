@@ -9,6 +9,7 @@ use super::rows::{
     MeetingRow,
 };
 use super::sql::{Param, Statement, placeholder_rows, values};
+use crate::domain::{ChatId, TenantId};
 
 /// A new meeting and its links, as the group commit writes them.
 pub(super) struct NewMeeting {
@@ -18,7 +19,9 @@ pub(super) struct NewMeeting {
 
 fn meeting_values(meeting: &MeetingRow) -> Vec<Param> {
     values![
+        meeting.tenant.as_str(),
         meeting.chat_id.as_str(),
+        meeting.subject.as_str(),
         &meeting.created_by,
         meeting.vertical.as_str(),
         meeting.host_login,
@@ -29,10 +32,11 @@ fn meeting_values(meeting: &MeetingRow) -> Vec<Param> {
     ]
 }
 
-/// `rows` new meetings; a row is affected for each that is new, none for a chat id taken.
+/// `rows` new meetings; a row is affected for each that is new, none for a chat id its tenant
+/// has taken (or a subject another meeting has, which the broker would share).
 fn insert_meetings_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO meetings ({MEETING_COLUMNS}) VALUES {} ON CONFLICT (chat_id) DO NOTHING",
+        "INSERT INTO meetings ({MEETING_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING",
         placeholder_rows(rows, MEETING_COLUMN_COUNT, 1)
     )
 }
@@ -44,12 +48,13 @@ pub(super) fn insert_meeting(meeting: &MeetingRow) -> Statement {
     Statement::new(ONE.as_str(), meeting_values(meeting))
 }
 
-fn push_link_values(params: &mut Vec<Param>, chat_id: &str, links: &[LinkRow]) {
+fn push_link_values(params: &mut Vec<Param>, meeting: MeetingKey<'_>, links: &[LinkRow]) {
     for link in links {
         let (long_url, cipher_at) = CipherOnce::write(&link.long_url, &link.cipher);
         params.extend(values![
             &link.id,
-            chat_id,
+            meeting.0.as_str(),
+            meeting.1.as_str(),
             link.role.as_str(),
             link.issued_at_ms,
             link.position,
@@ -64,13 +69,16 @@ fn push_link_values(params: &mut Vec<Param>, chat_id: &str, links: &[LinkRow]) {
     }
 }
 
+/// Whose links: a meeting's tenant and chat id.
+pub(super) type MeetingKey<'a> = (&'a TenantId, &'a ChatId);
+
 /// A meeting's links in one statement; none for no links.
-pub(super) fn insert_links(chat_id: &str, links: &[LinkRow]) -> Option<Statement> {
+pub(super) fn insert_links(meeting: MeetingKey<'_>, links: &[LinkRow]) -> Option<Statement> {
     if links.is_empty() {
         return None;
     }
     let mut params = Vec::with_capacity(links.len() * LINK_COLUMN_COUNT);
-    push_link_values(&mut params, chat_id, links);
+    push_link_values(&mut params, meeting, links);
     Some(Statement::new(insert_links_sql(links.len()), params))
 }
 
@@ -96,36 +104,37 @@ fn build_insert_links_sql(count: usize) -> String {
 /// New meetings and their links in one statement that PostgreSQL commits by itself: one round
 /// trip for a batch, where a transaction takes two per meeting and two more (SQLite cannot
 /// insert from a `WITH` clause). Links go in only beside a meeting that was new, and the rows
-/// are the chat ids that were. A batch never holds one chat id twice (`group_commit`), so a
-/// link's chat id says whose it is.
+/// are the tenants and chat ids that were. A batch never holds one tenant's chat id twice
+/// (`group_commit`), so a link's tenant and chat id say whose it is.
 pub(super) fn insert_meetings_at_once(batch: &[Arc<NewMeeting>]) -> Statement {
     let mut params = Vec::new();
     for new in batch {
         params.extend(meeting_values(&new.meeting));
     }
     let mut sql = format!(
-        "WITH meeting AS ({} RETURNING chat_id)",
+        "WITH meeting AS ({} RETURNING tenant_id, chat_id)",
         insert_meetings_sql(batch.len())
     );
     let links: usize = batch.iter().map(|new| new.links.len()).sum();
     if links > 0 {
         sql.push_str(&format!(
             ", link AS (INSERT INTO links ({LINK_COLUMNS}) SELECT v.* FROM (VALUES {}) \
-             AS v ({LINK_COLUMNS}) JOIN meeting ON meeting.chat_id = v.chat_id)",
+             AS v ({LINK_COLUMNS}) JOIN meeting \
+             ON meeting.tenant_id = v.tenant_id AND meeting.chat_id = v.chat_id)",
             placeholder_rows(links, LINK_COLUMN_COUNT, params.len() + 1)
         ));
         for new in batch {
-            push_link_values(&mut params, new.meeting.chat_id.as_str(), &new.links);
+            push_link_values(&mut params, new.meeting.key(), &new.links);
         }
     }
-    sql.push_str(" SELECT chat_id FROM meeting");
+    sql.push_str(" SELECT tenant_id, chat_id FROM meeting");
     Statement::new(sql, params)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ChatId, Role, Vertical};
+    use crate::domain::Role;
 
     #[test]
     fn placeholders_of_a_meeting_and_its_links_follow_their_values() {
@@ -146,9 +155,11 @@ mod tests {
         ];
         let new = NewMeeting {
             meeting: MeetingRow {
+                tenant: TenantId::default_tenant(),
                 chat_id: ChatId::parse("m").unwrap(),
+                subject: crate::domain::Subject::of_chat_id(&ChatId::parse("m").unwrap()),
                 created_by: "k".into(),
-                vertical: Vertical::Hc,
+                vertical: crate::domain::Vertical::Hc,
                 host_login: true,
                 short_urls: false,
                 not_before: None,
@@ -166,9 +177,9 @@ mod tests {
             2 * (MEETING_COLUMN_COUNT + 2 * LINK_COLUMN_COUNT)
         );
         assert!(at_once.sql.contains(&format!("${}", at_once.params.len())));
-        let links = insert_links("m", &new.links).unwrap();
+        let links = insert_links(new.meeting.key(), &new.links).unwrap();
         assert_eq!(placeholders(&links.sql), links.params.len());
-        assert!(insert_links("m", &[]).is_none());
+        assert!(insert_links(new.meeting.key(), &[]).is_none());
 
         assert_eq!(placeholder_rows(2, 2, 3), "($3, $4), ($5, $6)");
         let most = instant_connect::MAX_LINKS_PER_REQUEST as usize;

@@ -93,7 +93,8 @@ impl KeyChecks {
 pub(super) fn read_keys(ids: &[&str]) -> Statement {
     Statement::new(
         format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id IN {}",
+            "SELECT {KEY_COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
+             WHERE k.id IN {}",
             placeholder_rows(1, ids.len(), 1)
         ),
         ids.iter().map(|&id| Param::from(id)).collect(),
@@ -171,6 +172,9 @@ mod tests {
                         digest: "d".into(),
                         created_at: 0,
                         revoked_at: Some(read),
+                        tenant: crate::domain::TenantId::default_tenant(),
+                        role: crate::domain::KeyRole::Viewer,
+                        tenant_disabled_at: None,
                     })
                     .collect())
             }

@@ -5,14 +5,22 @@ use super::sql::{Statement, values};
 use super::{Store, StoreError, Wait, key_checks};
 
 impl Store {
-    /// `false` when a key with that name exists (revoked or not).
+    /// `false` when a key with that name exists (revoked or not). The key's tenant is
+    /// checked to exist by the caller: tenants are never deleted.
     pub async fn insert_key(&self, key: &KeyRow) -> Result<bool, StoreError> {
         let inserted = self
             .db
             .execute(Statement::new(
-                "INSERT INTO api_keys (id, name, digest, created_at, revoked_at) \
-                 VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (name) DO NOTHING",
-                values![&key.id, &key.name, &key.digest, key.created_at],
+                "INSERT INTO api_keys (id, name, digest, created_at, revoked_at, tenant_id, role) \
+                 VALUES ($1, $2, $3, $4, NULL, $5, $6) ON CONFLICT (name) DO NOTHING",
+                values![
+                    &key.id,
+                    &key.name,
+                    &key.digest,
+                    key.created_at,
+                    key.tenant.as_str(),
+                    key.role.as_str()
+                ],
             ))
             .await?;
         Ok(inserted == 1)
@@ -38,7 +46,10 @@ impl Store {
 
     pub async fn keys(&self) -> Result<Vec<KeyRow>, StoreError> {
         let statement = Statement::new(
-            format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name"),
+            format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
+                 ORDER BY k.created_at, k.name"
+            ),
             values![],
         );
         self.db.fetch(statement, key_row).await
@@ -88,6 +99,9 @@ mod tests {
             digest: "d".into(),
             created_at: 1,
             revoked_at: None,
+            tenant: crate::domain::TenantId::default_tenant(),
+            role: crate::domain::KeyRole::Member,
+            tenant_disabled_at: None,
         };
         assert!(store.insert_key(&key("kept")).await.unwrap());
         {

@@ -1,18 +1,18 @@
 //! The store's meetings and their links: written after the broker answered, read back whole or
 //! a page at a time.
 
-use super::inserts::{NewMeeting, insert_links};
+use super::inserts::{MeetingKey, NewMeeting, insert_links};
 use super::rows::{
     LinkRow, MEETING_COLUMNS, MeetingCursor, MeetingRow, MeetingSummaryRow, link_row, meeting_row,
 };
 use super::sql::{Decode, Statement, values};
 use super::{Backend, Store, StoreError, Wait};
-use crate::domain::ChatId;
+use crate::domain::{ChatId, TenantId};
 
 impl Store {
     /// Writes a meeting and its links, with the other new meetings of the moment, in one
-    /// transaction (`store::group_commit`); `false` (and nothing written) when the chat id is
-    /// taken.
+    /// transaction (`store::group_commit`); `false` (and nothing written) when its tenant has
+    /// the chat id already, or another meeting has its subject.
     pub async fn insert_meeting(
         &self,
         meeting: &MeetingRow,
@@ -30,13 +30,19 @@ impl Store {
     /// latest of its links'; `false` (and nothing written) when the meeting does not exist.
     /// The foreign key is the check: a read before the writes would make SQLite refuse the
     /// transaction when another writer commits in between.
-    pub async fn add_links(&self, chat_id: &ChatId, links: &[LinkRow]) -> Result<bool, StoreError> {
+    pub async fn add_links(
+        &self,
+        meeting: MeetingKey<'_>,
+        links: &[LinkRow],
+    ) -> Result<bool, StoreError> {
+        let (tenant, chat_id) = meeting;
         let mut statements = Vec::with_capacity(2);
-        statements.extend(insert_links(chat_id.as_str(), links));
+        statements.extend(insert_links(meeting, links));
         if let Some(latest) = links.iter().map(|l| l.expires_at).max() {
             statements.push(Statement::new(
-                "UPDATE meetings SET expires_at = $1 WHERE chat_id = $2 AND expires_at < $1",
-                values![latest, chat_id.as_str()],
+                "UPDATE meetings SET expires_at = $1 \
+                 WHERE tenant_id = $2 AND chat_id = $3 AND expires_at < $1",
+                values![latest, tenant.as_str(), chat_id.as_str()],
             ));
         }
         match self
@@ -49,35 +55,42 @@ impl Store {
         }
     }
 
-    pub async fn meeting(&self, chat_id: &ChatId) -> Result<Option<MeetingRow>, StoreError> {
+    /// The tenant's meeting with this chat id; another tenant's is none.
+    pub async fn meeting(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+    ) -> Result<Option<MeetingRow>, StoreError> {
         let statement = Statement::new(
-            format!("SELECT {MEETING_COLUMNS} FROM meetings WHERE chat_id = $1"),
-            values![chat_id.as_str()],
+            format!("SELECT {MEETING_COLUMNS} FROM meetings WHERE tenant_id = $1 AND chat_id = $2"),
+            values![tenant.as_str(), chat_id.as_str()],
         );
         self.db.fetch_optional(statement, meeting_row).await
     }
 
     /// Every link of a meeting, in the order they were issued.
-    pub async fn links(&self, chat_id: &ChatId) -> Result<Vec<LinkRow>, StoreError> {
+    pub async fn links(&self, meeting: MeetingKey<'_>) -> Result<Vec<LinkRow>, StoreError> {
+        let (tenant, chat_id) = meeting;
         let statement = Statement::new(
             "SELECT id, role, issued_at_ms, position, cipher, short, short_url, long_url, \
-             not_before, expires_at, cipher_at FROM links WHERE chat_id = $1 \
+             not_before, expires_at, cipher_at FROM links WHERE tenant_id = $1 AND chat_id = $2 \
              ORDER BY issued_at_ms, position, id",
-            values![chat_id.as_str()],
+            values![tenant.as_str(), chat_id.as_str()],
         );
         self.db.fetch(statement, link_row).await
     }
 
-    /// At most `limit` meetings whose chat id starts with `prefix`, newest first, after
-    /// `cursor`.
+    /// At most `limit` of the tenant's meetings whose chat id starts with `prefix`, newest
+    /// first, after `cursor`.
     pub async fn meetings_page(
         &self,
+        tenant: &TenantId,
         prefix: &str,
         cursor: Option<&MeetingCursor>,
         limit: u32,
     ) -> Result<Vec<MeetingSummaryRow>, StoreError> {
         self.db
-            .fetch(self.page_statement(prefix, cursor, limit), |row| {
+            .fetch(self.page_statement(tenant, prefix, cursor, limit), |row| {
                 Ok(MeetingSummaryRow {
                     meeting: meeting_row(row)?,
                     hosts: row.int("hosts")?,
@@ -90,8 +103,12 @@ impl Store {
     /// How the database reads a first page of the meetings whose chat id starts with
     /// `prefix`: its plan (EXPLAIN), one line a step. For the benchmarks' plans, and the test
     /// that a prefix reads only the meetings it names.
-    pub async fn explain_meetings_page(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let page = self.page_statement(prefix, None, 100);
+    pub async fn explain_meetings_page(
+        &self,
+        tenant: &TenantId,
+        prefix: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let page = self.page_statement(tenant, prefix, None, 100);
         let (explain, decode): (&str, Decode<String>) = match self.db.backend() {
             Backend::Sqlite => ("EXPLAIN QUERY PLAN ", |row| row.text("detail")),
             Backend::Postgres => ("EXPLAIN ", |row| row.text("QUERY PLAN")),
@@ -102,6 +119,7 @@ impl Store {
 
     fn page_statement(
         &self,
+        tenant: &TenantId,
         prefix: &str,
         cursor: Option<&MeetingCursor>,
         limit: u32,
@@ -114,7 +132,7 @@ impl Store {
         // string it starts), so a listing reads the meetings it names, not every meeting; the
         // exact test stays beside it. No prefix reads the newest-first index alone: a test of
         // every chat id, even one always true, would have the planner guess otherwise.
-        let mut params = values![before_ms, before_id, i64::from(limit)];
+        let mut params = values![before_ms, before_id, i64::from(limit), tenant.as_str()];
         let mut filter = String::new();
         if !prefix.is_empty() {
             let end = if self.code_point_order {
@@ -123,22 +141,22 @@ impl Store {
                 None
             };
             if let Some(end) = end {
-                filter.push_str("m.chat_id >= $4 AND m.chat_id < $6 AND ");
+                filter.push_str("m.chat_id >= $5 AND m.chat_id < $7 AND ");
                 params.extend(values![prefix, prefix.chars().count() as i64, end]);
             } else {
                 params.extend(values![prefix, prefix.chars().count() as i64]);
             }
-            filter.push_str("substr(m.chat_id, 1, CAST($5 AS INTEGER)) = $4 AND ");
+            filter.push_str("substr(m.chat_id, 1, CAST($6 AS INTEGER)) = $5 AND ");
         }
         Statement::new(
             format!(
                 "SELECT {MEETING_COLUMNS}, \
-                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'host') \
-                 AS hosts, \
-                 (SELECT COUNT(*) FROM links l WHERE l.chat_id = m.chat_id AND l.role = 'guest') \
-                 AS guests \
+                 (SELECT COUNT(*) FROM links l WHERE l.tenant_id = m.tenant_id \
+                 AND l.chat_id = m.chat_id AND l.role = 'host') AS hosts, \
+                 (SELECT COUNT(*) FROM links l WHERE l.tenant_id = m.tenant_id \
+                 AND l.chat_id = m.chat_id AND l.role = 'guest') AS guests \
                  FROM meetings m \
-                 WHERE {filter}(m.created_at_ms < $1 OR (m.created_at_ms = $1 AND m.chat_id < $2)) \
+                 WHERE m.tenant_id = $4 AND {filter}(m.created_at_ms < $1 OR (m.created_at_ms = $1 AND m.chat_id < $2)) \
                  ORDER BY m.created_at_ms DESC, m.chat_id DESC LIMIT $3"
             ),
             params,
@@ -189,7 +207,9 @@ mod tests {
 
     fn meeting_row(chat_id: &str) -> MeetingRow {
         MeetingRow {
+            tenant: TenantId::default_tenant(),
             chat_id: ChatId::parse(chat_id).unwrap(),
+            subject: crate::domain::Subject::of_chat_id(&ChatId::parse(chat_id).unwrap()),
             created_by: "k".into(),
             vertical: Vertical::Hc,
             host_login: true,
@@ -239,7 +259,10 @@ mod tests {
         assert!(waiting.await.unwrap().unwrap());
         assert!(
             store
-                .meeting(&ChatId::parse("second").unwrap())
+                .meeting(
+                    &TenantId::default_tenant(),
+                    &ChatId::parse("second").unwrap()
+                )
                 .await
                 .unwrap()
                 .is_some()

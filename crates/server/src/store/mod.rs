@@ -8,7 +8,8 @@
 //! meetings in one statement that commits itself (`store::group_commit`).
 //!
 //! Where things are: rows and how they are read (`rows`), the SQL of new meetings and links
-//! (`inserts`), the operations by what they touch (`meetings`, `keys`, `idempotency`), and
+//! (`inserts`), the operations by what they touch (`meetings`, `keys`, `tenants`,
+//! `idempotency`), and
 //! the two tasks that share the database among requests (`group_commit`, `key_checks`).
 
 use std::future::Future;
@@ -27,6 +28,7 @@ mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
+mod tenants;
 
 pub use db::{Backend, redact_url};
 pub use error::StoreError;
@@ -34,6 +36,7 @@ pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
 pub use key_checks::{KeyCheckCounts, MAX_KEYS};
 pub use rows::{
     Claim, ClaimTimes, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Revoked,
+    TenantRow,
 };
 
 /// What a request waits for the database on, timed by the store for whoever observes.

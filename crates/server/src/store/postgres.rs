@@ -165,12 +165,17 @@ impl Postgres {
         let written = match bound(&statement).fetch_all(&mut *connection).await {
             Ok(rows) => rows
                 .iter()
-                .map(|row| row.try_get::<String, _>(0))
-                .collect::<Result<HashSet<_>, _>>()
+                .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)))
+                .collect::<Result<HashSet<_>, sqlx::Error>>()
                 .map(|new| {
                     batch
                         .iter()
-                        .map(|m| new.contains(m.meeting.chat_id.as_str()))
+                        .map(|m| {
+                            new.contains(&(
+                                m.meeting.tenant.as_str().to_owned(),
+                                m.meeting.chat_id.as_str().to_owned(),
+                            ))
+                        })
                         .collect()
                 })
                 .map_err(|error| Failure::Commit(Arc::new(error.into()))),

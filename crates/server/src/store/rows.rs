@@ -1,7 +1,7 @@
 //! Rows as the store reads and writes them, decoded by column name and checked on the way out:
 //! a chat id, role or vertical the store would never write is a malformed row, not a guess.
 
-use crate::domain::{ChatId, Role, Vertical, Window};
+use crate::domain::{ChatId, KeyRole, Role, Subject, TenantId, Vertical, Window};
 
 use super::error::StoreError;
 use super::sql::Columns;
@@ -9,7 +9,9 @@ use super::sql::Columns;
 /// A meeting as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeetingRow {
+    pub tenant: TenantId,
     pub chat_id: ChatId,
+    pub subject: Subject,
     pub created_by: String,
     pub vertical: Vertical,
     pub host_login: bool,
@@ -20,6 +22,11 @@ pub struct MeetingRow {
 }
 
 impl MeetingRow {
+    /// Its tenant and chat id: what finds it.
+    pub fn key(&self) -> (&TenantId, &ChatId) {
+        (&self.tenant, &self.chat_id)
+    }
+
     /// When the meeting's links work, as the latest of them do.
     pub fn window(&self) -> Window {
         Window {
@@ -69,6 +76,18 @@ pub struct KeyRow {
     pub digest: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub tenant: TenantId,
+    pub role: KeyRole,
+    /// When the key's tenant was disabled (read with the key, never written with it).
+    pub tenant_disabled_at: Option<i64>,
+}
+
+/// A tenant as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRow {
+    pub id: TenantId,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
 }
 
 /// What a revocation found.
@@ -100,18 +119,27 @@ pub struct MeetingCursor {
     pub chat_id: ChatId,
 }
 
-pub(super) const MEETING_COLUMNS: &str = "chat_id, created_by, vertical, host_login, \
-                                          short_urls, not_before, expires_at, created_at_ms";
-pub(super) const MEETING_COLUMN_COUNT: usize = 8;
-pub(super) const KEY_COLUMNS: &str = "id, name, digest, created_at, revoked_at";
-pub(super) const LINK_COLUMNS: &str = "id, chat_id, role, issued_at_ms, position, cipher, short, \
-                                       short_url, long_url, not_before, expires_at, cipher_at";
-pub(super) const LINK_COLUMN_COUNT: usize = 12;
+pub(super) const MEETING_COLUMNS: &str = "tenant_id, chat_id, subject, created_by, vertical, \
+                                          host_login, short_urls, not_before, expires_at, \
+                                          created_at_ms";
+pub(super) const MEETING_COLUMN_COUNT: usize = 10;
+/// A key's columns with its tenant's state, from `api_keys k JOIN tenants t`.
+pub(super) const KEY_COLUMNS: &str = "k.id, k.name, k.digest, k.created_at, k.revoked_at, \
+                                      k.tenant_id, k.role, t.disabled_at AS tenant_disabled_at";
+pub(super) const TENANT_COLUMNS: &str = "id, created_at, disabled_at";
+pub(super) const LINK_COLUMNS: &str = "id, tenant_id, chat_id, role, issued_at_ms, position, \
+                                       cipher, short, short_url, long_url, not_before, \
+                                       expires_at, cipher_at";
+pub(super) const LINK_COLUMN_COUNT: usize = 13;
 
 pub(super) fn meeting_row(row: &dyn Columns) -> Result<MeetingRow, StoreError> {
     Ok(MeetingRow {
+        tenant: tenant_id(row.text("tenant_id")?)?,
         chat_id: ChatId::parse(row.text("chat_id")?)
             .map_err(|_| StoreError::Malformed("a meeting's chat_id is not a chat id"))?,
+        subject: Subject::stored(row.text("subject")?).ok_or(StoreError::Malformed(
+            "a meeting's subject is not a broker subject",
+        ))?,
         created_by: row.text("created_by")?,
         vertical: row
             .text("vertical")?
@@ -152,7 +180,25 @@ pub(super) fn key_row(row: &dyn Columns) -> Result<KeyRow, StoreError> {
         digest: row.text("digest")?,
         created_at: row.int("created_at")?,
         revoked_at: row.opt_int("revoked_at")?,
+        tenant: tenant_id(row.text("tenant_id")?)?,
+        role: row
+            .text("role")?
+            .parse()
+            .map_err(|_| StoreError::Malformed("a key's role is not admin, member or viewer"))?,
+        tenant_disabled_at: row.opt_int("tenant_disabled_at")?,
     })
+}
+
+pub(super) fn tenant_row(row: &dyn Columns) -> Result<TenantRow, StoreError> {
+    Ok(TenantRow {
+        id: tenant_id(row.text("id")?)?,
+        created_at: row.int("created_at")?,
+        disabled_at: row.opt_int("disabled_at")?,
+    })
+}
+
+fn tenant_id(text: String) -> Result<TenantId, StoreError> {
+    TenantId::parse(&text).map_err(|_| StoreError::Malformed("a tenant id is not a tenant id"))
 }
 
 /// How a link's long URL is stored: with its cipher cut out, and the byte offset it goes back

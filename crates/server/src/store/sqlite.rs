@@ -422,7 +422,7 @@ fn insert_batch(tx: Transaction<'_>, batch: &[Arc<NewMeeting>]) -> Result<Vec<bo
         let is_new = execute(&tx, &insert_meeting(&new.meeting))
             .and_then(|affected| {
                 if affected == 1
-                    && let Some(links) = insert_links(new.meeting.chat_id.as_str(), &new.links)
+                    && let Some(links) = insert_links(new.meeting.key(), &new.links)
                 {
                     execute(&tx, &links)?;
                 }

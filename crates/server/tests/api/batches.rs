@@ -8,7 +8,7 @@
 use std::task::{Context, Waker};
 
 use server::Store;
-use server::domain::{ChatId, Role, Vertical};
+use server::domain::{ChatId, Role, Subject, TenantId, Vertical};
 use server::store::{CHECKPOINT_EVERY, LinkRow, MAX_BATCH, MeetingRow};
 use tokio::task::JoinSet;
 
@@ -33,9 +33,16 @@ fn id(chat_id: &str) -> ChatId {
     ChatId::parse(chat_id).unwrap()
 }
 
+/// The tenant of every meeting here (and of the test app's key).
+fn tenant() -> TenantId {
+    TenantId::default_tenant()
+}
+
 fn meeting(chat_id: &str) -> MeetingRow {
     MeetingRow {
+        tenant: tenant(),
         chat_id: id(chat_id),
+        subject: Subject::of_chat_id(&id(chat_id)),
         created_by: "test".into(),
         vertical: Vertical::Hc,
         host_login: true,
@@ -74,7 +81,7 @@ fn links_of(chat_id: &str) -> Vec<LinkRow> {
 
 /// The ids of a meeting's stored links, in issue order.
 async fn link_ids(store: &Store, chat_id: &str) -> Vec<String> {
-    let links = store.links(&id(chat_id)).await.unwrap();
+    let links = store.links((&tenant(), &id(chat_id))).await.unwrap();
     links.into_iter().map(|l| l.id).collect()
 }
 
@@ -103,7 +110,11 @@ async fn meetings_sent_together_share_one_commit_and_keep_their_own_answers(db: 
     assert_eq!((counts.commits(), counts.meetings()), (2, 3));
     for chat_id in ["a", "c", "taken"] {
         assert!(
-            store.meeting(&id(chat_id)).await.unwrap().is_some(),
+            store
+                .meeting(&tenant(), &id(chat_id))
+                .await
+                .unwrap()
+                .is_some(),
             "{chat_id}"
         );
         assert_eq!(
@@ -155,9 +166,21 @@ async fn a_failing_meeting_in_a_batch_fails_no_other(db: Db) {
     );
     assert!(clash.is_err());
     assert!(fine.unwrap());
-    assert!(store.meeting(&id("clash")).await.unwrap().is_none());
-    assert_eq!(store.links(&id("fine")).await.unwrap().len(), 2);
-    assert_eq!(store.links(&id("first")).await.unwrap().len(), 2);
+    assert!(
+        store
+            .meeting(&tenant(), &id("clash"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.links((&tenant(), &id("fine"))).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        store.links((&tenant(), &id("first"))).await.unwrap().len(),
+        2
+    );
     assert_eq!(store.commit_counts().meetings(), 2);
 }
 
@@ -176,9 +199,27 @@ async fn a_request_that_gave_up_before_its_batch_writes_nothing(db: Db) {
             .await
             .unwrap()
     );
-    assert!(store.meeting(&id("gone")).await.unwrap().is_none());
-    assert!(store.links(&id("gone")).await.unwrap().is_empty());
-    assert!(store.meeting(&id("kept")).await.unwrap().is_some());
+    assert!(
+        store
+            .meeting(&tenant(), &id("gone"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .links((&tenant(), &id("gone")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .meeting(&tenant(), &id("kept"))
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -197,7 +238,11 @@ async fn the_wal_reaches_the_database_file_in_the_background() {
         let alone = Store::connect(&server::settings::sqlite_url_in(copy.path()), 1)
             .await
             .unwrap();
-        let found = alone.meetings_page("w", None, 100).await.unwrap().len();
+        let found = alone
+            .meetings_page(&tenant(), "w", None, 100)
+            .await
+            .unwrap()
+            .len();
         alone.close().await;
         found
     };
@@ -228,7 +273,11 @@ async fn a_crowd_is_cut_into_batches_of_at_most_max_batch(db: Db) {
     assert_eq!(counts.meetings(), crowd as u64);
     assert_eq!(counts.commits(), crowd.div_ceil(MAX_BATCH) as u64);
     assert_eq!(
-        store.meetings_page("m", None, 1000).await.unwrap().len(),
+        store
+            .meetings_page(&tenant(), "m", None, 1000)
+            .await
+            .unwrap()
+            .len(),
         crowd
     );
 }
@@ -263,8 +312,14 @@ async fn meetings_written_at_once_are_all_kept_in_fewer_commits(db: Db) {
     );
     for i in 0..crowd {
         let chat_id = format!("crowd-{i}");
-        assert!(app.store.meeting(&id(&chat_id)).await.unwrap().is_some());
-        let links = app.store.links(&id(&chat_id)).await.unwrap();
+        assert!(
+            app.store
+                .meeting(&tenant(), &id(&chat_id))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let links = app.store.links((&tenant(), &id(&chat_id))).await.unwrap();
         assert_eq!(links.len(), 2, "{chat_id}");
         let expected = if links[0].id.starts_with("crowd-x-") && i == 0 {
             "crowd-x" // the second crowd-0 won; the first's links were not written
@@ -297,10 +352,36 @@ async fn a_meeting_whose_write_fails_fails_no_other_written_beside_it(db: Db) {
     );
     assert!(clashed.is_err());
     assert!(fine.unwrap());
-    assert!(app.store.meeting(&id("clash")).await.unwrap().is_none());
-    assert!(app.store.links(&id("clash")).await.unwrap().is_empty());
-    assert_eq!(app.store.links(&id("fine")).await.unwrap().len(), 2);
-    assert_eq!(app.store.links(&id("first")).await.unwrap().len(), 2);
+    assert!(
+        app.store
+            .meeting(&tenant(), &id("clash"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        app.store
+            .links((&tenant(), &id("clash")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.store
+            .links((&tenant(), &id("fine")))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        app.store
+            .links((&tenant(), &id("first")))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 /// The store takes a meeting with no links (the service never asks for one: the broker's
@@ -313,15 +394,33 @@ async fn a_meeting_without_links_is_written_alone_and_taken_after(db: Db) {
             .await
             .unwrap()
     );
-    assert!(app.store.meeting(&id("bare")).await.unwrap().is_some());
-    assert!(app.store.links(&id("bare")).await.unwrap().is_empty());
+    assert!(
+        app.store
+            .meeting(&tenant(), &id("bare"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        app.store
+            .links((&tenant(), &id("bare")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         !app.store
             .insert_meeting(&meeting("bare"), &links_of("bare"))
             .await
             .unwrap()
     );
-    assert!(app.store.links(&id("bare")).await.unwrap().is_empty());
+    assert!(
+        app.store
+            .links((&tenant(), &id("bare")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn key(id: &str) -> server::store::KeyRow {
@@ -331,6 +430,9 @@ fn key(id: &str) -> server::store::KeyRow {
         digest: format!("digest-{id}"),
         created_at: 1,
         revoked_at: None,
+        tenant: server::domain::TenantId::default_tenant(),
+        role: server::domain::KeyRole::Member,
+        tenant_disabled_at: None,
     }
 }
 
@@ -465,7 +567,7 @@ async fn a_long_url_is_stored_without_a_second_copy_of_its_cipher(db: Db) {
     let written = [forced.clone(), foreign.clone()];
     assert!(store.insert_meeting(&meeting("m"), &written).await.unwrap());
 
-    let read = store.links(&id("m")).await.unwrap();
+    let read = store.links((&tenant(), &id("m"))).await.unwrap();
     let urls = |links: &[LinkRow]| -> Vec<(String, String)> {
         links
             .iter()
@@ -494,12 +596,12 @@ async fn a_long_url_is_stored_without_a_second_copy_of_its_cipher(db: Db) {
     raw_rows(
         &db,
         &database.url,
-        "INSERT INTO links (id, chat_id, role, issued_at_ms, position, cipher, long_url, \
-         expires_at) VALUES ('before', 'm', 'guest', 1000, 2, 'c', \
+        "INSERT INTO links (id, tenant_id, chat_id, role, issued_at_ms, position, cipher, \
+         long_url, expires_at) VALUES ('before', 'default', 'm', 'guest', 1000, 2, 'c', \
          'https://join.example/x?data=c', 2000000000) RETURNING id, cipher_at",
     )
     .await;
-    let read = store.links(&id("m")).await.unwrap();
+    let read = store.links((&tenant(), &id("m"))).await.unwrap();
     assert_eq!(read[2].long_url, "https://join.example/x?data=c");
 
     raw_rows(
@@ -509,7 +611,7 @@ async fn a_long_url_is_stored_without_a_second_copy_of_its_cipher(db: Db) {
     )
     .await;
     let damaged = store
-        .links(&id("m"))
+        .links((&tenant(), &id("m")))
         .await
         .err()
         .expect("a damaged offset is refused");
@@ -566,7 +668,10 @@ async fn a_prefix_lists_every_meeting_that_starts_with_it_in_any_collation(db: D
         let listed = |prefix: &'static str| {
             let store = store.clone();
             async move {
-                let page = store.meetings_page(prefix, None, 100).await.unwrap();
+                let page = store
+                    .meetings_page(&tenant(), prefix, None, 100)
+                    .await
+                    .unwrap();
                 page.iter()
                     .map(|m| m.meeting.chat_id.as_str().to_owned())
                     .collect::<Vec<_>>()
@@ -597,35 +702,49 @@ async fn a_prefix_reads_the_chat_id_index_and_no_prefix_the_newest_first(db: Db)
     let copies = match db {
         Db::Sqlite => {
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999) \
-             INSERT INTO meetings SELECT printf('bulk-%05d', n.i), created_by, vertical, \
+             INSERT INTO meetings SELECT tenant_id, printf('bulk-%05d', n.i), \
+             printf('bulk-%05d', n.i), created_by, vertical, \
              host_login, short_urls, not_before, expires_at, created_at_ms + n.i \
              FROM n, meetings WHERE chat_id = 'template'; ANALYZE;"
         }
         Db::Postgres(_) => {
-            "INSERT INTO meetings SELECT 'bulk-' || lpad(n.i::text, 5, '0'), created_by, vertical, \
+            "INSERT INTO meetings SELECT tenant_id, 'bulk-' || lpad(n.i::text, 5, '0'), \
+             'bulk-' || lpad(n.i::text, 5, '0'), created_by, vertical, \
              host_login, short_urls, not_before, expires_at, created_at_ms + n.i \
              FROM generate_series(0, 9999) AS n(i), meetings WHERE chat_id = 'template'; ANALYZE;"
         }
     };
     raw_execute(&db, &database.url, copies).await;
     let by_prefix = store
-        .explain_meetings_page("bulk-0012")
+        .explain_meetings_page(&tenant(), "bulk-0012")
         .await
         .unwrap()
         .join("\n");
-    let everything = store.explain_meetings_page("").await.unwrap().join("\n");
+    let everything = store
+        .explain_meetings_page(&tenant(), "")
+        .await
+        .unwrap()
+        .join("\n");
     eprintln!("{db:?}, a prefix:\n{by_prefix}\nno prefix:\n{everything}");
     let (chat_id_index, newest_first) = match db {
+        // The primary key (tenant, chat id), read as a range within the tenant.
         Db::Sqlite => (
-            "USING INDEX sqlite_autoindex_meetings_1 (chat_id>? AND chat_id<?)",
+            "(tenant_id=? AND chat_id>? AND chat_id<?)",
             "meetings_newest_first",
         ),
-        Db::Postgres(_) => ("meetings_pkey", "meetings_newest_first"),
+        Db::Postgres(_) => (
+            "Index Cond: ((tenant_id = 'default'::text) AND (chat_id >= 'bulk-0012'::text) AND \
+             (chat_id < 'bulk-0013'::text))",
+            "meetings_newest_first",
+        ),
     };
     assert!(by_prefix.contains(chat_id_index), "{by_prefix}");
     assert!(!by_prefix.contains(newest_first), "{by_prefix}");
     assert!(everything.contains(newest_first), "{everything}");
-    let page = store.meetings_page("bulk-0012", None, 100).await.unwrap();
+    let page = store
+        .meetings_page(&tenant(), "bulk-0012", None, 100)
+        .await
+        .unwrap();
     assert_eq!(page.len(), 10);
 }
 

@@ -124,7 +124,9 @@ async fn a_key_past_its_rate_limit_gets_429_with_retry_after_and_other_keys_do_n
     assert!((1..=20).contains(&retry_after), "{retry_after}");
 
     // Each key has its own quota; and the refused request made nothing.
-    let other = server::keys::create(&app.store, "other", 0).await.unwrap();
+    let other = server::keys::create(&app.store, server::keys::NewKey::default_admin("other"), 0)
+        .await
+        .unwrap();
     let listed = app
         .http
         .get(&url)
@@ -153,7 +155,9 @@ async fn a_missing_wrong_or_revoked_key_is_refused_at_once(db: Db) {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{wrong}: {body}");
         assert_eq!(body["error"]["code"], "unauthorized");
     }
-    let second = server::keys::create(&app.store, "second", 0).await.unwrap();
+    let second = server::keys::create(&app.store, server::keys::NewKey::default_admin("second"), 0)
+        .await
+        .unwrap();
     let second = second.expose_secret();
     let ok = app.http.get(&url).bearer_auth(second).send().await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
@@ -178,11 +182,16 @@ async fn keys_are_listed_without_secrets_and_names_are_checked(db: Db) {
     assert_eq!(listed[0].name, "test");
     assert!(!format!("{listed:?}").contains(&app.key[12..]));
     assert!(matches!(
-        server::keys::create(&app.store, "test", 0).await,
+        server::keys::create(&app.store, server::keys::NewKey::default_admin("test"), 0).await,
         Err(server::keys::KeyError::NameTaken(_))
     ));
     assert!(matches!(
-        server::keys::create(&app.store, "two words", 0).await,
+        server::keys::create(
+            &app.store,
+            server::keys::NewKey::default_admin("two words"),
+            0
+        )
+        .await,
         Err(server::keys::KeyError::BadName)
     ));
     assert!(matches!(

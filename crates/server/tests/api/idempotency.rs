@@ -39,7 +39,9 @@ async fn a_replay_gets_the_stored_answer_and_another_body_is_refused(db: Db) {
     assert_eq!(error["error"]["field"], "Idempotency-Key");
 
     // Another caller's key of the same name is its own.
-    let other = server::keys::create(&app.store, "other", 0).await.unwrap();
+    let other = server::keys::create(&app.store, server::keys::NewKey::default_admin("other"), 0)
+        .await
+        .unwrap();
     let (status, theirs, replayed) =
         post_with(&app, other.expose_secret(), "flow-run-1", body).await;
     assert_eq!(status, StatusCode::CREATED);

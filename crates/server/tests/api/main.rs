@@ -15,6 +15,7 @@ mod meetings;
 mod nodes;
 mod ops;
 mod sqlite;
+mod tenants;
 mod words;
 
 use std::io::Write;
@@ -365,7 +366,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         format!("http://127.0.0.1:{}", app.port())
     };
     let store = app.store().clone();
-    let key = server::keys::create(&store, "test", 0)
+    let key = server::keys::create(&store, server::keys::NewKey::default_admin("test"), 0)
         .await
         .unwrap()
         .expose_secret()
@@ -426,6 +427,42 @@ impl TestApp {
             .await
             .unwrap();
         answer(response).await
+    }
+
+    /// A request with `key` as the bearer: `body` as JSON, or none.
+    pub async fn send_with_key(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// A new key named `name` of `tenant` (made when missing) with `role`.
+    pub async fn key_of(&self, tenant: &str, role: server::domain::KeyRole, name: &str) -> String {
+        let id = server::domain::TenantId::parse(tenant).unwrap();
+        if self.store.tenant(&id).await.unwrap().is_none() {
+            server::tenants::create(&self.store, tenant, 0)
+                .await
+                .unwrap();
+        }
+        let new = server::keys::NewKey {
+            name,
+            tenant: &id,
+            role,
+        };
+        let key = server::keys::create(&self.store, new, 0).await.unwrap();
+        used_secret(key.expose_secret());
+        key.expose_secret().to_owned()
     }
 
     /// The SMS invites the test broker has taken, as its `/_icnode/outbox` lists them.

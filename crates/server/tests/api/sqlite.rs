@@ -11,6 +11,9 @@ fn key(id: &str) -> KeyRow {
         digest: "d".into(),
         created_at: 1,
         revoked_at: None,
+        tenant: server::domain::TenantId::default_tenant(),
+        role: server::domain::KeyRole::Member,
+        tenant_disabled_at: None,
     }
 }
 

@@ -76,10 +76,11 @@ pub(super) async fn import(
     let added = problems.is_empty().then(|| {
         state
             .nodes
-            .add_imported(imported.definition.clone(), &caller.key_id)
+            .add_imported(&caller, imported.definition.clone())
     });
     let status = match &added {
         Some(Ok(_)) => StatusCode::OK,
+        Some(Err(crate::nodes::CatalogError::Forbidden(_))) => StatusCode::FORBIDDEN,
         Some(Err(_)) => StatusCode::CONFLICT,
         None => StatusCode::UNPROCESSABLE_ENTITY,
     };

@@ -285,7 +285,11 @@ fn qr_svg(text: &str) -> Markup {
     }
 }
 
-pub(super) async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let query = query.unwrap_or_default();
     let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
@@ -299,7 +303,7 @@ pub(super) async fn list(State(state): State<AppState>, RawQuery(query): RawQuer
         cursor: params.get("cursor").cloned().filter(|c| !c.is_empty()),
         chat_id_prefix: prefix.clone(),
     };
-    match state.meetings.list(request.into()).await {
+    match state.meetings.list(&caller, request.into()).await {
         Ok(page) => {
             let page = MeetingPage::from(page);
             markup(
@@ -337,18 +341,23 @@ pub(super) async fn list(State(state): State<AppState>, RawQuery(query): RawQuer
     }
 }
 
-pub(super) async fn show(State(state): State<AppState>, Path(chat_id): Path<String>) -> Response {
-    meeting_fragment(&state, &chat_id, None, StatusCode::OK).await
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(chat_id): Path<String>,
+) -> Response {
+    meeting_fragment(&state, &caller, &chat_id, None, StatusCode::OK).await
 }
 
 /// A meeting with its links and its two forms; `notice` says what the last action did.
 async fn meeting_fragment(
     state: &AppState,
+    caller: &Caller,
     chat_id: &str,
     notice: Option<Notice>,
     status: StatusCode,
 ) -> Response {
-    let meeting = match state.meetings.get(chat_id).await {
+    let meeting = match state.meetings.get(caller, chat_id).await {
         Ok(meeting) => Meeting::from(meeting),
         Err(error) => return error_fragment(ApiError::from(error)),
     };
@@ -412,6 +421,7 @@ enum Notice {
 
 pub(super) async fn add_guest(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(chat_id): Path<String>,
     body: Bytes,
 ) -> Response {
@@ -422,6 +432,7 @@ pub(super) async fn add_guest(
             let notice = Notice::GuestsRefused("must be a whole number from 1 to 25".into());
             return meeting_fragment(
                 &state,
+                &caller,
                 &chat_id,
                 Some(notice),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -435,7 +446,7 @@ pub(super) async fn add_guest(
     };
     match state
         .meetings
-        .add_links(&chat_id, Role::Guest, request.into())
+        .add_links(&caller, &chat_id, Role::Guest, request.into())
         .await
     {
         Ok(added) => {
@@ -445,19 +456,20 @@ pub(super) async fn add_guest(
                 added.guests.len(),
                 if added.guests.len() == 1 { "" } else { "s" }
             ));
-            meeting_fragment(&state, &chat_id, Some(notice), StatusCode::OK).await
+            meeting_fragment(&state, &caller, &chat_id, Some(notice), StatusCode::OK).await
         }
         Err(error) => {
             let error = ApiError::from(error);
             let status = error.status;
             let notice = Notice::GuestsRefused(error.message);
-            meeting_fragment(&state, &chat_id, Some(notice), status).await
+            meeting_fragment(&state, &caller, &chat_id, Some(notice), status).await
         }
     }
 }
 
 pub(super) async fn send_invite(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(chat_id): Path<String>,
     body: Bytes,
 ) -> Response {
@@ -468,7 +480,7 @@ pub(super) async fn send_invite(
         .map(|p| p.trim().to_owned())
         .filter(|p| !p.is_empty())
         .collect();
-    match state.meetings.invite(&chat_id, phones).await {
+    match state.meetings.invite(&caller, &chat_id, phones).await {
         Ok(sent) => {
             let notice = Notice::Done(format!(
                 "Invite sent to {} number{} (broker: {}).",
@@ -476,7 +488,7 @@ pub(super) async fn send_invite(
                 if sent.phones == 1 { "" } else { "s" },
                 sent.status
             ));
-            meeting_fragment(&state, &chat_id, Some(notice), StatusCode::OK).await
+            meeting_fragment(&state, &caller, &chat_id, Some(notice), StatusCode::OK).await
         }
         Err(error) => {
             let error = ApiError::from(error);
@@ -485,7 +497,7 @@ pub(super) async fn send_invite(
                 message: error.message,
                 phones: typed,
             };
-            meeting_fragment(&state, &chat_id, Some(notice), status).await
+            meeting_fragment(&state, &caller, &chat_id, Some(notice), status).await
         }
     }
 }

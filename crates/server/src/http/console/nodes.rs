@@ -2,7 +2,7 @@
 //! Connect's Test dialog shows it.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -12,9 +12,13 @@ use super::layout::{
 };
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
+use crate::keys::Caller;
 
-pub(super) async fn list(State(state): State<AppState>) -> Response {
-    let nodes = state.nodes.list();
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Response {
+    let nodes = state.nodes.list(&caller);
     markup(
         StatusCode::OK,
         html! {
@@ -45,8 +49,8 @@ struct Tested {
 }
 
 /// The node and method a page names, each by its slug or its name.
-fn tested(state: &AppState, node: &str, method: &str) -> Result<Tested, ApiError> {
-    let found = state.nodes.find(node, method)?;
+fn tested(state: &AppState, caller: &Caller, node: &str, method: &str) -> Result<Tested, ApiError> {
+    let found = state.nodes.find(caller, node, method)?;
     let (secrets, target) = match found.definition.method(&found.method.name) {
         Some(method) if found.imported => (
             method.secret_names(),
@@ -71,9 +75,10 @@ fn tested(state: &AppState, node: &str, method: &str) -> Result<Tested, ApiError
 
 pub(super) async fn method_form(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((node, method)): Path<(String, String)>,
 ) -> Response {
-    match tested(&state, &node, &method) {
+    match tested(&state, &caller, &node, &method) {
         Ok(tested) => markup(
             StatusCode::OK,
             tester(&tested, &FormValues::default(), &Errors::default(), None),
@@ -281,10 +286,11 @@ fn run_result(run: &crate::nodes::NodeRun) -> Markup {
 
 pub(super) async fn run_method(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((node, method)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let tested = match tested(&state, &node, &method) {
+    let tested = match tested(&state, &caller, &node, &method) {
         Ok(tested) => tested,
         Err(error) => return error_fragment(error),
     };
@@ -308,7 +314,7 @@ pub(super) async fn run_method(
     }
     match state
         .nodes
-        .run_with_secrets(&node, &method, &params, secrets)
+        .run_with_secrets(&caller, &node, &method, &params, secrets)
         .await
     {
         Ok(result) => {

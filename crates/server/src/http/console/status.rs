@@ -13,7 +13,12 @@ use crate::keys::Caller;
 pub(super) async fn whoami(Extension(caller): Extension<Caller>) -> Response {
     markup(
         StatusCode::OK,
-        html! { p { "Signed in with the key “" (caller.name) "”." } },
+        html! {
+            p {
+                "Signed in with the key “" (caller.name) "”, " (caller.role.as_str())
+                " of the tenant “" (caller.tenant.as_str()) "”."
+            }
+        },
     )
 }
 
