@@ -339,9 +339,20 @@ pub enum TenantsCommand {
     Create {
         id: String,
         #[command(flatten)]
+        limits: TenantLimitFlags,
+        #[command(flatten)]
         database: KeyDatabase,
     },
-    /// List the tenants, with when each was created and disabled.
+    /// Set a tenant's limits to the flags given, and print them; a limit whose flag is not
+    /// given goes back to the service's.
+    Limits {
+        id: String,
+        #[command(flatten)]
+        limits: TenantLimitFlags,
+        #[command(flatten)]
+        database: KeyDatabase,
+    },
+    /// List the tenants, with when each was created and disabled, and their own limits.
     List {
         #[command(flatten)]
         database: KeyDatabase,
@@ -361,6 +372,47 @@ pub enum TenantsCommand {
         #[command(flatten)]
         database: KeyDatabase,
     },
+}
+
+/// A tenant's own limits; a flag not given is the service's (for requests its `--rate-limit`,
+/// for invites none, for phones and nodes its bound).
+#[derive(Debug, Args)]
+pub struct TenantLimitFlags {
+    /// `/v1` requests a minute, all the tenant's keys together, in each process
+    #[arg(long, env = "ICNODE_REQUESTS_PER_MINUTE", value_name = "N")]
+    pub requests_per_minute: Option<std::num::NonZeroU32>,
+    /// SMS invites in any 24 hours, every process together
+    #[arg(long, env = "ICNODE_INVITES_PER_DAY", value_name = "N")]
+    pub invites_per_day: Option<u32>,
+    // The help names the bounds, which are the service's, written there once.
+    #[arg(
+        long,
+        env = "ICNODE_PHONES_PER_INVITE",
+        value_name = "N",
+        value_parser = up_to(server::meetings::MAX_PHONES_PER_INVITE),
+        help = format!("Numbers one SMS invite may send to (1-{})", server::meetings::MAX_PHONES_PER_INVITE)
+    )]
+    pub phones_per_invite: Option<u32>,
+    #[arg(
+        long,
+        env = "ICNODE_IMPORTED_NODES",
+        value_name = "N",
+        value_parser = up_to(server::nodes::MAX_IMPORTED_NODES),
+        help = format!("Nodes the tenant's keys may import (1-{})", server::nodes::MAX_IMPORTED_NODES)
+    )]
+    pub imported_nodes: Option<u32>,
+}
+
+impl TenantLimitFlags {
+    /// The limits the flags give; `None` where a flag is not given.
+    pub fn limits(&self) -> server::domain::TenantLimits {
+        server::domain::TenantLimits {
+            requests_per_minute: self.requests_per_minute,
+            invites_per_day: self.invites_per_day,
+            phones_per_invite: self.phones_per_invite,
+            imported_nodes: self.imported_nodes,
+        }
+    }
 }
 
 /// The service database the keys and tenants live in.
@@ -542,6 +594,11 @@ fn iterations() -> clap::builder::RangedI64ValueParser<u32> {
 fn salt_lengths() -> clap::builder::RangedI64ValueParser<u32> {
     let range = instant_connect::SALT_LENGTHS;
     clap::value_parser!(u32).range(*range.start() as i64..=*range.end() as i64)
+}
+
+/// 1 up to the service's `bound`.
+fn up_to(bound: usize) -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1..=i64::try_from(bound).unwrap_or(i64::MAX))
 }
 
 /// A tenant's id, by the service's rule.
@@ -812,6 +869,50 @@ mod tests {
             shell_words(r#"icnode node run x "Add Guest" --param a=$(echo b) # note"#),
             ["icnode", "node", "run", "x", "Add Guest", "--param", "a=b"]
         );
+    }
+
+    /// A tenant's phones and nodes go up to the service's bounds, and no further.
+    #[test]
+    fn tenant_limit_flags_stop_at_the_services_bounds() {
+        let parse = |flag: &str, value: usize| {
+            Cli::try_parse_from(["icnode", "tenants", "limits", "t", flag, &value.to_string()])
+        };
+        for (flag, bound) in [
+            (
+                "--phones-per-invite",
+                server::meetings::MAX_PHONES_PER_INVITE,
+            ),
+            ("--imported-nodes", server::nodes::MAX_IMPORTED_NODES),
+        ] {
+            assert!(parse(flag, bound).is_ok(), "{flag} {bound}");
+            for refused in [0, bound + 1] {
+                let error = parse(flag, refused).unwrap_err().to_string();
+                assert!(error.contains(flag), "{error}");
+            }
+        }
+        let cli = Cli::try_parse_from([
+            "icnode",
+            "tenants",
+            "limits",
+            "t",
+            "--requests-per-minute",
+            "4",
+            "--phones-per-invite",
+            "2",
+        ])
+        .unwrap();
+        let Command::Tenants(TenantsCommand::Limits { limits, .. }) = cli.command else {
+            panic!("not tenants limits");
+        };
+        assert_eq!(
+            limits.limits(),
+            server::domain::TenantLimits {
+                requests_per_minute: std::num::NonZeroU32::new(4),
+                phones_per_invite: Some(2),
+                ..server::domain::TenantLimits::default()
+            }
+        );
+        assert!(parse("--requests-per-minute", 0).is_err());
     }
 
     #[test]

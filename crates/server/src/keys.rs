@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::domain::{KeyRole, Permission, TenantId};
+use crate::domain::{KeyRole, Permission, TenantId, TenantLimits};
 use crate::store::{KeyRow, Revoked, Store, StoreError};
 
 const PREFIX: &str = "icn_";
@@ -43,6 +43,8 @@ pub struct Caller {
     pub name: String,
     pub tenant: TenantId,
     pub role: KeyRole,
+    /// The tenant's limits, as the database held them when the key was checked.
+    pub limits: TenantLimits,
 }
 
 impl Caller {
@@ -161,6 +163,7 @@ pub async fn create(store: &Store, new: NewKey<'_>, now: i64) -> Result<SecretSt
         tenant: new.tenant.clone(),
         role: new.role,
         tenant_disabled_at: None,
+        tenant_limits: TenantLimits::default(),
     };
     if !store.insert_key(&row).await? {
         return Err(KeyError::NameTaken(name.to_owned()));
@@ -222,6 +225,7 @@ pub async fn verify(store: &Store, presented: &SecretString) -> Result<Caller, V
         name: row.name,
         tenant: row.tenant,
         role: row.role,
+        limits: row.tenant_limits,
     })
 }
 

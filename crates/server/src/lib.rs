@@ -247,6 +247,7 @@ fn app_state(
         idempotency,
         node_imports: settings.node_imports,
         key_limits,
+        tenant_rates: tenants::TenantRates::new(instant_connect::now_ms_of(&settings.clock)),
         body_read_timeout: settings.body_read_timeout,
         trusted_proxies: settings.trusted_proxies.clone(),
         https: settings.tls.is_some(),

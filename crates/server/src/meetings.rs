@@ -16,7 +16,7 @@ use instant_connect::{Clock, JoinStyle, JoinUrls, SmsInviteRequest, ValidationEr
 use crate::broker::{Broker, BrokerFailure};
 use crate::domain::{
     ChatId, Field, Invalid, KeyRole, LinkCounts, LinkSpec, LinkState, MeetingOptions, Permission,
-    Role, Subject, TimesAsked, Vertical, Window, is_printable,
+    Role, Subject, TenantLimits, TimesAsked, Vertical, Window, is_printable,
 };
 use crate::keys::Caller;
 use crate::store::{LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Store, StoreError};
@@ -26,6 +26,8 @@ pub const MAX_PAGE: u32 = 1000;
 /// The most numbers one SMS invite sends to: each is a message someone pays for.
 pub const MAX_PHONES_PER_INVITE: usize = 25;
 pub const DEFAULT_PAGE: u32 = 50;
+/// The window a tenant's `invites_per_day` counts in.
+const INVITE_WINDOW_SECONDS: i64 = 24 * 60 * 60;
 /// Stands for the org id in an invite until the broker has told it.
 const ORG_NOT_YET_KNOWN: &str = "?";
 
@@ -111,6 +113,9 @@ pub enum MeetingError {
     NotFound(String),
     #[error("a key whose role is `{0}` may not do this")]
     Forbidden(KeyRole),
+    /// The caller's tenant is past one of its limits until `retry_in` has passed.
+    #[error("{what}")]
+    Limited { what: String, retry_in: Duration },
     #[error("meeting `{chat_id}`'s links expired at {}", instant_connect::rfc3339(*.at))]
     Expired { chat_id: ChatId, at: i64 },
     #[error(transparent)]
@@ -335,10 +340,16 @@ impl Meetings {
         if count == 0 {
             return Err(Invalid::says(Field::Phones(None), "must hold at least one number").into());
         }
-        if count > MAX_PHONES_PER_INVITE {
+        let most = TenantLimits::within(caller.limits.phones_per_invite, MAX_PHONES_PER_INVITE);
+        if count > most {
+            let whose = if most < MAX_PHONES_PER_INVITE {
+                " (the tenant's limit)"
+            } else {
+                ""
+            };
             return Err(Invalid::says(
                 Field::Phones(None),
-                format!("must hold at most {MAX_PHONES_PER_INVITE} numbers, got {count}"),
+                format!("must hold at most {most} numbers{whose}, got {count}"),
             )
             .into());
         }
@@ -346,6 +357,7 @@ impl Meetings {
         let mut sms = SmsInviteRequest::e164(ORG_NOT_YET_KNOWN, meeting.subject.as_str(), phones);
         sms.validate()
             .map_err(|errors| MeetingError::Invalid(phone_errors(&errors)))?;
+        self.within_daily_invites(caller).await?;
         let link = self.speaking_link(&meeting).await?;
         sms.org_id = self
             .broker
@@ -353,11 +365,36 @@ impl Meetings {
             .await?
             .organization_id;
         let reply = self.broker.sms_invite(&sms).await?;
+        self.store
+            .record_invite(&caller.tenant, &meeting.chat_id, count, self.clock.now())
+            .await?;
         Ok(InviteSent {
             chat_id: meeting.chat_id,
             phones: count,
             status: reply.value.status,
             warnings: reply.warnings,
+        })
+    }
+
+    /// Refuses an invite past the tenant's `invites_per_day`, counted in the database so that
+    /// every process counts the same invites; when one may be sent again, the oldest in the
+    /// window having left it.
+    async fn within_daily_invites(&self, caller: &Caller) -> Result<(), MeetingError> {
+        let Some(per_day) = caller.limits.invites_per_day else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let sent = self
+            .store
+            .invites_since(&caller.tenant, now - INVITE_WINDOW_SECONDS + 1)
+            .await?;
+        if sent.count < i64::from(per_day) {
+            return Ok(());
+        }
+        let frees_at = sent.oldest.unwrap_or(now) + INVITE_WINDOW_SECONDS;
+        Err(MeetingError::Limited {
+            what: format!("this API key's tenant has sent its {per_day} SMS invites for the day"),
+            retry_in: Duration::from_secs((frees_at - now).max(1) as u64),
         })
     }
 

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use url::Url;
 use utoipa::ToSchema;
 
-use crate::domain::{KeyRole, Permission, TenantId};
+use crate::domain::{KeyRole, Permission, TenantId, TenantLimits};
 use crate::keys::Caller;
 use crate::metrics::Metrics;
 
@@ -63,8 +63,8 @@ pub enum CatalogError {
          another name"
     )]
     SlugTaken(String),
-    #[error("this service keeps at most {MAX_IMPORTED_NODES} imported nodes a tenant")]
-    TooManyImports,
+    #[error("a tenant keeps at most {0} imported nodes")]
+    TooManyImports(usize),
     #[error("a key whose role is `{0}` may not import nodes")]
     Forbidden(KeyRole),
 }
@@ -337,6 +337,7 @@ impl Nodes {
             return Err(CatalogError::Forbidden(caller.role));
         }
         let importer = &caller.tenant;
+        let most = TenantLimits::within(caller.limits.imported_nodes, MAX_IMPORTED_NODES);
         let slug = slug(&definition.name);
         if slug.is_empty() {
             return Err(CatalogError::NoSlug(definition.name));
@@ -357,9 +358,9 @@ impl Nodes {
                 .iter()
                 .filter(|e| e.importer.as_ref() == Some(importer))
                 .count()
-                >= MAX_IMPORTED_NODES =>
+                >= most =>
             {
-                return Err(CatalogError::TooManyImports);
+                return Err(CatalogError::TooManyImports(most));
             }
             None => {}
         }
@@ -571,6 +572,7 @@ mod tests {
             name: format!("{tenant}-key"),
             tenant: TenantId::parse(tenant).unwrap(),
             role,
+            limits: TenantLimits::default(),
         }
     }
 
@@ -623,8 +625,24 @@ mod tests {
         }
         assert!(matches!(
             nodes.add_imported(&bank, imported("one more")),
-            Err(CatalogError::TooManyImports)
+            Err(CatalogError::TooManyImports(MAX_IMPORTED_NODES))
         ));
+        let mut limited = caller("small", KeyRole::Admin);
+        limited.limits.imported_nodes = Some(1);
+        assert_eq!(
+            nodes.add_imported(&limited, imported("one")).unwrap(),
+            "one"
+        );
+        assert!(matches!(
+            nodes.add_imported(&limited, imported("two")),
+            Err(CatalogError::TooManyImports(1))
+        ));
+        // A limit above the service's is the service's.
+        limited.limits.imported_nodes = Some(1000);
+        assert_eq!(
+            TenantLimits::within(Some(1000), MAX_IMPORTED_NODES),
+            MAX_IMPORTED_NODES
+        );
         // The bank's imports leave the clinic its own allowance.
         assert_eq!(nodes.add_imported(&clinic, imported("two")).unwrap(), "two");
         assert_eq!(nodes.list(&bank).len(), MAX_IMPORTED_NODES);

@@ -2,7 +2,14 @@
 //! meetings and audit rows name it. Disabling one refuses its keys from the next request, in
 //! every process (keys are checked against the database each time).
 
-use crate::domain::{TenantId, TenantIdError};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use resilience::KeyLimits;
+
+use crate::domain::{TenantId, TenantIdError, TenantLimits};
 use crate::store::{Store, StoreError, TenantRow};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +35,14 @@ pub struct TenantInfo {
     pub id: String,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    /// `/v1` requests a minute, in each process; absent: the service's `--rate-limit`.
+    pub requests_per_minute: Option<u32>,
+    /// SMS invites in any 24 hours; absent: no limit of its own.
+    pub invites_per_day: Option<u32>,
+    /// Numbers an SMS invite sends to; absent: the service's bound.
+    pub phones_per_invite: Option<u32>,
+    /// Nodes its keys may import; absent: the service's bound.
+    pub imported_nodes: Option<u32>,
 }
 
 impl From<TenantRow> for TenantInfo {
@@ -36,6 +51,13 @@ impl From<TenantRow> for TenantInfo {
             id: row.id.as_str().to_owned(),
             created_at: row.created_at,
             disabled_at: row.disabled_at,
+            requests_per_minute: row
+                .limits
+                .requests_per_minute
+                .map(std::num::NonZeroU32::get),
+            invites_per_day: row.limits.invites_per_day,
+            phones_per_invite: row.limits.phones_per_invite,
+            imported_nodes: row.limits.imported_nodes,
         }
     }
 }
@@ -46,6 +68,16 @@ pub async fn create(store: &Store, id: &str, now: i64) -> Result<TenantId, Tenan
         return Err(TenantError::Exists(id));
     }
     Ok(id)
+}
+
+/// Sets the tenant's own limits (each `None`: the service's); they hold from the next request.
+pub async fn set_limits(store: &Store, id: &str, limits: &TenantLimits) -> Result<(), TenantError> {
+    let tenant = TenantId::parse(id).map_err(|_| TenantError::Unknown(id.to_owned()))?;
+    if store.set_tenant_limits(&tenant, limits).await? {
+        Ok(())
+    } else {
+        Err(TenantError::Unknown(id.to_owned()))
+    }
 }
 
 pub async fn list(store: &Store) -> Result<Vec<TenantInfo>, TenantError> {
@@ -71,5 +103,41 @@ pub async fn set_disabled(
         Ok(())
     } else {
         Err(TenantError::Unknown(id.to_owned()))
+    }
+}
+
+/// Each tenant's own requests a minute, all its keys together, counted in this process (as
+/// `--rate-limit` counts a key's): one limiter a tenant, made anew when its limit changes.
+pub struct TenantRates {
+    now_ms: resilience::NowMs,
+    limiters: std::sync::Mutex<HashMap<TenantId, (NonZeroU32, Arc<KeyLimits>)>>,
+}
+
+impl TenantRates {
+    pub fn new(now_ms: resilience::NowMs) -> Self {
+        Self {
+            now_ms,
+            limiters: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Admits one request of `tenant` under its limit, or says how long to wait.
+    pub fn check(&self, tenant: &TenantId, per_minute: NonZeroU32) -> Result<(), Duration> {
+        let limiter = {
+            let mut limiters = self
+                .limiters
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match limiters.get(tenant) {
+                Some((limit, limiter)) if *limit == per_minute => Arc::clone(limiter),
+                _ => {
+                    let limiter =
+                        Arc::new(KeyLimits::per_minute(per_minute, Arc::clone(&self.now_ms)));
+                    limiters.insert(tenant.clone(), (per_minute, Arc::clone(&limiter)));
+                    limiter
+                }
+            }
+        };
+        limiter.check(tenant.as_str().as_bytes())
     }
 }

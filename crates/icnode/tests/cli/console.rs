@@ -398,6 +398,7 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
         let status = text(&client, "#status").await;
         assert!(status.contains("broker reachable and token accepted"), "{status}");
         assert!(status.contains("sqlite reachable"), "{status}");
+        assert!(status.contains("signed in with the key “dev”, admin of the tenant “default”"), "{status}");
         shoot(&client, "status").await;
 
         // The node tester: both Instant Connect methods, from forms built from their node UI.

@@ -334,8 +334,19 @@ fn tenants_are_made_listed_disabled_and_enabled_and_keys_get_a_tenant_and_a_role
     );
     assert_fails(&tenants(&with_at(&["create", "Clinic"])), 2, "lowercase");
     let listed = succeeded(tenants(&with_at(&["list"])));
-    assert!(row(&listed, "default").ends_with(" -"), "{listed}");
-    assert!(row(&listed, "clinic").ends_with(" -"), "{listed}");
+    assert!(listed.starts_with("ID "), "{listed}");
+    assert!(
+        listed.lines().next().unwrap().ends_with(" LIMITS"),
+        "{listed}"
+    );
+    for tenant in ["default", "clinic"] {
+        let columns: Vec<&str> = row(&listed, tenant).split_whitespace().collect();
+        assert_eq!(
+            columns[2..],
+            ["-", "-"],
+            "neither disabled nor limited: {listed}"
+        );
+    }
 
     let key = create_key("k1", &with_at(&["--tenant", "clinic", "--role", "viewer"]));
     assert!(key.starts_with("icn_"), "{key}");
@@ -383,7 +394,8 @@ fn tenants_are_made_listed_disabled_and_enabled_and_keys_get_a_tenant_and_a_role
         clinic[2].ends_with('Z') && clinic[2] >= clinic[1],
         "{listed}"
     );
-    assert!(row(&listed, "default").ends_with(" -"), "{listed}");
+    let default: Vec<&str> = row(&listed, "default").split_whitespace().collect();
+    assert_eq!(default[2], "-", "{listed}");
     assert_eq!(
         get(&meetings, &key).0,
         401,
@@ -402,6 +414,120 @@ fn tenants_are_made_listed_disabled_and_enabled_and_keys_get_a_tenant_and_a_role
         .unwrap();
     assert_eq!(clinic["disabledAt"], Value::Null, "{json}");
     assert_eq!(get(&meetings, &key).0, 200, "enabled again");
+}
+
+/// A tenant's limits, set as it is made or after, are listed, and hold in the running service
+/// from the next request; `tenants limits` sets exactly the flags given, the others going back
+/// to the service's.
+#[test]
+fn tenants_limits_are_set_at_creation_or_after_listed_and_held_from_the_next_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let at = ["--data-dir", data.to_str().unwrap()];
+    let with_at = |args: &[&'static str]| -> Vec<&str> { args.iter().copied().chain(at).collect() };
+    let (_up, url) = start_up(&data);
+    let limits_of = |tenant: &str| -> Vec<String> {
+        let listed = succeeded(tenants(&with_at(&["list"])));
+        let columns: Vec<&str> = row(&listed, tenant).split_whitespace().collect();
+        columns[3..].iter().map(|c| (*c).to_owned()).collect()
+    };
+
+    let created = tenants(&with_at(&[
+        "create",
+        "small",
+        "--invites-per-day",
+        "1",
+        "--phones-per-invite",
+        "2",
+    ]));
+    assert_eq!(succeeded(created), "small\n", "the id alone on stdout");
+    assert_eq!(
+        limits_of("small"),
+        ["rpm=-", "invites/day=1", "phones=2", "nodes=-"]
+    );
+    assert_eq!(limits_of("default"), ["-"]);
+
+    let key = create_key(
+        "small-desk",
+        &with_at(&["--tenant", "small", "--role", "member"]),
+    );
+    let (status, _, body) = post(
+        &format!("{url}/v1/meetings"),
+        &key,
+        json!({"chatId": "small-visit"}),
+        None,
+    );
+    assert_eq!(status, 201, "{body}");
+    let three = ["+14155550100", "+14155550101", "+14155550102"];
+    let (status, _, body) = post(
+        &format!("{url}/v1/meetings/small-visit/invite"),
+        &key,
+        json!({ "phones": three }),
+        None,
+    );
+    assert_eq!(status, 422, "past the tenant's phones: {body}");
+    assert!(body.to_string().contains("phones"), "{body}");
+
+    let set = succeeded(tenants(&with_at(&[
+        "limits",
+        "small",
+        "--requests-per-minute",
+        "3",
+    ])));
+    assert!(
+        set.ends_with(": rpm=3 invites/day=- phones=- nodes=- (`-`: the service's)\n"),
+        "{set}"
+    );
+    let json: Value =
+        serde_json::from_str(&succeeded(tenants(&with_at(&["list", "--json"])))).unwrap();
+    let small = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "small")
+        .unwrap();
+    assert_eq!(small["requestsPerMinute"], 3, "{json}");
+    assert_eq!(small["invitesPerDay"], Value::Null, "{json}");
+    assert_eq!(small["phonesPerInvite"], Value::Null, "{json}");
+    assert_eq!(small["importedNodes"], Value::Null, "{json}");
+    // The running service reads the new limits from the next request.
+    let meetings = format!("{url}/v1/meetings");
+    for _ in 0..3 {
+        assert_eq!(get(&meetings, &key).0, 200);
+    }
+    let refused = client().get(&meetings).bearer_auth(&key).send().unwrap();
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+
+    assert_fails(
+        &tenants(&with_at(&["limits", "small", "--phones-per-invite", "26"])),
+        2,
+        "--phones-per-invite",
+    );
+    assert_fails(
+        &tenants(&with_at(&["create", "big", "--imported-nodes", "51"])),
+        2,
+        "--imported-nodes",
+    );
+    assert_fails(
+        &tenants(&with_at(&["limits", "nowhere", "--invites-per-day", "1"])),
+        2,
+        "no tenant is named `nowhere`",
+    );
+    assert_fails(
+        &tenants(&with_at(&["limits", "nowhere"])),
+        2,
+        "no tenant is named `nowhere`",
+    );
+    assert_eq!(
+        limits_of("small"),
+        ["rpm=3", "invites/day=-", "phones=-", "nodes=-"],
+        "a refused command changes nothing"
+    );
+    let cleared = succeeded(tenants(&with_at(&["limits", "small"])));
+    assert!(cleared.ends_with(": the service's\n"), "{cleared}");
+    assert_eq!(limits_of("small"), ["-"]);
+    assert!(!succeeded(tenants(&with_at(&["list"]))).contains("big"));
 }
 
 #[test]

@@ -25,7 +25,8 @@ pub use instant_connect::{Role, Vertical};
 pub use invalid::{Field, FieldNames, Invalid, Rule};
 pub use links::{LinkCounts, LinkSpec, MeetingOptions};
 pub use tenant::{
-    DEFAULT_TENANT, KeyRole, MAX_TENANT_CHARS, Permission, TenantId, TenantIdError, UnknownRole,
+    DEFAULT_TENANT, KeyRole, MAX_TENANT_CHARS, Permission, TenantId, TenantIdError, TenantLimits,
+    UnknownRole,
 };
 pub use time::{TIME_PATTERN, Time, TimeInput, Zone};
 pub use window::{LinkState, TimesAsked, Validity, Window, WindowError};

@@ -67,6 +67,27 @@ pub enum TenantIdError {
     Characters,
 }
 
+/// A tenant's own limits; `None` is the service's (for nodes and phones, the service's bound;
+/// for requests, the service's `--rate-limit`; for invites, none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TenantLimits {
+    /// `/v1` requests a minute, all its keys together, in each process.
+    pub requests_per_minute: Option<std::num::NonZeroU32>,
+    /// SMS invites in any 24 hours, counted in the database (every process together).
+    pub invites_per_day: Option<u32>,
+    /// Numbers one SMS invite may send to, within the service's bound.
+    pub phones_per_invite: Option<u32>,
+    /// Nodes its keys may import, within the service's bound.
+    pub imported_nodes: Option<u32>,
+}
+
+impl TenantLimits {
+    /// The tenant's bound on `limit` where it sets one lower than the service's `bound`.
+    pub fn within(limit: Option<u32>, bound: usize) -> usize {
+        limit.map_or(bound, |own| bound.min(own as usize))
+    }
+}
+
 /// What a key may do within its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyRole {

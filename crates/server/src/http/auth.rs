@@ -37,6 +37,14 @@ pub async fn require_key(
             {
                 return ApiError::rate_limited(wait).into_response();
             }
+            if let Some(Err(wait)) = caller
+                .limits
+                .requests_per_minute
+                .map(|per_minute| state.tenant_rates.check(&caller.tenant, per_minute))
+            {
+                let what = "this API key's tenant has used its requests for the minute";
+                return ApiError::limited(what, wait).into_response();
+            }
             request.extensions_mut().insert(caller);
             next.run(request).await
         }

@@ -130,13 +130,18 @@ impl ApiError {
 
     /// `429` for an API key past its quota, with `Retry-After`.
     pub fn rate_limited(wait: std::time::Duration) -> Self {
+        Self::limited("this API key has used its requests for the minute", wait)
+    }
+
+    /// `429` for a tenant past one of its limits (`what` says which), with `Retry-After`.
+    pub fn limited(what: &str, wait: std::time::Duration) -> Self {
         Self {
             retry_after: Some(wait),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 format!(
-                    "this API key has used its requests for the minute; retry in {} s",
+                    "{what}; retry in {} s",
                     resilience::retry_after_seconds(wait)
                 ),
             )
@@ -258,6 +263,7 @@ impl From<MeetingError> for ApiError {
                 ),
             ),
             error @ MeetingError::Forbidden(_) => Self::forbidden(&error.to_string()),
+            MeetingError::Limited { what, retry_in } => Self::limited(&what, retry_in),
             MeetingError::Broker(failure) => failure.into(),
             MeetingError::Store(error) => error.into(),
         }

@@ -26,6 +26,8 @@ pub struct Inner {
     pub node_imports: bool,
     /// Requests per API key ([`crate::settings::Settings::rate_limit_per_minute`]).
     pub key_limits: Option<resilience::KeyLimits>,
+    /// Requests per tenant, for tenants with a limit of their own.
+    pub tenant_rates: crate::tenants::TenantRates,
     /// How long a client has to send a request's body
     /// ([`crate::settings::Settings::body_read_timeout`]).
     pub body_read_timeout: std::time::Duration,

@@ -175,6 +175,7 @@ mod tests {
                         tenant: crate::domain::TenantId::default_tenant(),
                         role: crate::domain::KeyRole::Viewer,
                         tenant_disabled_at: None,
+                        tenant_limits: Default::default(),
                     })
                     .collect())
             }

@@ -102,6 +102,7 @@ mod tests {
             tenant: crate::domain::TenantId::default_tenant(),
             role: crate::domain::KeyRole::Member,
             tenant_disabled_at: None,
+            tenant_limits: Default::default(),
         };
         assert!(store.insert_key(&key("kept")).await.unwrap());
         {

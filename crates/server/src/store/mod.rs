@@ -35,8 +35,8 @@ pub use error::StoreError;
 pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
 pub use key_checks::{KeyCheckCounts, MAX_KEYS};
 pub use rows::{
-    Claim, ClaimTimes, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Revoked,
-    TenantRow,
+    Claim, ClaimTimes, InvitesSince, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow,
+    Revoked, TenantRow,
 };
 
 /// What a request waits for the database on, timed by the store for whoever observes.

@@ -1,7 +1,7 @@
 //! Rows as the store reads and writes them, decoded by column name and checked on the way out:
 //! a chat id, role or vertical the store would never write is a malformed row, not a guess.
 
-use crate::domain::{ChatId, KeyRole, Role, Subject, TenantId, Vertical, Window};
+use crate::domain::{ChatId, KeyRole, Role, Subject, TenantId, TenantLimits, Vertical, Window};
 
 use super::error::StoreError;
 use super::sql::Columns;
@@ -80,6 +80,8 @@ pub struct KeyRow {
     pub role: KeyRole,
     /// When the key's tenant was disabled (read with the key, never written with it).
     pub tenant_disabled_at: Option<i64>,
+    /// The key's tenant's limits (read with the key, never written with it).
+    pub tenant_limits: TenantLimits,
 }
 
 /// A tenant as stored.
@@ -88,6 +90,14 @@ pub struct TenantRow {
     pub id: TenantId,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    pub limits: TenantLimits,
+}
+
+/// A tenant's invites in a window: how many, and when the oldest was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvitesSince {
+    pub count: i64,
+    pub oldest: Option<i64>,
 }
 
 /// What a revocation found.
@@ -125,8 +135,11 @@ pub(super) const MEETING_COLUMNS: &str = "tenant_id, chat_id, subject, created_b
 pub(super) const MEETING_COLUMN_COUNT: usize = 10;
 /// A key's columns with its tenant's state, from `api_keys k JOIN tenants t`.
 pub(super) const KEY_COLUMNS: &str = "k.id, k.name, k.digest, k.created_at, k.revoked_at, \
-                                      k.tenant_id, k.role, t.disabled_at AS tenant_disabled_at";
-pub(super) const TENANT_COLUMNS: &str = "id, created_at, disabled_at";
+                                      k.tenant_id, k.role, t.disabled_at AS tenant_disabled_at, \
+                                      t.requests_per_minute, t.invites_per_day, \
+                                      t.phones_per_invite, t.imported_nodes";
+pub(super) const TENANT_COLUMNS: &str = "id, created_at, disabled_at, requests_per_minute, \
+                                         invites_per_day, phones_per_invite, imported_nodes";
 pub(super) const LINK_COLUMNS: &str = "id, tenant_id, chat_id, role, issued_at_ms, position, \
                                        cipher, short, short_url, long_url, not_before, \
                                        expires_at, cipher_at";
@@ -186,6 +199,25 @@ pub(super) fn key_row(row: &dyn Columns) -> Result<KeyRow, StoreError> {
             .parse()
             .map_err(|_| StoreError::Malformed("a key's role is not admin, member or viewer"))?,
         tenant_disabled_at: row.opt_int("tenant_disabled_at")?,
+        tenant_limits: tenant_limits(row)?,
+    })
+}
+
+/// A tenant's limits from its columns (a key's read names them the same).
+fn tenant_limits(row: &dyn Columns) -> Result<TenantLimits, StoreError> {
+    let limit = |column: &str| -> Result<Option<u32>, StoreError> {
+        row.opt_int(column)?
+            .map(|n| {
+                u32::try_from(n)
+                    .map_err(|_| StoreError::Malformed("a tenant's limit is not a count"))
+            })
+            .transpose()
+    };
+    Ok(TenantLimits {
+        requests_per_minute: limit("requests_per_minute")?.and_then(std::num::NonZeroU32::new),
+        invites_per_day: limit("invites_per_day")?,
+        phones_per_invite: limit("phones_per_invite")?,
+        imported_nodes: limit("imported_nodes")?,
     })
 }
 
@@ -194,6 +226,7 @@ pub(super) fn tenant_row(row: &dyn Columns) -> Result<TenantRow, StoreError> {
         id: tenant_id(row.text("id")?)?,
         created_at: row.int("created_at")?,
         disabled_at: row.opt_int("disabled_at")?,
+        limits: tenant_limits(row)?,
     })
 }
 

@@ -1,10 +1,10 @@
 //! The store's tenants: made, listed, disabled; never deleted, as their keys, meetings and
 //! audit rows name them.
 
-use super::rows::{TENANT_COLUMNS, TenantRow, tenant_row};
+use super::rows::{InvitesSince, TENANT_COLUMNS, TenantRow, tenant_row};
 use super::sql::{Statement, values};
 use super::{Store, StoreError};
-use crate::domain::TenantId;
+use crate::domain::{ChatId, TenantId, TenantLimits};
 
 impl Store {
     /// `false` when the tenant exists already.
@@ -33,6 +33,82 @@ impl Store {
             values![],
         );
         self.db.fetch(statement, tenant_row).await
+    }
+
+    /// Sets the tenant's limits, each `None` the service's; `false` when there is no such
+    /// tenant.
+    pub async fn set_tenant_limits(
+        &self,
+        id: &TenantId,
+        limits: &TenantLimits,
+    ) -> Result<bool, StoreError> {
+        let count = |n: Option<u32>| n.map(i64::from);
+        let changed = self
+            .db
+            .execute(Statement::new(
+                "UPDATE tenants SET requests_per_minute = $1, invites_per_day = $2, \
+                 phones_per_invite = $3, imported_nodes = $4 WHERE id = $5",
+                values![
+                    count(limits.requests_per_minute.map(std::num::NonZeroU32::get)),
+                    count(limits.invites_per_day),
+                    count(limits.phones_per_invite),
+                    count(limits.imported_nodes),
+                    id.as_str()
+                ],
+            ))
+            .await?;
+        Ok(changed == 1)
+    }
+
+    /// The tenant's SMS invites sent at or after `since`.
+    pub async fn invites_since(
+        &self,
+        tenant: &TenantId,
+        since: i64,
+    ) -> Result<InvitesSince, StoreError> {
+        let statement = Statement::new(
+            "SELECT COUNT(*) AS count, MIN(sent_at) AS oldest FROM invites \
+             WHERE tenant_id = $1 AND sent_at >= $2",
+            values![tenant.as_str(), since],
+        );
+        let found = self
+            .db
+            .fetch_optional(statement, |row| {
+                Ok(InvitesSince {
+                    count: row.int("count")?,
+                    oldest: row.opt_int("oldest")?,
+                })
+            })
+            .await?;
+        // An aggregate without GROUP BY is always one row.
+        Ok(found.unwrap_or(InvitesSince {
+            count: 0,
+            oldest: None,
+        }))
+    }
+
+    /// Records an SMS invite the broker took.
+    pub async fn record_invite(
+        &self,
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        phones: usize,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.db
+            .execute(Statement::new(
+                "INSERT INTO invites (id, tenant_id, chat_id, phones, sent_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                values![
+                    uuid::Uuid::now_v7().to_string(),
+                    tenant.as_str(),
+                    chat_id.as_str(),
+                    phones as i64,
+                    at
+                ],
+            ))
+            .await?;
+        Ok(())
     }
 
     /// Disables a tenant (its keys are refused from the next request) or enables it again;

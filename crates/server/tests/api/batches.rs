@@ -433,6 +433,7 @@ fn key(id: &str) -> server::store::KeyRow {
         tenant: server::domain::TenantId::default_tenant(),
         role: server::domain::KeyRole::Member,
         tenant_disabled_at: None,
+        tenant_limits: Default::default(),
     }
 }
 

@@ -14,6 +14,7 @@ fn key(id: &str) -> KeyRow {
         tenant: server::domain::TenantId::default_tenant(),
         role: server::domain::KeyRole::Member,
         tenant_disabled_at: None,
+        tenant_limits: Default::default(),
     }
 }
 

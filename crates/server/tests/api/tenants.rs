@@ -321,7 +321,111 @@ async fn a_disabled_tenant_s_keys_are_refused_at_once_and_let_in_once_enabled(db
     ));
 }
 
+/// A tenant's own limits hold all its keys together and no other tenant: past its requests a
+/// minute or its SMS invites a day the answer is `429` with `Retry-After` (when one may be made
+/// again), past its phones an invite `422` naming the field, as no wait would help; time
+/// frees what it counts.
+async fn a_tenant_s_own_limits_hold_its_keys_and_no_other_tenant(db: Db) {
+    let app = spawn_app(db).await;
+    let clinic = app.key_of("clinic", KeyRole::Member, "clinic-1").await;
+    let colleague = app.key_of("clinic", KeyRole::Member, "clinic-2").await;
+    let bank = app.key_of("bank", KeyRole::Member, "bank").await;
+    let limits = server::domain::TenantLimits {
+        requests_per_minute: std::num::NonZeroU32::new(4),
+        invites_per_day: Some(1),
+        phones_per_invite: Some(2),
+        imported_nodes: None,
+    };
+    server::tenants::set_limits(&app.store, "clinic", &limits)
+        .await
+        .unwrap();
+    let invite = |phones: &[&str]| json!({ "phones": phones });
+    let (status, _) = post(&app, &clinic, "/v1/meetings", json!({"chatId": "v"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let three = ["+14155550100", "+14155550101", "+14155550102"];
+    let too_many = post(&app, &clinic, "/v1/meetings/v/invite", invite(&three)).await;
+    crate::assert_field_error(&too_many, StatusCode::UNPROCESSABLE_ENTITY, "phones");
+    assert!(
+        too_many.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2 numbers (the tenant's limit), got 3"),
+        "{}",
+        too_many.1
+    );
+    let (status, _) = post(
+        &app,
+        &colleague,
+        "/v1/meetings/v/invite",
+        invite(&three[..2]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let second = app
+        .http
+        .post(format!("{}/v1/meetings/v/invite", app.url))
+        .bearer_auth(&clinic)
+        .json(&invite(&three[..1]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(second.headers()["retry-after"], "86400");
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SMS invites")
+    );
+    assert_eq!(
+        app.broker_outbox().await["items"].as_array().unwrap().len(),
+        1
+    );
+
+    // Four requests were the minute's: the fifth waits, whichever of the tenant's keys asks.
+    let (status, answer) = app.get_with_key("/v1/meetings", &colleague).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tenant")
+    );
+    for _ in 0..6 {
+        let (status, _) = app.get_with_key("/v1/meetings", &bank).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    app.clock.advance(std::time::Duration::from_secs(61));
+    let (status, _) = app.get_with_key("/v1/meetings", &clinic).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A day on, the invite has left the window.
+    app.clock
+        .advance(std::time::Duration::from_secs(24 * 60 * 60));
+    let (status, _) = post(&app, &clinic, "/v1/meetings", json!({"chatId": "w"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = post(&app, &clinic, "/v1/meetings/w/invite", invite(&three[..1])).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(
+        app.broker_outbox().await["items"].as_array().unwrap().len(),
+        2
+    );
+    let listed = server::tenants::list(&app.store).await.unwrap();
+    let clinic_row = listed.iter().find(|t| t.id == "clinic").unwrap();
+    assert_eq!(
+        (
+            clinic_row.requests_per_minute,
+            clinic_row.invites_per_day,
+            clinic_row.phones_per_invite
+        ),
+        (Some(4), Some(1), Some(2))
+    );
+}
+
 on_both_databases!(
+    a_tenant_s_own_limits_hold_its_keys_and_no_other_tenant,
     another_tenant_s_meeting_is_not_found_on_every_route,
     each_role_is_allowed_what_the_model_says_and_refused_the_rest,
     a_disabled_tenant_s_keys_are_refused_at_once_and_let_in_once_enabled,

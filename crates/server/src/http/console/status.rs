@@ -13,12 +13,17 @@ use crate::keys::Caller;
 pub(super) async fn whoami(Extension(caller): Extension<Caller>) -> Response {
     markup(
         StatusCode::OK,
-        html! {
-            p {
-                "Signed in with the key “" (caller.name) "”, " (caller.role.as_str())
-                " of the tenant “" (caller.tenant.as_str()) "”."
-            }
-        },
+        html! { p { "Signed in with " (signed_in(&caller)) "." } },
+    )
+}
+
+/// The key, its role and its tenant, in words.
+fn signed_in(caller: &Caller) -> String {
+    format!(
+        "the key “{}”, {} of the tenant “{}”",
+        caller.name,
+        caller.role.as_str(),
+        caller.tenant.as_str()
     )
 }
 
@@ -47,7 +52,7 @@ pub(super) async fn status(
                     (row("Database", readiness.database.ok, &readiness.database.message))
                 }
             }
-            p { "icnode " (env!("CARGO_PKG_VERSION")) "; signed in with the key “" (caller.name) "”." }
+            p { "icnode " (env!("CARGO_PKG_VERSION")) "; signed in with " (signed_in(&caller)) "." }
         },
     )
 }
