@@ -401,17 +401,33 @@ async fn a_tenant_s_own_limits_hold_its_keys_and_no_other_tenant(db: Db) {
     let (status, _) = app.get_with_key("/v1/meetings", &clinic).await;
     assert_eq!(status, StatusCode::OK);
 
-    // A day on, the invite has left the window.
+    // A second before a day has passed, the invite is still in the window; a day on, it has
+    // left it.
     app.clock
-        .advance(std::time::Duration::from_secs(24 * 60 * 60));
+        .advance(std::time::Duration::from_secs(24 * 60 * 60 - 61 - 1));
     let (status, _) = post(&app, &clinic, "/v1/meetings", json!({"chatId": "w"})).await;
     assert_eq!(status, StatusCode::CREATED);
+    let last_second = app
+        .http
+        .post(format!("{}/v1/meetings/w/invite", app.url))
+        .bearer_auth(&clinic)
+        .json(&invite(&three[..1]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(last_second.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(last_second.headers()["retry-after"], "1");
+    app.clock.advance(std::time::Duration::from_secs(1));
     let (status, _) = post(&app, &clinic, "/v1/meetings/w/invite", invite(&three[..1])).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(
         app.broker_outbox().await["items"].as_array().unwrap().len(),
         2
     );
+    assert!(matches!(
+        server::tenants::set_limits(&app.store, "nowhere", &limits).await,
+        Err(server::tenants::TenantError::Unknown(_))
+    ));
     let listed = server::tenants::list(&app.store).await.unwrap();
     let clinic_row = listed.iter().find(|t| t.id == "clinic").unwrap();
     assert_eq!(
