@@ -72,12 +72,17 @@ pub async fn create(store: &Store, id: &str, now: i64) -> Result<TenantId, Tenan
 
 /// Sets the tenant's own limits (each `None`: the service's); they hold from the next request.
 pub async fn set_limits(store: &Store, id: &str, limits: &TenantLimits) -> Result<(), TenantError> {
-    let tenant = TenantId::parse(id).map_err(|_| TenantError::Unknown(id.to_owned()))?;
+    let tenant = existing_name(id)?;
     if store.set_tenant_limits(&tenant, limits).await? {
         Ok(())
     } else {
         Err(TenantError::Unknown(id.to_owned()))
     }
+}
+
+/// `id` as a tenant's id; one no tenant can have is an unknown tenant.
+fn existing_name(id: &str) -> Result<TenantId, TenantError> {
+    TenantId::parse(id).map_err(|_| TenantError::Unknown(id.to_owned()))
 }
 
 pub async fn list(store: &Store) -> Result<Vec<TenantInfo>, TenantError> {
@@ -95,7 +100,7 @@ pub async fn set_disabled(
     id: &str,
     disabled_at: Option<i64>,
 ) -> Result<(), TenantError> {
-    let tenant = TenantId::parse(id).map_err(|_| TenantError::Unknown(id.to_owned()))?;
+    let tenant = existing_name(id)?;
     if tenant.is_default() && disabled_at.is_some() {
         return Err(TenantError::DefaultStays);
     }

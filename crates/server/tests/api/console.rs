@@ -14,12 +14,23 @@ async fn fragment(
     path: &str,
     form: Option<&[(&str, &str)]>,
 ) -> (StatusCode, String) {
+    fragment_with_key(app, &app.key, path, form).await
+}
+
+/// A console fragment fetched (or a form posted) with `key`; its answer carries the console's
+/// Content-Security-Policy.
+pub(crate) async fn fragment_with_key(
+    app: &TestApp,
+    key: &str,
+    path: &str,
+    form: Option<&[(&str, &str)]>,
+) -> (StatusCode, String) {
     let url = format!("{}{path}", app.url);
     let request = match form {
         Some(form) => app.http.post(url).form(form),
         None => app.http.get(url),
     };
-    let response = request.bearer_auth(&app.key).send().await.unwrap();
+    let response = request.bearer_auth(key).send().await.unwrap();
     let status = response.status();
     let csp = response.headers().get(CONTENT_SECURITY_POLICY).cloned();
     assert_eq!(

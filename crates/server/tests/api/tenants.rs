@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::domain::{ChatId, KeyRole, TenantId};
 
+use crate::console::fragment_with_key;
 use crate::{Db, TestApp, TestDatabase, on_both_databases, spawn_app, spawn_app_with};
 
 /// Every route that names a meeting, with a body where it takes one: what another tenant's
@@ -47,21 +48,6 @@ fn console_routes(chat_id: &str) -> Vec<(String, Option<Form>)> {
             Some(vec![("phones", "+14155550100")]),
         ),
     ]
-}
-
-async fn console(
-    app: &TestApp,
-    key: &str,
-    path: &str,
-    form: Option<&[(&str, &str)]>,
-) -> (StatusCode, String) {
-    let url = format!("{}{path}", app.url);
-    let request = match form {
-        Some(form) => app.http.post(url).form(form),
-        None => app.http.get(url),
-    };
-    let response = request.bearer_auth(key).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
 }
 
 async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
@@ -110,7 +96,7 @@ async fn another_tenant_s_meeting_is_not_found_on_every_route(db: Db) {
             assert_eq!(answer["error"]["code"], "meeting_not_found", "{path}");
         }
         for (path, form) in console_routes("clinic-only") {
-            let (status, html) = console(&app, key, &path, form.as_deref()).await;
+            let (status, html) = fragment_with_key(&app, key, &path, form.as_deref()).await;
             tried += 1;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {html}");
             assert!(!html.contains("https://"), "{path} showed a link: {html}");
@@ -147,7 +133,7 @@ async fn another_tenant_s_meeting_is_not_found_on_every_route(db: Db) {
     }
     let (status, nodes) = app.get_with_key("/v1/nodes", &bank).await;
     assert_eq!((status, nodes), (StatusCode::OK, json!([])));
-    let (status, html) = console(
+    let (status, html) = fragment_with_key(
         &app,
         &bank,
         "/console/f/nodes/instant-connect/add-guest",
@@ -240,12 +226,12 @@ async fn each_role_is_allowed_what_the_model_says_and_refused_the_rest(db: Db) {
             "{answer}"
         );
     }
-    let (_, whoami) = console(&app, &viewer, "/console/f/whoami", None).await;
+    let (_, whoami) = fragment_with_key(&app, &viewer, "/console/f/whoami", None).await;
     assert!(
         whoami.contains("“viewer”, viewer of the tenant “default”"),
         "{whoami}"
     );
-    let (status, html) = console(
+    let (status, html) = fragment_with_key(
         &app,
         &viewer,
         "/console/f/meetings/seen/guests",
@@ -275,12 +261,12 @@ async fn each_role_is_allowed_what_the_model_says_and_refused_the_rest(db: Db) {
     assert_eq!(status, StatusCode::CREATED);
     let curl = "curl https://api.example.com/v1/things";
     let form = [("kind", "curl"), ("name", "Things"), ("source", curl)];
-    let (status, html) = console(&app, &member, "/console/f/import", Some(&form)).await;
+    let (status, html) = fragment_with_key(&app, &member, "/console/f/import", Some(&form)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
     assert!(html.contains("may not import nodes"), "{html}");
     let (_, nodes) = app.get_with_key("/v1/nodes", &member).await;
     assert_eq!(nodes.as_array().unwrap().len(), 1, "{nodes}");
-    let (status, html) = console(&app, &app.key, "/console/f/import", Some(&form)).await;
+    let (status, html) = fragment_with_key(&app, &app.key, "/console/f/import", Some(&form)).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     let (_, nodes) = app.get_with_key("/v1/nodes", &member).await;
     assert_eq!(nodes.as_array().unwrap().len(), 2, "{nodes}");
