@@ -34,8 +34,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                     )
                 }
             })?;
-        // No body: every field takes its default.
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        // No body: every field takes its default. White space alone is a body, and not JSON.
+        if bytes.is_empty() {
             return from_json(b"{}").map(JsonBody);
         }
         let media_type = content_type

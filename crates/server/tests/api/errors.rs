@@ -80,6 +80,18 @@ async fn bodies_that_are_not_json_or_too_large_are_refused(db: Db) {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
     assert_eq!(error["error"]["code"], "malformed_json");
+    // No body is every default; a body of white space is not JSON (a property-based tester
+    // sent one: it must not read as no body).
+    for blank in ["\n", " ", "\r\n\t"] {
+        let (status, error) = crate::answer(
+            post(blank.as_bytes().to_vec(), "application/json")
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{blank:?}: {error}");
+        assert_eq!(error["error"]["code"], "malformed_json");
+    }
     let answer = crate::answer(
         post(b"chatId=a".to_vec(), "application/x-www-form-urlencoded")
             .await
