@@ -578,12 +578,13 @@ def fill_sql(db, start, end):
         numbers = ""
         name = "'bulk-' || lpad(n.i::text, 7, '0')"
         source = f"generate_series({start}, {end - 1}) AS n(i)"
+    # The template's tenant (`default`, whose subjects are its chat ids) owns every copy.
     return [
-        f"{numbers}INSERT INTO meetings (chat_id, {meeting_columns}, created_at_ms) "
-        f"SELECT {name}, {meeting_columns}, t.created_at_ms - 10000000 + n.i "
+        f"{numbers}INSERT INTO meetings (tenant_id, chat_id, subject, {meeting_columns}, created_at_ms) "
+        f"SELECT t.tenant_id, {name}, {name}, {meeting_columns}, t.created_at_ms - 10000000 + n.i "
         f"FROM {source}, meetings t WHERE t.chat_id = 'template'",
-        f"{numbers}INSERT INTO links (id, chat_id, {link_columns}) "
-        f"SELECT t.id || '-' || n.i, {name}, {', '.join('t.' + c.strip() for c in link_columns.split(','))} "
+        f"{numbers}INSERT INTO links (id, tenant_id, chat_id, {link_columns}) "
+        f"SELECT t.id || '-' || n.i, t.tenant_id, {name}, {', '.join('t.' + c.strip() for c in link_columns.split(','))} "
         f"FROM {source}, links t WHERE t.chat_id = 'template'",
     ]
 
