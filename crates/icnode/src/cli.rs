@@ -247,6 +247,11 @@ pub struct ServiceOptions {
     /// Hand out long join URLs unless a request asks for short ones
     #[arg(long, env = "ICNODE_LONG_URLS")]
     pub long_urls: bool,
+    /// Let the broker know every meeting by an opaque id, the default tenant's too, so no chat
+    /// id (which may be patient data) is in its join pages' titles or its logs [default: the
+    /// default tenant's meetings by their chat ids; other tenants' are always opaque]
+    #[arg(long, env = "ICNODE_OPAQUE_SUBJECTS")]
+    pub opaque_subjects: bool,
     /// More node definitions (*.json) to serve beside the bundled one
     #[arg(long, env = "ICNODE_NODE_DIR")]
     pub node_dir: Option<PathBuf>,

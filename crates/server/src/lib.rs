@@ -218,6 +218,7 @@ fn app_state(
         Arc::clone(&settings.clock),
         settings.default_ttl,
         settings.short_urls,
+        settings.subjects,
     );
     let nodes = nodes::Nodes::load(
         settings.node_dir.as_deref(),

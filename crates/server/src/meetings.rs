@@ -16,7 +16,7 @@ use instant_connect::{Clock, JoinStyle, JoinUrls, SmsInviteRequest, ValidationEr
 use crate::broker::{Broker, BrokerFailure};
 use crate::domain::{
     ChatId, Field, Invalid, KeyRole, LinkCounts, LinkSpec, LinkState, MeetingOptions, Permission,
-    Role, Subject, TenantLimits, TimesAsked, Vertical, Window, is_printable,
+    Role, Subject, Subjects, TenantLimits, TimesAsked, Vertical, Window, is_printable,
 };
 use crate::keys::Caller;
 use crate::store::{LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Store, StoreError};
@@ -139,6 +139,7 @@ pub struct Meetings {
     clock: Arc<dyn Clock>,
     default_ttl: Duration,
     short_urls: bool,
+    subjects: Subjects,
 }
 
 impl Meetings {
@@ -149,6 +150,7 @@ impl Meetings {
         clock: Arc<dyn Clock>,
         default_ttl: Duration,
         short_urls: bool,
+        subjects: Subjects,
     ) -> Self {
         Self {
             store,
@@ -157,6 +159,7 @@ impl Meetings {
             clock,
             default_ttl,
             short_urls,
+            subjects,
         }
     }
 
@@ -183,7 +186,7 @@ impl Meetings {
         let validity = request.validity.read().map_err(MeetingError::Invalid)?;
         let window = validity.fresh(now, self.default_ttl)?;
         let spec = LinkSpec {
-            subject: Subject::for_meeting(&caller.tenant, &chat_id),
+            subject: Subject::for_meeting(&caller.tenant, &chat_id, self.subjects),
             // The broker's defaults (one host, one guest, host login) come from its own rules.
             counts: LinkCounts::Meeting {
                 hosts: request.hosts,

@@ -87,6 +87,8 @@ pub struct Settings {
     pub default_ttl: Duration,
     /// Hand out short URLs unless a request says otherwise.
     pub short_urls: bool,
+    /// Which meetings the broker knows by their chat ids (the default tenant's, or none).
+    pub subjects: crate::domain::Subjects,
     /// More node definitions (`*.json`) served beside the bundled one.
     pub node_dir: Option<PathBuf>,
     /// Let the console import nodes. An imported node sends requests wherever its definition
@@ -176,6 +178,7 @@ impl Settings {
             },
             default_ttl: DEFAULT_TTL,
             short_urls: true,
+            subjects: crate::domain::Subjects::default(),
             node_dir: None,
             node_imports: false,
             imported_node_destinations: node::Destinations::Public,

@@ -65,6 +65,9 @@ pub async fn serve(args: ServiceArgs) -> Result<(), CliError> {
 pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     settings.default_ttl = options.default_ttl;
     settings.short_urls = !options.long_urls;
+    if options.opaque_subjects {
+        settings.subjects = server::domain::Subjects::Opaque;
+    }
     settings.node_dir = options.node_dir.clone();
     settings.node_imports = options.allow_node_import;
     if options.allow_private_node_addresses {

@@ -68,18 +68,34 @@ impl std::fmt::Display for ChatId {
 /// The `sub` the broker knows a meeting by, which every link of the meeting carries.
 ///
 /// The rule, in one place ([`Subject::for_meeting`]): the default tenant's meetings are known
-/// by their chat ids, as before tenants; every other tenant's by an opaque random id, so two
+/// by their chat ids, as before tenants, unless the service says [`Subjects::Opaque`]; every
+/// other tenant's by an opaque random id, so two
 /// tenants' meetings never share a broker space (one chat id in two tenants is two meetings),
 /// and the broker, its join pages and its logs never see those tenants' chat ids.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Subject(String);
 
+/// Which meetings the broker knows by their chat ids, a setting of the service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Subjects {
+    /// The default tenant's, as before tenants; every other tenant's are opaque.
+    #[default]
+    ChatIdsInDefault,
+    /// None: every meeting is known by an opaque id, so no chat id (which may be patient data)
+    /// reaches the broker, its join pages' titles or its logs.
+    Opaque,
+}
+
 /// What starts an opaque subject: 128 random bits follow, as 32 hex digits.
 const OPAQUE_SUBJECT_PREFIX: &str = "icn-";
 
 impl Subject {
-    pub fn for_meeting(tenant: &super::tenant::TenantId, chat_id: &ChatId) -> Self {
-        if tenant.is_default() {
+    pub fn for_meeting(
+        tenant: &super::tenant::TenantId,
+        chat_id: &ChatId,
+        subjects: Subjects,
+    ) -> Self {
+        if tenant.is_default() && subjects == Subjects::ChatIdsInDefault {
             Self::of_chat_id(chat_id)
         } else {
             Self(format!(
@@ -120,18 +136,27 @@ mod tests {
     fn the_default_tenant_s_subject_is_the_chat_id_and_every_other_s_is_opaque_and_fresh() {
         let chat_id = ChatId::parse("visit 42").unwrap();
         assert_eq!(
-            Subject::for_meeting(&TenantId::default_tenant(), &chat_id).as_str(),
+            Subject::for_meeting(&TenantId::default_tenant(), &chat_id, Subjects::default())
+                .as_str(),
             "visit 42"
         );
+        let opaque = Subject::for_meeting(&TenantId::default_tenant(), &chat_id, Subjects::Opaque);
+        assert!(
+            opaque.as_str().starts_with(OPAQUE_SUBJECT_PREFIX),
+            "{opaque:?}"
+        );
         let clinic = TenantId::parse("clinic").unwrap();
-        let first = Subject::for_meeting(&clinic, &chat_id);
+        let first = Subject::for_meeting(&clinic, &chat_id, Subjects::default());
         let hex = first.as_str().strip_prefix(OPAQUE_SUBJECT_PREFIX).unwrap();
         assert!(
             hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()),
             "{hex}"
         );
         assert!(!first.as_str().contains("visit"));
-        assert_ne!(Subject::for_meeting(&clinic, &chat_id), first);
+        assert_ne!(
+            Subject::for_meeting(&clinic, &chat_id, Subjects::default()),
+            first
+        );
         assert_eq!(Subject::stored(first.as_str().to_owned()), Some(first));
         assert_eq!(Subject::stored(String::new()), None);
     }

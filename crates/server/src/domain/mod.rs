@@ -19,7 +19,7 @@ mod time;
 mod window;
 
 pub use chat_id::{
-    CHAT_ID_PATTERN, ChatId, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, Subject, is_printable,
+    CHAT_ID_PATTERN, ChatId, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, Subject, Subjects, is_printable,
 };
 pub use instant_connect::{Role, Vertical};
 pub use invalid::{Field, FieldNames, Invalid, Rule};

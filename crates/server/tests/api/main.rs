@@ -115,6 +115,8 @@ pub struct Options {
     pub broker_url: Option<String>,
     pub node_dir: Option<PathBuf>,
     pub long_urls: bool,
+    /// Every meeting known to the broker by an opaque id.
+    pub opaque_subjects: bool,
     /// Serve HTTPS with a certificate made for `localhost`, which `http` trusts.
     pub tls: bool,
     /// How long links live when a request does not say (default: the service's default).
@@ -307,6 +309,9 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         .with_clock(Arc::new(clock.clone()));
     settings.node_dir = options.node_dir.clone();
     settings.short_urls = !options.long_urls;
+    if options.opaque_subjects {
+        settings.subjects = server::domain::Subjects::Opaque;
+    }
     settings.node_imports = options.node_imports;
     settings.rate_limit_per_minute = options.rate_limit_per_minute;
     if let Some(ttl) = options.default_ttl {

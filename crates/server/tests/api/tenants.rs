@@ -426,7 +426,56 @@ async fn a_tenant_s_own_limits_hold_its_keys_and_no_other_tenant(db: Db) {
     );
 }
 
+/// With opaque subjects, the default tenant's meetings are known to the broker by opaque ids
+/// too: the chat id is in no join page title and no SMS invite the broker takes, while the
+/// service finds the meeting by its chat id for every operation.
+async fn with_opaque_subjects_the_broker_never_sees_a_chat_id(db: Db) {
+    let app = spawn_app_with(
+        db,
+        crate::Options {
+            opaque_subjects: true,
+            ..crate::Options::default()
+        },
+    )
+    .await;
+    let (status, made) = app
+        .post("/v1/meetings", json!({"chatId": "patient-4711"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let (status, added) = app
+        .post("/v1/meetings/patient-4711/guests", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let (status, _) = app
+        .post(
+            "/v1/meetings/patient-4711/invite",
+            json!({"phones": ["+14155550100"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    for link in [&made["hosts"][0], &made["guests"][0], &added["guests"][0]] {
+        let join = app
+            .http
+            .get(link["longUrl"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(join.contains("Virtual Visit - icn-"), "{join}");
+        assert!(!join.contains("patient-4711"), "{join}");
+    }
+    let outbox = app.broker_outbox().await;
+    let meeting_id = outbox["items"][0]["meetingId"].as_str().unwrap();
+    assert!(meeting_id.starts_with("icn-"), "{outbox}");
+    assert!(!outbox.to_string().contains("patient-4711"), "{outbox}");
+    let (_, read) = app.get("/v1/meetings/patient-4711").await;
+    assert_eq!(read["guests"].as_array().unwrap().len(), 2);
+}
+
 on_both_databases!(
+    with_opaque_subjects_the_broker_never_sees_a_chat_id,
     a_tenant_s_own_limits_hold_its_keys_and_no_other_tenant,
     another_tenant_s_meeting_is_not_found_on_every_route,
     each_role_is_allowed_what_the_model_says_and_refused_the_rest,
