@@ -214,6 +214,40 @@ fn up_serves_broker_and_service_on_one_address_with_a_private_dev_key() {
     assert_eq!(stored["guests"], meeting["guests"]);
 }
 
+/// The service options `up` and `serve` share reach the service: long URLs by default, a
+/// default lifetime, and opaque subjects (the chat id kept from the broker's join page).
+#[test]
+fn up_gives_the_service_the_options_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let flags = ["--long-urls", "--default-ttl", "2h", "--opaque-subjects"];
+    let (_up, url) = start_up_with(&data, &flags);
+    let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
+    super::used_secret(key.trim());
+    let (status, _, meeting) = post(
+        &format!("{url}/v1/meetings"),
+        key.trim(),
+        json!({"chatId": "private-visit"}),
+        None,
+    );
+    assert_eq!(status, 201, "{meeting}");
+    let guest = &meeting["guests"][0];
+    assert_eq!(guest["url"], guest["longUrl"], "long URLs by default");
+    let seconds = |field: &str| {
+        let written = server::domain::TimeInput::Text(meeting[field].as_str().unwrap().to_owned());
+        server::domain::Time::read(&written, server::domain::Field::ExpiresAt, None)
+            .unwrap()
+            .at()
+    };
+    assert_eq!(seconds("expiresAt") - seconds("createdAt"), 2 * 60 * 60);
+    let page = reqwest::blocking::get(guest["longUrl"].as_str().unwrap())
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("Virtual Visit - icn-"), "{page}");
+    assert!(!page.contains("private-visit"), "{page}");
+}
+
 /// `up --iterations --salt-length` fix the PBES2 parameters of every link, as `broker` does
 /// (a load test at a chosen cost).
 #[test]
