@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::domain::{KeyRole, Permission, TenantId, TenantLimits};
+use crate::domain::{Actor, KeyRole, Permission, TenantId, TenantLimits};
 use crate::store::{KeyRow, Revoked, Store, StoreError};
 
 const PREFIX: &str = "icn_";
@@ -45,9 +45,20 @@ pub struct Caller {
     pub role: KeyRole,
     /// The tenant's limits, as the database held them when the key was checked.
     pub limits: TenantLimits,
+    /// The id of the request the key came with (`x-request-id`), for the audit trail.
+    pub request_id: Option<String>,
 }
 
 impl Caller {
+    /// The caller as the audit trail names it.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            key_id: Some(self.key_id.clone()),
+            name: self.name.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+
     /// Whether the caller's role allows `permission`.
     pub fn may(&self, permission: Permission) -> bool {
         self.role.allows(permission)
@@ -144,7 +155,8 @@ impl<'a> NewKey<'a> {
 }
 
 /// Creates a key; the returned secret is the only copy. Its tenant must exist (disabled or
-/// not: a disabled tenant's keys are refused until it is enabled).
+/// not: a disabled tenant's keys are refused until it is enabled). Keys are made by the
+/// operator (the command line, `up`), whose audit row is written with the key.
 pub async fn create(store: &Store, new: NewKey<'_>, now: i64) -> Result<SecretString, KeyError> {
     if !valid_name(new.name) {
         return Err(KeyError::BadName);
@@ -165,7 +177,7 @@ pub async fn create(store: &Store, new: NewKey<'_>, now: i64) -> Result<SecretSt
         tenant_disabled_at: None,
         tenant_limits: TenantLimits::default(),
     };
-    if !store.insert_key(&row).await? {
+    if !store.insert_key(&row, &Actor::operator()).await? {
         return Err(KeyError::NameTaken(name.to_owned()));
     }
     Ok(SecretString::from(key))
@@ -187,9 +199,10 @@ pub async fn list(store: &Store) -> Result<Vec<KeyInfo>, KeyError> {
         .collect())
 }
 
-/// Revokes the key `name`; revoking a revoked key is not an error.
+/// Revokes the key `name` (the operator's doing, recorded in the key's tenant's audit trail);
+/// revoking a revoked key is not an error, and changes nothing.
 pub async fn revoke(store: &Store, name: &str, now: i64) -> Result<(), KeyError> {
-    match store.revoke_key(name, now).await? {
+    match store.revoke_key(name, now, &Actor::operator()).await? {
         Revoked::Now | Revoked::Already(_) => Ok(()),
         Revoked::Unknown => Err(KeyError::Unknown(name.to_owned())),
     }
@@ -226,6 +239,7 @@ pub async fn verify(store: &Store, presented: &SecretString) -> Result<Caller, V
         tenant: row.tenant,
         role: row.role,
         limits: row.tenant_limits,
+        request_id: None,
     })
 }
 

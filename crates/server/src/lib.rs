@@ -6,13 +6,14 @@
 //! [`Application::run_until_stopped`] serves until a shutdown future resolves, so tests start
 //! the real service on port 0. The rooms, from the inside out: the meeting [`domain`] (typed
 //! values and rules, no HTTP, serde or SQL), the operations on it ([`meetings`], [`keys`],
-//! [`tenants`], [`idempotency`], [`nodes`]), and its edges: storage in SQLite or PostgreSQL behind one
+//! [`tenants`], [`audit`], [`idempotency`], [`nodes`]), and its edges: storage in SQLite or PostgreSQL behind one
 //! boundary ([`store`]), the broker reached over HTTP only ([`broker`]), and the HTTP face
 //! ([`http`]) with its wire types, the console and the OpenAPI document.
 //!
 //! What it is not: a broker (it mints nothing), nor a command line (`icnode` fills
 //! [`Settings`]). Its nodes run through the `node` engine, which knows no service.
 
+pub mod audit;
 pub mod broker;
 pub mod domain;
 pub mod http;

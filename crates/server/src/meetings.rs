@@ -15,11 +15,14 @@ use instant_connect::{Clock, JoinStyle, JoinUrls, SmsInviteRequest, ValidationEr
 
 use crate::broker::{Broker, BrokerFailure};
 use crate::domain::{
-    ChatId, Field, Invalid, KeyRole, LinkCounts, LinkSpec, LinkState, MeetingOptions, Permission,
-    Role, Subject, Subjects, TenantLimits, TimesAsked, Vertical, Window, is_printable,
+    Action, ChatId, Field, Invalid, KeyRole, LinkCounts, LinkSpec, LinkState, MeetingOptions,
+    Outcome, Permission, Role, Subject, Subjects, TenantLimits, TimesAsked, Vertical, Window,
+    is_printable,
 };
 use crate::keys::Caller;
-use crate::store::{LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Store, StoreError};
+use crate::store::{
+    AuditRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Store, StoreError,
+};
 
 /// A listing's page at most, and by default.
 pub const MAX_PAGE: u32 = 1000;
@@ -124,6 +127,22 @@ pub enum MeetingError {
     Store(#[from] StoreError),
 }
 
+impl MeetingError {
+    /// How the attempt ends, in the audit trail's words.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            MeetingError::Invalid(_) => Outcome::Invalid,
+            MeetingError::Exists(_) => Outcome::Exists,
+            MeetingError::NotFound(_) => Outcome::NotFound,
+            MeetingError::Forbidden(_) => Outcome::Forbidden,
+            MeetingError::Limited { .. } => Outcome::Limited,
+            MeetingError::Expired { .. } => Outcome::Expired,
+            MeetingError::Broker(_) => Outcome::BrokerFailed,
+            MeetingError::Store(_) => Outcome::StoreFailed,
+        }
+    }
+}
+
 impl From<Invalid> for MeetingError {
     fn from(invalid: Invalid) -> Self {
         MeetingError::Invalid(vec![invalid])
@@ -163,7 +182,23 @@ impl Meetings {
         }
     }
 
+    /// Makes a meeting; the attempt, done or not, goes in the audit trail.
     pub async fn create(
+        &self,
+        caller: &Caller,
+        request: MeetingRequest,
+    ) -> Result<MeetingLinks, MeetingError> {
+        let asked = request.chat_id.clone();
+        let made = self.make(caller, request).await;
+        if let Err(error) = &made {
+            let target = asked.and_then(|chat_id| self.named_by_chat_id(caller, &chat_id));
+            self.record_refusal(caller, Action::MeetingCreated, target, error)
+                .await;
+        }
+        made
+    }
+
+    async fn make(
         &self,
         caller: &Caller,
         request: MeetingRequest,
@@ -216,7 +251,11 @@ impl Meetings {
         // A taken chat id is found by the write, not by a read before minting: that read
         // was a round trip for every meeting, to save a mint for the rare one refused.
         let (links, warnings) = self.mint(&spec, meeting.host_login).await?;
-        if !self.store.insert_meeting(&meeting, &links).await? {
+        if !self
+            .store
+            .insert_meeting(&meeting, &links, &caller.actor())
+            .await?
+        {
             return Err(MeetingError::Exists(meeting.chat_id));
         }
         Ok(MeetingLinks {
@@ -226,6 +265,7 @@ impl Meetings {
         })
     }
 
+    /// Adds links of `role`; the attempt, done or not, goes in the audit trail.
     pub async fn add_links(
         &self,
         caller: &Caller,
@@ -233,9 +273,25 @@ impl Meetings {
         role: Role,
         request: MoreLinks,
     ) -> Result<AddedLinks, MeetingError> {
-        allowed(caller, Permission::Write)?;
+        let meeting = self.changing(caller, Action::LinksAdded, chat_id).await?;
+        let subject = meeting.subject.clone();
+        let added = self.add_to(caller, meeting, role, request).await;
+        if let Err(error) = &added {
+            let target = Some(subject.as_str().to_owned());
+            self.record_refusal(caller, Action::LinksAdded, target, error)
+                .await;
+        }
+        added
+    }
+
+    async fn add_to(
+        &self,
+        caller: &Caller,
+        meeting: MeetingRow,
+        role: Role,
+        request: MoreLinks,
+    ) -> Result<AddedLinks, MeetingError> {
         let now = self.clock.now();
-        let meeting = self.meeting(caller, chat_id).await?;
         let validity = request.validity.read().map_err(MeetingError::Invalid)?;
         let window = match validity.for_more(now)? {
             Some(window) => window,
@@ -262,8 +318,9 @@ impl Meetings {
         };
         spec.check(now).map_err(MeetingError::Invalid)?;
         let (links, warnings) = self.mint(&spec, meeting.host_login).await?;
-        if !self.store.add_links(meeting.key(), &links).await? {
-            return Err(MeetingError::NotFound(chat_id.to_owned()));
+        let audit = self.done(caller, Action::LinksAdded, &meeting);
+        if !self.store.add_links(meeting.key(), &links, &audit).await? {
+            return Err(MeetingError::NotFound(meeting.chat_id.into_string()));
         }
         Ok(AddedLinks {
             chat_id: meeting.chat_id,
@@ -331,14 +388,30 @@ impl Meetings {
 
     /// Sends the meeting's guest invitation by SMS through the broker. The org id the broker
     /// wants is read from the broker itself, through the space details of one of the links.
+    /// The attempt, sent or not, goes in the audit trail.
     pub async fn invite(
         &self,
         caller: &Caller,
         chat_id: &str,
         phones: Vec<String>,
     ) -> Result<InviteSent, MeetingError> {
-        allowed(caller, Permission::Write)?;
-        let meeting = self.meeting(caller, chat_id).await?;
+        let meeting = self.changing(caller, Action::InviteSent, chat_id).await?;
+        let subject = meeting.subject.clone();
+        let sent = self.send_invite(caller, meeting, phones).await;
+        if let Err(error) = &sent {
+            let target = Some(subject.as_str().to_owned());
+            self.record_refusal(caller, Action::InviteSent, target, error)
+                .await;
+        }
+        sent
+    }
+
+    async fn send_invite(
+        &self,
+        caller: &Caller,
+        meeting: MeetingRow,
+        phones: Vec<String>,
+    ) -> Result<InviteSent, MeetingError> {
         let count = phones.len();
         if count == 0 {
             return Err(Invalid::says(Field::Phones(None), "must hold at least one number").into());
@@ -368,8 +441,15 @@ impl Meetings {
             .await?
             .organization_id;
         let reply = self.broker.sms_invite(&sms).await?;
+        let audit = self.done(caller, Action::InviteSent, &meeting);
         self.store
-            .record_invite(&caller.tenant, &meeting.chat_id, count, self.clock.now())
+            .record_invite(
+                &caller.tenant,
+                &meeting.chat_id,
+                count,
+                self.clock.now(),
+                &audit,
+            )
             .await?;
         Ok(InviteSent {
             chat_id: meeting.chat_id,
@@ -413,6 +493,71 @@ impl Meetings {
                 chat_id: meeting.chat_id.clone(),
                 at: latest.unwrap_or(meeting.expires_at),
             }),
+        }
+    }
+
+    /// The meeting a change of `action` is asked for, once the caller may change meetings and
+    /// its tenant has it; a refusal goes in the audit trail.
+    async fn changing(
+        &self,
+        caller: &Caller,
+        action: Action,
+        chat_id: &str,
+    ) -> Result<MeetingRow, MeetingError> {
+        let found = match allowed(caller, Permission::Write) {
+            Ok(()) => self.meeting(caller, chat_id).await,
+            Err(refused) => Err(refused),
+        };
+        if let Err(error) = &found {
+            let target = self.named_by_chat_id(caller, chat_id);
+            self.record_refusal(caller, action, target, error).await;
+        }
+        found
+    }
+
+    /// How the audit trail names a meeting asked for by `chat_id` before it is found: by the
+    /// chat id where that is its subject, else not at all (no chat id goes where the broker
+    /// would not see it).
+    fn named_by_chat_id(&self, caller: &Caller, chat_id: &str) -> Option<String> {
+        (self.subjects.by_chat_id(&caller.tenant) && ChatId::parse(chat_id).is_ok())
+            .then(|| chat_id.to_owned())
+    }
+
+    /// The audit row of `action` done to `meeting`, written with the change.
+    fn done(&self, caller: &Caller, action: Action, meeting: &MeetingRow) -> AuditRow {
+        AuditRow::new(
+            self.clock.now(),
+            &caller.tenant,
+            &caller.actor(),
+            action,
+            Some(meeting.subject.as_str()),
+            Outcome::Done,
+        )
+    }
+
+    /// Appends the audit row of an attempt that changed nothing. A row that cannot be written
+    /// is logged; the caller's answer stands.
+    async fn record_refusal(
+        &self,
+        caller: &Caller,
+        action: Action,
+        target: Option<String>,
+        error: &MeetingError,
+    ) {
+        let row = AuditRow::new(
+            self.clock.now(),
+            &caller.tenant,
+            &caller.actor(),
+            action,
+            target.as_deref(),
+            error.outcome(),
+        );
+        if let Err(failed) = self.store.append_audit(&row).await {
+            tracing::warn!(
+                error = %resilience::report(&failed),
+                action = action.as_str(),
+                "an audit row was not written"
+            );
         }
     }
 

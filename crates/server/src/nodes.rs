@@ -20,9 +20,10 @@ use serde_json::{Map, Value};
 use url::Url;
 use utoipa::ToSchema;
 
-use crate::domain::{KeyRole, Permission, TenantId, TenantLimits};
+use crate::domain::{Action, KeyRole, Outcome, Permission, TenantId, TenantLimits};
 use crate::keys::Caller;
 use crate::metrics::Metrics;
+use crate::store::{AuditRow, Store};
 
 /// The seed's Instant Connect node, as data.
 pub const BUNDLED: &str = include_str!("../../../nodes/instant-connect.json");
@@ -326,6 +327,43 @@ impl Nodes {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// [`Nodes::add_imported`], with the attempt in the tenant's audit trail (after the
+    /// node is kept: imported nodes live in memory, not beside the trail). A row that cannot
+    /// be written is logged; the import stands.
+    pub async fn import(
+        &self,
+        store: &Store,
+        caller: &Caller,
+        definition: NodeDefinition,
+        now: i64,
+    ) -> Result<String, CatalogError> {
+        let asked = slug(&definition.name);
+        let added = self.add_imported(caller, definition);
+        let outcome = match &added {
+            Ok(_) => Outcome::Done,
+            Err(CatalogError::Forbidden(_)) => Outcome::Forbidden,
+            Err(CatalogError::TooManyImports(_)) => Outcome::Limited,
+            Err(CatalogError::SlugTaken(_)) => Outcome::Exists,
+            Err(_) => Outcome::Invalid,
+        };
+        let target = Some(asked.as_str()).filter(|slug| !slug.is_empty());
+        let row = AuditRow::new(
+            now,
+            &caller.tenant,
+            &caller.actor(),
+            Action::NodeImported,
+            target,
+            outcome,
+        );
+        if let Err(failed) = store.append_audit(&row).await {
+            tracing::warn!(
+                error = %resilience::report(&failed),
+                "the audit row of a node import was not written"
+            );
+        }
+        added
+    }
+
     /// Adds a node the caller's tenant imported while running, or replaces one it imported
     /// before under the same slug; its slug. A node loaded at start keeps its slug.
     pub fn add_imported(
@@ -573,6 +611,7 @@ mod tests {
             tenant: TenantId::parse(tenant).unwrap(),
             role,
             limits: TenantLimits::default(),
+            request_id: None,
         }
     }
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use resilience::KeyLimits;
 
-use crate::domain::{TenantId, TenantIdError, TenantLimits};
-use crate::store::{Store, StoreError, TenantRow};
+use crate::domain::{Action, Actor, Outcome, TenantId, TenantIdError, TenantLimits};
+use crate::store::{AuditRow, Store, StoreError, TenantRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
@@ -62,18 +62,37 @@ impl From<TenantRow> for TenantInfo {
     }
 }
 
+/// The operator's change of a tenant, as its audit trail records it.
+fn audited(tenant: &TenantId, action: Action, now: i64) -> AuditRow {
+    AuditRow::new(
+        now,
+        tenant,
+        &Actor::operator(),
+        action,
+        Some(tenant.as_str()),
+        Outcome::Done,
+    )
+}
+
 pub async fn create(store: &Store, id: &str, now: i64) -> Result<TenantId, TenantError> {
     let id = TenantId::parse(id)?;
-    if !store.insert_tenant(&id, now).await? {
+    let audit = audited(&id, Action::TenantCreated, now);
+    if !store.insert_tenant(&id, now, &audit).await? {
         return Err(TenantError::Exists(id));
     }
     Ok(id)
 }
 
 /// Sets the tenant's own limits (each `None`: the service's); they hold from the next request.
-pub async fn set_limits(store: &Store, id: &str, limits: &TenantLimits) -> Result<(), TenantError> {
+pub async fn set_limits(
+    store: &Store,
+    id: &str,
+    limits: &TenantLimits,
+    now: i64,
+) -> Result<(), TenantError> {
     let tenant = existing_name(id)?;
-    if store.set_tenant_limits(&tenant, limits).await? {
+    let audit = audited(&tenant, Action::TenantLimitsSet, now);
+    if store.set_tenant_limits(&tenant, limits, &audit).await? {
         Ok(())
     } else {
         Err(TenantError::Unknown(id.to_owned()))
@@ -94,17 +113,28 @@ pub async fn list(store: &Store) -> Result<Vec<TenantInfo>, TenantError> {
         .collect())
 }
 
-/// Disables (`Some(now)`) or enables (`None`) the tenant `id`.
+/// Disables the tenant `id` at `now` (its keys are refused from the next request), or enables
+/// it again.
 pub async fn set_disabled(
     store: &Store,
     id: &str,
-    disabled_at: Option<i64>,
+    disabled: bool,
+    now: i64,
 ) -> Result<(), TenantError> {
     let tenant = existing_name(id)?;
-    if tenant.is_default() && disabled_at.is_some() {
+    if tenant.is_default() && disabled {
         return Err(TenantError::DefaultStays);
     }
-    if store.set_tenant_disabled(&tenant, disabled_at).await? {
+    let action = if disabled {
+        Action::TenantDisabled
+    } else {
+        Action::TenantEnabled
+    };
+    let audit = audited(&tenant, action, now);
+    if store
+        .set_tenant_disabled(&tenant, disabled.then_some(now), &audit)
+        .await?
+    {
         Ok(())
     } else {
         Err(TenantError::Unknown(id.to_owned()))

@@ -51,6 +51,13 @@ impl FieldNames for Flags {
             Field::Ttl => "--ttl".into(),
             Field::TimeZone => "--time-zone".into(),
             Field::Vertical => "--vertical".into(),
+            // `icnode audit`'s filters.
+            Field::Action => "--action".into(),
+            Field::Outcome => "--outcome".into(),
+            Field::KeyId => "--key-id".into(),
+            Field::Target => "--target".into(),
+            Field::Since => "--since".into(),
+            Field::Until => "--until".into(),
             // No command of these sets them; named as the API names them.
             Field::Phones(_) => "phones".into(),
             Field::Limit => "limit".into(),

@@ -21,7 +21,7 @@ pub async fn tenants(command: TenantsCommand) -> Result<(), CliError> {
                 .map_err(tenant_error)?;
             let limits = limits.limits();
             if limits != TenantLimits::default() {
-                server::tenants::set_limits(&store, id.as_str(), &limits)
+                server::tenants::set_limits(&store, id.as_str(), &limits, now)
                     .await
                     .map_err(tenant_error)?;
             }
@@ -40,7 +40,7 @@ pub async fn tenants(command: TenantsCommand) -> Result<(), CliError> {
         } => set_limits(&id, &limits, &database).await,
         TenantsCommand::Disable { id, database } => {
             let store = open_keys(&database).await?;
-            server::tenants::set_disabled(&store, &id, Some(now))
+            server::tenants::set_disabled(&store, &id, true, now)
                 .await
                 .map_err(tenant_error)?;
             println!("tenant `{id}` disabled; its keys are refused from the next request");
@@ -48,7 +48,7 @@ pub async fn tenants(command: TenantsCommand) -> Result<(), CliError> {
         }
         TenantsCommand::Enable { id, database } => {
             let store = open_keys(&database).await?;
-            server::tenants::set_disabled(&store, &id, None)
+            server::tenants::set_disabled(&store, &id, false, now)
                 .await
                 .map_err(tenant_error)?;
             println!("tenant `{id}` enabled; its keys work again");
@@ -88,7 +88,8 @@ async fn set_limits(
     database: &KeyDatabase,
 ) -> Result<(), CliError> {
     let store = open_keys(database).await?;
-    server::tenants::set_limits(&store, id, &flags.limits())
+    let now = instant_connect::unix_now();
+    server::tenants::set_limits(&store, id, &flags.limits(), now)
         .await
         .map_err(tenant_error)?;
     let tenants = server::tenants::list(&store).await.map_err(tenant_error)?;

@@ -89,13 +89,21 @@ pub enum Subjects {
 /// What starts an opaque subject: 128 random bits follow, as 32 hex digits.
 const OPAQUE_SUBJECT_PREFIX: &str = "icn-";
 
+impl Subjects {
+    /// Whether `tenant`'s meetings are known by their chat ids (to the broker, and so to the
+    /// audit trail, which names a meeting by its subject).
+    pub fn by_chat_id(self, tenant: &super::tenant::TenantId) -> bool {
+        tenant.is_default() && self == Subjects::ChatIdsInDefault
+    }
+}
+
 impl Subject {
     pub fn for_meeting(
         tenant: &super::tenant::TenantId,
         chat_id: &ChatId,
         subjects: Subjects,
     ) -> Self {
-        if tenant.is_default() && subjects == Subjects::ChatIdsInDefault {
+        if subjects.by_chat_id(tenant) {
             Self::of_chat_id(chat_id)
         } else {
             Self(format!(

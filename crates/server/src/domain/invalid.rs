@@ -28,6 +28,18 @@ pub enum Field {
     Cursor,
     /// A listing's filter on chat ids.
     ChatIdPrefix,
+    /// The audit trail's filter on what changed.
+    Action,
+    /// The audit trail's filter on how an attempt ended.
+    Outcome,
+    /// The audit trail's filter on the key that asked.
+    KeyId,
+    /// The audit trail's filter on what was changed.
+    Target,
+    /// The start of a span of time asked for (included).
+    Since,
+    /// The end of a span of time asked for (excluded).
+    Until,
     /// A broker request field no caller sets (`aud`, `saltLength`): named as the broker does.
     Broker(String),
 }

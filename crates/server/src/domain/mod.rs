@@ -6,11 +6,12 @@
 //! ([`TimesAsked`] → [`Validity`] → [`Window`]), the one builder of the
 //! broker request ([`LinkSpec`]), and errors that name a [`Field`] and a [`Rule`], which each
 //! caller words in its own terms through a [`FieldNames`] table (the API's `expiresAt`, the
-//! command line's `--exp`).
+//! command line's `--exp`); the audit trail's words ([`Action`], [`Outcome`]).
 //!
 //! What it is not: HTTP, serde or SQL. It reads no clock (callers pass `now`) and calls no
 //! broker.
 
+mod audit;
 mod chat_id;
 mod invalid;
 mod links;
@@ -18,6 +19,7 @@ mod tenant;
 mod time;
 mod window;
 
+pub use audit::{Action, Actor, Outcome, UnknownWord};
 pub use chat_id::{
     CHAT_ID_PATTERN, ChatId, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, Subject, Subjects, is_printable,
 };

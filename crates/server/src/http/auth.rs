@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 
 use super::error::ApiError;
+use super::observe::RequestId;
 use super::state::AppState;
 use crate::keys::{self, Refusal, Verify};
 
@@ -28,7 +29,11 @@ pub async fn require_key(
         Some(key) => keys::verify(&state.store, &key).await,
     };
     match verdict {
-        Ok(caller) => {
+        Ok(mut caller) => {
+            caller.request_id = request
+                .extensions()
+                .get::<RequestId>()
+                .map(|RequestId(id)| id.clone());
             tracing::Span::current().record("key", caller.name.as_str());
             if let Some(Err(wait)) = state
                 .key_limits

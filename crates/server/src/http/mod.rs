@@ -5,6 +5,7 @@
 //!
 //! This file only assembles the router; what the parts share is in `state`.
 
+mod audit;
 mod auth;
 mod console;
 pub(crate) mod deadline;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/meetings/{chatId}/hosts", post(meetings::add_hosts))
         .route("/v1/meetings/{chatId}/invite", post(meetings::invite))
         .route("/v1/nodes", get(nodes::list))
+        .route("/v1/audit", get(audit::list))
         .route("/v1/nodes/{node}/{method}", post(nodes::run))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

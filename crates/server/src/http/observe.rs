@@ -17,13 +17,20 @@ use super::state::AppState;
 /// The header of a request's id, in every answer and every log line of the request.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// A request's id, for the layers and handlers after this one (the audit trail).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 pub async fn observe(
     State(state): State<AppState>,
     matched: MatchedPath,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
     let method = crate::metrics::method_label(request.method());
     let route = matched.as_str().to_owned();
     let client = request

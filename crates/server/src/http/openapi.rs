@@ -55,6 +55,7 @@ impl Modify for ApiKeyScheme {
         super::meetings::invite,
         super::nodes::list,
         super::nodes::run,
+        super::audit::list,
         super::ops::healthz,
         super::ops::readyz,
         super::ops::metrics,
@@ -65,6 +66,7 @@ impl Modify for ApiKeyScheme {
     tags(
         (name = "meetings", description = "Instant Connect meetings and their links"),
         (name = "nodes", description = "Custom integration node methods, run as Webex Connect runs them"),
+        (name = "audit", description = "Every change asked for, done or refused"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -455,7 +457,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(ids.len(), 12, "{ids:?}");
+        assert_eq!(ids.len(), 13, "{ids:?}");
         for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
             assert!(
                 schema["description"].is_string(),

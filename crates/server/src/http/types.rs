@@ -32,6 +32,12 @@ impl FieldNames for ApiNames {
             Field::Limit => "limit".into(),
             Field::Cursor => "cursor".into(),
             Field::ChatIdPrefix => "chatIdPrefix".into(),
+            Field::Action => "action".into(),
+            Field::Outcome => "outcome".into(),
+            Field::KeyId => "keyId".into(),
+            Field::Target => "target".into(),
+            Field::Since => "since".into(),
+            Field::Until => "until".into(),
             Field::Broker(name) => name.clone(),
         }
     }

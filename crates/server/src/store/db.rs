@@ -120,6 +120,19 @@ impl Db {
         }
     }
 
+    /// A change and what follows it (its audit row), in one transaction, the rest only when
+    /// the change changed a row; rows the change changed.
+    pub(super) async fn change(
+        &self,
+        change: Statement,
+        then: Vec<Statement>,
+    ) -> Result<u64, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.change(change, then).await,
+            Db::Postgres(db) => db.change(&change, &then).await,
+        }
+    }
+
     /// The meetings in one transaction: for each, whether it was new.
     pub(super) async fn write_meetings(
         &self,

@@ -5,16 +5,18 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::rows::{
-    CipherOnce, LINK_COLUMN_COUNT, LINK_COLUMNS, LinkRow, MEETING_COLUMN_COUNT, MEETING_COLUMNS,
-    MeetingRow,
+    AUDIT_COLUMN_COUNT, AUDIT_COLUMNS, AuditRow, CipherOnce, LINK_COLUMN_COUNT, LINK_COLUMNS,
+    LinkRow, MEETING_COLUMN_COUNT, MEETING_COLUMNS, MeetingRow,
 };
 use super::sql::{Param, Statement, placeholder_rows, values};
 use crate::domain::{ChatId, TenantId};
 
-/// A new meeting and its links, as the group commit writes them.
+/// A new meeting, its links and the audit row of its making, as the group commit writes them.
 pub(super) struct NewMeeting {
     pub(super) meeting: MeetingRow,
     pub(super) links: Vec<LinkRow>,
+    /// Written only beside a meeting that was new; its target is the meeting's subject.
+    pub(super) audit: AuditRow,
 }
 
 fn meeting_values(meeting: &MeetingRow) -> Vec<Param> {
@@ -69,6 +71,28 @@ fn push_link_values(params: &mut Vec<Param>, meeting: MeetingKey<'_>, links: &[L
     }
 }
 
+pub(super) fn audit_values(row: &AuditRow) -> Vec<Param> {
+    values![
+        &row.id,
+        row.at,
+        row.tenant.as_str(),
+        &row.actor.key_id,
+        &row.actor.name,
+        row.action.as_str(),
+        &row.target,
+        &row.actor.request_id,
+        row.outcome.as_str(),
+    ]
+}
+
+/// The INSERT of one row, for the transaction of the change it records.
+pub(super) fn insert_audit(row: &AuditRow) -> Statement {
+    Statement::new(
+        format!("INSERT INTO audit ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+        audit_values(row),
+    )
+}
+
 /// Whose links: a meeting's tenant and chat id.
 pub(super) type MeetingKey<'a> = (&'a TenantId, &'a ChatId);
 
@@ -101,18 +125,19 @@ fn build_insert_links_sql(count: usize) -> String {
     )
 }
 
-/// New meetings and their links in one statement that PostgreSQL commits by itself: one round
-/// trip for a batch, where a transaction takes two per meeting and two more (SQLite cannot
-/// insert from a `WITH` clause). Links go in only beside a meeting that was new, and the rows
-/// are the tenants and chat ids that were. A batch never holds one tenant's chat id twice
-/// (`group_commit`), so a link's tenant and chat id say whose it is.
+/// New meetings, their links and audit rows in one statement that PostgreSQL commits by
+/// itself: one round trip for a batch, where a transaction takes two per meeting and two more
+/// (SQLite cannot insert from a `WITH` clause). Links and audit rows go in only beside a
+/// meeting that was new, and the rows are the tenants and chat ids that were. A batch never
+/// holds one tenant's chat id twice (`group_commit`), so a link's tenant and chat id say whose
+/// it is; an audit row's target is its meeting's subject, which no two meetings share.
 pub(super) fn insert_meetings_at_once(batch: &[Arc<NewMeeting>]) -> Statement {
     let mut params = Vec::new();
     for new in batch {
         params.extend(meeting_values(&new.meeting));
     }
     let mut sql = format!(
-        "WITH meeting AS ({} RETURNING tenant_id, chat_id)",
+        "WITH meeting AS ({} RETURNING tenant_id, chat_id, subject)",
         insert_meetings_sql(batch.len())
     );
     let links: usize = batch.iter().map(|new| new.links.len()).sum();
@@ -126,6 +151,14 @@ pub(super) fn insert_meetings_at_once(batch: &[Arc<NewMeeting>]) -> Statement {
         for new in batch {
             push_link_values(&mut params, new.meeting.key(), &new.links);
         }
+    }
+    sql.push_str(&format!(
+        ", audit AS (INSERT INTO audit ({AUDIT_COLUMNS}) SELECT v.* FROM (VALUES {}) \
+         AS v ({AUDIT_COLUMNS}) JOIN meeting ON meeting.subject = v.target)",
+        placeholder_rows(batch.len(), AUDIT_COLUMN_COUNT, params.len() + 1)
+    ));
+    for new in batch {
+        params.extend(audit_values(&new.audit));
     }
     sql.push_str(" SELECT tenant_id, chat_id FROM meeting");
     Statement::new(sql, params)
@@ -167,6 +200,14 @@ mod tests {
                 created_at_ms: 1,
             },
             links,
+            audit: AuditRow::new(
+                1,
+                &TenantId::default_tenant(),
+                &crate::domain::Actor::operator(),
+                crate::domain::Action::MeetingCreated,
+                Some("m"),
+                crate::domain::Outcome::Done,
+            ),
         };
         let placeholders = |sql: &str| sql.matches('$').count();
         let new = Arc::new(new);
@@ -174,7 +215,7 @@ mod tests {
         assert_eq!(placeholders(&at_once.sql), at_once.params.len());
         assert_eq!(
             at_once.params.len(),
-            2 * (MEETING_COLUMN_COUNT + 2 * LINK_COLUMN_COUNT)
+            2 * (MEETING_COLUMN_COUNT + 2 * LINK_COLUMN_COUNT + AUDIT_COLUMN_COUNT)
         );
         assert!(at_once.sql.contains(&format!("${}", at_once.params.len())));
         let links = insert_links(new.meeting.key(), &new.links).unwrap();

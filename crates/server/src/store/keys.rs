@@ -1,16 +1,28 @@
 //! The store's API keys: digests by id, checked on every request, revoked by name.
 
+use super::inserts::insert_audit;
+use super::rows::{AUDIT_COLUMNS, AuditRow};
 use super::rows::{KEY_COLUMNS, KeyRow, Revoked, key_row};
 use super::sql::{Statement, values};
 use super::{Store, StoreError, Wait, key_checks};
+use crate::domain::{Action, Actor, Outcome};
 
 impl Store {
     /// `false` when a key with that name exists (revoked or not). The key's tenant is
     /// checked to exist by the caller: tenants are never deleted.
-    pub async fn insert_key(&self, key: &KeyRow) -> Result<bool, StoreError> {
+    /// The key is written with the audit row of `by` making it.
+    pub async fn insert_key(&self, key: &KeyRow, by: &Actor) -> Result<bool, StoreError> {
+        let audit = AuditRow::new(
+            key.created_at,
+            &key.tenant,
+            by,
+            Action::KeyCreated,
+            Some(&key.name),
+            Outcome::Done,
+        );
         let inserted = self
             .db
-            .execute(Statement::new(
+            .change(Statement::new(
                 "INSERT INTO api_keys (id, name, digest, created_at, revoked_at, tenant_id, role) \
                  VALUES ($1, $2, $3, $4, NULL, $5, $6) ON CONFLICT (name) DO NOTHING",
                 values![
@@ -21,7 +33,7 @@ impl Store {
                     key.tenant.as_str(),
                     key.role.as_str()
                 ],
-            ))
+            ), vec![insert_audit(&audit)])
             .await?;
         Ok(inserted == 1)
     }
@@ -55,13 +67,34 @@ impl Store {
         self.db.fetch(statement, key_row).await
     }
 
-    pub async fn revoke_key(&self, name: &str, at: i64) -> Result<Revoked, StoreError> {
+    /// Revokes the key `name`, recording it in its tenant's audit trail as `by`'s doing.
+    pub async fn revoke_key(&self, name: &str, at: i64, by: &Actor) -> Result<Revoked, StoreError> {
+        // The audit row's tenant is the key's own, read in the same transaction.
+        let audit = Statement::new(
+            format!(
+                "INSERT INTO audit ({AUDIT_COLUMNS}) SELECT $1, $2, tenant_id, $3, $4, $5, name, \
+                 $6, $7 FROM api_keys WHERE name = $8"
+            ),
+            values![
+                uuid::Uuid::now_v7().to_string(),
+                at,
+                &by.key_id,
+                &by.name,
+                Action::KeyRevoked.as_str(),
+                &by.request_id,
+                Outcome::Done.as_str(),
+                name
+            ],
+        );
         let revoked = self
             .db
-            .execute(Statement::new(
-                "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
-                values![at, name],
-            ))
+            .change(
+                Statement::new(
+                    "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+                    values![at, name],
+                ),
+                vec![audit],
+            )
             .await?;
         if revoked == 1 {
             return Ok(Revoked::Now);
@@ -104,7 +137,12 @@ mod tests {
             tenant_disabled_at: None,
             tenant_limits: Default::default(),
         };
-        assert!(store.insert_key(&key("kept")).await.unwrap());
+        assert!(
+            store
+                .insert_key(&key("kept"), &Actor::operator())
+                .await
+                .unwrap()
+        );
         {
             // With the writer held, the write has started and cannot have finished when its
             // caller goes.
@@ -113,7 +151,8 @@ mod tests {
             };
             let held = sqlite.hold_writer();
             let dropped = key("dropped");
-            let mut write = Box::pin(store.insert_key(&dropped));
+            let operator = Actor::operator();
+            let mut write = Box::pin(store.insert_key(&dropped, &operator));
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
             assert!(write.as_mut().poll(&mut cx).is_pending());
             drop(write);

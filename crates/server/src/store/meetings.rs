@@ -1,26 +1,39 @@
 //! The store's meetings and their links: written after the broker answered, read back whole or
 //! a page at a time.
 
+use super::inserts::insert_audit;
 use super::inserts::{MeetingKey, NewMeeting, insert_links};
+use super::rows::AuditRow;
 use super::rows::{
     LinkRow, MEETING_COLUMNS, MeetingCursor, MeetingRow, MeetingSummaryRow, link_row, meeting_row,
 };
 use super::sql::{Decode, Statement, values};
 use super::{Backend, Store, StoreError, Wait};
-use crate::domain::{ChatId, TenantId};
+use crate::domain::{Action, Actor, ChatId, Outcome, TenantId};
 
 impl Store {
-    /// Writes a meeting and its links, with the other new meetings of the moment, in one
-    /// transaction (`store::group_commit`); `false` (and nothing written) when its tenant has
-    /// the chat id already, or another meeting has its subject.
+    /// Writes a meeting, its links and the audit row of `by` making it, with the other new
+    /// meetings of the moment, in one transaction (`store::group_commit`); `false` (and
+    /// nothing written) when its tenant has the chat id already, or another meeting has its
+    /// subject.
     pub async fn insert_meeting(
         &self,
         meeting: &MeetingRow,
         links: &[LinkRow],
+        by: &Actor,
     ) -> Result<bool, StoreError> {
+        let audit = AuditRow::new(
+            meeting.created_at_ms.div_euclid(1000),
+            &meeting.tenant,
+            by,
+            Action::MeetingCreated,
+            Some(meeting.subject.as_str()),
+            Outcome::Done,
+        );
         let new = NewMeeting {
             meeting: meeting.clone(),
             links: links.to_vec(),
+            audit,
         };
         self.timed(Wait::MeetingWrite, self.group_commit.insert(new))
             .await
@@ -34,9 +47,10 @@ impl Store {
         &self,
         meeting: MeetingKey<'_>,
         links: &[LinkRow],
+        audit: &AuditRow,
     ) -> Result<bool, StoreError> {
         let (tenant, chat_id) = meeting;
-        let mut statements = Vec::with_capacity(2);
+        let mut statements = Vec::with_capacity(3);
         statements.extend(insert_links(meeting, links));
         if let Some(latest) = links.iter().map(|l| l.expires_at).max() {
             statements.push(Statement::new(
@@ -45,6 +59,7 @@ impl Store {
                 values![latest, tenant.as_str(), chat_id.as_str()],
             ));
         }
+        statements.push(insert_audit(audit));
         match self
             .timed(Wait::LinksWrite, self.db.transaction(statements))
             .await
@@ -233,7 +248,7 @@ mod tests {
             .unwrap();
         assert!(
             store
-                .insert_meeting(&meeting_row("first"), &[])
+                .insert_meeting(&meeting_row("first"), &[], &Actor::operator())
                 .await
                 .unwrap()
         );
@@ -243,7 +258,11 @@ mod tests {
 
         let waiting = {
             let store = store.clone();
-            tokio::spawn(async move { store.insert_meeting(&meeting_row("second"), &[]).await })
+            tokio::spawn(async move {
+                store
+                    .insert_meeting(&meeting_row("second"), &[], &Actor::operator())
+                    .await
+            })
         };
         let slept = std::time::Instant::now();
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -9,13 +9,14 @@
 //!
 //! Where things are: rows and how they are read (`rows`), the SQL of new meetings and links
 //! (`inserts`), the operations by what they touch (`meetings`, `keys`, `tenants`,
-//! `idempotency`), and
+//! `idempotency`, `audit`), and
 //! the two tasks that share the database among requests (`group_commit`, `key_checks`).
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod audit;
 mod db;
 mod error;
 mod group_commit;
@@ -34,6 +35,7 @@ pub use db::{Backend, redact_url};
 pub use error::StoreError;
 pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
 pub use key_checks::{KeyCheckCounts, MAX_KEYS};
+pub use rows::{AuditFilter, AuditRow};
 pub use rows::{
     Claim, ClaimTimes, InvitesSince, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow,
     Revoked, TenantRow,

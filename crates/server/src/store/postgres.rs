@@ -76,6 +76,27 @@ fn bound(statement: &Statement) -> PgQuery<'_> {
         })
 }
 
+/// Whether every migration is applied as this build has it: then the service's own role,
+/// which may not create tables (`SECURITY.md`), opens the database without running the
+/// migrator, which would try to.
+async fn migrated(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+        .fetch_one(pool)
+        .await?;
+    if table.is_none() {
+        return Ok(false);
+    }
+    let applied: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await?;
+    Ok(MIGRATOR.iter().all(|migration| {
+        applied.iter().any(|(version, checksum)| {
+            *version == migration.version && checksum[..] == migration.checksum[..]
+        })
+    }))
+}
+
 impl Postgres {
     pub(super) async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
@@ -87,7 +108,9 @@ impl Postgres {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        if !migrated(&pool).await? {
+            MIGRATOR.run(&pool).await?;
+        }
         Ok(Self {
             pool,
             writer: Kept::default(),
@@ -149,6 +172,23 @@ impl Postgres {
         }
         tx.commit().await?;
         Ok(affected)
+    }
+
+    /// `change` and, when it changed a row, `then`, in one transaction: rows `change` changed.
+    pub(super) async fn change(
+        &self,
+        change: &Statement,
+        then: &[Statement],
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let changed = bound(change).execute(&mut *tx).await?.rows_affected();
+        if changed > 0 {
+            for statement in then {
+                bound(statement).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(changed)
     }
 
     /// The batch in one statement that commits itself.

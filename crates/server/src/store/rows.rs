@@ -1,7 +1,10 @@
 //! Rows as the store reads and writes them, decoded by column name and checked on the way out:
 //! a chat id, role or vertical the store would never write is a malformed row, not a guess.
 
-use crate::domain::{ChatId, KeyRole, Role, Subject, TenantId, TenantLimits, Vertical, Window};
+use crate::domain::{
+    Action, Actor, ChatId, KeyRole, Outcome, Role, Subject, TenantId, TenantLimits, Vertical,
+    Window,
+};
 
 use super::error::StoreError;
 use super::sql::Columns;
@@ -315,4 +318,85 @@ pub struct ClaimTimes {
     pub stale_before: i64,
     /// A record made before this has expired: its key is free again.
     pub expired_before: i64,
+}
+
+/// One recorded attempt at a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// A UUIDv7: rows sort by it in the order they were made.
+    pub id: String,
+    /// Unix seconds, by the service's clock.
+    pub at: i64,
+    pub tenant: TenantId,
+    pub actor: Actor,
+    pub action: Action,
+    /// What it changed: a meeting's subject, a key's name, a node's slug, a tenant's id.
+    pub target: Option<String>,
+    pub outcome: Outcome,
+}
+
+impl AuditRow {
+    pub fn new(
+        at: i64,
+        tenant: &TenantId,
+        actor: &Actor,
+        action: Action,
+        target: Option<&str>,
+        outcome: Outcome,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            at,
+            tenant: tenant.clone(),
+            actor: actor.clone(),
+            action,
+            target: target.map(str::to_owned),
+            outcome,
+        }
+    }
+}
+
+/// Which rows a page holds; every filter given must match.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// One tenant's rows; the operator may read every tenant's.
+    pub tenant: Option<TenantId>,
+    /// Rows older than this one (the last of the page before).
+    pub before_id: Option<String>,
+    pub action: Option<Action>,
+    pub key_id: Option<String>,
+    pub target: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// At or after, Unix seconds.
+    pub since: Option<i64>,
+    /// Before, Unix seconds.
+    pub until: Option<i64>,
+}
+
+pub(super) const AUDIT_COLUMNS: &str =
+    "id, at, tenant_id, key_id, actor, action, target, request_id, outcome";
+pub(super) const AUDIT_COLUMN_COUNT: usize = 9;
+
+pub(super) fn audit_row(row: &dyn Columns) -> Result<AuditRow, StoreError> {
+    let malformed = StoreError::Malformed;
+    Ok(AuditRow {
+        id: row.text("id")?,
+        at: row.int("at")?,
+        tenant: TenantId::parse(&row.text("tenant_id")?)
+            .map_err(|_| malformed("an audit row's tenant is not a tenant id"))?,
+        actor: Actor {
+            key_id: row.opt_text("key_id")?,
+            name: row.text("actor")?,
+            request_id: row.opt_text("request_id")?,
+        },
+        action: row
+            .text("action")?
+            .parse()
+            .map_err(|_| malformed("an audit row's action is not an action"))?,
+        target: row.opt_text("target")?,
+        outcome: row
+            .text("outcome")?
+            .parse()
+            .map_err(|_| malformed("an audit row's outcome is not an outcome"))?,
+    })
 }

@@ -26,6 +26,7 @@ use sqlx::Connection as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
 
 use super::error::{Failure, StoreError};
+use super::inserts::insert_audit;
 use super::inserts::{NewMeeting, insert_links, insert_meeting};
 use super::sql::{Columns, Decode, MIGRATOR, Param, Statement};
 
@@ -173,6 +174,26 @@ impl Sqlite {
                 .collect::<Result<Vec<_>, _>>()?;
             tx.commit()?;
             Ok(affected)
+        })
+        .await?
+    }
+
+    /// `change` and, when it changed a row, `then`, in one transaction: rows `change` changed.
+    pub(super) async fn change(
+        &self,
+        change: Statement,
+        then: Vec<Statement>,
+    ) -> Result<u64, StoreError> {
+        self.write(move |connection| {
+            let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let changed = execute(&tx, &change)?;
+            if changed > 0 {
+                for statement in &then {
+                    execute(&tx, statement)?;
+                }
+                tx.commit()?;
+            }
+            Ok(changed)
         })
         .await?
     }
@@ -421,10 +442,11 @@ fn insert_batch(tx: Transaction<'_>, batch: &[Arc<NewMeeting>]) -> Result<Vec<bo
     for new in batch {
         let is_new = execute(&tx, &insert_meeting(&new.meeting))
             .and_then(|affected| {
-                if affected == 1
-                    && let Some(links) = insert_links(new.meeting.key(), &new.links)
-                {
-                    execute(&tx, &links)?;
+                if affected == 1 {
+                    if let Some(links) = insert_links(new.meeting.key(), &new.links) {
+                        execute(&tx, &links)?;
+                    }
+                    execute(&tx, &insert_audit(&new.audit))?;
                 }
                 Ok(affected == 1)
             })

@@ -1,20 +1,31 @@
 //! The store's tenants: made, listed, disabled; never deleted, as their keys, meetings and
 //! audit rows name them.
 
+use super::inserts::insert_audit;
+use super::rows::AuditRow;
 use super::rows::{InvitesSince, TENANT_COLUMNS, TenantRow, tenant_row};
 use super::sql::{Statement, values};
 use super::{Store, StoreError};
 use crate::domain::{ChatId, TenantId, TenantLimits};
 
 impl Store {
-    /// `false` when the tenant exists already.
-    pub async fn insert_tenant(&self, id: &TenantId, at: i64) -> Result<bool, StoreError> {
+    /// `false` when the tenant exists already; the audit row is written with a new tenant.
+    pub async fn insert_tenant(
+        &self,
+        id: &TenantId,
+        at: i64,
+        audit: &AuditRow,
+    ) -> Result<bool, StoreError> {
         let inserted = self
             .db
-            .execute(Statement::new(
-                "INSERT INTO tenants (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-                values![id.as_str(), at],
-            ))
+            .change(
+                Statement::new(
+                    "INSERT INTO tenants (id, created_at) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO NOTHING",
+                    values![id.as_str(), at],
+                ),
+                vec![insert_audit(audit)],
+            )
             .await?;
         Ok(inserted == 1)
     }
@@ -41,21 +52,25 @@ impl Store {
         &self,
         id: &TenantId,
         limits: &TenantLimits,
+        audit: &AuditRow,
     ) -> Result<bool, StoreError> {
         let count = |n: Option<u32>| n.map(i64::from);
         let changed = self
             .db
-            .execute(Statement::new(
-                "UPDATE tenants SET requests_per_minute = $1, invites_per_day = $2, \
+            .change(
+                Statement::new(
+                    "UPDATE tenants SET requests_per_minute = $1, invites_per_day = $2, \
                  phones_per_invite = $3, imported_nodes = $4 WHERE id = $5",
-                values![
-                    count(limits.requests_per_minute.map(std::num::NonZeroU32::get)),
-                    count(limits.invites_per_day),
-                    count(limits.phones_per_invite),
-                    count(limits.imported_nodes),
-                    id.as_str()
-                ],
-            ))
+                    values![
+                        count(limits.requests_per_minute.map(std::num::NonZeroU32::get)),
+                        count(limits.invites_per_day),
+                        count(limits.phones_per_invite),
+                        count(limits.imported_nodes),
+                        id.as_str()
+                    ],
+                ),
+                vec![insert_audit(audit)],
+            )
             .await?;
         Ok(changed == 1)
     }
@@ -87,26 +102,30 @@ impl Store {
         }))
     }
 
-    /// Records an SMS invite the broker took.
+    /// Records an SMS invite the broker took, and its audit row.
     pub async fn record_invite(
         &self,
         tenant: &TenantId,
         chat_id: &ChatId,
         phones: usize,
         at: i64,
+        audit: &AuditRow,
     ) -> Result<(), StoreError> {
         self.db
-            .execute(Statement::new(
-                "INSERT INTO invites (id, tenant_id, chat_id, phones, sent_at) \
+            .change(
+                Statement::new(
+                    "INSERT INTO invites (id, tenant_id, chat_id, phones, sent_at) \
                  VALUES ($1, $2, $3, $4, $5)",
-                values![
-                    uuid::Uuid::now_v7().to_string(),
-                    tenant.as_str(),
-                    chat_id.as_str(),
-                    phones as i64,
-                    at
-                ],
-            ))
+                    values![
+                        uuid::Uuid::now_v7().to_string(),
+                        tenant.as_str(),
+                        chat_id.as_str(),
+                        phones as i64,
+                        at
+                    ],
+                ),
+                vec![insert_audit(audit)],
+            )
             .await?;
         Ok(())
     }
@@ -117,14 +136,15 @@ impl Store {
         &self,
         id: &TenantId,
         disabled_at: Option<i64>,
+        audit: &AuditRow,
     ) -> Result<bool, StoreError> {
         let changed = self
             .db
-            .execute(Statement::new(
+            .change(Statement::new(
                 "UPDATE tenants SET disabled_at = CASE WHEN CAST($1 AS BIGINT) IS NULL THEN NULL \
                  ELSE COALESCE(disabled_at, $1) END WHERE id = $2",
                 values![disabled_at, id.as_str()],
-            ))
+            ), vec![insert_audit(audit)])
             .await?;
         Ok(changed == 1)
     }

@@ -8,11 +8,14 @@
 use std::task::{Context, Waker};
 
 use server::Store;
-use server::domain::{ChatId, Role, Subject, TenantId, Vertical};
+use server::domain::{Actor, ChatId, Role, Subject, TenantId, Vertical};
 use server::store::{CHECKPOINT_EVERY, LinkRow, MAX_BATCH, MeetingRow};
 use tokio::task::JoinSet;
 
 use crate::{Db, TestDatabase, spawn_app};
+
+/// Who writes the rows of these tests.
+static OPERATOR: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(Actor::operator);
 
 /// A store of its own on `db`; the database goes with the guard.
 async fn store_on(db: Db) -> ((tempfile::TempDir, TestDatabase), Store) {
@@ -89,7 +92,7 @@ async fn meetings_sent_together_share_one_commit_and_keep_their_own_answers(db: 
     let (_guard, store) = store_on(db).await;
     assert!(
         store
-            .insert_meeting(&meeting("taken"), &links_of("taken"))
+            .insert_meeting(&meeting("taken"), &links_of("taken"), &OPERATOR)
             .await
             .unwrap()
     );
@@ -102,9 +105,9 @@ async fn meetings_sent_together_share_one_commit_and_keep_their_own_answers(db: 
         (meeting("c"), links_of("c")),
     ];
     let (a, b, c) = tokio::join!(
-        store.insert_meeting(&rows[0].0, &rows[0].1),
-        store.insert_meeting(&rows[1].0, &rows[1].1),
-        store.insert_meeting(&rows[2].0, &rows[2].1),
+        store.insert_meeting(&rows[0].0, &rows[0].1, &OPERATOR),
+        store.insert_meeting(&rows[1].0, &rows[1].1, &OPERATOR),
+        store.insert_meeting(&rows[2].0, &rows[2].1, &OPERATOR),
     );
     assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (true, false, true));
     assert_eq!((counts.commits(), counts.meetings()), (2, 3));
@@ -131,9 +134,9 @@ async fn one_chat_id_sent_twice_at_once_is_written_once_with_the_first_links(db:
     let (row, first, second) = (meeting("twice"), links_of("first"), links_of("second"));
     let (other_row, other_links) = (meeting("other"), links_of("other"));
     let (a, b, other) = tokio::join!(
-        store.insert_meeting(&row, &first),
-        store.insert_meeting(&row, &second),
-        store.insert_meeting(&other_row, &other_links),
+        store.insert_meeting(&row, &first, &OPERATOR),
+        store.insert_meeting(&row, &second, &OPERATOR),
+        store.insert_meeting(&other_row, &other_links, &OPERATOR),
     );
     assert_eq!(
         (a.unwrap(), b.unwrap(), other.unwrap()),
@@ -151,7 +154,7 @@ async fn a_failing_meeting_in_a_batch_fails_no_other(db: Db) {
     let (_guard, store) = store_on(db).await;
     assert!(
         store
-            .insert_meeting(&meeting("first"), &links_of("first"))
+            .insert_meeting(&meeting("first"), &links_of("first"), &OPERATOR)
             .await
             .unwrap()
     );
@@ -161,8 +164,8 @@ async fn a_failing_meeting_in_a_batch_fails_no_other(db: Db) {
         (meeting("fine"), links_of("fine")),
     ];
     let (clash, fine) = tokio::join!(
-        store.insert_meeting(&rows[0].0, &rows[0].1),
-        store.insert_meeting(&rows[1].0, &rows[1].1),
+        store.insert_meeting(&rows[0].0, &rows[0].1, &OPERATOR),
+        store.insert_meeting(&rows[1].0, &rows[1].1, &OPERATOR),
     );
     assert!(clash.is_err());
     assert!(fine.unwrap());
@@ -189,13 +192,13 @@ async fn a_request_that_gave_up_before_its_batch_writes_nothing(db: Db) {
     let (gone, gone_links) = (meeting("gone"), links_of("gone"));
     {
         // Sent, then dropped before the writer ran: a client that hung up.
-        let mut write = Box::pin(store.insert_meeting(&gone, &gone_links));
+        let mut write = Box::pin(store.insert_meeting(&gone, &gone_links, &OPERATOR));
         let mut cx = Context::from_waker(Waker::noop());
         assert!(write.as_mut().poll(&mut cx).is_pending());
     }
     assert!(
         store
-            .insert_meeting(&meeting("kept"), &links_of("kept"))
+            .insert_meeting(&meeting("kept"), &links_of("kept"), &OPERATOR)
             .await
             .unwrap()
     );
@@ -228,7 +231,7 @@ async fn the_wal_reaches_the_database_file_in_the_background() {
     let file = dir.path().join(server::settings::DATABASE_FILE);
     for i in 0..20 {
         let (row, links) = (meeting(&format!("w{i}")), links_of(&format!("w{i}")));
-        assert!(store.insert_meeting(&row, &links).await.unwrap());
+        assert!(store.insert_meeting(&row, &links, &OPERATOR).await.unwrap());
     }
     // The database file alone, without its WAL, holds what a checkpoint copied into it. Far
     // fewer pages than SQLite's own checkpoint waits for: only the background one copies them.
@@ -264,7 +267,7 @@ async fn a_crowd_is_cut_into_batches_of_at_most_max_batch(db: Db) {
     let mut writes = tokio::task::JoinSet::new();
     for (meeting, links) in meetings {
         let store = store.clone();
-        writes.spawn(async move { store.insert_meeting(&meeting, &links).await });
+        writes.spawn(async move { store.insert_meeting(&meeting, &links, &OPERATOR).await });
     }
     while let Some(written) = writes.join_next().await {
         assert!(written.unwrap().unwrap());
@@ -295,7 +298,7 @@ async fn meetings_written_at_once_are_all_kept_in_fewer_commits(db: Db) {
         let store = app.store.clone();
         writes.spawn(async move {
             store
-                .insert_meeting(&meeting(&chat_id), &links_of(&links))
+                .insert_meeting(&meeting(&chat_id), &links_of(&links), &OPERATOR)
                 .await
         });
     }
@@ -338,7 +341,7 @@ async fn a_meeting_whose_write_fails_fails_no_other_written_beside_it(db: Db) {
     let app = spawn_app(db).await;
     assert!(
         app.store
-            .insert_meeting(&meeting("first"), &links_of("first"))
+            .insert_meeting(&meeting("first"), &links_of("first"), &OPERATOR)
             .await
             .unwrap()
     );
@@ -347,8 +350,8 @@ async fn a_meeting_whose_write_fails_fails_no_other_written_beside_it(db: Db) {
     clash[0].id = "first-host".into();
     let (clash_meeting, fine_meeting, fine) = (meeting("clash"), meeting("fine"), links_of("fine"));
     let (clashed, fine) = tokio::join!(
-        app.store.insert_meeting(&clash_meeting, &clash),
-        app.store.insert_meeting(&fine_meeting, &fine),
+        app.store.insert_meeting(&clash_meeting, &clash, &OPERATOR),
+        app.store.insert_meeting(&fine_meeting, &fine, &OPERATOR),
     );
     assert!(clashed.is_err());
     assert!(fine.unwrap());
@@ -390,7 +393,7 @@ async fn a_meeting_without_links_is_written_alone_and_taken_after(db: Db) {
     let app = spawn_app(db).await;
     assert!(
         app.store
-            .insert_meeting(&meeting("bare"), &[])
+            .insert_meeting(&meeting("bare"), &[], &OPERATOR)
             .await
             .unwrap()
     );
@@ -410,7 +413,7 @@ async fn a_meeting_without_links_is_written_alone_and_taken_after(db: Db) {
     );
     assert!(
         !app.store
-            .insert_meeting(&meeting("bare"), &links_of("bare"))
+            .insert_meeting(&meeting("bare"), &links_of("bare"), &OPERATOR)
             .await
             .unwrap()
     );
@@ -443,9 +446,14 @@ async fn key_checks_asked_at_once_share_a_read_on_postgres(db: Db) {
     let postgres = matches!(db, Db::Postgres(_));
     let (_guard, store) = store_on(db).await;
     for id in ["a", "b", "gone"] {
-        assert!(store.insert_key(&key(id)).await.unwrap());
+        assert!(
+            store
+                .insert_key(&key(id), &server::domain::Actor::operator())
+                .await
+                .unwrap()
+        );
     }
-    store.revoke_key("name-gone", 7).await.unwrap();
+    store.revoke_key("name-gone", 7, &OPERATOR).await.unwrap();
     let counts = store.key_check_counts();
     let (a, b, again, gone, missing) = tokio::join!(
         store.key("a"),
@@ -462,7 +470,7 @@ async fn key_checks_asked_at_once_share_a_read_on_postgres(db: Db) {
     assert_eq!(counts.checks(), 5);
     assert_eq!(counts.reads(), if postgres { 1 } else { 5 });
     // A revocation committed before a check is asked for is what the check reads.
-    store.revoke_key("name-a", 8).await.unwrap();
+    store.revoke_key("name-a", 8, &OPERATOR).await.unwrap();
     assert_eq!(store.key("a").await.unwrap().unwrap().revoked_at, Some(8));
 }
 
@@ -478,7 +486,7 @@ async fn a_burst_on_one_worker_shares_commits(db: Db) {
         writes.spawn(async move {
             let chat_id = format!("burst-{i}");
             store
-                .insert_meeting(&meeting(&chat_id), &links_of(&chat_id))
+                .insert_meeting(&meeting(&chat_id), &links_of(&chat_id), &OPERATOR)
                 .await
         });
     }
@@ -566,7 +574,12 @@ async fn a_long_url_is_stored_without_a_second_copy_of_its_cipher(db: Db) {
     let mut foreign = link("foreign", 1);
     foreign.long_url = "https://join.example/elsewhere".into();
     let written = [forced.clone(), foreign.clone()];
-    assert!(store.insert_meeting(&meeting("m"), &written).await.unwrap());
+    assert!(
+        store
+            .insert_meeting(&meeting("m"), &written, &OPERATOR)
+            .await
+            .unwrap()
+    );
 
     let read = store.links((&tenant(), &id("m"))).await.unwrap();
     let urls = |links: &[LinkRow]| -> Vec<(String, String)> {
@@ -645,6 +658,7 @@ async fn a_prefix_lists_every_meeting_that_starts_with_it_in_any_collation(db: D
         let icu = TestDatabase {
             url: url.to_string(),
             postgres: Some((admin.clone(), name)),
+            roles: Vec::new(),
         };
         databases.push((db.clone(), Some(icu)));
     }
@@ -662,7 +676,7 @@ async fn a_prefix_lists_every_meeting_that_starts_with_it_in_any_collation(db: D
                 ..meeting(chat_id)
             };
             store
-                .insert_meeting(&row, &links_of(chat_id))
+                .insert_meeting(&row, &links_of(chat_id), &OPERATOR)
                 .await
                 .unwrap();
         }
@@ -697,7 +711,7 @@ async fn a_prefix_lists_every_meeting_that_starts_with_it_in_any_collation(db: D
 async fn a_prefix_reads_the_chat_id_index_and_no_prefix_the_newest_first(db: Db) {
     let ((_dir, database), store) = store_on(db.clone()).await;
     store
-        .insert_meeting(&meeting("template"), &links_of("template"))
+        .insert_meeting(&meeting("template"), &links_of("template"), &OPERATOR)
         .await
         .unwrap();
     let copies = match db {

@@ -2,6 +2,7 @@
 //! real SQLite file or a fresh database on the machine's PostgreSQL. Every suite that takes a
 //! `Db` runs once on each (`on_both_databases!`). With `CI=true`, a missing PostgreSQL fails.
 
+mod audit;
 mod batches;
 mod chaos;
 mod connections;
@@ -137,6 +138,9 @@ pub struct Options {
     pub idle_timeout: Option<std::time::Duration>,
     pub max_connections: Option<std::num::NonZeroUsize>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// PostgreSQL only: the service connects as a role of this name, made with the GRANTs of
+    /// `SECURITY.md` after the database's owner applied the migrations.
+    pub service_role: Option<String>,
     pub idempotency_prune_every: Option<std::time::Duration>,
 }
 
@@ -147,6 +151,9 @@ pub struct TestApp {
     /// A valid API key of the service.
     pub key: String,
     pub store: server::Store,
+    /// The store as the operator opens it: the service's own, unless the service runs as a
+    /// role of its own (`Options::service_role`); then the database owner's.
+    pub operator: server::Store,
     /// Follows no redirects, so tests see the 302s.
     pub http: reqwest::Client,
     stops: Vec<oneshot::Sender<()>>,
@@ -160,6 +167,8 @@ pub struct TestApp {
 pub struct TestDatabase {
     pub url: String,
     postgres: Option<(String, String)>,
+    /// Roles made for this database, dropped with it (roles belong to the whole server).
+    roles: Vec<String>,
 }
 
 impl TestDatabase {
@@ -168,6 +177,7 @@ impl TestDatabase {
             Db::Sqlite => TestDatabase {
                 url: format!("sqlite://{}", dir.join("icnode.db").display()),
                 postgres: None,
+                roles: Vec::new(),
             },
             Db::Postgres(admin) => {
                 let name = format!("icnode_test_{}", uuid::Uuid::new_v4().simple());
@@ -182,14 +192,43 @@ impl TestDatabase {
                 TestDatabase {
                     url: url.to_string(),
                     postgres: Some((admin.clone(), name)),
+                    roles: Vec::new(),
                 }
             }
         }
     }
 }
 
+impl TestDatabase {
+    /// Makes the role `role` with the GRANTs `SECURITY.md` shows for the service's own role,
+    /// on a database whose migrations are applied; the URL of this database as that role.
+    pub async fn grant_service_role(&mut self, role: &str) -> String {
+        let grants = service_role_grants().replace("icnode_service", role);
+        let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+        sqlx::raw_sql(&grants).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        self.roles.push(role.to_owned());
+        let mut url = url::Url::parse(&self.url).unwrap();
+        url.set_username(role).unwrap();
+        url.to_string()
+    }
+}
+
+/// The SQL block of `SECURITY.md` that makes the service's own role.
+fn service_role_grants() -> String {
+    const SECURITY: &str = include_str!("../../../../SECURITY.md");
+    let block = SECURITY
+        .split("```sql\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(sql, _)| sql))
+        .find(|sql| sql.contains("CREATE ROLE icnode_service"))
+        .expect("SECURITY.md shows the service role's GRANTs in a ```sql block");
+    block.to_owned()
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        let roles = std::mem::take(&mut self.roles);
         if let Some((admin, name)) = self.postgres.take() {
             // Dropped on a thread of its own, as Drop cannot await.
             let _ = std::thread::spawn(move || {
@@ -203,6 +242,10 @@ impl Drop for TestDatabase {
                             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                                 .execute(&mut conn)
                                 .await;
+                        for role in roles {
+                            let drop = format!("DROP ROLE IF EXISTS {role}");
+                            let _ = sqlx::query(&drop).execute(&mut conn).await;
+                        }
                     }
                 });
             })
@@ -298,8 +341,14 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     }));
     stops.push(stop);
 
-    let database = TestDatabase::create(&db, dir.path()).await;
-    let database_url = database.url.clone();
+    let mut database = TestDatabase::create(&db, dir.path()).await;
+    let mut database_url = database.url.clone();
+    let mut operator = None;
+    if let Some(role) = &options.service_role {
+        // The owner migrates and makes the role; the service is only the role.
+        operator = Some(server::Store::connect(&database.url, 2).await.unwrap());
+        database_url = database.grant_service_role(role).await;
+    }
     let service_broker = options.broker_url.clone().unwrap_or(broker_url.clone());
     let token = options
         .broker_token
@@ -371,7 +420,8 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         format!("http://127.0.0.1:{}", app.port())
     };
     let store = app.store().clone();
-    let key = server::keys::create(&store, server::keys::NewKey::default_admin("test"), 0)
+    let operator = operator.unwrap_or_else(|| store.clone());
+    let key = server::keys::create(&operator, server::keys::NewKey::default_admin("test"), 0)
         .await
         .unwrap()
         .expose_secret()
@@ -391,6 +441,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         clock,
         key,
         store,
+        operator,
         http: http.build().unwrap(),
         stops,
         _database: database,
@@ -455,8 +506,8 @@ impl TestApp {
     /// A new key named `name` of `tenant` (made when missing) with `role`.
     pub async fn key_of(&self, tenant: &str, role: server::domain::KeyRole, name: &str) -> String {
         let id = server::domain::TenantId::parse(tenant).unwrap();
-        if self.store.tenant(&id).await.unwrap().is_none() {
-            server::tenants::create(&self.store, tenant, 0)
+        if self.operator.tenant(&id).await.unwrap().is_none() {
+            server::tenants::create(&self.operator, tenant, 0)
                 .await
                 .unwrap();
         }
@@ -465,7 +516,7 @@ impl TestApp {
             tenant: &id,
             role,
         };
-        let key = server::keys::create(&self.store, new, 0).await.unwrap();
+        let key = server::keys::create(&self.operator, new, 0).await.unwrap();
         used_secret(key.expose_secret());
         key.expose_secret().to_owned()
     }

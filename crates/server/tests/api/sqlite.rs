@@ -26,14 +26,23 @@ async fn while_another_process_writes_reads_go_on_and_a_write_waits_its_turn() {
     let store = Store::connect(&server::settings::sqlite_url_in(dir.path()), 2)
         .await
         .unwrap();
-    assert!(store.insert_key(&key("before")).await.unwrap());
+    assert!(
+        store
+            .insert_key(&key("before"), &server::domain::Actor::operator())
+            .await
+            .unwrap()
+    );
 
     let other =
         rusqlite::Connection::open(dir.path().join(server::settings::DATABASE_FILE)).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let write = tokio::spawn({
         let store = store.clone();
-        async move { store.insert_key(&key("waited")).await }
+        async move {
+            store
+                .insert_key(&key("waited"), &server::domain::Actor::operator())
+                .await
+        }
     });
     tokio::task::yield_now().await;
     // The other process holds the write lock: in WAL mode a read does not need it.

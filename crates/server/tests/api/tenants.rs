@@ -279,7 +279,7 @@ async fn a_disabled_tenant_s_keys_are_refused_at_once_and_let_in_once_enabled(db
     let clinic = app.key_of("clinic", KeyRole::Member, "clinic").await;
     let (status, _) = app.get_with_key("/v1/meetings", &clinic).await;
     assert_eq!(status, StatusCode::OK);
-    server::tenants::set_disabled(&app.store, "clinic", Some(5))
+    server::tenants::set_disabled(&app.store, "clinic", true, 5)
         .await
         .unwrap();
     let (status, answer) = app.get_with_key("/v1/meetings", &clinic).await;
@@ -287,7 +287,7 @@ async fn a_disabled_tenant_s_keys_are_refused_at_once_and_let_in_once_enabled(db
     let (status, _) = app.get("/v1/meetings").await;
     assert_eq!(status, StatusCode::OK);
     assert!(matches!(
-        server::tenants::set_disabled(&app.store, "default", Some(5)).await,
+        server::tenants::set_disabled(&app.store, "default", true, 5).await,
         Err(server::tenants::TenantError::DefaultStays)
     ));
     let tenants = server::tenants::list(&app.store).await.unwrap();
@@ -296,13 +296,13 @@ async fn a_disabled_tenant_s_keys_are_refused_at_once_and_let_in_once_enabled(db
         .map(|t| (t.id.as_str(), t.disabled_at))
         .collect();
     assert_eq!(disabled, [("clinic", Some(5)), ("default", None)]);
-    server::tenants::set_disabled(&app.store, "clinic", None)
+    server::tenants::set_disabled(&app.store, "clinic", false, 6)
         .await
         .unwrap();
     let (status, _) = app.get_with_key("/v1/meetings", &clinic).await;
     assert_eq!(status, StatusCode::OK);
     assert!(matches!(
-        server::tenants::set_disabled(&app.store, "nowhere", None).await,
+        server::tenants::set_disabled(&app.store, "nowhere", false, 6).await,
         Err(server::tenants::TenantError::Unknown(_))
     ));
 }
@@ -322,7 +322,7 @@ async fn a_tenant_s_own_limits_hold_its_keys_and_no_other_tenant(db: Db) {
         phones_per_invite: Some(2),
         imported_nodes: None,
     };
-    server::tenants::set_limits(&app.store, "clinic", &limits)
+    server::tenants::set_limits(&app.store, "clinic", &limits, 0)
         .await
         .unwrap();
     let invite = |phones: &[&str]| json!({ "phones": phones });
@@ -411,7 +411,7 @@ async fn a_tenant_s_own_limits_hold_its_keys_and_no_other_tenant(db: Db) {
         2
     );
     assert!(matches!(
-        server::tenants::set_limits(&app.store, "nowhere", &limits).await,
+        server::tenants::set_limits(&app.store, "nowhere", &limits, 0).await,
         Err(server::tenants::TenantError::Unknown(_))
     ));
     let listed = server::tenants::list(&app.store).await.unwrap();
@@ -552,7 +552,23 @@ async fn meetings_and_keys_from_before_tenants_move_into_the_default_tenant(db: 
     // A link of a meeting no tenant has is refused by the schema.
     let mut strays = links.clone();
     strays[0].id = "l2".into();
-    assert!(!store.add_links((&other, &chat_id), &strays).await.unwrap());
+    let audit = server::store::AuditRow::new(
+        9,
+        &other,
+        &server::domain::Actor::operator(),
+        server::domain::Action::LinksAdded,
+        None,
+        server::domain::Outcome::Done,
+    );
+    assert!(
+        !store
+            .add_links((&other, &chat_id), &strays, &audit)
+            .await
+            .unwrap()
+    );
     assert_eq!(store.links(meeting.key()).await.unwrap().len(), 1);
+    // Nor is its audit row kept: it went with the change that failed.
+    let filter = server::store::AuditFilter::default();
+    assert!(store.audit_page(&filter, 10).await.unwrap().is_empty());
     store.close().await;
 }

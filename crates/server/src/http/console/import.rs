@@ -73,11 +73,18 @@ pub(super) async fn import(
     };
     let text = serde_json::to_string_pretty(&imported.definition).unwrap_or_default();
     let (_, problems) = node::check(&text);
-    let added = problems.is_empty().then(|| {
-        state
-            .nodes
-            .add_imported(&caller, imported.definition.clone())
-    });
+    let added = if problems.is_empty() {
+        let definition = imported.definition.clone();
+        let now = state.clock.now();
+        Some(
+            state
+                .nodes
+                .import(&state.store, &caller, definition, now)
+                .await,
+        )
+    } else {
+        None
+    };
     let status = match &added {
         Some(Ok(_)) => StatusCode::OK,
         Some(Err(crate::nodes::CatalogError::Forbidden(_))) => StatusCode::FORBIDDEN,
