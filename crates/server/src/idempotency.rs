@@ -14,9 +14,6 @@ use crate::store::{Claim, ClaimTimes, Store, StoreError};
 /// How long an answer is kept for replays, by default: a day, as payment APIs keep theirs.
 /// After it the key is free again, and the record is pruned.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-/// How often a process prunes expired records, and how many it deletes in one statement.
-pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
-const PRUNE_BATCH: i64 = 500;
 
 /// A key holds 1-255 visible ASCII characters.
 pub const MAX_KEY_CHARS: usize = 255;
@@ -103,6 +100,11 @@ impl Idempotency {
         }
     }
 
+    /// How long a record is kept: after it the key is free again, and `retention` deletes it.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// Claims `key` for a request of `owner` with `digest`, at `now` (Unix seconds).
     pub async fn claim(
         &self,
@@ -127,51 +129,6 @@ impl Idempotency {
             Claim::InFlight => Claimed::InFlight,
             Claim::OtherRequest => Claimed::OtherRequest,
         })
-    }
-
-    /// Deletes the records expired at `now`, a batch at a time; says how many.
-    pub async fn prune(&self, now: i64) -> Result<u64, StoreError> {
-        let expired_before = now - seconds(self.ttl);
-        let mut pruned = 0;
-        loop {
-            let deleted = self
-                .store
-                .prune_idempotency(expired_before, PRUNE_BATCH)
-                .await?;
-            pruned += deleted;
-            if deleted < PRUNE_BATCH as u64 {
-                return Ok(pruned);
-            }
-        }
-    }
-
-    /// Prunes every `every` until `stopped` resolves, reading the time from `clock`. A failed
-    /// round is logged and the next tried: pruning is housekeeping, never a request's concern.
-    pub async fn prune_every(
-        self,
-        clock: std::sync::Arc<dyn instant_connect::Clock>,
-        every: Duration,
-        stopped: impl std::future::Future<Output = ()>,
-    ) {
-        let rounds = async {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                match self.prune(clock.now()).await {
-                    Ok(0) => {}
-                    Ok(pruned) => tracing::info!(pruned, "expired idempotency records pruned"),
-                    Err(error) => tracing::warn!(
-                        error = %resilience::report(&error),
-                        "idempotency records could not be pruned"
-                    ),
-                }
-            }
-        };
-        tokio::select! {
-            () = rounds => {}
-            () = stopped => {}
-        }
     }
 
     /// Keeps a request's answer for replays, or gives the key up when the answer is a failure

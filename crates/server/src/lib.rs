@@ -22,6 +22,7 @@ pub mod keys;
 pub mod meetings;
 pub mod metrics;
 pub mod nodes;
+pub mod retention;
 pub mod serving;
 pub mod settings;
 pub mod store;
@@ -75,13 +76,13 @@ pub struct Application {
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     connections: ConnectionRules,
     body_read_timeout: std::time::Duration,
-    /// Prunes expired idempotency records while the service runs.
-    pruning: Pruning,
+    /// Deletes what has outlived its use while the service runs.
+    retention: Housekeeping,
 }
 
-/// What the pruning of expired idempotency records needs.
-struct Pruning {
-    idempotency: idempotency::Idempotency,
+/// What the retention task needs.
+struct Housekeeping {
+    retention: retention::Retention,
     clock: Arc<dyn instant_connect::Clock>,
     every: std::time::Duration,
 }
@@ -123,10 +124,14 @@ impl Application {
         // The store times what requests wait for it, into the metrics.
         let store = store.observe_waits(Arc::clone(&metrics) as Arc<dyn store::WaitObserver>);
         let state = app_state(&settings, store.clone(), metrics)?;
-        let pruning = Pruning {
-            idempotency: state.idempotency.clone(),
+        let retention = Housekeeping {
+            retention: retention::Retention::new(
+                store.clone(),
+                settings.retain,
+                state.idempotency.ttl(),
+            ),
             clock: Arc::clone(&settings.clock),
-            every: settings.idempotency_prune_every,
+            every: settings.retention_every,
         };
         Ok(Self {
             listener,
@@ -137,7 +142,7 @@ impl Application {
             tls,
             connections: settings.connections,
             body_read_timeout: settings.body_read_timeout,
-            pruning,
+            retention,
         })
     }
 
@@ -174,19 +179,19 @@ impl Application {
         } else {
             self.router.fallback(http::not_found)
         };
-        let (stop_pruning, pruning_stopped) = tokio::sync::oneshot::channel::<()>();
-        let Pruning {
-            idempotency,
+        let (stop_retention, retention_stopped) = tokio::sync::oneshot::channel::<()>();
+        let Housekeeping {
+            retention,
             clock,
             every,
-        } = self.pruning;
-        let pruner = tokio::spawn(idempotency.prune_every(clock, every, async {
-            let _ = pruning_stopped.await;
+        } = self.retention;
+        let sweeper = tokio::spawn(retention.every(clock, every, async {
+            let _ = retention_stopped.await;
         }));
         let served =
             serving::serve_with(self.listener, router, self.connections, self.tls, shutdown).await;
-        let _ = stop_pruning.send(());
-        let _ = pruner.await;
+        let _ = stop_retention.send(());
+        let _ = sweeper.await;
         self.store.close().await;
         served
     }

@@ -111,8 +111,13 @@ pub struct Settings {
     /// How long an answer is kept for a request sent again with its `Idempotency-Key`; after
     /// it the key is free again and the record pruned.
     pub idempotency_ttl: Duration,
-    /// How often expired idempotency records are pruned.
-    pub idempotency_prune_every: Duration,
+    /// How long meetings, their links and invites are kept after they expired (or were
+    /// sent); `None` keeps them. At least [`crate::retention::MIN_RETAIN`]. The audit trail
+    /// keeps its own period.
+    pub retain: Option<Duration>,
+    /// How often the retention task deletes what has outlived its use (expired idempotency
+    /// records always; meetings, links and invites with [`Settings::retain`]).
+    pub retention_every: Duration,
     /// Proxies in front of the service whose `X-Forwarded-For` names the client in the access
     /// log; a request from anywhere else is logged with its peer's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -189,7 +194,8 @@ impl Settings {
             body_read_timeout: BODY_READ_TIMEOUT,
             trusted_proxies: Vec::new(),
             idempotency_ttl: crate::idempotency::DEFAULT_TTL,
-            idempotency_prune_every: crate::idempotency::PRUNE_EVERY,
+            retain: None,
+            retention_every: crate::retention::EVERY,
             clock: Arc::new(SystemClock),
         }
     }

@@ -120,6 +120,19 @@ impl Db {
         }
     }
 
+    /// The statements in one transaction that one process at a time runs: on PostgreSQL it
+    /// first takes a transaction-level advisory lock, and `None` (nothing run) when another
+    /// session holds it; SQLite's write lock already admits one writer. Rows affected by each.
+    pub(super) async fn exclusive_transaction(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<Option<Vec<u64>>, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.transaction(statements).await.map(Some),
+            Db::Postgres(db) => db.exclusive_transaction(&statements).await,
+        }
+    }
+
     /// A change and what follows it (its audit row), in one transaction, the rest only when
     /// the change changed a row; rows the change changed.
     pub(super) async fn change(

@@ -93,22 +93,6 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes at most `batch` records made before `expired_before`, finished or left
-    /// unfinished; says how many.
-    pub async fn prune_idempotency(
-        &self,
-        expired_before: i64,
-        batch: i64,
-    ) -> Result<u64, StoreError> {
-        self.db
-            .execute(Statement::new(
-                "DELETE FROM idempotency WHERE (owner, idem_key) IN (SELECT owner, idem_key \
-                 FROM idempotency WHERE created_at < $1 LIMIT $2)",
-                values![expired_before, batch],
-            ))
-            .await
-    }
-
     /// A stale claim, ours under `token` unless another process took it over first.
     async fn take_over(
         &self,

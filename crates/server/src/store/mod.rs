@@ -9,7 +9,7 @@
 //!
 //! Where things are: rows and how they are read (`rows`), the SQL of new meetings and links
 //! (`inserts`), the operations by what they touch (`meetings`, `keys`, `tenants`,
-//! `idempotency`, `audit`), and
+//! `idempotency`, `audit`, `retention`), and
 //! the two tasks that share the database among requests (`group_commit`, `key_checks`).
 
 use std::future::Future;
@@ -26,6 +26,7 @@ mod key_checks;
 mod keys;
 mod meetings;
 mod postgres;
+mod retention;
 mod rows;
 mod sql;
 mod sqlite;
@@ -35,7 +36,8 @@ pub use db::{Backend, redact_url};
 pub use error::StoreError;
 pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
 pub use key_checks::{KeyCheckCounts, MAX_KEYS};
-pub use rows::{AuditFilter, AuditRow};
+pub use postgres::EXCLUSIVE_LOCK;
+pub use rows::{AuditFilter, AuditRow, Swept};
 pub use rows::{
     Claim, ClaimTimes, InvitesSince, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow,
     Revoked, TenantRow,

@@ -14,6 +14,9 @@ use super::error::{Failure, StoreError};
 use super::inserts::{NewMeeting, insert_meetings_at_once};
 use super::sql::{Columns, Decode, MIGRATOR, Param, Statement};
 
+/// The advisory lock of work one process at a time does (retention): "icnode" in ASCII.
+pub const EXCLUSIVE_LOCK: i64 = 0x6963_6e6f_6465;
+
 pub(super) struct Postgres {
     pool: PgPool,
     /// The group commit's own connection, kept between batches.
@@ -172,6 +175,27 @@ impl Postgres {
         }
         tx.commit().await?;
         Ok(affected)
+    }
+
+    /// [`Postgres::transaction`] under [`EXCLUSIVE_LOCK`]; `None` when another session holds it.
+    pub(super) async fn exclusive_transaction(
+        &self,
+        statements: &[Statement],
+    ) -> Result<Option<Vec<u64>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(EXCLUSIVE_LOCK)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !locked {
+            return Ok(None);
+        }
+        let mut affected = Vec::with_capacity(statements.len());
+        for statement in statements {
+            affected.push(bound(statement).execute(&mut *tx).await?.rows_affected());
+        }
+        tx.commit().await?;
+        Ok(Some(affected))
     }
 
     /// `change` and, when it changed a row, `then`, in one transaction: rows `change` changed.

@@ -400,3 +400,29 @@ pub(super) fn audit_row(row: &dyn Columns) -> Result<AuditRow, StoreError> {
             .map_err(|_| malformed("an audit row's outcome is not an outcome"))?,
     })
 }
+
+/// Rows one batch (or one round) deleted, by table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub meetings: u64,
+    pub links: u64,
+    pub invites: u64,
+    pub idempotency: u64,
+}
+
+impl Swept {
+    pub fn add(&mut self, other: Swept) {
+        self.meetings += other.meetings;
+        self.links += other.links;
+        self.invites += other.invites;
+        self.idempotency += other.idempotency;
+    }
+
+    /// Whether a batch of `batch` rows a table was full, so that more may be due.
+    pub fn full(&self, batch: i64) -> bool {
+        let batch = batch as u64;
+        [self.meetings, self.invites, self.idempotency]
+            .iter()
+            .any(|&deleted| deleted >= batch)
+    }
+}

@@ -379,7 +379,7 @@ on_both_databases!(
 );
 
 /// PostgreSQL: the service as a role of its own, with exactly `SECURITY.md`'s GRANTs, serves
-/// every route that writes, and is refused every change to the trail.
+/// every route that writes and runs retention, and is refused every change to the trail.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
     let Some(db) = Db::postgres().await else {
@@ -434,6 +434,20 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
         rows,
         "the trail is as it was"
     );
+    // Retention runs as the role: it deletes meetings, links and invites, not the trail.
+    let day = std::time::Duration::from_secs(24 * 60 * 60);
+    let retention = server::retention::Retention::new(app.store.clone(), Some(day), day);
+    let round = retention
+        .round(app.clock.now() + 10 * 86_400)
+        .await
+        .unwrap();
+    assert_eq!(
+        (round.swept.meetings, round.swept.invites),
+        (1, 1),
+        "{round:?}"
+    );
+    assert_eq!(app.meeting_count().await, 0);
+    assert_eq!(trail(&app, &app.key, "").await, rows);
     // The owner prunes it.
     let pruned = server::audit::prune(&app.operator, app.clock.now() + 1).await;
     assert_eq!(pruned.unwrap(), 4);

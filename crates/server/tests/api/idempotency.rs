@@ -138,7 +138,7 @@ async fn expired_records_are_pruned_in_the_background(db: Db) {
     let app = crate::spawn_app_with(
         db.clone(),
         crate::Options {
-            idempotency_prune_every: Some(std::time::Duration::from_millis(50)),
+            retention_every: Some(std::time::Duration::from_millis(50)),
             ..crate::Options::default()
         },
     )

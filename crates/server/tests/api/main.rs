@@ -15,6 +15,7 @@ mod logs;
 mod meetings;
 mod nodes;
 mod ops;
+mod retention;
 mod sqlite;
 mod tenants;
 mod words;
@@ -141,7 +142,10 @@ pub struct Options {
     /// PostgreSQL only: the service connects as a role of this name, made with the GRANTs of
     /// `SECURITY.md` after the database's owner applied the migrations.
     pub service_role: Option<String>,
-    pub idempotency_prune_every: Option<std::time::Duration>,
+    /// How often the retention task runs (default: the service's default).
+    pub retention_every: Option<std::time::Duration>,
+    /// How long expired meetings and sent invites are kept (default: kept).
+    pub retain: Option<std::time::Duration>,
 }
 
 pub struct TestApp {
@@ -394,9 +398,10 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         settings.connections.max_connections = max;
     }
     settings.trusted_proxies = options.trusted_proxies.clone();
-    if let Some(every) = options.idempotency_prune_every {
-        settings.idempotency_prune_every = every;
+    if let Some(every) = options.retention_every {
+        settings.retention_every = every;
     }
+    settings.retain = options.retain;
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();

@@ -1,0 +1,59 @@
+//! The store's retention: one batch of what has outlived its use, deleted in one transaction
+//! that one process at a time may run (`db::Db::exclusive_transaction`).
+
+use super::rows::Swept;
+use super::sql::{Statement, values};
+use super::{Store, StoreError};
+
+/// The oldest meetings expired before `before`, `batch` at most: the same rows for the links
+/// and the meetings, read within one transaction.
+const EXPIRED_MEETINGS: &str =
+    "SELECT tenant_id, chat_id FROM meetings WHERE expires_at < $1 ORDER BY expires_at LIMIT $2";
+
+impl Store {
+    /// Deletes one batch: at most `batch` idempotency records made before
+    /// `idempotency_before`, and with `retain_before`, at most `batch` meetings (and their
+    /// links) that expired before it and `batch` invites sent before it. `None` when another
+    /// process is sweeping.
+    pub async fn sweep(
+        &self,
+        idempotency_before: i64,
+        retain_before: Option<i64>,
+        batch: i64,
+    ) -> Result<Option<Swept>, StoreError> {
+        let mut statements = vec![Statement::new(
+            "DELETE FROM idempotency WHERE (owner, idem_key) IN (SELECT owner, idem_key \
+             FROM idempotency WHERE created_at < $1 LIMIT $2)",
+            values![idempotency_before, batch],
+        )];
+        if let Some(before) = retain_before {
+            statements.extend([
+                Statement::new(
+                    format!("DELETE FROM links WHERE (tenant_id, chat_id) IN ({EXPIRED_MEETINGS})"),
+                    values![before, batch],
+                ),
+                Statement::new(
+                    format!(
+                        "DELETE FROM meetings WHERE (tenant_id, chat_id) IN ({EXPIRED_MEETINGS})"
+                    ),
+                    values![before, batch],
+                ),
+                Statement::new(
+                    "DELETE FROM invites WHERE id IN \
+                     (SELECT id FROM invites WHERE sent_at < $1 LIMIT $2)",
+                    values![before, batch],
+                ),
+            ]);
+        }
+        let Some(deleted) = self.db.exclusive_transaction(statements).await? else {
+            return Ok(None);
+        };
+        let at = |i: usize| deleted.get(i).copied().unwrap_or(0);
+        Ok(Some(Swept {
+            idempotency: at(0),
+            links: at(1),
+            meetings: at(2),
+            invites: at(3),
+        }))
+    }
+}
