@@ -8,6 +8,16 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod audit;
+mod values;
+
+pub use audit::{AuditArgs, AuditCommand, AuditListArgs};
+pub use values::KeyDatabase;
+use values::{
+    in_largest_unit, iterations, key_role, positive_duration, proxy_addresses, retention_period,
+    salt_lengths, tenant_id, token_source, up_to,
+};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "icnode",
@@ -33,6 +43,15 @@ pub enum Command {
     /// The node service's tenants: each owns its keys, meetings and nodes.
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// The audit trail of every tenant, newest first: each change a key asked for (done or
+    /// refused) and each change of the operator's. `audit prune` deletes old rows.
+    Audit(AuditArgs),
+    /// Apply the service database's migrations not yet applied, then stop: on PostgreSQL the
+    /// owner migrates, and the service may run as a role that cannot.
+    Migrate {
+        #[command(flatten)]
+        database: KeyDatabase,
+    },
     /// Make host and guest links for a meeting, straight from a broker.
     Link(LinkArgs),
     /// Make more guest links for an existing meeting.
@@ -285,6 +304,20 @@ pub struct ServiceOptions {
     /// How long the circuit stays open before one trial call
     #[arg(long, env = "ICNODE_CIRCUIT_OPEN_FOR", default_value = "30s", value_parser = positive_duration)]
     pub circuit_open_for: Duration,
+    // The help names the shortest period, which is the service's, written there once.
+    #[arg(
+        long,
+        env = "ICNODE_RETAIN",
+        value_parser = retention_period,
+        help = format!(
+            "Meetings (with their links) that expired, and SMS invites sent, longer ago than \
+             this are deleted in small batches by a background task (one process at a time on \
+             PostgreSQL); at least {}. The audit trail keeps its own period (`icnode audit \
+             prune`) [default: kept]",
+            in_largest_unit(server::retention::MIN_RETAIN)
+        )
+    )]
+    pub retain: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -377,6 +410,26 @@ pub enum TenantsCommand {
         #[command(flatten)]
         database: KeyDatabase,
     },
+    /// Give a tenant a broker token of its own, read from where `--token-source` says on each
+    /// use (the token itself is never stored), or back to the service's (`--service-token`).
+    Token {
+        id: String,
+        /// `env:NAME` (a variable of the service's environment) or `file:/absolute/path` (a
+        /// file only its owner may read)
+        #[arg(
+            long,
+            env = "ICNODE_TOKEN_SOURCE",
+            value_parser = token_source,
+            required_unless_present = "service_token",
+            conflicts_with = "service_token"
+        )]
+        token_source: Option<server::domain::TokenSource>,
+        /// The tenant presents the service's broker token again
+        #[arg(long, env = "ICNODE_SERVICE_TOKEN")]
+        service_token: bool,
+        #[command(flatten)]
+        database: KeyDatabase,
+    },
 }
 
 /// A tenant's own limits; a flag not given is the service's (for requests its `--rate-limit`,
@@ -418,17 +471,6 @@ impl TenantLimitFlags {
             imported_nodes: self.imported_nodes,
         }
     }
-}
-
-/// The service database the keys and tenants live in.
-#[derive(Debug, Args)]
-pub struct KeyDatabase {
-    /// The data directory of `icnode up` or `icnode serve`
-    #[arg(long, env = "ICNODE_DATA_DIR", default_value = "./icnode-data")]
-    pub data_dir: PathBuf,
-    /// sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://<data-dir>/icnode.db]
-    #[arg(long, env = "ICNODE_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<server::settings::DatabaseUrl>,
 }
 
 /// How the local broker encrypts links, in `broker` and `up` alike.
@@ -589,68 +631,6 @@ pub struct AddGuestArgs {
     pub guests: i64,
 }
 
-/// The PBES2 counts the API takes, from the one place they are written.
-fn iterations() -> clap::builder::RangedI64ValueParser<u32> {
-    let range = instant_connect::ITERATIONS;
-    clap::value_parser!(u32).range(i64::from(*range.start())..=i64::from(*range.end()))
-}
-
-/// The PBES2 salt lengths the API takes, from the one place they are written.
-fn salt_lengths() -> clap::builder::RangedI64ValueParser<u32> {
-    let range = instant_connect::SALT_LENGTHS;
-    clap::value_parser!(u32).range(*range.start() as i64..=*range.end() as i64)
-}
-
-/// 1 up to the service's `bound`.
-fn up_to(bound: usize) -> clap::builder::RangedI64ValueParser<u32> {
-    clap::value_parser!(u32).range(1..=i64::try_from(bound).unwrap_or(i64::MAX))
-}
-
-/// A tenant's id, by the service's rule.
-fn tenant_id(text: &str) -> Result<server::domain::TenantId, server::domain::TenantIdError> {
-    server::domain::TenantId::parse(text)
-}
-
-/// A key's role, by the service's rule; `--help` and errors list the roles.
-fn key_role() -> impl clap::builder::TypedValueParser<Value = server::domain::KeyRole> {
-    use clap::builder::TypedValueParser as _;
-    let names = server::domain::KeyRole::ALL.map(server::domain::KeyRole::as_str);
-    clap::builder::PossibleValuesParser::new(names)
-        .try_map(|text| text.parse::<server::domain::KeyRole>())
-}
-
-/// Why a duration flag was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum DurationError {
-    #[error("must be a positive duration such as 15m, 2h or 1d, got `{0}`")]
-    NotPositive(String),
-    #[error(transparent)]
-    Unreadable(#[from] humantime::DurationError),
-}
-
-/// A duration such as `15m` or `2h`, more than zero.
-/// An address (`10.0.0.1`) or a range of them (`10.0.0.0/8`).
-fn proxy_addresses(text: &str) -> Result<ipnet::IpNet, String> {
-    match text.parse::<ipnet::IpNet>() {
-        Ok(net) => Ok(net),
-        Err(_) => text
-            .parse::<std::net::IpAddr>()
-            .map(ipnet::IpNet::from)
-            .map_err(|_| format!("`{text}` is neither an IP address nor a CIDR range")),
-    }
-}
-
-fn positive_duration(text: &str) -> Result<Duration, DurationError> {
-    if text.trim_start().starts_with('-') {
-        return Err(DurationError::NotPositive(text.to_owned()));
-    }
-    let duration = humantime::parse_duration(text)?;
-    if duration.is_zero() {
-        return Err(DurationError::NotPositive(text.to_owned()));
-    }
-    Ok(duration)
-}
-
 /// Flags whose value is a secret (their argument id, as clap names it, and the flag), with the
 /// variable to give it in instead. A command line is visible to every user of the machine
 /// (`ps`, `/proc/PID/cmdline`).
@@ -694,246 +674,4 @@ pub fn secrets_on_the_command_line(matches: &clap::ArgMatches) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    /// Flags whose variable is not `ICNODE_` + the long name: they share the broker's names,
-    /// or one variable holds the values of a repeated flag.
-    const RENAMED: [(&str, &str); 4] = [
-        ("token", "ICNODE_BROKER_TOKENS"),
-        ("secret", "ICNODE_BROKER_SECRET"),
-        ("fault", "ICNODE_FAULTS"),
-        ("trusted-proxy", "ICNODE_TRUSTED_PROXIES"),
-    ];
-
-    #[test]
-    fn a_secret_on_the_command_line_is_warned_of_and_one_in_its_variable_is_not() {
-        let warnings = |args: &[&str]| {
-            secrets_on_the_command_line(&Cli::command().try_get_matches_from(args).unwrap())
-        };
-        let given = warnings(&[
-            "icnode",
-            "broker",
-            "--token",
-            "t",
-            "--secret",
-            "s",
-            "--fault-token",
-            "f",
-        ]);
-        assert_eq!(given.len(), 3, "{given:?}");
-        assert!(
-            given[0].starts_with("--token on the command line"),
-            "{given:?}"
-        );
-        assert!(given[0].contains("ICNODE_BROKER_TOKENS"), "{given:?}");
-        assert!(given[1].starts_with("--secret "), "{given:?}");
-        assert!(given[2].starts_with("--fault-token "), "{given:?}");
-        let with_password = warnings(&[
-            "icnode",
-            "keys",
-            "list",
-            "--database-url",
-            "postgres://u:p@127.0.0.1/db",
-        ]);
-        assert_eq!(with_password.len(), 1, "{with_password:?}");
-        assert!(with_password[0].starts_with("--database-url "));
-        let no_password = warnings(&[
-            "icnode",
-            "keys",
-            "list",
-            "--database-url",
-            "postgres://u@127.0.0.1/db",
-        ]);
-        assert!(no_password.is_empty(), "{no_password:?}");
-        assert!(warnings(&["icnode", "broker"]).is_empty());
-    }
-
-    /// The flags' defaults are the service's own, written once there.
-    #[test]
-    fn serving_defaults_are_the_services() {
-        let cli = Cli::try_parse_from(["icnode", "up"]).unwrap();
-        let Command::Up(up) = cli.command else {
-            panic!("not up");
-        };
-        let rules = up.serve.connections.rules();
-        let defaults = server::ConnectionRules::default();
-        assert_eq!(rules.first_request, defaults.first_request);
-        assert_eq!(rules.idle, defaults.idle);
-        assert_eq!(rules.max_connections, defaults.max_connections);
-        assert!(up.serve.connections.trusted_proxies.is_empty());
-        let proxies =
-            Cli::try_parse_from(["icnode", "up", "--trusted-proxy", "10.0.0.1,fd00::/8"]).unwrap();
-        let Command::Up(up) = proxies.command else {
-            panic!("not up");
-        };
-        let shown: Vec<String> = up
-            .serve
-            .connections
-            .trusted_proxies
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(shown, ["10.0.0.1/32", "fd00::/8"]);
-        let error = Cli::try_parse_from(["icnode", "up", "--trusted-proxy", "proxy.example"])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("neither an IP address nor a CIDR range"),
-            "{error}"
-        );
-        assert_eq!(up.service.idempotency_ttl, server::idempotency::DEFAULT_TTL);
-    }
-
-    fn every_flag(command: &clap::Command, path: String, into: &mut Vec<(String, clap::Arg)>) {
-        for arg in command.get_arguments() {
-            if arg.get_long().is_some() && !matches!(arg.get_id().as_str(), "help" | "version") {
-                into.push((path.clone(), arg.clone()));
-            }
-        }
-        for sub in command.get_subcommands() {
-            every_flag(sub, format!("{path} {}", sub.get_name()), into);
-        }
-    }
-
-    #[test]
-    fn every_flag_reads_its_icnode_variable() {
-        let mut flags = Vec::new();
-        every_flag(&Cli::command(), "icnode".into(), &mut flags);
-        assert!(flags.len() > 30, "the walk sees the flags");
-        for (path, arg) in flags {
-            let long = arg.get_long().unwrap();
-            let expected = RENAMED.iter().find(|(name, _)| *name == long).map_or_else(
-                || format!("ICNODE_{}", long.to_uppercase().replace('-', "_")),
-                |(_, variable)| (*variable).to_owned(),
-            );
-            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
-            assert_eq!(env.as_deref(), Some(expected.as_str()), "{path} --{long}");
-        }
-    }
-
-    /// A command line's words as a shell reads them (quotes, `$(…)` substitutions such as a
-    /// date worked out by `date`, comments): `sh` prints each, NUL-terminated.
-    fn shell_words(line: &str) -> Vec<String> {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("printf '%s\\0' {line}"))
-            .output()
-            .expect("sh runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && stderr.is_empty(),
-            "{line}: {stderr}"
-        );
-        let mut words: Vec<String> = String::from_utf8(out.stdout)
-            .unwrap()
-            .split('\0')
-            .map(str::to_owned)
-            .collect();
-        words.pop(); // after the last NUL
-        words
-    }
-
-    /// What `link` would ask the broker for, as the command line says it at `now`.
-    fn link_at(line: &str, now: i64) -> Result<(), String> {
-        let parsed = Cli::try_parse_from(shell_words(line)).map_err(|e| e.to_string())?;
-        match parsed.command {
-            Command::Link(args) => crate::commands::link_spec(&args, now)
-                .map(drop)
-                .map_err(|e| e.to_string()),
-            _ => Ok(()),
-        }
-    }
-
-    /// Every `icnode` line of the README parses as the shell hands it over, and a `link` among
-    /// them asks for a window the rules take today: no example goes stale.
-    #[test]
-    fn the_readmes_commands_parse() {
-        let readme = include_str!("../../../README.md");
-        let now = instant_connect::unix_now();
-        let mut commands = 0;
-        for block in readme.split("```sh").skip(1) {
-            let block = block.split("```").next().unwrap();
-            for line in block.lines().filter(|l| l.starts_with("icnode ")) {
-                if let Err(error) = link_at(line, now) {
-                    panic!("{line}: {error}");
-                }
-                commands += 1;
-            }
-        }
-        assert!(
-            commands >= 10,
-            "the README's commands were found ({commands})"
-        );
-        // What the check catches: a date gone by, and words a shell would not pass.
-        let stale = "icnode link --chat-id v --nbf 2026-12-01T09:00:00Z --exp 2026-12-01T10:00:00Z";
-        let error = link_at(stale, 1_800_000_000).unwrap_err();
-        assert!(error.contains("--exp"), "{error}");
-        assert_eq!(
-            shell_words(r#"icnode node run x "Add Guest" --param a=$(echo b) # note"#),
-            ["icnode", "node", "run", "x", "Add Guest", "--param", "a=b"]
-        );
-    }
-
-    /// A tenant's phones and nodes go up to the service's bounds, and no further.
-    #[test]
-    fn tenant_limit_flags_stop_at_the_services_bounds() {
-        let parse = |flag: &str, value: usize| {
-            Cli::try_parse_from(["icnode", "tenants", "limits", "t", flag, &value.to_string()])
-        };
-        for (flag, bound) in [
-            (
-                "--phones-per-invite",
-                server::meetings::MAX_PHONES_PER_INVITE,
-            ),
-            ("--imported-nodes", server::nodes::MAX_IMPORTED_NODES),
-        ] {
-            assert!(parse(flag, bound).is_ok(), "{flag} {bound}");
-            for refused in [0, bound + 1] {
-                let error = parse(flag, refused).unwrap_err().to_string();
-                assert!(error.contains(flag), "{error}");
-            }
-        }
-        let cli = Cli::try_parse_from([
-            "icnode",
-            "tenants",
-            "limits",
-            "t",
-            "--requests-per-minute",
-            "4",
-            "--phones-per-invite",
-            "2",
-        ])
-        .unwrap();
-        let Command::Tenants(TenantsCommand::Limits { limits, .. }) = cli.command else {
-            panic!("not tenants limits");
-        };
-        assert_eq!(
-            limits.limits(),
-            server::domain::TenantLimits {
-                requests_per_minute: std::num::NonZeroU32::new(4),
-                phones_per_invite: Some(2),
-                ..server::domain::TenantLimits::default()
-            }
-        );
-        assert!(parse("--requests-per-minute", 0).is_err());
-    }
-
-    #[test]
-    fn durations_must_be_positive() {
-        assert!(matches!(
-            positive_duration("-5m"),
-            Err(DurationError::NotPositive(_))
-        ));
-        assert!(matches!(
-            positive_duration("0s"),
-            Err(DurationError::NotPositive(_))
-        ));
-        assert_eq!(positive_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert!(matches!(
-            positive_duration("soon"),
-            Err(DurationError::Unreadable(_))
-        ));
-    }
-}
+mod tests;

@@ -149,6 +149,14 @@ impl Client {
         })
     }
 
+    /// The same client (its connection pool shared) presenting `token` instead.
+    pub fn with_token(&self, token: SecretString) -> Self {
+        Self {
+            token,
+            ..self.clone()
+        }
+    }
+
     pub fn broker_url(&self) -> &Url {
         &self.broker_url
     }

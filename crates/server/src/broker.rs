@@ -15,6 +15,7 @@ use instant_connect::{
     SmsInviteResponse, SpaceDetails,
 };
 
+use crate::domain::TokenSource;
 use crate::metrics::Metrics;
 use crate::settings::BrokerClientSettings;
 
@@ -94,6 +95,7 @@ pub struct Broker {
     metrics: Arc<Metrics>,
     health: Arc<tokio::sync::Mutex<Option<(Instant, BrokerHealth)>>>,
     breaker: Arc<CircuitBreaker>,
+    tenant_tokens: Arc<TenantTokens>,
 }
 
 impl Broker {
@@ -113,6 +115,20 @@ impl Broker {
             metrics,
             health: Arc::default(),
             breaker: Arc::new(breaker),
+            tenant_tokens: Arc::default(),
+        })
+    }
+
+    /// The broker as a tenant reaches it: with its own token, read from `source` now, or
+    /// with the service's. One connection pool, circuit breaker and set of metrics for all.
+    pub fn for_tenant(&self, source: Option<&TokenSource>) -> Result<Self, TokenUnavailable> {
+        let Some(source) = source else {
+            return Ok(self.clone());
+        };
+        let token = self.tenant_tokens.read(source)?;
+        Ok(Self {
+            client: self.client.with_token(token),
+            ..self.clone()
         })
     }
 
@@ -192,4 +208,72 @@ impl Broker {
         *cached = Some((Instant::now(), health.clone()));
         health
     }
+}
+
+/// A tenant's own broker token that could not be read; the reason is for the operator's log.
+#[derive(Debug, thiserror::Error)]
+#[error("the token of `{source_text}` could not be read: {why}")]
+pub struct TokenUnavailable {
+    pub source_text: String,
+    pub why: String,
+}
+
+/// Tenants' own broker tokens, read where their sources say each time one is used: an
+/// environment variable as it is now; a file as it was when last changed (its stamp is looked
+/// at on each use, so a rewritten file holds from the next request).
+#[derive(Debug, Default)]
+pub struct TenantTokens {
+    files: std::sync::Mutex<
+        std::collections::HashMap<std::path::PathBuf, (FileStamp, secrecy::SecretString)>,
+    >,
+}
+
+/// What tells a file changed: its time of change, size and mode (one opened to others is
+/// refused at once, not when next rewritten).
+type FileStamp = (std::time::SystemTime, u64, u32);
+
+impl TenantTokens {
+    pub fn read(&self, source: &TokenSource) -> Result<secrecy::SecretString, TokenUnavailable> {
+        let unavailable = |why: String| TokenUnavailable {
+            source_text: source.stored(),
+            why,
+        };
+        let text = match source {
+            TokenSource::Env(name) => std::env::var(name).map_err(|_| {
+                unavailable(format!("`{name}` is not set in the service's environment"))
+            })?,
+            TokenSource::File(path) => return self.read_file(path).map_err(unavailable),
+        };
+        token_of(text).map_err(unavailable)
+    }
+
+    fn read_file(&self, path: &std::path::Path) -> Result<secrecy::SecretString, String> {
+        let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
+        let stamp = (
+            metadata.modified().map_err(|e| e.to_string())?,
+            metadata.len(),
+            std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()),
+        );
+        let mut files = self
+            .files
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((seen, token)) = files.get(path)
+            && *seen == stamp
+        {
+            return Ok(token.clone());
+        }
+        let text = node::secrets::read_private_file(path).map_err(|e| e.to_string())?;
+        let token = token_of(text)?;
+        files.insert(path.to_owned(), (stamp, token.clone()));
+        Ok(token)
+    }
+}
+
+fn token_of(text: String) -> Result<secrecy::SecretString, String> {
+    let token = text.trim();
+    if token.is_empty() {
+        return Err("it is empty".to_owned());
+    }
+    Ok(secrecy::SecretString::from(token.to_owned()))
 }

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::domain::{Actor, KeyRole, Permission, TenantId, TenantLimits};
+use crate::domain::{Actor, KeyRole, Permission, TenantId, TenantLimits, TokenSource};
 use crate::store::{KeyRow, Revoked, Store, StoreError};
 
 const PREFIX: &str = "icn_";
@@ -45,6 +45,8 @@ pub struct Caller {
     pub role: KeyRole,
     /// The tenant's limits, as the database held them when the key was checked.
     pub limits: TenantLimits,
+    /// Where the tenant's own broker token is read; none: the service's token.
+    pub broker_token: Option<TokenSource>,
     /// The id of the request the key came with (`x-request-id`), for the audit trail.
     pub request_id: Option<String>,
 }
@@ -176,6 +178,7 @@ pub async fn create(store: &Store, new: NewKey<'_>, now: i64) -> Result<SecretSt
         role: new.role,
         tenant_disabled_at: None,
         tenant_limits: TenantLimits::default(),
+        tenant_token: None,
     };
     if !store.insert_key(&row, &Actor::operator()).await? {
         return Err(KeyError::NameTaken(name.to_owned()));
@@ -239,6 +242,7 @@ pub async fn verify(store: &Store, presented: &SecretString) -> Result<Caller, V
         tenant: row.tenant,
         role: row.role,
         limits: row.tenant_limits,
+        broker_token: row.tenant_token,
         request_id: None,
     })
 }

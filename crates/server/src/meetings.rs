@@ -123,6 +123,14 @@ pub enum MeetingError {
     Expired { chat_id: ChatId, at: i64 },
     #[error(transparent)]
     Broker(#[from] BrokerFailure),
+    #[error(
+        "the broker refused this tenant's own token (HTTP 401); its operator must give it a \
+         fresh one (`icnode tenants token`)"
+    )]
+    TenantTokenRefused,
+    /// Its source could not be read; why is logged for the operator, not told to the caller.
+    #[error("this tenant's own broker token could not be read; its operator must see to it")]
+    TenantTokenUnavailable,
     #[error("the meeting store failed")]
     Store(#[from] StoreError),
 }
@@ -137,7 +145,9 @@ impl MeetingError {
             MeetingError::Forbidden(_) => Outcome::Forbidden,
             MeetingError::Limited { .. } => Outcome::Limited,
             MeetingError::Expired { .. } => Outcome::Expired,
-            MeetingError::Broker(_) => Outcome::BrokerFailed,
+            MeetingError::Broker(_)
+            | MeetingError::TenantTokenRefused
+            | MeetingError::TenantTokenUnavailable => Outcome::BrokerFailed,
             MeetingError::Store(_) => Outcome::StoreFailed,
         }
     }
@@ -250,7 +260,7 @@ impl Meetings {
         };
         // A taken chat id is found by the write, not by a read before minting: that read
         // was a round trip for every meeting, to save a mint for the rare one refused.
-        let (links, warnings) = self.mint(&spec, meeting.host_login).await?;
+        let (links, warnings) = self.mint(caller, &spec, meeting.host_login).await?;
         if !self
             .store
             .insert_meeting(&meeting, &links, &caller.actor())
@@ -317,7 +327,7 @@ impl Meetings {
             from_lifetime: validity.ttl_seconds.is_some(),
         };
         spec.check(now).map_err(MeetingError::Invalid)?;
-        let (links, warnings) = self.mint(&spec, meeting.host_login).await?;
+        let (links, warnings) = self.mint(caller, &spec, meeting.host_login).await?;
         let audit = self.done(caller, Action::LinksAdded, &meeting);
         if !self.store.add_links(meeting.key(), &links, &audit).await? {
             return Err(MeetingError::NotFound(meeting.chat_id.into_string()));
@@ -435,12 +445,14 @@ impl Meetings {
             .map_err(|errors| MeetingError::Invalid(phone_errors(&errors)))?;
         self.within_daily_invites(caller).await?;
         let link = self.speaking_link(&meeting).await?;
-        sms.org_id = self
-            .broker
+        let broker = self.broker_of(caller)?;
+        let failed = |failure| broker_failure(caller, failure);
+        sms.org_id = broker
             .space_details(&link.cipher)
-            .await?
+            .await
+            .map_err(failed)?
             .organization_id;
-        let reply = self.broker.sms_invite(&sms).await?;
+        let reply = broker.sms_invite(&sms).await.map_err(failed)?;
         let audit = self.done(caller, Action::InviteSent, &meeting);
         self.store
             .record_invite(
@@ -561,6 +573,20 @@ impl Meetings {
         }
     }
 
+    /// The broker as the caller's tenant reaches it: with its own token where it has one.
+    fn broker_of(&self, caller: &Caller) -> Result<Broker, MeetingError> {
+        self.broker
+            .for_tenant(caller.broker_token.as_ref())
+            .map_err(|unavailable| {
+                tracing::error!(
+                    tenant = %caller.tenant,
+                    error = %unavailable,
+                    "a tenant's own broker token could not be read"
+                );
+                MeetingError::TenantTokenUnavailable
+            })
+    }
+
     /// A stored meeting of the caller's tenant; an id no meeting can have, and another
     /// tenant's meeting, are simply not found.
     async fn meeting(&self, caller: &Caller, chat_id: &str) -> Result<MeetingRow, MeetingError> {
@@ -574,10 +600,15 @@ impl Meetings {
     /// Asks the broker for the links of `spec` and finishes them as rows to store.
     async fn mint(
         &self,
+        caller: &Caller,
         spec: &LinkSpec,
         host_login: bool,
     ) -> Result<(Vec<LinkRow>, Vec<String>), MeetingError> {
-        let reply = self.broker.generate_links(&spec.request()).await?;
+        let reply = self
+            .broker_of(caller)?
+            .generate_links(&spec.request())
+            .await
+            .map_err(|failure| broker_failure(caller, failure))?;
         let style = JoinStyle {
             vertical: spec.options.vertical,
             host_login,
@@ -606,6 +637,17 @@ impl Meetings {
             })
             .collect();
         Ok((rows, reply.warnings))
+    }
+}
+
+/// A broker's failure in the caller's terms: a refused token is the tenant's own where it has
+/// one, which its operator, not the service's, must renew.
+fn broker_failure(caller: &Caller, failure: BrokerFailure) -> MeetingError {
+    match failure {
+        BrokerFailure::TokenRefused if caller.broker_token.is_some() => {
+            MeetingError::TenantTokenRefused
+        }
+        other => MeetingError::Broker(other),
     }
 }
 

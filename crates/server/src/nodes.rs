@@ -611,6 +611,7 @@ mod tests {
             tenant: TenantId::parse(tenant).unwrap(),
             role,
             limits: TenantLimits::default(),
+            broker_token: None,
             request_id: None,
         }
     }

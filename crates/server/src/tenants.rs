@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use resilience::KeyLimits;
 
-use crate::domain::{Action, Actor, Outcome, TenantId, TenantIdError, TenantLimits};
+use crate::domain::{Action, Actor, Outcome, TenantId, TenantIdError, TenantLimits, TokenSource};
 use crate::store::{AuditRow, Store, StoreError, TenantRow};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +43,8 @@ pub struct TenantInfo {
     pub phones_per_invite: Option<u32>,
     /// Nodes its keys may import; absent: the service's bound.
     pub imported_nodes: Option<u32>,
+    /// Where its own broker token is read (`env:NAME`, `file:/path`); absent: the service's.
+    pub broker_token: Option<String>,
 }
 
 impl From<TenantRow> for TenantInfo {
@@ -58,6 +60,7 @@ impl From<TenantRow> for TenantInfo {
             invites_per_day: row.limits.invites_per_day,
             phones_per_invite: row.limits.phones_per_invite,
             imported_nodes: row.limits.imported_nodes,
+            broker_token: row.token.as_ref().map(TokenSource::stored),
         }
     }
 }
@@ -93,6 +96,23 @@ pub async fn set_limits(
     let tenant = existing_name(id)?;
     let audit = audited(&tenant, Action::TenantLimitsSet, now);
     if store.set_tenant_limits(&tenant, limits, &audit).await? {
+        Ok(())
+    } else {
+        Err(TenantError::Unknown(id.to_owned()))
+    }
+}
+
+/// Sets where the tenant's own broker token is read (`None`: the service's token again); it
+/// is used from the next request.
+pub async fn set_token(
+    store: &Store,
+    id: &str,
+    source: Option<&TokenSource>,
+    now: i64,
+) -> Result<(), TenantError> {
+    let tenant = existing_name(id)?;
+    let audit = audited(&tenant, Action::TenantTokenSet, now);
+    if store.set_tenant_token(&tenant, source, &audit).await? {
         Ok(())
     } else {
         Err(TenantError::Unknown(id.to_owned()))

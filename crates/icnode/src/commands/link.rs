@@ -1,6 +1,6 @@
 //! `icnode link` and `icnode add-guest`: make links from any broker and print them. The
 //! meeting's rules are the domain's (`server::domain`); this is wiring, and the one table of
-//! the flags that name its fields ([`Flags`]).
+//! the flags that name its fields ([`Flags`]), which `icnode audit` words its errors with too.
 
 use std::time::Duration;
 
@@ -58,10 +58,10 @@ impl FieldNames for Flags {
             Field::Target => "--target".into(),
             Field::Since => "--since".into(),
             Field::Until => "--until".into(),
+            Field::Limit => "--limit".into(),
+            Field::Cursor => "--cursor".into(),
             // No command of these sets them; named as the API names them.
             Field::Phones(_) => "phones".into(),
-            Field::Limit => "limit".into(),
-            Field::Cursor => "cursor".into(),
             Field::ChatIdPrefix => "chatIdPrefix".into(),
             Field::Broker(name) => name.clone(),
         }
@@ -69,7 +69,7 @@ impl FieldNames for Flags {
 }
 
 /// Bad input, every problem in the flags' words.
-fn usage(invalid: &[Invalid]) -> CliError {
+pub(super) fn usage(invalid: &[Invalid]) -> CliError {
     let told: Vec<String> = invalid
         .iter()
         .map(|invalid| {

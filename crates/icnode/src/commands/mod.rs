@@ -1,5 +1,6 @@
 //! One function a command, and the error type that decides the exit code.
 
+mod audit;
 mod bench;
 mod broker;
 mod connection;
@@ -28,6 +29,8 @@ pub async fn run(command: Command) -> Result<(), CliError> {
         Command::Serve(args) => serve::serve(args).await,
         Command::Keys(command) => keys::keys(command).await,
         Command::Tenants(command) => tenants::tenants(command).await,
+        Command::Audit(args) => audit::audit(args).await,
+        Command::Migrate { database } => audit::migrate(database).await,
         Command::Link(args) => link::link(args).await,
         Command::AddGuest(args) => link::add_guest(args).await,
         Command::Node(command) => node::node(command).await,

@@ -75,6 +75,7 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     }
     settings.rate_limit_per_minute = options.rate_limit;
     settings.idempotency_ttl = options.idempotency_ttl;
+    settings.retain = options.retain;
     settings.broker.retry = resilience::RetryPolicy::with_retries(options.broker_retries);
     settings.node_retry = resilience::RetryPolicy::with_retries(options.node_retries);
     settings.broker.breaker = resilience::BreakerSettings {
@@ -96,5 +97,30 @@ pub(super) fn start_error(error: StartError) -> CliError {
             CliError::usage(&error)
         }
         other => CliError::runtime(&other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// `up` and `serve` hand the service their `--retain` through the one `apply` they share.
+    #[test]
+    fn the_service_is_given_its_retention() {
+        let cli = Cli::try_parse_from(["icnode", "up", "--retain", "30d"]).unwrap();
+        let Command::Up(up) = cli.command else {
+            panic!("not up");
+        };
+        let broker = url::Url::parse("http://127.0.0.1:1").unwrap();
+        let mut settings = Settings::new(IN_MEMORY_DATABASE, broker, "token".into());
+        assert_eq!(settings.retain, None);
+        apply(&mut settings, &up.service);
+        assert_eq!(
+            settings.retain,
+            Some(std::time::Duration::from_secs(30 * 24 * 60 * 60))
+        );
     }
 }

@@ -46,6 +46,25 @@ pub async fn tenants(command: TenantsCommand) -> Result<(), CliError> {
             println!("tenant `{id}` disabled; its keys are refused from the next request");
             Ok(())
         }
+        TenantsCommand::Token {
+            id,
+            token_source,
+            service_token: _,
+            database,
+        } => {
+            let store = open_keys(&database).await?;
+            server::tenants::set_token(&store, &id, token_source.as_ref(), now)
+                .await
+                .map_err(tenant_error)?;
+            match token_source {
+                Some(source) => println!(
+                    "tenant `{id}` presents its own broker token, read from `{}` on each use",
+                    source.stored()
+                ),
+                None => println!("tenant `{id}` presents the service's broker token"),
+            }
+            Ok(())
+        }
         TenantsCommand::Enable { id, database } => {
             let store = open_keys(&database).await?;
             server::tenants::set_disabled(&store, &id, false, now)
@@ -66,15 +85,20 @@ async fn list(database: &KeyDatabase, json: bool) -> Result<(), CliError> {
         println!("{text}");
         return Ok(());
     }
-    println!("{:<24} {:<22} {:<22} LIMITS", "ID", "CREATED", "DISABLED");
+    println!(
+        "{:<24} {:<22} {:<22} {:<28} LIMITS",
+        "ID", "CREATED", "DISABLED", "TOKEN"
+    );
     for tenant in tenants {
         println!(
-            "{:<24} {:<22} {:<22} {}",
+            "{:<24} {:<22} {:<22} {:<28} {}",
             tenant.id,
             instant_connect::rfc3339(tenant.created_at),
             tenant
                 .disabled_at
                 .map_or("-".to_owned(), instant_connect::rfc3339),
+            // One word, so that the columns split on spaces.
+            tenant.broker_token.as_deref().unwrap_or("service"),
             own_limits(&tenant).unwrap_or_else(|| "-".to_owned())
         );
     }

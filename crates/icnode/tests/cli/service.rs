@@ -16,13 +16,13 @@ use super::{Server, TOKEN, assert_fails, icnode, start_broker};
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// A database of its own on the machine's PostgreSQL, dropped with this value.
-struct PgDatabase {
+pub(super) struct PgDatabase {
     admin: String,
     name: String,
-    url: String,
+    pub(super) url: String,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(super) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,7 +30,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// `None` (with a printed reason) when PostgreSQL is unreachable; with `CI=true`, a failure.
-fn fresh_postgres() -> Option<PgDatabase> {
+pub(super) fn fresh_postgres() -> Option<PgDatabase> {
     let admin =
         std::env::var("ICNODE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
     let name = format!("icnode_cli_{}", uuid::Uuid::new_v4().simple());
@@ -334,7 +334,7 @@ fn tenants(args: &[&str]) -> std::process::Output {
 }
 
 /// Asserts that a command succeeded; its stdout.
-fn succeeded(out: std::process::Output) -> String {
+pub(super) fn succeeded(out: std::process::Output) -> String {
     assert!(
         out.status.success(),
         "{}",
@@ -377,10 +377,40 @@ fn tenants_are_made_listed_disabled_and_enabled_and_keys_get_a_tenant_and_a_role
         let columns: Vec<&str> = row(&listed, tenant).split_whitespace().collect();
         assert_eq!(
             columns[2..],
-            ["-", "-"],
-            "neither disabled nor limited: {listed}"
+            ["-", "service", "-"],
+            "neither disabled, given a token of its own nor limited: {listed}"
         );
     }
+    let token = [
+        "token",
+        "clinic",
+        "--token-source",
+        "file:/etc/icnode/clinic.token",
+    ];
+    succeeded(tenants(&with_at(&token)));
+    let listed = succeeded(tenants(&with_at(&["list"])));
+    let clinic: Vec<&str> = row(&listed, "clinic").split_whitespace().collect();
+    assert_eq!(clinic[3], "file:/etc/icnode/clinic.token", "{listed}");
+    let relative = tenants(&with_at(&[
+        "token",
+        "clinic",
+        "--token-source",
+        "clinic.token",
+    ]));
+    assert_fails(&relative, 2, "--token-source");
+    assert_fails(&relative, 2, "`env:NAME`");
+    assert_fails(
+        &tenants(&with_at(&["token", "clinic"])),
+        2,
+        "--token-source",
+    );
+    let back = succeeded(tenants(&with_at(&["token", "clinic", "--service-token"])));
+    assert!(back.contains("the service's broker token"), "{back}");
+    let listed = succeeded(tenants(&with_at(&["list"])));
+    assert_eq!(
+        row(&listed, "clinic").split_whitespace().nth(3),
+        Some("service")
+    );
 
     let key = create_key("k1", &with_at(&["--tenant", "clinic", "--role", "viewer"]));
     assert!(key.starts_with("icn_"), "{key}");
@@ -463,7 +493,7 @@ fn tenants_limits_are_set_at_creation_or_after_listed_and_held_from_the_next_req
     let limits_of = |tenant: &str| -> Vec<String> {
         let listed = succeeded(tenants(&with_at(&["list"])));
         let columns: Vec<&str> = row(&listed, tenant).split_whitespace().collect();
-        columns[3..].iter().map(|c| (*c).to_owned()).collect()
+        columns[4..].iter().map(|c| (*c).to_owned()).collect()
     };
 
     let created = tenants(&with_at(&[

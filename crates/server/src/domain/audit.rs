@@ -17,10 +17,11 @@ pub enum Action {
     TenantDisabled,
     TenantEnabled,
     TenantLimitsSet,
+    TenantTokenSet,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::MeetingCreated,
         Action::LinksAdded,
         Action::InviteSent,
@@ -31,6 +32,7 @@ impl Action {
         Action::TenantDisabled,
         Action::TenantEnabled,
         Action::TenantLimitsSet,
+        Action::TenantTokenSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Action {
             Action::TenantDisabled => "tenant.disabled",
             Action::TenantEnabled => "tenant.enabled",
             Action::TenantLimitsSet => "tenant.limits_set",
+            Action::TenantTokenSet => "tenant.token_set",
         }
     }
 }

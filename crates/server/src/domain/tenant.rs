@@ -88,6 +88,50 @@ impl TenantLimits {
     }
 }
 
+/// Where a tenant's own broker token is read, each time it is used: an environment variable of
+/// the service, or a file only its owner may read. The token itself is never stored, so the
+/// database holds no credential, and a file rewritten takes effect at the next request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TokenSource {
+    Env(String),
+    File(std::path::PathBuf),
+}
+
+/// Not `env:NAME` or `file:/absolute/path`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a token source is `env:NAME` (a variable of the service's environment: letters, digits,      `_`) or `file:/absolute/path`, got `{0}`"
+)]
+pub struct BadTokenSource(pub String);
+
+impl TokenSource {
+    pub fn parse(text: &str) -> Result<Self, BadTokenSource> {
+        let bad = || BadTokenSource(text.to_owned());
+        match text.split_once(':') {
+            Some(("env", name))
+                if !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                Ok(TokenSource::Env(name.to_owned()))
+            }
+            Some(("file", path))
+                if path.starts_with('/') && !path.chars().any(char::is_control) =>
+            {
+                Ok(TokenSource::File(path.into()))
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// As stored and shown: `env:NAME` or `file:/path`.
+    pub fn stored(&self) -> String {
+        match self {
+            TokenSource::Env(name) => format!("env:{name}"),
+            TokenSource::File(path) => format!("file:{}", path.display()),
+        }
+    }
+}
+
 /// What a key may do within its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyRole {
@@ -171,6 +215,24 @@ mod tests {
         }
         assert!(TenantId::default_tenant().is_default());
         assert!(!TenantId::parse("other").unwrap().is_default());
+    }
+
+    #[test]
+    fn a_token_source_is_a_variable_or_an_absolute_file_and_reads_back_as_written() {
+        for good in ["env:CLINIC_7_TOKEN", "file:/etc/icnode/clinic.token"] {
+            assert_eq!(TokenSource::parse(good).unwrap().stored(), good);
+        }
+        for bad in [
+            "",
+            "env:",
+            "env:A-B",
+            "file:relative/path",
+            "file:/a\nb",
+            "token:abc",
+            "abc",
+        ] {
+            assert_eq!(TokenSource::parse(bad), Err(BadTokenSource(bad.to_owned())));
+        }
     }
 
     #[test]

@@ -114,6 +114,16 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+/// The API's page, as `icnode audit --json` prints it too.
+impl From<audit::AuditPage> for AuditPage {
+    fn from(page: audit::AuditPage) -> Self {
+        Self {
+            items: page.items.into_iter().map(AuditEntry::from).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
 impl From<AuditError> for ApiError {
     fn from(error: AuditError) -> Self {
         match error {
@@ -147,8 +157,5 @@ pub async fn list(
     QueryParams(query): QueryParams<ListAudit>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let page = audit::page_for(&state.store, &caller, query.into()).await?;
-    Ok(Json(AuditPage {
-        items: page.items.into_iter().map(AuditEntry::from).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(Json(page.into()))
 }

@@ -265,6 +265,16 @@ impl From<MeetingError> for ApiError {
             error @ MeetingError::Forbidden(_) => Self::forbidden(&error.to_string()),
             MeetingError::Limited { what, retry_in } => Self::limited(&what, retry_in),
             MeetingError::Broker(failure) => failure.into(),
+            error @ MeetingError::TenantTokenRefused => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "broker_token_refused",
+                error.to_string(),
+            ),
+            error @ MeetingError::TenantTokenUnavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "tenant_token_unavailable",
+                error.to_string(),
+            ),
             MeetingError::Store(error) => error.into(),
         }
     }

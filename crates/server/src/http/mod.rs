@@ -30,6 +30,7 @@ use axum::routing::{get, post};
 
 use crate::settings::MAX_BODY_BYTES;
 
+pub use audit::{AuditEntry, AuditPage};
 pub use error::{ApiError, ErrorBody};
 pub use headers::CONTENT_SECURITY_POLICY;
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER};

@@ -176,6 +176,7 @@ mod tests {
                         role: crate::domain::KeyRole::Viewer,
                         tenant_disabled_at: None,
                         tenant_limits: Default::default(),
+                        tenant_token: None,
                     })
                     .collect())
             }

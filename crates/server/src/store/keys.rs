@@ -136,6 +136,7 @@ mod tests {
             role: crate::domain::KeyRole::Member,
             tenant_disabled_at: None,
             tenant_limits: Default::default(),
+            tenant_token: None,
         };
         assert!(
             store

@@ -2,8 +2,8 @@
 //! a chat id, role or vertical the store would never write is a malformed row, not a guess.
 
 use crate::domain::{
-    Action, Actor, ChatId, KeyRole, Outcome, Role, Subject, TenantId, TenantLimits, Vertical,
-    Window,
+    Action, Actor, ChatId, KeyRole, Outcome, Role, Subject, TenantId, TenantLimits, TokenSource,
+    Vertical, Window,
 };
 
 use super::error::StoreError;
@@ -85,6 +85,8 @@ pub struct KeyRow {
     pub tenant_disabled_at: Option<i64>,
     /// The key's tenant's limits (read with the key, never written with it).
     pub tenant_limits: TenantLimits,
+    /// Where the key's tenant's own broker token is read; none: the service's.
+    pub tenant_token: Option<TokenSource>,
 }
 
 /// A tenant as stored.
@@ -94,6 +96,8 @@ pub struct TenantRow {
     pub created_at: i64,
     pub disabled_at: Option<i64>,
     pub limits: TenantLimits,
+    /// Where its own broker token is read; none: the service's.
+    pub token: Option<TokenSource>,
 }
 
 /// A tenant's invites in a window: how many, and when the oldest was sent.
@@ -140,9 +144,10 @@ pub(super) const MEETING_COLUMN_COUNT: usize = 10;
 pub(super) const KEY_COLUMNS: &str = "k.id, k.name, k.digest, k.created_at, k.revoked_at, \
                                       k.tenant_id, k.role, t.disabled_at AS tenant_disabled_at, \
                                       t.requests_per_minute, t.invites_per_day, \
-                                      t.phones_per_invite, t.imported_nodes";
+                                      t.phones_per_invite, t.imported_nodes, t.broker_token";
 pub(super) const TENANT_COLUMNS: &str = "id, created_at, disabled_at, requests_per_minute, \
-                                         invites_per_day, phones_per_invite, imported_nodes";
+                                         invites_per_day, phones_per_invite, imported_nodes, \
+                                         broker_token";
 pub(super) const LINK_COLUMNS: &str = "id, tenant_id, chat_id, role, issued_at_ms, position, \
                                        cipher, short, short_url, long_url, not_before, \
                                        expires_at, cipher_at";
@@ -203,6 +208,7 @@ pub(super) fn key_row(row: &dyn Columns) -> Result<KeyRow, StoreError> {
             .map_err(|_| StoreError::Malformed("a key's role is not admin, member or viewer"))?,
         tenant_disabled_at: row.opt_int("tenant_disabled_at")?,
         tenant_limits: tenant_limits(row)?,
+        tenant_token: token_source(row)?,
     })
 }
 
@@ -230,7 +236,18 @@ pub(super) fn tenant_row(row: &dyn Columns) -> Result<TenantRow, StoreError> {
         created_at: row.int("created_at")?,
         disabled_at: row.opt_int("disabled_at")?,
         limits: tenant_limits(row)?,
+        token: token_source(row)?,
     })
+}
+
+/// Where a tenant's own broker token is read, from its column (a key's read names it the same).
+fn token_source(row: &dyn Columns) -> Result<Option<TokenSource>, StoreError> {
+    row.opt_text("broker_token")?
+        .map(|text| {
+            TokenSource::parse(&text)
+                .map_err(|_| StoreError::Malformed("a tenant's token source is not one"))
+        })
+        .transpose()
 }
 
 fn tenant_id(text: String) -> Result<TenantId, StoreError> {

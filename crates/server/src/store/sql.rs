@@ -47,6 +47,11 @@ impl From<&String> for Param {
         Param::Text(Some(value.clone()))
     }
 }
+impl From<Option<String>> for Param {
+    fn from(value: Option<String>) -> Self {
+        Param::Text(value)
+    }
+}
 impl From<&Option<String>> for Param {
     fn from(value: &Option<String>) -> Self {
         Param::Text(value.clone())

@@ -6,7 +6,7 @@ use super::rows::AuditRow;
 use super::rows::{InvitesSince, TENANT_COLUMNS, TenantRow, tenant_row};
 use super::sql::{Statement, values};
 use super::{Store, StoreError};
-use crate::domain::{ChatId, TenantId, TenantLimits};
+use crate::domain::{ChatId, TenantId, TenantLimits, TokenSource};
 
 impl Store {
     /// `false` when the tenant exists already; the audit row is written with a new tenant.
@@ -128,6 +128,27 @@ impl Store {
             )
             .await?;
         Ok(())
+    }
+
+    /// Sets where the tenant's own broker token is read (`None`: the service's token);
+    /// `false` when there is no such tenant.
+    pub async fn set_tenant_token(
+        &self,
+        id: &TenantId,
+        source: Option<&TokenSource>,
+        audit: &AuditRow,
+    ) -> Result<bool, StoreError> {
+        let changed = self
+            .db
+            .change(
+                Statement::new(
+                    "UPDATE tenants SET broker_token = $1 WHERE id = $2",
+                    values![source.map(TokenSource::stored), id.as_str()],
+                ),
+                vec![insert_audit(audit)],
+            )
+            .await?;
+        Ok(changed == 1)
     }
 
     /// Disables a tenant (its keys are refused from the next request) or enables it again;

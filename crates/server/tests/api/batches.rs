@@ -437,6 +437,7 @@ fn key(id: &str) -> server::store::KeyRow {
         role: server::domain::KeyRole::Member,
         tenant_disabled_at: None,
         tenant_limits: Default::default(),
+        tenant_token: None,
     }
 }
 

@@ -17,6 +17,7 @@ mod nodes;
 mod ops;
 mod retention;
 mod sqlite;
+mod tenant_tokens;
 mod tenants;
 mod words;
 
@@ -34,6 +35,8 @@ use sqlx::Connection;
 use tokio::sync::oneshot;
 
 pub const BROKER_TOKEN: &str = "service-test-broker-token";
+/// A second token the test broker takes: a tenant's own.
+pub const TENANT_BROKER_TOKEN: &str = "service-test-tenant-broker-token";
 /// The token of the test broker's fault control route.
 pub const FAULT_TOKEN: &str = "service-test-fault-token";
 const BROKER_SECRET: &str = "service test broker secret";
@@ -326,7 +329,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     let broker_url = format!("http://{}", listener.local_addr().unwrap());
     let broker_settings = BrokerSettings {
         data_dir: Some(dir.path().join("broker")),
-        tokens: vec![BROKER_TOKEN.into()],
+        tokens: vec![BROKER_TOKEN.into(), TENANT_BROKER_TOKEN.into()],
         secret: Some(BROKER_SECRET.into()),
         iterations: Some(ITERATIONS),
         fault_token: Some(FAULT_TOKEN.into()),
@@ -431,7 +434,13 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         .unwrap()
         .expose_secret()
         .to_owned();
-    for secret in [key.as_str(), BROKER_TOKEN, BROKER_SECRET, FAULT_TOKEN] {
+    for secret in [
+        key.as_str(),
+        BROKER_TOKEN,
+        TENANT_BROKER_TOKEN,
+        BROKER_SECRET,
+        FAULT_TOKEN,
+    ] {
         used_secret(secret);
     }
     let (stop, stopped) = oneshot::channel::<()>();

@@ -15,6 +15,7 @@ fn key(id: &str) -> KeyRow {
         role: server::domain::KeyRole::Member,
         tenant_disabled_at: None,
         tenant_limits: Default::default(),
+        tenant_token: None,
     }
 }
 
