@@ -52,12 +52,12 @@ async fn list(args: &AuditListArgs) -> Result<(), CliError> {
 
 fn print_table(rows: &[AuditRow]) {
     println!(
-        "{:<20} {:<16} {:<16} {:<17} {:<24} {:<13} REQUEST",
+        "{:<20} {:<16} {:<16} {:<17} {:<36} {:<13} REQUEST",
         "AT", "TENANT", "ACTOR", "ACTION", "TARGET", "OUTCOME"
     );
     for row in rows {
         println!(
-            "{:<20} {:<16} {:<16} {:<17} {:<24} {:<13} {}",
+            "{:<20} {:<16} {:<16} {:<17} {:<36} {:<13} {}",
             instant_connect::rfc3339(row.at),
             row.tenant.as_str(),
             row.actor.name,

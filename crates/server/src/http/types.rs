@@ -251,8 +251,12 @@ fn by_role(links: Vec<meetings::IssuedLink>) -> (Vec<IssuedLink>, Vec<IssuedLink
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Meeting {
-    /// The meeting's identity (the links' `sub`).
+    /// The meeting's id in its tenant, as the caller chose it (or as generated).
     pub chat_id: String,
+    /// The id the broker knows the meeting by (the links' `sub`): the chat id in the tenant
+    /// `default` unless the service runs with `--opaque-subjects`, else an opaque `icn-` id.
+    /// The audit trail names the meeting by it (`target`).
+    pub subject: String,
     /// When it was made (RFC 3339, UTC).
     pub created_at: String,
     /// When its first links start to work (RFC 3339, UTC); absent when at once.
@@ -281,6 +285,7 @@ impl From<meetings::MeetingLinks> for Meeting {
         let (hosts, guests) = by_role(found.links);
         Self {
             chat_id: meeting.chat_id.into_string(),
+            subject: meeting.subject.as_str().to_owned(),
             created_at: rfc3339(meeting.created_at_ms / 1000),
             not_before: meeting.not_before.map(rfc3339),
             expires_at: rfc3339(meeting.expires_at),
