@@ -283,15 +283,10 @@ impl Meetings {
         role: Role,
         request: MoreLinks,
     ) -> Result<AddedLinks, MeetingError> {
-        let meeting = self.changing(caller, Action::LinksAdded, chat_id).await?;
-        let subject = meeting.subject.clone();
-        let added = self.add_to(caller, meeting, role, request).await;
-        if let Err(error) = &added {
-            let target = Some(subject.as_str().to_owned());
-            self.record_refusal(caller, Action::LinksAdded, target, error)
-                .await;
-        }
-        added
+        self.change(caller, Action::LinksAdded, chat_id, async |meeting| {
+            self.add_to(caller, meeting, role, request).await
+        })
+        .await
     }
 
     async fn add_to(
@@ -405,15 +400,10 @@ impl Meetings {
         chat_id: &str,
         phones: Vec<String>,
     ) -> Result<InviteSent, MeetingError> {
-        let meeting = self.changing(caller, Action::InviteSent, chat_id).await?;
-        let subject = meeting.subject.clone();
-        let sent = self.send_invite(caller, meeting, phones).await;
-        if let Err(error) = &sent {
-            let target = Some(subject.as_str().to_owned());
-            self.record_refusal(caller, Action::InviteSent, target, error)
-                .await;
-        }
-        sent
+        self.change(caller, Action::InviteSent, chat_id, async |meeting| {
+            self.send_invite(caller, meeting, phones).await
+        })
+        .await
     }
 
     async fn send_invite(
@@ -508,23 +498,35 @@ impl Meetings {
         }
     }
 
-    /// The meeting a change of `action` is asked for, once the caller may change meetings and
-    /// its tenant has it; a refusal goes in the audit trail.
-    async fn changing(
+    /// `action` done to the meeting `chat_id` by `work`, once the caller may change meetings
+    /// and its tenant has that meeting; a refusal, before or in `work`, goes in the audit
+    /// trail (a change done writes its own row, with the change).
+    async fn change<T>(
         &self,
         caller: &Caller,
         action: Action,
         chat_id: &str,
-    ) -> Result<MeetingRow, MeetingError> {
+        work: impl AsyncFnOnce(MeetingRow) -> Result<T, MeetingError>,
+    ) -> Result<T, MeetingError> {
         let found = match allowed(caller, Permission::Write) {
             Ok(()) => self.meeting(caller, chat_id).await,
             Err(refused) => Err(refused),
         };
-        if let Err(error) = &found {
-            let target = self.named_by_chat_id(caller, chat_id);
+        let meeting = match found {
+            Ok(meeting) => meeting,
+            Err(error) => {
+                let target = self.named_by_chat_id(caller, chat_id);
+                self.record_refusal(caller, action, target, &error).await;
+                return Err(error);
+            }
+        };
+        let subject = meeting.subject.clone();
+        let done = work(meeting).await;
+        if let Err(error) = &done {
+            let target = Some(subject.as_str().to_owned());
             self.record_refusal(caller, action, target, error).await;
         }
-        found
+        done
     }
 
     /// How the audit trail names a meeting asked for by `chat_id` before it is found: by the
