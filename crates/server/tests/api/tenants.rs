@@ -270,6 +270,24 @@ async fn each_role_is_allowed_what_the_model_says_and_refused_the_rest(db: Db) {
     assert_eq!(status, StatusCode::OK, "{html}");
     let (_, nodes) = app.get_with_key("/v1/nodes", &member).await;
     assert_eq!(nodes.as_array().unwrap().len(), 2, "{nodes}");
+    // Both imports are in the trail: the member's refused, the admin's done.
+    let (_, trail) = app.get("/v1/audit?action=node.imported").await;
+    let rows: Vec<(&str, &str, &str)> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let text = |field: &str| row[field].as_str().unwrap();
+            (text("actor"), text("target"), text("outcome"))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("test", "things", "done"),
+            ("member", "things", "forbidden")
+        ]
+    );
 }
 
 /// Disabling a tenant refuses its keys from the next request, as a revoked key is, and
