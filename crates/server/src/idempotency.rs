@@ -182,6 +182,11 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_is_kept_a_day_by_default() {
+        assert_eq!(DEFAULT_TTL, Duration::from_secs(86_400));
+    }
+
+    #[test]
     fn a_claim_goes_stale_after_any_request_could_have_finished() {
         assert_eq!(
             stale_after(Duration::from_secs(10)),

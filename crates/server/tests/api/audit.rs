@@ -255,6 +255,10 @@ async fn pages_walk_the_whole_trail_once_and_filters_narrow_it(db: Db) {
     assert_eq!(walked, everything);
     // key.created (the test's key), five meetings, one refusal.
     assert_eq!(everything.len(), 7);
+    // A page that holds the last row is the last page.
+    let (_, whole) = app.get("/v1/audit?limit=7").await;
+    assert_eq!(whole["items"].as_array().unwrap().len(), 7);
+    assert!(whole.get("nextCursor").is_none(), "{whole}");
 
     let made = trail(&app, &app.key, "?action=meeting.created&outcome=done").await;
     let targets: Vec<&str> = made.iter().map(|r| r["target"].as_str().unwrap()).collect();
@@ -365,7 +369,48 @@ async fn a_burst_of_meetings_leaves_one_row_for_each_attempt(db: Db) {
     assert_eq!(refused.len(), 20);
 }
 
+/// The owner's prune deletes every row older than asked, however many batches that takes,
+/// and none younger.
+async fn prune_deletes_every_older_row_a_batch_at_a_time(db: Db) {
+    let app = spawn_app(db).await;
+    let old = server::audit::PRUNE_BATCH as usize * 2 + 1;
+    let mut writes = tokio::task::JoinSet::new();
+    for n in 0..old {
+        let store = app.operator.clone();
+        writes.spawn(async move {
+            let row = server::store::AuditRow::new(
+                100,
+                &server::domain::TenantId::default_tenant(),
+                &server::domain::Actor::operator(),
+                server::domain::Action::TenantLimitsSet,
+                Some(&format!("row-{n}")),
+                server::domain::Outcome::Done,
+            );
+            store.append_audit(&row).await.unwrap();
+        });
+    }
+    while let Some(written) = writes.join_next().await {
+        written.unwrap();
+    }
+    let young = server::store::AuditRow::new(
+        200,
+        &server::domain::TenantId::default_tenant(),
+        &server::domain::Actor::operator(),
+        server::domain::Action::TenantLimitsSet,
+        Some("young"),
+        server::domain::Outcome::Done,
+    );
+    app.operator.append_audit(&young).await.unwrap();
+    let pruned = server::audit::prune(&app.operator, 200).await.unwrap();
+    // The old rows, and the test key's, made at 0.
+    assert_eq!(pruned, old as u64 + 1);
+    let after = trail(&app, &app.key, "?limit=1000").await;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0]["target"], "young");
+}
+
 on_both_databases!(
+    prune_deletes_every_older_row_a_batch_at_a_time,
     a_burst_of_meetings_leaves_one_row_for_each_attempt,
     every_change_appends_one_row_naming_who_when_what_and_the_request,
     the_operator_s_changes_are_recorded_in_the_tenant_s_trail,
