@@ -121,15 +121,19 @@ impl Broker {
 
     /// The broker as a tenant reaches it: with its own token, read from `source` now, or
     /// with the service's. One connection pool, circuit breaker and set of metrics for all.
-    pub fn for_tenant(&self, source: Option<&TokenSource>) -> Result<Self, TokenUnavailable> {
+    /// Borrowed for a tenant with none: most meetings, which need no copy of the client.
+    pub fn for_tenant(
+        &self,
+        source: Option<&TokenSource>,
+    ) -> Result<std::borrow::Cow<'_, Self>, TokenUnavailable> {
         let Some(source) = source else {
-            return Ok(self.clone());
+            return Ok(std::borrow::Cow::Borrowed(self));
         };
         let token = self.tenant_tokens.read(source)?;
-        Ok(Self {
+        Ok(std::borrow::Cow::Owned(Self {
             client: self.client.with_token(token),
             ..self.clone()
-        })
+        }))
     }
 
     /// One call through the breaker, timed into the metrics under `endpoint`.

@@ -576,7 +576,7 @@ impl Meetings {
     }
 
     /// The broker as the caller's tenant reaches it: with its own token where it has one.
-    fn broker_of(&self, caller: &Caller) -> Result<Broker, MeetingError> {
+    fn broker_of(&self, caller: &Caller) -> Result<std::borrow::Cow<'_, Broker>, MeetingError> {
         self.broker
             .for_tenant(caller.broker_token.as_ref())
             .map_err(|unavailable| {
