@@ -30,7 +30,7 @@ pub const MAX_PAGE: u32 = 1000;
 pub const MAX_PHONES_PER_INVITE: usize = 25;
 pub const DEFAULT_PAGE: u32 = 50;
 /// The window a tenant's `invites_per_day` counts in.
-const INVITE_WINDOW_SECONDS: i64 = 24 * 60 * 60;
+pub const INVITE_WINDOW_SECONDS: i64 = 24 * 60 * 60;
 /// Stands for the org id in an invite until the broker has told it.
 const ORG_NOT_YET_KNOWN: &str = "?";
 

@@ -15,8 +15,9 @@ use instant_connect::Clock;
 
 use crate::store::{Store, StoreError, Swept};
 
-/// The shortest `--retain`: a tenant's daily invite limit counts the last day's invites.
-pub const MIN_RETAIN: Duration = Duration::from_secs(24 * 60 * 60);
+/// The shortest `--retain`: a tenant's daily invite limit counts the invites of its window.
+pub const MIN_RETAIN: Duration =
+    Duration::from_secs(crate::meetings::INVITE_WINDOW_SECONDS.unsigned_abs());
 /// Rows of a table deleted in one transaction at most.
 pub const BATCH: i64 = 500;
 /// How often a process runs a round, by default.
