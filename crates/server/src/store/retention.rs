@@ -28,8 +28,14 @@ impl Store {
         )];
         if let Some(before) = retain_before {
             statements.extend([
+                // Only links expired before `before` too: on PostgreSQL, links added to one of
+                // these meetings by a transaction that commits between the two statements are
+                // new, and that meeting, its expiry moved, is no longer one of them.
                 Statement::new(
-                    format!("DELETE FROM links WHERE (tenant_id, chat_id) IN ({EXPIRED_MEETINGS})"),
+                    format!(
+                        "DELETE FROM links WHERE expires_at < $1 \
+                         AND (tenant_id, chat_id) IN ({EXPIRED_MEETINGS})"
+                    ),
                     values![before, batch],
                 ),
                 Statement::new(
