@@ -499,3 +499,33 @@ fn role_url(app: &TestApp, role: &str) -> String {
     url.set_username(role).unwrap();
     url.to_string()
 }
+
+/// PostgreSQL: the service skips the migrator only when every migration is applied as this
+/// build has it; one changed since it was applied is refused, as the migrator refuses it.
+#[tokio::test]
+async fn a_migration_changed_since_it_was_applied_is_refused_not_skipped() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::TestDatabase::create(&db, dir.path()).await;
+    server::Store::connect(&database.url, 2)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    // Opened again, every migration applied: nothing to do.
+    server::Store::connect(&database.url, 2)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let mut conn = sqlx::PgConnection::connect(&database.url).await.unwrap();
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = '\\x00' WHERE version = 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let refused = server::Store::connect(&database.url, 2).await;
+    assert!(refused.is_err(), "a changed migration was skipped");
+}
