@@ -17,9 +17,8 @@ use crate::domain::{
 use crate::keys::Caller;
 use crate::store::{AuditFilter, AuditRow, Store, StoreError};
 
-/// A page at most, and by default.
-pub const MAX_PAGE: u32 = 1000;
-pub const DEFAULT_PAGE: u32 = 50;
+/// A page at most, and by default: as a listing of meetings.
+pub use crate::meetings::{DEFAULT_PAGE, MAX_PAGE};
 /// Rows deleted in one statement when pruning: a short hold of the write lock each.
 pub const PRUNE_BATCH: i64 = 500;
 

@@ -14,7 +14,9 @@ use instant_connect::request::{E164_PATTERN, MILLISECONDS_THRESHOLD};
 use instant_connect::{MAX_LINKS_PER_REQUEST, Vertical};
 
 use super::state::AppState;
-use crate::domain::{CHAT_ID_PATTERN, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, TIME_PATTERN};
+use crate::domain::{
+    Action, CHAT_ID_PATTERN, MAX_CHAT_ID_CHARS, Outcome, PRINTABLE_PATTERN, TIME_PATTERN,
+};
 use crate::idempotency::MAX_KEY_CHARS;
 use crate::meetings::{MAX_PAGE, MAX_PHONES_PER_INVITE};
 
@@ -133,15 +135,7 @@ fn schema_rules(doc: &mut Value) {
         *property = rule;
         property["description"] = description;
     }
-    let parameters = doc["paths"]["/v1/meetings"]["get"]["parameters"].as_array_mut();
-    for parameter in parameters.into_iter().flatten() {
-        let schema = match parameter["name"].as_str() {
-            Some("limit") => json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
-            Some("chatIdPrefix") => json!({"type": "string", "pattern": PRINTABLE_PATTERN}),
-            _ => continue,
-        };
-        parameter["schema"] = schema;
-    }
+    query_rules(doc);
     optional_bodies_are_absent_not_null(doc);
     let run = &mut doc["paths"]["/v1/nodes/{node}/{method}"]["post"]["requestBody"]["content"]["application/json"]
         ["schema"];
@@ -150,6 +144,41 @@ fn schema_rules(doc: &mut Value) {
         "description": "the method's dynamic parameters by name",
         "additionalProperties": {"type": ["string", "number", "boolean"]}
     });
+}
+
+/// The listings' query parameters, each with the rule the service checks, from its constant.
+fn query_rules(doc: &mut Value) {
+    let limit = json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE});
+    let printable = json!({"type": "string", "pattern": PRINTABLE_PATTERN});
+    let time = json!({"type": "string", "pattern": TIME_PATTERN});
+    let words = |all: &[&str]| json!({"type": "string", "enum": all});
+    let rules = [
+        ("/v1/meetings", "limit", limit.clone()),
+        ("/v1/meetings", "chatIdPrefix", printable.clone()),
+        ("/v1/audit", "limit", limit),
+        (
+            "/v1/audit",
+            "action",
+            words(&Action::ALL.map(Action::as_str)),
+        ),
+        (
+            "/v1/audit",
+            "outcome",
+            words(&Outcome::ALL.map(Outcome::as_str)),
+        ),
+        ("/v1/audit", "keyId", printable.clone()),
+        ("/v1/audit", "target", printable),
+        ("/v1/audit", "since", time.clone()),
+        ("/v1/audit", "until", time),
+    ];
+    for (path, name, schema) in rules {
+        let parameters = doc["paths"][path]["get"]["parameters"].as_array_mut();
+        for parameter in parameters.into_iter().flatten() {
+            if parameter["name"] == name {
+                parameter["schema"] = schema.clone();
+            }
+        }
+    }
 }
 
 /// What a client can do next with a meeting it made: OpenAPI links from the `201` to the
@@ -413,6 +442,42 @@ mod tests {
                     .map(move |(method, op)| (format!("{method} {path}"), op))
             })
             .collect()
+    }
+
+    #[test]
+    fn the_listings_query_parameters_state_the_rules_the_service_checks() {
+        let doc = document(NOW);
+        let schema = |path: &str, name: &str| {
+            doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p["schema"].clone())
+                .unwrap()
+        };
+        for path in ["/v1/meetings", "/v1/audit"] {
+            assert_eq!(schema(path, "limit")["maximum"], MAX_PAGE, "{path}");
+            assert_eq!(schema(path, "limit")["minimum"], 1, "{path}");
+        }
+        assert_eq!(
+            schema("/v1/meetings", "chatIdPrefix")["pattern"],
+            PRINTABLE_PATTERN
+        );
+        let actions: Vec<&str> = Action::ALL.map(Action::as_str).to_vec();
+        assert_eq!(schema("/v1/audit", "action")["enum"], json!(actions));
+        let outcomes: Vec<&str> = Outcome::ALL.map(Outcome::as_str).to_vec();
+        assert_eq!(schema("/v1/audit", "outcome")["enum"], json!(outcomes));
+        for name in ["keyId", "target"] {
+            assert_eq!(
+                schema("/v1/audit", name)["pattern"],
+                PRINTABLE_PATTERN,
+                "{name}"
+            );
+        }
+        for name in ["since", "until"] {
+            assert_eq!(schema("/v1/audit", name)["pattern"], TIME_PATTERN, "{name}");
+        }
     }
 
     #[test]
