@@ -15,9 +15,9 @@ use instant_connect::{Clock, JoinStyle, JoinUrls, SmsInviteRequest, ValidationEr
 
 use crate::broker::{Broker, BrokerFailure};
 use crate::domain::{
-    Action, ChatId, Field, Invalid, KeyRole, LinkCounts, LinkSpec, LinkState, MeetingOptions,
-    Outcome, Permission, Role, Subject, Subjects, TenantLimits, TimesAsked, Vertical, Window,
-    is_printable,
+    Action, ChatId, Field, INVITE_WINDOW_SECONDS, Invalid, KeyRole, LinkCounts, LinkSpec,
+    LinkState, MeetingOptions, Outcome, Permission, Role, Subject, Subjects, TenantLimits,
+    TimesAsked, Vertical, Window, is_printable,
 };
 use crate::keys::Caller;
 use crate::store::{
@@ -29,8 +29,6 @@ pub const MAX_PAGE: u32 = 1000;
 /// The most numbers one SMS invite sends to: each is a message someone pays for.
 pub const MAX_PHONES_PER_INVITE: usize = 25;
 pub const DEFAULT_PAGE: u32 = 50;
-/// The window a tenant's `invites_per_day` counts in.
-pub const INVITE_WINDOW_SECONDS: i64 = 24 * 60 * 60;
 /// Stands for the org id in an invite until the broker has told it.
 const ORG_NOT_YET_KNOWN: &str = "?";
 

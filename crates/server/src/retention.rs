@@ -17,7 +17,7 @@ use crate::store::{Store, StoreError, Swept};
 
 /// The shortest `--retain`: a tenant's daily invite limit counts the invites of its window.
 pub const MIN_RETAIN: Duration =
-    Duration::from_secs(crate::meetings::INVITE_WINDOW_SECONDS.unsigned_abs());
+    Duration::from_secs(crate::domain::INVITE_WINDOW_SECONDS.unsigned_abs());
 /// Rows of a table deleted in one transaction at most.
 pub const BATCH: i64 = 500;
 /// How often a process runs a round, by default.

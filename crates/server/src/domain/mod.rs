@@ -27,8 +27,8 @@ pub use instant_connect::{Role, Vertical};
 pub use invalid::{Field, FieldNames, Invalid, Rule};
 pub use links::{LinkCounts, LinkSpec, MeetingOptions};
 pub use tenant::{
-    BadTokenSource, DEFAULT_TENANT, KeyRole, MAX_TENANT_CHARS, Permission, TenantId, TenantIdError,
-    TenantLimits, TokenSource, UnknownRole,
+    BadTokenSource, DEFAULT_TENANT, INVITE_WINDOW_SECONDS, KeyRole, MAX_TENANT_CHARS, Permission,
+    TenantId, TenantIdError, TenantLimits, TokenSource, UnknownRole,
 };
 pub use time::{TIME_PATTERN, Time, TimeInput, Zone};
 pub use window::{LinkState, TimesAsked, Validity, Window, WindowError};

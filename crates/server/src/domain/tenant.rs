@@ -67,6 +67,9 @@ pub enum TenantIdError {
     Characters,
 }
 
+/// The window a tenant's `invites_per_day` counts in.
+pub const INVITE_WINDOW_SECONDS: i64 = 24 * 60 * 60;
+
 /// A tenant's own limits; `None` is the service's (for nodes and phones, the service's bound;
 /// for requests, the service's `--rate-limit`; for invites, none).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
