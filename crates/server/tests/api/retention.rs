@@ -145,6 +145,14 @@ async fn store_with_expired(
 async fn a_round_deletes_a_batch_a_transaction_until_nothing_is_due(db: Db) {
     let count = 2 * BATCH as usize + 100;
     let (_dir, _database, store) = store_with_expired(&db, count).await;
+    for key in ["k1", "k2", "k3"] {
+        let times = server::store::ClaimTimes {
+            now: 1_000,
+            stale_before: 700,
+            expired_before: 0,
+        };
+        store.claim("owner", key, "digest", times).await.unwrap();
+    }
     let retention = Retention::new(store.clone(), Some(DAY), DAY);
     let day = DAY.as_secs() as i64;
     let round = retention.round(1_000 + day).await.unwrap();
@@ -155,6 +163,7 @@ async fn a_round_deletes_a_batch_a_transaction_until_nothing_is_due(db: Db) {
     let round = retention.round(1_001 + day).await.unwrap();
     assert_eq!(round.swept.meetings, count as u64);
     assert_eq!(round.swept.links, 2 * count as u64);
+    assert_eq!(round.swept.idempotency, 3, "the records claimed at 1000");
     assert_eq!(round.batches, 3, "{round:?}");
     assert!(!round.left_to_another);
     let page = store
