@@ -564,13 +564,7 @@ impl Meetings {
             target.as_deref(),
             error.outcome(),
         );
-        if let Err(failed) = self.store.append_audit(&row).await {
-            tracing::warn!(
-                error = %resilience::report(&failed),
-                action = action.as_str(),
-                "an audit row was not written"
-            );
-        }
+        self.store.append_audit_or_log(&row).await;
     }
 
     /// The broker as the caller's tenant reaches it: with its own token where it has one.

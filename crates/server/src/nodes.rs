@@ -355,12 +355,7 @@ impl Nodes {
             target,
             outcome,
         );
-        if let Err(failed) = store.append_audit(&row).await {
-            tracing::warn!(
-                error = %resilience::report(&failed),
-                "the audit row of a node import was not written"
-            );
-        }
+        store.append_audit_or_log(&row).await;
         added
     }
 

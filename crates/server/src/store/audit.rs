@@ -15,6 +15,18 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::append_audit`] for a row whose loss must not change the answer: one that
+    /// cannot be written is logged, with its action.
+    pub async fn append_audit_or_log(&self, row: &AuditRow) {
+        if let Err(failed) = self.append_audit(row).await {
+            tracing::warn!(
+                error = %resilience::report(&failed),
+                action = row.action.as_str(),
+                "an audit row was not written"
+            );
+        }
+    }
+
     /// At most `limit` rows that pass `filter`, newest first.
     pub async fn audit_page(
         &self,

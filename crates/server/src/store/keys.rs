@@ -1,11 +1,11 @@
 //! The store's API keys: digests by id, checked on every request, revoked by name.
 
 use super::inserts::insert_audit;
-use super::rows::{AUDIT_COLUMNS, AuditRow};
+use super::rows::AuditRow;
 use super::rows::{KEY_COLUMNS, KeyRow, Revoked, key_row};
 use super::sql::{Statement, values};
 use super::{Store, StoreError, Wait, key_checks};
-use crate::domain::{Action, Actor, Outcome};
+use crate::domain::{Action, Actor, Outcome, TenantId};
 
 impl Store {
     /// `false` when a key with that name exists (revoked or not). The key's tenant is
@@ -69,22 +69,27 @@ impl Store {
 
     /// Revokes the key `name`, recording it in its tenant's audit trail as `by`'s doing.
     pub async fn revoke_key(&self, name: &str, at: i64, by: &Actor) -> Result<Revoked, StoreError> {
-        // The audit row's tenant is the key's own, read in the same transaction.
-        let audit = Statement::new(
-            format!(
-                "INSERT INTO audit ({AUDIT_COLUMNS}) SELECT $1, $2, tenant_id, $3, $4, $5, name, \
-                 $6, $7 FROM api_keys WHERE name = $8"
-            ),
-            values![
-                uuid::Uuid::now_v7().to_string(),
-                at,
-                &by.key_id,
-                &by.name,
-                Action::KeyRevoked.as_str(),
-                &by.request_id,
-                Outcome::Done.as_str(),
-                name
-            ],
+        // The row goes in the key's own tenant's trail; a key never changes tenant.
+        let statement = Statement::new(
+            "SELECT tenant_id FROM api_keys WHERE name = $1",
+            values![name],
+        );
+        let Some(tenant) = self
+            .db
+            .fetch_optional(statement, |row| row.text("tenant_id"))
+            .await?
+        else {
+            return Ok(Revoked::Unknown);
+        };
+        let tenant = TenantId::parse(&tenant)
+            .map_err(|_| StoreError::Malformed("a key's tenant is not a tenant id"))?;
+        let audit = AuditRow::new(
+            at,
+            &tenant,
+            by,
+            Action::KeyRevoked,
+            Some(name),
+            Outcome::Done,
         );
         let revoked = self
             .db
@@ -93,7 +98,7 @@ impl Store {
                     "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
                     values![at, name],
                 ),
-                vec![audit],
+                vec![insert_audit(&audit)],
             )
             .await?;
         if revoked == 1 {
