@@ -604,7 +604,9 @@ impl SmsInviteRequest {
 /// pattern for a client's schema; `is_e164` is the same rule, held to it by a test.
 pub const E164_PATTERN: &str = r"^\+[1-9][0-9]{7,14}$";
 
-fn is_e164(number: &str) -> bool {
+/// Whether `number` is E.164 (the rule of [`E164_PATTERN`]): the one check of a phone number,
+/// for an invite and for whoever keeps numbers to invite later.
+pub fn is_e164(number: &str) -> bool {
     number.strip_prefix('+').is_some_and(|digits| {
         (8..=15).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())

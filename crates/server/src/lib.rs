@@ -5,8 +5,9 @@
 //! What it is: [`Application::build`] binds and reports its port, and
 //! [`Application::run_until_stopped`] serves until a shutdown future resolves, so tests start
 //! the real service on port 0. The rooms, from the inside out: the meeting [`domain`] (typed
-//! values and rules, no HTTP, serde or SQL), the operations on it ([`meetings`], [`keys`],
-//! [`tenants`], [`audit`], [`idempotency`], [`nodes`]), and its edges: storage in SQLite or PostgreSQL behind one
+//! values and rules, no HTTP, serde or SQL), the operations on it ([`meetings`], [`visits`]
+//! and the [`jobs`] that run them, [`keys`], [`tenants`], [`audit`], [`idempotency`],
+//! [`nodes`]), and its edges: storage in SQLite or PostgreSQL behind one
 //! boundary ([`store`]), the broker reached over HTTP only ([`broker`]), and the HTTP face
 //! ([`http`]) with its wire types, the console and the OpenAPI document.
 //!
@@ -18,6 +19,7 @@ pub mod broker;
 pub mod domain;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod keys;
 pub mod meetings;
 pub mod metrics;
@@ -27,6 +29,7 @@ pub mod serving;
 pub mod settings;
 pub mod store;
 pub mod tenants;
+pub mod visits;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -78,6 +81,9 @@ pub struct Application {
     body_read_timeout: std::time::Duration,
     /// Deletes what has outlived its use while the service runs.
     retention: Housekeeping,
+    /// Runs visits' jobs as they fall due.
+    jobs: jobs::Jobs,
+    jobs_every: std::time::Duration,
 }
 
 /// What the retention task needs.
@@ -133,9 +139,17 @@ impl Application {
             clock: Arc::clone(&settings.clock),
             every: settings.retention_every,
         };
+        let jobs = jobs::Jobs::new(
+            store.clone(),
+            state.meetings.clone(),
+            Arc::clone(&settings.clock),
+            settings.link_times,
+        );
         Ok(Self {
             listener,
             address,
+            jobs,
+            jobs_every: settings.jobs_every,
             router: http::router(state),
             store,
             merged: false,
@@ -188,10 +202,16 @@ impl Application {
         let sweeper = tokio::spawn(retention.every(clock, every, async {
             let _ = retention_stopped.await;
         }));
+        let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+        let runner = tokio::spawn(self.jobs.every(self.jobs_every, async {
+            let _ = jobs_stopped.await;
+        }));
         let served =
             serving::serve_with(self.listener, router, self.connections, self.tls, shutdown).await;
         let _ = stop_retention.send(());
+        let _ = stop_jobs.send(());
         let _ = sweeper.await;
+        let _ = runner.await;
         self.store.close().await;
         served
     }
@@ -244,7 +264,14 @@ fn app_state(
         idempotency::stale_after(settings.broker.timeout),
         settings.idempotency_ttl,
     );
+    let visits = visits::Visits::new(
+        store.clone(),
+        meetings.clone(),
+        Arc::clone(&settings.clock),
+        settings.link_times,
+    );
     Ok(http::AppState::new(http::Inner {
+        visits,
         meetings,
         nodes,
         store,

@@ -2,7 +2,8 @@
 //! that no write waits long behind it.
 //!
 //! Expired idempotency records always go; with `--retain`, meetings (with their links) that
-//! expired longer ago than that, and SMS invites sent longer ago. The audit trail is not
+//! expired longer ago than that, SMS invites sent longer ago, and visits (with their jobs and
+//! messages, which name people) that ended longer ago. The audit trail is not
 //! touched: it keeps its own period (`icnode audit prune`, the owner's). A round reads what is
 //! due from the database, so a restart loses nothing: the next round finds it. On PostgreSQL
 //! each batch first takes a transaction-level advisory lock, so one process sweeps at a time:
@@ -95,6 +96,7 @@ impl Retention {
                         meetings = round.swept.meetings,
                         links = round.swept.links,
                         invites = round.swept.invites,
+                        visits = round.swept.visits,
                         idempotency_records = round.swept.idempotency,
                         batches = round.batches,
                         "retention deleted what had outlived its use"

@@ -118,6 +118,10 @@ pub struct Settings {
     /// How often the retention task deletes what has outlived its use (expired idempotency
     /// records always; meetings, links and invites with [`Settings::retain`]).
     pub retention_every: Duration,
+    /// When a visit's links work: from `lead` before its start until `grace` after its end.
+    pub link_times: crate::domain::LinkTimes,
+    /// How often a process looks for visits' jobs due.
+    pub jobs_every: Duration,
     /// Proxies in front of the service whose `X-Forwarded-For` names the client in the access
     /// log; a request from anywhere else is logged with its peer's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -161,6 +165,9 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
+/// How often a process looks for visits' jobs due, by default.
+pub const JOBS_EVERY: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Clone)]
 pub struct TlsFiles {
     pub cert: PathBuf,
@@ -196,6 +203,8 @@ impl Settings {
             idempotency_ttl: crate::idempotency::DEFAULT_TTL,
             retain: None,
             retention_every: crate::retention::EVERY,
+            link_times: crate::domain::LinkTimes::default(),
+            jobs_every: JOBS_EVERY,
             clock: Arc::new(SystemClock),
         }
     }

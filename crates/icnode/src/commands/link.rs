@@ -63,6 +63,13 @@ impl FieldNames for Flags {
             // No command of these sets them; named as the API names them.
             Field::Phones(_) => "phones".into(),
             Field::ChatIdPrefix => "chatIdPrefix".into(),
+            // Visits are booked through the API; named as it names them.
+            Field::State
+            | Field::Start
+            | Field::End
+            | Field::Reminders(_)
+            | Field::Notes
+            | Field::Party { .. } => server::http::ApiNames.name(field),
             Field::Broker(name) => name.clone(),
         }
     }

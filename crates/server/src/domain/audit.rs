@@ -18,10 +18,13 @@ pub enum Action {
     TenantEnabled,
     TenantLimitsSet,
     TenantTokenSet,
+    VisitBooked,
+    VisitRescheduled,
+    VisitCancelled,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 14] = [
         Action::MeetingCreated,
         Action::LinksAdded,
         Action::InviteSent,
@@ -33,6 +36,9 @@ impl Action {
         Action::TenantEnabled,
         Action::TenantLimitsSet,
         Action::TenantTokenSet,
+        Action::VisitBooked,
+        Action::VisitRescheduled,
+        Action::VisitCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +54,9 @@ impl Action {
             Action::TenantEnabled => "tenant.enabled",
             Action::TenantLimitsSet => "tenant.limits_set",
             Action::TenantTokenSet => "tenant.token_set",
+            Action::VisitBooked => "visit.booked",
+            Action::VisitRescheduled => "visit.rescheduled",
+            Action::VisitCancelled => "visit.cancelled",
         }
     }
 }

@@ -40,8 +40,32 @@ pub enum Field {
     Since,
     /// The end of a span of time asked for (excluded).
     Until,
+    /// A listing's filter on visits' states.
+    State,
+    /// A visit's start and end.
+    Start,
+    End,
+    /// A visit's reminders; `Some(i)` the i-th.
+    Reminders(Option<usize>),
+    /// A visit's free text.
+    Notes,
+    /// A part of the `index`-th host or guest of a visit.
+    Party {
+        role: instant_connect::Role,
+        index: usize,
+        part: PartyPart,
+    },
     /// A broker request field no caller sets (`aud`, `saltLength`): named as the broker does.
     Broker(String),
+}
+
+/// A part of a visit's host or guest that can be at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyPart {
+    Name,
+    Phone,
+    Email,
+    Language,
 }
 
 /// What a value must be. Most rules are words; a rule that names other fields is kept typed,

@@ -17,6 +17,7 @@ mod invalid;
 mod links;
 mod tenant;
 mod time;
+mod visit;
 mod window;
 
 pub use audit::{Action, Actor, Outcome, UnknownWord};
@@ -24,11 +25,17 @@ pub use chat_id::{
     CHAT_ID_PATTERN, ChatId, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, Subject, Subjects, is_printable,
 };
 pub use instant_connect::{Role, Vertical};
-pub use invalid::{Field, FieldNames, Invalid, Rule};
+pub use invalid::{Field, FieldNames, Invalid, PartyPart, Rule};
 pub use links::{LinkCounts, LinkSpec, MeetingOptions};
 pub use tenant::{
     BadTokenSource, DEFAULT_TENANT, INVITE_WINDOW_SECONDS, KeyRole, MAX_TENANT_CHARS, Permission,
     TenantId, TenantIdError, TenantLimits, TokenSource, UnknownRole,
 };
 pub use time::{TIME_PATTERN, Time, TimeInput, Zone};
+pub use visit::{
+    DEFAULT_GRACE, DEFAULT_LANGUAGE, DEFAULT_LEAD, DEFAULT_REMINDERS, JobKind, LANGUAGE_PATTERN,
+    LinkTimes, MAX_AHEAD, MAX_EMAIL_CHARS, MAX_LENGTH, MAX_NAME_CHARS, MAX_NOTES_CHARS,
+    MAX_PARTIES, MAX_REMINDER_AHEAD, MAX_REMINDERS, Notes, Party, PartyAsked, Reminder,
+    RescheduleAsked, Schedule, VisitAsked, VisitPlan, VisitState, is_email,
+};
 pub use window::{LinkState, TimesAsked, Validity, Window, WindowError};

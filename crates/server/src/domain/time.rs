@@ -63,6 +63,10 @@ impl Zone {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.zone
+    }
 }
 
 impl Time {

@@ -15,6 +15,7 @@ use crate::meetings::MeetingError;
 use crate::nodes::NodeRunError;
 use crate::settings::MAX_BODY_BYTES;
 use crate::store::StoreError;
+use crate::visits::VisitError;
 
 /// The error body of every route.
 #[derive(Debug, Serialize, ToSchema)]
@@ -276,6 +277,28 @@ impl From<MeetingError> for ApiError {
                 error.to_string(),
             ),
             MeetingError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<VisitError> for ApiError {
+    fn from(error: VisitError) -> Self {
+        match error {
+            VisitError::Invalid(errors) => {
+                Self::invalid(&errors.iter().map(|e| ApiNames.word(e)).collect::<Vec<_>>())
+            }
+            error @ VisitError::NotFound(_) => {
+                Self::new(StatusCode::NOT_FOUND, "visit_not_found", error.to_string())
+            }
+            error @ VisitError::Over { .. } => {
+                Self::new(StatusCode::CONFLICT, "visit_over", error.to_string())
+            }
+            error @ VisitError::Changed(_) => {
+                Self::new(StatusCode::CONFLICT, "visit_changed", error.to_string())
+            }
+            error @ VisitError::Forbidden(_) => Self::forbidden(&error.to_string()),
+            VisitError::Meeting(error) => error.into(),
+            VisitError::Store(error) => error.into(),
         }
     }
 }

@@ -20,6 +20,7 @@ mod openapi;
 mod ops;
 mod state;
 mod types;
+mod visits;
 mod wire;
 
 use axum::Router;
@@ -37,6 +38,7 @@ pub use idempotency::{IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER};
 pub use observe::REQUEST_ID_HEADER;
 pub use openapi::{ApiDoc, document};
 pub use state::{AppState, Inner};
+pub use types::ApiNames;
 
 /// Every route of the service.
 pub fn router(state: AppState) -> Router {
@@ -46,6 +48,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/meetings/{chatId}/guests", post(meetings::add_guests))
         .route("/v1/meetings/{chatId}/hosts", post(meetings::add_hosts))
         .route("/v1/meetings/{chatId}/invite", post(meetings::invite))
+        .route("/v1/visits", post(visits::book).get(visits::list))
+        .route(
+            "/v1/visits/{id}",
+            get(visits::get)
+                .patch(visits::reschedule)
+                .delete(visits::delete),
+        )
+        .route("/v1/visits/{id}/cancel", post(visits::cancel))
         .route("/v1/nodes", get(nodes::list))
         .route("/v1/audit", get(audit::list))
         .route("/v1/nodes/{node}/{method}", post(nodes::run))

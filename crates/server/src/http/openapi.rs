@@ -15,7 +15,9 @@ use instant_connect::{MAX_LINKS_PER_REQUEST, Vertical};
 
 use super::state::AppState;
 use crate::domain::{
-    Action, CHAT_ID_PATTERN, MAX_CHAT_ID_CHARS, Outcome, PRINTABLE_PATTERN, TIME_PATTERN,
+    Action, CHAT_ID_PATTERN, LANGUAGE_PATTERN, MAX_CHAT_ID_CHARS, MAX_EMAIL_CHARS, MAX_NAME_CHARS,
+    MAX_NOTES_CHARS, MAX_PARTIES, MAX_REMINDERS, Outcome, PRINTABLE_PATTERN, TIME_PATTERN,
+    VisitState,
 };
 use crate::idempotency::MAX_KEY_CHARS;
 use crate::meetings::{MAX_PAGE, MAX_PHONES_PER_INVITE};
@@ -57,6 +59,12 @@ impl Modify for ApiKeyScheme {
         super::meetings::invite,
         super::nodes::list,
         super::nodes::run,
+        super::visits::book,
+        super::visits::list,
+        super::visits::get,
+        super::visits::reschedule,
+        super::visits::cancel,
+        super::visits::delete,
         super::audit::list,
         super::ops::healthz,
         super::ops::readyz,
@@ -67,6 +75,7 @@ impl Modify for ApiKeyScheme {
     modifiers(&ApiKeyScheme),
     tags(
         (name = "meetings", description = "Instant Connect meetings and their links"),
+        (name = "visits", description = "Appointments whose links are made when they are needed, with reminders"),
         (name = "nodes", description = "Custom integration node methods, run as Webex Connect runs them"),
         (name = "audit", description = "Every change asked for, done or refused"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
@@ -129,6 +138,7 @@ fn schema_rules(doc: &mut Value) {
                    "items": {"type": "string", "pattern": E164_PATTERN}}),
         ),
     ];
+    let rules = rules.into_iter().chain(visit_rules());
     for (schema, property, rule) in rules {
         let property = &mut doc["components"]["schemas"][schema]["properties"][property];
         let description = property["description"].take();
@@ -146,6 +156,70 @@ fn schema_rules(doc: &mut Value) {
     });
 }
 
+/// The rules of a visit's fields, from the constants the service checks. A phone, email or
+/// language given as `""` is absent, as a flow's empty variable sends it.
+fn visit_rules() -> Vec<(&'static str, &'static str, Value)> {
+    let nullable = |schema: Value| json!({"oneOf": [schema, {"type": "null"}]});
+    let time = json!({"oneOf": [
+        {"type": "integer", "minimum": 0, "maximum": MILLISECONDS_THRESHOLD},
+        {"type": "string", "pattern": TIME_PATTERN}
+    ]});
+    let optional_time = nullable(time.clone());
+    let zone = nullable(json!({"type": "string", "minLength": 1}));
+    let parties = json!({"type": "array", "minItems": 1, "maxItems": MAX_PARTIES,
+                         "items": {"$ref": "#/components/schemas/PartyBody"}});
+    let reminders = nullable(json!({"type": "array", "maxItems": MAX_REMINDERS,
+                                    "items": {"type": "string"}}));
+    let e164 = E164_PATTERN.trim_start_matches('^').trim_end_matches('$');
+    let language = LANGUAGE_PATTERN
+        .trim_start_matches('^')
+        .trim_end_matches('$');
+    vec![
+        ("BookVisit", "start", time.clone()),
+        ("BookVisit", "end", time),
+        ("BookVisit", "timeZone", zone.clone()),
+        ("BookVisit", "hosts", parties.clone()),
+        ("BookVisit", "guests", parties),
+        ("BookVisit", "reminders", reminders.clone()),
+        (
+            "BookVisit",
+            "vertical",
+            nullable(json!({"type": "string",
+                "enum": Vertical::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()})),
+        ),
+        (
+            "BookVisit",
+            "notes",
+            nullable(json!({"type": "string", "maxLength": MAX_NOTES_CHARS})),
+        ),
+        ("RescheduleVisit", "start", optional_time.clone()),
+        ("RescheduleVisit", "end", optional_time),
+        ("RescheduleVisit", "timeZone", zone),
+        ("RescheduleVisit", "reminders", reminders),
+        (
+            "PartyBody",
+            "name",
+            nullable(json!({"type": "string", "maxLength": MAX_NAME_CHARS,
+                            "pattern": PRINTABLE_PATTERN})),
+        ),
+        (
+            "PartyBody",
+            "phone",
+            nullable(json!({"type": "string", "pattern": format!("^({e164})?$")})),
+        ),
+        (
+            "PartyBody",
+            "email",
+            nullable(json!({"type": "string", "maxLength": MAX_EMAIL_CHARS})),
+        ),
+        (
+            "PartyBody",
+            "language",
+            nullable(json!({"type": "string", "pattern": format!("^({language})?$")})),
+        ),
+    ]
+}
+
 /// The listings' query parameters, each with the rule the service checks, from its constant.
 fn query_rules(doc: &mut Value) {
     let limit = json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE});
@@ -155,6 +229,12 @@ fn query_rules(doc: &mut Value) {
     let rules = [
         ("/v1/meetings", "limit", limit.clone()),
         ("/v1/meetings", "chatIdPrefix", printable.clone()),
+        ("/v1/visits", "limit", limit.clone()),
+        (
+            "/v1/visits",
+            "state",
+            words(&VisitState::ALL.map(VisitState::as_str)),
+        ),
         ("/v1/audit", "limit", limit),
         (
             "/v1/audit",
@@ -522,7 +602,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(ids.len(), 13, "{ids:?}");
+        assert_eq!(ids.len(), 19, "{ids:?}");
         for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
             assert!(
                 schema["description"].is_string(),

@@ -10,12 +10,14 @@ use crate::meetings::Meetings;
 use crate::metrics::Metrics;
 use crate::nodes::Nodes;
 use crate::store::Store;
+use crate::visits::Visits;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub meetings: Meetings,
+    pub visits: Visits,
     pub nodes: Nodes,
     pub store: Store,
     pub broker: Broker,

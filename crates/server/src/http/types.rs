@@ -38,6 +38,25 @@ impl FieldNames for ApiNames {
             Field::Target => "target".into(),
             Field::Since => "since".into(),
             Field::Until => "until".into(),
+            Field::State => "state".into(),
+            Field::Start => "start".into(),
+            Field::End => "end".into(),
+            Field::Reminders(None) => "reminders".into(),
+            Field::Reminders(Some(i)) => format!("reminders[{i}]"),
+            Field::Notes => "notes".into(),
+            Field::Party { role, index, part } => {
+                let list = match role {
+                    crate::domain::Role::Host => "hosts",
+                    crate::domain::Role::Guest => "guests",
+                };
+                let part = match part {
+                    crate::domain::PartyPart::Name => "name",
+                    crate::domain::PartyPart::Phone => "phone",
+                    crate::domain::PartyPart::Email => "email",
+                    crate::domain::PartyPart::Language => "language",
+                };
+                format!("{list}[{index}].{part}")
+            }
             Field::Broker(name) => name.clone(),
         }
     }

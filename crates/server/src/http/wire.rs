@@ -91,6 +91,28 @@ pub fn texts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     }
 }
 
+/// An optional list of text (`null` is absent): a visit's reminders.
+pub fn offsets<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let refuse = |value: &Value| {
+        D::Error::custom(format!(
+            "must be a list of ISO 8601 offsets such as [\"-P1D\", \"-PT15M\"], got {}",
+            shown(value)
+        ))
+    };
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(text) => Ok(text),
+                other => Err(refuse(&other)),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some),
+        other => Err(refuse(&other)),
+    }
+}
+
 /// An optional time: Unix seconds as a number, or text the domain reads
 /// (`crate::domain::Time`).
 pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TimeInput>, D::Error> {

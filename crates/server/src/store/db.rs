@@ -93,6 +93,29 @@ impl Db {
         }
     }
 
+    /// A statement that writes and returns rows (`UPDATE … RETURNING`): on SQLite's writer
+    /// connection, as the readers may not write.
+    pub(super) async fn write_fetch<T: Send + 'static>(
+        &self,
+        statement: Statement,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.write_fetch(statement, decode).await,
+            Db::Postgres(db) => db.fetch(&statement, decode).await,
+        }
+    }
+
+    /// What a `SELECT` of rows that one writer is about to claim ends with: PostgreSQL locks
+    /// them and passes over those another session holds; SQLite has one writer, no such
+    /// clause, and nothing to pass over.
+    pub(super) fn skip_locked(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "",
+            Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     pub(super) async fn fetch_optional<T: Send + 'static>(
         &self,
         statement: Statement,

@@ -4,12 +4,13 @@
 //! dialect. Each database runs that text its own way (`store::db`): SQLite in the process
 //! (`store::sqlite`, rusqlite: a read is a function call, every write goes to one writer
 //! connection off the async threads), PostgreSQL over the network (`store::postgres`, sqlx).
-//! The one exception to the shared text is a speed-up: PostgreSQL writes a batch of new
-//! meetings in one statement that commits itself (`store::group_commit`).
+//! Two exceptions to the shared text: a speed-up, PostgreSQL writing a batch of new meetings
+//! in one statement that commits itself (`store::group_commit`); and a claim of due jobs,
+//! which on PostgreSQL passes over the rows another process is claiming (`store::jobs`).
 //!
 //! Where things are: rows and how they are read (`rows`), the SQL of new meetings and links
 //! (`inserts`), the operations by what they touch (`meetings`, `keys`, `tenants`,
-//! `idempotency`, `audit`, `retention`), and
+//! `idempotency`, `audit`, `retention`, `visits`, `jobs`), and
 //! the two tasks that share the database among requests (`group_commit`, `key_checks`).
 
 use std::future::Future;
@@ -22,6 +23,7 @@ mod error;
 mod group_commit;
 mod idempotency;
 mod inserts;
+mod jobs;
 mod key_checks;
 mod keys;
 mod meetings;
@@ -31,6 +33,8 @@ mod rows;
 mod sql;
 mod sqlite;
 mod tenants;
+mod visit_rows;
+mod visits;
 
 pub use db::{Backend, redact_url};
 pub use error::StoreError;
@@ -42,6 +46,7 @@ pub use rows::{
     Claim, ClaimTimes, InvitesSince, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow,
     Revoked, TenantRow,
 };
+pub use visit_rows::{JobRow, JobState, MessageRow, NewJob, VisitCursor, VisitRow, VisitStep};
 
 /// What a request waits for the database on, timed by the store for whoever observes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,12 +9,14 @@ use super::{Store, StoreError};
 /// and the meetings, read within one transaction.
 const EXPIRED_MEETINGS: &str =
     "SELECT tenant_id, chat_id FROM meetings WHERE expires_at < $1 ORDER BY expires_at LIMIT $2";
+/// The visits that ended earliest before `before`, `batch` at most, read as the meetings are.
+const PAST_VISITS: &str = "SELECT id FROM visits WHERE ends_at < $1 ORDER BY ends_at LIMIT $2";
 
 impl Store {
     /// Deletes one batch: at most `batch` idempotency records made before
     /// `idempotency_before`, and with `retain_before`, at most `batch` meetings (and their
-    /// links) that expired before it and `batch` invites sent before it. `None` when another
-    /// process is sweeping.
+    /// links) that expired before it, `batch` invites sent before it, and `batch` visits (with
+    /// their jobs and messages) that ended before it. `None` when another process is sweeping.
     pub async fn sweep(
         &self,
         idempotency_before: i64,
@@ -49,6 +51,18 @@ impl Store {
                      (SELECT id FROM invites WHERE sent_at < $1 LIMIT $2)",
                     values![before, batch],
                 ),
+                Statement::new(
+                    format!("DELETE FROM messages WHERE visit_id IN ({PAST_VISITS})"),
+                    values![before, batch],
+                ),
+                Statement::new(
+                    format!("DELETE FROM jobs WHERE visit_id IN ({PAST_VISITS})"),
+                    values![before, batch],
+                ),
+                Statement::new(
+                    format!("DELETE FROM visits WHERE id IN ({PAST_VISITS})"),
+                    values![before, batch],
+                ),
             ]);
         }
         let Some(deleted) = self.db.exclusive_transaction(statements).await? else {
@@ -60,6 +74,7 @@ impl Store {
             links: at(1),
             meetings: at(2),
             invites: at(3),
+            visits: at(6),
         }))
     }
 }

@@ -425,6 +425,8 @@ pub struct Swept {
     pub links: u64,
     pub invites: u64,
     pub idempotency: u64,
+    /// Visits, with their jobs and messages.
+    pub visits: u64,
 }
 
 impl Swept {
@@ -433,12 +435,13 @@ impl Swept {
         self.links += other.links;
         self.invites += other.invites;
         self.idempotency += other.idempotency;
+        self.visits += other.visits;
     }
 
     /// Whether a batch of `batch` rows a table was full, so that more may be due.
     pub fn full(&self, batch: i64) -> bool {
         let batch = batch as u64;
-        [self.meetings, self.invites, self.idempotency]
+        [self.meetings, self.invites, self.idempotency, self.visits]
             .iter()
             .any(|&deleted| deleted >= batch)
     }

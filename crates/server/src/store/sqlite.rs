@@ -128,15 +128,17 @@ impl Sqlite {
         statement: &Statement,
         decode: Decode<T>,
     ) -> Result<Vec<T>, StoreError> {
-        self.read(|connection| {
-            let mut prepared = prepare(connection, statement)?;
-            let mut rows = prepared.raw_query();
-            let mut decoded = Vec::new();
-            while let Some(row) = rows.next()? {
-                decoded.push(decode(row)?);
-            }
-            Ok(decoded)
-        })
+        self.read(|connection| decoded(connection, statement, decode))
+    }
+
+    /// A statement that writes and returns rows, on the writer's connection.
+    pub(super) async fn write_fetch<T: Send + 'static>(
+        &self,
+        statement: Statement,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.write(move |connection| decoded(connection, &statement, decode))
+            .await?
     }
 
     /// The writer's connection, held by a test so that a write waits for it.
@@ -404,6 +406,21 @@ fn prepare<'c>(
         prepared.raw_bind_parameter(index + 1, param)?;
     }
     Ok(prepared)
+}
+
+/// The statement's rows, each decoded.
+fn decoded<T>(
+    connection: &Connection,
+    statement: &Statement,
+    decode: Decode<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut prepared = prepare(connection, statement)?;
+    let mut rows = prepared.raw_query();
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next()? {
+        decoded.push(decode(row)?);
+    }
+    Ok(decoded)
 }
 
 fn execute(connection: &Connection, statement: &Statement) -> Result<u64, StoreError> {

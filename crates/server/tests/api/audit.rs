@@ -431,9 +431,35 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
     );
     let options = Options {
         service_role: Some(role.clone()),
+        jobs_every: Some(std::time::Duration::from_millis(20)),
         ..Options::default()
     };
     let app = spawn_app_with(db, options).await;
+    // A visit booked and reminded: its jobs run as the role.
+    let start = app.clock.now() + 20 * 60;
+    let (status, visit) = app
+        .post(
+            "/v1/visits",
+            json!({"start": start, "end": start + 600, "hosts": [{}],
+                   "guests": [{"phone": "+14155550100"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{visit}");
+    app.clock.advance(std::time::Duration::from_secs(5 * 60));
+    let path = format!("/v1/visits/{}", visit["id"].as_str().unwrap());
+    let started = std::time::Instant::now();
+    while app.get(&path).await.1["messages"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "{}",
+            app.get(&path).await.1
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let (status, made) = app.post("/v1/meetings", json!({"chatId": "as-role"})).await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
     let guests = app.post("/v1/meetings/as-role/guests", json!({})).await;
@@ -441,12 +467,15 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
     let invite = json!({"phones": ["+14155550100"]});
     let sent = app.post("/v1/meetings/as-role/invite", invite).await;
     assert_eq!(sent.0, StatusCode::ACCEPTED, "{}", sent.1);
-    assert_eq!(app.meeting_count().await, 1);
+    assert_eq!(app.meeting_count().await, 2);
     let rows = trail(&app, &app.key, "").await;
     assert_eq!(
         story(&rows),
         pairs(&[
             ("key.created", "done"),
+            ("visit.booked", "done"),
+            ("meeting.created", "done"),
+            ("invite.sent", "done"),
             ("meeting.created", "done"),
             ("links.added", "done"),
             ("invite.sent", "done"),
@@ -482,15 +511,19 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
         .await
         .unwrap();
     assert_eq!(
-        (round.swept.meetings, round.swept.invites),
-        (1, 1),
+        (
+            round.swept.meetings,
+            round.swept.invites,
+            round.swept.visits
+        ),
+        (2, 2, 1),
         "{round:?}"
     );
     assert_eq!(app.meeting_count().await, 0);
     assert_eq!(trail(&app, &app.key, "").await, rows);
     // The owner prunes it.
     let pruned = server::audit::prune(&app.operator, app.clock.now() + 1).await;
-    assert_eq!(pruned.unwrap(), 4);
+    assert_eq!(pruned.unwrap(), 7);
 }
 
 /// The URL the service was given: the test database's, as `role`.

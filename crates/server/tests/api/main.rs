@@ -19,6 +19,7 @@ mod retention;
 mod sqlite;
 mod tenant_tokens;
 mod tenants;
+mod visits;
 mod words;
 
 use std::io::Write;
@@ -149,6 +150,8 @@ pub struct Options {
     pub retention_every: Option<std::time::Duration>,
     /// How long expired meetings and sent invites are kept (default: kept).
     pub retain: Option<std::time::Duration>,
+    /// How often visits' jobs are looked for (default: the service's default).
+    pub jobs_every: Option<std::time::Duration>,
 }
 
 pub struct TestApp {
@@ -163,6 +166,9 @@ pub struct TestApp {
     pub operator: server::Store,
     /// Follows no redirects, so tests see the 302s.
     pub http: reqwest::Client,
+    /// What the service was started with: another process on the same database and broker
+    /// starts with it too ([`TestApp::spawn_beside`]).
+    settings: Settings,
     stops: Vec<oneshot::Sender<()>>,
     /// Dropped after the service has been told to stop.
     _database: TestDatabase,
@@ -405,6 +411,9 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         settings.retention_every = every;
     }
     settings.retain = options.retain;
+    if let Some(every) = options.jobs_every {
+        settings.jobs_every = every;
+    }
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
@@ -421,7 +430,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
             reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),
         );
     }
-    let app = Application::build(settings).await.unwrap();
+    let app = Application::build(settings.clone()).await.unwrap();
     let url = if options.tls {
         format!("https://localhost:{}", app.port())
     } else {
@@ -457,6 +466,7 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
         store,
         operator,
         http: http.build().unwrap(),
+        settings,
         stops,
         _database: database,
         _dir: dir,
@@ -464,6 +474,19 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// Another service on the same database, broker and clock, as a second `serve` process
+    /// is; its URL.
+    pub async fn spawn_beside(&mut self) -> String {
+        let app = Application::build(self.settings.clone()).await.unwrap();
+        let url = format!("http://127.0.0.1:{}", app.port());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        self.stops.push(stop);
+        url
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let response = self
             .http
@@ -535,10 +558,11 @@ impl TestApp {
         key.expose_secret().to_owned()
     }
 
-    /// The SMS invites the test broker has taken, as its `/_icnode/outbox` lists them.
+    /// The SMS invites the test broker has taken (the first 1000), as its `/_icnode/outbox`
+    /// lists them.
     pub async fn broker_outbox(&self) -> Value {
         self.http
-            .get(format!("{}/_icnode/outbox", self.broker_url))
+            .get(format!("{}/_icnode/outbox?limit=1000", self.broker_url))
             .bearer_auth(BROKER_TOKEN)
             .send()
             .await

@@ -70,7 +70,7 @@ async fn what_expired_longer_ago_than_retain_goes_in_the_background_and_the_rest
             .any(|line| line.contains("meetings=1") && line.contains("invites=1")),
         "{said:?}"
     );
-    let nothing = "meetings=0 links=0 invites=0 idempotency_records=0";
+    let nothing = "meetings=0 links=0 invites=0 visits=0 idempotency_records=0";
     assert!(!said.iter().any(|line| line.contains(nothing)), "{said:?}");
     let (status, fresh) = app.get("/v1/meetings/fresh").await;
     assert_eq!(status, StatusCode::OK, "{fresh}");
@@ -179,7 +179,54 @@ async fn a_round_deletes_a_batch_a_transaction_until_nothing_is_due(db: Db) {
     store.close().await;
 }
 
+/// A visit that ended longer ago than `--retain` goes with its jobs and messages (they name
+/// people: phones, addresses); one that ended more recently stays whole.
+async fn a_visit_that_ended_longer_ago_than_retain_goes_with_its_jobs_and_messages(db: Db) {
+    let options = Options {
+        jobs_every: Some(Duration::from_millis(20)),
+        ..Options::default()
+    };
+    let app = spawn_app_with(db.clone(), options).await;
+    let book = |start: i64| {
+        json!({"start": start, "end": start + 600, "hosts": [{}],
+               "guests": [{"phone": "+14155550100"}]})
+    };
+    let start = app.clock.now() + 1200;
+    let (_, old) = app.post("/v1/visits", book(start)).await;
+    let old = old["id"].as_str().unwrap().to_owned();
+    app.clock.advance(Duration::from_secs(300));
+    let started = std::time::Instant::now();
+    while app.get(&format!("/v1/visits/{old}")).await.1["messages"] == json!([]) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never reminded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // It ends 1,500 s from here: a day and a half hour on, it ended longer ago than a day.
+    app.clock.advance(DAY + Duration::from_secs(1800));
+    let (_, kept) = app.post("/v1/visits", book(app.clock.now() + 1200)).await;
+    let kept = kept["id"].as_str().unwrap().to_owned();
+    let retention = Retention::new(app.store.clone(), Some(DAY), DAY);
+    let round = retention.round(app.clock.now()).await.unwrap();
+    assert_eq!(round.swept.visits, 1, "{round:?}");
+    let (status, _) = app.get(&format!("/v1/visits/{old}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for table in ["jobs", "messages"] {
+        let sql = format!("SELECT 'n', COUNT(*) FROM {table} WHERE visit_id = '{old}'");
+        assert_eq!(
+            raw_rows(&db, app.database_url(), &sql).await[0].1,
+            Some(0),
+            "{table}"
+        );
+    }
+    let (status, visit) = app.get(&format!("/v1/visits/{kept}")).await;
+    assert_eq!(status, StatusCode::OK, "{visit}");
+    assert_eq!(visit["jobs"].as_array().unwrap().len(), 4, "{visit}");
+}
+
 on_both_databases!(
+    a_visit_that_ended_longer_ago_than_retain_goes_with_its_jobs_and_messages,
     what_expired_longer_ago_than_retain_goes_in_the_background_and_the_rest_stays,
     a_round_deletes_a_batch_a_transaction_until_nothing_is_due,
 );

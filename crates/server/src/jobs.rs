@@ -1,0 +1,428 @@
+//! Jobs: what must happen for a visit at a time, run once however many processes serve.
+//!
+//! Every process runs rounds: it claims the jobs due (`Store::claim_jobs`, each for a lease),
+//! runs them side by side, and ends each attempt: done (with the messages it sent and the step
+//! its visit takes, in one transaction), due again after a backoff, or dead with the reason.
+//! A process that dies mid-job leaves a claim whose lease passes; another process, or this one
+//! restarted, claims it again. Time is read from the `Clock`, so tests move it.
+//!
+//! Why a table of our own and not a queue crate: a job is written in the transaction of the
+//! change that needs it (a booking, a move, a cancel), on either database through the one
+//! store; `apalis` keeps its jobs in its own tables over its own connections (sqlx's SQLite,
+//! where the store uses rusqlite), so a booking and its jobs could not commit together.
+//!
+//! What a job does when it runs (a job acts for the key that booked its visit):
+//! - `mint`: the visit's links, one per person, valid from the lead time until the end and a
+//!   grace, in the meeting `visit-<id>` (links an earlier attempt made are not made again);
+//! - `remind`: the links made if they are not yet, then the broker's SMS invite to every
+//!   guest with a phone (the broker's text carries a guest link; hosts are not texted);
+//! - `begin`, `end`: the visit is in progress, then ended.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use instant_connect::Clock;
+
+use crate::domain::{ChatId, JobKind, KeyRole, LinkTimes, Party, Role, TimeInput, TimesAsked};
+use crate::keys::Caller;
+use crate::meetings::{MeetingError, MeetingRequest, Meetings, MoreLinks};
+use crate::store::{JobRow, MessageRow, Store, StoreError, VisitRow, VisitStep};
+use crate::visits::chat_id_of;
+
+/// Jobs a process claims at once at most.
+pub const BATCH: u32 = 100;
+/// How long a claim holds: longer than any job takes (a broker call and its retries), short
+/// enough that a dead process's jobs wait little.
+pub const LEASE: Duration = Duration::from_secs(300);
+/// Attempts before a job is dead.
+pub const MAX_ATTEMPTS: i64 = 8;
+/// The wait after a first failure; each next one waits twice as long, up to [`MAX_BACKOFF`].
+pub const FIRST_RETRY: Duration = Duration::from_secs(30);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// What a process's rounds need.
+#[derive(Debug, Clone)]
+pub struct Jobs {
+    store: Store,
+    meetings: Meetings,
+    clock: Arc<dyn Clock>,
+    times: LinkTimes,
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub claimed: u64,
+    pub done: u64,
+    pub retried: u64,
+    pub dead: u64,
+    pub dropped: u64,
+    /// Attempts whose claim another process had taken over when they ended.
+    pub lost: u64,
+}
+
+/// How an attempt ended.
+enum Ending {
+    Done(Option<VisitStep>, Vec<MessageRow>),
+    Failed {
+        why: String,
+        /// Worth another attempt (a broker or database failure), and when at the earliest.
+        retry: Option<Option<Duration>>,
+        messages: Vec<MessageRow>,
+    },
+    /// Its visit moved on, was cancelled or is gone.
+    Moot,
+}
+
+impl Jobs {
+    pub fn new(store: Store, meetings: Meetings, clock: Arc<dyn Clock>, times: LinkTimes) -> Self {
+        Self {
+            store,
+            meetings,
+            clock,
+            times,
+        }
+    }
+
+    /// Claims and runs the jobs due at `now`, a batch at a time, until none is due.
+    pub async fn round(&self, now: i64) -> Result<Round, StoreError> {
+        let mut round = Round::default();
+        loop {
+            let lease_until = now + LEASE.as_secs() as i64;
+            let claimed = self.store.claim_jobs(now, lease_until, BATCH).await?;
+            let count = claimed.len();
+            round.claimed += count as u64;
+            // Visits side by side; one visit's jobs one after another, in the order they fell
+            // due (its links made before a reminder that carries them).
+            let mut by_visit: Vec<Vec<JobRow>> = Vec::new();
+            for job in claimed {
+                match by_visit
+                    .iter_mut()
+                    .find(|jobs| jobs[0].visit_id == job.visit_id)
+                {
+                    Some(jobs) => jobs.push(job),
+                    None => by_visit.push(vec![job]),
+                }
+            }
+            let mut running = tokio::task::JoinSet::new();
+            for visit_jobs in by_visit {
+                let jobs = self.clone();
+                running.spawn(async move {
+                    let mut ended = Vec::with_capacity(visit_jobs.len());
+                    for job in visit_jobs {
+                        ended.push(jobs.attempt(job).await);
+                    }
+                    ended
+                });
+            }
+            while let Some(ended) = running.join_next().await {
+                let Ok(ended) = ended else {
+                    tracing::error!("a visit's jobs panicked");
+                    continue;
+                };
+                for attempt in ended {
+                    match attempt {
+                        Ok(counted) => counted(&mut round),
+                        Err(error) => tracing::warn!(
+                            error = %resilience::report(&error),
+                            "a job's end could not be written; it runs again when its lease \
+                             passes"
+                        ),
+                    }
+                }
+            }
+            if count < BATCH as usize {
+                return Ok(round);
+            }
+        }
+    }
+
+    /// Rounds every `every` until `stopped` resolves. A failed round is logged and the next
+    /// tried.
+    pub async fn every(self, every: Duration, stopped: impl std::future::Future<Output = ()>) {
+        let rounds = async {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(error) = self.round(self.clock.now()).await {
+                    tracing::warn!(
+                        error = %resilience::report(&error),
+                        "a round of jobs failed; the next one tries again"
+                    );
+                }
+            }
+        };
+        tokio::select! {
+            () = rounds => {}
+            () = stopped => {}
+        }
+    }
+
+    /// Runs one claimed job and writes how it ended; what to count.
+    async fn attempt(&self, job: JobRow) -> Result<fn(&mut Round), StoreError> {
+        let ending = if job.attempts > MAX_ATTEMPTS {
+            Ending::Failed {
+                why: format!(
+                    "gave up after {MAX_ATTEMPTS} attempts (the last was cut off: its process \
+                     stopped)"
+                ),
+                retry: None,
+                messages: Vec::new(),
+            }
+        } else {
+            self.run(&job).await
+        };
+        let now = self.clock.now();
+        let (held, counted): (bool, fn(&mut Round)) = match ending {
+            Ending::Done(step, messages) => (
+                self.store
+                    .job_done(&job, now, step.as_ref(), &messages)
+                    .await?,
+                |r| r.done += 1,
+            ),
+            Ending::Moot => (self.store.job_dropped(&job, now).await?, |r| r.dropped += 1),
+            Ending::Failed {
+                why,
+                retry,
+                messages,
+            } => {
+                let retry_at = retry
+                    .filter(|_| job.attempts < MAX_ATTEMPTS)
+                    .map(|earliest| now + backoff(job.attempts, earliest).as_secs() as i64);
+                tracing::warn!(
+                    job = %job.id,
+                    kind = job.kind.as_str(),
+                    attempt = job.attempts,
+                    retry_at = ?retry_at,
+                    why = %why,
+                    "a visit's job failed"
+                );
+                let held = self
+                    .store
+                    .job_failed(&job, now, retry_at, &why, &messages)
+                    .await?;
+                if retry_at.is_some() {
+                    (held, |r| r.retried += 1)
+                } else {
+                    (held, |r| r.dead += 1)
+                }
+            }
+        };
+        Ok(if held { counted } else { |r| r.lost += 1 })
+    }
+
+    async fn run(&self, job: &JobRow) -> Ending {
+        let visit = match self.store.visit_of_job(&job.visit_id).await {
+            Ok(Some(visit)) => visit,
+            Ok(None) => return Ending::Moot,
+            Err(error) => return failed_store(&error),
+        };
+        if visit.sequence != job.sequence || visit.state.is_over() {
+            return Ending::Moot;
+        }
+        match job.kind {
+            JobKind::Begin => Ending::Done(Some(VisitStep::Started), Vec::new()),
+            JobKind::End => Ending::Done(Some(VisitStep::Ended), Vec::new()),
+            JobKind::Mint => match self.caller_for(job, &visit).await {
+                Ok(caller) => match self.links(&caller, &visit).await {
+                    Ok(chat_id) => Ending::Done(Some(VisitStep::Ready(chat_id)), Vec::new()),
+                    Err(error) => failed_meeting(&error, Vec::new()),
+                },
+                Err(ending) => ending,
+            },
+            JobKind::Remind => match self.caller_for(job, &visit).await {
+                Ok(caller) => self.remind(job, &caller, &visit).await,
+                Err(ending) => ending,
+            },
+        }
+    }
+
+    /// The key that booked the visit, as its tenant is now (its limits, its broker token).
+    async fn caller_for(&self, job: &JobRow, visit: &VisitRow) -> Result<Caller, Ending> {
+        let tenant = match self.store.tenant(&visit.tenant).await {
+            Ok(Some(tenant)) => tenant,
+            Ok(None) => return Err(Ending::Moot),
+            Err(error) => return Err(failed_store(&error)),
+        };
+        if tenant.disabled_at.is_some() {
+            return Err(Ending::Failed {
+                why: "the visit's tenant is disabled".into(),
+                retry: None,
+                messages: Vec::new(),
+            });
+        }
+        Ok(Caller {
+            key_id: visit.key_id.clone(),
+            name: visit.key_name.clone(),
+            tenant: tenant.id,
+            role: KeyRole::Member,
+            limits: tenant.limits,
+            broker_token: tenant.token,
+            request_id: Some(format!("job:{}", job.id)),
+        })
+    }
+
+    /// The visit's links for its window now, made where they are missing: one per person.
+    async fn links(&self, caller: &Caller, visit: &VisitRow) -> Result<ChatId, MeetingError> {
+        let chat_id = chat_id_of(visit);
+        let (from, until) = visit.schedule.links_window(self.times);
+        let validity = TimesAsked {
+            not_before: Some(TimeInput::Seconds(from)),
+            expires_at: Some(TimeInput::Seconds(until)),
+            ..TimesAsked::default()
+        };
+        let (hosts, guests) = (visit.hosts.len(), visit.guests.len());
+        let meeting = match self.meetings.get(caller, chat_id.as_str()).await {
+            Ok(meeting) => meeting,
+            Err(MeetingError::NotFound(_)) => {
+                let request = MeetingRequest {
+                    chat_id: Some(chat_id.as_str().to_owned()),
+                    hosts: Some(hosts as i64),
+                    guests: Some(guests as i64),
+                    vertical: Some(visit.vertical.as_str().to_owned()),
+                    host_login: None,
+                    short_urls: None,
+                    validity: validity.clone(),
+                };
+                match self.meetings.create(caller, request).await {
+                    Ok(_) => return Ok(chat_id),
+                    // An attempt before this one made it and was cut off: see what it made.
+                    Err(MeetingError::Exists(_)) => {
+                        self.meetings.get(caller, chat_id.as_str()).await?
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            Err(error) => return Err(error),
+        };
+        let made = |role: Role| {
+            meeting
+                .links
+                .iter()
+                .filter(|l| {
+                    l.link.role == role
+                        && l.link.not_before == Some(from)
+                        && l.link.expires_at == until
+                })
+                .count()
+        };
+        for (role, wanted) in [(Role::Host, hosts), (Role::Guest, guests)] {
+            let missing = wanted.saturating_sub(made(role));
+            if missing > 0 {
+                let more = MoreLinks {
+                    count: Some(missing as i64),
+                    validity: validity.clone(),
+                };
+                self.meetings
+                    .add_links(caller, chat_id.as_str(), role, more)
+                    .await?;
+            }
+        }
+        Ok(chat_id)
+    }
+
+    /// The links made if they are not yet, then an SMS to every guest with a phone.
+    async fn remind(&self, job: &JobRow, caller: &Caller, visit: &VisitRow) -> Ending {
+        let chat_id = match self.links(caller, visit).await {
+            Ok(chat_id) => chat_id,
+            Err(error) => return failed_meeting(&error, Vec::new()),
+        };
+        let phones: Vec<String> = visit.guests.iter().filter_map(phone).collect();
+        if phones.is_empty() {
+            return Ending::Done(Some(VisitStep::Ready(chat_id)), Vec::new());
+        }
+        let now = self.clock.now();
+        let message = |recipient: &String, outcome: &str, detail: Option<String>| MessageRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            visit_id: visit.id.clone(),
+            job_id: job.id.clone(),
+            channel: "sms".into(),
+            kind: "reminder".into(),
+            recipient: recipient.clone(),
+            outcome: outcome.into(),
+            detail,
+            at: now,
+        };
+        match self
+            .meetings
+            .invite(caller, chat_id.as_str(), phones.clone())
+            .await
+        {
+            Ok(sent) => {
+                let messages = phones
+                    .iter()
+                    .map(|p| message(p, "sent", Some(sent.status.clone())))
+                    .collect();
+                Ending::Done(Some(VisitStep::Ready(chat_id)), messages)
+            }
+            Err(error) => {
+                let messages = phones
+                    .iter()
+                    .map(|p| message(p, "failed", Some(error.to_string())))
+                    .collect();
+                failed_meeting(&error, messages)
+            }
+        }
+    }
+}
+
+fn phone(party: &Party) -> Option<String> {
+    party.phone.clone()
+}
+
+/// The wait before attempt `attempts + 1`: doubling from the first, capped, and never sooner
+/// than `earliest` (a limit's own time).
+fn backoff(attempts: i64, earliest: Option<Duration>) -> Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(16);
+    let wait = FIRST_RETRY.saturating_mul(1 << doublings).min(MAX_BACKOFF);
+    earliest.map_or(wait, |earliest| wait.max(earliest))
+}
+
+fn failed_store(error: &StoreError) -> Ending {
+    Ending::Failed {
+        why: resilience::report(error),
+        retry: Some(None),
+        messages: Vec::new(),
+    }
+}
+
+/// A meeting operation's failure: worth retrying when the broker or the database failed, or a
+/// limit holds; not when what was asked breaks a rule.
+fn failed_meeting(error: &MeetingError, messages: Vec<MessageRow>) -> Ending {
+    let retry = match error {
+        MeetingError::Limited { retry_in, .. } => Some(Some(*retry_in)),
+        MeetingError::Broker(_)
+        | MeetingError::TenantTokenRefused
+        | MeetingError::TenantTokenUnavailable
+        | MeetingError::Store(_)
+        | MeetingError::NotFound(_) => Some(None),
+        MeetingError::Invalid(_)
+        | MeetingError::Exists(_)
+        | MeetingError::Forbidden(_)
+        | MeetingError::Expired { .. } => None,
+    };
+    Ending::Failed {
+        why: error.to_string(),
+        retry,
+        messages,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_retry_waits_twice_as_long_up_to_an_hour_and_never_before_a_limit_frees() {
+        assert_eq!(backoff(1, None), FIRST_RETRY);
+        assert_eq!(backoff(2, None), FIRST_RETRY * 2);
+        assert_eq!(backoff(4, None), FIRST_RETRY * 8);
+        assert_eq!(backoff(8, None), MAX_BACKOFF);
+        assert_eq!(backoff(60, None), MAX_BACKOFF);
+        let limit = Duration::from_secs(5000);
+        assert_eq!(backoff(1, Some(limit)), limit);
+    }
+}
