@@ -10,12 +10,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod audit;
 mod values;
+mod visit;
 
 pub use audit::{AuditArgs, AuditCommand, AuditListArgs};
 pub use values::KeyDatabase;
 use values::{
-    in_largest_unit, iterations, key_role, positive_duration, proxy_addresses, retention_period,
-    salt_lengths, tenant_id, token_source, up_to,
+    duration, in_largest_unit, iterations, key_role, positive_duration, proxy_addresses,
+    retention_period, salt_lengths, tenant_id, token_source, up_to,
+};
+pub use visit::{
+    BookArgs, DEFAULT_SERVICE_URL, MoveArgs, Party, ServiceConnection, VisitCommand, VisitIdArgs,
+    VisitListArgs,
 };
 
 #[derive(Debug, Parser)]
@@ -52,6 +57,10 @@ pub enum Command {
         #[command(flatten)]
         database: KeyDatabase,
     },
+    /// Book, read, list, move and cancel visits on a running service (`icnode up` or
+    /// `icnode serve`) through its API.
+    #[command(subcommand)]
+    Visit(VisitCommand),
     /// Make host and guest links for a meeting, straight from a broker.
     Link(LinkArgs),
     /// Make more guest links for an existing meeting.
@@ -318,6 +327,62 @@ pub struct ServiceOptions {
         )
     )]
     pub retain: Option<Duration>,
+    /// How long before a visit's start its links start to work: they are made then (or with
+    /// the first reminder, if that is earlier); 0s: from the start
+    #[arg(
+        long,
+        env = "ICNODE_VISIT_LEAD",
+        default_value = "15m",
+        value_parser = duration,
+        allow_hyphen_values = true
+    )]
+    pub visit_lead: Duration,
+    /// How long after a visit's end its links still work
+    #[arg(
+        long,
+        env = "ICNODE_VISIT_GRACE",
+        default_value = "15m",
+        value_parser = duration,
+        allow_hyphen_values = true
+    )]
+    pub visit_grace: Duration,
+    /// Send visits' email over SMTP: smtp://HOST:PORT (STARTTLS when offered; add
+    /// ?tls=required to insist), smtps://HOST:PORT (TLS from the start), with USER:PASSWORD@
+    /// when the server asks (give it in ICNODE_SMTP_URL, not on the command line) [default:
+    /// `up` writes .eml files to <data-dir>/mail, shown in the console; `serve` sends none]
+    #[arg(long, env = "ICNODE_SMTP_URL", conflicts_with = "mail_outbox")]
+    pub smtp_url: Option<String>,
+    /// Write visits' email as .eml files to this directory instead of sending it
+    #[arg(long, env = "ICNODE_MAIL_OUTBOX")]
+    pub mail_outbox: Option<PathBuf>,
+    /// Who visits' email is from: `Name <address>` or an address
+    #[arg(long, env = "ICNODE_MAIL_FROM", default_value = server::mail::DEFAULT_FROM)]
+    pub mail_from: String,
+}
+
+impl ServiceOptions {
+    /// Where visits' email goes, as `--smtp-url`, `--mail-outbox` and `--mail-from` say;
+    /// nowhere when neither is given.
+    pub fn mail(&self) -> server::mail::MailSettings {
+        use server::mail::MailTransport;
+        let transport = match (&self.smtp_url, &self.mail_outbox) {
+            (Some(url), _) => MailTransport::Smtp(url.clone()),
+            (None, Some(dir)) => MailTransport::Outbox(dir.clone()),
+            (None, None) => MailTransport::None,
+        };
+        server::mail::MailSettings {
+            transport,
+            from: self.mail_from.clone(),
+        }
+    }
+
+    /// When a visit's links work, as `--visit-lead` and `--visit-grace` say.
+    pub fn link_times(&self) -> server::domain::LinkTimes {
+        server::domain::LinkTimes {
+            lead: self.visit_lead,
+            grace: self.visit_grace,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -634,8 +699,9 @@ pub struct AddGuestArgs {
 /// Flags whose value is a secret (their argument id, as clap names it, and the flag), with the
 /// variable to give it in instead. A command line is visible to every user of the machine
 /// (`ps`, `/proc/PID/cmdline`).
-const SECRET_FLAGS: [(&str, &str, &str); 4] = [
+const SECRET_FLAGS: [(&str, &str, &str); 5] = [
     ("tokens", "token", "ICNODE_BROKER_TOKENS"),
+    ("api_key", "api-key", "ICNODE_API_KEY"),
     ("secret", "secret", "ICNODE_BROKER_SECRET"),
     ("fault_token", "fault-token", "ICNODE_FAULT_TOKEN"),
     ("database_url", "database-url", "ICNODE_DATABASE_URL"),

@@ -66,3 +66,15 @@ CREATE TABLE messages (
     at             BIGINT NOT NULL
 );
 CREATE INDEX messages_of_visit ON messages (visit_id, at);
+
+-- A tenant's own wording of a kind of message in a language (minijinja templates, checked
+-- when they are set); the service's English is used where a tenant has none.
+CREATE TABLE templates (
+    tenant_id      TEXT NOT NULL REFERENCES tenants (id),
+    kind           TEXT NOT NULL,
+    language       TEXT NOT NULL,
+    subject        TEXT NOT NULL,
+    body           TEXT NOT NULL,
+    updated_at     BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, kind, language)
+);

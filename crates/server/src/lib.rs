@@ -16,18 +16,22 @@
 
 pub mod audit;
 pub mod broker;
+pub mod calendar;
 pub mod domain;
 pub mod http;
 pub mod idempotency;
 pub mod jobs;
 pub mod keys;
+pub mod mail;
 pub mod meetings;
+pub mod messages;
 pub mod metrics;
 pub mod nodes;
 pub mod retention;
 pub mod serving;
 pub mod settings;
 pub mod store;
+pub mod templates;
 pub mod tenants;
 pub mod visits;
 
@@ -66,6 +70,8 @@ pub enum StartError {
     JoinUrl(#[from] JoinUrlError),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error("email is not set up right")]
+    Mail(#[from] mail::MailError),
 }
 
 /// The service, bound and ready to serve.
@@ -142,6 +148,8 @@ impl Application {
         let jobs = jobs::Jobs::new(
             store.clone(),
             state.meetings.clone(),
+            state.mailer.clone(),
+            state.templates.clone(),
             Arc::clone(&settings.clock),
             settings.link_times,
         );
@@ -264,6 +272,8 @@ fn app_state(
         idempotency::stale_after(settings.broker.timeout),
         settings.idempotency_ttl,
     );
+    let mailer = mail::Mailer::new(&settings.mail)?;
+    let templates = templates::Templates::new(store.clone(), Arc::clone(&settings.clock));
     let visits = visits::Visits::new(
         store.clone(),
         meetings.clone(),
@@ -272,6 +282,8 @@ fn app_state(
     );
     Ok(http::AppState::new(http::Inner {
         visits,
+        mailer,
+        templates,
         meetings,
         nodes,
         store,

@@ -122,6 +122,8 @@ pub struct Settings {
     pub link_times: crate::domain::LinkTimes,
     /// How often a process looks for visits' jobs due.
     pub jobs_every: Duration,
+    /// Where visits' email goes, and from whom.
+    pub mail: crate::mail::MailSettings,
     /// Proxies in front of the service whose `X-Forwarded-For` names the client in the access
     /// log; a request from anywhere else is logged with its peer's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -205,6 +207,7 @@ impl Settings {
             retention_every: crate::retention::EVERY,
             link_times: crate::domain::LinkTimes::default(),
             jobs_every: JOBS_EVERY,
+            mail: crate::mail::MailSettings::default(),
             clock: Arc::new(SystemClock),
         }
     }

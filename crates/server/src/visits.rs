@@ -3,7 +3,8 @@
 //! The operations a caller can ask for (book, read, list, reschedule, cancel), each in the
 //! domain's terms ([`crate::domain`]). A booking writes the visit and the jobs it needs in one
 //! transaction (`jobs_for`): make the links at the lead time, each reminder, the start and the
-//! end; [`crate::jobs`] runs them. A reschedule or a cancel drops the jobs not yet run, again
+//! end, and a notice by email that it was booked; [`crate::jobs`] runs them. A move or a
+//! cancel writes its own notice. A reschedule or a cancel drops the jobs not yet run, again
 //! in the same transaction, so a visit never has jobs of a schedule it no longer has.
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::domain::{
 };
 use crate::keys::Caller;
 use crate::meetings::{DEFAULT_PAGE, IssuedLink, MAX_PAGE, MeetingError, Meetings};
+use crate::messages::MessageKind;
 use crate::store::{
     AuditRow, JobRow, MessageRow, NewJob, Store, StoreError, VisitCursor, VisitRow,
 };
@@ -143,7 +145,8 @@ impl Visits {
             cancelled_at: None,
             updated_at: now,
         };
-        let jobs = jobs_for(&visit.schedule, self.times, now);
+        let mut jobs = jobs_for(&visit.schedule, self.times, now);
+        jobs.push(notice(MessageKind::Invitation, now));
         let audit = self.done(caller, Action::VisitBooked, &visit.id);
         self.store.insert_visit(&visit, &jobs, &audit).await?;
         self.view(caller, visit).await
@@ -168,7 +171,7 @@ impl Visits {
                 format!("must be between 1 and {MAX_PAGE}, got {limit}"),
             ));
         }
-        let state = match listing.state.as_deref().filter(|s| !s.is_empty()) {
+        let state = match listing.state.as_deref() {
             None => None,
             Some(text) => Some(text.parse::<VisitState>().map_err(|()| {
                 let words: Vec<&str> = VisitState::ALL.iter().map(|s| s.as_str()).collect();
@@ -242,7 +245,8 @@ impl Visits {
         else {
             return self.view(caller, visit).await;
         };
-        let jobs = jobs_for(&schedule, self.times, now);
+        let mut jobs = jobs_for(&schedule, self.times, now);
+        jobs.push(notice(MessageKind::Rescheduled, now));
         let audit = self.done(caller, Action::VisitRescheduled, &visit.id);
         if !self
             .store
@@ -283,11 +287,8 @@ impl Visits {
         }
         let audit = self.done(caller, Action::VisitCancelled, &visit.id);
         let now = self.clock.now();
-        if !self
-            .store
-            .cancel_visit(&caller.tenant, &visit.id, now, &audit)
-            .await?
-        {
+        let jobs = [notice(MessageKind::Cancelled, now)];
+        if !self.store.cancel_visit(&visit, now, &jobs, &audit).await? {
             return Err(VisitError::Changed(visit.id));
         }
         let cancelled = self.visit(caller, id).await?;
@@ -297,27 +298,16 @@ impl Visits {
     /// The visit with its links, jobs and messages.
     async fn view(&self, caller: &Caller, visit: VisitRow) -> Result<VisitView, VisitError> {
         let window = visit.schedule.links_window(self.times);
-        let (mut host_links, mut guest_links) = (
-            vec![None; visit.hosts.len()],
-            vec![None; visit.guests.len()],
-        );
-        if let Some(chat_id) = &visit.chat_id {
-            let meeting = self.meetings.get(caller, chat_id.as_str()).await?;
-            // The links of the visit's window now: those of an earlier schedule are not its.
-            let (mut hosts, mut guests) = (host_links.iter_mut(), guest_links.iter_mut());
-            for link in meeting.links {
-                if link.link.not_before != Some(window.0) || link.link.expires_at != window.1 {
-                    continue;
-                }
-                let slot = match link.link.role {
-                    Role::Host => hosts.next(),
-                    Role::Guest => guests.next(),
-                };
-                if let Some(slot) = slot {
-                    *slot = Some(link);
-                }
+        let (host_links, guest_links) = match &visit.chat_id {
+            Some(chat_id) => {
+                let meeting = self.meetings.get(caller, chat_id.as_str()).await?;
+                party_links(&visit, meeting.links, window)
             }
-        }
+            None => (
+                vec![None; visit.hosts.len()],
+                vec![None; visit.guests.len()],
+            ),
+        };
         let jobs = self.store.jobs_of_visit(&visit.id).await?;
         let messages = self.store.messages_of_visit(&visit.id).await?;
         Ok(VisitView {
@@ -366,6 +356,41 @@ impl Visits {
         );
         self.store.append_audit_or_log(&row).await;
     }
+}
+
+/// The job that tells everyone with an address of a change, at once.
+fn notice(kind: MessageKind, now: i64) -> NewJob {
+    NewJob {
+        kind: JobKind::Notify,
+        detail: Some(kind.as_str().to_owned()),
+        due_at: now,
+    }
+}
+
+/// Each host's and each guest's link among a meeting's `links`: the i-th link of a role made
+/// for the visit's `window` now is the i-th person's (links of an earlier schedule are not
+/// theirs).
+pub fn party_links(
+    visit: &VisitRow,
+    links: Vec<IssuedLink>,
+    window: (i64, i64),
+) -> (Vec<Option<IssuedLink>>, Vec<Option<IssuedLink>>) {
+    let mut host_links = vec![None; visit.hosts.len()];
+    let mut guest_links = vec![None; visit.guests.len()];
+    let (mut hosts, mut guests) = (host_links.iter_mut(), guest_links.iter_mut());
+    for link in links {
+        if link.link.not_before != Some(window.0) || link.link.expires_at != window.1 {
+            continue;
+        }
+        let slot = match link.link.role {
+            Role::Host => hosts.next(),
+            Role::Guest => guests.next(),
+        };
+        if let Some(slot) = slot {
+            *slot = Some(link);
+        }
+    }
+    (host_links, guest_links)
 }
 
 /// The jobs a schedule needs from `now`: its links made, each reminder, its start and its end.

@@ -2,6 +2,7 @@
 //! defaults the flags take from the service.
 
 use super::values::DurationError;
+use super::visit;
 use super::*;
 use clap::CommandFactory;
 
@@ -333,5 +334,192 @@ fn audit_lists_by_itself_and_prunes_by_subcommand() {
         ],
     ] {
         assert!(Cli::try_parse_from(refused).is_err(), "{refused:?}");
+    }
+}
+
+/// `--visit-lead` and `--visit-grace` default to the service's own times, take zero, refuse a
+/// negative or unreadable duration naming the flag, and reach the service's `link_times` in
+/// `up` and `serve` alike.
+#[test]
+fn visit_lead_and_grace_default_to_the_services_and_take_zero() {
+    let options = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+        Command::Up(up) => up.service,
+        Command::Serve(serve) => serve.service,
+        _ => panic!("neither up nor serve"),
+    };
+    for command in ["up", "serve"] {
+        let defaults = options(&["icnode", command]);
+        assert_eq!(defaults.visit_lead, server::domain::DEFAULT_LEAD);
+        assert_eq!(defaults.visit_grace, server::domain::DEFAULT_GRACE);
+        assert_eq!(defaults.link_times(), server::domain::LinkTimes::default());
+        let given = options(&[
+            "icnode",
+            command,
+            "--visit-lead",
+            "0s",
+            "--visit-grace",
+            "2h",
+        ]);
+        assert_eq!(
+            given.link_times(),
+            server::domain::LinkTimes {
+                lead: Duration::ZERO,
+                grace: Duration::from_secs(2 * 60 * 60),
+            },
+            "{command}"
+        );
+    }
+    for (flag, value, said) in [
+        ("--visit-lead", "-5m", "must be a duration of zero or more"),
+        ("--visit-grace", "-1h", "got `-1h`"),
+        ("--visit-lead", "soon", "--visit-lead"),
+    ] {
+        let error = Cli::try_parse_from(["icnode", "up", flag, value])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(flag) && error.contains(said), "{error}");
+    }
+    assert_eq!(duration("0s").unwrap(), Duration::ZERO);
+    assert_eq!(duration("15m").unwrap(), Duration::from_secs(15 * 60));
+    assert!(matches!(duration("-0s"), Err(DurationError::Negative(_))));
+}
+
+/// `icnode visit` calls where `up` and `serve` listen unless told, reads each person's SPEC
+/// by its keys (an unknown one named), takes reminders that start with `-`, and shows no API
+/// key in `Debug` and warns of one on the command line.
+#[test]
+fn visit_reads_its_people_and_reminders_and_hides_its_key() {
+    let serve = Cli::try_parse_from(["icnode", "serve"]).unwrap();
+    let Command::Serve(serve) = serve.command else {
+        panic!("not serve");
+    };
+    let default = url::Url::parse(DEFAULT_SERVICE_URL).unwrap();
+    let listen = serve.serve.listen;
+    assert_eq!(default.host_str(), Some(listen.ip().to_string().as_str()));
+    assert_eq!(default.port(), Some(listen.port()));
+
+    assert_eq!(
+        visit::party("name=Dr. Ada, phone=+14155550100,email=ada@example.com,language=de,")
+            .unwrap(),
+        Party {
+            name: Some("Dr. Ada".into()),
+            phone: Some("+14155550100".into()),
+            email: Some("ada@example.com".into()),
+            language: Some("de".into()),
+        }
+    );
+    assert_eq!(visit::party("").unwrap(), Party::default());
+    let unknown = visit::party("name=Ada,nick=A").unwrap_err();
+    assert!(unknown.contains("unknown key `nick`"), "{unknown}");
+    assert!(
+        visit::party("name=A,name=B")
+            .unwrap_err()
+            .contains("`name` is given twice")
+    );
+    assert!(
+        visit::party("Ada")
+            .unwrap_err()
+            .contains("`Ada` is not KEY=VALUE")
+    );
+
+    let book = [
+        "icnode",
+        "visit",
+        "book",
+        "--start",
+        "1",
+        "--end",
+        "2",
+        "--host",
+        "name=Ada",
+        "--guest",
+        "phone=+14155550100",
+        "--guest",
+        "",
+        "--remind",
+        "-P1D",
+        "--remind",
+        "-PT15M",
+        "--api-key",
+        "sk-visible-nowhere",
+    ];
+    let matches = Cli::command().try_get_matches_from(book).unwrap();
+    let warnings = secrets_on_the_command_line(&matches);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("--api-key on the command line"),
+        "{warnings:?}"
+    );
+    assert!(warnings[0].contains("ICNODE_API_KEY"), "{warnings:?}");
+    let cli = Cli::try_parse_from(book).unwrap();
+    assert!(!format!("{cli:?}").contains("sk-visible-nowhere"));
+    let Command::Visit(VisitCommand::Book(args)) = cli.command else {
+        panic!("not visit book");
+    };
+    assert_eq!(args.guests.len(), 2);
+    assert_eq!(args.guests[1], Party::default());
+    assert_eq!(
+        args.schedule.reminders(),
+        Some(vec!["-P1D".to_owned(), "-PT15M".to_owned()])
+    );
+    let reminders = |extra: &[&str]| {
+        let mut args = vec!["icnode", "visit", "move", "v1"];
+        args.extend_from_slice(extra);
+        match Cli::try_parse_from(args).map(|cli| cli.command) {
+            Ok(Command::Visit(VisitCommand::Move(args))) => Ok(args.schedule.reminders()),
+            Ok(_) => panic!("not visit move"),
+            Err(error) => Err(error.to_string()),
+        }
+    };
+    assert_eq!(reminders(&[]), Ok(None), "the visit's stay");
+    assert_eq!(reminders(&["--no-reminders"]), Ok(Some(Vec::new())));
+    let both = reminders(&["--no-reminders", "--remind", "-PT5M"]).unwrap_err();
+    assert!(both.contains("--no-reminders"), "{both}");
+    let vertical = Cli::try_parse_from([&book[..], &["--vertical", "xx"]].concat())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        vertical.contains("[possible values: hc, gen, cc]"),
+        "{vertical}"
+    );
+}
+
+#[test]
+fn visits_email_goes_over_smtp_to_an_outbox_or_nowhere_from_the_address_given() {
+    use server::mail::{DEFAULT_FROM, MailTransport};
+    let options = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+        Command::Up(up) => up.service,
+        Command::Serve(serve) => serve.service,
+        _ => panic!("neither up nor serve"),
+    };
+    for command in ["up", "serve"] {
+        let defaults = options(&["icnode", command]).mail();
+        assert_eq!(defaults.transport, MailTransport::None, "{command}");
+        assert_eq!(defaults.from, DEFAULT_FROM);
+        let smtp = options(&[
+            "icnode",
+            command,
+            "--smtp-url",
+            "smtp://127.0.0.1:2525",
+            "--mail-from",
+            "Clinic <visits@clinic.example>",
+        ])
+        .mail();
+        assert_eq!(
+            smtp.transport,
+            MailTransport::Smtp("smtp://127.0.0.1:2525".into())
+        );
+        assert_eq!(smtp.from, "Clinic <visits@clinic.example>");
+        let outbox = options(&["icnode", command, "--mail-outbox", "/tmp/mail"]).mail();
+        assert_eq!(outbox.transport, MailTransport::Outbox("/tmp/mail".into()));
+        let both = Cli::try_parse_from([
+            "icnode",
+            command,
+            "--smtp-url",
+            "smtp://127.0.0.1:2525",
+            "--mail-outbox",
+            "/tmp/mail",
+        ]);
+        assert!(both.is_err(), "{command}: one place for email");
     }
 }

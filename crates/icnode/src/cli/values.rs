@@ -61,6 +61,8 @@ pub(super) fn key_role() -> impl clap::builder::TypedValueParser<Value = server:
 pub enum DurationError {
     #[error("must be a positive duration such as 15m, 2h or 1d, got `{0}`")]
     NotPositive(String),
+    #[error("must be a duration of zero or more such as 0s, 15m or 2h, got `{0}`")]
+    Negative(String),
     #[error("must be at least {at_least}: {why}, got `{got}`")]
     TooShort {
         at_least: String,
@@ -92,6 +94,15 @@ pub(super) fn positive_duration(text: &str) -> Result<Duration, DurationError> {
         return Err(DurationError::NotPositive(text.to_owned()));
     }
     Ok(duration)
+}
+
+/// A duration such as `0s`, `15m` or `2h`, read as [`positive_duration`] reads one, where
+/// zero is allowed.
+pub(super) fn duration(text: &str) -> Result<Duration, DurationError> {
+    if text.trim_start().starts_with('-') {
+        return Err(DurationError::Negative(text.to_owned()));
+    }
+    Ok(humantime::parse_duration(text)?)
 }
 
 /// How long `--retain` keeps meetings and invites: never under the service's shortest.

@@ -65,6 +65,10 @@ impl FieldNames for Flags {
             Field::ChatIdPrefix => "chatIdPrefix".into(),
             // Visits are booked through the API; named as it names them.
             Field::State
+            | Field::TemplateKind
+            | Field::Language
+            | Field::Subject
+            | Field::Body
             | Field::Start
             | Field::End
             | Field::Reminders(_)

@@ -14,6 +14,7 @@ mod process;
 mod serve;
 mod tenants;
 mod up;
+mod visit;
 
 use crate::cli::Command;
 
@@ -31,6 +32,7 @@ pub async fn run(command: Command) -> Result<(), CliError> {
         Command::Tenants(command) => tenants::tenants(command).await,
         Command::Audit(args) => audit::audit(args).await,
         Command::Migrate { database } => audit::migrate(database).await,
+        Command::Visit(command) => visit::visit(command).await,
         Command::Link(args) => link::link(args).await,
         Command::AddGuest(args) => link::add_guest(args).await,
         Command::Node(command) => node::node(command).await,

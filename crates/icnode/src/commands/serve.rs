@@ -76,6 +76,8 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     settings.rate_limit_per_minute = options.rate_limit;
     settings.idempotency_ttl = options.idempotency_ttl;
     settings.retain = options.retain;
+    settings.link_times = options.link_times();
+    settings.mail = options.mail();
     settings.broker.retry = resilience::RetryPolicy::with_retries(options.broker_retries);
     settings.node_retry = resilience::RetryPolicy::with_retries(options.node_retries);
     settings.broker.breaker = resilience::BreakerSettings {
@@ -93,9 +95,10 @@ pub(super) fn apply_connections(settings: &mut Settings, options: &ConnectionOpt
 /// A start-up failure: the user's when a file or address they named is at fault.
 pub(super) fn start_error(error: StartError) -> CliError {
     match error {
-        StartError::Nodes(_) | StartError::Tls { .. } | StartError::JoinUrl(_) => {
-            CliError::usage(&error)
-        }
+        StartError::Nodes(_)
+        | StartError::Tls { .. }
+        | StartError::JoinUrl(_)
+        | StartError::Mail(_) => CliError::usage(&error),
         other => CliError::runtime(&other),
     }
 }
@@ -121,6 +124,33 @@ mod tests {
         assert_eq!(
             settings.retain,
             Some(std::time::Duration::from_secs(30 * 24 * 60 * 60))
+        );
+    }
+
+    /// `serve` hands the service its `--visit-lead` and `--visit-grace` through `apply`.
+    #[test]
+    fn the_service_is_given_its_visits_link_times() {
+        let args = [
+            "icnode",
+            "serve",
+            "--visit-lead",
+            "0s",
+            "--visit-grace",
+            "1h",
+        ];
+        let Command::Serve(serve) = Cli::try_parse_from(args).unwrap().command else {
+            panic!("not serve");
+        };
+        let broker = url::Url::parse("http://127.0.0.1:1").unwrap();
+        let mut settings = Settings::new(IN_MEMORY_DATABASE, broker, "token".into());
+        assert_eq!(settings.link_times, server::domain::LinkTimes::default());
+        apply(&mut settings, &serve.service);
+        assert_eq!(
+            settings.link_times,
+            server::domain::LinkTimes {
+                lead: std::time::Duration::ZERO,
+                grace: std::time::Duration::from_secs(60 * 60),
+            }
         );
     }
 }

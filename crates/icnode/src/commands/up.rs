@@ -17,6 +17,9 @@ use super::serve::{apply, apply_connections, start_error};
 use crate::cli::UpArgs;
 
 /// How long the pair `up` prints stays valid.
+/// Where `up` writes visits' email, in its data directory, unless told otherwise.
+pub const MAIL_OUTBOX: &str = "mail";
+
 const UP_LINK_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
 
 pub async fn up(args: UpArgs) -> Result<(), CliError> {
@@ -41,6 +44,8 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     // the machine's own services.
     settings.node_imports = true;
     settings.imported_node_destinations = node::Destinations::Any;
+    keep_mail_in(&mut settings, dir.as_deref());
+    let mail = settings.mail.transport.clone();
     let app = server::Application::with_listener(listener, settings)
         .await
         .map_err(start_error)?;
@@ -55,6 +60,7 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     println!("  broker   {base}/api/v2/joseencrypt (and the join pages)");
     println!("  service  {base}/v1/meetings, {base}/v1/nodes (API: {base}/docs)");
     println!("  console  {base}/");
+    say_where_mail_goes(&mail);
     let authorization = match (&dir, &key) {
         (Some(dir), None) => {
             let file = dir.join(DEV_KEY_FILE);
@@ -133,5 +139,23 @@ async fn first_pair(url: &Url, token: SecretString) -> Result<(String, String, S
         _ => Err(CliError::Runtime(
             "the broker answered without a host and a guest link".into(),
         )),
+    }
+}
+
+/// `up`'s email stays on the machine unless it is told where to send it: .eml files in the
+/// data directory, which the console shows.
+fn keep_mail_in(settings: &mut server::Settings, dir: Option<&std::path::Path>) {
+    if let (server::mail::MailTransport::None, Some(dir)) = (&settings.mail.transport, dir) {
+        settings.mail.transport = server::mail::MailTransport::Outbox(dir.join(MAIL_OUTBOX));
+    }
+}
+
+fn say_where_mail_goes(mail: &server::mail::MailTransport) {
+    match mail {
+        server::mail::MailTransport::Outbox(dir) => {
+            println!("  mail     {} (.eml files; no email leaves)", dir.display())
+        }
+        server::mail::MailTransport::Smtp(_) => println!("  mail     over SMTP (--smtp-url)"),
+        server::mail::MailTransport::None => println!("  mail     none (--ephemeral)"),
     }
 }

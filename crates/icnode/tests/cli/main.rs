@@ -13,6 +13,7 @@ mod console;
 mod contract;
 mod node;
 mod service;
+mod visits;
 
 const TOKEN: &str = "cli-test-token";
 const SECRET: &str = "cli-test-secret";

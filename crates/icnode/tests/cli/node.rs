@@ -432,7 +432,7 @@ fn import_curl_and_export_postman_from_the_command_line() {
         .unwrap();
     assert_eq!(exported.status.code(), Some(0));
     let collection: Value = serde_json::from_slice(&exported.stdout).unwrap();
-    assert_eq!(collection["item"].as_array().unwrap().len(), 2);
+    assert_eq!(collection["item"].as_array().unwrap().len(), 5);
     assert!(
         collection["variable"]
             .as_array()

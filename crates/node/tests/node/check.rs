@@ -31,7 +31,17 @@ fn the_base_definition_and_the_bundled_node_are_clean() {
     let (definition, found) = node::check(&bundled);
     assert!(found.is_empty(), "{found:?}");
     let definition = definition.unwrap();
-    assert_eq!(definition.methods.len(), 2);
+    let names: Vec<&str> = definition.methods.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Generate Basic Link",
+            "Add Guest",
+            "Book Visit",
+            "Reschedule Visit",
+            "Cancel Visit"
+        ]
+    );
     assert_eq!(definition.methods[0].dynamic_fields(), ["uniquechatId"]);
 }
 

@@ -21,10 +21,12 @@ pub enum Action {
     VisitBooked,
     VisitRescheduled,
     VisitCancelled,
+    TemplateSet,
+    TemplateRemoved,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::MeetingCreated,
         Action::LinksAdded,
         Action::InviteSent,
@@ -39,6 +41,8 @@ impl Action {
         Action::VisitBooked,
         Action::VisitRescheduled,
         Action::VisitCancelled,
+        Action::TemplateSet,
+        Action::TemplateRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,8 @@ impl Action {
             Action::VisitBooked => "visit.booked",
             Action::VisitRescheduled => "visit.rescheduled",
             Action::VisitCancelled => "visit.cancelled",
+            Action::TemplateSet => "template.set",
+            Action::TemplateRemoved => "template.removed",
         }
     }
 }

@@ -42,6 +42,11 @@ pub enum Field {
     Until,
     /// A listing's filter on visits' states.
     State,
+    /// What a message template is for (`reminder`), its language, and its two parts.
+    TemplateKind,
+    Language,
+    Subject,
+    Body,
     /// A visit's start and end.
     Start,
     End,

@@ -36,6 +36,6 @@ pub use visit::{
     DEFAULT_GRACE, DEFAULT_LANGUAGE, DEFAULT_LEAD, DEFAULT_REMINDERS, JobKind, LANGUAGE_PATTERN,
     LinkTimes, MAX_AHEAD, MAX_EMAIL_CHARS, MAX_LENGTH, MAX_NAME_CHARS, MAX_NOTES_CHARS,
     MAX_PARTIES, MAX_REMINDER_AHEAD, MAX_REMINDERS, Notes, Party, PartyAsked, Reminder,
-    RescheduleAsked, Schedule, VisitAsked, VisitPlan, VisitState, is_email,
+    RescheduleAsked, Schedule, VisitAsked, VisitPlan, VisitState, is_email, is_language,
 };
 pub use window::{LinkState, TimesAsked, Validity, Window, WindowError};

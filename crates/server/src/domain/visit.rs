@@ -208,10 +208,18 @@ pub enum JobKind {
     Begin,
     /// The end: the visit is over.
     End,
+    /// Tell everyone with an address what changed (its detail: booked, moved or cancelled).
+    Notify,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [JobKind::Mint, JobKind::Remind, JobKind::Begin, JobKind::End];
+    pub const ALL: [JobKind; 5] = [
+        JobKind::Mint,
+        JobKind::Remind,
+        JobKind::Begin,
+        JobKind::End,
+        JobKind::Notify,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -219,6 +227,7 @@ impl JobKind {
             JobKind::Remind => "remind",
             JobKind::Begin => "begin",
             JobKind::End => "end",
+            JobKind::Notify => "notify",
         }
     }
 }
@@ -303,7 +312,7 @@ impl VisitAsked {
         let schedule = read_schedule(
             self.start.as_ref(),
             self.end.as_ref(),
-            self.time_zone.as_deref(),
+            self.time_zone.as_deref().filter(|zone| !zone.is_empty()),
             self.reminders.as_deref(),
             now,
         );
@@ -350,7 +359,12 @@ impl VisitAsked {
 impl RescheduleAsked {
     /// The visit's new schedule, what is not asked kept from `current`; `None` when nothing
     /// was asked to change.
-    pub fn read(self, current: &Schedule, now: i64) -> Result<Option<Schedule>, Vec<Invalid>> {
+    pub fn read(mut self, current: &Schedule, now: i64) -> Result<Option<Schedule>, Vec<Invalid>> {
+        // Empty is absent, as a flow's unset variable sends it.
+        let blank = |time: &TimeInput| matches!(time, TimeInput::Text(text) if text.is_empty());
+        self.start = self.start.filter(|time| !blank(time));
+        self.end = self.end.filter(|time| !blank(time));
+        self.time_zone = self.time_zone.filter(|zone| !zone.is_empty());
         if self.start.is_none()
             && self.end.is_none()
             && self.time_zone.is_none()
@@ -627,7 +641,7 @@ pub fn is_email(text: &str) -> bool {
         && !local.contains('@')
 }
 
-fn is_language(text: &str) -> bool {
+pub fn is_language(text: &str) -> bool {
     static FORM: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(LANGUAGE_PATTERN).expect("LANGUAGE_PATTERN is a regex")
     });
@@ -827,6 +841,31 @@ mod tests {
         assert_eq!(
             fields(&past_end.read(&plan.schedule, NOW).unwrap_err()),
             [Field::End]
+        );
+    }
+
+    #[test]
+    fn an_empty_zone_or_time_is_absent_as_a_flows_unset_variable_sends_it() {
+        let mut visit = asked("2027-03-29T10:00:00Z", "2027-03-29T10:30:00Z");
+        visit.time_zone = Some(String::new());
+        let plan = visit.read(NOW).unwrap();
+        assert!(plan.schedule.zone.is_none());
+        let moved = RescheduleAsked {
+            start: Some(TimeInput::Text("2027-03-29T11:00:00Z".into())),
+            end: Some(TimeInput::Text(String::new())),
+            time_zone: Some(String::new()),
+            reminders: None,
+        }
+        .read(&plan.schedule, NOW);
+        // The end is kept, and a start past it is refused naming the end.
+        assert_eq!(fields(&moved.unwrap_err()), [Field::End]);
+        let nothing = RescheduleAsked {
+            start: Some(TimeInput::Text(String::new())),
+            ..RescheduleAsked::default()
+        };
+        assert_eq!(
+            fields(&nothing.read(&plan.schedule, NOW).unwrap_err()),
+            [Field::Start]
         );
     }
 

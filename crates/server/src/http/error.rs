@@ -15,6 +15,7 @@ use crate::meetings::MeetingError;
 use crate::nodes::NodeRunError;
 use crate::settings::MAX_BODY_BYTES;
 use crate::store::StoreError;
+use crate::templates::TemplateOpError;
 use crate::visits::VisitError;
 
 /// The error body of every route.
@@ -277,6 +278,23 @@ impl From<MeetingError> for ApiError {
                 error.to_string(),
             ),
             MeetingError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<TemplateOpError> for ApiError {
+    fn from(error: TemplateOpError) -> Self {
+        match error {
+            TemplateOpError::Invalid(errors) => {
+                Self::invalid(&errors.iter().map(|e| ApiNames.word(e)).collect::<Vec<_>>())
+            }
+            error @ TemplateOpError::NotFound { .. } => Self::new(
+                StatusCode::NOT_FOUND,
+                "template_not_found",
+                error.to_string(),
+            ),
+            error @ TemplateOpError::Forbidden(_) => Self::forbidden(&error.to_string()),
+            TemplateOpError::Store(error) => error.into(),
         }
     }
 }

@@ -19,6 +19,7 @@ mod observe;
 mod openapi;
 mod ops;
 mod state;
+mod templates;
 mod types;
 mod visits;
 mod wire;
@@ -27,7 +28,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::settings::MAX_BODY_BYTES;
 
@@ -56,6 +57,12 @@ pub fn router(state: AppState) -> Router {
                 .delete(visits::delete),
         )
         .route("/v1/visits/{id}/cancel", post(visits::cancel))
+        .route("/v1/templates", get(templates::list))
+        .route("/v1/templates/preview", post(templates::preview))
+        .route(
+            "/v1/templates/{kind}/{language}",
+            put(templates::set).delete(templates::remove),
+        )
         .route("/v1/nodes", get(nodes::list))
         .route("/v1/audit", get(audit::list))
         .route("/v1/nodes/{node}/{method}", post(nodes::run))

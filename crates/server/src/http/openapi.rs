@@ -21,6 +21,7 @@ use crate::domain::{
 };
 use crate::idempotency::MAX_KEY_CHARS;
 use crate::meetings::{MAX_PAGE, MAX_PHONES_PER_INVITE};
+use crate::messages::{MAX_TEMPLATE_CHARS, MessageKind};
 
 struct ApiKeyScheme;
 
@@ -65,6 +66,10 @@ impl Modify for ApiKeyScheme {
         super::visits::reschedule,
         super::visits::cancel,
         super::visits::delete,
+        super::templates::list,
+        super::templates::set,
+        super::templates::remove,
+        super::templates::preview,
         super::audit::list,
         super::ops::healthz,
         super::ops::readyz,
@@ -138,7 +143,11 @@ fn schema_rules(doc: &mut Value) {
                    "items": {"type": "string", "pattern": E164_PATTERN}}),
         ),
     ];
-    let rules = rules.into_iter().chain(visit_rules());
+    let rules = rules
+        .into_iter()
+        .chain(visit_rules())
+        .chain(party_rules())
+        .chain(template_rules());
     for (schema, property, rule) in rules {
         let property = &mut doc["components"]["schemas"][schema]["properties"][property];
         let description = property["description"].take();
@@ -156,24 +165,26 @@ fn schema_rules(doc: &mut Value) {
     });
 }
 
-/// The rules of a visit's fields, from the constants the service checks. A phone, email or
-/// language given as `""` is absent, as a flow's empty variable sends it.
+/// The rules of a visit's fields, from the constants the service checks.
 fn visit_rules() -> Vec<(&'static str, &'static str, Value)> {
     let nullable = |schema: Value| json!({"oneOf": [schema, {"type": "null"}]});
     let time = json!({"oneOf": [
         {"type": "integer", "minimum": 0, "maximum": MILLISECONDS_THRESHOLD},
         {"type": "string", "pattern": TIME_PATTERN}
     ]});
-    let optional_time = nullable(time.clone());
-    let zone = nullable(json!({"type": "string", "minLength": 1}));
+    // Empty text is absent, as a flow's unset variable sends it.
+    let empty = json!({"type": "string", "maxLength": 0});
+    let optional_time = json!({"oneOf": [
+        {"type": "integer", "minimum": 0, "maximum": MILLISECONDS_THRESHOLD},
+        {"type": "string", "pattern": TIME_PATTERN},
+        empty,
+        {"type": "null"}
+    ]});
+    let zone = nullable(json!({"type": "string"}));
     let parties = json!({"type": "array", "minItems": 1, "maxItems": MAX_PARTIES,
                          "items": {"$ref": "#/components/schemas/PartyBody"}});
     let reminders = nullable(json!({"type": "array", "maxItems": MAX_REMINDERS,
                                     "items": {"type": "string"}}));
-    let e164 = E164_PATTERN.trim_start_matches('^').trim_end_matches('$');
-    let language = LANGUAGE_PATTERN
-        .trim_start_matches('^')
-        .trim_end_matches('$');
     vec![
         ("BookVisit", "start", time.clone()),
         ("BookVisit", "end", time),
@@ -196,6 +207,17 @@ fn visit_rules() -> Vec<(&'static str, &'static str, Value)> {
         ("RescheduleVisit", "end", optional_time),
         ("RescheduleVisit", "timeZone", zone),
         ("RescheduleVisit", "reminders", reminders),
+    ]
+}
+
+/// The rules of a visit's person; a phone, email or language given as `""` is absent.
+fn party_rules() -> Vec<(&'static str, &'static str, Value)> {
+    let nullable = |schema: Value| json!({"oneOf": [schema, {"type": "null"}]});
+    let e164 = E164_PATTERN.trim_start_matches('^').trim_end_matches('$');
+    let language = LANGUAGE_PATTERN
+        .trim_start_matches('^')
+        .trim_end_matches('$');
+    vec![
         (
             "PartyBody",
             "name",
@@ -216,6 +238,43 @@ fn visit_rules() -> Vec<(&'static str, &'static str, Value)> {
             "PartyBody",
             "language",
             nullable(json!({"type": "string", "pattern": format!("^({language})?$")})),
+        ),
+    ]
+}
+
+/// The rules of a message template's parts, and of a preview.
+fn template_rules() -> Vec<(&'static str, &'static str, Value)> {
+    let nullable = |schema: Value| json!({"oneOf": [schema, {"type": "null"}]});
+    vec![
+        (
+            "SetTemplate",
+            "subject",
+            json!({"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE_CHARS}),
+        ),
+        (
+            "SetTemplate",
+            "body",
+            json!({"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE_CHARS}),
+        ),
+        (
+            "PreviewTemplate",
+            "kind",
+            json!({"type": "string", "enum": MessageKind::ALL.map(MessageKind::as_str)}),
+        ),
+        (
+            "PreviewTemplate",
+            "language",
+            nullable(json!({"type": "string", "pattern": LANGUAGE_PATTERN})),
+        ),
+        (
+            "PreviewTemplate",
+            "subject",
+            nullable(json!({"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE_CHARS})),
+        ),
+        (
+            "PreviewTemplate",
+            "body",
+            nullable(json!({"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE_CHARS})),
         ),
     ]
 }
@@ -602,7 +661,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(ids.len(), 19, "{ids:?}");
+        assert_eq!(ids.len(), 23, "{ids:?}");
         for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
             assert!(
                 schema["description"].is_string(),

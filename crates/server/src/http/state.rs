@@ -18,6 +18,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub meetings: Meetings,
     pub visits: Visits,
+    pub mailer: crate::mail::Mailer,
+    pub templates: crate::templates::Templates,
     pub nodes: Nodes,
     pub store: Store,
     pub broker: Broker,

@@ -10,7 +10,7 @@
 //!
 //! Where things are: rows and how they are read (`rows`), the SQL of new meetings and links
 //! (`inserts`), the operations by what they touch (`meetings`, `keys`, `tenants`,
-//! `idempotency`, `audit`, `retention`, `visits`, `jobs`), and
+//! `idempotency`, `audit`, `retention`, `visits`, `jobs`, `templates`), and
 //! the two tasks that share the database among requests (`group_commit`, `key_checks`).
 
 use std::future::Future;
@@ -32,6 +32,7 @@ mod retention;
 mod rows;
 mod sql;
 mod sqlite;
+mod templates;
 mod tenants;
 mod visit_rows;
 mod visits;
@@ -46,7 +47,9 @@ pub use rows::{
     Claim, ClaimTimes, InvitesSince, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow,
     Revoked, TenantRow,
 };
-pub use visit_rows::{JobRow, JobState, MessageRow, NewJob, VisitCursor, VisitRow, VisitStep};
+pub use visit_rows::{
+    JobRow, JobState, MessageRow, NewJob, TemplateRow, VisitCursor, VisitRow, VisitStep,
+};
 
 /// What a request waits for the database on, timed by the store for whoever observes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -327,3 +327,25 @@ pub(super) fn visit_step(visit: &str, sequence: i64, step: &VisitStep, at: i64) 
         ),
     }
 }
+
+/// A tenant's template as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRow {
+    pub kind: String,
+    pub language: String,
+    pub subject: String,
+    pub body: String,
+    pub updated_at: i64,
+}
+
+pub(super) fn template_row(row: &dyn Columns) -> Result<TemplateRow, StoreError> {
+    Ok(TemplateRow {
+        kind: row.text("kind")?,
+        language: row.text("language")?,
+        subject: row.text("subject")?,
+        body: row.text("body")?,
+        updated_at: row.int("updated_at")?,
+    })
+}
+
+pub(super) const TEMPLATE_COLUMNS: &str = "kind, language, subject, body, updated_at";

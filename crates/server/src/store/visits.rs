@@ -128,6 +128,7 @@ impl Store {
         );
         let next = VisitRow {
             sequence: visit.sequence + 1,
+            updated_at: at,
             ..visit.clone()
         };
         let mut then = vec![drop_waiting_jobs(&visit.id)];
@@ -136,21 +137,30 @@ impl Store {
         Ok(self.db.change(moved, then).await? == 1)
     }
 
-    /// Cancels a visit that is not over, dropping its jobs not yet run; `false` when it is
-    /// over already (or another tenant's, or none).
+    /// Cancels a visit read at its sequence (its sequence one more, as a calendar's cancel
+    /// wants), dropping its jobs not yet run for `jobs`; `false` when it changed since it was
+    /// read or is over.
     pub async fn cancel_visit(
         &self,
-        tenant: &TenantId,
-        id: &str,
+        visit: &VisitRow,
         at: i64,
+        jobs: &[NewJob],
         audit: &AuditRow,
     ) -> Result<bool, StoreError> {
         let cancelled = Statement::new(
-            "UPDATE visits SET state = 'cancelled', cancelled_at = $1, updated_at = $1 \
-             WHERE tenant_id = $2 AND id = $3 AND state NOT IN ('ended', 'cancelled')",
-            values![at, tenant.as_str(), id],
+            "UPDATE visits SET state = 'cancelled', cancelled_at = $1, updated_at = $1, \
+             sequence = sequence + 1 WHERE tenant_id = $2 AND id = $3 AND sequence = $4 \
+             AND state NOT IN ('ended', 'cancelled')",
+            values![at, visit.tenant.as_str(), visit.id.as_str(), visit.sequence],
         );
-        let then = vec![drop_waiting_jobs(id), insert_audit(audit)];
+        let next = VisitRow {
+            sequence: visit.sequence + 1,
+            updated_at: at,
+            ..visit.clone()
+        };
+        let mut then = vec![drop_waiting_jobs(&visit.id)];
+        then.extend(insert_jobs(&next, jobs));
+        then.push(insert_audit(audit));
         Ok(self.db.change(cancelled, then).await? == 1)
     }
 

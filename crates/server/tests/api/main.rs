@@ -16,9 +16,11 @@ mod meetings;
 mod nodes;
 mod ops;
 mod retention;
+mod smtp;
 mod sqlite;
 mod tenant_tokens;
 mod tenants;
+mod visit_mail;
 mod visits;
 mod words;
 
@@ -152,6 +154,8 @@ pub struct Options {
     pub retain: Option<std::time::Duration>,
     /// How often visits' jobs are looked for (default: the service's default).
     pub jobs_every: Option<std::time::Duration>,
+    /// Where visits' email goes (default: nowhere).
+    pub mail: Option<server::mail::MailSettings>,
 }
 
 pub struct TestApp {
@@ -413,6 +417,9 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     settings.retain = options.retain;
     if let Some(every) = options.jobs_every {
         settings.jobs_every = every;
+    }
+    if let Some(mail) = options.mail.clone() {
+        settings.mail = mail;
     }
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {

@@ -18,7 +18,16 @@ async fn the_bundled_node_is_listed_with_its_methods_and_parameters(db: Db) {
         .iter()
         .map(|m| m["slug"].as_str().unwrap())
         .collect();
-    assert_eq!(methods, ["generate-basic-link", "add-guest"]);
+    assert_eq!(
+        methods,
+        [
+            "generate-basic-link",
+            "add-guest",
+            "book-visit",
+            "reschedule-visit",
+            "cancel-visit"
+        ]
+    );
     let parameter = &node["methods"][0]["parameters"][0];
     assert_eq!(parameter["name"], "uniquechatId");
     assert_eq!(parameter["type"], "text");
@@ -164,7 +173,8 @@ async fn nodes_and_methods_are_named_by_name_or_slug_and_refusals_list_both_form
             "/v1/nodes/instant-connect/Generate%20Link",
             "method_not_found",
             "node `instant-connect` has no method `Generate Link`; it has: \
-             `Generate Basic Link` (generate-basic-link), `Add Guest` (add-guest)",
+             `Generate Basic Link` (generate-basic-link), `Add Guest` (add-guest), `Book Visit` \
+             (book-visit), `Reschedule Visit` (reschedule-visit), `Cancel Visit` (cancel-visit)",
         ),
         (
             "/v1/nodes/instant/generate-basic-link",

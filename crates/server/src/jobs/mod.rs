@@ -15,19 +15,28 @@
 //! - `mint`: the visit's links, one per person, valid from the lead time until the end and a
 //!   grace, in the meeting `visit-<id>` (links an earlier attempt made are not made again);
 //! - `remind`: the links made if they are not yet, then the broker's SMS invite to every
-//!   guest with a phone (the broker's text carries a guest link; hosts are not texted);
+//!   guest with a phone (the broker's text carries a guest link; hosts are not texted), and an
+//!   email to everyone with an address, their own link and calendar invitation in it;
+//! - `notify`: an email to everyone with an address when the visit is booked, moved or
+//!   cancelled, with the calendar invitation that adds, moves or removes it;
 //! - `begin`, `end`: the visit is in progress, then ended.
+//!
+//! A job that failed for some people and not others is tried again for those it failed:
+//! what it sent is kept with its failure, and not sent twice.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use instant_connect::Clock;
 
-use crate::domain::{ChatId, JobKind, KeyRole, LinkTimes, Party, Role, TimeInput, TimesAsked};
-use crate::keys::Caller;
-use crate::meetings::{MeetingError, MeetingRequest, Meetings, MoreLinks};
-use crate::store::{JobRow, MessageRow, Store, StoreError, VisitRow, VisitStep};
-use crate::visits::chat_id_of;
+use crate::domain::{JobKind, LinkTimes, VisitState};
+use crate::mail::Mailer;
+use crate::meetings::{MeetingError, Meetings};
+use crate::store::{JobRow, MessageRow, Store, StoreError, VisitStep};
+use crate::templates::Templates;
+
+mod deliver;
+mod links;
 
 /// Jobs a process claims at once at most.
 pub const BATCH: u32 = 100;
@@ -45,6 +54,8 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 pub struct Jobs {
     store: Store,
     meetings: Meetings,
+    mailer: Mailer,
+    templates: Templates,
     clock: Arc<dyn Clock>,
     times: LinkTimes,
 }
@@ -62,7 +73,7 @@ pub struct Round {
 }
 
 /// How an attempt ended.
-enum Ending {
+pub(super) enum Ending {
     Done(Option<VisitStep>, Vec<MessageRow>),
     Failed {
         why: String,
@@ -75,10 +86,19 @@ enum Ending {
 }
 
 impl Jobs {
-    pub fn new(store: Store, meetings: Meetings, clock: Arc<dyn Clock>, times: LinkTimes) -> Self {
+    pub fn new(
+        store: Store,
+        meetings: Meetings,
+        mailer: Mailer,
+        templates: Templates,
+        clock: Arc<dyn Clock>,
+        times: LinkTimes,
+    ) -> Self {
         Self {
             store,
             meetings,
+            mailer,
+            templates,
             clock,
             times,
         }
@@ -218,7 +238,9 @@ impl Jobs {
             Ok(None) => return Ending::Moot,
             Err(error) => return failed_store(&error),
         };
-        if visit.sequence != job.sequence || visit.state.is_over() {
+        // A cancel's notice is the one job of a visit that is over.
+        let cancel_notice = job.kind == JobKind::Notify && visit.state == VisitState::Cancelled;
+        if visit.sequence != job.sequence || (visit.state.is_over() && !cancel_notice) {
             return Ending::Moot;
         }
         match job.kind {
@@ -235,140 +257,20 @@ impl Jobs {
                 Ok(caller) => self.remind(job, &caller, &visit).await,
                 Err(ending) => ending,
             },
-        }
-    }
-
-    /// The key that booked the visit, as its tenant is now (its limits, its broker token).
-    async fn caller_for(&self, job: &JobRow, visit: &VisitRow) -> Result<Caller, Ending> {
-        let tenant = match self.store.tenant(&visit.tenant).await {
-            Ok(Some(tenant)) => tenant,
-            Ok(None) => return Err(Ending::Moot),
-            Err(error) => return Err(failed_store(&error)),
-        };
-        if tenant.disabled_at.is_some() {
-            return Err(Ending::Failed {
-                why: "the visit's tenant is disabled".into(),
-                retry: None,
-                messages: Vec::new(),
-            });
-        }
-        Ok(Caller {
-            key_id: visit.key_id.clone(),
-            name: visit.key_name.clone(),
-            tenant: tenant.id,
-            role: KeyRole::Member,
-            limits: tenant.limits,
-            broker_token: tenant.token,
-            request_id: Some(format!("job:{}", job.id)),
-        })
-    }
-
-    /// The visit's links for its window now, made where they are missing: one per person.
-    async fn links(&self, caller: &Caller, visit: &VisitRow) -> Result<ChatId, MeetingError> {
-        let chat_id = chat_id_of(visit);
-        let (from, until) = visit.schedule.links_window(self.times);
-        let validity = TimesAsked {
-            not_before: Some(TimeInput::Seconds(from)),
-            expires_at: Some(TimeInput::Seconds(until)),
-            ..TimesAsked::default()
-        };
-        let (hosts, guests) = (visit.hosts.len(), visit.guests.len());
-        let meeting = match self.meetings.get(caller, chat_id.as_str()).await {
-            Ok(meeting) => meeting,
-            Err(MeetingError::NotFound(_)) => {
-                let request = MeetingRequest {
-                    chat_id: Some(chat_id.as_str().to_owned()),
-                    hosts: Some(hosts as i64),
-                    guests: Some(guests as i64),
-                    vertical: Some(visit.vertical.as_str().to_owned()),
-                    host_login: None,
-                    short_urls: None,
-                    validity: validity.clone(),
-                };
-                match self.meetings.create(caller, request).await {
-                    Ok(_) => return Ok(chat_id),
-                    // An attempt before this one made it and was cut off: see what it made.
-                    Err(MeetingError::Exists(_)) => {
-                        self.meetings.get(caller, chat_id.as_str()).await?
-                    }
-                    Err(error) => return Err(error),
+            JobKind::Notify => {
+                let kind = job.detail.as_deref().and_then(|k| k.parse().ok());
+                match (kind, self.caller_for(job, &visit).await) {
+                    (Some(kind), Ok(caller)) => self.notify(job, &caller, &visit, kind).await,
+                    (None, _) => Ending::Failed {
+                        why: format!("a notice of no kind known: {:?}", job.detail),
+                        retry: None,
+                        messages: Vec::new(),
+                    },
+                    (_, Err(ending)) => ending,
                 }
             }
-            Err(error) => return Err(error),
-        };
-        let made = |role: Role| {
-            meeting
-                .links
-                .iter()
-                .filter(|l| {
-                    l.link.role == role
-                        && l.link.not_before == Some(from)
-                        && l.link.expires_at == until
-                })
-                .count()
-        };
-        for (role, wanted) in [(Role::Host, hosts), (Role::Guest, guests)] {
-            let missing = wanted.saturating_sub(made(role));
-            if missing > 0 {
-                let more = MoreLinks {
-                    count: Some(missing as i64),
-                    validity: validity.clone(),
-                };
-                self.meetings
-                    .add_links(caller, chat_id.as_str(), role, more)
-                    .await?;
-            }
-        }
-        Ok(chat_id)
-    }
-
-    /// The links made if they are not yet, then an SMS to every guest with a phone.
-    async fn remind(&self, job: &JobRow, caller: &Caller, visit: &VisitRow) -> Ending {
-        let chat_id = match self.links(caller, visit).await {
-            Ok(chat_id) => chat_id,
-            Err(error) => return failed_meeting(&error, Vec::new()),
-        };
-        let phones: Vec<String> = visit.guests.iter().filter_map(phone).collect();
-        if phones.is_empty() {
-            return Ending::Done(Some(VisitStep::Ready(chat_id)), Vec::new());
-        }
-        let now = self.clock.now();
-        let message = |recipient: &String, outcome: &str, detail: Option<String>| MessageRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            visit_id: visit.id.clone(),
-            job_id: job.id.clone(),
-            channel: "sms".into(),
-            kind: "reminder".into(),
-            recipient: recipient.clone(),
-            outcome: outcome.into(),
-            detail,
-            at: now,
-        };
-        match self
-            .meetings
-            .invite(caller, chat_id.as_str(), phones.clone())
-            .await
-        {
-            Ok(sent) => {
-                let messages = phones
-                    .iter()
-                    .map(|p| message(p, "sent", Some(sent.status.clone())))
-                    .collect();
-                Ending::Done(Some(VisitStep::Ready(chat_id)), messages)
-            }
-            Err(error) => {
-                let messages = phones
-                    .iter()
-                    .map(|p| message(p, "failed", Some(error.to_string())))
-                    .collect();
-                failed_meeting(&error, messages)
-            }
         }
     }
-}
-
-fn phone(party: &Party) -> Option<String> {
-    party.phone.clone()
 }
 
 /// The wait before attempt `attempts + 1`: doubling from the first, capped, and never sooner
@@ -381,7 +283,7 @@ fn backoff(attempts: i64, earliest: Option<Duration>) -> Duration {
     earliest.map_or(wait, |earliest| wait.max(earliest))
 }
 
-fn failed_store(error: &StoreError) -> Ending {
+pub(super) fn failed_store(error: &StoreError) -> Ending {
     Ending::Failed {
         why: resilience::report(error),
         retry: Some(None),
@@ -391,7 +293,7 @@ fn failed_store(error: &StoreError) -> Ending {
 
 /// A meeting operation's failure: worth retrying when the broker or the database failed, or a
 /// limit holds; not when what was asked breaks a rule.
-fn failed_meeting(error: &MeetingError, messages: Vec<MessageRow>) -> Ending {
+pub(super) fn failed_meeting(error: &MeetingError, messages: Vec<MessageRow>) -> Ending {
     let retry = match error {
         MeetingError::Limited { retry_in, .. } => Some(Some(*retry_in)),
         MeetingError::Broker(_)
