@@ -399,14 +399,22 @@ pub async fn sms_invite(
         .into());
     }
     leniency::allow(state.strict, warnings)?;
+    // A key sent again is the same invite: taken once, answered alike.
+    let once = headers
+        .get(instant_connect::IDEMPOTENCY_KEY_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|key| !key.is_empty());
     state
         .store
-        .record_invite(&SmsInvite {
-            meeting_id: invite.meeting_id,
-            numbers: numbers.value,
-            tracking_id: tracking::current(),
-            created_at: state.clock.now(),
-        })
+        .record_invite(
+            &SmsInvite {
+                meeting_id: invite.meeting_id,
+                numbers: numbers.value,
+                tracking_id: tracking::current(),
+                created_at: state.clock.now(),
+            },
+            once,
+        )
         .await?;
     Ok(Json(SmsInviteResponse {
         status: "Successful".to_owned(),

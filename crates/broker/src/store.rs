@@ -310,17 +310,27 @@ impl Store {
         Ok(row.map(|r| r.get("target")))
     }
 
-    pub async fn record_invite(&self, invite: &SmsInvite) -> Result<(), StoreError> {
+    /// Keeps an invite; `false` when one with the same `once` key was kept before (nothing
+    /// is kept again).
+    pub async fn record_invite(
+        &self,
+        invite: &SmsInvite,
+        once: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let numbers = serde_json::to_string(&invite.numbers)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query("INSERT INTO sms_invites (meeting_id, numbers, tracking_id, created_at) VALUES (?, ?, ?, ?)")
-            .bind(&invite.meeting_id)
-            .bind(numbers)
-            .bind(&invite.tracking_id)
-            .bind(invite.created_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let kept = sqlx::query(
+            "INSERT INTO sms_invites (meeting_id, numbers, tracking_id, created_at, \
+             idempotency_key) VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(&invite.meeting_id)
+        .bind(numbers)
+        .bind(&invite.tracking_id)
+        .bind(invite.created_at)
+        .bind(once)
+        .execute(&self.pool)
+        .await?;
+        Ok(kept.rows_affected() == 1)
     }
 
     /// A page of invites, oldest first.

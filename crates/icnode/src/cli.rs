@@ -352,6 +352,11 @@ pub struct ServiceOptions {
     /// `up` writes .eml files to <data-dir>/mail, shown in the console; `serve` sends none]
     #[arg(long, env = "ICNODE_SMTP_URL", conflicts_with = "mail_outbox")]
     pub smtp_url: Option<String>,
+    /// How long a process's claim of a visit's job holds: another process (or this one,
+    /// restarted) takes a job over once its claim has passed, so a process that died loses
+    /// nothing; a job still running past it may run twice
+    #[arg(long, env = "ICNODE_JOB_LEASE", default_value = "5m", value_parser = positive_duration)]
+    pub job_lease: Duration,
     /// Write visits' email as .eml files to this directory instead of sending it
     #[arg(long, env = "ICNODE_MAIL_OUTBOX")]
     pub mail_outbox: Option<PathBuf>,
@@ -588,7 +593,8 @@ pub struct BrokerArgs {
     #[arg(long, env = "ICNODE_THROTTLE")]
     pub throttle: Option<std::num::NonZeroU32>,
     /// For testing clients: a fault injected into the JSON API, repeatable. KIND[=VALUE][,OPTION=VALUE][@RATE]:
-    /// latency=250ms, status=503@0.2, status=429,retry-after=2s, drop, truncate, not-json; options times=N
+    /// latency=250ms, slow-answer=250ms, status=503@0.2, status=429,retry-after=2s, drop, truncate,
+    /// not-json; options times=N
     #[arg(long = "fault", env = "ICNODE_FAULTS", value_delimiter = ';')]
     pub faults: Vec<broker::Fault>,
     /// Seeds the draws of faults set at a rate, so each run meets the same ones [default: random]

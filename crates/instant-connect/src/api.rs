@@ -20,3 +20,7 @@ pub const TRACKING_ID_HEADER: &str = "trackingid";
 /// The header a lenient broker names what it ignored or assumed in, one value per warning
 /// (RFC 9111 retired `Warning`).
 pub const WARNING_HEADER: &str = "icnode-warning";
+/// Sent with an SMS invite that may be sent again (a job retried after its process died): the
+/// local broker takes one invite per key and answers the same for the next; production, which
+/// documents no such header, ignores it.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";

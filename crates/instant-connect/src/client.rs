@@ -190,12 +190,27 @@ impl Client {
     }
 
     /// `POST /api/v1/sms/meetingInvite`.
+    /// With `once` (an [`IDEMPOTENCY_KEY_HEADER`](crate::IDEMPOTENCY_KEY_HEADER)), an
+    /// invite sent again with the same key is taken once by a broker that honours it (the
+    /// local one); production ignores the header.
     pub async fn sms_invite(
         &self,
         invite: &SmsInviteRequest,
+        once: Option<&str>,
     ) -> Result<Reply<SmsInviteResponse>, ClientError> {
         invite.validate()?;
-        self.post_json("api/v1/sms/meetingInvite", invite).await
+        let url = self.url(&["api", "v1", "sms", "meetingInvite"]);
+        self.send(
+            || {
+                let request = self.http.post(url.clone()).json(invite);
+                match once {
+                    Some(key) => request.header(crate::api::IDEMPOTENCY_KEY_HEADER, key),
+                    None => request,
+                }
+            },
+            &url,
+        )
+        .await
     }
 
     /// The local broker's `GET /_icnode/meetings/{sub}`: how long a meeting's links last.

@@ -170,11 +170,13 @@ impl Broker {
             .map(|reply| reply.value)
     }
 
+    /// `once`: the key a broker that honours it takes the invite once by (a job's id).
     pub async fn sms_invite(
         &self,
         invite: &SmsInviteRequest,
+        once: Option<&str>,
     ) -> Result<Reply<SmsInviteResponse>, BrokerFailure> {
-        self.call("meetingInvite", self.client.sms_invite(invite))
+        self.call("meetingInvite", self.client.sms_invite(invite, once))
             .await
     }
 

@@ -152,7 +152,8 @@ impl Application {
             state.templates.clone(),
             Arc::clone(&settings.clock),
             settings.link_times,
-        );
+        )
+        .with_lease(settings.job_lease);
         Ok(Self {
             listener,
             address,

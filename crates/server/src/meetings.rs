@@ -399,7 +399,24 @@ impl Meetings {
         phones: Vec<String>,
     ) -> Result<InviteSent, MeetingError> {
         self.change(caller, Action::InviteSent, chat_id, async |meeting| {
-            self.send_invite(caller, meeting, phones).await
+            self.send_invite(caller, meeting, phones, None).await
+        })
+        .await
+    }
+
+    /// [`invite`](Self::invite) that may be sent again (a job retried after its process
+    /// died): a broker that honours `key` takes it once (the local one; production ignores
+    /// it, so there an invite cut off between the broker's answer and the commit is sent
+    /// twice).
+    pub async fn invite_once(
+        &self,
+        caller: &Caller,
+        chat_id: &str,
+        phones: Vec<String>,
+        key: &str,
+    ) -> Result<InviteSent, MeetingError> {
+        self.change(caller, Action::InviteSent, chat_id, async |meeting| {
+            self.send_invite(caller, meeting, phones, Some(key)).await
         })
         .await
     }
@@ -409,6 +426,7 @@ impl Meetings {
         caller: &Caller,
         meeting: MeetingRow,
         phones: Vec<String>,
+        once: Option<&str>,
     ) -> Result<InviteSent, MeetingError> {
         let count = phones.len();
         if count == 0 {
@@ -440,7 +458,7 @@ impl Meetings {
             .await
             .map_err(failed)?
             .organization_id;
-        let reply = broker.sms_invite(&sms).await.map_err(failed)?;
+        let reply = broker.sms_invite(&sms, once).await.map_err(failed)?;
         let audit = self.done(caller, Action::InviteSent, &meeting);
         self.store
             .record_invite(

@@ -122,6 +122,8 @@ pub struct Settings {
     pub link_times: crate::domain::LinkTimes,
     /// How often a process looks for visits' jobs due.
     pub jobs_every: Duration,
+    /// How long a process's claim of a job holds before another may take it.
+    pub job_lease: Duration,
     /// Where visits' email goes, and from whom.
     pub mail: crate::mail::MailSettings,
     /// Proxies in front of the service whose `X-Forwarded-For` names the client in the access
@@ -169,6 +171,10 @@ impl std::str::FromStr for DatabaseUrl {
 
 /// How often a process looks for visits' jobs due, by default.
 pub const JOBS_EVERY: Duration = Duration::from_secs(1);
+/// How long a process's claim of a job holds, by default: longer than any job takes (broker
+/// calls and their retries, an SMTP exchange), short enough that a dead process's jobs wait
+/// little. A job whose claim passed while it still ran may run twice.
+pub const JOB_LEASE: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone)]
 pub struct TlsFiles {
@@ -207,6 +213,7 @@ impl Settings {
             retention_every: crate::retention::EVERY,
             link_times: crate::domain::LinkTimes::default(),
             jobs_every: JOBS_EVERY,
+            job_lease: JOB_LEASE,
             mail: crate::mail::MailSettings::default(),
             clock: Arc::new(SystemClock),
         }

@@ -50,6 +50,9 @@ fn always() -> f64 {
 pub enum FaultKind {
     /// Waits this long before the request is handled (or meets another fault).
     Latency { ms: u64 },
+    /// Handles the request, then waits this long before answering: the work is done (links
+    /// minted, an invite taken) while the client is still waiting, as on a slow way back.
+    SlowAnswer { ms: u64 },
     /// Answers this status in Webex's error shape without handling the request; a 429 or 503
     /// says `Retry-After: retry_after_secs` (default 1).
     Status {
@@ -69,6 +72,7 @@ impl FaultKind {
     fn name(&self) -> &'static str {
         match self {
             FaultKind::Latency { .. } => "latency",
+            FaultKind::SlowAnswer { .. } => "slow-answer",
             FaultKind::Status { .. } => "status",
             FaultKind::Drop => "drop",
             FaultKind::Truncate => "truncate",
@@ -101,10 +105,14 @@ impl Fault {
             );
         }
         match &self.kind {
-            FaultKind::Latency { ms } if Duration::from_millis(*ms) > MAX_LATENCY => fail(
-                "ms",
-                format!("must be at most {} ms, got {ms}", MAX_LATENCY.as_millis()),
-            ),
+            FaultKind::Latency { ms } | FaultKind::SlowAnswer { ms }
+                if Duration::from_millis(*ms) > MAX_LATENCY =>
+            {
+                fail(
+                    "ms",
+                    format!("must be at most {} ms, got {ms}", MAX_LATENCY.as_millis()),
+                )
+            }
             FaultKind::Status { status, .. } if !(400..=599).contains(status) => fail(
                 "status",
                 format!("must be an error status, 400 to 599, got {status}"),
@@ -175,6 +183,16 @@ impl std::str::FromStr for Fault {
                     .unwrap_or(u64::MAX),
             },
             ("latency", None) => return Err(needs_value("250ms")),
+            ("slow-answer", Some(v)) => FaultKind::SlowAnswer {
+                ms: humantime::parse_duration(v)
+                    .map_err(|e| {
+                        error("slow-answer", format!("must be a duration like 250ms: {e}"))
+                    })?
+                    .as_millis()
+                    .try_into()
+                    .unwrap_or(u64::MAX),
+            },
+            ("slow-answer", None) => return Err(needs_value("250ms")),
             ("status", Some(v)) => FaultKind::Status {
                 status: v
                     .parse()
@@ -189,7 +207,8 @@ impl std::str::FromStr for Fault {
                 return Err(error(
                     "fault",
                     format!(
-                        "unknown fault `{head}`: latency=DURATION, status=CODE, drop, truncate or not-json"
+                        "unknown fault `{head}`: latency=DURATION, slow-answer=DURATION, \
+                         status=CODE, drop, truncate or not-json"
                     ),
                 ));
             }
@@ -233,6 +252,8 @@ fn generator(seed: Option<u64>) -> StdRng {
 #[derive(Debug, Default)]
 struct Drawn {
     latency: Duration,
+    /// Waited after the request was handled, before the answer goes.
+    slow_answer: Duration,
     outcome: Option<FaultKind>,
 }
 
@@ -270,7 +291,10 @@ impl Faults {
         }
         let mut drawn = Drawn::default();
         for fault in faults.iter_mut() {
-            let terminal = !matches!(fault.kind, FaultKind::Latency { .. });
+            let terminal = !matches!(
+                fault.kind,
+                FaultKind::Latency { .. } | FaultKind::SlowAnswer { .. }
+            );
             if (terminal && drawn.outcome.is_some())
                 || fault.times == Some(0)
                 || !rng.gen_bool(fault.rate)
@@ -283,6 +307,7 @@ impl Faults {
             *injected.entry(fault.kind.name().to_owned()).or_default() += 1;
             match &fault.kind {
                 FaultKind::Latency { ms } => drawn.latency += Duration::from_millis(*ms),
+                FaultKind::SlowAnswer { ms } => drawn.slow_answer += Duration::from_millis(*ms),
                 other => drawn.outcome = Some(other.clone()),
             }
         }

@@ -32,7 +32,13 @@ pub(crate) async fn inject(
         tokio::time::sleep(drawn.latency).await;
     }
     match drawn.outcome {
-        None | Some(FaultKind::Latency { .. }) => next.run(request).await,
+        None | Some(FaultKind::Latency { .. } | FaultKind::SlowAnswer { .. }) => {
+            let answer = next.run(request).await;
+            if !drawn.slow_answer.is_zero() {
+                tokio::time::sleep(drawn.slow_answer).await;
+            }
+            answer
+        }
         Some(FaultKind::Status {
             status,
             retry_after_secs,

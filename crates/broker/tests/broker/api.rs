@@ -541,6 +541,37 @@ async fn host_and_guest_space_details_agree_and_one_sub_is_one_space() {
 }
 
 #[tokio::test]
+async fn an_invite_sent_again_with_its_key_is_taken_once_and_without_one_twice() {
+    let broker = spawn_broker().await;
+    broker
+        .client
+        .generate_links(&LinkRequest::new("visit-once"))
+        .await
+        .unwrap();
+    let invite = SmsInviteRequest::e164(ORG_ID, "visit-once", vec!["+15551234567".into()]);
+    for _ in 0..2 {
+        let reply = broker
+            .client
+            .sms_invite(&invite, Some("job-1"))
+            .await
+            .unwrap();
+        assert_eq!(reply.value.status, "Successful", "answered alike");
+    }
+    broker
+        .client
+        .sms_invite(&invite, Some("job-2"))
+        .await
+        .unwrap();
+    let outbox = broker.get_json("/_icnode/outbox").await;
+    assert_eq!(outbox["items"].as_array().unwrap().len(), 2, "{outbox}");
+    for _ in 0..2 {
+        broker.client.sms_invite(&invite, None).await.unwrap();
+    }
+    let outbox = broker.get_json("/_icnode/outbox").await;
+    assert_eq!(outbox["items"].as_array().unwrap().len(), 4, "{outbox}");
+}
+
+#[tokio::test]
 async fn sms_invites_are_checked_and_land_in_the_outbox() {
     let broker = spawn_broker().await;
     broker
@@ -552,7 +583,7 @@ async fn sms_invites_are_checked_and_land_in_the_outbox() {
     assert_eq!(
         broker
             .client
-            .sms_invite(&invite)
+            .sms_invite(&invite, None)
             .await
             .unwrap()
             .value
@@ -564,7 +595,7 @@ async fn sms_invites_are_checked_and_land_in_the_outbox() {
     alpha2.mobile_numbers_with_country_code = None;
     alpha2.mobile_numbers_with_alpha2_country_code =
         Some([("us".to_string(), vec!["5550001111".to_string()])].into());
-    broker.client.sms_invite(&alpha2).await.unwrap();
+    broker.client.sms_invite(&alpha2, None).await.unwrap();
 
     let outbox = broker.get_json("/_icnode/outbox").await;
     let items = outbox["items"].as_array().unwrap();

@@ -162,7 +162,7 @@ async fn the_outbox_and_the_joins_come_a_page_at_a_time() {
         .value;
     for i in 0..5 {
         let invite = SmsInviteRequest::e164(ORG_ID, "visit-pages", vec![format!("+1555123000{i}")]);
-        broker.client.sms_invite(&invite).await.unwrap();
+        broker.client.sms_invite(&invite, None).await.unwrap();
     }
     let host_page = JoinUrls::new(&broker.url).unwrap().long_url(
         Role::Host,

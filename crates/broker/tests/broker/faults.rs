@@ -131,6 +131,36 @@ async fn the_control_route_exists_only_with_its_token_and_answers_only_to_it() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_comes_after_the_work_is_done() {
+    let (broker, _dir) = faulty_broker().await;
+    let (status, report) = broker
+        .set_faults(json!([{"kind": "slow-answer", "ms": 400}]))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let timed_out = tokio::time::timeout(
+        Duration::from_millis(150),
+        broker.link_request("slow").send(),
+    )
+    .await;
+    assert!(timed_out.is_err(), "the answer waits");
+    assert!(
+        broker.minted_for("slow").await,
+        "the links were made while the client waited"
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(broker.link_status("slow-again").await, 200);
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    assert_eq!(broker.injected("slow-answer").await, 2);
+    let refused: Result<broker::Fault, _> = "slow-answer".parse();
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("slow-answer=250ms")
+    );
+}
+
+#[tokio::test]
 async fn a_status_fault_answers_before_anything_is_minted_then_runs_out() {
     let (broker, _dir) = faulty_broker().await;
     let (status, report) = broker

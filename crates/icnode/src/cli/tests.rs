@@ -493,6 +493,10 @@ fn visits_email_goes_over_smtp_to_an_outbox_or_nowhere_from_the_address_given() 
         _ => panic!("neither up nor serve"),
     };
     for command in ["up", "serve"] {
+        assert_eq!(
+            options(&["icnode", command]).job_lease,
+            server::settings::JOB_LEASE
+        );
         let defaults = options(&["icnode", command]).mail();
         assert_eq!(defaults.transport, MailTransport::None, "{command}");
         assert_eq!(defaults.from, DEFAULT_FROM);

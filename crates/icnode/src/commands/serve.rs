@@ -78,6 +78,7 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     settings.retain = options.retain;
     settings.link_times = options.link_times();
     settings.mail = options.mail();
+    settings.job_lease = options.job_lease;
     settings.broker.retry = resilience::RetryPolicy::with_retries(options.broker_retries);
     settings.node_retry = resilience::RetryPolicy::with_retries(options.node_retries);
     settings.broker.breaker = resilience::BreakerSettings {

@@ -11,6 +11,7 @@ mod audit;
 mod connections;
 mod console;
 mod contract;
+mod jobs;
 mod node;
 mod service;
 mod visits;
@@ -76,6 +77,14 @@ impl Server {
                 return line;
             }
         }
+    }
+}
+
+impl Server {
+    /// Stops the process as SIGKILL does, with no chance to finish anything.
+    fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

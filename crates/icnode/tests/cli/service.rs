@@ -84,7 +84,12 @@ fn client() -> reqwest::blocking::Client {
 }
 
 /// POSTs JSON with an API key: the status, the `Idempotent-Replayed` header, the body.
-fn post(url: &str, key: &str, body: Value, idempotency: Option<&str>) -> (u16, bool, Value) {
+pub(super) fn post(
+    url: &str,
+    key: &str,
+    body: Value,
+    idempotency: Option<&str>,
+) -> (u16, bool, Value) {
     let mut request = client().post(url).bearer_auth(key).json(&body);
     if let Some(idem) = idempotency {
         request = request.header("idempotency-key", idem);
@@ -95,7 +100,7 @@ fn post(url: &str, key: &str, body: Value, idempotency: Option<&str>) -> (u16, b
     (status, replayed, response.json().unwrap_or(Value::Null))
 }
 
-fn get(url: &str, key: &str) -> (u16, Value) {
+pub(super) fn get(url: &str, key: &str) -> (u16, Value) {
     let response = client().get(url).bearer_auth(key).send().unwrap();
     let status = response.status().as_u16();
     (status, response.json().unwrap_or(Value::Null))
@@ -108,7 +113,7 @@ fn keys(args: &[&str]) -> std::process::Output {
 }
 
 /// Creates an API key through the command line; the key is stdout's one line.
-fn create_key(name: &str, database: &[&str]) -> String {
+pub(super) fn create_key(name: &str, database: &[&str]) -> String {
     let mut args = vec!["create", name];
     args.extend_from_slice(database);
     let out = keys(&args);
@@ -151,7 +156,7 @@ pub(super) fn start_up_with(data: &Path, extra: &[&str]) -> (Server, String) {
 }
 
 /// `icnode serve` against the broker at `broker_url`, on `database` flags.
-fn start_serve(broker_url: &str, database: &[&str], extra: &[&str]) -> (Server, String) {
+pub(super) fn start_serve(broker_url: &str, database: &[&str], extra: &[&str]) -> (Server, String) {
     let mut command = icnode();
     command
         .args([

@@ -477,5 +477,8 @@ fn the_bundled_node_books_moves_and_cancels_a_visit() {
         ],
     );
     assert_eq!(refused["edge"], "error", "{refused:#}");
-    assert_eq!(refused["outputs"]["errorField"], "guests[0].phone", "{refused:#}");
+    assert_eq!(
+        refused["outputs"]["errorField"], "guests[0].phone",
+        "{refused:#}"
+    );
 }

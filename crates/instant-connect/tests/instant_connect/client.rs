@@ -291,7 +291,7 @@ async fn space_details_and_sms_invite_use_the_documented_paths() {
     assert_eq!(space.user_identifier, "Guest");
     let invite = SmsInviteRequest::e164("o", "v", vec!["+15551234567".into()]);
     assert_eq!(
-        client.sms_invite(&invite).await.unwrap().value.status,
+        client.sms_invite(&invite, None).await.unwrap().value.status,
         "Successful"
     );
 }

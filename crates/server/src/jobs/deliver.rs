@@ -48,9 +48,11 @@ impl Jobs {
             .collect();
         let mut texting = Ok(());
         if !phones.is_empty() {
+            // Keyed by the job: an attempt after one cut off between the broker's answer and
+            // the commit is taken once by a broker that honours the key.
             let texted = self
                 .meetings
-                .invite(caller, chat_id.as_str(), phones.clone())
+                .invite_once(caller, chat_id.as_str(), phones.clone(), &job.id)
                 .await;
             let (outcome, detail) = match &texted {
                 Ok(sent) => ("sent", sent.status.clone()),

@@ -40,9 +40,6 @@ mod links;
 
 /// Jobs a process claims at once at most.
 pub const BATCH: u32 = 100;
-/// How long a claim holds: longer than any job takes (a broker call and its retries), short
-/// enough that a dead process's jobs wait little.
-pub const LEASE: Duration = Duration::from_secs(300);
 /// Attempts before a job is dead.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// The wait after a first failure; each next one waits twice as long, up to [`MAX_BACKOFF`].
@@ -58,6 +55,8 @@ pub struct Jobs {
     templates: Templates,
     clock: Arc<dyn Clock>,
     times: LinkTimes,
+    /// How long a claim holds ([`crate::settings::JOB_LEASE`] unless told otherwise).
+    lease: Duration,
 }
 
 /// What one round did.
@@ -101,14 +100,21 @@ impl Jobs {
             templates,
             clock,
             times,
+            lease: crate::settings::JOB_LEASE,
         }
+    }
+
+    /// Claims that hold for `lease`.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
     /// Claims and runs the jobs due at `now`, a batch at a time, until none is due.
     pub async fn round(&self, now: i64) -> Result<Round, StoreError> {
         let mut round = Round::default();
         loop {
-            let lease_until = now + LEASE.as_secs() as i64;
+            let lease_until = now + self.lease.as_secs() as i64;
             let claimed = self.store.claim_jobs(now, lease_until, BATCH).await?;
             let count = claimed.len();
             round.claimed += count as u64;
