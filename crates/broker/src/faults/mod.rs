@@ -176,21 +176,11 @@ impl std::str::FromStr for Fault {
         let needs_value = |what: &str| error(name, format!("needs a value: {name}={what}"));
         let kind = match (name, value) {
             ("latency", Some(v)) => FaultKind::Latency {
-                ms: humantime::parse_duration(v)
-                    .map_err(|e| error("latency", format!("must be a duration like 250ms: {e}")))?
-                    .as_millis()
-                    .try_into()
-                    .unwrap_or(u64::MAX),
+                ms: millis(name, v)?,
             },
             ("latency", None) => return Err(needs_value("250ms")),
             ("slow-answer", Some(v)) => FaultKind::SlowAnswer {
-                ms: humantime::parse_duration(v)
-                    .map_err(|e| {
-                        error("slow-answer", format!("must be a duration like 250ms: {e}"))
-                    })?
-                    .as_millis()
-                    .try_into()
-                    .unwrap_or(u64::MAX),
+                ms: millis(name, v)?,
             },
             ("slow-answer", None) => return Err(needs_value("250ms")),
             ("status", Some(v)) => FaultKind::Status {
@@ -217,6 +207,15 @@ impl std::str::FromStr for Fault {
         fault.check("fault")?;
         Ok(fault)
     }
+}
+
+/// A fault's duration in milliseconds, or why `value` is none (naming `field`).
+fn millis(field: &str, value: &str) -> Result<u64, FaultError> {
+    let duration = humantime::parse_duration(value).map_err(|e| FaultError {
+        field: field.to_owned(),
+        rule: format!("must be a duration like 250ms: {e}"),
+    })?;
+    Ok(duration.as_millis().try_into().unwrap_or(u64::MAX))
 }
 
 /// What is set and what was injected, as `GET /_icnode/faults` tells it.

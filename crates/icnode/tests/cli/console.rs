@@ -474,3 +474,193 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
         .unwrap();
     assert!(outbox.to_string().contains("+14155550100"), "{outbox}");
 }
+
+/// The whole page, however long, at desktop and phone width, as
+/// `target/console-screenshots/<name>-<width>-whole.png`: what a reviewer scrolls through.
+async fn photograph_whole(client: &Client, name: &str) {
+    for (width, height) in [DESKTOP, PHONE] {
+        client.set_window_size(width, height).await.unwrap();
+        // The page's height and the window's own (its frame), from the top.
+        let tall = client
+            .execute(
+                "window.scrollTo(0, 0);
+                 return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let tall = u32::try_from(tall.as_u64().unwrap()).unwrap().max(height);
+        client.set_window_size(width, tall).await.unwrap();
+        client
+            .execute("window.scrollTo(0, 0);", vec![])
+            .await
+            .unwrap();
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(screenshots().join(format!("{name}-{width}-whole.png")), png).unwrap();
+    }
+    client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+}
+
+/// Goes to `url` again until `script` (a JS expression) is true: what a page shows once the
+/// service's jobs (every second in `up`) have run.
+async fn reload_until(client: &Client, url: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        client.goto(url).await.unwrap();
+        // The fragment loaded, whatever it says.
+        until(client, "!document.querySelector('main [data-load] > p') || document.querySelector('main [data-load] > p').textContent !== 'Loading…'").await;
+        let value = client
+            .execute(&format!("return Boolean({script});"), vec![])
+            .await
+            .unwrap();
+        if value == Value::Bool(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never true: {script}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[test]
+fn the_console_books_a_visit_moves_and_cancels_it_and_shows_its_invitation_in_the_outbox() {
+    let Some(driver) = driver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (_up, url) = crate::service::start_up_with(&data, &["--iterations", "1000"]);
+    let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
+    let key = key.trim().to_owned();
+    super::used_secret(&key);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = browser(&driver).await;
+        client.goto(&format!("{url}/signin")).await.unwrap();
+        visible(&client, "#key").await.send_keys(&format!("{key}\u{E007}")).await.unwrap();
+        visible(&client, "#meeting-form").await;
+
+        // The list and the booking form; the zone is the browser's own.
+        client.goto(&format!("{url}/visits")).await.unwrap();
+        until(&client, "document.querySelector('#visits').textContent.includes('No visits.')").await;
+        assert_eq!(visible(&client, "#timeZone").await.prop("value").await.unwrap().as_deref(), Some("Europe/Berlin"));
+        assert_eq!(text(&client, "nav a[aria-current=page]").await, "Visits");
+        shoot(&client, "visits-empty").await;
+
+        // Starting in 10 minutes (links are made 15 minutes before: at once), as a wall time
+        // in Berlin; the UTC time the service should read from it.
+        let times = client
+            .execute("const at = new Date(Date.now() + 10 * 60000); at.setSeconds(0, 0);
+                      const pad = n => String(n).padStart(2, '0');
+                      const local = d => d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' + pad(d.getHours()) + ':' + pad(d.getMinutes());
+                      const end = new Date(at.getTime() + 30 * 60000), later = new Date(at.getTime() + 60 * 60000), laterEnd = new Date(at.getTime() + 90 * 60000);
+                      return [local(at), local(end), at.toISOString().replace('.000Z', 'Z'), local(later), local(laterEnd), later.toISOString().replace('.000Z', 'Z')];", vec![])
+            .await
+            .unwrap();
+        let times: Vec<String> = serde_json::from_value(times).unwrap();
+        client
+            .execute("document.querySelector('#start').value = arguments[0]; document.querySelector('#end').value = arguments[1];",
+                     vec![json!(times[0]), json!(times[1])])
+            .await
+            .unwrap();
+        visible(&client, "#hosts-0-name").await.send_keys(XSS).await.unwrap();
+        visible(&client, "#hosts-0-email").await.send_keys("ada@example.com").await.unwrap();
+        visible(&client, "#guests-0-name").await.send_keys("Grace").await.unwrap();
+        visible(&client, "#guests-0-phone").await.send_keys("+14155550100").await.unwrap();
+        // Another guest: a row of their own, numbered on and focused.
+        visible(&client, "button[data-add-row]").await.click().await.unwrap();
+        until(&client, "document.activeElement && document.activeElement.id === 'guests-1-name'").await;
+        assert_eq!(text(&client, "#guest-rows fieldset:last-child legend").await, "Guest 2");
+        visible(&client, "#guests-1-name").await.send_keys("Alan").await.unwrap();
+        assert_eq!(
+            client.execute("return [...document.querySelectorAll('#guest-rows input')].map(i => i.name + '=' + i.value).join(' ');", vec![]).await.unwrap(),
+            json!("guests[0].name=Grace guests[0].phone=+14155550100 guests[0].email= guests[0].language= guests[1].name=Alan guests[1].phone= guests[1].email= guests[1].language=")
+        );
+        // A reminder the service refuses: said by the field, what was typed kept.
+        let reminders = visible(&client, "#reminders").await;
+        reminders.clear().await.unwrap();
+        reminders.send_keys("-PT15M, PT5M").await.unwrap();
+        visible(&client, "#visit-form button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('#reminders-error') && document.querySelector('#reminders-error').textContent.includes('reminders[1]')").await;
+        until(&client, "document.activeElement && document.activeElement.id === 'reminders'").await;
+        assert_eq!(visible(&client, "#guests-1-name").await.prop("value").await.unwrap().as_deref(), Some("Alan"));
+        assert_eq!(client.execute("return document.images.length;", vec![]).await.unwrap(), json!(0));
+        shoot(&client, "visit-book-error").await;
+        photograph_whole(&client, "visit-book-error").await;
+        let reminders = visible(&client, "#reminders").await;
+        reminders.clear().await.unwrap();
+        reminders.send_keys("-PT15M").await.unwrap();
+        visible(&client, "#visit-form button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('#booked-title') && document.activeElement === document.querySelector('#booked-title')").await;
+        // The list shows it at once.
+        until(&client, "document.querySelectorAll('#visits tbody tr').length === 1").await;
+        shoot(&client, "visits").await;
+        photograph_whole(&client, "visits").await;
+
+        // Its page: links made at once, each person's with its QR code.
+        visible(&client, "#booked a[href^='/visits/']").await.click().await.unwrap();
+        let page = client.current_url().await.unwrap().to_string();
+        let id = page.rsplit('/').next().unwrap().to_owned();
+        reload_until(&client, &page, "document.querySelectorAll('#visit [data-link-url]').length === 3 && document.querySelector('#messages')").await;
+        let visit: Value = reqwest::Client::new()
+            .get(format!("{url}/v1/visits/{id}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(visit["start"], json!(times[2]), "read as a wall time in Berlin: {visit}");
+        assert_eq!(visit["guests"].as_array().unwrap().len(), 2);
+        assert_eq!(text(&client, "#host-1-title").await, format!("Host 1: {XSS} valid"));
+        let host_url = text(&client, "#host-1-url").await;
+        let code = visible(&client, "[data-role=host] .qr").await;
+        assert_eq!(decode_qr(&client, &code).await, host_url);
+        assert_eq!(text(&client, "[data-state]").await, "ready");
+        shoot(&client, "visit").await;
+        photograph_whole(&client, "visit").await;
+
+        // Moved an hour later: the new sequence.
+        client
+            .execute("document.querySelector('#move-start').value = arguments[0]; document.querySelector('#move-end').value = arguments[1];",
+                     vec![json!(times[3]), json!(times[4])])
+            .await
+            .unwrap();
+        visible(&client, "#move-form button[type=submit]").await.click().await.unwrap();
+        until(&client, "document.querySelector('.notice') && document.querySelector('.notice').textContent.includes('Moved: this is now sequence 1')").await;
+        assert_eq!(text(&client, "[data-sequence]").await, "1");
+        assert_eq!(visible(&client, "#move-start").await.prop("value").await.unwrap().as_deref(), Some(times[3].as_str()));
+
+        // Cancel asks again before it cancels.
+        assert!(!visible(&client, "#cancel-form button").await.is_displayed().await.unwrap());
+        visible(&client, "details.confirm summary").await.click().await.unwrap();
+        visible(&client, "#cancel-form button").await.click().await.unwrap();
+        until(&client, "document.querySelector('.notice') && document.querySelector('.notice').textContent.includes('Cancelled')").await;
+        assert_eq!(text(&client, "[data-state]").await, "cancelled");
+        assert!(client.find(Locator::Css("#move-form")).await.is_err(), "a cancelled visit does not move");
+        shoot(&client, "visit-cancelled").await;
+        let visit: Value = reqwest::Client::new()
+            .get(format!("{url}/v1/visits/{id}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // Moved once, then cancelled: the calendar's sequence grew by each.
+        assert_eq!((&visit["state"], &visit["sequence"], &visit["start"]), (&json!("cancelled"), &json!(2), &json!(times[5])));
+
+        // The outbox: the host's invitation, with its calendar invitation.
+        let invitation = "[...document.querySelectorAll('#mail article')].some(a =>
+            a.querySelector('h2').textContent.startsWith('Your video visit on') && !a.querySelector('h2').textContent.endsWith('is cancelled')
+            && a.querySelector('[data-to]').textContent.includes('ada@example.com')
+            && a.querySelector('[data-invitation]').dataset.invitation === 'REQUEST'
+            && a.querySelector('pre.text').textContent.startsWith('Hello ' + arguments[0]))";
+        let invitation = invitation.replace("arguments[0]", &serde_json::to_string(XSS).unwrap());
+        reload_until(&client, &format!("{url}/mail"), &invitation).await;
+        assert_eq!(text(&client, "nav a[aria-current=page]").await, "Mail");
+        assert_eq!(client.execute("return document.images.length;", vec![]).await.unwrap(), json!(0));
+        shoot(&client, "mail").await;
+        photograph_whole(&client, "mail").await;
+        client.close().await.unwrap();
+    });
+}

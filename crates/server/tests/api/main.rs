@@ -7,6 +7,7 @@ mod batches;
 mod chaos;
 mod connections;
 mod console;
+mod console_visits;
 mod errors;
 mod faults;
 mod hostile;

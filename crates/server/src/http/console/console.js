@@ -118,6 +118,43 @@ function tick() {
   }
 }
 
+// Another row like the last of the container a button names (a guest of a visit): its fields
+// numbered on (`guests[1].name`, `guests-1-name`), empty, and focused.
+function addRow(button) {
+  const container = document.getElementById(button.dataset.addRow);
+  const rows = container.querySelectorAll('[data-index]');
+  const last = rows[rows.length - 1];
+  const from = last.dataset.index;
+  const to = String(rows.length);
+  const row = last.cloneNode(true);
+  row.dataset.index = to;
+  const renumber = (text) => text.split('[' + from + ']').join('[' + to + ']').split('-' + from + '-').join('-' + to + '-');
+  for (const element of row.querySelectorAll('[id], [name], [for], [aria-describedby]')) {
+    for (const attribute of ['id', 'name', 'for', 'aria-describedby']) {
+      if (element.hasAttribute(attribute)) {
+        element.setAttribute(attribute, renumber(element.getAttribute(attribute)));
+      }
+    }
+  }
+  for (const input of row.querySelectorAll('input')) {
+    input.removeAttribute('value');
+    input.value = '';
+    input.removeAttribute('aria-invalid');
+  }
+  for (const error of row.querySelectorAll('.error')) {
+    error.textContent = '';
+  }
+  for (const field of row.querySelectorAll('.invalid')) {
+    field.classList.remove('invalid');
+  }
+  row.querySelector('legend').textContent = row.dataset.label + ' ' + (rows.length + 1);
+  container.append(row);
+  if (rows.length + 1 >= Number(button.dataset.max)) {
+    button.disabled = true;
+  }
+  row.querySelector('input').focus();
+}
+
 function enhance(root) {
   for (const time of root.querySelectorAll('time[data-local]')) {
     const when = new Date(time.getAttribute('datetime'));
@@ -130,6 +167,15 @@ function enhance(root) {
   }
   for (const form of root.querySelectorAll('form[data-target]')) {
     form.addEventListener('submit', submitForm);
+  }
+  // A time zone field starts as the browser's own IANA zone.
+  for (const input of root.querySelectorAll('input[data-browser-zone]')) {
+    if (!input.value) {
+      input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+    }
+  }
+  for (const button of root.querySelectorAll('button[data-add-row]')) {
+    button.addEventListener('click', () => addRow(button));
   }
   for (const button of root.querySelectorAll('button[data-copy-from]')) {
     button.addEventListener('click', () => {

@@ -39,6 +39,8 @@ pub(super) enum Nav {
     SignIn,
     NewMeeting,
     Meetings,
+    Visits,
+    Mail,
     Nodes,
     Status,
 }
@@ -52,6 +54,8 @@ pub(super) fn page(title: &str, current: Nav, body: Markup) -> Markup {
         Nav::SignIn => "signin",
         Nav::NewMeeting => "new-meeting",
         Nav::Meetings => "meetings",
+        Nav::Visits => "visits",
+        Nav::Mail => "mail",
         Nav::Nodes => "nodes",
         Nav::Status => "status",
     };
@@ -75,6 +79,8 @@ pub(super) fn page(title: &str, current: Nav, body: Markup) -> Markup {
                             ul {
                                 (item(Nav::NewMeeting, "/", "New meeting"))
                                 (item(Nav::Meetings, "/meetings", "Meetings"))
+                                (item(Nav::Visits, "/visits", "Visits"))
+                                (item(Nav::Mail, "/mail", "Mail"))
                                 (item(Nav::Nodes, "/nodes", "Node tester"))
                                 (item(Nav::Status, "/status", "Status"))
                             }
@@ -126,7 +132,8 @@ pub(super) struct Errors {
 
 impl Errors {
     /// An API error placed by field: the console's inputs carry the API's field names, except
-    /// the validity preset, which stands for `ttlSeconds`.
+    /// the validity preset, which stands for `ttlSeconds`, and a list typed in one field
+    /// (`reminders`), whose items' errors (`reminders[1]`) stand by it.
     /// `shown` are the fields the form has: an error about any other field is said above the
     /// form, so that none is lost.
     pub(super) fn from_api(error: ApiError, shown: &[&str]) -> Self {
@@ -135,7 +142,12 @@ impl Errors {
         let mut put = |field: &str, message: String| {
             let field = match field {
                 "ttlSeconds" => "validity",
-                other => other,
+                other if shown.contains(&other) => other,
+                other => other
+                    .strip_suffix(']')
+                    .and_then(|rest| rest.rsplit_once('['))
+                    .filter(|(_, index)| index.bytes().all(|b| b.is_ascii_digit()))
+                    .map_or(other, |(list, _)| list),
             };
             if shown.contains(&field) {
                 errors.fields.insert(field.to_owned(), message);

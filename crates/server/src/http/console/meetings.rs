@@ -229,40 +229,54 @@ fn meeting_links(meeting: &Meeting) -> Markup {
 fn link_card(link: &IssuedLink, role: &str, number: usize) -> Markup {
     let id = format!("{}-{number}", role.to_ascii_lowercase());
     let which = format!("{} link {number}", role.to_ascii_lowercase());
+    html! {
+        article.link data-role=(role.to_ascii_lowercase()) aria-labelledby={ (id) "-title" } {
+            h3 id={ (id) "-title" } { (role) " link " (number) " " (link_state(link)) }
+            (link_body(link, &id, &which))
+        }
+    }
+}
+
+/// Whether a link works now, as a badge.
+pub(super) fn link_state(link: &IssuedLink) -> Markup {
     let (state, state_class) = match link.state {
         LinkState::Valid => ("valid", "valid"),
         LinkState::NotYetValid => ("not yet valid", "pending"),
         LinkState::Expired => ("expired", "expired"),
     };
+    html! { span.state .(state_class) { (state) } }
+}
+
+/// A link as a card shows it: its QR code, its URL and short code as text, Copy and Open
+/// (`which` names it for a screen reader: "host link 1"), and its window with a countdown.
+/// `id` is unique on the page.
+pub(super) fn link_body(link: &IssuedLink, id: &str, which: &str) -> Markup {
     html! {
-        article.link data-role=(role.to_ascii_lowercase()) aria-labelledby={ (id) "-title" } {
-            h3 id={ (id) "-title" } { (role) " link " (number) " " span.state .(state_class) { (state) } }
-            div.qr role="img" aria-label={ "QR code of " (role.to_ascii_lowercase()) " link " (number) } {
-                (qr_svg(&link.url))
+        div.qr role="img" aria-label={ "QR code of " (which) } {
+            (qr_svg(&link.url))
+        }
+        // The URL as text, whole: a short link's code is its end, and stays in sight.
+        p.url {
+            span.label { "URL" }
+            code id={ (id) "-url" } .long[link.short.is_none()] data-link-url { (breakable(&link.url)) }
+        }
+        @if let Some(short) = &link.short {
+            p.short { span.label { "Short code" } code data-short { (short) } }
+        }
+        div.copy {
+            button type="button" data-copy-from={ (id) "-url" } {
+                "Copy" span.visually-hidden { " " (which) }
             }
-            // The URL as text, whole: a short link's code is its end, and stays in sight.
-            p.url {
-                span.label { "URL" }
-                code id={ (id) "-url" } .long[link.short.is_none()] data-link-url { (breakable(&link.url)) }
+            a.button href=(link.url) target="_blank" rel="noopener noreferrer" data-open {
+                "Open" span.visually-hidden { " " (which) " in a new tab" }
             }
-            @if let Some(short) = &link.short {
-                p.short { span.label { "Short code" } code data-short { (short) } }
+        }
+        p.expiry {
+            @if let Some(not_before) = &link.not_before {
+                "From " time datetime=(not_before) data-local { (not_before) } ". "
             }
-            div.copy {
-                button type="button" data-copy-from={ (id) "-url" } {
-                    "Copy" span.visually-hidden { " " (which) }
-                }
-                a.button href=(link.url) target="_blank" rel="noopener noreferrer" data-open {
-                    "Open" span.visually-hidden { " " (which) " in a new tab" }
-                }
-            }
-            p.expiry {
-                @if let Some(not_before) = &link.not_before {
-                    "From " time datetime=(not_before) data-local { (not_before) } ". "
-                }
-                "Expires " time datetime=(link.expires_at) data-local data-countdown { (link.expires_at) }
-                " " span.countdown {}
-            }
+            "Expires " time datetime=(link.expires_at) data-local data-countdown { (link.expires_at) }
+            " " span.countdown {}
         }
     }
 }

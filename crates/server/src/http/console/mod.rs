@@ -1,11 +1,12 @@
 //! The web console: pages for people who would rather click than curl.
 //!
-//! Pages (`/`, `/signin`, `/meetings`, `/meetings/{chatId}`, `/status`) are shells anyone may
-//! load: server-rendered HTML (maud escapes every value), the embedded stylesheet and script,
-//! nothing private. What they show comes from fragments under `/console/f/`, which the script
-//! fetches with the API key kept in the tab's session storage as the bearer header: fragments
-//! pass the same key check as `/v1` and call the same domain functions. A strict
-//! Content-Security-Policy allows no inline script or style.
+//! Pages (`/`, `/signin`, `/meetings`, `/meetings/{chatId}`, `/visits`, `/visits/{id}`,
+//! `/mail`, `/status`, `/nodes`) are shells anyone may load: server-rendered HTML (maud
+//! escapes every value), the embedded stylesheet and script, nothing private. What they show
+//! comes from fragments under `/console/f/`, which the script fetches with the API key kept in
+//! the tab's session storage as the bearer header: fragments pass the same key check as `/v1`
+//! and call the same domain functions. A strict Content-Security-Policy allows no inline
+//! script or style.
 //!
 //! Every page names the console's icon, an SVG served (as `/favicon.ico` too) under the same
 //! policy, so no browser asks for a missing one.
@@ -14,13 +15,18 @@
 //! Connect's Test dialog does; its importer turns a Postman collection, an OpenAPI document or
 //! a curl command into a node this process can run (kept in memory), which gets only the
 //! secrets typed for each run.
+//!
+//! Visits (`/visits`) are booked, listed by start, moved and cancelled with the same operations
+//! as `/v1/visits`; `/mail` shows the mail outbox `icnode up` writes visits' email to.
 
 mod import;
 mod layout;
+mod mail;
 mod meetings;
 mod nodes;
 mod pages;
 mod status;
+mod visits;
 
 use axum::Router;
 use axum::http::header;
@@ -40,6 +46,9 @@ pub fn pages() -> Router<AppState> {
         .route("/signin", get(pages::signin))
         .route("/meetings", get(pages::meetings))
         .route("/meetings/{chatId}", get(pages::meeting))
+        .route("/visits", get(pages::visits))
+        .route("/visits/{id}", get(pages::visit))
+        .route("/mail", get(pages::mail))
         .route("/status", get(pages::status))
         .route("/nodes", get(pages::nodes))
         .route("/nodes/{node}/{method}", get(pages::method))
@@ -67,6 +76,11 @@ pub fn fragments() -> Router<AppState> {
             "/console/f/meetings/{chatId}/invite",
             post(meetings::send_invite),
         )
+        .route("/console/f/visits", get(visits::list).post(visits::book))
+        .route("/console/f/visits/{id}", get(visits::show))
+        .route("/console/f/visits/{id}/move", post(visits::move_visit))
+        .route("/console/f/visits/{id}/cancel", post(visits::cancel))
+        .route("/console/f/mail", get(mail::outbox))
         .route("/console/f/status", get(status::status))
         .route("/console/f/nodes", get(nodes::list))
         .route(

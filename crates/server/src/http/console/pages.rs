@@ -9,6 +9,7 @@ use maud::html;
 use super::import::import_form;
 use super::layout::{Errors, FormValues, Nav, markup, page, segment};
 use super::meetings::meeting_form;
+use super::visits::visit_form;
 
 pub(super) async fn signin(RawQuery(query): RawQuery) -> Response {
     let refused = query.is_some_and(|q| q.split('&').any(|pair| pair == "refused=1"));
@@ -113,6 +114,63 @@ pub(super) async fn method(Path((node, method)): Path<(String, String)>) -> Resp
             "Node tester",
             Nav::Nodes,
             html! { div #tester data-load=(fragment) { p { "Loading…" } } },
+        ),
+    )
+}
+
+pub(super) async fn visits(RawQuery(query): RawQuery) -> Response {
+    let states = crate::domain::VisitState::ALL.map(|state| state.as_str());
+    // The filter as the address asks it, shown chosen.
+    let query = query.unwrap_or_default();
+    let wanted = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "state")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    markup(
+        StatusCode::OK,
+        page(
+            "Visits",
+            Nav::Visits,
+            html! {
+                form.search method="get" action="/visits" role="search" {
+                    label for="state" { "State" }
+                    select #state name="state" {
+                        option value="" { "Any" }
+                        @for state in states {
+                            option value=(state) selected[wanted == state] { (state.replace('_', " ")) }
+                        }
+                    }
+                    button type="submit" { "Show" }
+                }
+                div #visits data-load="/console/f/visits" data-query { p { "Loading…" } }
+                section aria-labelledby="book-title" {
+                    h2 #book-title { "Book a visit" }
+                    div #new-visit { (visit_form(&FormValues::default(), &Errors::default())) }
+                }
+            },
+        ),
+    )
+}
+
+pub(super) async fn visit(Path(id): Path<String>) -> Response {
+    let fragment = format!("/console/f/visits/{}", segment(&id));
+    markup(
+        StatusCode::OK,
+        page(
+            "Visit",
+            Nav::Visits,
+            html! { div #visit data-load=(fragment) { p { "Loading…" } } },
+        ),
+    )
+}
+
+pub(super) async fn mail() -> Response {
+    markup(
+        StatusCode::OK,
+        page(
+            "Mail",
+            Nav::Mail,
+            html! { div #mail data-load="/console/f/mail" { p { "Loading…" } } },
         ),
     )
 }
