@@ -15,6 +15,9 @@ Sections (all by default):
              (kernel time is not counted)
   growth     create, get, list-by-prefix and list p50 with 10^4, 10^5 and 10^6 meetings stored
              (SQLite file, then PostgreSQL), each beside the first size's
+  visits     visits booked a second beside meetings made a second; 10,000 reminders due at
+             once: the lag from due to sent (p50, p99) and the drain beside making as many
+             meetings
 
 Usage: bench/run [--quick] [SECTION...]
 """
@@ -27,6 +30,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -671,7 +675,94 @@ def growth(quick, db, work):
                 f"{first:,}", figures[size][kind] / figures[first][kind], target)
 
 
-SECTIONS = ["crypto", "service", "pipeline", "footprint", "instructions", "growth"]
+def post_all(base, key, path, bodies, threads=4):
+    """POSTs each of `bodies` to `path` from `threads` client threads; the seconds it took and
+    the answers' JSON (a failure stops the run)."""
+    host, port = base.removeprefix("http://").split(":")
+    local = threading.local()
+
+    def one(body):
+        if not hasattr(local, "conn"):
+            local.conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        local.conn.request("POST", path, body=json.dumps(body),
+                           headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        response = local.conn.getresponse()
+        answer = response.read()
+        if response.status not in (200, 201):
+            sys.exit(f"POST {path} answered {response.status}: {answer[:300]!r}")
+        return json.loads(answer)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        answers = list(pool.map(one, bodies))
+    return time.monotonic() - started, answers
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def visits(quick, work):
+    """Visits booked a second beside meetings made a second through the same service; then
+    `due` visits whose reminders fall due at the same second, each texted through the broker
+    (its links made first): the lag from due to sent (p50, p99, the last), and the whole
+    drain beside the time the same number of meetings takes through POST /v1/meetings, which
+    is the work a reminder cannot do without (its links)."""
+    due = 1_000 if quick else 10_000
+    booked_count = 500 if quick else 2_000
+    print(f"visits: {booked_count} booked, then {due} reminders due at once, at {SERVICE_ITERATIONS} iterations",
+          file=sys.stderr)
+    broker, broker_url = start_broker(work, "broker-visits")
+    data = os.path.join(work, "visits-data")
+    svc, service_url, key = start_service(work, "service-visits", broker_url, ["--data-dir", data])
+    try:
+        far = int(time.time()) + 30 * 86_400
+        booking = [{"start": far + i, "end": far + i + 1800, "reminders": [],
+                    "hosts": [{}], "guests": [{}]} for i in range(booked_count)]
+        booked_seconds, _ = post_all(service_url, key, "/v1/visits", booking)
+        made_seconds, _ = post_all(service_url, key, "/v1/meetings", [{"guests": 1}] * booked_count)
+        rate, baseline = booked_count / booked_seconds, booked_count / made_seconds
+        row("visits", "visits booked (POST /v1/visits, 4 clients)", f"{rate:.0f} /s",
+            f"{baseline:.0f} meetings/s", rate / baseline)
+
+        # Reminders 15 minutes before a start far enough ahead that all are booked before they
+        # fall due, at the same second as their links (the service's default lead is 15
+        # minutes too): each reminder makes its visit's links, then texts.
+        lead = 900
+        margin = 30 if quick else 120
+        start = int(time.time()) + lead + margin
+        reminded = [{"start": start, "end": start + 1800, "reminders": ["-PT15M"],
+                     "hosts": [{}], "guests": [{"phone": f"+1415{i:07d}"}]} for i in range(due)]
+        took, _ = post_all(service_url, key, "/v1/visits", reminded)
+        due_at = start - lead
+        if time.time() >= due_at:
+            sys.exit(f"booking {due} visits took {took:.0f} s, past the {margin} s margin")
+        database = os.path.join(data, "icnode.db")
+        lags = []
+        deadline = due_at + 3600
+        while time.time() < deadline:
+            time.sleep(2)
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+                lags = [lag for (lag,) in db.execute(
+                    "SELECT m.at - j.due_at FROM messages m JOIN jobs j ON j.id = m.job_id "
+                    "WHERE m.channel = 'sms' AND m.outcome = 'sent'")]
+            if len(lags) >= due:
+                break
+        if len(lags) < due:
+            sys.exit(f"only {len(lags)} of {due} reminders were sent within an hour")
+        drained = max(lags)
+        made_seconds, _ = post_all(service_url, key, "/v1/meetings", [{"guests": 1}] * due)
+        row("visits", f"reminder lag, {due} due at once (1 s resolution)",
+            f"p50 {percentile(lags, 0.5)} s, p99 {percentile(lags, 0.99)} s")
+        row("visits", f"all {due} reminders sent (links made and texted)", f"{drained} s",
+            f"{made_seconds:.0f} s for {due} meetings", drained / made_seconds)
+    finally:
+        svc.stop()
+        broker.stop()
+
+
+SECTIONS = ["crypto", "service", "pipeline", "footprint", "instructions", "growth", "visits"]
 
 
 def main():
@@ -693,6 +784,8 @@ def main():
                 pipeline(args.quick, work)
             elif section == "instructions":
                 instructions(args.quick, work)
+            elif section == "visits":
+                visits(args.quick, work)
             elif section == "growth":
                 growth(args.quick, "sqlite", work)
                 growth(args.quick, "postgres", work)
