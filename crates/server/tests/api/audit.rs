@@ -460,6 +460,22 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    // A tenant's template is set and read as the role.
+    let template = json!({"subject": "Hi {{ name }}", "body": "{{ start }}"});
+    let (status, set) = app
+        .send_with_key(
+            reqwest::Method::PUT,
+            "/v1/templates/reminder/en",
+            &app.key,
+            Some(template),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    let (status, preview) = app
+        .post("/v1/templates/preview", json!({"kind": "reminder"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["subject"], "Hi Grace Hopper");
     let (status, made) = app.post("/v1/meetings", json!({"chatId": "as-role"})).await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
     let guests = app.post("/v1/meetings/as-role/guests", json!({})).await;
@@ -476,6 +492,7 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
             ("visit.booked", "done"),
             ("meeting.created", "done"),
             ("invite.sent", "done"),
+            ("template.set", "done"),
             ("meeting.created", "done"),
             ("links.added", "done"),
             ("invite.sent", "done"),
@@ -523,7 +540,7 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
     assert_eq!(trail(&app, &app.key, "").await, rows);
     // The owner prunes it.
     let pruned = server::audit::prune(&app.operator, app.clock.now() + 1).await;
-    assert_eq!(pruned.unwrap(), 7);
+    assert_eq!(pruned.unwrap(), 8);
 }
 
 /// The URL the service was given: the test database's, as `role`.
