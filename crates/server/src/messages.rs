@@ -325,6 +325,25 @@ mod tests {
     }
 
     #[test]
+    fn a_template_and_its_message_may_be_as_long_as_their_bounds_and_no_longer() {
+        let text = |body: String| Template {
+            subject: "Hi".into(),
+            body,
+        };
+        let longest = "x".repeat(MAX_TEMPLATE_CHARS);
+        assert!(check(&text(longest.clone())).is_ok());
+        assert!(check(&text(format!("{longest}x"))).is_err());
+        // Ten characters a turn: exactly the longest message, then one more.
+        let turns = MAX_RENDERED_CHARS / 10;
+        let exactly = format!("{{% for i in range({turns}) %}}xxxxxxxxxx{{% endfor %}}");
+        let rendered = render(&text(exactly.clone()), &sample_context()).unwrap();
+        assert_eq!(rendered.body.chars().count(), MAX_RENDERED_CHARS);
+        let error = check(&text(format!("{exactly}x"))).unwrap_err();
+        assert_eq!(error.part, "body");
+        assert!(error.reason.contains("longer than"), "{error}");
+    }
+
+    #[test]
     fn a_template_reads_nothing_outside_itself() {
         let include = Template {
             subject: "Hi".into(),

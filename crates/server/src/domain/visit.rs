@@ -870,6 +870,82 @@ mod tests {
     }
 
     #[test]
+    fn notes_may_be_as_long_as_their_bound_and_one_bad_part_refuses_the_booking() {
+        let mut visit = asked("2027-03-29T10:00:00Z", "2027-03-29T10:30:00Z");
+        visit.notes = Some("n".repeat(MAX_NOTES_CHARS));
+        let plan = visit.read(NOW).unwrap();
+        assert_eq!(plan.notes.unwrap().as_str().len(), MAX_NOTES_CHARS);
+        // Good times and one bad phone: the booking is refused, naming the phone.
+        let mut visit = asked("2027-03-29T10:00:00Z", "2027-03-29T10:30:00Z");
+        visit.guests[0].phone = Some("555-0100".into());
+        let problems = visit.read(NOW).unwrap_err();
+        assert_eq!(
+            fields(&problems),
+            [Field::Party {
+                role: Role::Guest,
+                index: 0,
+                part: PartyPart::Phone
+            }]
+        );
+    }
+
+    #[test]
+    fn each_bound_admits_its_own_value_and_refuses_the_next() {
+        let base = || asked("2027-03-29T10:00:00Z", "2027-03-29T10:30:00Z");
+        let mut five = base();
+        five.reminders = Some((1..=MAX_REMINDERS).map(|h| format!("-PT{h}H")).collect());
+        assert!(five.read(NOW).is_ok());
+        for count in [MAX_PARTIES, MAX_PARTIES + 1, MAX_PARTIES + 5] {
+            let mut many = base();
+            many.guests = vec![PartyAsked::default(); count];
+            assert_eq!(
+                many.read(NOW).is_ok(),
+                count == MAX_PARTIES,
+                "{count} guests"
+            );
+        }
+        for (chars, ok) in [(MAX_NAME_CHARS, true), (MAX_NAME_CHARS + 1, false)] {
+            let mut named = base();
+            named.hosts[0].name = Some("n".repeat(chars));
+            assert_eq!(named.read(NOW).is_ok(), ok, "{chars} characters");
+        }
+        let ahead = |seconds: u64| {
+            let start = NOW + seconds as i64;
+            VisitAsked {
+                start: Some(TimeInput::Seconds(start)),
+                end: Some(TimeInput::Seconds(start + 600)),
+                ..base()
+            }
+            .read(NOW)
+        };
+        assert!(ahead(MAX_AHEAD.as_secs()).is_ok());
+        assert!(ahead(MAX_AHEAD.as_secs() + 1).is_err());
+    }
+
+    #[test]
+    fn moving_only_the_end_or_only_the_reminders_is_a_move() {
+        let plan = asked("2027-03-29T10:00:00Z", "2027-03-29T10:30:00Z")
+            .read(NOW)
+            .unwrap();
+        let longer = RescheduleAsked {
+            end: Some(TimeInput::Text("2027-03-29T11:00:00Z".into())),
+            ..RescheduleAsked::default()
+        };
+        let moved = longer.read(&plan.schedule, NOW).unwrap().unwrap();
+        assert_eq!(moved.end, plan.schedule.end + 1800);
+        let reminded = RescheduleAsked {
+            reminders: Some(vec!["-PT1H".into()]),
+            ..RescheduleAsked::default()
+        };
+        assert!(reminded.read(&plan.schedule, NOW).unwrap().is_some());
+        let zoned = RescheduleAsked {
+            time_zone: Some("Europe/Berlin".into()),
+            ..RescheduleAsked::default()
+        };
+        assert!(zoned.read(&plan.schedule, NOW).unwrap().is_some());
+    }
+
+    #[test]
     fn notes_never_show_in_debug() {
         let mut visit = asked("2027-03-29T10:00:00Z", "2027-03-29T10:30:00Z");
         visit.notes = Some("allergic to penicillin".into());
