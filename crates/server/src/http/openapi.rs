@@ -405,9 +405,10 @@ fn common_answers(doc: &mut Value) {
         for (method, operation) in item.iter_mut() {
             let v1 = path.starts_with("/v1/");
             let post = method == "post";
+            let with_body = matches!(method.as_str(), "post" | "put" | "patch");
             let responses = &mut operation["responses"];
             if v1 {
-                shared_v1_errors(responses, post, &retry_after);
+                shared_v1_errors(responses, post, with_body, &retry_after);
             }
             if v1 && post {
                 idempotency(operation);
@@ -422,7 +423,7 @@ fn common_answers(doc: &mut Value) {
 }
 
 /// The errors any `/v1` route may give, with the headers they carry.
-fn shared_v1_errors(responses: &mut Value, post: bool, retry_after: &Value) {
+fn shared_v1_errors(responses: &mut Value, post: bool, with_body: bool, retry_after: &Value) {
     let mut add = |status: &str, answer: Value| {
         if responses.get(status).is_none() {
             responses[status] = answer;
@@ -456,11 +457,14 @@ fn shared_v1_errors(responses: &mut Value, post: bool, retry_after: &Value) {
     unavailable["headers"]["Retry-After"] = retry_after.clone();
     add("503", unavailable);
     if post {
-        add("408", error_answer("the body did not arrive in time"));
         add(
             "409",
             error_answer("a request with this `Idempotency-Key` is still running"),
         );
+    }
+    // Every route that takes a body reads it the same way (PUT and PATCH as POST).
+    if with_body {
+        add("408", error_answer("the body did not arrive in time"));
         add("413", error_answer("the body is larger than 64 KiB"));
         add("415", error_answer("the body is not `application/json`"));
     }
@@ -652,8 +656,20 @@ mod tests {
                     "{name} takes no body"
                 );
             }
-            if name.starts_with("post /v1/") {
+            if ["post /v1/", "put /v1/", "patch /v1/"]
+                .iter()
+                .any(|method| name.starts_with(method))
+            {
                 assert!(operation["responses"]["413"].is_object(), "{name}");
+                assert!(operation["responses"]["415"].is_object(), "{name}");
+            } else {
+                assert!(operation["responses"].get("413").is_none(), "{name}");
+                assert!(operation["responses"].get("408").is_none(), "{name}");
+            }
+            if name.starts_with("get ") {
+                assert!(operation["responses"].get("409").is_none(), "{name}");
+            }
+            if name.starts_with("post /v1/") {
                 let parameters = operation["parameters"].as_array().unwrap();
                 assert!(
                     parameters.iter().any(|p| p["name"] == "Idempotency-Key"),
