@@ -6,7 +6,9 @@
 //! ([`TimesAsked`] → [`Validity`] → [`Window`]), the one builder of the
 //! broker request ([`LinkSpec`]), and errors that name a [`Field`] and a [`Rule`], which each
 //! caller words in its own terms through a [`FieldNames`] table (the API's `expiresAt`, the
-//! command line's `--exp`); the audit trail's words ([`Action`], [`Outcome`]).
+//! command line's `--exp`); the audit trail's words ([`Action`], [`Outcome`]); visits as asked
+//! and read ([`VisitAsked`] → [`VisitPlan`], [`RescheduleAsked`], reminders counted in the
+//! visit's zone, [`LinkTimes`], [`VisitState`], [`JobKind`]).
 //!
 //! What it is not: HTTP, serde or SQL. It reads no clock (callers pass `now`) and calls no
 //! broker.
