@@ -8,6 +8,15 @@ pub(crate) fn secret_ref(name: &str) -> String {
     format!("$({SECRET_PREFIX}{name})")
 }
 
+/// Whether `value` is an AWS region or service name a node signs for (lowercase letters, digits
+/// and `-`, as the check asks).
+pub(crate) fn is_aws_name(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// A secret name (letters, digits, underscores) from any text: `X-API-Key` → `x_api_key`,
 /// `brokerToken` → `broker_token`.
 pub fn secret_name(text: &str) -> String {

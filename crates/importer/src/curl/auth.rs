@@ -1,5 +1,6 @@
 //! The authorization a curl line gives: `--oauth2-bearer`, `-u` (basic or digest), and
-//! `--aws-sigv4` with `-u` keys; every credential a secret.
+//! `--aws-sigv4` with `-u` keys; every credential a secret. The method's authorization sends
+//! the Authorization header itself, so it wins over the line's own ([`header_left_out`]).
 
 use node::model::{AuthValue, Authorization, FieldUi, Row};
 
@@ -7,23 +8,45 @@ use super::fields::Fields;
 use super::line::Line;
 use crate::credentials::{auth_value, credential_secret, secret_value};
 use crate::draft::Draft;
+use crate::names::is_aws_name;
 use crate::rows::bearer_row;
 use crate::session::Session;
 
-/// `--oauth2-bearer` as the Authorization header; `--aws-sigv4`, else `-u`, as the method's
-/// authorization.
+/// `--aws-sigv4`, else `-u`, as the method's authorization; `--oauth2-bearer` as the
+/// Authorization header when neither is given.
 pub(super) fn authorize(draft: &mut Draft, line: &Line, vars: &mut Fields, session: &mut Session) {
-    if let Some(token) = &line.bearer {
-        let place = "`--oauth2-bearer`";
-        let secret = credential_secret(token, "bearer_token", place, vars, session);
-        draft.remove_header("authorization");
-        draft.headers.push(bearer_row(&secret));
-    }
     if let Some(aws) = &line.aws {
         aws_authorization(draft, aws, line.user.as_deref(), vars, session);
     } else if let Some(user) = &line.user {
         user_authorization(draft, user, line.digest, vars, session);
     }
+    let place = "`--oauth2-bearer`";
+    if let Some(token) = &line.bearer
+        && !header_left_out(line, "Authorization", place, session)
+    {
+        let secret = credential_secret(token, "bearer_token", place, vars, session);
+        draft.remove_header("authorization");
+        draft.headers.push(bearer_row(&secret));
+    }
+}
+
+/// The one rule for a header `name` the line gives (`-H`'s, or `--oauth2-bearer`'s, `what`)
+/// against the method's authorization: the option that gives the method one (`--aws-sigv4`,
+/// else `-u`) sends the Authorization header itself, so the line's own is left out, with a note,
+/// before it names a secret or a field. Whether it is left out.
+pub(super) fn header_left_out(line: &Line, name: &str, what: &str, session: &mut Session) -> bool {
+    let scheme = match (&line.aws, &line.user) {
+        (Some(_), _) => "--aws-sigv4",
+        (None, Some(_)) => "-u",
+        (None, None) => return false,
+    };
+    if !name.eq_ignore_ascii_case("authorization") {
+        return false;
+    }
+    session.changed(format!(
+        "{what} is left out: `{scheme}` sends the Authorization header itself"
+    ));
+    true
 }
 
 /// `-u user:password`: basic, or digest under `--digest`; the user written in, a secret or a
@@ -71,9 +94,6 @@ fn user_authorization(
     } else {
         Authorization::Basic { username, password }
     });
-    if draft.remove_header("authorization") {
-        session.changed("the Authorization header is left out: `-u` sends it");
-    }
 }
 
 /// `--aws-sigv4 aws:amz:REGION:SERVICE` with `-u ACCESS:SECRET`: AWS Signature Version 4; the
@@ -86,17 +106,8 @@ fn aws_authorization(
     session: &mut Session,
 ) {
     let mut fields = aws.split(':').skip(2);
-    let mut name = |what: &str, default: &str, value: Option<&str>| match value {
-        Some(value) if !value.is_empty() => value.to_owned(),
-        _ => {
-            session.changed(format!(
-                "`--aws-sigv4 {aws}` names no {what}: `{default}`; edit it"
-            ));
-            default.to_owned()
-        }
-    };
-    let region = name("region", "us-east-1", fields.next());
-    let service = name("service", "execute-api", fields.next());
+    let region = aws_name(aws, "region", "us-east-1", fields.next(), session);
+    let service = aws_name(aws, "service", "execute-api", fields.next(), session);
     let (access, secret) = user
         .and_then(|u| u.split_once(':'))
         .unwrap_or((user.unwrap_or(""), ""));
@@ -127,4 +138,26 @@ fn aws_authorization(
         region,
         service,
     });
+}
+
+/// `--aws-sigv4`'s region or service, or `default` (said in a note) when it names none a node
+/// can sign for.
+fn aws_name(
+    aws: &str,
+    what: &str,
+    default: &str,
+    value: Option<&str>,
+    session: &mut Session,
+) -> String {
+    match value {
+        Some(value) if is_aws_name(value) => return value.to_owned(),
+        Some(value) if !value.is_empty() => session.changed(format!(
+            "`--aws-sigv4 {aws}`: the AWS {what} `{value}` is not one a node can sign for: \
+             `{default}`; edit it"
+        )),
+        _ => session.changed(format!(
+            "`--aws-sigv4 {aws}` names no {what}: `{default}`; edit it"
+        )),
+    }
+    default.to_owned()
 }

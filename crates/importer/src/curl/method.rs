@@ -3,7 +3,7 @@
 
 use node::model::{MAX_TIMEOUT_MS, Method, Row};
 
-use super::auth::authorize;
+use super::auth::{authorize, header_left_out};
 use super::body::read_body;
 use super::fields::Fields;
 use super::line::Line;
@@ -67,13 +67,17 @@ fn verb(line: &Line) -> String {
     })
 }
 
-/// `--json`'s two headers, then each `-H` (a later one of a name replaces an earlier).
+/// `--json`'s two headers, then each `-H` (a later one of a name replaces an earlier; an
+/// Authorization header under a method authorization is left out).
 fn add_headers(draft: &mut Draft, line: &Line, vars: &mut Fields, session: &mut Session) {
     if line.json {
         line_header(&mut draft.headers, "Content-Type", "application/json");
         line_header(&mut draft.headers, "Accept", "application/json");
     }
     for (key, value) in &line.headers {
+        if header_left_out(line, key, &format!("the header `{key}`"), session) {
+            continue;
+        }
         let row = row(key, value, "header", vars, session);
         draft.remove_header(key);
         draft.headers.push(row);

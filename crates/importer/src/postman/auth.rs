@@ -10,7 +10,7 @@ use super::collection::attributes;
 use super::variables::Variables;
 use crate::credentials::{auth_value, credential_secret, secret_value};
 use crate::draft::Draft;
-use crate::names::secret_ref;
+use crate::names::{is_aws_name, secret_ref};
 use crate::rows::bearer_row;
 use crate::session::Session;
 use crate::text::text_of;
@@ -242,11 +242,7 @@ fn aws_name(
         session,
         &as_is,
     );
-    let valid = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if valid {
+    if is_aws_name(&value) {
         return value;
     }
     session.changed(format!(

@@ -891,6 +891,123 @@ fn curl_multipart_and_aws_signature_are_read() {
     notes_say(&imported, &["report=@q3.pdf", "not carried over"]);
 }
 
+/// A method authorization (`--aws-sigv4`, else `-u`) sends the Authorization header itself:
+/// an Authorization header of the line (`--oauth2-bearer` or `-H`) is left out, said in a note,
+/// and names no secret. The first line is the fuzz test's find: `--aws-sigv4 -X` with a bearer.
+#[test]
+fn curl_authorization_wins_over_an_authorization_header_and_says_so() {
+    for (line, scheme, left_out) in [
+        (
+            "curl --aws-sigv4 -X user --oauth2-bearer -X",
+            "`--aws-sigv4`",
+            "`--oauth2-bearer`",
+        ),
+        (
+            "curl --aws-sigv4 aws:amz:eu-west-1:s3 -u AK:curl-aws-secret --oauth2-bearer bearer-literal https://s3.example.com/b",
+            "`--aws-sigv4`",
+            "`--oauth2-bearer`",
+        ),
+        (
+            "curl --aws-sigv4 aws:amz:eu-west-1:s3 -u AK:curl-aws-secret -H 'Authorization: Bearer header-literal' https://s3.example.com/b",
+            "`--aws-sigv4`",
+            "header `Authorization`",
+        ),
+        (
+            "curl -u flows:pw-literal --digest --oauth2-bearer bearer-literal https://desk.example.com/x",
+            "`-u`",
+            "`--oauth2-bearer`",
+        ),
+        (
+            "curl --oauth2-bearer bearer-literal -u flows:pw-literal https://desk.example.com/x",
+            "`-u`",
+            "`--oauth2-bearer`",
+        ),
+        (
+            "curl -H 'Authorization: Bearer header-literal' -u flows:pw-literal https://desk.example.com/x",
+            "`-u`",
+            "header `Authorization`",
+        ),
+    ] {
+        let imported = curl(line);
+        let text = checked(&imported);
+        let method = &imported.definition.methods[0];
+        assert!(method.authorization.is_some(), "{line}\n{text}");
+        assert!(
+            method
+                .headers
+                .iter()
+                .all(|h| !h.name().eq_ignore_ascii_case("authorization")),
+            "{line}\n{text}"
+        );
+        notes_say(&imported, &[left_out, "left out", scheme, "Authorization"]);
+        assert!(
+            !imported
+                .notes
+                .iter()
+                .any(|n| n.secret.as_deref().is_some_and(
+                    |s| s.starts_with("bearer_token") || s.starts_with("authorization")
+                )),
+            "{line}: a left-out header names a secret: {:#?}",
+            imported.notes
+        );
+    }
+    // With no method authorization (`--digest` alone reads no `-u`), the bearer is the header.
+    let imported = curl("curl --digest --oauth2-bearer bearer-literal https://desk.example.com/x");
+    checked(&imported);
+    let method = &imported.definition.methods[0];
+    assert!(method.authorization.is_none());
+    assert_eq!(
+        static_value(header(method, "Authorization")),
+        "Bearer $(secret:bearer_token)"
+    );
+}
+
+/// `--aws-sigv4`'s region or service that no node signs for (the fuzz test's finds: a URL and a
+/// JSON body given as its value) is the default, said in a note, not a definition that fails
+/// its check.
+#[test]
+fn curl_aws_sigv4_names_no_node_can_sign_for_become_the_defaults() {
+    for (line, notes) in [
+        (
+            "curl --aws-sigv4 http://[::1]:8080/p https://a.example.com/x?api_key=K1&page=2",
+            [
+                ["names no region", "`us-east-1`"],
+                ["service `1]`", "`execute-api`"],
+            ],
+        ),
+        (
+            "curl a=b&token=T --aws-sigv4 '{\"password\": \"pw\", \"n\": 1}'",
+            [
+                ["region ` 1}`", "`us-east-1`"],
+                ["names no service", "`execute-api`"],
+            ],
+        ),
+        (
+            "curl --aws-sigv4 aws:amz:EU-WEST-1:S3 -u AK:curl-aws-secret https://s3.example.com/b",
+            [
+                ["region `EU-WEST-1`", "`us-east-1`"],
+                ["service `S3`", "`execute-api`"],
+            ],
+        ),
+    ] {
+        let imported = curl(line);
+        checked(&imported);
+        match &imported.definition.methods[0].authorization {
+            Some(Authorization::Aws {
+                region, service, ..
+            }) => assert_eq!(
+                (region.as_str(), service.as_str()),
+                ("us-east-1", "execute-api"),
+                "{line}"
+            ),
+            other => panic!("{line}: {other:?}"),
+        }
+        for words in notes {
+            notes_say(&imported, &words);
+        }
+    }
+}
+
 /// What the fuzz tests found, each pinned by its smallest input.
 #[test]
 fn inputs_the_fuzz_tests_found_import_cleanly_or_are_refused_plainly() {
