@@ -19,8 +19,8 @@ use values::{
     retention_period, salt_lengths, tenant_id, token_source, up_to,
 };
 pub use visit::{
-    BookArgs, DEFAULT_SERVICE_URL, MoveArgs, Party, ServiceConnection, VisitCommand, VisitIdArgs,
-    VisitListArgs,
+    BookArgs, DEFAULT_SERVICE_URL, MoveArgs, Party, RevokeArgs, ServiceConnection, VisitCommand,
+    VisitIdArgs, VisitListArgs,
 };
 
 #[derive(Debug, Parser)]
@@ -41,7 +41,7 @@ pub enum Command {
     /// The local Instant Connect broker alone.
     Broker(BrokerArgs),
     /// The node service alone (meetings, node runs, API keys), against any broker.
-    Serve(ServiceArgs),
+    Serve(Box<ServiceArgs>),
     /// The node service's API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -61,6 +61,10 @@ pub enum Command {
     /// `icnode serve`) through its API.
     #[command(subcommand)]
     Visit(VisitCommand),
+    /// Revoke a meeting's own links on a running service through its API: all of them, one
+    /// role's (--role) or one (--link). Opening one then shows that it was revoked; the
+    /// broker's own URLs of a link work until it expires.
+    Revoke(RevokeArgs),
     /// Make host and guest links for a meeting, straight from a broker.
     Link(LinkArgs),
     /// Make more guest links for an existing meeting.
@@ -287,6 +291,11 @@ pub struct ServiceOptions {
     /// address the service can, for whoever holds an API key: `up` allows it, `serve` not unless told
     #[arg(long, env = "ICNODE_ALLOW_NODE_IMPORT")]
     pub allow_node_import: bool,
+    /// Let webhook endpoints be at private and local addresses (localhost, 10.0.0.0/8, cloud
+    /// metadata...); by default only public ones are allowed, checked on every address a name
+    /// resolves to. `up` allows it
+    #[arg(long, env = "ICNODE_ALLOW_PRIVATE_WEBHOOK_ADDRESSES")]
+    pub allow_private_webhook_addresses: bool,
     /// Let imported nodes reach private and local addresses (localhost, 10.0.0.0/8, cloud
     /// metadata...); by default they reach public addresses only. `up` allows it
     #[arg(long, env = "ICNODE_ALLOW_PRIVATE_NODE_ADDRESSES")]
@@ -363,6 +372,10 @@ pub struct ServiceOptions {
     /// Who visits' email is from: `Name <address>` or an address
     #[arg(long, env = "ICNODE_MAIL_FROM", default_value = server::mail::DEFAULT_FROM)]
     pub mail_from: String,
+    /// The service's address as visitors reach it (https://visits.example.com): links are
+    /// handed out as <URL>/l/<code> [default: the address it listens on]
+    #[arg(long, env = "ICNODE_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
 }
 
 impl ServiceOptions {

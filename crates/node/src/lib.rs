@@ -32,6 +32,7 @@ pub use model::{
     AuthValue, Authorization, Edge, FieldType, FieldUi, Method, NodeDefinition, both_forms, slug,
 };
 pub use run::{
-    DEFAULT_MAX_RESPONSE_BYTES, Destinations, Engine, RawResponse, RunError, RunOptions, RunResult,
+    DEFAULT_MAX_RESPONSE_BYTES, Destinations, Engine, NameResolver, RawResponse, RunError,
+    RunOptions, RunResult, literal_ip,
 };
 pub use secrets::Secrets;

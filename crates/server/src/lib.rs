@@ -22,6 +22,7 @@ pub mod http;
 pub mod idempotency;
 pub mod jobs;
 pub mod keys;
+pub mod links;
 pub mod mail;
 pub mod meetings;
 pub mod messages;
@@ -34,6 +35,7 @@ pub mod store;
 pub mod templates;
 pub mod tenants;
 pub mod visits;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -72,6 +74,8 @@ pub enum StartError {
     Tls(#[from] TlsError),
     #[error("email is not set up right")]
     Mail(#[from] mail::MailError),
+    #[error("the webhook client could not be built")]
+    Webhooks(#[source] reqwest::Error),
 }
 
 /// The service, bound and ready to serve.
@@ -90,6 +94,9 @@ pub struct Application {
     /// Runs visits' jobs as they fall due.
     jobs: jobs::Jobs,
     jobs_every: std::time::Duration,
+    /// Sends webhook deliveries as they fall due.
+    dispatcher: webhooks::Dispatcher,
+    deliveries_every: std::time::Duration,
 }
 
 /// What the retention task needs.
@@ -135,7 +142,8 @@ impl Application {
         ));
         // The store times what requests wait for it, into the metrics.
         let store = store.observe_waits(Arc::clone(&metrics) as Arc<dyn store::WaitObserver>);
-        let state = app_state(&settings, store.clone(), metrics)?;
+        let public_url = public_url(&settings, address, tls.is_some());
+        let state = app_state(&settings, store.clone(), metrics, &public_url)?;
         let retention = Housekeeping {
             retention: retention::Retention::new(
                 store.clone(),
@@ -154,11 +162,19 @@ impl Application {
             settings.link_times,
         )
         .with_lease(settings.job_lease);
+        let dispatcher = webhooks::Dispatcher::new(
+            store.clone(),
+            Arc::clone(&settings.clock),
+            settings.webhook_destinations,
+        )
+        .map_err(StartError::Webhooks)?;
         Ok(Self {
             listener,
             address,
             jobs,
             jobs_every: settings.jobs_every,
+            dispatcher,
+            deliveries_every: settings.deliveries_every,
             router: http::router(state),
             store,
             merged: false,
@@ -215,12 +231,18 @@ impl Application {
         let runner = tokio::spawn(self.jobs.every(self.jobs_every, async {
             let _ = jobs_stopped.await;
         }));
+        let (stop_deliveries, deliveries_stopped) = tokio::sync::oneshot::channel::<()>();
+        let dispatcher = tokio::spawn(self.dispatcher.every(self.deliveries_every, async {
+            let _ = deliveries_stopped.await;
+        }));
         let served =
             serving::serve_with(self.listener, router, self.connections, self.tls, shutdown).await;
         let _ = stop_retention.send(());
         let _ = stop_jobs.send(());
+        let _ = stop_deliveries.send(());
         let _ = sweeper.await;
         let _ = runner.await;
+        let _ = dispatcher.await;
         self.store.close().await;
         served
     }
@@ -231,11 +253,28 @@ impl Application {
     }
 }
 
+/// Where visitors open own links: the settings' public URL, else the address listened on.
+fn public_url(settings: &Settings, address: SocketAddr, tls: bool) -> url::Url {
+    if let Some(url) = &settings.public_url {
+        return url.clone();
+    }
+    let scheme = if tls { "https" } else { "http" };
+    if !address.ip().is_loopback() {
+        tracing::warn!(
+            %address,
+            "no --public-url: own links are handed out with the address listened on, which \
+             visitors may not reach"
+        );
+    }
+    url::Url::parse(&format!("{scheme}://{address}/")).expect("a socket address is a URL host")
+}
+
 /// Everything the handlers reach, built from the settings around one store.
 fn app_state(
     settings: &Settings,
     store: Store,
     metrics: Arc<metrics::Metrics>,
+    public_url: &url::Url,
 ) -> Result<http::AppState, StartError> {
     let broker = broker::Broker::new(
         &settings.broker,
@@ -254,6 +293,13 @@ fn app_state(
         settings.default_ttl,
         settings.short_urls,
         settings.subjects,
+        links::OwnLinks::new(public_url),
+    );
+    let opener = links::Opener::new(store.clone(), Arc::clone(&settings.clock));
+    let webhooks = webhooks::Webhooks::new(
+        store.clone(),
+        Arc::clone(&settings.clock),
+        settings.webhook_destinations,
     );
     let nodes = nodes::Nodes::load(
         settings.node_dir.as_deref(),
@@ -282,6 +328,8 @@ fn app_state(
         settings.link_times,
     );
     Ok(http::AppState::new(http::Inner {
+        opener,
+        webhooks,
         visits,
         mailer,
         templates,

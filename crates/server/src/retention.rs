@@ -97,6 +97,7 @@ impl Retention {
                         links = round.swept.links,
                         invites = round.swept.invites,
                         visits = round.swept.visits,
+                        deliveries = round.swept.deliveries,
                         idempotency_records = round.swept.idempotency,
                         batches = round.batches,
                         "retention deleted what had outlived its use"

@@ -126,6 +126,15 @@ pub struct Settings {
     pub job_lease: Duration,
     /// Where visits' email goes, and from whom.
     pub mail: crate::mail::MailSettings,
+    /// The service's address as visitors reach it: own links are handed out as
+    /// `{public_url}/l/{code}`. `None`: the address it listens on, which only serves visitors
+    /// who can reach that address (the same machine, for `127.0.0.1`).
+    pub public_url: Option<Url>,
+    /// Which addresses webhook endpoints may be at: public ones only unless the operator
+    /// allows others (`up` does: it is a tool on one's own machine).
+    pub webhook_destinations: node::Destinations,
+    /// How often a process looks for events to fan out and deliveries due.
+    pub deliveries_every: Duration,
     /// Proxies in front of the service whose `X-Forwarded-For` names the client in the access
     /// log; a request from anywhere else is logged with its peer's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -169,6 +178,8 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
+/// How often a process looks for webhook deliveries due, by default.
+pub const DELIVERIES_EVERY: Duration = Duration::from_secs(1);
 /// How often a process looks for visits' jobs due, by default.
 pub const JOBS_EVERY: Duration = Duration::from_secs(1);
 /// How long a process's claim of a job holds, by default: longer than any job takes (broker
@@ -215,6 +226,9 @@ impl Settings {
             jobs_every: JOBS_EVERY,
             job_lease: JOB_LEASE,
             mail: crate::mail::MailSettings::default(),
+            public_url: None,
+            webhook_destinations: node::Destinations::Public,
+            deliveries_every: DELIVERIES_EVERY,
             clock: Arc::new(SystemClock),
         }
     }

@@ -14,14 +14,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use instant_connect::Clock;
 
 use crate::domain::{
-    Action, ChatId, Field, Invalid, JobKind, KeyRole, LinkTimes, Outcome, Permission,
+    Action, ChatId, EventType, Field, Invalid, JobKind, KeyRole, LinkTimes, Outcome, Permission,
     RescheduleAsked, Role, Schedule, VisitAsked, VisitState,
 };
 use crate::keys::Caller;
 use crate::meetings::{DEFAULT_PAGE, IssuedLink, MAX_PAGE, MeetingError, Meetings};
 use crate::messages::MessageKind;
 use crate::store::{
-    AuditRow, JobRow, MessageRow, NewJob, Store, StoreError, VisitCursor, VisitRow,
+    AuditRow, EventRow, JobRow, LinkRow, MessageRow, NewJob, Store, StoreError, VisitCursor,
+    VisitRow,
 };
 
 /// A visit with what it has now: its links (once made), jobs and messages.
@@ -148,7 +149,10 @@ impl Visits {
         let mut jobs = jobs_for(&visit.schedule, self.times, now);
         jobs.push(notice(MessageKind::Invitation, now));
         let audit = self.done(caller, Action::VisitBooked, &visit.id);
-        self.store.insert_visit(&visit, &jobs, &audit).await?;
+        let event = EventRow::visit_changed(EventType::VisitBooked, &visit, visit.sequence, now);
+        self.store
+            .insert_visit(&visit, &jobs, &audit, &event)
+            .await?;
         self.view(caller, visit).await
     }
 
@@ -248,9 +252,27 @@ impl Visits {
         let mut jobs = jobs_for(&schedule, self.times, now);
         jobs.push(notice(MessageKind::Rescheduled, now));
         let audit = self.done(caller, Action::VisitRescheduled, &visit.id);
+        let moved_to = VisitRow {
+            schedule: schedule.clone(),
+            ..visit.clone()
+        };
+        let event = EventRow::visit_changed(
+            EventType::VisitRescheduled,
+            &moved_to,
+            visit.sequence + 1,
+            now,
+        );
         if !self
             .store
-            .reschedule_visit(&visit, &schedule, now, &jobs, &audit)
+            .reschedule_visit(
+                &visit,
+                &chat_id_of(&visit),
+                &schedule,
+                now,
+                &jobs,
+                &audit,
+                &event,
+            )
             .await?
         {
             return Err(VisitError::Changed(visit.id));
@@ -288,7 +310,13 @@ impl Visits {
         let audit = self.done(caller, Action::VisitCancelled, &visit.id);
         let now = self.clock.now();
         let jobs = [notice(MessageKind::Cancelled, now)];
-        if !self.store.cancel_visit(&visit, now, &jobs, &audit).await? {
+        let event =
+            EventRow::visit_changed(EventType::VisitCancelled, &visit, visit.sequence + 1, now);
+        if !self
+            .store
+            .cancel_visit(&visit, &chat_id_of(&visit), now, &jobs, &audit, &event)
+            .await?
+        {
             return Err(VisitError::Changed(visit.id));
         }
         let cancelled = self.visit(caller, id).await?;
@@ -367,9 +395,14 @@ fn notice(kind: MessageKind, now: i64) -> NewJob {
     }
 }
 
+/// Whether `link` was made for a visit's `window` now: links of an earlier schedule, and
+/// links revoked (by a move, even one back to this window), are not.
+pub fn made_for(link: &LinkRow, window: (i64, i64)) -> bool {
+    link.not_before == Some(window.0) && link.expires_at == window.1 && link.revoked_at.is_none()
+}
+
 /// Each host's and each guest's link among a meeting's `links`: the i-th link of a role made
-/// for the visit's `window` now is the i-th person's (links of an earlier schedule are not
-/// theirs).
+/// for the visit's `window` now is the i-th person's.
 pub fn party_links(
     visit: &VisitRow,
     links: Vec<IssuedLink>,
@@ -379,7 +412,7 @@ pub fn party_links(
     let mut guest_links = vec![None; visit.guests.len()];
     let (mut hosts, mut guests) = (host_links.iter_mut(), guest_links.iter_mut());
     for link in links {
-        if link.link.not_before != Some(window.0) || link.link.expires_at != window.1 {
+        if !made_for(&link.link, window) {
             continue;
         }
         let slot = match link.link.role {
@@ -463,11 +496,9 @@ fn decode_cursor(text: &str) -> Result<VisitCursor, Invalid> {
     })
 }
 
-/// The chat id of a visit's meeting: the visit's own id, so one visit has one meeting.
+/// The chat id of a visit's meeting ([`VisitRow::meeting_chat_id`]).
 pub fn chat_id_of(visit: &VisitRow) -> ChatId {
-    visit.chat_id.clone().unwrap_or_else(|| {
-        ChatId::parse(format!("visit-{}", visit.id)).expect("a uuid is printable")
-    })
+    visit.meeting_chat_id()
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! `icnode visit`: the flags of a client of a running service's `/v1/visits`. Times, zones,
+//! `icnode visit` and `icnode revoke`: the flags of the clients of a running service's API
+//! (`/v1/visits`, a meeting's `revoke`). Times, zones,
 //! reminders, states and pages are passed as written: the service reads them by its own
 //! rules and names what it refuses.
 
@@ -22,9 +23,27 @@ pub enum VisitCommand {
     List(VisitListArgs),
     /// Reschedule a visit: what is not given stays.
     Move(MoveArgs),
-    /// Cancel a visit: its jobs not yet run are dropped; links already made work until they
-    /// expire.
+    /// Cancel a visit: its jobs not yet run are dropped, and its links made already are
+    /// revoked (the broker's own URLs of them work until they expire).
     Cancel(VisitIdArgs),
+}
+
+/// `icnode revoke`: a meeting's own links, ended on a running service.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The meeting's chat id
+    pub chat_id: String,
+    /// Only this role's links: host or guest [default: every link of the meeting]
+    #[arg(long, env = "ICNODE_ROLE", conflicts_with = "link")]
+    pub role: Option<String>,
+    /// Only this link: its code (the last part of its URL, /l/<code>)
+    #[arg(long, env = "ICNODE_LINK")]
+    pub link: Option<String>,
+    #[command(flatten)]
+    pub service: ServiceConnection,
+    /// Print the service's JSON
+    #[arg(long, env = "ICNODE_JSON")]
+    pub json: bool,
 }
 
 /// Where the service is, and the API key it is called with.

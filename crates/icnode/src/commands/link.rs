@@ -63,7 +63,7 @@ impl FieldNames for Flags {
             // No command of these sets them; named as the API names them.
             Field::Phones(_) => "phones".into(),
             Field::ChatIdPrefix => "chatIdPrefix".into(),
-            // Visits are booked through the API; named as it names them.
+            // Visits, revocations and webhooks go through the API; named as it names them.
             Field::State
             | Field::TemplateKind
             | Field::Language
@@ -73,6 +73,10 @@ impl FieldNames for Flags {
             | Field::End
             | Field::Reminders(_)
             | Field::Notes
+            | Field::Role
+            | Field::Link
+            | Field::Url
+            | Field::Events(_)
             | Field::Party { .. } => server::http::ApiNames.name(field),
             Field::Broker(name) => name.clone(),
         }

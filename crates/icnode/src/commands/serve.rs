@@ -73,12 +73,16 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     if options.allow_private_node_addresses {
         settings.imported_node_destinations = node::Destinations::Any;
     }
+    if options.allow_private_webhook_addresses {
+        settings.webhook_destinations = node::Destinations::Any;
+    }
     settings.rate_limit_per_minute = options.rate_limit;
     settings.idempotency_ttl = options.idempotency_ttl;
     settings.retain = options.retain;
     settings.link_times = options.link_times();
     settings.mail = options.mail();
     settings.job_lease = options.job_lease;
+    settings.public_url = options.public_url.clone();
     settings.broker.retry = resilience::RetryPolicy::with_retries(options.broker_retries);
     settings.node_retry = resilience::RetryPolicy::with_retries(options.node_retries);
     settings.broker.breaker = resilience::BreakerSettings {

@@ -40,10 +40,11 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     let mut settings = server::Settings::new(database_url, url.clone(), token.clone());
     apply(&mut settings, &args.service);
     apply_connections(&mut settings, &args.serve.connections);
-    // `up` is a tool on one's own machine: its console may import nodes, and they may call
-    // the machine's own services.
+    // `up` is a tool on one's own machine: its console may import nodes, and they and its
+    // webhooks may call the machine's own services.
     settings.node_imports = true;
     settings.imported_node_destinations = node::Destinations::Any;
+    settings.webhook_destinations = node::Destinations::Any;
     keep_mail_in(&mut settings, dir.as_deref());
     let mail = settings.mail.transport.clone();
     let app = server::Application::with_listener(listener, settings)

@@ -1,9 +1,9 @@
-//! `icnode visit`: a client of a running service's `/v1/visits` (`icnode up` or `serve`),
-//! over HTTP with an API key, as any other client. What it sends is the flags' text; the
-//! service checks it and names what it refuses, and that answer is told on stderr: `400`,
-//! `404`, `413` and `422` (what was asked is wrong) exit 2, as bad input does; any other
-//! refusal (`401`, `403`, `409`, `429`, `5xx`) or an unreachable service exits 1, as a broker's
-//! refusal does. The API key is sent in its header and nowhere else: no message names it.
+//! `icnode visit` and `icnode revoke`: clients of a running service's `/v1/visits` and of a
+//! meeting's `revoke` (`icnode up` or `serve`), over HTTP with an API key, as any other
+//! client. What it sends is the flags' text; the service checks it and names what it refuses,
+//! and that answer is told on stderr: `400`, `404`, `413` and `422` (what was asked is wrong)
+//! exit 2, as bad input does; any other refusal (`401`, `403`, `409`, `429`, `5xx`) or an
+//! unreachable service exits 1, as a broker's refusal does. The API key is sent in its header and nowhere else: no message names it.
 
 use std::time::Duration;
 
@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use super::error::CliError;
 use crate::cli::{
-    BookArgs, MoveArgs, Party, ServiceConnection, VisitCommand, VisitIdArgs, VisitListArgs,
+    BookArgs, MoveArgs, Party, RevokeArgs, ServiceConnection, VisitCommand, VisitIdArgs,
+    VisitListArgs,
 };
 
 /// How long a connection may take to be made.
@@ -141,6 +142,37 @@ async fn list(args: VisitListArgs) -> Result<(), CliError> {
 }
 
 /// The path of one visit; the id is one segment, escaped as one.
+/// `icnode revoke`: `POST /v1/meetings/{chatId}/revoke` with the scope the flags name.
+pub async fn revoke(args: RevokeArgs) -> Result<(), CliError> {
+    let mut body = serde_json::Map::new();
+    if let Some(role) = &args.role {
+        body.insert("role".into(), Value::String(role.clone()));
+    }
+    if let Some(link) = &args.link {
+        body.insert("link".into(), Value::String(link.clone()));
+    }
+    let answer = Service::new(&args.service)?
+        .call(
+            Method::POST,
+            &["v1", "meetings", &args.chat_id, "revoke"],
+            &[],
+            Some(&Value::Object(body)),
+        )
+        .await?;
+    if args.json {
+        return print_json(&answer);
+    }
+    let revoked = answer["revoked"].as_u64().ok_or_else(|| {
+        CliError::Runtime("the service's answer is not what this version of icnode reads".into())
+    })?;
+    println!(
+        "revoked {revoked} link{} of meeting {}",
+        if revoked == 1 { "" } else { "s" },
+        args.chat_id
+    );
+    Ok(())
+}
+
 fn visit_path(id: &str) -> Vec<&str> {
     vec!["v1", "visits", id]
 }

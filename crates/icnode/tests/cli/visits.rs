@@ -270,7 +270,7 @@ fn visit_get_shows_each_persons_link_once_the_service_made_it() {
     };
     for role in ["host", "guest"] {
         let link = link_of(role);
-        assert!(link.starts_with(&format!("{url}/visit/")), "{text}");
+        assert!(link.starts_with(&format!("{url}/l/")), "{text}");
         let page = reqwest::blocking::get(&link).unwrap();
         assert_eq!(page.status(), 200, "{link}");
         assert!(page.url().path().starts_with("/gen/v1/"), "{}", page.url());

@@ -24,8 +24,9 @@ pub enum Destinations {
 }
 
 impl Destinations {
-    /// Whether a run may connect to `ip`.
-    fn allows(self, ip: std::net::IpAddr) -> bool {
+    /// Whether a run (or anything else that keeps to these destinations, such as the
+    /// service's webhooks) may connect to `ip`.
+    pub fn allows(self, ip: std::net::IpAddr) -> bool {
         self == Destinations::Any || is_public(ip)
     }
 
@@ -113,8 +114,9 @@ fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     None
 }
 
-/// The host of `url` when it is an IP literal (reqwest resolves no name for those).
-fn literal_ip(url: &Url) -> Option<std::net::IpAddr> {
+/// The host of `url` when it is an IP literal (reqwest resolves no name for those, so it is
+/// checked before any connection is made).
+pub fn literal_ip(url: &Url) -> Option<std::net::IpAddr> {
     match url.host()? {
         url::Host::Ipv4(ip) => Some(ip.into()),
         url::Host::Ipv6(ip) => Some(ip.into()),
@@ -122,9 +124,11 @@ fn literal_ip(url: &Url) -> Option<std::net::IpAddr> {
     }
 }
 
-/// The system resolver (as reqwest's default), failing with [`UnresolvedName`], and with
-/// [`RefusedAddress`] when the name resolves only to addresses the destinations forbid.
-pub(super) struct NameResolver {
+/// The system resolver (as reqwest's default), failing when a name does not resolve, and
+/// refusing it (before any connection) when it resolves to an address the destinations
+/// forbid. Given
+/// to a reqwest client (`dns_resolver`), it holds every connection the client makes to them.
+pub struct NameResolver {
     pub destinations: Destinations,
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-pub use destinations::Destinations;
+pub use destinations::{Destinations, NameResolver, literal_ip};
 pub use result::{RAW_BODY_BYTES, RAW_HEADERS, RawResponse, RunError, RunResult};
 
 use authorize::oauth::Tokens;

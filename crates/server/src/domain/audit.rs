@@ -23,10 +23,14 @@ pub enum Action {
     VisitCancelled,
     TemplateSet,
     TemplateRemoved,
+    LinksRevoked,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookRotated,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 20] = [
         Action::MeetingCreated,
         Action::LinksAdded,
         Action::InviteSent,
@@ -43,6 +47,10 @@ impl Action {
         Action::VisitCancelled,
         Action::TemplateSet,
         Action::TemplateRemoved,
+        Action::LinksRevoked,
+        Action::WebhookCreated,
+        Action::WebhookDeleted,
+        Action::WebhookRotated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +71,10 @@ impl Action {
             Action::VisitCancelled => "visit.cancelled",
             Action::TemplateSet => "template.set",
             Action::TemplateRemoved => "template.removed",
+            Action::LinksRevoked => "link.revoked",
+            Action::WebhookCreated => "webhook.created",
+            Action::WebhookDeleted => "webhook.deleted",
+            Action::WebhookRotated => "webhook.rotated",
         }
     }
 }

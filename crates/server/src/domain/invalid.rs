@@ -54,6 +54,12 @@ pub enum Field {
     Reminders(Option<usize>),
     /// A visit's free text.
     Notes,
+    /// Which of a meeting's links: its role, or its own link's code.
+    Role,
+    Link,
+    /// A webhook's endpoint, and the event types it subscribes to; `Some(i)` the i-th.
+    Url,
+    Events(Option<usize>),
     /// A part of the `index`-th host or guest of a visit.
     Party {
         role: instant_connect::Role,

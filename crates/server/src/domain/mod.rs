@@ -3,8 +3,9 @@
 //!
 //! What it is: typed values that can only be made valid ([`ChatId`]; [`Role`] and [`Vertical`]
 //! as enums), times as people write them ([`Time`], [`Zone`]), the validity window of links
-//! ([`TimesAsked`] → [`Validity`] → [`Window`]), the one builder of the
-//! broker request ([`LinkSpec`]), and errors that name a [`Field`] and a [`Rule`], which each
+//! ([`TimesAsked`] → [`Validity`] → [`Window`]), icnode's own links in front of the broker's
+//! ([`LinkCode`], [`LinkLife`]: revoked, single use), the one builder of the broker request
+//! ([`LinkSpec`]), and errors that name a [`Field`] and a [`Rule`], which each
 //! caller words in its own terms through a [`FieldNames`] table (the API's `expiresAt`, the
 //! command line's `--exp`); the audit trail's words ([`Action`], [`Outcome`]); visits as asked
 //! and read ([`VisitAsked`] → [`VisitPlan`], [`RescheduleAsked`], reminders counted in the
@@ -15,8 +16,10 @@
 
 mod audit;
 mod chat_id;
+mod event;
 mod invalid;
 mod links;
+mod own_link;
 mod tenant;
 mod time;
 mod visit;
@@ -26,9 +29,11 @@ pub use audit::{Action, Actor, Outcome, UnknownWord};
 pub use chat_id::{
     CHAT_ID_PATTERN, ChatId, MAX_CHAT_ID_CHARS, PRINTABLE_PATTERN, Subject, Subjects, is_printable,
 };
+pub use event::{EventType, MAX_EVENT_TYPES, RETRY_AFTER, Subscription, retry_after};
 pub use instant_connect::{Role, Vertical};
 pub use invalid::{Field, FieldNames, Invalid, PartyPart, Rule};
 pub use links::{LinkCounts, LinkSpec, MeetingOptions};
+pub use own_link::{CODE_CHARS, CODE_PATTERN, Closed, LinkCode, LinkLife, OPEN_PATH, RevokeScope};
 pub use tenant::{
     BadTokenSource, DEFAULT_TENANT, INVITE_WINDOW_SECONDS, KeyRole, MAX_TENANT_CHARS, Permission,
     TenantId, TenantIdError, TenantLimits, TokenSource, UnknownRole,
@@ -38,6 +43,7 @@ pub use visit::{
     DEFAULT_GRACE, DEFAULT_LANGUAGE, DEFAULT_LEAD, DEFAULT_REMINDERS, JobKind, LANGUAGE_PATTERN,
     LinkTimes, MAX_AHEAD, MAX_EMAIL_CHARS, MAX_LENGTH, MAX_NAME_CHARS, MAX_NOTES_CHARS,
     MAX_PARTIES, MAX_REMINDER_AHEAD, MAX_REMINDERS, Notes, Party, PartyAsked, Reminder,
-    RescheduleAsked, Schedule, VisitAsked, VisitPlan, VisitState, is_email, is_language,
+    RescheduleAsked, Schedule, VISIT_CHAT_ID_PREFIX, VisitAsked, VisitPlan, VisitState, is_email,
+    is_language,
 };
 pub use window::{LinkState, TimesAsked, Validity, Window, WindowError};

@@ -23,6 +23,8 @@ use instant_connect::{Role, Vertical};
 pub const MAX_PARTIES: usize = instant_connect::MAX_LINKS_PER_REQUEST as usize;
 /// Reminders of one visit at most.
 pub const MAX_REMINDERS: usize = 5;
+/// What the chat id of a visit's meeting starts with, before the visit's id.
+pub const VISIT_CHAT_ID_PREFIX: &str = "visit-";
 /// The earliest reminder, before the start.
 pub const MAX_REMINDER_AHEAD: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// The longest visit.

@@ -83,6 +83,10 @@ pub enum LinkState {
     Valid,
     NotYetValid,
     Expired,
+    /// Ended before its time (own links only).
+    Revoked,
+    /// A single-use link opened already (own links only).
+    Used,
 }
 
 impl Validity {

@@ -321,6 +321,30 @@ impl From<VisitError> for ApiError {
     }
 }
 
+impl From<crate::webhooks::WebhookError> for ApiError {
+    fn from(error: crate::webhooks::WebhookError) -> Self {
+        use crate::webhooks::WebhookError;
+        match error {
+            WebhookError::Invalid(invalid) => Self::invalid(&[ApiNames.word(&invalid)]),
+            error @ WebhookError::TooMany => {
+                Self::new(StatusCode::CONFLICT, "too_many_webhooks", error.to_string())
+            }
+            error @ WebhookError::NotFound(_) => Self::new(
+                StatusCode::NOT_FOUND,
+                "webhook_not_found",
+                error.to_string(),
+            ),
+            error @ WebhookError::DeliveryNotFound(_) => Self::new(
+                StatusCode::NOT_FOUND,
+                "delivery_not_found",
+                error.to_string(),
+            ),
+            error @ WebhookError::Forbidden(_) => Self::forbidden(&error.to_string()),
+            WebhookError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<NodeRunError> for ApiError {
     fn from(error: NodeRunError) -> Self {
         match &error {

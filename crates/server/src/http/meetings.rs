@@ -10,6 +10,7 @@ use super::extract::{JsonBody, PathParams, QueryParams};
 use super::state::AppState;
 use super::types::{
     AddLinks, AddedLinks, CreateMeeting, Invite, InviteSent, ListMeetings, Meeting, MeetingPage,
+    Revoke, Revoked,
 };
 use crate::domain::Role;
 use crate::keys::Caller;
@@ -181,4 +182,35 @@ pub async fn invite(
         .invite(&caller, &chat_id, body.phones)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(sent.into())))
+}
+
+/// Revoke a meeting's links: all of them, one role's, or one.
+///
+/// Opening a revoked link's `url` shows a page saying so (`410`) and goes no further. What
+/// revocation cannot stop: the broker's own URLs of a link (`shortUrl`, `longUrl`, `cipher`)
+/// work until the link's `expiresAt`, and a visitor let through before keeps the meeting's
+/// page. Revoking links revoked already changes nothing (`revoked: 0`).
+#[utoipa::path(
+    post, path = "/v1/meetings/{chatId}/revoke", tag = "meetings", operation_id = "revokeLinks",
+    params(("chatId" = String, Path, description = "the meeting's chat id")),
+    request_body(content = Option<Revoke>, description = "which links: `{}` for all, `role`, or one `link`'s code"),
+    responses(
+        (status = 200, description = "the links revoked", body = Revoked),
+        (status = 403, description = "the key's role may not change meetings (`viewer`)", body = ErrorBody),
+        (status = 404, description = "no meeting of the key's tenant has this chat id (another tenant's is not found either)", body = ErrorBody),
+        (status = 422, description = "a field breaks a rule (a role that is not `host` or `guest`, a code not of this meeting, both given); `error.field` names it", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn revoke(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(chat_id): PathParams<String>,
+    JsonBody(body): JsonBody<Revoke>,
+) -> Result<Json<Revoked>, ApiError> {
+    let revoked = state
+        .meetings
+        .revoke(&caller, &chat_id, body.into())
+        .await?;
+    Ok(Json(revoked.into()))
 }

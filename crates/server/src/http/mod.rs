@@ -22,6 +22,7 @@ mod state;
 mod templates;
 mod types;
 mod visits;
+mod webhooks;
 mod wire;
 
 use axum::Router;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/meetings/{chatId}/guests", post(meetings::add_guests))
         .route("/v1/meetings/{chatId}/hosts", post(meetings::add_hosts))
         .route("/v1/meetings/{chatId}/invite", post(meetings::invite))
+        .route("/v1/meetings/{chatId}/revoke", post(meetings::revoke))
         .route("/v1/visits", post(visits::book).get(visits::list))
         .route(
             "/v1/visits/{id}",
@@ -62,6 +64,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/templates/{kind}/{language}",
             put(templates::set).delete(templates::remove),
+        )
+        .route("/v1/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/v1/webhooks/{id}/rotate", post(webhooks::rotate))
+        .route("/v1/webhooks/{id}/test", post(webhooks::test))
+        .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/v1/webhooks/{id}/deliveries/{delivery}/replay",
+            post(webhooks::replay),
         )
         .route("/v1/nodes", get(nodes::list))
         .route("/v1/audit", get(audit::list))

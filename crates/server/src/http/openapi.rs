@@ -15,9 +15,9 @@ use instant_connect::{MAX_LINKS_PER_REQUEST, Vertical};
 
 use super::state::AppState;
 use crate::domain::{
-    Action, CHAT_ID_PATTERN, LANGUAGE_PATTERN, MAX_CHAT_ID_CHARS, MAX_EMAIL_CHARS, MAX_NAME_CHARS,
-    MAX_NOTES_CHARS, MAX_PARTIES, MAX_REMINDERS, Outcome, PRINTABLE_PATTERN, TIME_PATTERN,
-    VisitState,
+    Action, CHAT_ID_PATTERN, CODE_PATTERN, LANGUAGE_PATTERN, MAX_CHAT_ID_CHARS, MAX_EMAIL_CHARS,
+    MAX_NAME_CHARS, MAX_NOTES_CHARS, MAX_PARTIES, MAX_REMINDERS, Outcome, PRINTABLE_PATTERN,
+    TIME_PATTERN, VisitState,
 };
 use crate::idempotency::MAX_KEY_CHARS;
 use crate::meetings::{MAX_PAGE, MAX_PHONES_PER_INVITE};
@@ -58,6 +58,7 @@ impl Modify for ApiKeyScheme {
         super::meetings::add_guests,
         super::meetings::add_hosts,
         super::meetings::invite,
+        super::meetings::revoke,
         super::nodes::list,
         super::nodes::run,
         super::visits::book,
@@ -71,6 +72,13 @@ impl Modify for ApiKeyScheme {
         super::templates::remove,
         super::templates::preview,
         super::audit::list,
+        super::webhooks::create,
+        super::webhooks::list,
+        super::webhooks::delete,
+        super::webhooks::rotate,
+        super::webhooks::deliveries,
+        super::webhooks::replay,
+        super::webhooks::test,
         super::ops::healthz,
         super::ops::readyz,
         super::ops::metrics,
@@ -83,6 +91,7 @@ impl Modify for ApiKeyScheme {
         (name = "visits", description = "Appointments whose links are made when they are needed, with reminders"),
         (name = "nodes", description = "Custom integration node methods, run as Webex Connect runs them"),
         (name = "audit", description = "Every change asked for, done or refused"),
+        (name = "webhooks", description = "Endpoints that hear of the tenant's events (Standard Webhooks)"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -94,6 +103,7 @@ pub fn document(now: i64) -> Value {
     schema_rules(&mut doc);
     meeting_links(&mut doc);
     common_answers(&mut doc);
+    super::webhooks::document_events(&mut doc);
     fresh_examples(&mut doc, now);
     doc
 }
@@ -136,6 +146,16 @@ fn schema_rules(doc: &mut Value) {
         ("AddLinks", "notBefore", time.clone()),
         ("AddLinks", "expiresAt", time),
         ("AddLinks", "timeZone", zone),
+        (
+            "Revoke",
+            "role",
+            nullable(json!({"type": "string", "enum": ["host", "guest"]})),
+        ),
+        (
+            "Revoke",
+            "link",
+            nullable(json!({"type": "string", "pattern": CODE_PATTERN})),
+        ),
         (
             "Invite",
             "phones",
@@ -677,7 +697,15 @@ mod tests {
                 );
             }
         }
-        assert_eq!(ids.len(), 23, "{ids:?}");
+        assert_eq!(ids.len(), 31, "{ids:?}");
+        // Every event an endpoint can hear of is in the `webhooks` section, with an example.
+        let hooks = doc["webhooks"].as_object().unwrap();
+        for event in crate::domain::EventType::SUBSCRIBABLE {
+            let example = &hooks[event.as_str()]["post"]["requestBody"]["content"]["application/json"]
+                ["example"];
+            assert_eq!(example["type"], event.as_str());
+            assert!(example["data"].is_object(), "{example}");
+        }
         for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
             assert!(
                 schema["description"].is_string(),

@@ -17,6 +17,10 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub meetings: Meetings,
+    /// Opens own links (`/l/{code}`).
+    pub opener: crate::links::Opener,
+    /// The tenants' webhook endpoints.
+    pub webhooks: crate::webhooks::Webhooks,
     pub visits: Visits,
     pub mailer: crate::mail::Mailer,
     pub templates: crate::templates::Templates,

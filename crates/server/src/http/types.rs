@@ -48,6 +48,11 @@ impl FieldNames for ApiNames {
             Field::Reminders(None) => "reminders".into(),
             Field::Reminders(Some(i)) => format!("reminders[{i}]"),
             Field::Notes => "notes".into(),
+            Field::Role => "role".into(),
+            Field::Link => "link".into(),
+            Field::Url => "url".into(),
+            Field::Events(None) => "events".into(),
+            Field::Events(Some(i)) => format!("events[{i}]"),
             Field::Party { role, index, part } => {
                 let list = match role {
                     crate::domain::Role::Host => "hosts",
@@ -105,6 +110,10 @@ pub struct CreateMeeting {
     /// in, when they have no offset.
     #[serde(default, deserialize_with = "wire::text")]
     pub time_zone: Option<String>,
+    /// Each link's `url` opens once: the first visitor goes on to the meeting, any later one
+    /// is told the link was used (default: no).
+    #[serde(default, deserialize_with = "wire::flag")]
+    pub single_use: Option<bool>,
 }
 
 impl From<CreateMeeting> for meetings::MeetingRequest {
@@ -122,6 +131,7 @@ impl From<CreateMeeting> for meetings::MeetingRequest {
                 expires_at: body.expires_at,
                 time_zone: body.time_zone,
             },
+            single_use: body.single_use,
         }
     }
 }
@@ -147,6 +157,9 @@ pub struct AddLinks {
     /// The IANA time zone of wall times, as in a new meeting.
     #[serde(default, deserialize_with = "wire::text")]
     pub time_zone: Option<String>,
+    /// Each new link's `url` opens once, as in a new meeting (default: no).
+    #[serde(default, deserialize_with = "wire::flag")]
+    pub single_use: Option<bool>,
 }
 
 impl From<AddLinks> for meetings::MoreLinks {
@@ -159,6 +172,51 @@ impl From<AddLinks> for meetings::MoreLinks {
                 expires_at: body.expires_at,
                 time_zone: body.time_zone,
             },
+            single_use: body.single_use,
+        }
+    }
+}
+
+/// `POST /v1/meetings/{chatId}/revoke`: every link of the meeting (`{}`), one role's, or one
+/// link.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Revoke {
+    /// `host` or `guest`: only that role's links.
+    #[serde(default, deserialize_with = "wire::text")]
+    pub role: Option<String>,
+    /// One link: its `code` (the last part of its `url`).
+    #[serde(default, deserialize_with = "wire::text")]
+    pub link: Option<String>,
+}
+
+impl From<Revoke> for meetings::RevokeAsked {
+    fn from(body: Revoke) -> Self {
+        Self {
+            role: body.role,
+            link: body.link,
+        }
+    }
+}
+
+/// Links revoked.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Revoked {
+    /// The meeting's identity.
+    pub chat_id: String,
+    /// How many links were revoked now (`0` when they were already).
+    pub revoked: u64,
+    /// When (RFC 3339, UTC).
+    pub revoked_at: String,
+}
+
+impl From<meetings::RevokedLinks> for Revoked {
+    fn from(revoked: meetings::RevokedLinks) -> Self {
+        Self {
+            chat_id: revoked.chat_id.into_string(),
+            revoked: revoked.revoked,
+            revoked_at: rfc3339(revoked.at),
         }
     }
 }
@@ -202,11 +260,28 @@ impl From<ListMeetings> for meetings::Listing {
 pub struct IssuedLink {
     /// `host` or `guest`.
     pub role: String,
-    /// The URL to hand out: the short one when short URLs are on, else the long one.
+    /// The URL to hand out: the service's own link (`{public URL}/l/{code}`), which can be
+    /// revoked and made single use, and sends a visitor on to the broker's URL. (For a link
+    /// made before own links, the broker's URL.)
     pub url: String,
-    /// The short URL (`{join host}/visit/{short}`), when short URLs are on.
+    /// The own link's code, which names it to `revoke`; absent for a link made before own
+    /// links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Whether its `url` opens once.
+    pub single_use: bool,
+    /// When its `url` was first opened through to the meeting (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<String>,
+    /// How many opens of its `url` went through to the meeting.
+    pub opens: i64,
+    /// When it was revoked (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// The broker's short URL (`{join host}/visit/{short}`), when short URLs are on. It works
+    /// until `expiresAt` whatever happens to `url`: revoking cannot stop it.
     pub short_url: Option<String>,
-    /// The long join URL, which carries the cipher.
+    /// The broker's long join URL, which carries the cipher; revoking cannot stop it either.
     pub long_url: String,
     /// The short key, when short URLs are on.
     pub short: Option<String>,
@@ -217,7 +292,7 @@ pub struct IssuedLink {
     pub not_before: Option<String>,
     /// When the link stops working (RFC 3339, UTC).
     pub expires_at: String,
-    /// `valid`, `notYetValid` or `expired`, now.
+    /// `valid`, `notYetValid`, `expired`, `revoked` or `used` (single use, opened), now.
     pub state: LinkState,
 }
 
@@ -228,6 +303,8 @@ pub enum LinkState {
     Valid,
     NotYetValid,
     Expired,
+    Revoked,
+    Used,
 }
 
 impl From<domain::LinkState> for LinkState {
@@ -236,6 +313,8 @@ impl From<domain::LinkState> for LinkState {
             domain::LinkState::Valid => LinkState::Valid,
             domain::LinkState::NotYetValid => LinkState::NotYetValid,
             domain::LinkState::Expired => LinkState::Expired,
+            domain::LinkState::Revoked => LinkState::Revoked,
+            domain::LinkState::Used => LinkState::Used,
         }
     }
 }
@@ -245,10 +324,12 @@ impl From<meetings::IssuedLink> for IssuedLink {
         let link = issued.link;
         Self {
             role: link.role.as_str().to_owned(),
-            url: link
-                .short_url
-                .clone()
-                .unwrap_or_else(|| link.long_url.clone()),
+            url: issued.url,
+            code: link.code.map(|code| code.as_str().to_owned()),
+            single_use: link.single_use,
+            opened_at: link.opened_at.map(rfc3339),
+            opens: issued.opens,
+            revoked_at: link.revoked_at.map(rfc3339),
             short_url: link.short_url,
             long_url: link.long_url,
             short: link.short,

@@ -148,9 +148,7 @@ impl Jobs {
                 vec![None; visit.guests.len()],
             ),
         };
-        let url = |link: Option<crate::meetings::IssuedLink>| {
-            link.map(|l| l.link.short_url.clone().unwrap_or(l.link.long_url))
-        };
+        let url = |link: Option<crate::meetings::IssuedLink>| link.map(|l| l.url);
         let hosts = visit.hosts.iter().zip(host_links).enumerate();
         let guests = visit.guests.iter().zip(guest_links).enumerate();
         let people = hosts

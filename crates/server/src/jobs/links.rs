@@ -6,7 +6,7 @@ use crate::domain::{ChatId, KeyRole, Role, TimeInput, TimesAsked};
 use crate::keys::Caller;
 use crate::meetings::{MeetingError, MeetingRequest, MoreLinks};
 use crate::store::{JobRow, VisitRow};
-use crate::visits::chat_id_of;
+use crate::visits::{chat_id_of, made_for};
 
 impl Jobs {
     /// The key that booked the visit, as its tenant is now (its limits, its broker token).
@@ -63,6 +63,7 @@ impl Jobs {
                     host_login: None,
                     short_urls: None,
                     validity: validity.clone(),
+                    single_use: None,
                 };
                 match self.meetings.create(caller, request).await {
                     Ok(_) => return Ok(chat_id),
@@ -79,11 +80,7 @@ impl Jobs {
             meeting
                 .links
                 .iter()
-                .filter(|l| {
-                    l.link.role == role
-                        && l.link.not_before == Some(from)
-                        && l.link.expires_at == until
-                })
+                .filter(|l| l.link.role == role && made_for(&l.link, (from, until)))
                 .count()
         };
         for (role, wanted) in [(Role::Host, hosts), (Role::Guest, guests)] {
@@ -92,6 +89,7 @@ impl Jobs {
                 let more = MoreLinks {
                     count: Some(missing as i64),
                     validity: validity.clone(),
+                    single_use: None,
                 };
                 self.meetings
                     .add_links(caller, chat_id.as_str(), role, more)

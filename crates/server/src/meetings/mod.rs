@@ -6,6 +6,8 @@
 //! meeting and its links in one transaction, so a broker failure stores nothing and a success
 //! is on disk. What the answers look like on the wire is `http`'s.
 
+mod own;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,13 +17,14 @@ use instant_connect::{Clock, JoinStyle, JoinUrls, SmsInviteRequest, ValidationEr
 
 use crate::broker::{Broker, BrokerFailure};
 use crate::domain::{
-    Action, ChatId, Field, INVITE_WINDOW_SECONDS, Invalid, KeyRole, LinkCounts, LinkSpec,
+    Action, ChatId, Field, INVITE_WINDOW_SECONDS, Invalid, KeyRole, LinkCode, LinkCounts, LinkSpec,
     LinkState, MeetingOptions, Outcome, Permission, Role, Subject, Subjects, TenantLimits,
     TimesAsked, Vertical, Window, is_printable,
 };
 use crate::keys::Caller;
+use crate::links::OwnLinks;
 use crate::store::{
-    AuditRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Store, StoreError,
+    AuditRow, EventRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Store, StoreError,
 };
 
 /// A listing's page at most, and by default.
@@ -44,6 +47,8 @@ pub struct MeetingRequest {
     /// The service's setting when absent.
     pub short_urls: Option<bool>,
     pub validity: TimesAsked,
+    /// Each link's own URL opens once; no when absent.
+    pub single_use: Option<bool>,
 }
 
 /// More links of one role for a meeting, as asked.
@@ -53,6 +58,8 @@ pub struct MoreLinks {
     pub count: Option<i64>,
     /// As long as the meeting's links when empty.
     pub validity: TimesAsked,
+    /// Each link's own URL opens once; no when absent.
+    pub single_use: Option<bool>,
 }
 
 /// A page of the meetings, as asked.
@@ -68,7 +75,26 @@ pub struct Listing {
 #[derive(Clone)]
 pub struct IssuedLink {
     pub link: LinkRow,
+    /// The URL to hand out: its own link's, or the broker's for a link from before own links.
+    pub url: String,
     pub state: LinkState,
+    /// How many opens of its own link went through to the broker.
+    pub opens: i64,
+}
+
+/// Which of a meeting's links to revoke, as asked: a role, a link's code, or neither (all).
+#[derive(Debug, Default, Clone)]
+pub struct RevokeAsked {
+    pub role: Option<String>,
+    pub link: Option<String>,
+}
+
+/// Links revoked.
+pub struct RevokedLinks {
+    pub chat_id: ChatId,
+    /// How many were revoked now (none when they were already).
+    pub revoked: u64,
+    pub at: i64,
 }
 
 /// A meeting with links: all it has (a read), or those just made (a creation).
@@ -167,9 +193,11 @@ pub struct Meetings {
     default_ttl: Duration,
     short_urls: bool,
     subjects: Subjects,
+    own_links: OwnLinks,
 }
 
 impl Meetings {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         broker: Broker,
@@ -178,6 +206,7 @@ impl Meetings {
         default_ttl: Duration,
         short_urls: bool,
         subjects: Subjects,
+        own_links: OwnLinks,
     ) -> Self {
         Self {
             store,
@@ -187,6 +216,7 @@ impl Meetings {
             default_ttl,
             short_urls,
             subjects,
+            own_links,
         }
     }
 
@@ -258,7 +288,10 @@ impl Meetings {
         };
         // A taken chat id is found by the write, not by a read before minting: that read
         // was a round trip for every meeting, to save a mint for the rare one refused.
-        let (links, warnings) = self.mint(caller, &spec, meeting.host_login).await?;
+        let single_use = request.single_use.unwrap_or(false);
+        let (links, warnings) = self
+            .mint(caller, &spec, meeting.host_login, single_use)
+            .await?;
         if !self
             .store
             .insert_meeting(&meeting, &links, &caller.actor())
@@ -268,7 +301,7 @@ impl Meetings {
         }
         Ok(MeetingLinks {
             meeting,
-            links: issued(links, now),
+            links: self.issued(links, now, &[]),
             warnings,
         })
     }
@@ -320,15 +353,23 @@ impl Meetings {
             from_lifetime: validity.ttl_seconds.is_some(),
         };
         spec.check(now).map_err(MeetingError::Invalid)?;
-        let (links, warnings) = self.mint(caller, &spec, meeting.host_login).await?;
+        let single_use = request.single_use.unwrap_or(false);
+        let (links, warnings) = self
+            .mint(caller, &spec, meeting.host_login, single_use)
+            .await?;
         let audit = self.done(caller, Action::LinksAdded, &meeting);
-        if !self.store.add_links(meeting.key(), &links, &audit).await? {
+        let event = EventRow::links_added(&caller.tenant, &meeting.chat_id, now, role, links.len());
+        if !self
+            .store
+            .add_links(meeting.key(), &links, &audit, &event)
+            .await?
+        {
             return Err(MeetingError::NotFound(meeting.chat_id.into_string()));
         }
         Ok(AddedLinks {
             chat_id: meeting.chat_id,
             window,
-            links: issued(links, now),
+            links: self.issued(links, now, &[]),
             warnings,
         })
     }
@@ -337,9 +378,10 @@ impl Meetings {
         allowed(caller, Permission::Read)?;
         let meeting = self.meeting(caller, chat_id).await?;
         let links = self.store.links(meeting.key()).await?;
+        let opens = self.store.opens_of(meeting.key()).await?;
         Ok(MeetingLinks {
             meeting,
-            links: issued(links, self.clock.now()),
+            links: self.issued(links, self.clock.now(), &opens),
             warnings: Vec::new(),
         })
     }
@@ -460,14 +502,10 @@ impl Meetings {
             .organization_id;
         let reply = broker.sms_invite(&sms, once).await.map_err(failed)?;
         let audit = self.done(caller, Action::InviteSent, &meeting);
+        let now = self.clock.now();
+        let event = EventRow::invite_sent(&caller.tenant, &meeting.chat_id, now, count);
         self.store
-            .record_invite(
-                &caller.tenant,
-                &meeting.chat_id,
-                count,
-                self.clock.now(),
-                &audit,
-            )
+            .record_invite(&caller.tenant, &meeting.chat_id, count, now, &audit, &event)
             .await?;
         Ok(InviteSent {
             chat_id: meeting.chat_id,
@@ -615,6 +653,7 @@ impl Meetings {
         caller: &Caller,
         spec: &LinkSpec,
         host_login: bool,
+        single_use: bool,
     ) -> Result<(Vec<LinkRow>, Vec<String>), MeetingError> {
         let reply = self
             .broker_of(caller)?
@@ -646,6 +685,10 @@ impl Meetings {
                 long_url: link.long_url,
                 not_before: spec.window.not_before,
                 expires_at: spec.window.expires_at,
+                code: Some(LinkCode::generate()),
+                single_use,
+                opened_at: None,
+                revoked_at: None,
             })
             .collect();
         Ok((rows, reply.warnings))
@@ -670,16 +713,6 @@ fn allowed(caller: &Caller, permission: Permission) -> Result<(), MeetingError> 
     } else {
         Err(MeetingError::Forbidden(caller.role))
     }
-}
-
-fn issued(links: Vec<LinkRow>, now: i64) -> Vec<IssuedLink> {
-    links
-        .into_iter()
-        .map(|link| IssuedLink {
-            state: link.window().state_at(now),
-            link,
-        })
-        .collect()
 }
 
 /// The SMS invite's field errors in the domain's terms: its numbers are the phones asked.

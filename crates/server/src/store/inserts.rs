@@ -4,12 +4,13 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use super::event_rows::{EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventRow, event_values};
 use super::rows::{
     AUDIT_COLUMN_COUNT, AUDIT_COLUMNS, AuditRow, CipherOnce, LINK_COLUMN_COUNT, LINK_COLUMNS,
     LinkRow, MEETING_COLUMN_COUNT, MEETING_COLUMNS, MeetingRow,
 };
 use super::sql::{Param, Statement, placeholder_rows, values};
-use crate::domain::{ChatId, TenantId};
+use crate::domain::{ChatId, LinkCode, TenantId};
 
 /// A new meeting, its links and the audit row of its making, as the group commit writes them.
 pub(super) struct NewMeeting {
@@ -17,6 +18,8 @@ pub(super) struct NewMeeting {
     pub(super) links: Vec<LinkRow>,
     /// Written only beside a meeting that was new; its target is the meeting's subject.
     pub(super) audit: AuditRow,
+    /// `meeting.created`, written only beside a meeting that was new.
+    pub(super) event: EventRow,
 }
 
 fn meeting_values(meeting: &MeetingRow) -> Vec<Param> {
@@ -67,6 +70,8 @@ fn push_link_values(params: &mut Vec<Param>, meeting: MeetingKey<'_>, links: &[L
             link.not_before,
             link.expires_at,
             cipher_at,
+            link.code.as_ref().map(LinkCode::as_str),
+            link.single_use,
         ]);
     }
 }
@@ -160,6 +165,15 @@ pub(super) fn insert_meetings_at_once(batch: &[Arc<NewMeeting>]) -> Statement {
     for new in batch {
         params.extend(audit_values(&new.audit));
     }
+    sql.push_str(&format!(
+        ", event AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT v.* FROM (VALUES {}) \
+         AS v ({EVENT_COLUMNS}) JOIN meeting \
+         ON meeting.tenant_id = v.tenant_id AND meeting.chat_id = v.chat_id)",
+        placeholder_rows(batch.len(), EVENT_COLUMN_COUNT, params.len() + 1)
+    ));
+    for new in batch {
+        params.extend(event_values(&new.event));
+    }
     sql.push_str(" SELECT tenant_id, chat_id FROM meeting");
     Statement::new(sql, params)
 }
@@ -183,22 +197,28 @@ mod tests {
                 long_url: "u".into(),
                 not_before: None,
                 expires_at: 2,
+                code: None,
+                single_use: false,
+                opened_at: None,
+                revoked_at: None,
             };
             2
         ];
+        let meeting = MeetingRow {
+            tenant: TenantId::default_tenant(),
+            chat_id: ChatId::parse("m").unwrap(),
+            subject: crate::domain::Subject::of_chat_id(&ChatId::parse("m").unwrap()),
+            created_by: "k".into(),
+            vertical: crate::domain::Vertical::Hc,
+            host_login: true,
+            short_urls: false,
+            not_before: None,
+            expires_at: 2,
+            created_at_ms: 1,
+        };
         let new = NewMeeting {
-            meeting: MeetingRow {
-                tenant: TenantId::default_tenant(),
-                chat_id: ChatId::parse("m").unwrap(),
-                subject: crate::domain::Subject::of_chat_id(&ChatId::parse("m").unwrap()),
-                created_by: "k".into(),
-                vertical: crate::domain::Vertical::Hc,
-                host_login: true,
-                short_urls: false,
-                not_before: None,
-                expires_at: 2,
-                created_at_ms: 1,
-            },
+            event: EventRow::meeting_created(&meeting, &links),
+            meeting,
             links,
             audit: AuditRow::new(
                 1,
@@ -215,7 +235,10 @@ mod tests {
         assert_eq!(placeholders(&at_once.sql), at_once.params.len());
         assert_eq!(
             at_once.params.len(),
-            2 * (MEETING_COLUMN_COUNT + 2 * LINK_COLUMN_COUNT + AUDIT_COLUMN_COUNT)
+            2 * (MEETING_COLUMN_COUNT
+                + 2 * LINK_COLUMN_COUNT
+                + AUDIT_COLUMN_COUNT
+                + EVENT_COLUMN_COUNT)
         );
         assert!(at_once.sql.contains(&format!("${}", at_once.params.len())));
         let links = insert_links(new.meeting.key(), &new.links).unwrap();

@@ -1,11 +1,13 @@
 //! The store's meetings and their links: written after the broker answered, read back whole or
 //! a page at a time.
 
+use super::event_rows::{EventRow, insert_event};
 use super::inserts::insert_audit;
 use super::inserts::{MeetingKey, NewMeeting, insert_links};
 use super::rows::AuditRow;
 use super::rows::{
-    LinkRow, MEETING_COLUMNS, MeetingCursor, MeetingRow, MeetingSummaryRow, link_row, meeting_row,
+    LINK_READ_COLUMNS, LinkRow, MEETING_COLUMNS, MeetingCursor, MeetingRow, MeetingSummaryRow,
+    link_row, meeting_row,
 };
 use super::sql::{Decode, Statement, values};
 use super::{Backend, Store, StoreError, Wait};
@@ -34,6 +36,7 @@ impl Store {
             meeting: meeting.clone(),
             links: links.to_vec(),
             audit,
+            event: EventRow::meeting_created(meeting, links),
         };
         self.timed(Wait::MeetingWrite, self.group_commit.insert(new))
             .await
@@ -48,6 +51,7 @@ impl Store {
         meeting: MeetingKey<'_>,
         links: &[LinkRow],
         audit: &AuditRow,
+        event: &EventRow,
     ) -> Result<bool, StoreError> {
         let (tenant, chat_id) = meeting;
         let mut statements = Vec::with_capacity(3);
@@ -60,6 +64,7 @@ impl Store {
             ));
         }
         statements.push(insert_audit(audit));
+        statements.push(insert_event(event));
         match self
             .timed(Wait::LinksWrite, self.db.transaction(statements))
             .await
@@ -87,9 +92,10 @@ impl Store {
     pub async fn links(&self, meeting: MeetingKey<'_>) -> Result<Vec<LinkRow>, StoreError> {
         let (tenant, chat_id) = meeting;
         let statement = Statement::new(
-            "SELECT id, role, issued_at_ms, position, cipher, short, short_url, long_url, \
-             not_before, expires_at, cipher_at FROM links WHERE tenant_id = $1 AND chat_id = $2 \
-             ORDER BY issued_at_ms, position, id",
+            format!(
+                "SELECT {LINK_READ_COLUMNS} FROM links WHERE tenant_id = $1 AND chat_id = $2 \
+                 ORDER BY issued_at_ms, position, id"
+            ),
             values![tenant.as_str(), chat_id.as_str()],
         );
         self.db.fetch(statement, link_row).await

@@ -9,7 +9,7 @@
 //! which on PostgreSQL passes over the rows another process is claiming (`store::jobs`).
 //!
 //! Where things are: rows and how they are read (`rows`), the SQL of new meetings and links
-//! (`inserts`), the operations by what they touch (`meetings`, `keys`, `tenants`,
+//! (`inserts`), the operations by what they touch (`meetings`, `own_links`, `keys`, `tenants`,
 //! `idempotency`, `audit`, `retention`, `visits`, `jobs`, `templates`), and
 //! the two tasks that share the database among requests (`group_commit`, `key_checks`).
 
@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 mod audit;
 mod db;
 mod error;
+mod event_rows;
+mod events;
 mod group_commit;
 mod idempotency;
 mod inserts;
@@ -27,6 +29,7 @@ mod jobs;
 mod key_checks;
 mod keys;
 mod meetings;
+mod own_links;
 mod postgres;
 mod retention;
 mod rows;
@@ -39,13 +42,14 @@ mod visits;
 
 pub use db::{Backend, redact_url};
 pub use error::StoreError;
+pub use event_rows::{ClaimedDelivery, DeliveryRow, DeliveryState, EventRow, WebhookRow};
 pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
 pub use key_checks::{KeyCheckCounts, MAX_KEYS};
 pub use postgres::EXCLUSIVE_LOCK;
 pub use rows::{AuditFilter, AuditRow, Swept};
 pub use rows::{
-    Claim, ClaimTimes, InvitesSince, KeyRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow,
-    Revoked, TenantRow,
+    Claim, ClaimTimes, CodedLink, InvitesSince, KeyRow, LinkRow, MeetingCursor, MeetingRow,
+    MeetingSummaryRow, OpenRow, Revoked, TenantRow,
 };
 pub use visit_rows::{
     JobRow, JobState, MessageRow, NewJob, TemplateRow, VisitCursor, VisitRow, VisitStep,

@@ -12,10 +12,27 @@ const EXPIRED_MEETINGS: &str =
 /// The visits that ended earliest before `before`, `batch` at most, read as the meetings are.
 const PAST_VISITS: &str = "SELECT id FROM visits WHERE ends_at < $1 ORDER BY ends_at LIMIT $2";
 
+/// Webhook deliveries done or dead before `before`, then the events no delivery is left of.
+fn sent_events(before: i64, batch: i64) -> [Statement; 2] {
+    [
+        Statement::new(
+            "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries \
+             WHERE state IN ('done', 'dead') AND finished_at < $1 LIMIT $2)",
+            values![before, batch],
+        ),
+        Statement::new(
+            "DELETE FROM events WHERE id IN (SELECT id FROM events e \
+             WHERE e.fanned_out = 1 AND e.at < $1 AND NOT EXISTS \
+             (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2)",
+            values![before, batch],
+        ),
+    ]
+}
+
 impl Store {
     /// Deletes one batch: at most `batch` idempotency records made before
     /// `idempotency_before`, and with `retain_before`, at most `batch` meetings (and their
-    /// links) that expired before it, `batch` invites sent before it, and `batch` visits (with
+    /// links, and the opens of their links) that expired before it, `batch` invites sent before it, and `batch` visits (with
     /// their jobs and messages) that ended before it. `None` when another process is sweeping.
     pub async fn sweep(
         &self,
@@ -30,6 +47,14 @@ impl Store {
         )];
         if let Some(before) = retain_before {
             statements.extend([
+                // Opens of those meetings' links go first: the opens of a meeting whose
+                // expiry moved meanwhile are its to keep, and it is no longer one of them.
+                Statement::new(
+                    format!(
+                        "DELETE FROM link_opens WHERE (tenant_id, chat_id) IN ({EXPIRED_MEETINGS})"
+                    ),
+                    values![before, batch],
+                ),
                 // Only links expired before `before` too: on PostgreSQL, links added to one of
                 // these meetings by a transaction that commits between the two statements are
                 // new, and that meeting, its expiry moved, is no longer one of them.
@@ -64,6 +89,7 @@ impl Store {
                     values![before, batch],
                 ),
             ]);
+            statements.extend(sent_events(before, batch));
         }
         let Some(deleted) = self.db.exclusive_transaction(statements).await? else {
             return Ok(None);
@@ -71,10 +97,11 @@ impl Store {
         let at = |i: usize| deleted.get(i).copied().unwrap_or(0);
         Ok(Some(Swept {
             idempotency: at(0),
-            links: at(1),
-            meetings: at(2),
-            invites: at(3),
-            visits: at(6),
+            links: at(2),
+            meetings: at(3),
+            invites: at(4),
+            visits: at(7),
+            deliveries: at(8),
         }))
     }
 }

@@ -2,8 +2,8 @@
 //! a chat id, role or vertical the store would never write is a malformed row, not a guess.
 
 use crate::domain::{
-    Action, Actor, ChatId, KeyRole, Outcome, Role, Subject, TenantId, TenantLimits, TokenSource,
-    Vertical, Window,
+    Action, Actor, ChatId, KeyRole, LinkCode, LinkLife, Outcome, Role, Subject, TenantId,
+    TenantLimits, TokenSource, Vertical, Window,
 };
 
 use super::error::StoreError;
@@ -60,6 +60,14 @@ pub struct LinkRow {
     pub long_url: String,
     pub not_before: Option<i64>,
     pub expires_at: i64,
+    /// Its own link's code; none for a link from before own links, handed out as the
+    /// broker's URL.
+    pub code: Option<LinkCode>,
+    /// Its own link opens once.
+    pub single_use: bool,
+    /// The first open of its own link that went on to the broker.
+    pub opened_at: Option<i64>,
+    pub revoked_at: Option<i64>,
 }
 
 impl LinkRow {
@@ -69,6 +77,35 @@ impl LinkRow {
             expires_at: self.expires_at,
         }
     }
+
+    /// What its own link has been through.
+    pub fn life(&self) -> LinkLife {
+        LinkLife {
+            window: self.window(),
+            revoked_at: self.revoked_at,
+            single_use: self.single_use,
+            opened_at: self.opened_at,
+        }
+    }
+}
+
+/// An open of an own link, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenRow {
+    pub id: String,
+    pub at: i64,
+    /// `opened`, or why it went no further (`revoked`, `not_yet`, `expired`, `used`).
+    pub outcome: &'static str,
+    /// A coarse hint of the client: its kind of device and browser.
+    pub client: String,
+}
+
+/// A link found by its own link's code, with whose it is.
+#[derive(Clone)]
+pub struct CodedLink {
+    pub tenant: TenantId,
+    pub chat_id: ChatId,
+    pub link: LinkRow,
 }
 
 /// An API key as stored: its public id and the digest of the whole key, never the key.
@@ -150,8 +187,13 @@ pub(super) const TENANT_COLUMNS: &str = "id, created_at, disabled_at, requests_p
                                          broker_token";
 pub(super) const LINK_COLUMNS: &str = "id, tenant_id, chat_id, role, issued_at_ms, position, \
                                        cipher, short, short_url, long_url, not_before, \
-                                       expires_at, cipher_at";
-pub(super) const LINK_COLUMN_COUNT: usize = 13;
+                                       expires_at, cipher_at, code, single_use";
+pub(super) const LINK_COLUMN_COUNT: usize = 15;
+/// What a link's read takes: what is written with it, and what happens to it after.
+pub(super) const LINK_READ_COLUMNS: &str = "id, tenant_id, chat_id, role, issued_at_ms, \
+                                            position, cipher, short, short_url, long_url, \
+                                            not_before, expires_at, cipher_at, code, \
+                                            single_use, opened_at, revoked_at";
 
 pub(super) fn meeting_row(row: &dyn Columns) -> Result<MeetingRow, StoreError> {
     Ok(MeetingRow {
@@ -191,6 +233,26 @@ pub(super) fn link_row(row: &dyn Columns) -> Result<LinkRow, StoreError> {
         long_url,
         not_before: row.opt_int("not_before")?,
         expires_at: row.int("expires_at")?,
+        code: row
+            .opt_text("code")?
+            .map(|code| {
+                LinkCode::parse(&code).ok_or(StoreError::Malformed(
+                    "a link's code is not an icnode link code",
+                ))
+            })
+            .transpose()?,
+        single_use: row.int("single_use")? != 0,
+        opened_at: row.opt_int("opened_at")?,
+        revoked_at: row.opt_int("revoked_at")?,
+    })
+}
+
+pub(super) fn coded_link_row(row: &dyn Columns) -> Result<CodedLink, StoreError> {
+    Ok(CodedLink {
+        tenant: tenant_id(row.text("tenant_id")?)?,
+        chat_id: ChatId::parse(row.text("chat_id")?)
+            .map_err(|_| StoreError::Malformed("a link's chat_id is not a chat id"))?,
+        link: link_row(row)?,
     })
 }
 
@@ -250,7 +312,7 @@ fn token_source(row: &dyn Columns) -> Result<Option<TokenSource>, StoreError> {
         .transpose()
 }
 
-fn tenant_id(text: String) -> Result<TenantId, StoreError> {
+pub(super) fn tenant_id(text: String) -> Result<TenantId, StoreError> {
     TenantId::parse(&text).map_err(|_| StoreError::Malformed("a tenant id is not a tenant id"))
 }
 
@@ -427,6 +489,8 @@ pub struct Swept {
     pub idempotency: u64,
     /// Visits, with their jobs and messages.
     pub visits: u64,
+    /// Webhook deliveries done or dead (the events they sent go once none is left).
+    pub deliveries: u64,
 }
 
 impl Swept {
@@ -436,13 +500,20 @@ impl Swept {
         self.invites += other.invites;
         self.idempotency += other.idempotency;
         self.visits += other.visits;
+        self.deliveries += other.deliveries;
     }
 
     /// Whether a batch of `batch` rows a table was full, so that more may be due.
     pub fn full(&self, batch: i64) -> bool {
         let batch = batch as u64;
-        [self.meetings, self.invites, self.idempotency, self.visits]
-            .iter()
-            .any(|&deleted| deleted >= batch)
+        [
+            self.meetings,
+            self.invites,
+            self.idempotency,
+            self.visits,
+            self.deliveries,
+        ]
+        .iter()
+        .any(|&deleted| deleted >= batch)
     }
 }

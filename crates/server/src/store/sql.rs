@@ -52,6 +52,11 @@ impl From<Option<String>> for Param {
         Param::Text(value)
     }
 }
+impl From<Option<&str>> for Param {
+    fn from(value: Option<&str>) -> Self {
+        Param::Text(value.map(str::to_owned))
+    }
+}
 impl From<&Option<String>> for Param {
     fn from(value: &Option<String>) -> Self {
         Param::Text(value.clone())

@@ -26,6 +26,7 @@ use sqlx::Connection as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
 
 use super::error::{Failure, StoreError};
+use super::event_rows::insert_event;
 use super::inserts::insert_audit;
 use super::inserts::{NewMeeting, insert_links, insert_meeting};
 use super::sql::{Columns, Decode, MIGRATOR, Param, Statement};
@@ -464,6 +465,7 @@ fn insert_batch(tx: Transaction<'_>, batch: &[Arc<NewMeeting>]) -> Result<Vec<bo
                         execute(&tx, &links)?;
                     }
                     execute(&tx, &insert_audit(&new.audit))?;
+                    execute(&tx, &insert_event(&new.event))?;
                 }
                 Ok(affected == 1)
             })

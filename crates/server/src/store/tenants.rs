@@ -1,6 +1,7 @@
 //! The store's tenants: made, listed, disabled; never deleted, as their keys, meetings and
 //! audit rows name them.
 
+use super::event_rows::{EventRow, insert_event};
 use super::inserts::insert_audit;
 use super::rows::AuditRow;
 use super::rows::{InvitesSince, TENANT_COLUMNS, TenantRow, tenant_row};
@@ -110,6 +111,7 @@ impl Store {
         phones: usize,
         at: i64,
         audit: &AuditRow,
+        event: &EventRow,
     ) -> Result<(), StoreError> {
         self.db
             .change(
@@ -124,7 +126,7 @@ impl Store {
                         at
                     ],
                 ),
-                vec![insert_audit(audit)],
+                vec![insert_audit(audit), insert_event(event)],
             )
             .await?;
         Ok(())

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
 use super::sql::{Columns, Statement, values};
-use crate::domain::{ChatId, JobKind, Notes, Party, Schedule, TenantId, VisitState};
+use crate::domain::{
+    ChatId, JobKind, Notes, Party, Schedule, TenantId, VISIT_CHAT_ID_PREFIX, VisitState,
+};
 
 /// A visit as stored.
 #[derive(Debug, Clone)]
@@ -31,6 +33,16 @@ pub struct VisitRow {
     pub ended_at: Option<i64>,
     pub cancelled_at: Option<i64>,
     pub updated_at: i64,
+}
+
+impl VisitRow {
+    /// The chat id of its meeting: the visit's own id, so one visit has one meeting.
+    pub fn meeting_chat_id(&self) -> ChatId {
+        self.chat_id.clone().unwrap_or_else(|| {
+            ChatId::parse(format!("{VISIT_CHAT_ID_PREFIX}{}", self.id))
+                .expect("a uuid is printable")
+        })
+    }
 }
 
 /// Where a listing of visits goes on from: the last visit of the page before.

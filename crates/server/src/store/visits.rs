@@ -2,7 +2,9 @@
 //! booked, moved or cancelled, so no job exists without its change and no change without its
 //! jobs; a move or a cancel drops the jobs not yet run in the same transaction.
 
+use super::event_rows::{EventRow, insert_event};
 use super::inserts::insert_audit;
+use super::own_links::revoke_links;
 use super::rows::AuditRow;
 use super::sql::{Statement, values};
 use super::visit_rows::{
@@ -10,7 +12,7 @@ use super::visit_rows::{
     visit_row,
 };
 use super::{Store, StoreError};
-use crate::domain::{Schedule, TenantId, VisitState};
+use crate::domain::{ChatId, RevokeScope, Schedule, TenantId, VisitState};
 
 /// The jobs of `visit` not yet run are dropped: a move or a cancel makes them moot.
 fn drop_waiting_jobs(visit: &str) -> Statement {
@@ -27,6 +29,7 @@ impl Store {
         visit: &VisitRow,
         jobs: &[NewJob],
         audit: &AuditRow,
+        event: &EventRow,
     ) -> Result<(), StoreError> {
         let s = &visit.schedule;
         let insert = Statement::new(
@@ -61,6 +64,7 @@ impl Store {
         let mut statements = vec![insert];
         statements.extend(insert_jobs(visit, jobs));
         statements.push(insert_audit(audit));
+        statements.push(insert_event(event));
         self.db.transaction(statements).await?;
         Ok(())
     }
@@ -103,14 +107,21 @@ impl Store {
     }
 
     /// Moves a visit read at `sequence` to `schedule` (its sequence one more), dropping the jobs
-    /// not yet run for `jobs`; `false` when it changed since it was read, or is over.
+    /// not yet run for `jobs` and revoking the links of its meeting `links_of`, made for the
+    /// old schedule; `false` when it changed since it was read, or is over.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "what a move writes, each row of its one transaction"
+    )]
     pub async fn reschedule_visit(
         &self,
         visit: &VisitRow,
+        links_of: &ChatId,
         schedule: &Schedule,
         at: i64,
         jobs: &[NewJob],
         audit: &AuditRow,
+        event: &EventRow,
     ) -> Result<bool, StoreError> {
         let moved = Statement::new(
             "UPDATE visits SET starts_at = $1, ends_at = $2, time_zone = $3, reminders = $4, \
@@ -131,21 +142,27 @@ impl Store {
             updated_at: at,
             ..visit.clone()
         };
-        let mut then = vec![drop_waiting_jobs(&visit.id)];
+        let mut then = vec![
+            drop_waiting_jobs(&visit.id),
+            revoke_links((&visit.tenant, links_of), &RevokeScope::All, at),
+        ];
         then.extend(insert_jobs(&next, jobs));
         then.push(insert_audit(audit));
+        then.push(insert_event(event));
         Ok(self.db.change(moved, then).await? == 1)
     }
 
     /// Cancels a visit read at its sequence (its sequence one more, as a calendar's cancel
-    /// wants), dropping its jobs not yet run for `jobs`; `false` when it changed since it was
-    /// read or is over.
+    /// wants), dropping its jobs not yet run for `jobs` and revoking the links of its meeting
+    /// `links_of`; `false` when it changed since it was read or is over.
     pub async fn cancel_visit(
         &self,
         visit: &VisitRow,
+        links_of: &ChatId,
         at: i64,
         jobs: &[NewJob],
         audit: &AuditRow,
+        event: &EventRow,
     ) -> Result<bool, StoreError> {
         let cancelled = Statement::new(
             "UPDATE visits SET state = 'cancelled', cancelled_at = $1, updated_at = $1, \
@@ -158,9 +175,13 @@ impl Store {
             updated_at: at,
             ..visit.clone()
         };
-        let mut then = vec![drop_waiting_jobs(&visit.id)];
+        let mut then = vec![
+            drop_waiting_jobs(&visit.id),
+            revoke_links((&visit.tenant, links_of), &RevokeScope::All, at),
+        ];
         then.extend(insert_jobs(&next, jobs));
         then.push(insert_audit(audit));
+        then.push(insert_event(event));
         Ok(self.db.change(cancelled, then).await? == 1)
     }
 

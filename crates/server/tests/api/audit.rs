@@ -432,6 +432,7 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
     let options = Options {
         service_role: Some(role.clone()),
         jobs_every: Some(std::time::Duration::from_millis(20)),
+        deliveries_every: Some(std::time::Duration::from_millis(20)),
         ..Options::default()
     };
     let app = spawn_app_with(db, options).await;
@@ -483,6 +484,37 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
     let invite = json!({"phones": ["+14155550100"]});
     let sent = app.post("/v1/meetings/as-role/invite", invite).await;
     assert_eq!(sent.0, StatusCode::ACCEPTED, "{}", sent.1);
+    // An own link opened (its open recorded) and revoked, as the role.
+    let opened = app
+        .http
+        .get(made["guests"][0]["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), StatusCode::FOUND);
+    let revoked = app.post("/v1/meetings/as-role/revoke", json!({})).await;
+    assert_eq!(revoked.0, StatusCode::OK, "{}", revoked.1);
+    // A webhook made, its events fanned out and a delivery tried (to `localhost`, which the
+    // service's public-only destinations refuse before any connection), as the role.
+    let (status, hook) = app
+        .post(
+            "/v1/webhooks",
+            json!({"url": "http://localhost:9/hook", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    crate::used_secret(hook["secret"].as_str().unwrap());
+    let deliveries = format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap());
+    app.post("/v1/meetings/as-role/guests", json!({})).await;
+    let started = std::time::Instant::now();
+    while app.get(&deliveries).await.1["items"][0]["attempts"] != 1 {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "{}",
+            app.get(&deliveries).await.1
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(app.meeting_count().await, 2);
     let rows = trail(&app, &app.key, "").await;
     assert_eq!(
@@ -496,6 +528,9 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
             ("meeting.created", "done"),
             ("links.added", "done"),
             ("invite.sent", "done"),
+            ("link.revoked", "done"),
+            ("webhook.created", "done"),
+            ("links.added", "done"),
         ])
     );
 
@@ -540,7 +575,7 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
     assert_eq!(trail(&app, &app.key, "").await, rows);
     // The owner prunes it.
     let pruned = server::audit::prune(&app.operator, app.clock.now() + 1).await;
-    assert_eq!(pruned.unwrap(), 8);
+    assert_eq!(pruned.unwrap(), 11);
 }
 
 /// The URL the service was given: the test database's, as `role`.

@@ -72,6 +72,10 @@ fn link(id: &str, position: i64) -> LinkRow {
         long_url: format!("https://join.example/{id}"),
         not_before: None,
         expires_at: 2_000_000_000,
+        code: None,
+        single_use: false,
+        opened_at: None,
+        revoked_at: None,
     }
 }
 

@@ -148,17 +148,17 @@ async fn a_meeting_made_in_the_console_shows_escaped_links_with_qr_codes(db: Db)
         .iter()
         .chain(meeting["guests"].as_array().unwrap())
     {
-        let (url, short) = (
+        let (url, code) = (
             link["url"].as_str().unwrap(),
-            link["short"].as_str().unwrap(),
+            link["code"].as_str().unwrap(),
         );
         assert!(
-            html.contains(&format!(r#"<code data-short>{short}</code>"#)),
-            "{short}: {html}"
+            !html.contains("<code data-short>"),
+            "no broker short code beside an own link: {html}"
         );
         assert!(
-            html.contains(&format!(r#"/<wbr>visit/<wbr>{short}<wbr></code>"#)),
-            "the URL as text, its short code whole: {html}"
+            html.contains(&format!(r#"/<wbr>l/<wbr>{code}<wbr></code>"#)),
+            "the own link as text, its code whole: {html}"
         );
         assert!(
             html.contains(&format!(

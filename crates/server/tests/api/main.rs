@@ -16,6 +16,7 @@ mod logs;
 mod meetings;
 mod nodes;
 mod ops;
+mod own_links;
 mod retention;
 mod smtp;
 mod sqlite;
@@ -23,6 +24,7 @@ mod tenant_tokens;
 mod tenants;
 mod visit_mail;
 mod visits;
+mod webhooks;
 mod words;
 
 use std::io::Write;
@@ -157,6 +159,11 @@ pub struct Options {
     pub jobs_every: Option<std::time::Duration>,
     /// Where visits' email goes (default: nowhere).
     pub mail: Option<server::mail::MailSettings>,
+    /// How often webhook deliveries are looked for.
+    pub deliveries_every: Option<std::time::Duration>,
+    /// Let webhooks reach loopback (the test's receiver); public only when false, as by
+    /// default.
+    pub private_webhooks: bool,
 }
 
 pub struct TestApp {
@@ -173,7 +180,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// What the service was started with: another process on the same database and broker
     /// starts with it too ([`TestApp::spawn_beside`]).
-    settings: Settings,
+    pub settings: Settings,
     stops: Vec<oneshot::Sender<()>>,
     /// Dropped after the service has been told to stop.
     _database: TestDatabase,
@@ -421,6 +428,12 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     }
     if let Some(mail) = options.mail.clone() {
         settings.mail = mail;
+    }
+    if let Some(every) = options.deliveries_every {
+        settings.deliveries_every = every;
+    }
+    if options.private_webhooks {
+        settings.webhook_destinations = node::Destinations::Any;
     }
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {

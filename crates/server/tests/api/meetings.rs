@@ -35,14 +35,27 @@ async fn a_new_meeting_has_links_that_open_the_brokers_join_pages(db: Db) {
             assert!(link.get(key).is_some(), "{key} missing in {link}");
         }
         assert_eq!(
-            link["url"], link["shortUrl"],
-            "short URLs are on by default"
+            link["url"],
+            format!("{}/l/{}", app.url, link["code"].as_str().unwrap()),
+            "the service's own link"
         );
         assert_eq!(link["state"], "valid");
-        // The short URL leads to the long one, and that to the broker's join page.
-        let short = app
+        // The own link leads to the broker's short URL (short URLs are on by default), that
+        // to the long one, and that to the broker's join page.
+        let own = app
             .http
             .get(link["url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(own.status(), StatusCode::FOUND);
+        assert_eq!(
+            own.headers()["location"],
+            link["shortUrl"].as_str().unwrap()
+        );
+        let short = app
+            .http
+            .get(link["shortUrl"].as_str().unwrap())
             .send()
             .await
             .unwrap();
@@ -75,11 +88,19 @@ async fn a_new_meeting_has_links_that_open_the_brokers_join_pages(db: Db) {
         "{guest_long}"
     );
 
-    // What was handed out is what is remembered.
+    // What was handed out is what is remembered, and each link was opened once since.
     let (status, stored) = app.get("/v1/meetings/visit-1").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(stored["hosts"], meeting["hosts"]);
-    assert_eq!(stored["guests"], meeting["guests"]);
+    for role in ["hosts", "guests"] {
+        for (kept, handed) in links(&stored, role).iter().zip(links(&meeting, role)) {
+            let mut kept = kept.clone();
+            assert_eq!(kept["opens"], 1, "{kept}");
+            assert!(kept["openedAt"].is_string(), "{kept}");
+            kept["opens"] = json!(0);
+            kept.as_object_mut().unwrap().remove("openedAt");
+            assert_eq!(&kept, handed);
+        }
+    }
 }
 
 async fn a_chat_id_is_generated_when_absent_and_long_urls_can_be_asked_for(db: Db) {
@@ -94,9 +115,20 @@ async fn a_chat_id_is_generated_when_absent_and_long_urls_can_be_asked_for(db: D
     let chat_id = meeting["chatId"].as_str().unwrap();
     assert_eq!(uuid::Uuid::parse_str(chat_id).unwrap().get_version_num(), 4);
     let guest = &links(&meeting, "guests")[0];
-    assert_eq!(guest["url"], guest["longUrl"]);
     assert_eq!(guest["short"], Value::Null);
-    assert!(guest["url"].as_str().unwrap().contains("/gen/v1/talk?"));
+    assert_eq!(guest["shortUrl"], Value::Null);
+    assert!(guest["longUrl"].as_str().unwrap().contains("/gen/v1/talk?"));
+    // The own link leads to the long URL when there is no short one.
+    let own = app
+        .http
+        .get(guest["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        own.headers()["location"],
+        guest["longUrl"].as_str().unwrap()
+    );
     // The default lifetime is the broker's 15 minutes.
     let now = instant_connect::Clock::now(&app.clock);
     assert_eq!(

@@ -101,6 +101,10 @@ fn expired_meeting(n: usize, expires_at: i64) -> (MeetingRow, Vec<LinkRow>) {
         long_url: "https://join.example/x".into(),
         not_before: None,
         expires_at,
+        code: None,
+        single_use: false,
+        opened_at: None,
+        revoked_at: None,
     };
     let meeting = MeetingRow {
         tenant: TenantId::default_tenant(),

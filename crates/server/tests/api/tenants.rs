@@ -578,9 +578,11 @@ async fn meetings_and_keys_from_before_tenants_move_into_the_default_tenant(db: 
         None,
         server::domain::Outcome::Done,
     );
+    let event =
+        server::store::EventRow::links_added(&other, &chat_id, 9, server::domain::Role::Guest, 1);
     assert!(
         !store
-            .add_links((&other, &chat_id), &strays, &audit)
+            .add_links((&other, &chat_id), &strays, &audit, &event)
             .await
             .unwrap()
     );

@@ -155,13 +155,17 @@ function addRow(button) {
   row.querySelector('input').focus();
 }
 
-function enhance(root) {
+function localTimes(root) {
   for (const time of root.querySelectorAll('time[data-local]')) {
     const when = new Date(time.getAttribute('datetime'));
     if (!Number.isNaN(when.getTime())) {
-      time.textContent = when.toLocaleString();
+      time.textContent = when.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' });
     }
   }
+}
+
+function enhance(root) {
+  localTimes(root);
   for (const element of root.querySelectorAll('[data-load]')) {
     loadInto(element);
   }
@@ -235,6 +239,11 @@ function signIn(form) {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
+  // A visitor's page of an own link: its times in the visitor's zone, and nothing else.
+  if (document.body.dataset.page === 'open-link') {
+    localTimes(document);
+    return;
+  }
   const signin = document.getElementById('signin');
   if (signin) {
     signIn(signin);

@@ -243,6 +243,8 @@ pub(super) fn link_state(link: &IssuedLink) -> Markup {
         LinkState::Valid => ("valid", "valid"),
         LinkState::NotYetValid => ("not yet valid", "pending"),
         LinkState::Expired => ("expired", "expired"),
+        LinkState::Revoked => ("revoked", "expired"),
+        LinkState::Used => ("used", "expired"),
     };
     html! { span.state .(state_class) { (state) } }
 }
@@ -260,7 +262,9 @@ pub(super) fn link_body(link: &IssuedLink, id: &str, which: &str) -> Markup {
             span.label { "URL" }
             code id={ (id) "-url" } .long[link.short.is_none()] data-link-url { (breakable(&link.url)) }
         }
-        @if let Some(short) = &link.short {
+        // A broker's short code, for a link from before own links: an own link's URL is what
+        // reaches the meeting, and revoking it is what ends it.
+        @if let (Some(short), None) = (&link.short, &link.code) {
             p.short { span.label { "Short code" } code data-short { (short) } }
         }
         div.copy {
@@ -404,6 +408,10 @@ fn meeting_actions(chat_id: &str, notice: Option<&Notice>) -> Markup {
         }
         _ => (None, None, ""),
     };
+    let revoke_error = match notice {
+        Some(Notice::RevokeRefused(message)) => Some(message.as_str()),
+        _ => None,
+    };
     html! {
         div.actions {
             form method="post" action={ (base) "/guests" } data-target="meeting" {
@@ -423,14 +431,30 @@ fn meeting_actions(chat_id: &str, notice: Option<&Notice>) -> Markup {
                 }))
                 button type="submit" { "Send invite" }
             }
+            form method="post" action={ (base) "/revoke" } data-target="meeting" {
+                h3 { "Revoke links" }
+                (field("scope", "Which links", Some(REVOKE_HINT), revoke_error, |aria| html! {
+                    select #scope name="scope" aria-describedby=(aria.described_by) aria-invalid=[aria.invalid] {
+                        option value="" { "All links" }
+                        option value="host" { "Host links" }
+                        option value="guest" { "Guest links" }
+                    }
+                }))
+                button.danger type="submit" { "Revoke" }
+            }
         }
     }
 }
+
+/// What revoking does and cannot do, said where it is done.
+const REVOKE_HINT: &str = "Opening a revoked link shows a page saying so. The broker's own \
+                           URLs of a link still work until it expires.";
 
 enum Notice {
     Done(String),
     GuestsRefused(String),
     InviteRefused { message: String, phones: String },
+    RevokeRefused(String),
 }
 
 pub(super) async fn add_guest(
@@ -511,6 +535,33 @@ pub(super) async fn send_invite(
                 message: error.message,
                 phones: typed,
             };
+            meeting_fragment(&state, &caller, &chat_id, Some(notice), status).await
+        }
+    }
+}
+
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(chat_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = FormValues::parse(&body);
+    let role = Some(form.get("scope").to_owned()).filter(|role| !role.is_empty());
+    let asked = crate::meetings::RevokeAsked { role, link: None };
+    match state.meetings.revoke(&caller, &chat_id, asked).await {
+        Ok(revoked) => {
+            let notice = Notice::Done(format!(
+                "Revoked {} link{}.",
+                revoked.revoked,
+                if revoked.revoked == 1 { "" } else { "s" }
+            ));
+            meeting_fragment(&state, &caller, &chat_id, Some(notice), StatusCode::OK).await
+        }
+        Err(error) => {
+            let error = ApiError::from(error);
+            let status = error.status;
+            let notice = Notice::RevokeRefused(error.message);
             meeting_fragment(&state, &caller, &chat_id, Some(notice), status).await
         }
     }

@@ -16,6 +16,9 @@
 //! a curl command into a node this process can run (kept in memory), which gets only the
 //! secrets typed for each run.
 //!
+//! Own links (`/l/{code}`) open here too: a visitor is sent on to the broker's URL, or shown a
+//! page saying why not (`open_link`), with no sign-in.
+//!
 //! Visits (`/visits`) are booked, listed by start, moved and cancelled with the same operations
 //! as `/v1/visits`; `/mail` shows the mail outbox `icnode up` writes visits' email to.
 
@@ -24,6 +27,7 @@ mod layout;
 mod mail;
 mod meetings;
 mod nodes;
+mod open_link;
 mod pages;
 mod status;
 mod visits;
@@ -52,6 +56,7 @@ pub fn pages() -> Router<AppState> {
         .route("/status", get(pages::status))
         .route("/nodes", get(pages::nodes))
         .route("/nodes/{node}/{method}", get(pages::method))
+        .route("/l/{code}", get(open_link::open))
         .route("/console/console.js", get(script))
         .route("/console/console.css", get(style))
         .route(layout::ICON_PATH, get(icon))
@@ -71,6 +76,10 @@ pub fn fragments() -> Router<AppState> {
         .route(
             "/console/f/meetings/{chatId}/guests",
             post(meetings::add_guest),
+        )
+        .route(
+            "/console/f/meetings/{chatId}/revoke",
+            post(meetings::revoke),
         )
         .route(
             "/console/f/meetings/{chatId}/invite",

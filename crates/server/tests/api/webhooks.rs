@@ -1,0 +1,539 @@
+//! Webhooks on both databases, received by an independent implementation of the Standard
+//! Webhooks verification (the `standardwebhooks` package from PyPI, in
+//! `tests/webhooks/receiver.py`): every event type delivered signed and verified, retries
+//! after a 500 and a dropped connection, a replay, a rotation with two secrets valid, a dead
+//! delivery with its last answer, no event for a change that did not happen, an event written
+//! while no process sent it delivered by another, and targets refused by address.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use server::domain::KeyRole;
+
+use crate::{Db, Options, TestApp, assert_field_error, on_both_databases, spawn_app_with};
+
+const PYTHON: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../target/pytools/bin/python"
+);
+const RECEIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webhooks/receiver.py");
+
+/// The receiver, killed when dropped (and gone with the test's process: it exits when its
+/// stdin closes).
+struct Receiver {
+    child: Child,
+    _stdin: ChildStdin,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Receiver {
+    /// The receiver, or `None` with the reason when the tool is missing; under `CI=true`, a
+    /// failure.
+    fn start() -> Option<Self> {
+        if !std::path::Path::new(PYTHON).exists() {
+            let reason = format!("{PYTHON} is missing (.ci/run installs standardwebhooks there)");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true and {reason}"
+            );
+            eprintln!("skipped: {reason}");
+            return None;
+        }
+        let mut child = Command::new(PYTHON)
+            .arg(RECEIVER)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().strip_prefix("listening ").unwrap().to_owned();
+        Some(Self {
+            child,
+            _stdin: stdin,
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    async fn control(&self, what: &str, body: Value) {
+        let answer = self
+            .http
+            .post(format!("{}/_control/{what}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{what}");
+    }
+
+    async fn received(&self) -> Vec<Value> {
+        let answer: Value = self
+            .http
+            .get(format!("{}/_control/received", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["items"].as_array().unwrap().clone()
+    }
+
+    /// Waits until `count` deliveries have arrived.
+    async fn until(&self, count: usize) -> Vec<Value> {
+        let started = std::time::Instant::now();
+        loop {
+            let items = self.received().await;
+            if items.len() >= count {
+                return items;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "{} of {count} arrived: {items:#?}",
+                items.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn app(db: Db) -> TestApp {
+    spawn_app_with(
+        db,
+        Options {
+            jobs_every: Some(Duration::from_millis(20)),
+            deliveries_every: Some(Duration::from_millis(20)),
+            private_webhooks: true,
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+/// An endpoint at the receiver for `events`, its secret given to the receiver; its id.
+async fn subscribe(app: &TestApp, receiver: &Receiver, events: Value) -> String {
+    let (status, hook) = app
+        .post(
+            "/v1/webhooks",
+            json!({"url": format!("{}/hook", receiver.url), "events": events}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    let secret = hook["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"), "{hook}");
+    crate::used_secret(secret);
+    receiver
+        .control("secret", json!({"secrets": [secret]}))
+        .await;
+    hook["id"].as_str().unwrap().to_owned()
+}
+
+async fn deliveries(app: &TestApp, hook: &str) -> Vec<Value> {
+    let (status, page) = app.get(&format!("/v1/webhooks/{hook}/deliveries")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+async fn every_event_type_arrives_signed_and_the_standard_library_verifies_it(db: Db) {
+    let Some(receiver) = Receiver::start() else {
+        return;
+    };
+    let app = app(db).await;
+    let hook = subscribe(&app, &receiver, json!(["*"])).await;
+
+    let (_, meeting) = app
+        .post("/v1/meetings", json!({"chatId": "hooked", "guests": 1}))
+        .await;
+    app.post("/v1/meetings/hooked/guests", json!({})).await;
+    let opened = app
+        .http
+        .get(meeting["guests"][0]["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), StatusCode::FOUND);
+    app.post(
+        "/v1/meetings/hooked/invite",
+        json!({"phones": ["+14155550100"]}),
+    )
+    .await;
+    app.post("/v1/meetings/hooked/revoke", json!({"role": "guest"}))
+        .await;
+    let start = instant_connect::Clock::now(&app.clock) + 7200;
+    let (_, visit) = app
+        .post(
+            "/v1/visits",
+            json!({"start": start, "end": start + 600, "hosts": [{}], "guests": [{}]}),
+        )
+        .await;
+    let visit_path = format!("/v1/visits/{}", visit["id"].as_str().unwrap());
+    app.send_with_key(
+        Method::PATCH,
+        &visit_path,
+        &app.key,
+        Some(json!({"start": start + 600, "end": start + 1200})),
+    )
+    .await;
+    app.post(&format!("{visit_path}/cancel"), json!({})).await;
+    let (status, _) = app
+        .post(&format!("/v1/webhooks/{hook}/test"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let received = receiver.until(9).await;
+    let mut types: Vec<&str> = received
+        .iter()
+        .map(|item| item["body"]["type"].as_str().unwrap())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        [
+            "invite.sent",
+            "link.opened",
+            "link.revoked",
+            "links.added",
+            "meeting.created",
+            "visit.booked",
+            "visit.cancelled",
+            "visit.rescheduled",
+            "webhook.test"
+        ]
+    );
+    for item in &received {
+        assert_eq!(item["verified"], true, "{item}");
+        assert_eq!(item["answered"], 204);
+        assert!(item["id"].as_str().unwrap().starts_with("evt_"), "{item}");
+        assert!(item["body"]["timestamp"].is_string(), "{item}");
+        // No credential rides in an event: no link, code, short key, cipher or number.
+        let text = item["body"].to_string();
+        for secret in ["url", "code", "short", "cipher", "+1415"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+    let by_type = |t: &str| received.iter().find(|i| i["body"]["type"] == t).unwrap();
+    assert_eq!(
+        by_type("meeting.created")["body"]["data"]["chatId"],
+        "hooked"
+    );
+    assert_eq!(by_type("link.opened")["body"]["data"]["role"], "guest");
+    assert_eq!(by_type("link.revoked")["body"]["data"]["scope"], "guest");
+    assert_eq!(by_type("invite.sent")["body"]["data"]["phones"], 1);
+    assert_eq!(by_type("visit.rescheduled")["body"]["data"]["sequence"], 1);
+    assert_eq!(by_type("visit.cancelled")["body"]["data"]["sequence"], 2);
+
+    let listed = deliveries(&app, &hook).await;
+    assert_eq!(listed.len(), 9);
+    for delivery in &listed {
+        assert_eq!(delivery["state"], "done", "{delivery}");
+        assert_eq!(delivery["lastStatus"], 204);
+        assert_eq!(delivery["attempts"], 1);
+    }
+}
+
+async fn a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_answer(db: Db) {
+    let Some(receiver) = Receiver::start() else {
+        return;
+    };
+    let app = app(db).await;
+    let hook = subscribe(&app, &receiver, json!(["link.*"])).await;
+    receiver
+        .control("fail", json!({"status": 500, "times": 1}))
+        .await;
+    receiver.control("drop", json!({"times": 1})).await;
+    app.post("/v1/meetings", json!({"chatId": "flaky"})).await;
+    app.post("/v1/meetings/flaky/revoke", json!({})).await;
+
+    // A dropped connection (the receiver drops before it fails), then (5 s later) a 500,
+    // then (5 min later) a 204.
+    receiver.until(1).await;
+    app.clock.advance(Duration::from_secs(5));
+    receiver.until(2).await;
+    app.clock.advance(Duration::from_secs(300));
+    let received = receiver.until(3).await;
+    let answered: Vec<&Value> = received.iter().map(|i| &i["answered"]).collect();
+    assert_eq!(answered, [&json!("dropped"), &json!(500), &json!(204)]);
+    assert!(
+        received
+            .iter()
+            .all(|i| i["verified"] == true && i["id"] == received[0]["id"])
+    );
+    let listed = deliveries(&app, &hook).await;
+    assert_eq!(listed.len(), 1, "only link.* events: {listed:#?}");
+    assert_eq!(listed[0]["state"], "done");
+    assert_eq!(listed[0]["attempts"], 3);
+
+    // A replay: the same event (the same webhook-id) delivered again.
+    let delivery = listed[0]["id"].as_str().unwrap();
+    let (status, replayed) = app
+        .post(
+            &format!("/v1/webhooks/{hook}/deliveries/{delivery}/replay"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{replayed}");
+    let received = receiver.until(4).await;
+    assert_eq!(received[3]["id"], received[0]["id"]);
+    assert_eq!(received[3]["answered"], 204);
+
+    // Failing every time: tried 8 times over about a day, then dead with the last answer.
+    receiver
+        .control("fail", json!({"status": 503, "times": 100}))
+        .await;
+    app.post("/v1/meetings", json!({"chatId": "flaky-2"})).await;
+    app.post("/v1/meetings/flaky-2/revoke", json!({})).await;
+    receiver.until(5).await;
+    for (attempt, wait) in server::domain::RETRY_AFTER.iter().enumerate() {
+        app.clock.advance(*wait);
+        receiver.until(6 + attempt).await;
+    }
+    let started = std::time::Instant::now();
+    let dead = loop {
+        let listed = deliveries(&app, &hook).await;
+        if listed[0]["state"] == "dead" {
+            break listed[0].clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{listed:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(dead["attempts"], 8);
+    assert_eq!(dead["lastStatus"], 503);
+    assert!(dead["finishedAt"].is_string());
+    app.clock.advance(Duration::from_secs(24 * 3600));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(receiver.received().await.len(), 12, "nothing after dead");
+}
+
+/// A rotation: for a day both secrets sign, so a receiver that knows either verifies.
+async fn a_rotated_secret_signs_beside_the_old_one_for_a_day(db: Db) {
+    let Some(receiver) = Receiver::start() else {
+        return;
+    };
+    let app = app(db).await;
+    let hook = subscribe(&app, &receiver, json!(["link.opened"])).await;
+    let (status, rotated) = app
+        .post(&format!("/v1/webhooks/{hook}/rotate"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    crate::used_secret(&new);
+    // The receiver still knows only the old secret: it verifies.
+    app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
+        .await;
+    let first = receiver.until(1).await;
+    assert_eq!(first[0]["verified"], true, "{first:#?}");
+    assert_eq!(
+        first[0]["signature"].as_str().unwrap().split(' ').count(),
+        2
+    );
+    // A day on, only the new one signs.
+    app.clock.advance(Duration::from_secs(24 * 3600 + 1));
+    receiver.control("secret", json!({"secrets": [new]})).await;
+    app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
+        .await;
+    let second = receiver.until(2).await;
+    assert_eq!(second[1]["verified"], true, "{second:#?}");
+    assert_eq!(
+        second[1]["signature"].as_str().unwrap().split(' ').count(),
+        1
+    );
+    let (_, listed) = app.get("/v1/webhooks").await;
+    assert!(listed["items"][0].get("secret").is_none(), "{listed}");
+}
+
+/// No event for a change that was refused or changed nothing; an event written while no
+/// process sent it (the one that wrote it stopped) is sent by another process.
+async fn events_are_the_changes_that_committed_and_none_is_lost(db: Db) {
+    let Some(receiver) = Receiver::start() else {
+        return;
+    };
+    let mut app = spawn_app_with(
+        db,
+        Options {
+            // This process writes events and never gets round to sending them.
+            deliveries_every: Some(Duration::from_secs(3600)),
+            private_webhooks: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    subscribe(&app, &receiver, json!(["meeting.*", "link.revoked"])).await;
+    let (status, _) = app.post("/v1/meetings", json!({"chatId": "once"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = app.post("/v1/meetings", json!({"chatId": "once"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "refused: no event");
+    let (status, _) = app
+        .post("/v1/meetings", json!({"chatId": "bad", "hosts": 40}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.post("/v1/meetings/once/revoke", json!({})).await;
+    let (_, nothing) = app.post("/v1/meetings/once/revoke", json!({})).await;
+    assert_eq!(nothing["revoked"], 0, "changed nothing: no event");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(receiver.received().await.is_empty());
+
+    let mut settings_beside = app.settings.clone();
+    settings_beside.deliveries_every = Duration::from_millis(20);
+    app.settings = settings_beside;
+    app.spawn_beside().await;
+    let received = receiver.until(2).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let received_now = receiver.received().await;
+    assert_eq!(received_now.len(), 2, "{received_now:#?}");
+    let mut types: Vec<&str> = received
+        .iter()
+        .map(|i| i["body"]["type"].as_str().unwrap())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(types, ["link.revoked", "meeting.created"]);
+}
+
+async fn endpoints_are_an_admins_and_their_targets_are_checked_before_any_connection(db: Db) {
+    // Public addresses only, as `serve` runs by default.
+    let app = spawn_app_with(
+        db,
+        Options {
+            deliveries_every: Some(Duration::from_millis(20)),
+            ..Options::default()
+        },
+    )
+    .await;
+    for (url, field) in [
+        ("http://127.0.0.1:9/hook", "url"),
+        ("http://[::1]:9/hook", "url"),
+        ("http://10.1.2.3/hook", "url"),
+        ("http://169.254.169.254/latest", "url"),
+        ("ftp://example.com/hook", "url"),
+        ("https://user:pass@example.com/hook", "url"),
+        ("not a url", "url"),
+    ] {
+        let answer = app
+            .post("/v1/webhooks", json!({"url": url, "events": ["*"]}))
+            .await;
+        assert_field_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, field);
+    }
+    let answer = app
+        .post(
+            "/v1/webhooks",
+            json!({"url": "https://example.com/hook", "events": ["link.closed"]}),
+        )
+        .await;
+    assert_field_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "events[0]");
+    // A name is checked as it resolves: `localhost` is refused on delivery, never connected.
+    let (status, hook) = app
+        .post(
+            "/v1/webhooks",
+            json!({"url": "http://localhost:9/hook", "events": ["link.opened"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    let id = hook["id"].as_str().unwrap();
+    crate::used_secret(hook["secret"].as_str().unwrap());
+    app.post(&format!("/v1/webhooks/{id}/test"), json!({}))
+        .await;
+    let started = std::time::Instant::now();
+    let failed = loop {
+        let listed = deliveries(&app, id).await;
+        if listed[0]["attempts"] == 1 && listed[0]["state"] == "due" {
+            break listed[0].clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{listed:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let why = failed["lastError"].as_str().unwrap();
+    assert!(
+        why.contains("`localhost` is a private or local address"),
+        "{why}"
+    );
+
+    let member = app.key_of("default", KeyRole::Member, "member").await;
+    let (status, _) = app
+        .send_with_key(Method::GET, "/v1/webhooks", &member, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let stranger = app.key_of("other", KeyRole::Admin, "stranger").await;
+    let (status, _) = app
+        .send_with_key(
+            Method::POST,
+            &format!("/v1/webhooks/{id}/test"),
+            &stranger,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's endpoint");
+    let (status, _) = app
+        .send_with_key(
+            Method::DELETE,
+            &format!("/v1/webhooks/{id}"),
+            &app.key,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, trail) = app.get("/v1/audit?action=webhook.created").await;
+    let outcomes: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes.iter().filter(|o| **o == "done").count(), 1);
+    assert_eq!(outcomes.iter().filter(|o| **o == "invalid").count(), 8);
+}
+
+/// With `--retain`, deliveries done or dead longer ago go, and the events they sent with them.
+async fn retention_takes_old_deliveries_and_their_events(db: Db) {
+    let Some(receiver) = Receiver::start() else {
+        return;
+    };
+    let app = app(db).await;
+    let hook = subscribe(&app, &receiver, json!(["*"])).await;
+    app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
+        .await;
+    receiver.until(1).await;
+    let started = std::time::Instant::now();
+    while deliveries(&app, &hook).await[0]["state"] != "done" {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let retain = server::retention::MIN_RETAIN;
+    let sweeper = server::retention::Retention::new(
+        app.store.clone(),
+        Some(retain),
+        Duration::from_secs(3600),
+    );
+    let now = instant_connect::Clock::now(&app.clock);
+    let kept = sweeper.round(now).await.unwrap();
+    assert_eq!(kept.swept.deliveries, 0, "{kept:?}");
+    assert_eq!(deliveries(&app, &hook).await.len(), 1);
+    let later = now + retain.as_secs() as i64 + 1;
+    let swept = sweeper.round(later).await.unwrap();
+    assert_eq!(swept.swept.deliveries, 1, "{swept:?}");
+    assert!(deliveries(&app, &hook).await.is_empty());
+}
+
+on_both_databases!(
+    retention_takes_old_deliveries_and_their_events,
+    every_event_type_arrives_signed_and_the_standard_library_verifies_it,
+    a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_answer,
+    a_rotated_secret_signs_beside_the_old_one_for_a_day,
+    events_are_the_changes_that_committed_and_none_is_lost,
+    endpoints_are_an_admins_and_their_targets_are_checked_before_any_connection,
+);
