@@ -17,7 +17,7 @@ use crate::service::start_up;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
-const XSS: &str = "<img src=x onerror=alert(1)>";
+pub(super) const XSS: &str = "<img src=x onerror=alert(1)>";
 const DESKTOP: (u32, u32) = (1280, 900);
 /// The narrowest phone in common use.
 const PHONE: (u32, u32) = (375, 812);
@@ -34,7 +34,7 @@ fn unavailable(reason: &str) {
 }
 
 /// chromedriver on a free port, killed when dropped.
-struct Driver {
+pub(super) struct Driver {
     child: Child,
     url: String,
 }
@@ -48,7 +48,7 @@ impl Drop for Driver {
 
 /// The driver, or `None` (with the reason printed) when Chromium is not installed; with
 /// `CI=true` its absence fails.
-fn driver() -> Option<Driver> {
+pub(super) fn driver() -> Option<Driver> {
     let missing: Vec<&str> = [CHROMEDRIVER, CHROMIUM]
         .into_iter()
         .filter(|path| !Path::new(path).exists())
@@ -90,7 +90,7 @@ fn driver() -> Option<Driver> {
     })
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(super) async fn browser(driver: &Driver) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -116,7 +116,7 @@ fn screenshots() -> PathBuf {
 /// The page at desktop and at phone width, as `target/console-screenshots/<name>-<width>.png`,
 /// after axe-core found no WCAG 2 A or AA violation at either width, nothing wider than the
 /// window at either, and the page's icon loads.
-async fn shoot(client: &Client, name: &str) {
+pub(super) async fn shoot(client: &Client, name: &str) {
     let axe = std::fs::read_to_string(AXE).unwrap();
     client.execute(&axe, vec![]).await.unwrap();
     let icon = client
@@ -178,7 +178,7 @@ async fn shoot(client: &Client, name: &str) {
 }
 
 /// Waits for an element matching `css` to be on the page.
-async fn visible(client: &Client, css: &str) -> fantoccini::elements::Element {
+pub(super) async fn visible(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
         .wait()
         .at_most(Duration::from_secs(20))
@@ -188,7 +188,7 @@ async fn visible(client: &Client, css: &str) -> fantoccini::elements::Element {
 }
 
 /// Waits until `script` (a JS expression) is true.
-async fn until(client: &Client, script: &str) {
+pub(super) async fn until(client: &Client, script: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let value = client
@@ -203,7 +203,7 @@ async fn until(client: &Client, script: &str) {
     }
 }
 
-async fn text(client: &Client, css: &str) -> String {
+pub(super) async fn text(client: &Client, css: &str) -> String {
     visible(client, css).await.text().await.unwrap()
 }
 
@@ -478,7 +478,7 @@ fn the_console_signs_in_makes_meetings_with_qr_codes_tests_nodes_and_escapes_eve
 
 /// The whole page, however long, at desktop and phone width, as
 /// `target/console-screenshots/<name>-<width>-whole.png`: what a reviewer scrolls through.
-async fn photograph_whole(client: &Client, name: &str) {
+pub(super) async fn photograph_whole(client: &Client, name: &str) {
     for (width, height) in [DESKTOP, PHONE] {
         client.set_window_size(width, height).await.unwrap();
         // The page's height and the window's own (its frame), from the top.
@@ -504,7 +504,7 @@ async fn photograph_whole(client: &Client, name: &str) {
 
 /// Goes to `url` again until `script` (a JS expression) is true: what a page shows once the
 /// service's jobs (every second in `up`) have run.
-async fn reload_until(client: &Client, url: &str, script: &str) {
+pub(super) async fn reload_until(client: &Client, url: &str, script: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         client.goto(url).await.unwrap();

@@ -10,6 +10,7 @@ use serde_json::Value;
 mod audit;
 mod connections;
 mod console;
+mod console_webhooks;
 mod contract;
 mod jobs;
 mod node;

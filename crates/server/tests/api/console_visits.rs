@@ -72,7 +72,13 @@ fn booked_id(html: &str) -> String {
 
 async fn visit_pages_are_open_shells_and_their_fragments_need_the_key(db: Db) {
     let app = app(db, None).await;
-    for path in ["/visits", "/visits/x", "/visits?state=cancelled", "/mail"] {
+    for path in [
+        "/visits",
+        "/visits/x",
+        "/visits?state=cancelled",
+        "/mail",
+        "/webhooks",
+    ] {
         let response = app
             .http
             .get(format!("{}{path}", app.url))
@@ -89,7 +95,11 @@ async fn visit_pages_are_open_shells_and_their_fragments_need_the_key(db: Db) {
             !html.contains("<script>") && !html.contains(" style="),
             "{path}"
         );
-        for nav in [r#"<a href="/visits""#, r#"<a href="/mail""#] {
+        for nav in [
+            r#"<a href="/visits""#,
+            r#"<a href="/mail""#,
+            r#"<a href="/webhooks""#,
+        ] {
             assert!(html.contains(nav), "{path} has {nav} in its navigation");
         }
     }
@@ -117,6 +127,12 @@ async fn visit_pages_are_open_shells_and_their_fragments_need_the_key(db: Db) {
         (true, "/console/f/visits/x/move"),
         (true, "/console/f/visits/x/cancel"),
         (false, "/console/f/mail"),
+        (false, "/console/f/webhooks"),
+        (true, "/console/f/webhooks"),
+        (true, "/console/f/webhooks/x/test"),
+        (true, "/console/f/webhooks/x/rotate"),
+        (true, "/console/f/webhooks/x/delete"),
+        (true, "/console/f/webhooks/x/deliveries/y/replay"),
     ] {
         let url = format!("{}{path}", app.url);
         let request = if post {

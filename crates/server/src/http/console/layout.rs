@@ -41,6 +41,7 @@ pub(super) enum Nav {
     Meetings,
     Visits,
     Mail,
+    Webhooks,
     Nodes,
     Status,
 }
@@ -56,6 +57,7 @@ pub(super) fn page(title: &str, current: Nav, body: Markup) -> Markup {
         Nav::Meetings => "meetings",
         Nav::Visits => "visits",
         Nav::Mail => "mail",
+        Nav::Webhooks => "webhooks",
         Nav::Nodes => "nodes",
         Nav::Status => "status",
     };
@@ -81,6 +83,7 @@ pub(super) fn page(title: &str, current: Nav, body: Markup) -> Markup {
                                 (item(Nav::Meetings, "/meetings", "Meetings"))
                                 (item(Nav::Visits, "/visits", "Visits"))
                                 (item(Nav::Mail, "/mail", "Mail"))
+                                (item(Nav::Webhooks, "/webhooks", "Webhooks"))
                                 (item(Nav::Nodes, "/nodes", "Node tester"))
                                 (item(Nav::Status, "/status", "Status"))
                             }

@@ -1,12 +1,12 @@
 //! The web console: pages for people who would rather click than curl.
 //!
 //! Pages (`/`, `/signin`, `/meetings`, `/meetings/{chatId}`, `/visits`, `/visits/{id}`,
-//! `/mail`, `/status`, `/nodes`) are shells anyone may load: server-rendered HTML (maud
-//! escapes every value), the embedded stylesheet and script, nothing private. What they show
-//! comes from fragments under `/console/f/`, which the script fetches with the API key kept in
-//! the tab's session storage as the bearer header: fragments pass the same key check as `/v1`
-//! and call the same domain functions. A strict Content-Security-Policy allows no inline
-//! script or style.
+//! `/mail`, `/webhooks`, `/status`, `/nodes`) are shells anyone may load: server-rendered
+//! HTML (maud escapes every value), the embedded stylesheet and script, nothing private. What
+//! they show comes from fragments under `/console/f/`, which the script fetches with the API
+//! key kept in the tab's session storage as the bearer header: fragments pass the same key
+//! check as `/v1` and call the same domain functions. A strict Content-Security-Policy allows
+//! no inline script or style.
 //!
 //! Every page names the console's icon, an SVG served (as `/favicon.ico` too) under the same
 //! policy, so no browser asks for a missing one.
@@ -21,6 +21,10 @@
 //!
 //! Visits (`/visits`) are booked, listed by start, moved and cancelled with the same operations
 //! as `/v1/visits`; `/mail` shows the mail outbox `icnode up` writes visits' email to.
+//!
+//! Webhooks (`/webhooks`, admin keys) are added (the secret shown once), tested, rotated,
+//! deleted, and their deliveries listed and replayed, with the same operations as
+//! `/v1/webhooks`.
 
 mod import;
 mod layout;
@@ -31,6 +35,7 @@ mod open_link;
 mod pages;
 mod status;
 mod visits;
+mod webhooks;
 
 use axum::Router;
 use axum::http::header;
@@ -53,6 +58,7 @@ pub fn pages() -> Router<AppState> {
         .route("/visits", get(pages::visits))
         .route("/visits/{id}", get(pages::visit))
         .route("/mail", get(pages::mail))
+        .route("/webhooks", get(pages::webhooks))
         .route("/status", get(pages::status))
         .route("/nodes", get(pages::nodes))
         .route("/nodes/{node}/{method}", get(pages::method))
@@ -90,6 +96,17 @@ pub fn fragments() -> Router<AppState> {
         .route("/console/f/visits/{id}/move", post(visits::move_visit))
         .route("/console/f/visits/{id}/cancel", post(visits::cancel))
         .route("/console/f/mail", get(mail::outbox))
+        .route(
+            "/console/f/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/console/f/webhooks/{id}/test", post(webhooks::test))
+        .route("/console/f/webhooks/{id}/rotate", post(webhooks::rotate))
+        .route("/console/f/webhooks/{id}/delete", post(webhooks::delete))
+        .route(
+            "/console/f/webhooks/{id}/deliveries/{delivery}/replay",
+            post(webhooks::replay),
+        )
         .route("/console/f/status", get(status::status))
         .route("/console/f/nodes", get(nodes::list))
         .route(

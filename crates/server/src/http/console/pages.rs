@@ -10,6 +10,7 @@ use super::import::import_form;
 use super::layout::{Errors, FormValues, Nav, markup, page, segment};
 use super::meetings::meeting_form;
 use super::visits::visit_form;
+use super::webhooks::webhook_form;
 
 pub(super) async fn signin(RawQuery(query): RawQuery) -> Response {
     let refused = query.is_some_and(|q| q.split('&').any(|pair| pair == "refused=1"));
@@ -171,6 +172,31 @@ pub(super) async fn mail() -> Response {
             "Mail",
             Nav::Mail,
             html! { div #mail data-load="/console/f/mail" { p { "Loading…" } } },
+        ),
+    )
+}
+
+pub(super) async fn webhooks() -> Response {
+    markup(
+        StatusCode::OK,
+        page(
+            "Webhooks",
+            Nav::Webhooks,
+            html! {
+                p {
+                    "Each endpoint gets this tenant's events as they happen, POSTed and signed as "
+                    a href="https://www.standardwebhooks.com/" { "Standard Webhooks" } " says; one not answered "
+                    code { "2xx" } " is tried again for about a day. Only an admin key manages them."
+                }
+                section aria-labelledby="endpoints-title" {
+                    h2 #endpoints-title { "Endpoints" }
+                    div #webhooks data-load="/console/f/webhooks" { p { "Loading…" } }
+                }
+                section aria-labelledby="add-webhook-title" {
+                    h2 #add-webhook-title { "Add an endpoint" }
+                    div #new-webhook { (webhook_form(&FormValues::default(), &Errors::default())) }
+                }
+            },
         ),
     )
 }
