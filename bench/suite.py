@@ -18,6 +18,9 @@ Sections (all by default):
   visits     visits booked a second beside meetings made a second; 10,000 reminders due at
              once: the lag from due to sent (p50, p99) and the drain beside making as many
              meetings
+  links      link-open redirects a second and p50/p99 of the service's own link `/l/{code}`
+             (a read, then an open recorded: an UPDATE and an INSERT committed) beside the
+             broker's short link `/visit/{short}` (a read), both 302s of one `icnode up`
 
 Usage: bench/run [--quick] [SECTION...]
 """
@@ -44,6 +47,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # ICNODE_BENCH_BINARY measures another build (an earlier commit's, for before and after).
 ICNODE = os.environ.get("ICNODE_BENCH_BINARY") or os.path.join(ROOT, "target", "release", "icnode")
 WRK_SCRIPT = os.path.join(ROOT, "bench", "wrk", "post.lua")
+WRK_GET_SCRIPT = os.path.join(ROOT, "bench", "wrk", "get.lua")
 PRODUCTION_ITERATIONS = 13602
 SERVICE_ITERATIONS = 1000
 BROKER_TOKEN = "bench-broker-token"
@@ -197,6 +201,11 @@ def wrk(url, target, bearer, connections, seconds, run_id):
         capture_output=True, text=True, check=True,
         env={**os.environ, "BENCH_PATH": REQUESTS[target][0], "BENCH_BODY": REQUESTS[target][1],
              "BENCH_BEARER": bearer, "BENCH_RUN": run_id}).stdout
+    return wrk_figures(out, target)
+
+
+def wrk_figures(out, target):
+    """Requests, requests/s, p50 and p99 (ms) of wrk's report; a failure stops the run."""
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     if failed or errors:
@@ -762,7 +771,121 @@ def visits(quick, work):
         broker.stop()
 
 
-SECTIONS = ["crypto", "service", "pipeline", "footprint", "instructions", "growth", "visits"]
+# --- links ---------------------------------------------------------------------------------
+
+def wrk_get(base, paths, target, connections, seconds):
+    """wrk GETs against `base` of paths picked at random from the file `paths`, redirects not
+    followed (wrk never does); its figures, and `found`, the answers that were 302. Any other
+    answer stops the run."""
+    threads = min(connections, CORES)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", WRK_GET_SCRIPT, base],
+        capture_output=True, text=True, check=True, env={**os.environ, "BENCH_PATHS": paths}).stdout
+    found, other = map(int, re.search(r"^Statuses: 302 (\d+), other (\d+)$", out, re.M).groups())
+    if other:
+        sys.exit(f"{other} of {found + other} answers of the {target} were not 302:\n{out}")
+    return {**wrk_figures(out, target), "found": found}
+
+
+def redirect_of(conn, path):
+    """The status and Location of one GET of `path`, not followed."""
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+    return response.status, response.getheader("Location")
+
+
+def links(quick, work):
+    """Opening the service's own link, `GET /l/{code}` (302 to the broker's short URL), beside
+    opening the broker's short link, `GET /visit/{short}` (302 to the long join URL): one
+    `icnode up`, where both are answered by the same process on the same address. The own
+    link reads the link, then records the open (an UPDATE of the link and an INSERT of the
+    open, committed, on SQLite); the short link is a read. Both sides get the same load (wrk,
+    a path picked at random per request from the links made), in windows that alternate
+    (ABBA), each figure the median over the pairs, each ratio taken pair by pair."""
+    meetings, guests = (50, 4) if quick else (200, 4)
+    pairs, load_seconds, one_seconds = (3, 2, 1) if quick else (6, 4, 2)
+    connections = 16
+    print(f"links: {meetings} meetings of 1 host and {guests} guests, {pairs} pairs of windows "
+          f"({load_seconds} s under {connections} connections, {one_seconds} s one at a time)", file=sys.stderr)
+    up, data = start_up(work, "links", SERVICE_ITERATIONS)
+    base = up.match.group(1).rstrip("/")
+    try:
+        key = open(os.path.join(data, "dev-api-key")).read().strip()
+        bodies = [{"chatId": f"links-{os.getpid()}-{i}", "hosts": 1, "guests": guests, "shortUrls": True,
+                   "ttlSeconds": 3600} for i in range(meetings)]
+        _, answers = post_all(base, key, "/v1/meetings", bodies)
+        made = [(link["url"], link["shortUrl"]) for answer in answers
+                for link in answer["hosts"] + answer["guests"]]
+        paths = {"own link": [], "short link": []}
+        host, port = base.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        # Every pair checked once (which also warms both paths): the own link goes to the
+        # broker's short URL, which goes on to a join page.
+        for own, short in made:
+            if not (own.startswith(base + "/l/") and short and short.startswith(base + "/visit/")):
+                sys.exit(f"links not of the form {base}/l/{{code}} and {base}/visit/{{short}}: {own}, {short}")
+            status, location = redirect_of(conn, own.removeprefix(base))
+            if (status, location) != (302, short):
+                sys.exit(f"GET {own} answered {status} to {location}, not 302 to {short}")
+            status, location = redirect_of(conn, short.removeprefix(base))
+            if status != 302 or not location or "/visit/" in location:
+                sys.exit(f"GET {short} answered {status} to {location}, not 302 to a join URL")
+            paths["own link"].append(own.removeprefix(base))
+            paths["short link"].append(short.removeprefix(base))
+        conn.close()
+        files = {}
+        for target, listed in paths.items():
+            files[target] = os.path.join(work, f"links-{target.replace(' ', '-')}.txt")
+            with open(files[target], "w") as f:
+                f.write("\n".join(listed) + "\n")
+        for target in paths:
+            wrk_get(base, files[target], target, connections, 1)
+
+        cpu = {target: [0.0, 0] for target in paths}  # CPU seconds of `up`, requests, under load
+
+        def alternate(conns, seconds):
+            runs = {target: [] for target in paths}
+            for pair in range(pairs):
+                order = ("short link", "own link") if pair % 2 == 0 else ("own link", "short link")
+                for target in order:
+                    before = up.cpu_seconds()
+                    run = wrk_get(base, files[target], target, conns, seconds)
+                    if conns > 1:
+                        cpu[target][0] += up.cpu_seconds() - before
+                        cpu[target][1] += run["requests"]
+                    runs[target].append(run)
+            return runs
+
+        load = alternate(connections, load_seconds)
+        one = alternate(1, one_seconds)
+    finally:
+        up.stop()
+
+    def m(runs, target, field):
+        return median(r[field] for r in runs[target])
+
+    def paired(runs, field):
+        return median(o[field] / s[field] for s, o in zip(runs["short link"], runs["own link"]))
+
+    row("links", f"broker's short link GET /visit/{{short}} (a read), {connections} connections",
+        f"{m(load, 'short link', 'rps'):.0f}/s", "short link", 1.0)
+    row("links", f"own link GET /l/{{code}} (a read, then an UPDATE and two INSERTs, the open and its event, committed on SQLite), "
+        f"{connections} connections", f"{m(load, 'own link', 'rps'):.0f}/s", "short link", paired(load, "rps"))
+    for runs, how in ((load, f"under {connections} connections"), (one, "one at a time")):
+        for p in ("p50", "p99"):
+            row("links", f"{p} {how}: own link / short link",
+                f"{m(runs, 'own link', p):.3f} / {m(runs, 'short link', p):.3f} ms", "short link",
+                paired(runs, p))
+    ms = {target: seconds * 1000 / count for target, (seconds, count) in cpu.items()}
+    row("links", f"CPU of icnode up per open under {connections} connections: own link / short link",
+        f"{ms['own link']:.3f} / {ms['short link']:.3f} ms", "short link", ms["own link"] / ms["short link"])
+    answered = {target: sum(r["found"] for r in load[target] + one[target]) for target in paths}
+    row("links", f"answers 302 (any other stops the run), {len(made)} links of {meetings} meetings",
+        f"{answered['own link']:,} own, {answered['short link']:,} short, 0 other")
+
+
+SECTIONS = ["crypto", "service", "pipeline", "footprint", "instructions", "growth", "visits", "links"]
 
 
 def main():
@@ -786,6 +909,8 @@ def main():
                 instructions(args.quick, work)
             elif section == "visits":
                 visits(args.quick, work)
+            elif section == "links":
+                links(args.quick, work)
             elif section == "growth":
                 growth(args.quick, "sqlite", work)
                 growth(args.quick, "postgres", work)
