@@ -175,6 +175,18 @@ mod tests {
             Field::Events(None)
         );
         assert!(Subscription::read(&asked(&["webhook.test"])).is_err());
+        // At most one entry more than there are types: `*` and every type is the most.
+        let mut most: Vec<&str> = EventType::SUBSCRIBABLE.map(EventType::as_str).to_vec();
+        most.push("*");
+        assert_eq!(most.len(), MAX_EVENT_TYPES + 1);
+        assert!(Subscription::read(&asked(&most)).is_ok());
+        most.push("*");
+        let too_many = Subscription::read(&asked(&most)).unwrap_err();
+        assert_eq!(too_many.field, Field::Events(None));
+        assert!(
+            too_many.to_string().contains("at most 9 entries"),
+            "{too_many}"
+        );
         for t in EventType::SUBSCRIBABLE {
             assert_eq!(EventType::parse(t.as_str()), Some(t));
         }
@@ -187,6 +199,11 @@ mod tests {
 
     #[test]
     fn a_delivery_is_tried_eight_times_over_about_a_day() {
+        // The schedule README promises, in seconds.
+        assert_eq!(
+            RETRY_AFTER.map(|wait| wait.as_secs()),
+            [5, 300, 1800, 7200, 18_000, 28_800, 28_800]
+        );
         assert_eq!(retry_after(1), Some(Duration::from_secs(5)));
         assert_eq!(retry_after(7), Some(Duration::from_secs(8 * 3600)));
         assert_eq!(retry_after(8), None);

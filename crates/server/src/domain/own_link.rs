@@ -40,8 +40,10 @@ impl LinkCode {
 
     /// A code as this service writes them, or `None`: nothing else is looked up.
     pub fn parse(text: &str) -> Option<Self> {
+        // Unpadded base64url of 16 bytes is exactly 22 characters, and only that: the length
+        // of what decodes says all.
         let decoded = URL_SAFE_NO_PAD.decode(text).ok()?;
-        (decoded.len() == CODE_BYTES && text.len() == CODE_CHARS).then(|| Self(text.to_owned()))
+        (decoded.len() == CODE_BYTES).then(|| Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

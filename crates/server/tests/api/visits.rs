@@ -157,7 +157,11 @@ async fn a_visit_has_its_links_made_with_its_first_reminder_and_each_reminder_te
     }
 
     // The second reminder texts them again, once; the links are not made again.
-    let reminded = advance_until(&app, &id, 45 * MINUTE, |v| texts(v).len() == 4).await;
+    // Each text is recorded as it is sent; the job ends after the last.
+    let reminded = advance_until(&app, &id, 45 * MINUTE, |v| {
+        texts(v).len() == 4 && jobs(v, "remind").iter().all(|job| job["state"] == "done")
+    })
+    .await;
     let_rounds_run().await;
     assert_eq!(outbox_count(&app.broker_outbox().await), 2);
     assert_eq!(app.meeting_count().await, 1);
