@@ -13,8 +13,10 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::domain::{Actor, KeyRole, Permission, TenantId, TenantLimits, TokenSource};
-use crate::store::{KeyRow, Revoked, Store, StoreError};
+use crate::domain::{
+    Action, Actor, KeyRole, Outcome, Permission, TenantId, TenantLimits, TokenSource,
+};
+use crate::store::{AuditRow, KeyRow, Revoked, Store, StoreError};
 
 const PREFIX: &str = "icn_";
 const ID_LEN: usize = 8;
@@ -59,6 +61,18 @@ impl Caller {
             name: self.name.clone(),
             request_id: self.request_id.clone(),
         }
+    }
+
+    /// The audit row of `action` this caller asked for at `at`, on `target`, ended `outcome`:
+    /// the one way an operation writes the caller into the trail.
+    pub fn audit_row(
+        &self,
+        at: i64,
+        action: Action,
+        target: Option<&str>,
+        outcome: Outcome,
+    ) -> AuditRow {
+        AuditRow::new(at, &self.tenant, &self.actor(), action, target, outcome)
     }
 
     /// Whether the caller's role allows `permission`.

@@ -29,6 +29,7 @@ pub mod messages;
 pub mod metrics;
 pub mod nodes;
 pub mod retention;
+pub mod rounds;
 pub mod serving;
 pub mod settings;
 pub mod store;

@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 use crate::domain::{Action, KeyRole, Outcome, Permission, TenantId, TenantLimits};
 use crate::keys::Caller;
 use crate::metrics::Metrics;
-use crate::store::{AuditRow, Store};
+use crate::store::Store;
 
 /// The seed's Instant Connect node, as data.
 pub const BUNDLED: &str = include_str!("../../../nodes/instant-connect.json");
@@ -347,14 +347,7 @@ impl Nodes {
             Err(_) => Outcome::Invalid,
         };
         let target = Some(asked.as_str()).filter(|slug| !slug.is_empty());
-        let row = AuditRow::new(
-            now,
-            &caller.tenant,
-            &caller.actor(),
-            Action::NodeImported,
-            target,
-            outcome,
-        );
+        let row = caller.audit_row(now, Action::NodeImported, target, outcome);
         store.append_audit_or_log(&row).await;
         added
     }

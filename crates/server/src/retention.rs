@@ -85,34 +85,26 @@ impl Retention {
         every: Duration,
         stopped: impl std::future::Future<Output = ()>,
     ) {
-        let rounds = async {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                match self.round(clock.now()).await {
-                    Ok(round) if round.swept == Swept::default() => {}
-                    Ok(round) => tracing::info!(
-                        meetings = round.swept.meetings,
-                        links = round.swept.links,
-                        invites = round.swept.invites,
-                        visits = round.swept.visits,
-                        deliveries = round.swept.deliveries,
-                        idempotency_records = round.swept.idempotency,
-                        batches = round.batches,
-                        "retention deleted what had outlived its use"
-                    ),
-                    Err(error) => tracing::warn!(
-                        error = %resilience::report(&error),
-                        "the retention round failed; the next one tries again"
-                    ),
-                }
+        crate::rounds::every(every, stopped, || async {
+            match self.round(clock.now()).await {
+                Ok(round) if round.swept == Swept::default() => {}
+                Ok(round) => tracing::info!(
+                    meetings = round.swept.meetings,
+                    links = round.swept.links,
+                    invites = round.swept.invites,
+                    visits = round.swept.visits,
+                    deliveries = round.swept.deliveries,
+                    idempotency_records = round.swept.idempotency,
+                    batches = round.batches,
+                    "retention deleted what had outlived its use"
+                ),
+                Err(error) => tracing::warn!(
+                    error = %resilience::report(&error),
+                    "the retention round failed; the next one tries again"
+                ),
             }
-        };
-        tokio::select! {
-            () = rounds => {}
-            () = stopped => {}
-        }
+        })
+        .await;
     }
 }
 

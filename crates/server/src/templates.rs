@@ -214,14 +214,7 @@ impl Templates {
     }
 
     fn audit(&self, caller: &Caller, action: Action, target: &str, outcome: Outcome) -> AuditRow {
-        AuditRow::new(
-            self.clock.now(),
-            &caller.tenant,
-            &caller.actor(),
-            action,
-            Some(target),
-            outcome,
-        )
+        caller.audit_row(self.clock.now(), action, Some(target), outcome)
     }
 
     async fn record_refusal(

@@ -357,14 +357,7 @@ impl Visits {
     }
 
     fn done(&self, caller: &Caller, action: Action, id: &str) -> AuditRow {
-        AuditRow::new(
-            self.clock.now(),
-            &caller.tenant,
-            &caller.actor(),
-            action,
-            Some(id),
-            Outcome::Done,
-        )
+        caller.audit_row(self.clock.now(), action, Some(id), Outcome::Done)
     }
 
     async fn record_refusal(
@@ -374,14 +367,7 @@ impl Visits {
         target: Option<String>,
         error: &VisitError,
     ) {
-        let row = AuditRow::new(
-            self.clock.now(),
-            &caller.tenant,
-            &caller.actor(),
-            action,
-            target.as_deref(),
-            error.outcome(),
-        );
+        let row = caller.audit_row(self.clock.now(), action, target.as_deref(), error.outcome());
         self.store.append_audit_or_log(&row).await;
     }
 }

@@ -166,23 +166,15 @@ impl Jobs {
     /// Rounds every `every` until `stopped` resolves. A failed round is logged and the next
     /// tried.
     pub async fn every(self, every: Duration, stopped: impl std::future::Future<Output = ()>) {
-        let rounds = async {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(error) = self.round(self.clock.now()).await {
-                    tracing::warn!(
-                        error = %resilience::report(&error),
-                        "a round of jobs failed; the next one tries again"
-                    );
-                }
+        crate::rounds::every(every, stopped, || async {
+            if let Err(error) = self.round(self.clock.now()).await {
+                tracing::warn!(
+                    error = %resilience::report(&error),
+                    "a round of jobs failed; the next one tries again"
+                );
             }
-        };
-        tokio::select! {
-            () = rounds => {}
-            () = stopped => {}
-        }
+        })
+        .await;
     }
 
     /// Runs one claimed job and writes how it ended; what to count.

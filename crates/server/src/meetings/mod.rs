@@ -593,10 +593,8 @@ impl Meetings {
 
     /// The audit row of `action` done to `meeting`, written with the change.
     fn done(&self, caller: &Caller, action: Action, meeting: &MeetingRow) -> AuditRow {
-        AuditRow::new(
+        caller.audit_row(
             self.clock.now(),
-            &caller.tenant,
-            &caller.actor(),
             action,
             Some(meeting.subject.as_str()),
             Outcome::Done,
@@ -612,14 +610,7 @@ impl Meetings {
         target: Option<String>,
         error: &MeetingError,
     ) {
-        let row = AuditRow::new(
-            self.clock.now(),
-            &caller.tenant,
-            &caller.actor(),
-            action,
-            target.as_deref(),
-            error.outcome(),
-        );
+        let row = caller.audit_row(self.clock.now(), action, target.as_deref(), error.outcome());
         self.store.append_audit_or_log(&row).await;
     }
 

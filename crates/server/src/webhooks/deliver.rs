@@ -62,23 +62,15 @@ impl Dispatcher {
     /// Rounds every `every` until `stopped` resolves. A failed round is logged and the next
     /// tried.
     pub async fn every(self, every: Duration, stopped: impl std::future::Future<Output = ()>) {
-        let rounds = async {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(error) = self.round(self.clock.now()).await {
-                    tracing::warn!(
-                        error = %resilience::report(&error),
-                        "a round of webhook deliveries failed; the next one tries again"
-                    );
-                }
+        crate::rounds::every(every, stopped, || async {
+            if let Err(error) = self.round(self.clock.now()).await {
+                tracing::warn!(
+                    error = %resilience::report(&error),
+                    "a round of webhook deliveries failed; the next one tries again"
+                );
             }
-        };
-        tokio::select! {
-            () = rounds => {}
-            () = stopped => {}
-        }
+        })
+        .await;
     }
 
     /// Fans out the events written since, then sends what is due at `now`, a batch at a time;

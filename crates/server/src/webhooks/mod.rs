@@ -294,14 +294,7 @@ impl Webhooks {
         target: Option<&str>,
         outcome: Outcome,
     ) -> AuditRow {
-        AuditRow::new(
-            self.clock.now(),
-            &caller.tenant,
-            &caller.actor(),
-            action,
-            target,
-            outcome,
-        )
+        caller.audit_row(self.clock.now(), action, target, outcome)
     }
 
     async fn refused(
