@@ -12,9 +12,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use instant_connect::{
-    FieldError, JoinStyle, JoinUrls, LegacyLinkResponse, LinkItem, LinkPlan, LinkRequest,
-    LinkResponse, MeetingInfo, Role, SmsInviteRequest, SmsInviteResponse, SpaceDetails,
-    ValidationErrors,
+    FieldError, JoinStyle, JoinUrls, JoinsPage, LegacyLinkResponse, LinkItem, LinkPlan,
+    LinkRequest, LinkResponse, MeetingInfo, Role, SmsInviteRequest, SmsInviteResponse,
+    SpaceDetails, ValidationErrors,
 };
 
 use crate::error::ApiError;
@@ -470,12 +470,13 @@ pub async fn outbox(
     Ok(Json(state.store.invites(cursor, limit).await?))
 }
 
-/// Local only: every press of a Join button, a page at a time.
+/// Local only: every press of a join page's Join or Leave button, a page at a time; a reader
+/// polls with `cursor` = the last id it saw.
 pub async fn joins(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Json<Page<crate::store::Join>>, ApiError> {
+) -> Result<Json<JoinsPage>, ApiError> {
     authorize(&state, &headers)?;
     let (cursor, limit) = page_params(query.as_deref())?;
     Ok(Json(state.store.joins(cursor, limit).await?))

@@ -7,9 +7,9 @@
 //! it on port 0). Its rule: accept what production evidently accepts and say what was ignored
 //! or assumed in `Icnode-Warning` headers; [`BrokerSettings::strict`] refuses instead.
 //!
-//! What it is not: a Webex meeting. Join pages record a join and stop there; SMS invites go to
-//! an outbox (`GET /_icnode/outbox`), never to a phone. It speaks in settings, never in command
-//! line flags: the `icnode` binary maps one to the other.
+//! What it is not: a Webex meeting. Join pages record a join or a leave and stop there; SMS
+//! invites go to an outbox (`GET /_icnode/outbox`), never to a phone. It speaks in settings,
+//! never in command line flags: the `icnode` binary maps one to the other.
 
 mod api;
 mod cache;
@@ -388,8 +388,11 @@ impl LocalBroker {
                 let kind = pages::JoinPageKind { vertical, page };
                 routes.push((
                     format!("/{}/v1/{}", vertical.as_str(), page.as_str()),
-                    get(move |state, client, query| pages::show(state, client, kind, query))
-                        .post(move |state, client, query| pages::join(state, client, kind, query)),
+                    get(move |state, client, query| pages::show(state, client, kind, query)).post(
+                        move |state, client, query, headers, body| {
+                            pages::join(state, client, kind, query, headers, body)
+                        },
+                    ),
                 ));
             }
         }

@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use html_escape::encode_text;
 
-use instant_connect::{FieldError, JoinPage, Role, Vertical, rfc3339};
+use instant_connect::{FieldError, JoinPage, Movement, Role, Vertical, rfc3339};
 
 use crate::api::QueryParams;
 use crate::error::ApiError;
@@ -17,7 +19,7 @@ use crate::leniency;
 use crate::mint::LinkClaims;
 use crate::opening::{ClientAddress, Opener, open_cipher};
 use crate::state::AppState;
-use crate::store::Join;
+use crate::store::NewJoin;
 
 /// Which join page a route serves: `/{vertical}/v1/{login|talk}`.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +30,13 @@ pub struct JoinPageKind {
 
 /// The parameters a join link carries; `fli=true` asks the host to sign in to Webex first.
 const JOIN_PARAMS: [&str; 4] = ["int", "v", "data", "fli"];
+/// The one field of a join page's forms: which button was pressed.
+const ACTION: &str = "action";
+/// The Join button: its form sends no `action`, as it did before there was a Leave button.
+const JOIN_FORM: &str =
+    r#"<form method="post"><button type="submit" id="join">Join</button></form>"#;
+/// The Leave button, offered once joined: its form sends `action=leave`.
+const LEAVE_FORM: &str = r#"<form method="post"><input type="hidden" name="action" value="leave"><button type="submit" id="leave">Leave</button></form>"#;
 
 /// What is running here and where things are: the page a person sees who opens the broker's
 /// address in a browser.
@@ -50,7 +59,8 @@ pub async fn home(State(state): State<Arc<AppState>>) -> Response {
     let body = format!(
         r#"<p>This is <strong>icnode's local Instant Connect broker</strong>, not Webex: it makes
 real encrypted join links on the production paths, so any Instant Connect client runs against it
-unchanged. Join pages record a join and stop there; no meeting starts and no SMS is sent.</p>
+unchanged. Join pages record each press of their Join and Leave buttons and stop there; no
+meeting starts and no SMS is sent.</p>
 <dl>
   <dt>Organization</dt><dd>{org_name} (<code>{org_id}</code>)</dd>
   <dt>Broker URL</dt><dd><code>{base}</code></dd>
@@ -61,8 +71,10 @@ unchanged. Join pages record a join and stop there; no meeting starts and no SMS
   <li><code>POST {base}/api/v2/joseencrypt</code> and the legacy <code>/api/v1/joseencrypt</code>: links</li>
   <li><code>GET|POST {base}/api/v1/space?int=jose&amp;data=&lt;cipher&gt;</code>: space details</li>
   <li><code>POST {base}/api/v1/sms/meetingInvite</code>: an SMS invite, kept in the outbox</li>
-  <li>Local only: <code>GET {base}/_icnode/outbox</code>, <code>/_icnode/joins</code>,
-      <code>/_icnode/meetings/&lt;sub&gt;</code></li>
+  <li>Local only: <code>GET {base}/_icnode/outbox</code>,
+      <code>/_icnode/meetings/&lt;sub&gt;</code>, and
+      <code>/_icnode/joins?cursor=&lt;last id seen&gt;</code>: the presses of Join and Leave
+      (<code>kind</code> <code>joined</code> or <code>left</code>), oldest first</li>
 </ul>
 <h2>Join pages</h2>
 <p>Short links <code>{base}/visit/&lt;short&gt;</code> lead to
@@ -108,13 +120,23 @@ pub async fn show(
     }
 }
 
-/// The Join button: checks the link again, records the join, and says so.
+/// The Join and Leave buttons: reads which was pressed, checks the link again, records the
+/// press, and says so.
 pub async fn join(
     State(state): State<Arc<AppState>>,
     ClientAddress(client): ClientAddress,
     kind: JoinPageKind,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // The form first: a press the page cannot read costs no key derivation.
+    let movement = match pressed(&state, &headers, body) {
+        Ok(movement) => movement,
+        Err((status, why)) => {
+            return page(status, "Invalid form", &format!("<p>This form {why}.</p>"));
+        }
+    };
     let link = match checked_link(&state, client, kind, query.as_deref()).await {
         Ok(link) => link,
         Err(refusal) => return refusal,
@@ -122,17 +144,78 @@ pub async fn join(
     let now = state.clock.now();
     let recorded = state
         .store
-        .record_join(&Join {
+        .record_join(&NewJoin {
             jti: link.claims.jti.clone(),
             sub: link.claims.sub.clone(),
             role: link.claims.role,
-            joined_at: now,
+            kind: movement,
+            at: now,
         })
         .await;
     match recorded {
-        Ok(()) => join_page(&state, &link, Some(now)),
+        Ok(()) => join_page(&state, &link, Some((movement, now))),
         Err(error) => server_error(&error),
     }
+}
+
+/// Which button the form of a join page pressed: Join sends no `action` (an empty body does
+/// too) or `action=join`, Leave `action=leave`. A refusal is its status and what is wrong with
+/// the form, as safe HTML: 400 for another `action`, `action` twice or a body that is not a
+/// form, 413 past the body limit. Other fields are ignored, with a warning each.
+fn pressed(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Movement, (StatusCode, String)> {
+    let invalid = |status: StatusCode, why: &str| (status, why.to_owned());
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => invalid(StatusCode::PAYLOAD_TOO_LARGE, "is too large"),
+        _ => invalid(StatusCode::BAD_REQUEST, "could not be read"),
+    })?;
+    if body.is_empty() {
+        return Ok(Movement::Joined);
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(invalid(
+            StatusCode::BAD_REQUEST,
+            "must be sent as <code>application/x-www-form-urlencoded</code>",
+        ));
+    }
+    let mut actions = Vec::new();
+    let mut warnings = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(&body) {
+        if name == ACTION {
+            actions.push(value);
+        } else {
+            warnings.push(FieldError::new(
+                name.into_owned(),
+                "ignored: not a field of the join page's form",
+            ));
+        }
+    }
+    // The value is not shown: a page does not echo what it was sent.
+    let movement = match actions.as_slice() {
+        [] => Movement::Joined,
+        [one] if one == "join" => Movement::Joined,
+        [one] if one == "leave" => Movement::Left,
+        _ => {
+            return Err(invalid(
+                StatusCode::BAD_REQUEST,
+                "has a field <code>action</code> that must be given once, as <code>join</code> \
+                 or <code>leave</code>",
+            ));
+        }
+    };
+    leniency::allow(state.strict, warnings).map_err(|refused| {
+        let why = format!("is refused: {}", encode_text(&refused.to_string()));
+        (StatusCode::BAD_REQUEST, why)
+    })?;
+    Ok(movement)
 }
 
 /// The page of a link that did not open: wait (`429`, `503` with `Retry-After`), or invalid.
@@ -241,7 +324,9 @@ async fn checked_link(
     })
 }
 
-fn join_page(state: &AppState, link: &CheckedLink, joined_at: Option<i64>) -> Response {
+/// A link's page: the Join button, or what was just pressed (`pressed`: which, and when) and
+/// the button for the other.
+fn join_page(state: &AppState, link: &CheckedLink, pressed: Option<(Movement, i64)>) -> Response {
     let claims = &link.claims;
     let title = format!("Virtual Visit - {}", claims.sub);
     let (role, note) = match claims.role {
@@ -257,12 +342,14 @@ fn join_page(state: &AppState, link: &CheckedLink, joined_at: Option<i64>) -> Re
         ""
     };
     let valid_from = rfc3339(claims.nbf.unwrap_or(claims.iat));
-    let action = match joined_at {
-        None => {
-            r#"<form method="post"><button type="submit" id="join">Join</button></form>"#.to_owned()
-        }
-        Some(at) => format!(
-            r#"<p id="joined" role="status">You joined at <time>{}</time>.</p>"#,
+    let action = match pressed {
+        None => JOIN_FORM.to_owned(),
+        Some((Movement::Joined, at)) => format!(
+            "<p id=\"joined\" role=\"status\">You joined at <time>{}</time>.</p>\n{LEAVE_FORM}",
+            rfc3339(at)
+        ),
+        Some((Movement::Left, at)) => format!(
+            "<p id=\"left\" role=\"status\">You left at <time>{}</time>.</p>\n{JOIN_FORM}",
             rfc3339(at)
         ),
     };
@@ -277,7 +364,7 @@ fn join_page(state: &AppState, link: &CheckedLink, joined_at: Option<i64>) -> Re
 {sign_in}
 {action}
 <p id="local-broker"><small>This page comes from icnode's local Instant Connect broker, not Webex:
-Join only records the join; no meeting starts.</small></p>"#,
+Join and Leave only record the press; no meeting starts.</small></p>"#,
         org = encode_text(&state.org.org_name),
         valid_until = rfc3339(claims.exp),
     );

@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Row};
 
-use instant_connect::{Role, Vertical};
+use instant_connect::{JoinRecord, JoinsPage, Movement, Role, Vertical};
 
 use crate::data_dir::DATABASE_FILE;
 
@@ -93,14 +93,16 @@ pub struct SmsInvite {
     pub created_at: i64,
 }
 
-/// A press of a join page's Join button.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Join {
+/// A press of a join page's Join or Leave button, to be recorded; [`Store::joins`] lists it as
+/// a [`JoinRecord`] with its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJoin {
     pub jti: String,
     pub sub: String,
     pub role: Role,
-    pub joined_at: i64,
+    pub kind: Movement,
+    /// Unix seconds.
+    pub at: i64,
 }
 
 /// The links one answer made: their space (`sub`), when their tokens expire, how they open,
@@ -355,39 +357,45 @@ impl Store {
         })
     }
 
-    pub async fn record_join(&self, join: &Join) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO joins (jti, sub, role, joined_at) VALUES (?, ?, ?, ?)")
+    pub async fn record_join(&self, join: &NewJoin) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO joins (jti, sub, role, kind, joined_at) VALUES (?, ?, ?, ?, ?)")
             .bind(&join.jti)
             .bind(&join.sub)
             .bind(join.role.as_str())
-            .bind(join.joined_at)
+            .bind(join.kind.as_str())
+            .bind(join.at)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    /// A page of joins, oldest first.
-    pub async fn joins(&self, after: i64, limit: u32) -> Result<Page<Join>, StoreError> {
+    /// A page of the presses of Join and Leave buttons, oldest first.
+    pub async fn joins(&self, after: i64, limit: u32) -> Result<JoinsPage, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, jti, sub, role, joined_at FROM joins WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, jti, sub, role, kind, joined_at FROM joins WHERE id > ? ORDER BY id LIMIT ?",
         )
         .bind(after)
         .bind(limit + 1)
         .fetch_all(&self.pool)
         .await?;
-        page(rows, limit, |r| {
-            let role = match r.get::<&str, _>("role") {
-                "host" => Role::Host,
-                "guest" => Role::Guest,
-                other => return Err(StoreError::Corrupt(format!("join role `{other}`"))),
-            };
-            Ok(Join {
+        let Page { items, next_cursor } = page(rows, limit, |r| {
+            let role: &str = r.get("role");
+            let kind: &str = r.get("kind");
+            Ok(JoinRecord {
+                id: r.get("id"),
                 jti: r.get("jti"),
                 sub: r.get("sub"),
-                role,
-                joined_at: r.get("joined_at"),
+                role: role
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("join role `{role}`")))?,
+                kind: Movement::ALL
+                    .into_iter()
+                    .find(|movement| movement.as_str() == kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("join kind `{kind}`")))?,
+                at: r.get("joined_at"),
             })
-        })
+        })?;
+        Ok(JoinsPage { items, next_cursor })
     }
 
     pub async fn close(&self) {
@@ -542,6 +550,44 @@ mod tests {
         store.record_links(&later, keys(&["new"])).await.unwrap();
         assert_eq!(store.short_target("old").await.unwrap(), None);
         assert!(store.short_target("kept").await.unwrap().is_some());
+    }
+
+    /// A database from before Leave buttons: its joins stay joins once the kinds arrive.
+    #[tokio::test]
+    async fn joins_recorded_before_leaves_existed_read_as_joined() {
+        let dir = tempfile::tempdir().unwrap();
+        let older = tempfile::tempdir().unwrap();
+        let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for entry in std::fs::read_dir(&migrations).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            if name.as_str() < "0005" {
+                std::fs::copy(&path, older.path().join(name)).unwrap();
+            }
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join(DATABASE_FILE))
+            .create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        sqlx::migrate::Migrator::new(older.path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO joins (jti, sub, role, joined_at) VALUES ('j', 's', 'guest', 7)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+
+        let store = Store::open(Some(dir.path())).await.unwrap();
+        let page = store.joins(0, 10).await.unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(
+            (page.items[0].kind, page.items[0].role, page.items[0].at),
+            (Movement::Joined, Role::Guest, 7)
+        );
     }
 
     /// A file database syncs at checkpoints, not at each commit (the service's trade, too).

@@ -13,7 +13,8 @@ use url::Url;
 use crate::api::{PRODUCTION_BROKER_URL, TRACKING_ID_HEADER, WARNING_HEADER};
 use crate::request::{LinkRequest, SmsInviteRequest};
 use crate::response::{
-    BrokerErrorBody, LegacyLinkResponse, LinkResponse, MeetingInfo, SmsInviteResponse, SpaceDetails,
+    BrokerErrorBody, JoinsPage, LegacyLinkResponse, LinkResponse, MeetingInfo, SmsInviteResponse,
+    SpaceDetails,
 };
 use crate::time::{Clock, SystemClock};
 use crate::validation::ValidationErrors;
@@ -217,6 +218,20 @@ impl Client {
     /// Production has no such path and answers 404.
     pub async fn local_meeting(&self, sub: &str) -> Result<Reply<MeetingInfo>, ClientError> {
         let url = self.url(&["_icnode", "meetings", sub]);
+        self.send(|| self.http.get(url.clone()), &url).await
+    }
+
+    /// The local broker's `GET /_icnode/joins?cursor={after}&limit={limit}`: the presses of its
+    /// join pages' Join and Leave buttons with an id greater than `after`, oldest first, at
+    /// most `limit` of them. Poll with `after` = the last `id` seen (`0` for all);
+    /// `next_cursor` says that more follow at once. The broker takes a `limit` from 1 to 1000
+    /// and an `after` of 0 or more, and answers anything else with a 400 naming the field.
+    /// Local broker only: production has no such route and answers 404.
+    pub async fn joins(&self, after: i64, limit: u32) -> Result<Reply<JoinsPage>, ClientError> {
+        let mut url = self.url(&["_icnode", "joins"]);
+        url.query_pairs_mut()
+            .append_pair("cursor", &after.to_string())
+            .append_pair("limit", &limit.to_string());
         self.send(|| self.http.get(url.clone()), &url).await
     }
 

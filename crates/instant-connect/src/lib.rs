@@ -31,15 +31,15 @@ pub use api::{
 pub use client::{Client, ClientConfig, ClientError, Reply};
 pub use jose::{ContentEnc, JwsAlg, KeyAlg};
 pub use request::{
-    Claims, Flow, FlowData, FlowId, LinkPlan, LinkRequest, SmsInviteRequest, UnknownVertical,
-    Vertical,
+    Claims, Flow, FlowData, FlowId, LinkPlan, LinkRequest, Role, SmsInviteRequest, UnknownRole,
+    UnknownVertical, Vertical,
 };
 pub use response::{
-    BrokerErrorBody, LegacyLinkResponse, LinkItem, LinkResponse, MeetingInfo, SmsInviteResponse,
-    SpaceDetails,
+    BrokerErrorBody, JoinRecord, JoinsPage, LegacyLinkResponse, LinkItem, LinkResponse,
+    MeetingInfo, Movement, SmsInviteResponse, SpaceDetails,
 };
 pub use time::{Clock, ManualClock, SystemClock, now_ms_of, rfc3339, unix_now};
-pub use urls::{JoinPage, JoinStyle, JoinUrlError, JoinUrls, Link, Links, Role, UnknownRole};
+pub use urls::{JoinPage, JoinStyle, JoinUrlError, JoinUrls, Link, Links};
 pub use validation::{Accepted, FieldError, ValidationErrors};
 
 /// The README's example compiles against this crate.

@@ -157,6 +157,40 @@ impl std::str::FromStr for Vertical {
     }
 }
 
+/// Who a link is for; the role is inside the token, the URL path only mirrors it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Host,
+    Guest,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Host, Role::Guest];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::Host => "host",
+            Role::Guest => "guest",
+        }
+    }
+}
+
+/// A name that is not a role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role `{0}`, expected `host` or `guest`")]
+pub struct UnknownRole(pub String);
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, UnknownRole> {
+        Self::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
 /// A validated request with every default applied: what the broker mints.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkPlan {

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::redact::Redacted;
+use crate::request::Role;
 
 /// `200` of `POST /api/v2/joseencrypt`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +140,56 @@ pub struct MeetingInfo {
     /// Whether the meeting's first links had hosts sign in; absent as `vertical_type` is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_url_for_host: Option<bool>,
+}
+
+/// `200` of the local broker's `GET /_icnode/joins` (not a production path): the presses of
+/// its join pages' Join and Leave buttons, oldest first. Poll with `cursor` = the last `id`
+/// seen: a page holds the records with a greater id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinsPage {
+    pub items: Vec<JoinRecord>,
+    /// The `cursor` of the next page, present only when more records follow this page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<i64>,
+}
+
+/// One press of a local broker's Join or Leave button, as `GET /_icnode/joins` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinRecord {
+    /// Increasing in the order of the presses; the `cursor` that lists the records after it.
+    pub id: i64,
+    /// The `jti` of the link whose page was used.
+    pub jti: String,
+    /// The meeting: the `sub` the link was made with.
+    pub sub: String,
+    pub role: Role,
+    pub kind: Movement,
+    /// When the button was pressed, Unix seconds.
+    pub at: i64,
+}
+
+/// Which button a [`JoinRecord`] is the press of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Movement {
+    /// Join: the person came into the meeting.
+    Joined,
+    /// Leave: the person went out of it.
+    Left,
+}
+
+impl Movement {
+    pub const ALL: [Movement; 2] = [Movement::Joined, Movement::Left];
+
+    /// `joined` or `left`, as the wire and the broker's store write it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Movement::Joined => "joined",
+            Movement::Left => "left",
+        }
+    }
 }
 
 /// `200` of `POST /api/v1/sms/meetingInvite`.

@@ -10,41 +10,10 @@ use url::Url;
 use crate::api::{PRODUCTION_BROKER_URL, PRODUCTION_JOIN_URL};
 use crate::redact::{Redacted, RedactedUrl};
 use crate::request::{LinkPlan, Vertical};
+// `Role` lives beside `Vertical`, where the response types name it too (from here they would
+// make an import circle); `urls::Role` still names it.
+pub use crate::request::{Role, UnknownRole};
 use crate::response::{LinkItem, LinkResponse};
-
-/// Who a link is for; the role is inside the token, the URL path only mirrors it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Host,
-    Guest,
-}
-
-impl Role {
-    pub const ALL: [Role; 2] = [Role::Host, Role::Guest];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Role::Host => "host",
-            Role::Guest => "guest",
-        }
-    }
-}
-
-/// A name that is not a role.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role `{0}`, expected `host` or `guest`")]
-pub struct UnknownRole(pub String);
-
-impl std::str::FromStr for Role {
-    type Err = UnknownRole;
-    fn from_str(s: &str) -> Result<Self, UnknownRole> {
-        Self::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or_else(|| UnknownRole(s.to_owned()))
-    }
-}
 
 /// The join page a link opens: hosts log in (`login`), guests talk (`talk`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

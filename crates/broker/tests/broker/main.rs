@@ -5,6 +5,7 @@ mod api;
 mod bounds;
 mod clients;
 mod faults;
+mod joins;
 mod logs;
 mod pages;
 mod persistence;

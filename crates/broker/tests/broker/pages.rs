@@ -255,6 +255,7 @@ async fn the_join_button_records_a_join() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["sub"], "visit-join");
     assert_eq!(items[0]["role"], "host");
+    assert_eq!(items[0]["kind"], "joined");
     assert_eq!(
         items[0]["jti"],
         crate::claims_of(&response.host[0].cipher)["jti"]
@@ -296,6 +297,7 @@ async fn the_home_page_says_what_is_running_and_where_things_are() {
         crate::ORG_ID,
         &format!("POST {}/api/v2/joseencrypt", broker.url),
         "/_icnode/outbox",
+        "/_icnode/joins?cursor=",
         "docs/broker.md",
         "Icnode-Warning",
     ] {
@@ -329,7 +331,7 @@ async fn join_pages_say_they_are_local_and_answer_with_a_trailing_slash_too() {
     );
     let html = page.text().await.unwrap();
     assert!(html.contains("local Instant Connect broker, not Webex"));
-    assert!(html.contains("Join only records the join"));
+    assert!(html.contains("Join and Leave only record the press"));
 }
 
 #[tokio::test]

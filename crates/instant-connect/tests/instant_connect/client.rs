@@ -1,6 +1,9 @@
 use std::time::Duration;
 
-use instant_connect::{Client, ClientConfig, ClientError, LinkRequest, SmsInviteRequest};
+use instant_connect::{
+    Client, ClientConfig, ClientError, JoinRecord, JoinsPage, LinkRequest, Movement, Role,
+    SmsInviteRequest,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -384,6 +387,91 @@ async fn the_local_meeting_path_encodes_the_sub_as_one_segment() {
         .unwrap()
         .value;
     assert_eq!(meeting.links_expire_at, Some(1_800_000_000));
+}
+
+/// `Client::joins` asks for the records after the last id seen, with the token, and reads the
+/// page as the local broker writes it (the broker's own tests read a real one).
+#[tokio::test]
+async fn joins_asks_after_the_last_id_seen_and_reads_the_page() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/base/_icnode/joins"))
+        .and(query_param("cursor", "41"))
+        .and(query_param("limit", "50"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "items": [
+                {"id": 42, "jti": "j1", "sub": "visit-1", "role": "guest", "kind": "joined", "at": 1800000000},
+                {"id": 44, "jti": "j2", "sub": "visit-1", "role": "host", "kind": "left", "at": 1800000060}
+            ],
+            "nextCursor": 44
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client_for(&format!("{}/base/", server.uri()), Duration::from_secs(5))
+        .joins(41, 50)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(
+        page,
+        JoinsPage {
+            items: vec![
+                JoinRecord {
+                    id: 42,
+                    jti: "j1".to_owned(),
+                    sub: "visit-1".to_owned(),
+                    role: Role::Guest,
+                    kind: Movement::Joined,
+                    at: 1_800_000_000,
+                },
+                JoinRecord {
+                    id: 44,
+                    jti: "j2".to_owned(),
+                    sub: "visit-1".to_owned(),
+                    role: Role::Host,
+                    kind: Movement::Left,
+                    at: 1_800_000_060,
+                },
+            ],
+            next_cursor: Some(44),
+        }
+    );
+    // Written back as read: the last page says no `nextCursor` at all.
+    let last = JoinsPage {
+        items: page.items[1..].to_vec(),
+        next_cursor: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&last).unwrap(),
+        json!({"items": [{"id": 44, "jti": "j2", "sub": "visit-1", "role": "host", "kind": "left", "at": 1800000060}]})
+    );
+    assert_eq!(
+        Movement::ALL.map(Movement::as_str),
+        ["joined", "left"],
+        "as the wire writes them"
+    );
+}
+
+/// Production has no `/_icnode/joins`: its 404 is a `Status` error, as any refusal is.
+#[tokio::test]
+async fn joins_from_a_broker_without_the_route_is_a_status_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!({"message": "The requested resource could not be found.", "errors": []}),
+        ))
+        .mount(&server)
+        .await;
+    let err = client_for(&server.uri(), Duration::from_secs(5))
+        .joins(0, 100)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ClientError::Status { status: 404, .. }),
+        "{err:?}"
+    );
 }
 
 /// An HTTP answer as bytes: `head` (status line and headers, without the blank line), then
