@@ -296,6 +296,11 @@ pub struct ServiceOptions {
     /// resolves to. `up` allows it
     #[arg(long, env = "ICNODE_ALLOW_PRIVATE_WEBHOOK_ADDRESSES")]
     pub allow_private_webhook_addresses: bool,
+    /// Read who is in each meeting from the broker's join pages (guest waiting, host joined,
+    /// everyone left), which only an icnode broker records; the production broker does not,
+    /// and then only opens of own links are known. `up` does it
+    #[arg(long, env = "ICNODE_PRESENCE_FROM_BROKER")]
+    pub presence_from_broker: bool,
     /// Let imported nodes reach private and local addresses (localhost, 10.0.0.0/8, cloud
     /// metadata...); by default they reach public addresses only. `up` allows it
     #[arg(long, env = "ICNODE_ALLOW_PRIVATE_NODE_ADDRESSES")]
@@ -346,7 +351,8 @@ pub struct ServiceOptions {
         allow_hyphen_values = true
     )]
     pub visit_lead: Duration,
-    /// How long after a visit's end its links still work
+    /// How long after a visit's end its links still work, and after its start a visit nobody
+    /// came to waits before it is a no-show
     #[arg(
         long,
         env = "ICNODE_VISIT_GRACE",
@@ -355,15 +361,21 @@ pub struct ServiceOptions {
         allow_hyphen_values = true
     )]
     pub visit_grace: Duration,
+    /// Email a visit's hosts when its guests have waited this long with no host in (known from
+    /// the join pages: `up`, or `--presence-from-broker`) [default: no alert]
+    #[arg(long, env = "ICNODE_ALERT_HOST_AFTER", value_parser = duration)]
+    pub alert_host_after: Option<Duration>,
     /// Send visits' email over SMTP: smtp://HOST:PORT (STARTTLS when offered; add
     /// ?tls=required to insist), smtps://HOST:PORT (TLS from the start), with USER:PASSWORD@
     /// when the server asks (give it in ICNODE_SMTP_URL, not on the command line) [default:
     /// `up` writes .eml files to <data-dir>/mail, shown in the console; `serve` sends none]
     #[arg(long, env = "ICNODE_SMTP_URL", conflicts_with = "mail_outbox")]
     pub smtp_url: Option<String>,
-    /// How long a process's claim of a visit's job holds: another process (or this one,
-    /// restarted) takes a job over once its claim has passed, so a process that died loses
-    /// nothing; a job still running past it may run twice
+    /// How long a process's claim of a visit's job or of a webhook delivery holds: another
+    /// process (or this one, restarted) takes it over once its claim has passed, so a process
+    /// that died loses nothing; a job still running past it may run twice, and a delivery
+    /// still being sent past it (a lease shorter than the time an endpoint has to answer) may
+    /// be sent twice, with the same webhook-id
     #[arg(long, env = "ICNODE_JOB_LEASE", default_value = "5m", value_parser = positive_duration)]
     pub job_lease: Duration,
     /// Write visits' email as .eml files to this directory instead of sending it

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use resilience::{Admission, BreakerState, CircuitBreaker};
 
 use instant_connect::{
-    Client, ClientConfig, ClientError, Clock, LinkRequest, LinkResponse, Reply, SmsInviteRequest,
-    SmsInviteResponse, SpaceDetails,
+    Client, ClientConfig, ClientError, Clock, JoinsPage, LinkRequest, LinkResponse, Reply,
+    SmsInviteRequest, SmsInviteResponse, SpaceDetails,
 };
 
 use crate::domain::TokenSource;
@@ -178,6 +178,14 @@ impl Broker {
     ) -> Result<Reply<SmsInviteResponse>, BrokerFailure> {
         self.call("meetingInvite", self.client.sms_invite(invite, once))
             .await
+    }
+
+    /// A local broker's presses of Join and Leave buttons after the one with id `after`
+    /// (presence); the production broker has no such record.
+    pub async fn joins(&self, after: i64, limit: u32) -> Result<JoinsPage, BrokerFailure> {
+        self.call("joins", self.client.joins(after, limit))
+            .await
+            .map(|reply| reply.value)
     }
 
     /// Reachable and the token accepted, at no cost: an empty link request is refused for its

@@ -23,11 +23,13 @@ pub mod idempotency;
 pub mod jobs;
 pub mod keys;
 pub mod links;
+pub mod live;
 pub mod mail;
 pub mod meetings;
 pub mod messages;
 pub mod metrics;
 pub mod nodes;
+pub mod presence;
 pub mod retention;
 pub mod rounds;
 pub mod serving;
@@ -98,6 +100,10 @@ pub struct Application {
     /// Sends webhook deliveries as they fall due.
     dispatcher: webhooks::Dispatcher,
     deliveries_every: std::time::Duration,
+    /// Ends the live streams when the service stops.
+    stopping: tokio::sync::watch::Sender<bool>,
+    /// Reads who is in each meeting from a local broker's join pages, when told to.
+    presence: Option<(presence::PresenceReader, std::time::Duration)>,
 }
 
 /// What the retention task needs.
@@ -144,7 +150,10 @@ impl Application {
         // The store times what requests wait for it, into the metrics.
         let store = store.observe_waits(Arc::clone(&metrics) as Arc<dyn store::WaitObserver>);
         let public_url = public_url(&settings, address, tls.is_some());
-        let state = app_state(&settings, store.clone(), metrics, &public_url)?;
+        // Told when the service stops, so live streams end rather than hold the shutdown.
+        let (stopping, stopping_seen) = tokio::sync::watch::channel(false);
+        let live = live::Live::new(store.clone(), Arc::clone(&settings.clock), stopping_seen);
+        let state = app_state(&settings, store.clone(), metrics, &public_url, live)?;
         let retention = Housekeeping {
             retention: retention::Retention::new(
                 store.clone(),
@@ -168,8 +177,20 @@ impl Application {
             Arc::clone(&settings.clock),
             settings.webhook_destinations,
         )
-        .map_err(StartError::Webhooks)?;
+        .map_err(StartError::Webhooks)?
+        .with_lease(settings.job_lease);
+        let presence = settings.presence_every.map(|every| {
+            let reader = presence::PresenceReader::new(
+                store.clone(),
+                state.broker.clone(),
+                Arc::clone(&settings.clock),
+                settings.host_alert_after,
+            );
+            (reader, every)
+        });
         Ok(Self {
+            stopping,
+            presence,
             listener,
             address,
             jobs,
@@ -219,31 +240,41 @@ impl Application {
         } else {
             self.router.fallback(http::not_found)
         };
-        let (stop_retention, retention_stopped) = tokio::sync::oneshot::channel::<()>();
+        // One signal stops every background task; each finishes its round first.
+        let (stop, stopped) = tokio::sync::watch::channel(());
+        let until_stopped = || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.changed().await;
+            }
+        };
         let Housekeeping {
             retention,
             clock,
             every,
         } = self.retention;
-        let sweeper = tokio::spawn(retention.every(clock, every, async {
-            let _ = retention_stopped.await;
-        }));
-        let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
-        let runner = tokio::spawn(self.jobs.every(self.jobs_every, async {
-            let _ = jobs_stopped.await;
-        }));
-        let (stop_deliveries, deliveries_stopped) = tokio::sync::oneshot::channel::<()>();
-        let dispatcher = tokio::spawn(self.dispatcher.every(self.deliveries_every, async {
-            let _ = deliveries_stopped.await;
-        }));
+        let mut tasks = vec![
+            tokio::spawn(retention.every(clock, every, until_stopped())),
+            tokio::spawn(self.jobs.every(self.jobs_every, until_stopped())),
+            tokio::spawn(
+                self.dispatcher
+                    .every(self.deliveries_every, until_stopped()),
+            ),
+        ];
+        if let Some((reader, every)) = self.presence {
+            tasks.push(tokio::spawn(reader.every(every, until_stopped())));
+        }
+        let stopping = self.stopping;
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
         let served =
             serving::serve_with(self.listener, router, self.connections, self.tls, shutdown).await;
-        let _ = stop_retention.send(());
-        let _ = stop_jobs.send(());
-        let _ = stop_deliveries.send(());
-        let _ = sweeper.await;
-        let _ = runner.await;
-        let _ = dispatcher.await;
+        let _ = stop.send(());
+        for task in tasks {
+            let _ = task.await;
+        }
         self.store.close().await;
         served
     }
@@ -276,6 +307,7 @@ fn app_state(
     store: Store,
     metrics: Arc<metrics::Metrics>,
     public_url: &url::Url,
+    live: live::Live,
 ) -> Result<http::AppState, StartError> {
     let broker = broker::Broker::new(
         &settings.broker,
@@ -329,6 +361,7 @@ fn app_state(
         settings.link_times,
     );
     Ok(http::AppState::new(http::Inner {
+        live,
         opener,
         webhooks,
         visits,

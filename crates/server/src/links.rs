@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use instant_connect::Clock;
 
-use crate::domain::{ChatId, Closed, LinkCode, OPEN_PATH, Role, Zone};
+use crate::domain::{Closed, LinkCode, OPEN_PATH, Role, Zone};
 use crate::store::{CodedLink, LinkRow, OpenRow, Store, StoreError};
 
 /// Where own links are opened: the service's public URL.
@@ -139,7 +139,7 @@ impl Opener {
         &self,
         found: &CodedLink,
     ) -> Result<Option<(i64, Option<Zone>)>, StoreError> {
-        let Some(id) = visit_id_of(&found.chat_id) else {
+        let Some(id) = crate::domain::visit_of(&found.chat_id) else {
             return Ok(None);
         };
         let visit = self.store.visit(&found.tenant, id).await?;
@@ -154,11 +154,4 @@ pub fn broker_url(link: &LinkRow) -> String {
     link.short_url
         .clone()
         .unwrap_or_else(|| link.long_url.clone())
-}
-
-/// The visit id a meeting's chat id names, when it is a visit's.
-fn visit_id_of(chat_id: &ChatId) -> Option<&str> {
-    chat_id
-        .as_str()
-        .strip_prefix(crate::domain::VISIT_CHAT_ID_PREFIX)
 }

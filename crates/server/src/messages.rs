@@ -27,14 +27,17 @@ pub enum MessageKind {
     /// It moved.
     Rescheduled,
     Cancelled,
+    /// To a host: a guest has waited with no host in for a while (`--alert-host-after`).
+    Waiting,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 4] = [
+    pub const ALL: [MessageKind; 5] = [
         MessageKind::Invitation,
         MessageKind::Reminder,
         MessageKind::Rescheduled,
         MessageKind::Cancelled,
+        MessageKind::Waiting,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl MessageKind {
             MessageKind::Reminder => "reminder",
             MessageKind::Rescheduled => "rescheduled",
             MessageKind::Cancelled => "cancelled",
+            MessageKind::Waiting => "waiting",
         }
     }
 }
@@ -137,6 +141,14 @@ your video visit on {{ start }} ({{ time_zone }}) is cancelled.
 The calendar invitation attached removes it from your calendar.
 ",
 );
+const DEFAULT_WAITING: (&str, &str) = (
+    "A guest is waiting for your video visit",
+    "Hello {{ name }},
+
+a guest is waiting for your video visit of {{ start }} ({{ time_zone }}), and no host has joined.
+{% if link %}Join here: {{ link }}{% endif %}
+",
+);
 
 /// The service's own template of `kind`, in English.
 pub fn default_template(kind: MessageKind) -> Template {
@@ -145,6 +157,7 @@ pub fn default_template(kind: MessageKind) -> Template {
         MessageKind::Reminder => DEFAULT_REMINDER,
         MessageKind::Rescheduled => DEFAULT_RESCHEDULED,
         MessageKind::Cancelled => DEFAULT_CANCELLED,
+        MessageKind::Waiting => DEFAULT_WAITING,
     };
     Template {
         subject: subject.to_owned(),

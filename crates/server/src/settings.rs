@@ -135,6 +135,12 @@ pub struct Settings {
     pub webhook_destinations: node::Destinations,
     /// How often a process looks for events to fan out and deliveries due.
     pub deliveries_every: Duration,
+    /// How often presence is read from the broker's join pages; `None`: never (the production
+    /// broker keeps no such record; `up`'s local broker does).
+    pub presence_every: Option<Duration>,
+    /// How long a visit's guests wait with no host before its hosts with an address are
+    /// emailed (presence tells of the wait); `None`: never.
+    pub host_alert_after: Option<Duration>,
     /// Proxies in front of the service whose `X-Forwarded-For` names the client in the access
     /// log; a request from anywhere else is logged with its peer's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -180,6 +186,9 @@ impl std::str::FromStr for DatabaseUrl {
 
 /// How often a process looks for webhook deliveries due, by default.
 pub const DELIVERIES_EVERY: Duration = Duration::from_secs(1);
+/// How often a process reads presence from a local broker, when it does: often enough that
+/// a host sees a guest waiting within a second.
+pub const PRESENCE_EVERY: Duration = Duration::from_millis(250);
 /// How often a process looks for visits' jobs due, by default.
 pub const JOBS_EVERY: Duration = Duration::from_secs(1);
 /// How long a process's claim of a job holds, by default: longer than any job takes (broker
@@ -229,6 +238,8 @@ impl Settings {
             public_url: None,
             webhook_destinations: node::Destinations::Public,
             deliveries_every: DELIVERIES_EVERY,
+            presence_every: None,
+            host_alert_after: None,
             clock: Arc::new(SystemClock),
         }
     }

@@ -144,6 +144,7 @@ impl Visits {
             started_at: None,
             ended_at: None,
             cancelled_at: None,
+            no_show_at: None,
             updated_at: now,
         };
         let mut jobs = jobs_for(&visit.schedule, self.times, now);
@@ -446,6 +447,11 @@ pub fn jobs_for(schedule: &Schedule, times: LinkTimes, now: i64) -> Vec<NewJob> 
         detail: None,
         due_at: schedule.end,
     });
+    jobs.push(NewJob {
+        kind: JobKind::NoShow,
+        detail: None,
+        due_at: schedule.start + times.grace.as_secs() as i64,
+    });
     jobs
 }
 
@@ -511,7 +517,7 @@ mod tests {
     }
 
     #[test]
-    fn a_visit_needs_its_links_each_reminder_its_start_and_its_end() {
+    fn a_visit_needs_its_links_each_reminder_its_start_its_end_and_a_no_show_check() {
         let s = schedule(&["-PT1H", "-PT10M"]);
         let jobs = jobs_for(&s, LinkTimes::default(), 1_800_000_000);
         assert_eq!(
@@ -522,6 +528,7 @@ mod tests {
                 (JobKind::Remind, s.start - 600),
                 (JobKind::Begin, s.start),
                 (JobKind::End, s.end),
+                (JobKind::NoShow, s.start + 15 * 60),
             ]
         );
     }

@@ -76,10 +76,14 @@ pub(super) fn apply(settings: &mut Settings, options: &ServiceOptions) {
     if options.allow_private_webhook_addresses {
         settings.webhook_destinations = node::Destinations::Any;
     }
+    if options.presence_from_broker {
+        settings.presence_every = Some(server::settings::PRESENCE_EVERY);
+    }
     settings.rate_limit_per_minute = options.rate_limit;
     settings.idempotency_ttl = options.idempotency_ttl;
     settings.retain = options.retain;
     settings.link_times = options.link_times();
+    settings.host_alert_after = options.alert_host_after;
     settings.mail = options.mail();
     settings.job_lease = options.job_lease;
     settings.public_url = options.public_url.clone();

@@ -45,6 +45,8 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     settings.node_imports = true;
     settings.imported_node_destinations = node::Destinations::Any;
     settings.webhook_destinations = node::Destinations::Any;
+    // Its broker is the local one, whose join pages say who is in.
+    settings.presence_every = Some(server::settings::PRESENCE_EVERY);
     keep_mail_in(&mut settings, dir.as_deref());
     let mail = settings.mail.transport.clone();
     let app = server::Application::with_listener(listener, settings)

@@ -10,12 +10,14 @@ use serde_json::Value;
 mod audit;
 mod connections;
 mod console;
+mod console_live;
 mod console_webhooks;
 mod contract;
 mod jobs;
 mod node;
 mod service;
 mod visits;
+mod webhook_outbox;
 
 const TOKEN: &str = "cli-test-token";
 const SECRET: &str = "cli-test-secret";

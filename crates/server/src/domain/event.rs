@@ -13,9 +13,19 @@ pub enum EventType {
     LinkOpened,
     LinkRevoked,
     InviteSent,
+    /// An SMS or email invitation that could not be sent (a reminder's, after its last try).
+    InviteFailed,
+    /// A guest joined while no host was in (presence, `icnode up`).
+    GuestWaiting,
+    /// The first host joined (presence).
+    HostJoined,
+    /// The last person in left (presence).
+    MeetingEnded,
     VisitBooked,
     VisitRescheduled,
     VisitCancelled,
+    /// Nobody opened a link of the visit nor joined it by its start and a grace.
+    VisitNoShow,
     /// Sent by `POST /v1/webhooks/{id}/test` only, to the endpoint asked; no subscription
     /// names it.
     WebhookTest,
@@ -23,15 +33,20 @@ pub enum EventType {
 
 impl EventType {
     /// Every type an endpoint may subscribe to.
-    pub const SUBSCRIBABLE: [EventType; 8] = [
+    pub const SUBSCRIBABLE: [EventType; 13] = [
         EventType::MeetingCreated,
         EventType::LinksAdded,
         EventType::LinkOpened,
         EventType::LinkRevoked,
         EventType::InviteSent,
+        EventType::InviteFailed,
+        EventType::GuestWaiting,
+        EventType::HostJoined,
+        EventType::MeetingEnded,
         EventType::VisitBooked,
         EventType::VisitRescheduled,
         EventType::VisitCancelled,
+        EventType::VisitNoShow,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,9 +56,14 @@ impl EventType {
             EventType::LinkOpened => "link.opened",
             EventType::LinkRevoked => "link.revoked",
             EventType::InviteSent => "invite.sent",
+            EventType::InviteFailed => "invite.failed",
+            EventType::GuestWaiting => "guest.waiting",
+            EventType::HostJoined => "host.joined",
+            EventType::MeetingEnded => "meeting.ended",
             EventType::VisitBooked => "visit.booked",
             EventType::VisitRescheduled => "visit.rescheduled",
             EventType::VisitCancelled => "visit.cancelled",
+            EventType::VisitNoShow => "visit.no_show",
             EventType::WebhookTest => "webhook.test",
         }
     }
@@ -184,7 +204,7 @@ mod tests {
         let too_many = Subscription::read(&asked(&most)).unwrap_err();
         assert_eq!(too_many.field, Field::Events(None));
         assert!(
-            too_many.to_string().contains("at most 9 entries"),
+            too_many.to_string().contains("at most 14 entries"),
             "{too_many}"
         );
         for t in EventType::SUBSCRIBABLE {

@@ -20,6 +20,7 @@ mod event;
 mod invalid;
 mod links;
 mod own_link;
+mod presence;
 mod tenant;
 mod time;
 mod visit;
@@ -34,6 +35,7 @@ pub use instant_connect::{Role, Vertical};
 pub use invalid::{Field, FieldNames, Invalid, PartyPart, Rule};
 pub use links::{LinkCounts, LinkSpec, MeetingOptions};
 pub use own_link::{CODE_CHARS, CODE_PATTERN, Closed, LinkCode, LinkLife, OPEN_PATH, RevokeScope};
+pub use presence::{Happening, Movement, Room};
 pub use tenant::{
     BadTokenSource, DEFAULT_TENANT, INVITE_WINDOW_SECONDS, KeyRole, MAX_TENANT_CHARS, Permission,
     TenantId, TenantIdError, TenantLimits, TokenSource, UnknownRole,
@@ -43,7 +45,7 @@ pub use visit::{
     DEFAULT_GRACE, DEFAULT_LANGUAGE, DEFAULT_LEAD, DEFAULT_REMINDERS, JobKind, LANGUAGE_PATTERN,
     LinkTimes, MAX_AHEAD, MAX_EMAIL_CHARS, MAX_LENGTH, MAX_NAME_CHARS, MAX_NOTES_CHARS,
     MAX_PARTIES, MAX_REMINDER_AHEAD, MAX_REMINDERS, Notes, Party, PartyAsked, Reminder,
-    RescheduleAsked, Schedule, VISIT_CHAT_ID_PREFIX, VisitAsked, VisitPlan, VisitState, is_email,
-    is_language,
+    RescheduleAsked, Schedule, VISIT_CHAT_ID_PREFIX, VisitAsked, VisitPlan, VisitState,
+    chat_id_of_visit, is_email, is_language, visit_of,
 };
 pub use window::{LinkState, TimesAsked, Validity, Window, WindowError};

@@ -25,6 +25,17 @@ pub const MAX_PARTIES: usize = instant_connect::MAX_LINKS_PER_REQUEST as usize;
 pub const MAX_REMINDERS: usize = 5;
 /// What the chat id of a visit's meeting starts with, before the visit's id.
 pub const VISIT_CHAT_ID_PREFIX: &str = "visit-";
+
+/// The chat id of a visit's meeting: the visit's own id, so one visit has one meeting.
+pub fn chat_id_of_visit(visit_id: &str) -> super::chat_id::ChatId {
+    super::chat_id::ChatId::parse(format!("{VISIT_CHAT_ID_PREFIX}{visit_id}"))
+        .expect("a visit's id is a uuid, printable and short")
+}
+
+/// The visit id a meeting's chat id names, when the meeting is a visit's.
+pub fn visit_of(chat_id: &super::chat_id::ChatId) -> Option<&str> {
+    chat_id.as_str().strip_prefix(VISIT_CHAT_ID_PREFIX)
+}
 /// The earliest reminder, before the start.
 pub const MAX_REMINDER_AHEAD: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// The longest visit.
@@ -45,7 +56,8 @@ pub const DEFAULT_REMINDERS: &[&str] = &["-PT15M"];
 pub const DEFAULT_LEAD: Duration = Duration::from_secs(15 * 60);
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(15 * 60);
 
-/// When a visit's links work: from `lead` before its start until `grace` after its end.
+/// When a visit's links work: from `lead` before its start until `grace` after its end. The
+/// same grace is how long after its start a visit waits for anyone before it is a no-show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkTimes {
     pub lead: Duration,
@@ -171,6 +183,8 @@ pub enum VisitState {
     /// Its end has passed.
     Ended,
     Cancelled,
+    /// Nobody opened a link of it nor joined it by its start and the grace.
+    NoShow,
 }
 
 impl VisitState {
@@ -181,21 +195,26 @@ impl VisitState {
             VisitState::InProgress => "in_progress",
             VisitState::Ended => "ended",
             VisitState::Cancelled => "cancelled",
+            VisitState::NoShow => "no_show",
         }
     }
 
-    pub const ALL: [VisitState; 5] = [
+    pub const ALL: [VisitState; 6] = [
         VisitState::Scheduled,
         VisitState::Ready,
         VisitState::InProgress,
         VisitState::Ended,
         VisitState::Cancelled,
+        VisitState::NoShow,
     ];
 
     /// Whether nothing more happens to it: it cannot be moved, and cancelling it again
     /// changes nothing.
     pub fn is_over(self) -> bool {
-        matches!(self, VisitState::Ended | VisitState::Cancelled)
+        matches!(
+            self,
+            VisitState::Ended | VisitState::Cancelled | VisitState::NoShow
+        )
     }
 }
 
@@ -212,15 +231,22 @@ pub enum JobKind {
     End,
     /// Tell everyone with an address what changed (its detail: booked, moved or cancelled).
     Notify,
+    /// The start and the grace: the visit is a no-show if nobody came.
+    NoShow,
+    /// A guest has waited with no host for `--alert-host-after` (its detail: since when):
+    /// email the hosts, if they still wait.
+    AlertHost,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::Mint,
         JobKind::Remind,
         JobKind::Begin,
         JobKind::End,
         JobKind::Notify,
+        JobKind::NoShow,
+        JobKind::AlertHost,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -230,6 +256,8 @@ impl JobKind {
             JobKind::Begin => "begin",
             JobKind::End => "end",
             JobKind::Notify => "notify",
+            JobKind::NoShow => "no_show",
+            JobKind::AlertHost => "alert_host",
         }
     }
 }

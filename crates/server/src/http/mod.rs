@@ -10,6 +10,7 @@ mod auth;
 mod console;
 pub(crate) mod deadline;
 mod error;
+mod events;
 mod extract;
 mod headers;
 mod idempotency;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/webhooks/{id}/deliveries/{delivery}/replay",
             post(webhooks::replay),
         )
+        .route("/v1/events", get(events::follow))
         .route("/v1/nodes", get(nodes::list))
         .route("/v1/audit", get(audit::list))
         .route("/v1/nodes/{node}/{method}", post(nodes::run))

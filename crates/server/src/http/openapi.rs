@@ -74,6 +74,7 @@ impl Modify for ApiKeyScheme {
         super::audit::list,
         super::webhooks::create,
         super::webhooks::list,
+        super::events::follow,
         super::webhooks::delete,
         super::webhooks::rotate,
         super::webhooks::deliveries,
@@ -697,7 +698,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(ids.len(), 31, "{ids:?}");
+        assert_eq!(ids.len(), 32, "{ids:?}");
         // Every event an endpoint can hear of is in the `webhooks` section, with an example.
         let hooks = doc["webhooks"].as_object().unwrap();
         for event in crate::domain::EventType::SUBSCRIBABLE {

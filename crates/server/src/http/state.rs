@@ -19,6 +19,8 @@ pub struct Inner {
     pub meetings: Meetings,
     /// Opens own links (`/l/{code}`).
     pub opener: crate::links::Opener,
+    /// Events as they happen (`GET /v1/events`, the console's live pages).
+    pub live: crate::live::Live,
     /// The tenants' webhook endpoints.
     pub webhooks: crate::webhooks::Webhooks,
     pub visits: Visits,

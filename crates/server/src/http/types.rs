@@ -381,6 +381,31 @@ pub struct Meeting {
     /// What the broker said it ignored or assumed while making these links.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Who is in, from a local broker's join pages (`icnode up`); absent when nobody ever
+    /// joined, and always against the production broker, which tells no one who joined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<Presence>,
+}
+
+/// Who is in a meeting now.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Presence {
+    pub hosts: usize,
+    pub guests: usize,
+    /// Since when guests have waited with no host in (RFC 3339, UTC); absent when no one waits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<String>,
+}
+
+impl From<crate::store::RoomRow> for Presence {
+    fn from(room: crate::store::RoomRow) -> Self {
+        Self {
+            hosts: room.room.hosts(),
+            guests: room.room.guests(),
+            waiting_since: room.waiting_since.map(rfc3339),
+        }
+    }
 }
 
 impl From<meetings::MeetingLinks> for Meeting {
@@ -399,6 +424,7 @@ impl From<meetings::MeetingLinks> for Meeting {
             hosts,
             guests,
             warnings: found.warnings,
+            presence: found.room.map(Presence::from),
         }
     }
 }

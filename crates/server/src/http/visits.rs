@@ -272,6 +272,10 @@ pub struct Visit {
     /// When it was cancelled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<String>,
+    /// When it was found a no-show: nobody opened a link of it nor joined it by its start
+    /// and the grace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_show_at: Option<String>,
 }
 
 /// A visit in a listing.
@@ -394,6 +398,7 @@ impl From<VisitView> for Visit {
             started_at: v.started_at.map(rfc3339),
             ended_at: v.ended_at.map(rfc3339),
             cancelled_at: v.cancelled_at.map(rfc3339),
+            no_show_at: v.no_show_at.map(rfc3339),
         }
     }
 }

@@ -268,24 +268,13 @@ pub async fn deliveries(
     PathParams(id): PathParams<String>,
     QueryParams(query): QueryParams<ListDeliveries>,
 ) -> Result<Json<DeliveryPage>, ApiError> {
-    let limit = query.limit;
-    let mut items = state
+    let (items, next_before) = state
         .webhooks
-        .deliveries(
-            &caller,
-            &id,
-            limit.map(|l| l.saturating_add(1)),
-            query.before.as_deref(),
-        )
+        .deliveries(&caller, &id, query.limit, query.before.as_deref())
         .await?;
-    let page = limit.unwrap_or(crate::meetings::DEFAULT_PAGE) as usize;
-    let next_before = (items.len() > page).then(|| {
-        items.truncate(page);
-        items.last().map(|d| d.id.clone())
-    });
     Ok(Json(DeliveryPage {
         items: items.into_iter().map(Delivery::from).collect(),
-        next_before: next_before.flatten(),
+        next_before,
     }))
 }
 
@@ -336,56 +325,71 @@ pub async fn test(
     Ok((StatusCode::ACCEPTED, Json(DeliveryMade { delivery_id })))
 }
 
-/// The events an endpoint hears of, in the document's `webhooks` section (OpenAPI 3.1): each
-/// type's payload, with an example made by the code that makes the real ones.
-pub(super) fn document_events(doc: &mut serde_json::Value) {
-    use crate::domain::{ChatId, EventType, Role, TenantId};
+/// An example of `event`'s `data` at `at`, made by the code that makes the real ones.
+fn example_data(event: crate::domain::EventType, at: i64) -> serde_json::Value {
+    use crate::domain::{ChatId, EventType, Happening, Role, TenantId};
     use crate::store::EventRow;
     use serde_json::json;
 
     let tenant = TenantId::default_tenant();
     let chat_id = ChatId::parse("visit-8842").expect("a chat id");
-    let at = 1_800_000_000;
-    let data = |event: EventType| -> serde_json::Value {
-        match event {
-            EventType::MeetingCreated => json!({"chatId": "visit-8842", "hosts": 1, "guests": 1,
-                                                "expiresAt": rfc3339(at + 900)}),
-            EventType::LinksAdded => {
-                let row = EventRow::links_added(&tenant, &chat_id, at, Role::Guest, 1);
-                serde_json::from_str::<serde_json::Value>(&row.payload).expect("JSON")["data"]
-                    .take()
-            }
-            EventType::LinkOpened => {
-                let row = EventRow::link_opened(
-                    &tenant,
-                    &chat_id,
-                    at,
-                    Role::Guest,
-                    false,
-                    "mobile safari",
-                );
-                serde_json::from_str::<serde_json::Value>(&row.payload).expect("JSON")["data"]
-                    .take()
-            }
-            EventType::LinkRevoked => {
-                let row = EventRow::links_revoked(&tenant, &chat_id, at, "guest");
-                serde_json::from_str::<serde_json::Value>(&row.payload).expect("JSON")["data"]
-                    .take()
-            }
-            EventType::InviteSent => {
-                let row = EventRow::invite_sent(&tenant, &chat_id, at, 1);
-                serde_json::from_str::<serde_json::Value>(&row.payload).expect("JSON")["data"]
-                    .take()
-            }
-            EventType::VisitBooked | EventType::VisitRescheduled | EventType::VisitCancelled => {
-                json!({"visitId": "01a24d31-11a2-73dd-ab46-727192dda779",
-                       "chatId": "visit-01a24d31-11a2-73dd-ab46-727192dda779",
-                       "start": rfc3339(at + 86_400), "end": rfc3339(at + 88_200),
-                       "timeZone": "Europe/Berlin", "sequence": 0})
-            }
-            EventType::WebhookTest => json!({"webhookId": "wh_01a24d4aa7b875c6bcd43d5f7a223777"}),
-        }
+    let visit = ChatId::parse("visit-01a24d31-11a2-73dd-ab46-727192dda779").expect("a chat id");
+    let data_of = |row: EventRow| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&row.payload).expect("JSON")["data"].take()
     };
+    match event {
+        EventType::MeetingCreated => json!({"chatId": "visit-8842", "hosts": 1, "guests": 1,
+                                            "expiresAt": rfc3339(at + 900)}),
+        EventType::LinksAdded => {
+            data_of(EventRow::links_added(&tenant, &chat_id, at, Role::Guest, 1))
+        }
+        EventType::LinkOpened => data_of(EventRow::link_opened(
+            &tenant,
+            &chat_id,
+            at,
+            Role::Guest,
+            false,
+            "mobile safari",
+        )),
+        EventType::LinkRevoked => data_of(EventRow::links_revoked(&tenant, &chat_id, at, "guest")),
+        EventType::InviteSent => data_of(EventRow::invite_sent(&tenant, &chat_id, at, 1)),
+        EventType::InviteFailed => data_of(EventRow::invite_failed(&tenant, &visit, at, "sms", 1)),
+        EventType::GuestWaiting => data_of(EventRow::happened(
+            &tenant,
+            &visit,
+            at,
+            Happening::GuestWaiting { guests: 1 },
+        )),
+        EventType::HostJoined => data_of(EventRow::happened(
+            &tenant,
+            &visit,
+            at,
+            Happening::HostJoined { guests: 1 },
+        )),
+        EventType::MeetingEnded => {
+            data_of(EventRow::happened(&tenant, &visit, at, Happening::Ended))
+        }
+        EventType::VisitBooked
+        | EventType::VisitRescheduled
+        | EventType::VisitCancelled
+        | EventType::VisitNoShow => {
+            json!({"visitId": "01a24d31-11a2-73dd-ab46-727192dda779",
+                   "chatId": "visit-01a24d31-11a2-73dd-ab46-727192dda779",
+                   "start": rfc3339(at + 86_400), "end": rfc3339(at + 88_200),
+                   "timeZone": "Europe/Berlin", "sequence": 0})
+        }
+        EventType::WebhookTest => json!({"webhookId": "wh_01a24d4aa7b875c6bcd43d5f7a223777"}),
+    }
+}
+
+/// The events an endpoint hears of, in the document's `webhooks` section (OpenAPI 3.1): each
+/// type's payload, with an example made by the code that makes the real ones.
+pub(super) fn document_events(doc: &mut serde_json::Value) {
+    use crate::domain::EventType;
+    use serde_json::json;
+
+    let at = 1_800_000_000;
+    let data = |event: EventType| example_data(event, at);
     let mut hooks = serde_json::Map::new();
     for event in EventType::SUBSCRIBABLE
         .into_iter()

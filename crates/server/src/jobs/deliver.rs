@@ -92,6 +92,55 @@ impl Jobs {
         }
     }
 
+    /// An email to each host with an address, if the guests still wait as they did since
+    /// `waiting_since` (the job's detail); moot when they no longer do.
+    pub(super) async fn alert_host(
+        &self,
+        job: &JobRow,
+        caller: &Caller,
+        visit: &VisitRow,
+    ) -> Ending {
+        let chat_id = visit.meeting_chat_id();
+        let room = match self.store.room(&visit.tenant, &chat_id).await {
+            Ok(room) => room,
+            Err(error) => return failed_store(&error),
+        };
+        let waiting_since = room.and_then(|room| room.waiting_since);
+        if waiting_since.map(|at| at.to_string()) != job.detail {
+            return Ending::Moot;
+        }
+        let (people, sent) = match self
+            .people_and_sent(job, caller, visit, Some(&chat_id))
+            .await
+        {
+            Ok(found) => found,
+            Err(ending) => return ending,
+        };
+        let hosts: Vec<Person<'_>> = people
+            .into_iter()
+            .filter(|person| person.role == Role::Host)
+            .collect();
+        let mut messages = Vec::new();
+        match self
+            .email_everyone(
+                job,
+                visit,
+                MessageKind::Waiting,
+                &hosts,
+                &sent,
+                &mut messages,
+            )
+            .await
+        {
+            Ok(()) => Ending::Done(None, messages),
+            Err(why) => Ending::Failed {
+                why,
+                retry: Some(None),
+                messages,
+            },
+        }
+    }
+
     /// An email to everyone with an address: the visit was booked, moved or cancelled.
     pub(super) async fn notify(
         &self,
@@ -253,7 +302,8 @@ impl Jobs {
             to: address.to_owned(),
             subject: rendered.subject,
             body: rendered.body,
-            calendar: Some((method, ics)),
+            // An alert is not the visit: it must not replace the calendar's entry.
+            calendar: (kind != MessageKind::Waiting).then_some((method, ics)),
         }
     }
 

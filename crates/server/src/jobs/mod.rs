@@ -29,10 +29,10 @@ use std::time::Duration;
 
 use instant_connect::Clock;
 
-use crate::domain::{JobKind, LinkTimes, VisitState};
+use crate::domain::{EventType, JobKind, LinkTimes, VisitState};
 use crate::mail::Mailer;
 use crate::meetings::{MeetingError, Meetings};
-use crate::store::{JobRow, MessageRow, Store, StoreError, VisitStep};
+use crate::store::{EventRow, JobRow, MessageRow, Store, StoreError, VisitStep};
 use crate::templates::Templates;
 
 mod deliver;
@@ -216,9 +216,15 @@ impl Jobs {
                     why = %why,
                     "a visit's job failed"
                 );
+                // Given up: each channel that failed someone is told of once.
+                let events = if retry_at.is_none() {
+                    failed_invites(&job, &messages, now)
+                } else {
+                    Vec::new()
+                };
                 let held = self
                     .store
-                    .job_failed(&job, now, retry_at, &why, &messages)
+                    .job_failed(&job, now, retry_at, &why, &messages, &events)
                     .await?;
                 if retry_at.is_some() {
                     (held, |r| r.retried += 1)
@@ -236,14 +242,27 @@ impl Jobs {
             Ok(None) => return Ending::Moot,
             Err(error) => return failed_store(&error),
         };
-        // A cancel's notice is the one job of a visit that is over.
+        // A cancel's notice is the one job of a visit that is over, but for a short visit's
+        // no-show, which may come after its end.
         let cancel_notice = job.kind == JobKind::Notify && visit.state == VisitState::Cancelled;
-        if visit.sequence != job.sequence || (visit.state.is_over() && !cancel_notice) {
+        let late_no_show = job.kind == JobKind::NoShow && visit.state == VisitState::Ended;
+        if visit.sequence != job.sequence
+            || (visit.state.is_over() && !cancel_notice && !late_no_show)
+        {
             return Ending::Moot;
         }
         match job.kind {
             JobKind::Begin => Ending::Done(Some(VisitStep::Started), Vec::new()),
             JobKind::End => Ending::Done(Some(VisitStep::Ended), Vec::new()),
+            JobKind::NoShow => {
+                let event = EventRow::visit_changed(
+                    EventType::VisitNoShow,
+                    &visit,
+                    visit.sequence,
+                    self.clock.now(),
+                );
+                Ending::Done(Some(VisitStep::NoShow(event)), Vec::new())
+            }
             JobKind::Mint => match self.caller_for(job, &visit).await {
                 Ok(caller) => match self.links(&caller, &visit).await {
                     Ok(chat_id) => Ending::Done(Some(VisitStep::Ready(chat_id)), Vec::new()),
@@ -253,6 +272,10 @@ impl Jobs {
             },
             JobKind::Remind => match self.caller_for(job, &visit).await {
                 Ok(caller) => self.remind(job, &caller, &visit).await,
+                Err(ending) => ending,
+            },
+            JobKind::AlertHost => match self.caller_for(job, &visit).await {
+                Ok(caller) => self.alert_host(job, &caller, &visit).await,
                 Err(ending) => ending,
             },
             JobKind::Notify => {
@@ -269,6 +292,22 @@ impl Jobs {
             }
         }
     }
+}
+
+/// `invite.failed`, a channel at a time, for the messages of a job's last attempt that failed.
+fn failed_invites(job: &JobRow, messages: &[MessageRow], at: i64) -> Vec<EventRow> {
+    let chat_id = crate::domain::chat_id_of_visit(&job.visit_id);
+    ["sms", "email"]
+        .into_iter()
+        .filter_map(|channel| {
+            let failed = messages
+                .iter()
+                .filter(|m| m.channel == channel && m.outcome == "failed")
+                .count();
+            (failed > 0)
+                .then(|| EventRow::invite_failed(&job.tenant, &chat_id, at, channel, failed))
+        })
+        .collect()
 }
 
 /// The wait before attempt `attempts + 1`: doubling from the first, capped, and never sooner

@@ -24,7 +24,8 @@ use crate::domain::{
 use crate::keys::Caller;
 use crate::links::OwnLinks;
 use crate::store::{
-    AuditRow, EventRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, Store, StoreError,
+    AuditRow, EventRow, LinkRow, MeetingCursor, MeetingRow, MeetingSummaryRow, RoomRow, Store,
+    StoreError,
 };
 
 /// A listing's page at most, and by default.
@@ -103,6 +104,8 @@ pub struct MeetingLinks {
     pub links: Vec<IssuedLink>,
     /// What the broker said it ignored or assumed while making these links.
     pub warnings: Vec<String>,
+    /// Who is in, when anyone ever joined (presence, from a local broker's join pages).
+    pub room: Option<RoomRow>,
 }
 
 /// Links added to a meeting.
@@ -303,6 +306,7 @@ impl Meetings {
             meeting,
             links: self.issued(links, now, &[]),
             warnings,
+            room: None,
         })
     }
 
@@ -379,10 +383,12 @@ impl Meetings {
         let meeting = self.meeting(caller, chat_id).await?;
         let links = self.store.links(meeting.key()).await?;
         let opens = self.store.opens_of(meeting.key()).await?;
+        let room = self.store.room(&meeting.tenant, &meeting.chat_id).await?;
         Ok(MeetingLinks {
             meeting,
             links: self.issued(links, self.clock.now(), &opens),
             warnings: Vec::new(),
+            room,
         })
     }
 
@@ -698,7 +704,7 @@ fn broker_failure(caller: &Caller, failure: BrokerFailure) -> MeetingError {
 }
 
 /// The caller's role allows `permission`, or the operation is refused before it reads anything.
-fn allowed(caller: &Caller, permission: Permission) -> Result<(), MeetingError> {
+pub(super) fn allowed(caller: &Caller, permission: Permission) -> Result<(), MeetingError> {
     if caller.may(permission) {
         Ok(())
     } else {

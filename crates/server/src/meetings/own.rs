@@ -1,9 +1,9 @@
 //! What own links add to meetings: links handed out with their URLs and state, and revoked.
 
 use super::{IssuedLink, MeetingError, Meetings, RevokeAsked, RevokedLinks};
-use crate::domain::{Action, Field, Invalid, RevokeScope};
+use crate::domain::{Action, Field, Invalid, Permission, RevokeScope};
 use crate::keys::Caller;
-use crate::store::{EventRow, LinkRow};
+use crate::store::{EventRow, LinkRow, RoomRow};
 
 impl Meetings {
     /// Revokes the meeting's own links in `scope`: opening one shows that it was revoked.
@@ -68,5 +68,20 @@ impl Meetings {
                 link,
             })
             .collect()
+    }
+}
+
+/// The most rooms "waiting now" lists.
+const MAX_WAITING: u32 = 50;
+
+impl Meetings {
+    /// The caller's tenant's meetings where guests wait with no host in, the longest waiting
+    /// first, `MAX_WAITING` at most.
+    pub async fn waiting(&self, caller: &Caller) -> Result<Vec<RoomRow>, MeetingError> {
+        super::allowed(caller, Permission::Read)?;
+        Ok(self
+            .store
+            .waiting_rooms(&caller.tenant, MAX_WAITING)
+            .await?)
     }
 }

@@ -11,7 +11,7 @@ use super::error::StoreError;
 use super::rows::{LinkRow, MeetingRow, tenant_id};
 use super::sql::{Columns, Statement, values};
 use super::visit_rows::VisitRow;
-use crate::domain::{ChatId, EventType, Role, Subscription, TenantId};
+use crate::domain::{ChatId, EventType, Happening, Role, Subscription, TenantId, visit_of};
 
 /// An event, as its change writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +104,39 @@ impl EventRow {
         Self::new(tenant, EventType::InviteSent, Some(chat_id), at, data)
     }
 
+    /// `invite.failed`: a visit's invitation by `channel` (`sms` or `email`) that could not be
+    /// sent, to how many people, never who.
+    pub fn invite_failed(
+        tenant: &TenantId,
+        chat_id: &ChatId,
+        at: i64,
+        channel: &str,
+        recipients: usize,
+    ) -> Self {
+        let mut data = meeting_data(chat_id);
+        data["channel"] = channel.into();
+        data["recipients"] = recipients.into();
+        Self::new(tenant, EventType::InviteFailed, Some(chat_id), at, data)
+    }
+
+    /// `guest.waiting`, `host.joined` or `meeting.ended`: what a press of a Join or Leave
+    /// button made of the meeting.
+    pub fn happened(tenant: &TenantId, chat_id: &ChatId, at: i64, happening: Happening) -> Self {
+        let mut data = meeting_data(chat_id);
+        let event = match happening {
+            Happening::GuestWaiting { guests } => {
+                data["guests"] = guests.into();
+                EventType::GuestWaiting
+            }
+            Happening::HostJoined { guests } => {
+                data["guests"] = guests.into();
+                EventType::HostJoined
+            }
+            Happening::Ended => EventType::MeetingEnded,
+        };
+        Self::new(tenant, event, Some(chat_id), at, data)
+    }
+
     /// `visit.booked`, `visit.rescheduled` or `visit.cancelled`, as the visit is after the change.
     pub fn visit_changed(event_type: EventType, visit: &VisitRow, sequence: i64, at: i64) -> Self {
         let chat_id = visit.meeting_chat_id();
@@ -118,6 +151,15 @@ impl EventRow {
         });
         Self::new(&visit.tenant, event_type, Some(&chat_id), at, data)
     }
+}
+
+/// `{"chatId"}`, with the visit's id (`visitId`) when the meeting is a visit's.
+fn meeting_data(chat_id: &ChatId) -> Value {
+    let mut data = json!({"chatId": chat_id.as_str()});
+    if let Some(visit) = visit_of(chat_id) {
+        data["visitId"] = visit.into();
+    }
+    data
 }
 
 pub(super) const EVENT_COLUMNS: &str = "id, tenant_id, type, chat_id, payload, at";

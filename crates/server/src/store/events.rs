@@ -121,6 +121,48 @@ impl Store {
         Ok(self.db.change(rotate, vec![insert_audit(audit)]).await? == 1)
     }
 
+    /// A tenant's events at `since` or later, oldest first, `limit` at most (what the live
+    /// stream reads; types no longer known are left out).
+    pub async fn events_since(
+        &self,
+        tenant: &TenantId,
+        since: i64,
+        limit: u32,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let statement = Statement::new(
+            format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND at >= $2 \
+                 ORDER BY at, id LIMIT $3"
+            ),
+            values![tenant.as_str(), since, i64::from(limit)],
+        );
+        let rows = self
+            .db
+            .fetch(statement, |row| {
+                Ok((
+                    row.text("id")?,
+                    row.text("type")?,
+                    row.opt_text("chat_id")?,
+                    row.text("payload")?,
+                    row.int("at")?,
+                ))
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, kind, chat_id, payload, at)| {
+                Some(EventRow {
+                    id,
+                    tenant: tenant.clone(),
+                    event: EventType::parse(&kind)?,
+                    chat_id,
+                    payload,
+                    at,
+                })
+            })
+            .collect())
+    }
+
     /// Fans at most `limit` events out, oldest first: each to every endpoint of its tenant that
     /// wants it, once (the event is marked in the same transaction; an event another process
     /// fans out meanwhile is left to it). How many were fanned out.

@@ -8,10 +8,12 @@
 //! claim. Each attempt is numbered, and a job is finished only by the attempt that holds it, so a
 //! process that outlived its lease changes nothing another has taken over.
 
+use super::event_rows::{EventRow, insert_event};
 use super::sql::{Statement, values};
+use super::step_rows::{VisitStep, visit_step, visit_step_event};
 use super::visit_rows::{
-    JOB_COLUMNS, JobRow, JobState, MESSAGE_COLUMNS, MessageRow, VisitStep, insert_message, job_row,
-    message_row, visit_step,
+    JOB_COLUMNS, JobRow, JobState, MESSAGE_COLUMNS, MessageRow, insert_message, job_row,
+    message_row,
 };
 use super::{Store, StoreError};
 
@@ -82,6 +84,7 @@ impl Store {
             .collect();
         if let Some(step) = step {
             then.push(visit_step(&job.visit_id, job.sequence, step, at));
+            then.extend(visit_step_event(&job.visit_id, step, at));
         }
         let finished = end_attempt(job, JobState::Done, at, job.due_at, None);
         Ok(self.db.change(finished, then).await? == 1)
@@ -96,10 +99,12 @@ impl Store {
         retry_at: Option<i64>,
         why: &str,
         messages: &[MessageRow],
+        events: &[EventRow],
     ) -> Result<bool, StoreError> {
         let then = messages
             .iter()
             .map(|message| insert_message(&job.tenant, message))
+            .chain(events.iter().map(insert_event))
             .collect();
         let ended = match retry_at {
             Some(due) => end_attempt(job, JobState::Due, at, due, Some(why)),

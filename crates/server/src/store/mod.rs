@@ -31,10 +31,13 @@ mod keys;
 mod meetings;
 mod own_links;
 mod postgres;
+mod presence;
+mod presence_rows;
 mod retention;
 mod rows;
 mod sql;
 mod sqlite;
+mod step_rows;
 mod templates;
 mod tenants;
 mod visit_rows;
@@ -46,14 +49,14 @@ pub use event_rows::{ClaimedDelivery, DeliveryRow, DeliveryState, EventRow, Webh
 pub use group_commit::{CHECKPOINT_EVERY, CommitCounts, MAX_BATCH};
 pub use key_checks::{KeyCheckCounts, MAX_KEYS};
 pub use postgres::EXCLUSIVE_LOCK;
+pub use presence_rows::{HostAlert, PressRow, RoomRow};
 pub use rows::{AuditFilter, AuditRow, Swept};
 pub use rows::{
     Claim, ClaimTimes, CodedLink, InvitesSince, KeyRow, LinkRow, MeetingCursor, MeetingRow,
     MeetingSummaryRow, OpenRow, Revoked, TenantRow,
 };
-pub use visit_rows::{
-    JobRow, JobState, MessageRow, NewJob, TemplateRow, VisitCursor, VisitRow, VisitStep,
-};
+pub use step_rows::VisitStep;
+pub use visit_rows::{JobRow, JobState, MessageRow, NewJob, TemplateRow, VisitCursor, VisitRow};
 
 /// What a request waits for the database on, timed by the store for whoever observes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,7 +32,7 @@ fn sent_events(before: i64, batch: i64) -> [Statement; 2] {
 impl Store {
     /// Deletes one batch: at most `batch` idempotency records made before
     /// `idempotency_before`, and with `retain_before`, at most `batch` meetings (and their
-    /// links, and the opens of their links) that expired before it, `batch` invites sent before it, and `batch` visits (with
+    /// links, the opens of their links, and who joined them) that expired before it, `batch` invites sent before it, and `batch` visits (with
     /// their jobs and messages) that ended before it. `None` when another process is sweeping.
     pub async fn sweep(
         &self,
@@ -53,6 +53,16 @@ impl Store {
                     format!(
                         "DELETE FROM link_opens WHERE (tenant_id, chat_id) IN ({EXPIRED_MEETINGS})"
                     ),
+                    values![before, batch],
+                ),
+                Statement::new(
+                    format!(
+                        "DELETE FROM presence WHERE (tenant_id, chat_id) IN ({EXPIRED_MEETINGS})"
+                    ),
+                    values![before, batch],
+                ),
+                Statement::new(
+                    format!("DELETE FROM rooms WHERE (tenant_id, chat_id) IN ({EXPIRED_MEETINGS})"),
                     values![before, batch],
                 ),
                 // Only links expired before `before` too: on PostgreSQL, links added to one of
@@ -97,11 +107,11 @@ impl Store {
         let at = |i: usize| deleted.get(i).copied().unwrap_or(0);
         Ok(Some(Swept {
             idempotency: at(0),
-            links: at(2),
-            meetings: at(3),
-            invites: at(4),
-            visits: at(7),
-            deliveries: at(8),
+            links: at(4),
+            meetings: at(5),
+            invites: at(6),
+            visits: at(9),
+            deliveries: at(10),
         }))
     }
 }

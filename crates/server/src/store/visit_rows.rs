@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
 use super::sql::{Columns, Statement, values};
-use crate::domain::{
-    ChatId, JobKind, Notes, Party, Schedule, TenantId, VISIT_CHAT_ID_PREFIX, VisitState,
-};
+use crate::domain::{ChatId, JobKind, Notes, Party, Schedule, TenantId, VisitState};
 
 /// A visit as stored.
 #[derive(Debug, Clone)]
@@ -32,16 +30,16 @@ pub struct VisitRow {
     pub started_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub cancelled_at: Option<i64>,
+    pub no_show_at: Option<i64>,
     pub updated_at: i64,
 }
 
 impl VisitRow {
     /// The chat id of its meeting: the visit's own id, so one visit has one meeting.
     pub fn meeting_chat_id(&self) -> ChatId {
-        self.chat_id.clone().unwrap_or_else(|| {
-            ChatId::parse(format!("{VISIT_CHAT_ID_PREFIX}{}", self.id))
-                .expect("a uuid is printable")
-        })
+        self.chat_id
+            .clone()
+            .unwrap_or_else(|| crate::domain::chat_id_of_visit(&self.id))
     }
 }
 
@@ -52,19 +50,10 @@ pub struct VisitCursor {
     pub id: String,
 }
 
-/// A step a visit takes when one of its jobs is done.
-#[derive(Debug, Clone)]
-pub enum VisitStep {
-    /// Its links are made, in this meeting.
-    Ready(ChatId),
-    Started,
-    Ended,
-}
-
 pub(super) const VISIT_COLUMNS: &str = "id, tenant_id, key_id, key_name, starts_at, ends_at, time_zone, \
                              reminders, hosts, guests, vertical, notes, state, sequence, \
                              chat_id, booked_at, ready_at, started_at, ended_at, cancelled_at, \
-                             updated_at";
+                             updated_at, no_show_at";
 
 /// A person as the `hosts` and `guests` columns keep them.
 #[derive(Serialize, Deserialize)]
@@ -147,6 +136,7 @@ pub(super) fn visit_row(row: &dyn Columns) -> Result<VisitRow, StoreError> {
         started_at: row.opt_int("started_at")?,
         ended_at: row.opt_int("ended_at")?,
         cancelled_at: row.opt_int("cancelled_at")?,
+        no_show_at: row.opt_int("no_show_at")?,
         updated_at: row.int("updated_at")?,
     })
 }
@@ -315,29 +305,6 @@ pub(super) fn insert_message(tenant: &TenantId, message: &MessageRow) -> Stateme
             message.at
         ],
     )
-}
-
-/// The statement that takes a visit one `step`, only from where that step starts and only at
-/// the sequence the job was made for.
-pub(super) fn visit_step(visit: &str, sequence: i64, step: &VisitStep, at: i64) -> Statement {
-    match step {
-        VisitStep::Ready(chat_id) => Statement::new(
-            "UPDATE visits SET state = CASE WHEN state = 'scheduled' THEN 'ready' ELSE state END, \
-             chat_id = $1, ready_at = COALESCE(ready_at, $2), updated_at = $2 \
-             WHERE id = $3 AND sequence = $4 AND state NOT IN ('ended', 'cancelled')",
-            values![chat_id.as_str(), at, visit, sequence],
-        ),
-        VisitStep::Started => Statement::new(
-            "UPDATE visits SET state = 'in_progress', started_at = $1, updated_at = $1 \
-             WHERE id = $2 AND sequence = $3 AND state IN ('scheduled', 'ready')",
-            values![at, visit, sequence],
-        ),
-        VisitStep::Ended => Statement::new(
-            "UPDATE visits SET state = 'ended', ended_at = $1, updated_at = $1 \
-             WHERE id = $2 AND sequence = $3 AND state NOT IN ('ended', 'cancelled')",
-            values![at, visit, sequence],
-        ),
-    }
 }
 
 /// A tenant's template as stored.

@@ -35,7 +35,7 @@ impl Store {
         let insert = Statement::new(
             format!(
                 "INSERT INTO visits ({VISIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
             ),
             values![
                 visit.id.as_str(),
@@ -58,7 +58,8 @@ impl Store {
                 visit.started_at,
                 visit.ended_at,
                 visit.cancelled_at,
-                visit.updated_at
+                visit.updated_at,
+                visit.no_show_at
             ],
         );
         let mut statements = vec![insert];

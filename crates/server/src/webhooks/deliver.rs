@@ -1,6 +1,7 @@
 //! Deliveries sent: each round fans new events out to the endpoints that want them, then
-//! claims the deliveries due (for a lease, as visits' jobs are: one process sends each
-//! attempt, and a process that died loses nothing) and sends them at once, each signed.
+//! claims the deliveries due (for the lease visits' jobs have, `--job-lease`: one process
+//! sends each attempt, and a process that died loses nothing: its claims pass and another
+//! process, or this one restarted, sends them) and sends them at once, each signed.
 //! A `2xx` ends a delivery; anything else (another status, no connection, no answer in time)
 //! is tried again after [`crate::domain::RETRY_AFTER`], about a day in all, then it is dead
 //! with the last answer kept.
@@ -23,8 +24,6 @@ const BATCH: u32 = 100;
 const FAN_OUT: u32 = 500;
 /// How long an endpoint has to answer.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a claim holds: past any attempt's timeout.
-const LEASE: Duration = Duration::from_secs(60);
 /// How much of an answer that failed is kept, to say why.
 const KEPT_ANSWER_CHARS: usize = 300;
 
@@ -34,6 +33,10 @@ pub struct Dispatcher {
     store: Store,
     clock: Arc<dyn Clock>,
     client: reqwest::Client,
+    /// How long a claim holds ([`crate::settings::JOB_LEASE`] unless told otherwise): a
+    /// delivery still being sent when it passes (a lease shorter than [`DELIVERY_TIMEOUT`])
+    /// may be sent twice, which receivers dedupe by its `webhook-id`.
+    lease: Duration,
 }
 
 impl Dispatcher {
@@ -56,7 +59,14 @@ impl Dispatcher {
             store,
             clock,
             client: client.build()?,
+            lease: crate::settings::JOB_LEASE,
         })
+    }
+
+    /// Claims that hold for `lease` (the service's `job_lease`, as visits' jobs).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
     /// Rounds every `every` until `stopped` resolves. A failed round is logged and the next
@@ -79,7 +89,7 @@ impl Dispatcher {
         while self.store.fan_out(now, FAN_OUT).await? > 0 {}
         let mut attempted = 0;
         loop {
-            let lease_until = now + LEASE.as_secs() as i64;
+            let lease_until = now + self.lease.as_secs() as i64;
             let claimed = self.store.claim_deliveries(now, lease_until, BATCH).await?;
             let count = claimed.len();
             let mut sending = tokio::task::JoinSet::new();

@@ -226,14 +226,15 @@ impl Webhooks {
         rotated
     }
 
-    /// An endpoint's deliveries, newest first.
+    /// A page of an endpoint's deliveries, newest first, and the id the next page starts
+    /// before when there is one.
     pub async fn deliveries(
         &self,
         caller: &Caller,
         id: &str,
         limit: Option<u32>,
         before: Option<&str>,
-    ) -> Result<Vec<DeliveryRow>, WebhookError> {
+    ) -> Result<(Vec<DeliveryRow>, Option<String>), WebhookError> {
         let hook = self.get(caller, id).await?;
         let limit = limit.unwrap_or(crate::meetings::DEFAULT_PAGE);
         if !(1..=crate::meetings::MAX_PAGE).contains(&limit) {
@@ -246,15 +247,23 @@ impl Webhooks {
             )
             .into());
         }
-        Ok(self
+        // One more than the page: whether another follows.
+        let mut items = self
             .store
             .deliveries(
                 &caller.tenant,
                 &hook.id,
                 before.filter(|b| !b.is_empty()),
-                limit,
+                limit + 1,
             )
-            .await?)
+            .await?;
+        let next_before = (items.len() > limit as usize)
+            .then(|| {
+                items.truncate(limit as usize);
+                items.last().map(|d| d.id.clone())
+            })
+            .flatten();
+        Ok((items, next_before))
     }
 
     /// The event of one delivery delivered again, as a new delivery due now; its id.

@@ -433,6 +433,7 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
         service_role: Some(role.clone()),
         jobs_every: Some(std::time::Duration::from_millis(20)),
         deliveries_every: Some(std::time::Duration::from_millis(20)),
+        presence_every: Some(std::time::Duration::from_millis(20)),
         ..Options::default()
     };
     let app = spawn_app_with(db, options).await;
@@ -515,6 +516,14 @@ async fn the_service_s_own_role_appends_to_the_trail_and_can_never_change_it() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    // A guest joins on the broker's page: presence is read and kept as the role.
+    let (_, meeting) = app.get("/v1/meetings/as-role").await;
+    // The guest added after the revoke: the others were revoked.
+    let guests = meeting["guests"].as_array().unwrap();
+    let valid = guests.iter().find(|g| g["state"] == "valid").unwrap();
+    let guest = valid["url"].as_str().unwrap();
+    crate::presence::press(&app, guest, "join").await;
+    crate::presence::presence_until(&app, "as-role", |p| p["guests"] == 1).await;
     assert_eq!(app.meeting_count().await, 2);
     let rows = trail(&app, &app.key, "").await;
     assert_eq!(

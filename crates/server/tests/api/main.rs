@@ -17,6 +17,7 @@ mod meetings;
 mod nodes;
 mod ops;
 mod own_links;
+mod presence;
 mod retention;
 mod smtp;
 mod sqlite;
@@ -164,6 +165,10 @@ pub struct Options {
     /// Let webhooks reach loopback (the test's receiver); public only when false, as by
     /// default.
     pub private_webhooks: bool,
+    /// How often presence is read from the test's broker (default: never, as `serve`).
+    pub presence_every: Option<std::time::Duration>,
+    /// Email a visit's hosts when its guests wait this long (default: never).
+    pub host_alert_after: Option<std::time::Duration>,
 }
 
 pub struct TestApp {
@@ -435,6 +440,8 @@ pub async fn spawn_app_with(db: Db, options: Options) -> TestApp {
     if options.private_webhooks {
         settings.webhook_destinations = node::Destinations::Any;
     }
+    settings.presence_every = options.presence_every;
+    settings.host_alert_after = options.host_alert_after;
     let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if options.tls {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();

@@ -226,8 +226,8 @@ async fn a_visit_that_ended_longer_ago_than_retain_goes_with_its_jobs_and_messag
     }
     let (status, visit) = app.get(&format!("/v1/visits/{kept}")).await;
     assert_eq!(status, StatusCode::OK, "{visit}");
-    // Its links, its reminder, its start, its end and its booking's notice.
-    assert_eq!(visit["jobs"].as_array().unwrap().len(), 5, "{visit}");
+    // Its links, its reminder, its start, its end, its no-show check and its booking's notice.
+    assert_eq!(visit["jobs"].as_array().unwrap().len(), 6, "{visit}");
 }
 
 on_both_databases!(

@@ -127,7 +127,9 @@ async fn a_visit_has_its_links_made_with_its_first_reminder_and_each_reminder_te
     // The booking's notice is due at once; it tells no one here (no addresses).
     assert_eq!(
         kinds,
-        ["notify", "mint", "remind", "remind", "begin", "end"]
+        [
+            "notify", "mint", "remind", "remind", "begin", "no_show", "end"
+        ]
     );
 
     // Nothing is due yet: no links, no text.
@@ -174,6 +176,14 @@ async fn a_visit_has_its_links_made_with_its_first_reminder_and_each_reminder_te
         "{reminded:#}"
     );
 
+    // A guest opens their link when it starts to work: the visit is no no-show.
+    let opened = app
+        .http
+        .get(ready["guests"][0]["link"]["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), StatusCode::FOUND);
     // The start and the end move it on, each with its time.
     let started = advance_until(&app, &id, 15 * MINUTE, |v| v["state"] == "in_progress").await;
     assert_eq!(started["startedAt"], rfc(start));
@@ -251,8 +261,8 @@ async fn a_reschedule_replaces_what_is_to_come_and_makes_links_for_the_new_windo
         .collect();
     assert_eq!(
         waiting.len(),
-        3,
-        "mint, begin and end of the new schedule: {moved:#}"
+        4,
+        "mint, begin, no-show check and end of the new schedule: {moved:#}"
     );
     assert_eq!(waiting[0]["dueAt"], rfc(start + 45 * MINUTE));
     assert!(
@@ -448,6 +458,66 @@ async fn a_failed_text_is_retried_with_backoff_and_shows_on_the_visit(db: Db) {
     assert_eq!(outbox_count(&app.broker_outbox().await), 1);
 }
 
+/// A text that fails every attempt: the job ends dead, and `invite.failed` is told once, then.
+async fn a_text_that_never_goes_ends_dead_and_is_told_as_failed_once(db: Db) {
+    let app = app(db).await;
+    // The first reminder makes the links and texts; the second, two hours ahead (every retry
+    // before the start), finds the broker failing.
+    let start = now(&app) + 4 * HOUR;
+    let (_, visit) = app
+        .post(
+            "/v1/visits",
+            json!({"start": start, "end": start + HOUR, "reminders": ["-PT3H", "-PT2H"],
+                   "hosts": [{}], "guests": [{"phone": "+14155550100"}, {"phone": "+14155550101"}]}),
+        )
+        .await;
+    let id = visit["id"].as_str().unwrap().to_owned();
+    advance_until(&app, &id, HOUR, |v| jobs(v, "remind")[0]["state"] == "done").await;
+    app.set_broker_faults(json!([{"kind": "status", "status": 500, "times": 100}]))
+        .await;
+    let failed_events = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            store
+                .events_since(&server::domain::TenantId::default_tenant(), 0, 500)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.event.as_str() == "invite.failed")
+                .map(|e| serde_json::from_str::<Value>(&e.payload).unwrap())
+                .collect::<Vec<Value>>()
+        }
+    };
+    let mut tried = advance_until(&app, &id, HOUR, |v| jobs(v, "remind")[1]["attempts"] == 1).await;
+    assert_eq!(jobs(&tried, "remind")[1]["state"], "due", "{tried:#}");
+    assert!(
+        failed_events(&app).await.is_empty(),
+        "not while it is tried again"
+    );
+    // Each retry when its backoff has passed, until the last.
+    for _ in 0..10 {
+        let job = jobs(&tried, "remind")[1].clone();
+        if job["state"] == "dead" {
+            break;
+        }
+        let attempts = job["attempts"].as_i64().unwrap();
+        let wait = at(job["dueAt"].as_str().unwrap()) - now(&app);
+        tried = advance_until(&app, &id, wait.max(0), |v| {
+            jobs(v, "remind")[1]["attempts"].as_i64().unwrap() > attempts
+                && jobs(v, "remind")[1]["state"] != "running"
+        })
+        .await;
+    }
+    assert_eq!(jobs(&tried, "remind")[1]["state"], "dead", "{tried:#}");
+    assert!(now(&app) < start, "every attempt before the start");
+    let told = failed_events(&app).await;
+    assert_eq!(told.len(), 1, "{told:#?}");
+    assert_eq!(
+        told[0]["data"],
+        json!({"chatId": format!("visit-{id}"), "visitId": id, "channel": "sms", "recipients": 2})
+    );
+}
+
 async fn a_bad_booking_names_its_field_and_keeps_nothing(db: Db) {
     let app = app(db).await;
     let start = now(&app) + HOUR;
@@ -591,7 +661,13 @@ async fn two_processes_text_each_of_200_reminders_due_together_once(db: Db) {
     assert_eq!(outbox_count(&outbox), 200);
     assert_eq!(app.meeting_count().await, 200);
     for id in ids.iter().step_by(20) {
-        let (_, visit) = app.get(&format!("/v1/visits/{id}")).await;
+        // The broker took the text; its job ends when its commit does.
+        let visit = advance_until(&app, id, 0, |v| {
+            jobs(v, "remind")
+                .iter()
+                .all(|job| job["state"] != "running")
+        })
+        .await;
         assert_eq!(visit["messages"].as_array().unwrap().len(), 1, "{visit:#}");
         for job in jobs(&visit, "mint")
             .into_iter()
@@ -610,6 +686,7 @@ on_both_databases!(
     a_cancel_drops_what_was_to_come_and_again_answers_the_same,
     a_day_before_crosses_daylight_saving_in_berlin_and_new_york,
     a_failed_text_is_retried_with_backoff_and_shows_on_the_visit,
+    a_text_that_never_goes_ends_dead_and_is_told_as_failed_once,
     a_bad_booking_names_its_field_and_keeps_nothing,
     visits_are_listed_by_start_a_page_at_a_time_and_by_state,
 );

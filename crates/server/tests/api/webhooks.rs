@@ -274,7 +274,15 @@ async fn a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_
             .iter()
             .all(|i| i["verified"] == true && i["id"] == received[0]["id"])
     );
-    let listed = deliveries(&app, &hook).await;
+    // The receiver has answered; the delivery ends when its commit does.
+    let started = std::time::Instant::now();
+    let listed = loop {
+        let listed = deliveries(&app, &hook).await;
+        if listed[0]["state"] != "running" || started.elapsed() > Duration::from_secs(10) {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(listed.len(), 1, "only link.* events: {listed:#?}");
     assert_eq!(listed[0]["state"], "done");
     assert_eq!(listed[0]["attempts"], 3);
@@ -291,6 +299,27 @@ async fn a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_
     let received = receiver.until(4).await;
     assert_eq!(received[3]["id"], received[0]["id"]);
     assert_eq!(received[3]["answered"], 204);
+    // Two deliveries now, paged one at a time; the largest page allowed is allowed.
+    let page = |query: &str| format!("/v1/webhooks/{hook}/deliveries?{query}");
+    let (status, first) = app.get(&page("limit=1")).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    let before = first["nextBefore"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let (_, second) = app.get(&page(&format!("limit=1&before={before}"))).await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
+    assert!(second.get("nextBefore").is_none(), "{second}");
+    assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
+    let (status, most) = app.get(&page("limit=1000")).await;
+    assert_eq!(status, StatusCode::OK, "{most}");
+    assert_eq!(most["items"].as_array().unwrap().len(), 2);
+    crate::assert_field_error(
+        &app.get(&page("limit=1001")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "limit",
+    );
 
     // Failing every time: tried 8 times over about a day, then dead with the last answer.
     receiver

@@ -14,11 +14,16 @@ Control API (JSON in and out; anything else POSTed is a delivery):
                            answered with that status (replaces any earlier count)
   POST /_control/drop      {"times": N}  the next N verified deliveries are read in full, then
                            the connection is closed with no response at all (no status line)
+  POST /_control/hold      {"times": N}  the next N verified deliveries are read in full, then
+                           held: no answer at all until a release (the sender times out or dies
+                           waiting); replaces any earlier count, so {"times": 0} holds no more
+  POST /_control/release   {}  the deliveries held so far are let go: each connection is closed
+                           with no response
   GET  /_control/received  {"items": [...]}  every delivery in arrival order, each
                            {"id", "timestamp", "signature", "verified", "error", "body",
                             "answered", "path", "headers"}
 A delivery that does not verify (no secret set, or every secret fails) is answered 400 and
-consumes neither count; a drop is used before a failure.
+consumes no count; a hold is used before a drop, a drop before a failure.
 
 The clock: the library rejects a delivery whose `webhook-timestamp` is more than 5 minutes from
 this process's real clock ("Message timestamp too old" / "too new"). A test that moves the
@@ -46,6 +51,8 @@ class State:
         self.fail_status = None
         self.fail_times = 0
         self.drop_times = 0
+        self.hold_times = 0
+        self.release = threading.Event()  # set (and replaced) by each release
         self.items = []
 
 
@@ -162,6 +169,16 @@ class Handler(BaseHTTPRequestHandler):
                 with STATE.lock:
                     STATE.drop_times = times
                 self.answer(200, {"times": times})
+            elif self.path == CONTROL + "hold":
+                times = count(request["times"])
+                with STATE.lock:
+                    STATE.hold_times = times
+                self.answer(200, {"times": times})
+            elif self.path == CONTROL + "release":
+                with STATE.lock:
+                    released, STATE.release = STATE.release, threading.Event()
+                released.set()
+                self.answer(200, {})
             else:
                 self.answer(404, {"error": "no such control"})
         except Exception as error:  # a missing key, a wrong type, a secret that is not base64
@@ -181,8 +198,12 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             parsed = None
         with STATE.lock:
+            release = STATE.release
             if not verified:
                 answered = 400
+            elif STATE.hold_times > 0:
+                STATE.hold_times -= 1
+                answered = "held"
             elif STATE.drop_times > 0:
                 STATE.drop_times -= 1
                 answered = "dropped"
@@ -205,7 +226,10 @@ class Handler(BaseHTTPRequestHandler):
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                 }
             )
-        if answered == "dropped":
+        if answered == "held":
+            release.wait()
+            self.drop()
+        elif answered == "dropped":
             self.drop()
         elif answered == 400:
             self.answer(400, {"error": error})

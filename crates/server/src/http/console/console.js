@@ -204,6 +204,70 @@ function enhance(root) {
   tick();
 }
 
+// Live parts: an element with `data-live` (event types) is loaded again when one of those events
+// comes down the tenant's stream (`GET /v1/events`), only for its meeting with `data-live-chat`.
+// The stream is read with fetch, which sends the key as EventSource cannot; it connects again
+// after a pause whenever it ends.
+function heard(type, data) {
+  let chatId = null;
+  try {
+    chatId = JSON.parse(data).data.chatId;
+  } catch (ignored) {
+    // An event with no JSON still reloads what listens for its type alone.
+  }
+  for (const element of document.querySelectorAll('[data-live]')) {
+    const types = element.dataset.live.split(' ');
+    const chat = element.dataset.liveChat;
+    if (types.includes(type) && (!chat || chat === chatId)) {
+      loadInto(element);
+    }
+  }
+}
+
+async function follow() {
+  const response = await fetch('/v1/events', {
+    credentials: 'omit',
+    headers: { Authorization: 'Bearer ' + apiKey(), Accept: 'text/event-stream' },
+  });
+  if (!response.ok || !response.body) {
+    throw new Error('HTTP ' + response.status);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) {
+      return;
+    }
+    buffer += value.replace(/\r\n?/g, '\n');
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let type = '';
+      const data = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) {
+          type = line.slice(6).trim();
+        } else if (line.startsWith('data:')) {
+          data.push(line.slice(5).replace(/^ /, ''));
+        }
+      }
+      if (type) {
+        heard(type, data.join('\n'));
+      }
+    }
+  }
+}
+
+function live() {
+  if (!document.querySelector('[data-live]')) {
+    return;
+  }
+  const again = () => setTimeout(live, 2000);
+  follow().then(again, again);
+}
+
 function signIn(form) {
   const input = form.querySelector('#key');
   const error = form.querySelector('#key-error');
@@ -262,4 +326,5 @@ document.addEventListener('DOMContentLoaded', () => {
   }
   enhance(document);
   setInterval(tick, 1000);
+  live();
 });

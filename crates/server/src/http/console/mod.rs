@@ -19,6 +19,9 @@
 //! Own links (`/l/{code}`) open here too: a visitor is sent on to the broker's URL, or shown a
 //! page saying why not (`open_link`), with no sign-in.
 //!
+//! Live parts (`presence`): who is in a meeting, and the meetings a guest waits in now, read
+//! again when `GET /v1/events` tells of a change.
+//!
 //! Visits (`/visits`) are booked, listed by start, moved and cancelled with the same operations
 //! as `/v1/visits`; `/mail` shows the mail outbox `icnode up` writes visits' email to.
 //!
@@ -33,6 +36,7 @@ mod meetings;
 mod nodes;
 mod open_link;
 mod pages;
+mod presence;
 mod status;
 mod visits;
 mod webhooks;
@@ -79,6 +83,11 @@ pub fn fragments() -> Router<AppState> {
             get(meetings::list).post(meetings::create),
         )
         .route("/console/f/meetings/{chatId}", get(meetings::show))
+        .route(
+            "/console/f/meetings/{chatId}/presence",
+            get(presence::presence),
+        )
+        .route("/console/f/waiting", get(presence::waiting))
         .route(
             "/console/f/meetings/{chatId}/guests",
             post(meetings::add_guest),

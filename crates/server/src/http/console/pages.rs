@@ -61,6 +61,7 @@ pub(super) async fn meetings() -> Response {
                     input #chatIdPrefix name="chatIdPrefix" type="search";
                     button type="submit" { "Search" }
                 }
+                (super::presence::waiting_now())
                 div #meetings data-load="/console/f/meetings" data-query { p { "Loading…" } }
             },
         ),
@@ -74,7 +75,10 @@ pub(super) async fn meeting(Path(chat_id): Path<String>) -> Response {
         page(
             "Meeting",
             Nav::Meetings,
-            html! { div #meeting data-load=(fragment) { p { "Loading…" } } },
+            html! {
+                (super::presence::meeting_presence(&chat_id))
+                div #meeting data-load=(fragment) { p { "Loading…" } }
+            },
         ),
     )
 }
@@ -160,7 +164,10 @@ pub(super) async fn visit(Path(id): Path<String>) -> Response {
         page(
             "Visit",
             Nav::Visits,
-            html! { div #visit data-load=(fragment) { p { "Loading…" } } },
+            html! {
+                (super::presence::meeting_presence(&format!("{}{id}", crate::domain::VISIT_CHAT_ID_PREFIX)))
+                div #visit data-load=(fragment) { p { "Loading…" } }
+            },
         ),
     )
 }

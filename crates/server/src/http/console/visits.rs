@@ -510,6 +510,7 @@ fn visit_summary(visit: &Visit, clock: &Clockface) -> Markup {
         ("Started", visit.started_at.as_ref()),
         ("Ended", visit.ended_at.as_ref()),
         ("Cancelled", visit.cancelled_at.as_ref()),
+        ("Nobody came", visit.no_show_at.as_ref()),
     ];
     html! {
         dl.facts #visit-facts {

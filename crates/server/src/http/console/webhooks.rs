@@ -156,7 +156,7 @@ async fn list_fragment(
             .deliveries(caller, &hook.id, Some(SHOWN_DELIVERIES), None)
             .await
         {
-            Ok(deliveries) => deliveries.into_iter().map(Delivery::from).collect(),
+            Ok((deliveries, _)) => deliveries.into_iter().map(Delivery::from).collect(),
             // Deleted since it was listed.
             Err(WebhookError::NotFound(_)) => continue,
             Err(error) => return error_fragment(ApiError::from(error)),

@@ -1,0 +1,391 @@
+//! Presence on both databases, from the real broker's join pages pressed as a browser presses
+//! them: a guest in before any host waits, the first host's join, the last one out; each press
+//! kept and told once by two processes reading the same broker; the events followed live on
+//! `GET /v1/events`; and a visit nobody came to becoming a no-show while one whose link was
+//! opened does not.
+
+use std::time::{Duration, Instant};
+
+use instant_connect::Clock as _;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::domain::TenantId;
+
+use crate::{Db, Options, TestApp, on_both_databases, spawn_app_with};
+
+const MINUTE: i64 = 60;
+
+async fn app(db: Db) -> TestApp {
+    spawn_app_with(
+        db,
+        Options {
+            presence_every: Some(Duration::from_millis(20)),
+            jobs_every: Some(Duration::from_millis(20)),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+/// Follows an own link's redirects to its join page, then presses its button (`join` or
+/// `leave`), as a browser does.
+pub async fn press(app: &TestApp, link: &str, action: &str) {
+    let mut url = link.to_owned();
+    for _ in 0..5 {
+        let answer = app.http.get(&url).send().await.unwrap();
+        match answer.headers().get("location") {
+            Some(to) => {
+                url = reqwest::Url::parse(&url)
+                    .unwrap()
+                    .join(to.to_str().unwrap())
+                    .unwrap()
+                    .to_string();
+            }
+            None => {
+                assert_eq!(answer.status(), StatusCode::OK, "{url}");
+                break;
+            }
+        }
+    }
+    let pressed = app
+        .http
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("action={action}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pressed.status(), StatusCode::OK, "{action} at {url}");
+}
+
+/// Waits until the meeting's `presence` satisfies `done`.
+pub async fn presence_until(app: &TestApp, chat_id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let (status, meeting) = app.get(&format!("/v1/meetings/{chat_id}")).await;
+        assert_eq!(status, StatusCode::OK, "{meeting}");
+        if done(&meeting["presence"]) {
+            return meeting["presence"].clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "presence never got there: {meeting:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The presence events of the default tenant, in order: (type, data).
+async fn presence_events(app: &TestApp) -> Vec<(String, Value)> {
+    let events = app
+        .store
+        .events_since(&TenantId::default_tenant(), 0, 500)
+        .await
+        .unwrap();
+    events
+        .into_iter()
+        .filter(|e| ["guest.waiting", "host.joined", "meeting.ended"].contains(&e.event.as_str()))
+        .map(|e| {
+            let payload: Value = serde_json::from_str(&e.payload).unwrap();
+            (e.event.as_str().to_owned(), payload["data"].clone())
+        })
+        .collect()
+}
+
+async fn a_guest_before_the_host_waits_until_the_host_joins_and_the_last_out_ends_it(db: Db) {
+    let mut app = app(db).await;
+    // A second process reads the same broker's presses into the same database.
+    app.spawn_beside().await;
+    let (status, meeting) = app
+        .post(
+            "/v1/meetings",
+            json!({"chatId": "clinic-7", "hosts": 1, "guests": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{meeting}");
+    let link = |role: &str, i: usize| meeting[role][i]["url"].as_str().unwrap().to_owned();
+    let (_, before) = app.get("/v1/meetings/clinic-7").await;
+    assert!(before.get("presence").is_none(), "nobody joined: {before}");
+
+    press(&app, &link("guests", 0), "join").await;
+    let waiting = presence_until(&app, "clinic-7", |p| p["guests"] == 1).await;
+    assert_eq!(waiting["hosts"], 0);
+    let since = waiting["waitingSince"].as_str().unwrap().to_owned();
+    assert_eq!(since, instant_connect::rfc3339(app.clock.now()));
+    let list = app
+        .http
+        .get(format!("{}/console/f/waiting", app.url))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(">clinic-7</a>: 1 guest(s) waiting"), "{list}");
+
+    // The host joins: nobody waits; the second guest comes to a host and does not wait.
+    press(&app, &link("hosts", 0), "join").await;
+    let joined = presence_until(&app, "clinic-7", |p| p["hosts"] == 1).await;
+    assert!(joined.get("waitingSince").is_none(), "{joined}");
+    press(&app, &link("guests", 1), "join").await;
+    presence_until(&app, "clinic-7", |p| p["guests"] == 2).await;
+    // A second Join of someone in changes nothing.
+    press(&app, &link("guests", 1), "join").await;
+
+    // The host leaves: the guests wait again; the last one out ends it.
+    press(&app, &link("hosts", 0), "leave").await;
+    presence_until(&app, "clinic-7", |p| {
+        p["hosts"] == 0 && p["waitingSince"].is_string()
+    })
+    .await;
+    press(&app, &link("guests", 0), "leave").await;
+    press(&app, &link("guests", 1), "leave").await;
+    presence_until(&app, "clinic-7", |p| p["guests"] == 0).await;
+
+    // Each press told once, though two processes read them all.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let told = presence_events(&app).await;
+    let types: Vec<&str> = told.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "guest.waiting",
+            "host.joined",
+            "guest.waiting",
+            "meeting.ended"
+        ],
+        "{told:#?}"
+    );
+    assert_eq!(told[0].1, json!({"chatId": "clinic-7", "guests": 1}));
+    assert_eq!(told[1].1, json!({"chatId": "clinic-7", "guests": 1}));
+    assert_eq!(told[2].1, json!({"chatId": "clinic-7", "guests": 2}));
+    assert_eq!(told[3].1, json!({"chatId": "clinic-7"}));
+}
+
+async fn the_events_are_followed_live(db: Db) {
+    let app = app(db).await;
+    let (_, meeting) = app
+        .post("/v1/meetings", json!({"chatId": "live-1", "guests": 1}))
+        .await;
+    let answer = app
+        .http
+        .get(format!("{}/v1/events", app.url))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(
+        answer.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let mut stream = answer;
+    press(&app, meeting["guests"][0]["url"].as_str().unwrap(), "join").await;
+    let mut heard = String::new();
+    let started = Instant::now();
+    while !heard.contains("event: guest.waiting") {
+        assert!(started.elapsed() < Duration::from_secs(10), "{heard}");
+        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("an event in time")
+            .unwrap()
+            .expect("the stream is open");
+        heard.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    // The open came first, then the wait; each with its id and the webhook's JSON.
+    let opened = heard.find("event: link.opened").expect("the open, live");
+    assert!(
+        opened < heard.find("event: guest.waiting").unwrap(),
+        "{heard}"
+    );
+    let data = heard
+        .lines()
+        .skip_while(|l| *l != "event: guest.waiting")
+        .find_map(|l| l.strip_prefix("data: "))
+        .unwrap();
+    let payload: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(payload["type"], "guest.waiting");
+    assert_eq!(payload["data"]["chatId"], "live-1");
+    // Another tenant's key hears nothing of this tenant.
+    let other = app
+        .key_of("elsewhere", server::domain::KeyRole::Viewer, "viewer")
+        .await;
+    let theirs = app
+        .http
+        .get(format!("{}/v1/events", app.url))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), StatusCode::OK);
+    let mut theirs = theirs;
+    press(&app, meeting["guests"][0]["url"].as_str().unwrap(), "leave").await;
+    let nothing = tokio::time::timeout(Duration::from_millis(600), theirs.chunk()).await;
+    assert!(
+        nothing.is_err() || !format!("{nothing:?}").contains("live-1"),
+        "{nothing:?}"
+    );
+}
+
+async fn a_visit_nobody_came_to_is_a_no_show_and_one_whose_link_was_opened_is_not(db: Db) {
+    let app = app(db).await;
+    let start = app.clock.now() + 10 * MINUTE;
+    let book = |chat: &str| {
+        json!({"start": start, "end": start + 30 * MINUTE, "reminders": [],
+               "hosts": [{"name": chat}], "guests": [{}]})
+    };
+    let (_, empty) = app.post("/v1/visits", book("nobody")).await;
+    let (_, opened) = app.post("/v1/visits", book("someone")).await;
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    // Their links are made 15 minutes before the start: at once.
+    let ready = wait_for(&app, &id(&opened), |v| v["state"] == "ready").await;
+    let guest = ready["guests"][0]["link"]["url"].as_str().unwrap();
+    let status = app.http.get(guest).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::FOUND);
+
+    // The start and the grace pass.
+    app.clock.advance(Duration::from_secs((25 * MINUTE) as u64));
+    let no_show = wait_for(&app, &id(&empty), |v| v["state"] == "no_show").await;
+    assert_eq!(
+        no_show["noShowAt"],
+        instant_connect::rfc3339(app.clock.now())
+    );
+    let came = wait_for(&app, &id(&opened), |v| {
+        v["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["kind"] == "no_show" && j["state"] == "done")
+    })
+    .await;
+    assert_eq!(came["state"], "in_progress", "{came:#}");
+    // A late guest is told of, and does not undo the no-show.
+    let late = no_show["guests"][0]["link"]["url"].as_str().unwrap().to_owned();
+    press(&app, &late, "join").await;
+    presence_until(&app, no_show["chatId"].as_str().unwrap(), |p| p["guests"] == 1).await;
+    // The end does not undo a no-show; the other visit ends.
+    app.clock.advance(Duration::from_secs((20 * MINUTE) as u64));
+    wait_for(&app, &id(&opened), |v| v["state"] == "ended").await;
+    let (_, still) = app.get(&format!("/v1/visits/{}", id(&empty))).await;
+    assert_eq!(still["state"], "no_show", "{still:#}");
+    let events = app
+        .store
+        .events_since(&TenantId::default_tenant(), 0, 500)
+        .await
+        .unwrap();
+    let no_shows: Vec<Value> = events
+        .iter()
+        .filter(|e| e.event.as_str() == "visit.no_show")
+        .map(|e| serde_json::from_str(&e.payload).unwrap())
+        .collect();
+    assert_eq!(no_shows.len(), 1, "{no_shows:#?}");
+    assert_eq!(no_shows[0]["data"]["visitId"], id(&empty).as_str());
+}
+
+/// With `--alert-host-after 5m`: a wait that lasts emails the visit's hosts (no calendar
+/// invitation with it), once; a wait that ends in time emails no one.
+async fn a_guest_who_waits_long_has_the_hosts_emailed_once(db: Db) {
+    let outbox = tempfile::tempdir().unwrap();
+    let mail = server::mail::MailSettings {
+        transport: server::mail::MailTransport::Outbox(outbox.path().join("mail")),
+        from: "Clinic <visits@clinic.example>".into(),
+    };
+    let app = spawn_app_with(
+        db,
+        Options {
+            presence_every: Some(Duration::from_millis(20)),
+            jobs_every: Some(Duration::from_millis(20)),
+            host_alert_after: Some(Duration::from_secs(5 * 60)),
+            mail: Some(mail),
+            ..Options::default()
+        },
+    )
+    .await;
+    let start = app.clock.now() + 10 * MINUTE;
+    let book = json!({"start": start, "end": start + 30 * MINUTE, "reminders": [],
+                      "hosts": [{"name": "Dr Ada", "email": "ada@clinic.example"}],
+                      "guests": [{"name": "Bo"}]});
+    let (_, long) = app.post("/v1/visits", book.clone()).await;
+    let (_, short) = app.post("/v1/visits", book).await;
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    let long = wait_for(&app, &id(&long), |v| v["state"] == "ready").await;
+    let short = wait_for(&app, &id(&short), |v| v["state"] == "ready").await;
+    let guest = |v: &Value| v["guests"][0]["link"]["url"].as_str().unwrap().to_owned();
+    let host = |v: &Value| v["hosts"][0]["link"]["url"].as_str().unwrap().to_owned();
+    press(&app, &guest(&long), "join").await;
+    press(&app, &guest(&short), "join").await;
+    let alerts = |v: &Value| -> Vec<Value> {
+        v["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["kind"] == "alert_host")
+            .cloned()
+            .collect()
+    };
+    wait_for(&app, &id(&short), |v| alerts(v).len() == 1).await;
+    // The short wait ends before the alert is due: the host joins.
+    press(&app, &host(&short), "join").await;
+    let short_chat = short["chatId"].as_str().unwrap();
+    presence_until(&app, short_chat, |p| p["hosts"] == 1).await;
+
+    app.clock.advance(Duration::from_secs((5 * MINUTE) as u64));
+    let alerted = wait_for(&app, &id(&long), |v| {
+        alerts(v).first().is_some_and(|j| j["state"] == "done")
+    })
+    .await;
+    let sent: Vec<&Value> = alerted["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "waiting")
+        .collect();
+    assert_eq!(sent.len(), 1, "{alerted:#}");
+    assert_eq!(sent[0]["recipient"], "ada@clinic.example");
+    assert_eq!(sent[0]["outcome"], "sent", "{alerted:#}");
+    let skipped = wait_for(&app, &id(&short), |v| {
+        alerts(v).first().is_some_and(|j| j["state"] == "dropped")
+    })
+    .await;
+    assert!(
+        !skipped["messages"].to_string().contains("\"waiting\""),
+        "{skipped:#}"
+    );
+    // The one email: to the host, with the host's own link, and no calendar invitation.
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(outbox.path().join("mail"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    let waiting: Vec<String> = files
+        .iter()
+        .map(|file| std::fs::read_to_string(file).unwrap())
+        .filter(|mail| mail.contains("A guest is waiting"))
+        .collect();
+    assert_eq!(waiting.len(), 1, "{files:?}");
+    assert!(waiting[0].contains(&host(&alerted)), "{}", waiting[0]);
+    assert!(!waiting[0].contains("text/calendar"), "{}", waiting[0]);
+}
+
+async fn wait_for(app: &TestApp, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let (status, visit) = app.get(&format!("/v1/visits/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{visit}");
+        if done(&visit) {
+            return visit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the visit never got there: {visit:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+on_both_databases!(
+    a_guest_before_the_host_waits_until_the_host_joins_and_the_last_out_ends_it,
+    the_events_are_followed_live,
+    a_visit_nobody_came_to_is_a_no_show_and_one_whose_link_was_opened_is_not,
+    a_guest_who_waits_long_has_the_hosts_emailed_once,
+);
