@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use instant_connect::{Client, ClientConfig, JoinStyle, JoinUrls, unix_now};
+use instant_connect::unix_now;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
-use secrecy::{ExposeSecret, SecretString};
-use server::domain::{ChatId, LinkCounts, LinkSpec, MeetingOptions, Subject, Vertical, Window};
+use secrecy::ExposeSecret;
 use url::Url;
 
 use super::error::CliError;
@@ -16,10 +15,10 @@ use super::process::{DEV_KEY_FILE, bind, data_dir, dev_key, init_logging, shown,
 use super::serve::{apply, apply_connections, start_error};
 use crate::cli::UpArgs;
 
-/// How long the pair `up` prints stays valid.
 /// Where `up` writes visits' email, in its data directory, unless told otherwise.
 pub const MAIL_OUTBOX: &str = "mail";
 
+/// How long the meeting `up` makes at start stays valid.
 const UP_LINK_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
 
 pub async fn up(args: UpArgs) -> Result<(), CliError> {
@@ -37,7 +36,7 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
         Some(dir) => server::settings::sqlite_url_in(dir),
         None => server::settings::IN_MEMORY_DATABASE.to_owned(),
     };
-    let mut settings = server::Settings::new(database_url, url.clone(), token.clone());
+    let mut settings = server::Settings::new(database_url, url.clone(), token);
     apply(&mut settings, &args.service);
     apply_connections(&mut settings, &args.serve.connections);
     // `up` is a tool on one's own machine: its console may import nodes, and they and its
@@ -64,7 +63,7 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     println!("  service  {base}/v1/meetings, {base}/v1/nodes (API: {base}/docs)");
     println!("  console  {base}/");
     say_where_mail_goes(&mail);
-    let authorization = match (&dir, &key) {
+    let (authorization, secret) = match (&dir, &key) {
         (Some(dir), None) => {
             let file = dir.join(DEV_KEY_FILE);
             println!(
@@ -73,11 +72,17 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
                 file.display(),
                 dir.join(broker::identity::TOKEN_FILE).display()
             );
-            format!("$(cat {})", file.display())
+            let secret = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Runtime(format!("{}: {e}", file.display())))?;
+            (
+                format!("$(cat {})", file.display()),
+                secret.trim().to_owned(),
+            )
         }
         (_, Some(key)) => {
             println!("data in memory (--ephemeral): nothing survives a restart");
-            key.expose_secret().to_owned()
+            let secret = key.expose_secret().to_owned();
+            (secret.clone(), secret)
         }
         (None, None) => unreachable!("an ephemeral service always makes its key"),
     };
@@ -85,14 +90,16 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     println!(
         "  curl -sS -X POST {base}/v1/meetings -H \"Authorization: Bearer {authorization}\" \\\n       -H 'Content-Type: application/json' -d '{{\"guests\": 1}}'"
     );
-    // The pair is made the way any client makes one: over HTTP, through the library.
-    match first_pair(&url, token).await {
-        Ok((sub, host, guest)) => {
-            println!("a fresh visit `{sub}`, valid for 2 hours; open these in a browser:");
+    // The pair is made the way any caller makes one: a meeting of the service, over HTTP, so
+    // the console shows it and who joins it.
+    match first_meeting(&url, &secret).await {
+        Ok((chat_id, host, guest)) => {
+            println!("a fresh meeting `{chat_id}`, valid for 2 hours; open these in a browser:");
             println!("  host   {host}");
             println!("  guest  {guest}");
+            println!("  and watch it at {base}/meetings/{chat_id}");
         }
-        Err(error) => eprintln!("icnode: could not make the first link pair: {error}"),
+        Err(error) => eprintln!("icnode: could not make the first meeting: {error}"),
     }
     println!("Ctrl-C stops it.");
     server
@@ -101,46 +108,38 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Runtime(format!("the server failed: {e}")))
 }
 
-async fn first_pair(url: &Url, token: SecretString) -> Result<(String, String, String), CliError> {
-    let client =
-        Client::new(ClientConfig::new(url.clone(), token)).map_err(|e| CliError::runtime(&e))?;
+async fn first_meeting(url: &Url, key: &str) -> Result<(String, String, String), CliError> {
     let suffix: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(6)
         .map(char::from)
         .collect();
-    let chat_id =
-        ChatId::parse(format!("icnode-up-{suffix}")).map_err(|e| CliError::runtime(&e))?;
-    let spec = LinkSpec {
-        subject: Subject::of_chat_id(&chat_id),
-        counts: LinkCounts::Meeting {
-            hosts: None,
-            guests: None,
-        },
-        window: Window {
-            not_before: None,
-            expires_at: unix_now() + UP_LINK_LIFETIME.as_secs() as i64,
-        },
-        options: MeetingOptions {
-            vertical: Vertical::default(),
-            host_login: None,
-            short_urls: true,
-        },
-        from_lifetime: true,
-    };
-    let response = client
-        .generate_links(&spec.request())
+    let body = serde_json::json!({
+        "chatId": format!("icnode-up-{suffix}"),
+        "expiresAt": unix_now() + UP_LINK_LIFETIME.as_secs() as i64,
+    });
+    let meetings = url.join("v1/meetings").map_err(|e| CliError::runtime(&e))?;
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(meetings)
+        .bearer_auth(key)
+        .json(&body)
+        .send()
         .await
+        .and_then(reqwest::Response::error_for_status)
         .map_err(|e| CliError::runtime(&e))?
-        .value;
-    let join = JoinUrls::new(url.as_str()).map_err(|e| CliError::runtime(&e))?;
-    let links = join.links(&response, &JoinStyle::default());
-    match (links.hosts.first(), links.guests.first()) {
-        (Some(host), Some(guest)) => {
-            Ok((chat_id.into_string(), host.url.clone(), guest.url.clone()))
-        }
+        .json()
+        .await
+        .map_err(|e| CliError::runtime(&e))?;
+    let text = |pointer: &str| {
+        answer
+            .pointer(pointer)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    match (text("/chatId"), text("/hosts/0/url"), text("/guests/0/url")) {
+        (Some(chat_id), Some(host), Some(guest)) => Ok((chat_id, host, guest)),
         _ => Err(CliError::Runtime(
-            "the broker answered without a host and a guest link".into(),
+            "the service answered without a host and a guest link".into(),
         )),
     }
 }

@@ -194,6 +194,22 @@ fn up_serves_broker_and_service_on_one_address_with_a_private_dev_key() {
         .unwrap()
         .trim()
         .to_owned();
+    // The meeting `up` makes at start is the service's: its own links, and it is listed.
+    let fresh = up.line_with("a fresh meeting");
+    let chat_id = fresh.split('`').nth(1).unwrap().to_owned();
+    let printed: Vec<String> = ["  host   ", "  guest  "]
+        .map(|role| up.word_after(role))
+        .to_vec();
+    let (status, first) = get(&format!("{url}/v1/meetings/{chat_id}"), &key);
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        printed,
+        [&first["hosts"][0]["url"], &first["guests"][0]["url"]].map(|u| u.as_str().unwrap())
+    );
+    for link in &printed {
+        assert!(link.starts_with(&format!("{url}/l/")), "{link}");
+        super::used_secret(link.rsplit('/').next().unwrap());
+    }
 
     let (status, _, meeting) = post(
         &format!("{url}/v1/meetings"),
