@@ -261,9 +261,15 @@ async fn a_visit_nobody_came_to_is_a_no_show_and_one_whose_link_was_opened_is_no
     .await;
     assert_eq!(came["state"], "in_progress", "{came:#}");
     // A late guest is told of, and does not undo the no-show.
-    let late = no_show["guests"][0]["link"]["url"].as_str().unwrap().to_owned();
+    let late = no_show["guests"][0]["link"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     press(&app, &late, "join").await;
-    presence_until(&app, no_show["chatId"].as_str().unwrap(), |p| p["guests"] == 1).await;
+    presence_until(&app, no_show["chatId"].as_str().unwrap(), |p| {
+        p["guests"] == 1
+    })
+    .await;
     // The end does not undo a no-show; the other visit ends.
     app.clock.advance(Duration::from_secs((20 * MINUTE) as u64));
     wait_for(&app, &id(&opened), |v| v["state"] == "ended").await;
