@@ -162,4 +162,32 @@ mod tests {
             }
         );
     }
+
+    /// `serve` reads presence and alerts hosts only when told to.
+    #[test]
+    fn the_service_is_given_presence_and_host_alerts_when_asked() {
+        let parse = |args: &[&str]| {
+            let Command::Serve(serve) = Cli::try_parse_from(args).unwrap().command else {
+                panic!("not serve");
+            };
+            let broker = url::Url::parse("http://127.0.0.1:1").unwrap();
+            let mut settings = Settings::new(IN_MEMORY_DATABASE, broker, "token".into());
+            apply(&mut settings, &serve.service);
+            (settings.presence_every, settings.host_alert_after)
+        };
+        assert_eq!(parse(&["icnode", "serve"]), (None, None));
+        assert_eq!(
+            parse(&[
+                "icnode",
+                "serve",
+                "--presence-from-broker",
+                "--alert-host-after",
+                "5m"
+            ]),
+            (
+                Some(server::settings::PRESENCE_EVERY),
+                Some(std::time::Duration::from_secs(5 * 60))
+            )
+        );
+    }
 }
