@@ -62,7 +62,6 @@ pub struct Jobs {
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Round {
-    pub claimed: u64,
     pub done: u64,
     pub retried: u64,
     pub dead: u64,
@@ -116,8 +115,10 @@ impl Jobs {
         loop {
             let lease_until = now + self.lease.as_secs() as i64;
             let claimed = self.store.claim_jobs(now, lease_until, BATCH).await?;
-            let count = claimed.len();
-            round.claimed += count as u64;
+            // Claims again until none is due: what a full batch left is taken in this round.
+            if claimed.is_empty() {
+                return Ok(round);
+            }
             // Visits side by side; one visit's jobs one after another, in the order they fell
             // due (its links made before a reminder that carries them).
             let mut by_visit: Vec<Vec<JobRow>> = Vec::new();
@@ -157,9 +158,6 @@ impl Jobs {
                     }
                 }
             }
-            if count < BATCH as usize {
-                return Ok(round);
-            }
         }
     }
 
@@ -167,11 +165,13 @@ impl Jobs {
     /// tried.
     pub async fn every(self, every: Duration, stopped: impl std::future::Future<Output = ()>) {
         crate::rounds::every(every, stopped, || async {
-            if let Err(error) = self.round(self.clock.now()).await {
-                tracing::warn!(
+            match self.round(self.clock.now()).await {
+                Ok(round) if round != Round::default() => tracing::debug!(?round, "jobs ran"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(
                     error = %resilience::report(&error),
                     "a round of jobs failed; the next one tries again"
-                );
+                ),
             }
         })
         .await;

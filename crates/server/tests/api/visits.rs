@@ -518,6 +518,40 @@ async fn a_text_that_never_goes_ends_dead_and_is_told_as_failed_once(db: Db) {
     );
 }
 
+/// A job running holds its claim for the lease from the round's time: another process passes
+/// over it while it runs, and it runs once.
+async fn a_running_job_holds_its_claim_for_the_lease(db: Db) {
+    let mut app = app(db.clone()).await;
+    app.spawn_beside().await;
+    // Each broker answer takes 1.5 s: the links are made while both processes look.
+    app.set_broker_faults(json!([{"kind": "latency", "ms": 1500}]))
+        .await;
+    let booked_at = now(&app);
+    let start = booked_at + 10 * MINUTE;
+    let (_, visit) = app
+        .post(
+            "/v1/visits",
+            json!({"start": start, "end": start + HOUR, "reminders": [], "hosts": [{}], "guests": [{}]}),
+        )
+        .await;
+    let id = visit["id"].as_str().unwrap().to_owned();
+    let sql =
+        format!("SELECT state, locked_until FROM jobs WHERE visit_id = '{id}' AND kind = 'mint'");
+    let started = std::time::Instant::now();
+    let held = loop {
+        let rows = crate::batches::raw_rows(&db, app.database_url(), &sql).await;
+        if rows[0].0 == "running" {
+            break rows[0].1;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{rows:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let lease = server::settings::JOB_LEASE.as_secs() as i64;
+    assert_eq!(held, Some(booked_at + lease));
+    let ready = advance_until(&app, &id, 0, |v| v["state"] == "ready").await;
+    assert_eq!(jobs(&ready, "mint")[0]["attempts"], 1, "{ready:#}");
+}
+
 async fn a_bad_booking_names_its_field_and_keeps_nothing(db: Db) {
     let app = app(db).await;
     let start = now(&app) + HOUR;
@@ -687,6 +721,7 @@ on_both_databases!(
     a_day_before_crosses_daylight_saving_in_berlin_and_new_york,
     a_failed_text_is_retried_with_backoff_and_shows_on_the_visit,
     a_text_that_never_goes_ends_dead_and_is_told_as_failed_once,
+    a_running_job_holds_its_claim_for_the_lease,
     a_bad_booking_names_its_field_and_keeps_nothing,
     visits_are_listed_by_start_a_page_at_a_time_and_by_state,
 );
