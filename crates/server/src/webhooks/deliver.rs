@@ -83,15 +83,16 @@ impl Dispatcher {
         .await;
     }
 
-    /// Fans out the events written since, then sends what is due at `now`, a batch at a time;
-    /// how many deliveries were attempted.
-    pub async fn round(&self, now: i64) -> Result<usize, StoreError> {
+    /// Fans out the events written since, then sends what is due at `now`, a batch at a time.
+    pub async fn round(&self, now: i64) -> Result<(), StoreError> {
         while self.store.fan_out(now, FAN_OUT).await? > 0 {}
-        let mut attempted = 0;
         loop {
             let lease_until = now + self.lease.as_secs() as i64;
             let claimed = self.store.claim_deliveries(now, lease_until, BATCH).await?;
-            let count = claimed.len();
+            // Claims again until none is due, as visits' jobs do.
+            if claimed.is_empty() {
+                return Ok(());
+            }
             let mut sending = tokio::task::JoinSet::new();
             for delivery in claimed {
                 let this = self.clone();
@@ -103,10 +104,6 @@ impl Dispatcher {
                     Ok(Err(error)) => return Err(error),
                     Err(panicked) => tracing::error!(error = %panicked, "a delivery panicked"),
                 }
-            }
-            attempted += count;
-            if count < BATCH as usize {
-                return Ok(attempted);
             }
         }
     }
