@@ -247,6 +247,125 @@ async fn every_event_type_arrives_signed_and_the_standard_library_verifies_it(db
     }
 }
 
+/// The events of presence, of a no-show and of invitations that could not be sent arrive
+/// signed, and the standard library verifies them too.
+async fn presence_no_show_and_failed_invites_arrive_signed_and_verified(db: Db) {
+    let Some(receiver) = Receiver::start() else {
+        return;
+    };
+    // Email goes to a port nothing listens on (on loopback): every message fails.
+    let mail = server::mail::MailSettings {
+        transport: server::mail::MailTransport::Smtp("smtp://127.0.0.1:9".into()),
+        from: "visits@clinic.example".into(),
+    };
+    let app = spawn_app_with(
+        db,
+        Options {
+            jobs_every: Some(Duration::from_millis(20)),
+            deliveries_every: Some(Duration::from_millis(20)),
+            presence_every: Some(Duration::from_millis(20)),
+            private_webhooks: true,
+            mail: Some(mail),
+            ..Options::default()
+        },
+    )
+    .await;
+    let types = [
+        "guest.*",
+        "host.joined",
+        "meeting.ended",
+        "visit.no_show",
+        "invite.failed",
+    ];
+    subscribe(&app, &receiver, json!(types)).await;
+
+    // A guest before the host, the host, both gone.
+    let (_, meeting) = app
+        .post("/v1/meetings", json!({"chatId": "present", "guests": 1}))
+        .await;
+    let link = |role: &str| meeting[role][0]["url"].as_str().unwrap().to_owned();
+    crate::presence::press(&app, &link("guests"), "join").await;
+    crate::presence::presence_until(&app, "present", |p| p["guests"] == 1).await;
+    crate::presence::press(&app, &link("hosts"), "join").await;
+    crate::presence::presence_until(&app, "present", |p| p["hosts"] == 1).await;
+    crate::presence::press(&app, &link("guests"), "leave").await;
+    crate::presence::press(&app, &link("hosts"), "leave").await;
+    receiver.until(3).await;
+
+    // A visit whose booking notice and reminder never go, and nobody comes to.
+    let now = || instant_connect::Clock::now(&app.clock);
+    let start = now() + 24 * 3600;
+    let (_, visit) = app
+        .post(
+            "/v1/visits",
+            json!({"start": start, "end": start + 1800, "reminders": ["-PT20H"],
+                   "hosts": [{"email": "ada@clinic.example"}], "guests": [{}]}),
+        )
+        .await;
+    let path = format!("/v1/visits/{}", visit["id"].as_str().unwrap());
+    // An hour at a time (the longest backoff), until both jobs have given up.
+    for _ in 0..16 {
+        let (_, visit) = app.get(&path).await;
+        let jobs: Vec<&Value> = visit["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["kind"] == "notify" || j["kind"] == "remind")
+            .collect();
+        if jobs.iter().all(|j| j["state"] == "dead") {
+            break;
+        }
+        let settled = jobs.iter().all(|j| {
+            j["state"] == "dead"
+                || (j["state"] == "due"
+                    && j["dueAt"].as_str().unwrap() > instant_connect::rfc3339(now()).as_str())
+        });
+        if settled {
+            app.clock.advance(Duration::from_secs(3600));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let received = receiver.until(5).await;
+    assert!(now() < start, "the jobs gave up before the start");
+    app.clock
+        .advance(Duration::from_secs((start + 20 * 60 - now()) as u64));
+    let received_all = receiver.until(6).await;
+    assert!(received_all.len() >= received.len());
+
+    let mut told: Vec<&str> = received_all
+        .iter()
+        .map(|item| item["body"]["type"].as_str().unwrap())
+        .collect();
+    told.sort_unstable();
+    assert_eq!(
+        told,
+        [
+            "guest.waiting",
+            "host.joined",
+            "invite.failed",
+            "invite.failed",
+            "meeting.ended",
+            "visit.no_show"
+        ]
+    );
+    for item in &received_all {
+        assert_eq!(item["verified"], true, "{item}");
+        let text = item["body"].to_string();
+        assert!(!text.contains("ada@"), "no address in {text}");
+    }
+    let failed: Vec<&Value> = received_all
+        .iter()
+        .filter(|i| i["body"]["type"] == "invite.failed")
+        .map(|i| &i["body"]["data"])
+        .collect();
+    assert!(
+        failed
+            .iter()
+            .all(|d| d["channel"] == "email" && d["recipients"] == 1),
+        "{failed:?}"
+    );
+}
+
 async fn a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_answer(db: Db) {
     let Some(receiver) = Receiver::start() else {
         return;
@@ -561,6 +680,7 @@ async fn retention_takes_old_deliveries_and_their_events(db: Db) {
 on_both_databases!(
     retention_takes_old_deliveries_and_their_events,
     every_event_type_arrives_signed_and_the_standard_library_verifies_it,
+    presence_no_show_and_failed_invites_arrive_signed_and_verified,
     a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_answer,
     a_rotated_secret_signs_beside_the_old_one_for_a_day,
     events_are_the_changes_that_committed_and_none_is_lost,
