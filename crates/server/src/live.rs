@@ -31,15 +31,44 @@ pub struct Live {
     stopping: watch::Receiver<bool>,
 }
 
-/// One follower's place.
+/// One follower: where it reads from, and what it has yet to tell.
 struct Follower {
     live: Live,
     tenant: TenantId,
+    place: Place,
+    queue: VecDeque<EventRow>,
+}
+
+/// Where a follower is: the time it reads from, and what it told that it may read again.
+#[derive(Debug, Default)]
+struct Place {
     /// Events at this time or later are read.
     since: i64,
     /// Events told, by id, with their time: kept for as long as they can be read again.
     told: HashMap<String, i64>,
-    queue: VecDeque<EventRow>,
+}
+
+impl Place {
+    /// Of the events one look read (`limit` at most, oldest first), those not told before;
+    /// the place moved on to a little behind the newest of them, or to the newest itself when
+    /// the look was full (a burst larger than a look is not read again and again).
+    fn take(&mut self, events: Vec<EventRow>, limit: usize) -> Vec<EventRow> {
+        let full = events.len() == limit;
+        let newest = events.last().map(|event| event.at);
+        let mut new = Vec::new();
+        for event in events {
+            if self.told.insert(event.id.clone(), event.at).is_none() {
+                self.since = self.since.max(event.at - LOOK_BACK);
+                new.push(event);
+            }
+        }
+        if let (true, Some(newest)) = (full, newest) {
+            self.since = self.since.max(newest);
+        }
+        let since = self.since;
+        self.told.retain(|_, at| *at >= since);
+        new
+    }
 }
 
 impl Live {
@@ -55,10 +84,12 @@ impl Live {
     /// stream (the watcher connects again).
     pub fn follow(&self, tenant: TenantId) -> impl Stream<Item = EventRow> + Send + use<> {
         let follower = Follower {
-            since: self.clock.now(),
+            place: Place {
+                since: self.clock.now(),
+                told: HashMap::new(),
+            },
             live: self.clone(),
             tenant,
-            told: HashMap::new(),
             queue: VecDeque::new(),
         };
         futures_util::stream::unfold(follower, |mut follower| async move {
@@ -91,23 +122,73 @@ impl Follower {
         let events = self
             .live
             .store
-            .events_since(&self.tenant, self.since, LOOK_LIMIT)
+            .events_since(&self.tenant, self.place.since, LOOK_LIMIT)
             .await?;
-        // A full look moves on to its newest second, without looking back: a burst larger
-        // than a look is not read again and again.
-        let full = events.len() == LOOK_LIMIT as usize;
-        let newest = events.last().map(|event| event.at);
-        for event in events {
-            if self.told.insert(event.id.clone(), event.at).is_none() {
-                self.since = self.since.max(event.at - LOOK_BACK);
-                self.queue.push_back(event);
-            }
-        }
-        if let (true, Some(newest)) = (full, newest) {
-            self.since = self.since.max(newest);
-        }
-        let since = self.since;
-        self.told.retain(|_, at| *at >= since);
+        let new = self.place.take(events, LOOK_LIMIT as usize);
+        self.queue.extend(new);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{EventType, TenantId};
+
+    fn event(id: &str, at: i64) -> EventRow {
+        EventRow {
+            id: id.to_owned(),
+            tenant: TenantId::default_tenant(),
+            event: EventType::LinkOpened,
+            chat_id: None,
+            payload: "{}".to_owned(),
+            at,
+        }
+    }
+
+    fn ids(events: &[EventRow]) -> Vec<&str> {
+        events.iter().map(|e| e.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_place_reads_a_little_behind_its_newest_event_and_tells_each_once() {
+        let mut place = Place {
+            since: 100,
+            ..Place::default()
+        };
+        let told = place.take(vec![event("a", 100), event("b", 105)], 10);
+        assert_eq!(ids(&told), ["a", "b"]);
+        assert_eq!(
+            place.since,
+            105 - LOOK_BACK,
+            "behind the newest, for late commits"
+        );
+        // Read again with one that committed late, earlier than the newest: only it is new.
+        let told = place.take(vec![event("late", 104), event("b", 105)], 10);
+        assert_eq!(ids(&told), ["late"]);
+        // What can no longer be read again is forgotten.
+        assert!(!place.told.contains_key("a"), "{:?}", place.told);
+        assert!(place.told.contains_key("b"));
+        // Nothing read: the place stays.
+        assert!(place.take(Vec::new(), 10).is_empty());
+        assert_eq!(place.since, 103);
+    }
+
+    #[test]
+    fn a_full_look_moves_on_to_its_newest_second() {
+        let mut place = Place {
+            since: 100,
+            ..Place::default()
+        };
+        let burst: Vec<EventRow> = (0..3).map(|i| event(&format!("e{i}"), 100 + i)).collect();
+        assert_eq!(place.take(burst, 3).len(), 3);
+        assert_eq!(place.since, 102, "a full look does not look back");
+        let mut other = Place {
+            since: 100,
+            ..Place::default()
+        };
+        let burst: Vec<EventRow> = (0..3).map(|i| event(&format!("e{i}"), 100 + i)).collect();
+        other.take(burst, 4);
+        assert_eq!(other.since, 102 - LOOK_BACK);
     }
 }
