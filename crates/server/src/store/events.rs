@@ -164,27 +164,36 @@ impl Store {
     }
 
     /// Fans at most `limit` events out, oldest first: each to every endpoint of its tenant that
-    /// wants it, once (the event is marked in the same transaction; an event another process
-    /// fans out meanwhile is left to it). How many were fanned out.
+    /// wants it and existed when it happened, once (the event is marked in the same
+    /// transaction; an event another process fans out meanwhile is left to it). How many were
+    /// fanned out.
     pub async fn fan_out(&self, now: i64, limit: u32) -> Result<usize, StoreError> {
         let statement = Statement::new(
-            "SELECT id, tenant_id, type FROM events WHERE fanned_out = 0 ORDER BY at, id LIMIT $1",
+            "SELECT id, tenant_id, type, at FROM events WHERE fanned_out = 0 ORDER BY at, id \
+             LIMIT $1",
             values![i64::from(limit)],
         );
         let events = self
             .db
             .fetch(statement, |row| {
-                Ok((row.text("id")?, row.text("tenant_id")?, row.text("type")?))
+                Ok((
+                    row.text("id")?,
+                    row.text("tenant_id")?,
+                    row.text("type")?,
+                    row.int("at")?,
+                ))
             })
             .await?;
         let mut fanned = 0;
-        for (id, tenant, kind) in events {
+        for (id, tenant, kind, at) in events {
             let tenant = tenant_id(tenant)?;
             let wanted = EventType::parse(&kind);
             let deliveries = self
                 .webhooks(&tenant)
                 .await?
                 .into_iter()
+                // An endpoint made after the event did not hear of it.
+                .filter(|hook| hook.created_at <= at)
                 .filter(|hook| wanted.is_some_and(|t| hook.events.wants(t)))
                 .map(|hook| {
                     let delivery = uuid::Uuid::now_v7().to_string();
