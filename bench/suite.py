@@ -21,11 +21,15 @@ Sections (all by default):
   links      link-open redirects a second and p50/p99 of the service's own link `/l/{code}`
              (a read, then an open recorded: an UPDATE and an INSERT committed) beside the
              broker's short link `/visit/{short}` (a read), both 302s of one `icnode up`
+  webhooks   delivery lag (201 -> received) p50/p99 of 1,000 meetings made at once through
+             `icnode up`, each meeting.created delivered to a receiver in the bench, beside
+             the same receiver sent 1,000 POSTs of the same size straight (the transport's lag)
 
 Usage: bench/run [--quick] [SECTION...]
 """
 
 import argparse
+import asyncio
 import hashlib
 import http.client
 import json
@@ -41,11 +45,14 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # ICNODE_BENCH_BINARY measures another build (an earlier commit's, for before and after).
-ICNODE = os.environ.get("ICNODE_BENCH_BINARY") or os.path.join(ROOT, "target", "release", "icnode")
+# Otherwise the release build of bench/run's `cargo build`, in CARGO_TARGET_DIR when it is set.
+ICNODE = os.environ.get("ICNODE_BENCH_BINARY") or os.path.join(
+    os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "icnode")
 WRK_SCRIPT = os.path.join(ROOT, "bench", "wrk", "post.lua")
 WRK_GET_SCRIPT = os.path.join(ROOT, "bench", "wrk", "get.lua")
 PRODUCTION_ITERATIONS = 13602
@@ -885,7 +892,255 @@ def links(quick, work):
         f"{answered['own link']:,} own, {answered['short link']:,} short, 0 other")
 
 
-SECTIONS = ["crypto", "service", "pipeline", "footprint", "instructions", "growth", "visits", "links"]
+# --- webhooks ------------------------------------------------------------------------------
+
+class Receiver(asyncio.Protocol):
+    """One connection to the bench's webhook receiver (HTTP/1.1 on 127.0.0.1, kept alive):
+    each request is recorded as it is read whole, `(time.monotonic(), webhook-id, the body,
+    the request's size)`, and answered 204. The clock is the one the bench's client reads when
+    it sends and when an answer arrives, in the same process."""
+
+    def __init__(self, got):
+        self.got, self.buffer = got, bytearray()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+            headers = dict((k.strip().lower(), v.strip()) for k, _, v in (h.partition(":") for h in head[1:]))
+            if "content-length" not in headers:
+                self.got["errors"].append(f"a request without Content-Length: {head[0]}")
+                self.transport.close()
+                return
+            size = end + 4 + int(headers["content-length"])
+            if len(self.buffer) < size:
+                return
+            at = time.monotonic()
+            body = bytes(self.buffer[end + 4:size])
+            del self.buffer[:size]
+            self.got["requests"].append((at, headers.get("webhook-id"), body, size))
+            self.transport.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+
+async def read_answer(reader):
+    """Status and body of one HTTP/1.1 answer (Content-Length or chunked)."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    status = int(head[0].split(" ", 2)[1])
+    headers = dict((k.strip().lower(), v.strip()) for k, _, v in (h.partition(":") for h in head[1:] if h))
+    if "content-length" in headers:
+        return status, await reader.readexactly(int(headers["content-length"]))
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = bytearray()
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")  # the end of the (empty) trailers
+                return status, bytes(body)
+            body += await reader.readexactly(size)
+            await reader.readexactly(2)
+    return status, b""
+
+
+def request_bytes(method, path, port, headers, body):
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}",
+             *(f"{k}: {v}" for k, v in headers.items()), f"Content-Length: {len(body)}", "", ""]
+    return "\r\n".join(lines).encode() + body
+
+
+async def burst(port, requests):
+    """Opens one connection per request (100 connects at a time), then writes every request at
+    once and reads the answers: per request `(sent, answered, status, body)`, monotonic."""
+    connections = []
+    for start in range(0, len(requests), 100):
+        connections += await asyncio.gather(
+            *(asyncio.open_connection("127.0.0.1", port) for _ in requests[start:start + 100]))
+
+    async def one(connection, request):
+        reader, writer = connection
+        sent = time.monotonic()
+        writer.write(request)
+        status, body = await read_answer(reader)
+        answered = time.monotonic()
+        writer.close()
+        return sent, answered, status, body
+
+    return await asyncio.gather(*(one(c, r) for c, r in zip(connections, requests)))
+
+
+def rounds_of(arrivals, gap=0.25):
+    """Arrival times split where more than `gap` seconds pass without one: the dispatcher's
+    rounds as the receiver saw them, each `(first, last, count)`."""
+    groups = []
+    for at in sorted(arrivals):
+        if groups and at - groups[-1][1] <= gap:
+            groups[-1] = (groups[-1][0], at, groups[-1][2] + 1)
+        else:
+            groups.append((at, at, 1))
+    return groups
+
+
+def webhooks(quick, work):
+    """Webhook delivery lag: `events` meetings made at once through `POST /v1/meetings` of one
+    `icnode up` (one connection each, every request written at once), each acknowledged by its
+    201 after its meeting and its `meeting.created` event are committed; a receiver in this
+    process records when each event's delivery arrives. Lag = arrived - acknowledged, per
+    chatId. Baseline alongside: the same receiver sent `events` POSTs of the same size and
+    headers by this process, at the same concurrency, the lag there being arrived - sent (the
+    transport's own). Each event must arrive exactly once (distinct `webhook-id`s)."""
+    events = 200 if quick else 1_000
+    print(f"webhooks: {events} meetings at once, each meeting.created delivered to a receiver on 127.0.0.1, "
+          f"beside {events} POSTs of the same size sent to it straight", file=sys.stderr)
+    up, data = start_up(work, "webhooks", SERVICE_ITERATIONS)
+    base = up.match.group(1).rstrip("/")
+    port = int(base.rsplit(":", 1)[1])
+    key = open(os.path.join(data, "dev-api-key")).read().strip()
+    auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    got = {"requests": [], "errors": []}
+
+    async def measure():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: Receiver(got), "127.0.0.1", 0, backlog=4096)
+        receiver_port = server.sockets[0].getsockname()[1]
+
+        async def call(method, path, body=None):
+            status, answer = (await burst(port, [request_bytes(
+                method, path, port, auth, json.dumps(body).encode() if body is not None else b"")]))[0][2:]
+            return status, json.loads(answer) if answer else None
+
+        status, hook = await call("POST", "/v1/webhooks", {"url": f"http://127.0.0.1:{receiver_port}/hook",
+                                                           "events": ["meeting.created"]})
+        if status != 201:
+            sys.exit(f"POST /v1/webhooks answered {status}: {hook}")
+
+        async def until_received(count, seconds):
+            deadline = time.monotonic() + seconds
+            while len({r[1] for r in got["requests"]}) < count and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+
+        def meetings(tag, count):
+            return [request_bytes("POST", "/v1/meetings", port, auth,
+                                  json.dumps({"chatId": f"{tag}-{i:04d}"}).encode()) for i in range(count)]
+
+        # Warm: a few meetings, their deliveries received (the dispatcher's connections to the
+        # receiver opened, SQLite's pages read), then nothing left to deliver.
+        await burst(port, meetings("wrm", 20))
+        await until_received(20, 30)
+        await asyncio.sleep(1.5)
+        # (`up` made a meeting of its own at start-up, whose event is delivered too.)
+        warm = [r for r in got["requests"] if json.loads(r[2])["data"]["chatId"].startswith("wrm-")]
+        if len(warm) != 20 or got["errors"]:
+            sys.exit(f"warming: {len(warm)} deliveries of 20 meetings, errors {got['errors'][:3]}")
+        sample_at, sample_id, sample_body, sample_size = warm[0]
+        got["requests"].clear()
+
+        # Baseline: the same receiver sent `events` requests of a delivery's size and headers.
+        def straight(i):
+            payload = json.loads(sample_body)
+            payload["data"]["chatId"] = f"lag-{i:04d}"
+            body = json.dumps(payload, separators=(",", ":")).encode()
+            return request_bytes("POST", "/hook", receiver_port, {
+                "user-agent": "icnode-bench", "content-type": "application/json",
+                "webhook-id": f"evt_{uuid.uuid4().hex}", "webhook-timestamp": str(int(time.time())),
+                "webhook-signature": "v1," + "A" * 44}, body)
+        sent = await burst(receiver_port, [straight(i) for i in range(events)])
+        received = {json.loads(body)["data"]["chatId"]: at for at, _, body, _ in got["requests"]}
+        baseline = {"lags": [received[f"lag-{i:04d}"] - s[0] for i, s in enumerate(sent)],
+                    "drained": max(received.values()) - min(s[0] for s in sent),
+                    "size": statistics.mean(r[3] for r in got["requests"])}
+        if len(got["requests"]) != events or any(s[2] != 204 for s in sent):
+            sys.exit(f"baseline: {len(got['requests'])} received of {events}")
+        got["requests"].clear()
+
+        # The events: `events` meetings at once, then their deliveries until all arrived (or a
+        # minute), then 3 s more to catch any sent twice.
+        started = time.monotonic()
+        answers = await burst(port, meetings("lag", events))
+        if any(a[2] != 201 for a in answers):
+            bad = [a for a in answers if a[2] != 201]
+            sys.exit(f"{len(bad)} of {events} POST /v1/meetings did not answer 201: {bad[0][2]} {bad[0][3][:300]!r}")
+        await until_received(events, 60)
+        await asyncio.sleep(3)
+        server.close()
+        acknowledged = {f"lag-{i:04d}": a[1] for i, a in enumerate(answers)}
+        arrivals = {}
+        for at, event_id, body, _ in got["requests"]:
+            arrivals.setdefault(json.loads(body)["data"]["chatId"], []).append((at, event_id))
+        deliveries, before = [], ""
+        while True:
+            status, listed = await call("GET", f"/v1/webhooks/{hook['id']}/deliveries?limit=1000&before={before}")
+            if status != 200:
+                sys.exit(f"GET deliveries answered {status}: {listed}")
+            deliveries += listed["items"]
+            before = listed.get("nextBefore")
+            if not before:
+                break
+        return {"started": started, "answers": answers, "acknowledged": acknowledged,
+                "arrivals": arrivals, "baseline": baseline, "deliveries": deliveries, "size": sample_size}
+
+    try:
+        m = asyncio.run(measure())
+    finally:
+        up.stop()
+
+    arrivals, acknowledged = m["arrivals"], m["acknowledged"]
+    all_ids = [event_id for seen in arrivals.values() for _, event_id in seen]
+    missing = sorted(set(acknowledged) - set(arrivals))
+    strangers = sorted(set(arrivals) - set(acknowledged))
+    duplicates = len(all_ids) - len(set(all_ids))
+    twice = sum(1 for seen in arrivals.values() if len(seen) > 1)
+    lags = [min(at for at, _ in arrivals[chat]) - acknowledged[chat] for chat in acknowledged if chat in arrivals]
+    first_arrival = [min(at for at, _ in seen) for seen in arrivals.values()]
+    last_201 = max(acknowledged.values()) - m["started"]
+    drained = max(first_arrival) - m["started"] if first_arrival else float("nan")
+    base = m["baseline"]
+
+    def ms(values, share):
+        return percentile(values, share) * 1000
+
+    row("webhooks", f"transport alone: {events} POSTs of {base['size']:.0f} bytes at once to the receiver, "
+        f"lag sent -> received p50 / p99 / max",
+        f"{ms(base['lags'], 0.5):.1f} / {ms(base['lags'], 0.99):.1f} / {max(base['lags']) * 1000:.1f} ms",
+        "transport", 1.0)
+    if lags:
+        row("webhooks", f"{events} meetings at once: lag 201 -> delivery received p50",
+            f"{ms(lags, 0.5):.0f} ms", "transport", percentile(lags, 0.5) / percentile(base["lags"], 0.5))
+        row("webhooks", f"{events} meetings at once: lag 201 -> delivery received p99",
+            f"{ms(lags, 0.99):.0f} ms", "transport", percentile(lags, 0.99) / percentile(base["lags"], 0.99))
+        row("webhooks", "lag max / min", f"{max(lags) * 1000:.0f} / {min(lags) * 1000:.0f} ms")
+    row("webhooks", f"all {events} received, from the first POST sent (the last 201 at {last_201:.2f} s; "
+        f"the transport's from its first sent)", f"{drained:.2f} s ({drained - last_201:.2f} after the last 201; "
+        f"{base['drained'] * 1000:.0f} ms)", "transport", drained / base["drained"])
+    # Each round as the receiver saw it: how many it delivered, when their 201s came and when
+    # they arrived (seconds after the first POST): the wait for a round beside its own work.
+    rounds = []
+    for first, last, count in rounds_of(first_arrival):
+        acked = [acknowledged[chat] for chat, seen in arrivals.items()
+                 if chat in acknowledged and first <= min(at for at, _ in seen) <= last]
+        at = lambda t: f"{t - m['started']:.2f}"
+        rounds.append(f"{count}: 201 {at(min(acked))}-{at(max(acked))}, received {at(first)}-{at(last)}"
+                      if acked else f"{count}: received {at(first)}-{at(last)}")
+    row("webhooks", f"by round (first 201 at {min(acknowledged.values()) - m['started']:.2f} s; "
+        f"s after the first POST)", "; ".join(rounds))
+    states = {}
+    for delivery in m["deliveries"]:
+        key = (delivery["state"], delivery["attempts"])
+        states[key] = states.get(key, 0) + 1
+    row("webhooks", "exactly once: received, distinct webhook-ids, duplicates, missing, other chatIds",
+        f"{len(all_ids)}, {len(set(all_ids))}, {duplicates} ({twice} chatIds twice), {len(missing)}, "
+        f"{len(strangers)}")
+    row("webhooks", "the service's deliveries, the warming's and up's own meeting's too (state, attempts: count)",
+        ", ".join(f"{s} {a}: {n}" for (s, a), n in sorted(states.items())))
+    if missing or duplicates:
+        print(f"  missing {missing[:5]}, duplicates {duplicates}", file=sys.stderr)
+
+
+SECTIONS = ["crypto", "service", "pipeline", "footprint", "instructions", "growth", "visits", "links", "webhooks"]
 
 
 def main():
@@ -911,6 +1166,8 @@ def main():
                 visits(args.quick, work)
             elif section == "links":
                 links(args.quick, work)
+            elif section == "webhooks":
+                webhooks(args.quick, work)
             elif section == "growth":
                 growth(args.quick, "sqlite", work)
                 growth(args.quick, "postgres", work)
