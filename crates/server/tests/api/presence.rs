@@ -79,7 +79,7 @@ pub async fn presence_until(app: &TestApp, chat_id: &str, done: impl Fn(&Value) 
 async fn presence_events(app: &TestApp) -> Vec<(String, Value)> {
     let events = app
         .store
-        .events_since(&TenantId::default_tenant(), 0, 500)
+        .events_since(&TenantId::default_tenant(), 0, 5000)
         .await
         .unwrap();
     events
@@ -277,7 +277,7 @@ async fn a_visit_nobody_came_to_is_a_no_show_and_one_whose_link_was_opened_is_no
     assert_eq!(still["state"], "no_show", "{still:#}");
     let events = app
         .store
-        .events_since(&TenantId::default_tenant(), 0, 500)
+        .events_since(&TenantId::default_tenant(), 0, 5000)
         .await
         .unwrap();
     let no_shows: Vec<Value> = events
@@ -287,6 +287,40 @@ async fn a_visit_nobody_came_to_is_a_no_show_and_one_whose_link_was_opened_is_no
         .collect();
     assert_eq!(no_shows.len(), 1, "{no_shows:#?}");
     assert_eq!(no_shows[0]["data"]["visitId"], id(&empty).as_str());
+}
+
+/// One round reads a backlog longer than a page, and says how many presses it kept; a round
+/// with nothing new keeps nothing.
+async fn a_round_reads_a_backlog_of_many_pages(db: Db) {
+    // No reader runs in the service: the test's own reads.
+    let app = spawn_app_with(db, Options::default()).await;
+    let (_, meeting) = app
+        .post("/v1/meetings", json!({"chatId": "busy", "guests": 1}))
+        .await;
+    let guest = meeting["guests"][0]["url"].as_str().unwrap().to_owned();
+    // 231 presses, more than a page of 200: join and leave, and a join to end.
+    for i in 0..231 {
+        let action = if i % 2 == 0 { "join" } else { "leave" };
+        press(&app, &guest, action).await;
+    }
+    let metrics = std::sync::Arc::new(server::metrics::Metrics::new(
+        app.store.commit_counts(),
+        app.store.key_check_counts(),
+    ));
+    let clock: std::sync::Arc<dyn instant_connect::Clock> = std::sync::Arc::new(app.clock.clone());
+    let broker = server::broker::Broker::new(&app.settings.broker, clock.clone(), metrics).unwrap();
+    let reader = server::presence::PresenceReader::new(app.store.clone(), broker, clock, None);
+    assert_eq!(reader.round().await.unwrap(), 231);
+    assert_eq!(reader.round().await.unwrap(), 0);
+    let (_, read) = app.get("/v1/meetings/busy").await;
+    assert_eq!(read["presence"]["guests"], 1, "{}", read["presence"]);
+    let told = presence_events(&app).await;
+    let waits = told.iter().filter(|(t, _)| t == "guest.waiting").count();
+    assert_eq!(
+        (waits, told.len() - waits),
+        (116, 115),
+        "a wait for each join, an end for each leave"
+    );
 }
 
 /// With `--alert-host-after 5m`: a wait that lasts emails the visit's hosts (no calendar
@@ -394,4 +428,5 @@ on_both_databases!(
     the_events_are_followed_live,
     a_visit_nobody_came_to_is_a_no_show_and_one_whose_link_was_opened_is_not,
     a_guest_who_waits_long_has_the_hosts_emailed_once,
+    a_round_reads_a_backlog_of_many_pages,
 );
