@@ -48,20 +48,42 @@ pub async fn track(request: Request, next: Next) -> Response {
             "accepted with warnings"
         );
     }
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        tracking_id = %id,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "broker request"
-    );
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    if is_poll(&method, &path, status) {
+        tracing::debug!(%method, path, status, tracking_id = %id, elapsed_ms, "broker request");
+    } else {
+        tracing::info!(%method, path, status, tracking_id = %id, elapsed_ms, "broker request");
+    }
     response
+}
+
+/// A read of the joins answered: the service polls it four times a second (presence in `up`),
+/// which is not news for the log.
+fn is_poll(method: &axum::http::Method, path: &str, status: u16) -> bool {
+    method == axum::http::Method::GET && path == "/_icnode/joins" && status == 200
 }
 
 fn loggable_path(path: &str) -> String {
     match path.strip_prefix("/visit/") {
         Some(_) => "/visit/{short}".to_owned(),
         None => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn only_an_answered_read_of_the_joins_is_a_poll() {
+        assert!(is_poll(&Method::GET, "/_icnode/joins", 200));
+        assert!(
+            !is_poll(&Method::GET, "/_icnode/joins", 401),
+            "a refusal is news"
+        );
+        assert!(!is_poll(&Method::POST, "/_icnode/joins", 200));
+        assert!(!is_poll(&Method::GET, "/_icnode/outbox", 200));
     }
 }
