@@ -499,9 +499,10 @@ pub async fn get(
 
 /// Reschedule a visit.
 ///
-/// Its jobs not yet run are replaced by those of the new schedule; links already made keep
-/// their old window, and new ones are made for the new. The same schedule again changes
-/// nothing (`sequence` stays).
+/// Its jobs not yet run are replaced by those of the new schedule; its own links made so far
+/// are revoked (their broker URLs work until they expire: the broker cannot end them), and new
+/// ones are made for the new window. The same schedule again changes nothing (`sequence`
+/// stays).
 #[utoipa::path(
     patch, path = "/v1/visits/{id}", tag = "visits", operation_id = "rescheduleVisit",
     params(("id" = String, Path, description = "the visit's id")),
@@ -532,8 +533,9 @@ pub async fn reschedule(
 
 /// Cancel a visit.
 ///
-/// Its jobs not yet run are dropped. Cancelling it again answers the same and changes
-/// nothing. Links already made work until they expire: the broker cannot end them.
+/// Its jobs not yet run are dropped and its own links made so far revoked (their broker URLs
+/// work until they expire: the broker cannot end them). Cancelling it again answers the same
+/// and changes nothing.
 #[utoipa::path(
     post, path = "/v1/visits/{id}/cancel", tag = "visits", operation_id = "cancelVisit",
     params(("id" = String, Path, description = "the visit's id")),

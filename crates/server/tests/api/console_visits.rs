@@ -397,7 +397,7 @@ async fn a_visit_booked_in_the_console_is_shown_moved_and_cancelled(db: Db) {
     let (status, html) = fragment(&app, &format!("{path}/cancel"), Some(&[])).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(
-        html.contains("Cancelled: its reminders will not be sent; links already made work"),
+        html.contains("Cancelled: its reminders will not be sent, and its links no longer open."),
         "{html}"
     );
     assert!(html.contains(r#"data-state="cancelled""#), "{html}");

@@ -557,7 +557,9 @@ async fn events_are_the_changes_that_committed_and_none_is_lost(db: Db) {
     types.sort_unstable();
     assert_eq!(types, ["link.revoked", "meeting.created"]);
     assert!(
-        received.iter().all(|i| i["body"]["data"]["chatId"] == "once"),
+        received
+            .iter()
+            .all(|i| i["body"]["data"]["chatId"] == "once"),
         "{received:#?}"
     );
 }

@@ -469,8 +469,7 @@ pub(super) async fn cancel(
     match state.visits.cancel(&caller, &id).await {
         Ok(view) => {
             let said = Said::Done(
-                "Cancelled: its reminders will not be sent; links already made work until they \
-                 expire."
+                "Cancelled: its reminders will not be sent, and its links no longer open."
                     .to_owned(),
             );
             markup(StatusCode::OK, visit_page(&Visit::from(view), &said))
@@ -703,7 +702,7 @@ fn visit_actions(visit: &Visit, clock: &Clockface, said: &Said) -> Markup {
                 details.confirm {
                     summary { "Cancel this visit…" }
                     form #cancel-form method="post" action={ (base) "/cancel" } data-target="visit" {
-                        p { "Its reminders are not sent, and everyone with an email address is told. Links already made work until they expire." }
+                        p { "Its reminders are not sent, and everyone with an email address is told. Its links stop opening." }
                         button.danger type="submit" { "Yes, cancel the visit" }
                     }
                 }
