@@ -58,14 +58,27 @@ impl PresenceReader {
         }
     }
 
-    /// A round every `every` until `stopped`.
+    /// A round every `every` until `stopped`; none after a broker that keeps no joins (not an
+    /// icnode broker) said so.
     pub async fn every(self, every: Duration, stopped: impl std::future::Future<Output = ()>) {
+        let off = std::sync::atomic::AtomicBool::new(false);
         crate::rounds::every(every, stopped, || async {
-            if let Err(error) = self.round().await {
-                tracing::warn!(
+            if off.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
+            match self.round().await {
+                Ok(_) => {}
+                Err(PresenceError::Broker(BrokerFailure::Refused { status: 404, .. })) => {
+                    off.store(true, std::sync::atomic::Ordering::Relaxed);
+                    tracing::error!(
+                        "the broker keeps no joins (GET /_icnode/joins is 404: not an icnode \
+                         broker); presence is not read"
+                    );
+                }
+                Err(error) => tracing::warn!(
                     error = %resilience::report(&error),
                     "a read of presence failed; the next one tries again"
-                );
+                ),
             }
         })
         .await;

@@ -323,6 +323,44 @@ async fn a_round_reads_a_backlog_of_many_pages(db: Db) {
     );
 }
 
+/// Against a broker that keeps no joins (as production): one read, said once, and no more.
+async fn a_broker_without_joins_is_asked_once_and_said_once(db: Db) {
+    // A stand-in on loopback that answers every request 404, counting them.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = asked.clone();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let _ = socket
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await;
+        }
+    });
+    let _app = spawn_app_with(
+        db,
+        Options {
+            broker_url: Some(url),
+            presence_every: Some(Duration::from_millis(20)),
+            ..Options::default()
+        },
+    )
+    .await;
+    let started = Instant::now();
+    while !crate::captured_logs().contains("the broker keeps no joins") {
+        assert!(started.elapsed() < Duration::from_secs(10), "never said");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
 /// With `--alert-host-after 5m`: a wait that lasts emails the visit's hosts (no calendar
 /// invitation with it), once; a wait that ends in time emails no one.
 async fn a_guest_who_waits_long_has_the_hosts_emailed_once(db: Db) {
@@ -429,4 +467,5 @@ on_both_databases!(
     a_visit_nobody_came_to_is_a_no_show_and_one_whose_link_was_opened_is_not,
     a_guest_who_waits_long_has_the_hosts_emailed_once,
     a_round_reads_a_backlog_of_many_pages,
+    a_broker_without_joins_is_asked_once_and_said_once,
 );
