@@ -75,13 +75,13 @@ impl Meetings {
 const MAX_WAITING: u32 = 50;
 
 impl Meetings {
-    /// The caller's tenant's meetings where guests wait with no host in, the longest waiting
-    /// first, `MAX_WAITING` at most.
+    /// The caller's tenant's meetings, their links still working, where guests wait with no
+    /// host in, the longest waiting first, `MAX_WAITING` at most.
     pub async fn waiting(&self, caller: &Caller) -> Result<Vec<RoomRow>, MeetingError> {
         super::allowed(caller, Permission::Read)?;
         Ok(self
             .store
-            .waiting_rooms(&caller.tenant, MAX_WAITING)
+            .waiting_rooms(&caller.tenant, self.clock.now(), MAX_WAITING)
             .await?)
     }
 }

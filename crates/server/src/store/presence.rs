@@ -60,18 +60,21 @@ impl Store {
         self.db.fetch_optional(statement, room_row).await
     }
 
-    /// The rooms of a tenant where guests wait with no host, the longest waiting first.
+    /// The rooms of a tenant where guests wait with no host, of meetings whose links still
+    /// work at `now` (a guest who closed the page without leaving waits no longer once they
+    /// expire), the longest waiting first.
     pub async fn waiting_rooms(
         &self,
         tenant: &TenantId,
+        now: i64,
         limit: u32,
     ) -> Result<Vec<RoomRow>, StoreError> {
         let statement = Statement::new(
-            format!(
-                "SELECT {ROOM_COLUMNS} FROM rooms WHERE tenant_id = $1 \
-                 AND waiting_since IS NOT NULL ORDER BY waiting_since, chat_id LIMIT $2"
-            ),
-            values![tenant.as_str(), i64::from(limit)],
+            "SELECT r.tenant_id, r.chat_id, r.inside, r.waiting_since, r.updated_at \
+             FROM rooms r JOIN meetings m ON m.tenant_id = r.tenant_id AND m.chat_id = r.chat_id \
+             WHERE r.tenant_id = $1 AND r.waiting_since IS NOT NULL AND m.expires_at > $2 \
+             ORDER BY r.waiting_since, r.chat_id LIMIT $3",
+            values![tenant.as_str(), now, i64::from(limit)],
         );
         self.db.fetch(statement, room_row).await
     }

@@ -361,6 +361,42 @@ async fn a_broker_without_joins_is_asked_once_and_said_once(db: Db) {
     assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
+/// A guest who closed the page without leaving waits, in "Waiting now", only as long as the
+/// meeting's links work.
+async fn waiting_now_ends_with_the_meetings_links(db: Db) {
+    let app = app(db).await;
+    let (_, meeting) = app
+        .post("/v1/meetings", json!({"chatId": "left-open", "guests": 1}))
+        .await;
+    press(&app, meeting["guests"][0]["url"].as_str().unwrap(), "join").await;
+    presence_until(&app, "left-open", |p| p["guests"] == 1).await;
+    let waiting = || async {
+        app.http
+            .get(format!("{}/console/f/waiting", app.url))
+            .bearer_auth(&app.key)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(waiting().await.contains(">left-open</a>"));
+    let expires = meeting["expiresAt"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>();
+    let left = expires.unwrap().as_second() - app.clock.now();
+    app.clock.advance(Duration::from_secs(left as u64 - 1));
+    assert!(
+        waiting().await.contains(">left-open</a>"),
+        "a second before"
+    );
+    app.clock.advance(Duration::from_secs(1));
+    let after = waiting().await;
+    assert!(after.contains("No guest is waiting."), "{after}");
+}
+
 /// With `--alert-host-after 5m`: a wait that lasts emails the visit's hosts (no calendar
 /// invitation with it), once; a wait that ends in time emails no one.
 async fn a_guest_who_waits_long_has_the_hosts_emailed_once(db: Db) {
@@ -468,4 +504,5 @@ on_both_databases!(
     a_guest_who_waits_long_has_the_hosts_emailed_once,
     a_round_reads_a_backlog_of_many_pages,
     a_broker_without_joins_is_asked_once_and_said_once,
+    waiting_now_ends_with_the_meetings_links,
 );
