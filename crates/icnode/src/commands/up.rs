@@ -63,29 +63,7 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     println!("  service  {base}/v1/meetings, {base}/v1/nodes (API: {base}/docs)");
     println!("  console  {base}/");
     say_where_mail_goes(&mail);
-    let (authorization, secret) = match (&dir, &key) {
-        (Some(dir), None) => {
-            let file = dir.join(DEV_KEY_FILE);
-            println!(
-                "data in {} (API key in {}, broker token in {})",
-                dir.display(),
-                file.display(),
-                dir.join(broker::identity::TOKEN_FILE).display()
-            );
-            let secret = std::fs::read_to_string(&file)
-                .map_err(|e| CliError::Runtime(format!("{}: {e}", file.display())))?;
-            (
-                format!("$(cat {})", file.display()),
-                secret.trim().to_owned(),
-            )
-        }
-        (_, Some(key)) => {
-            println!("data in memory (--ephemeral): nothing survives a restart");
-            let secret = key.expose_secret().to_owned();
-            (secret.clone(), secret)
-        }
-        (None, None) => unreachable!("an ephemeral service always makes its key"),
-    };
+    let (authorization, secret) = say_where_data_and_key_are(dir.as_deref(), key.as_ref())?;
     println!("make a meeting:");
     println!(
         "  curl -sS -X POST {base}/v1/meetings -H \"Authorization: Bearer {authorization}\" \\\n       -H 'Content-Type: application/json' -d '{{\"guests\": 1}}'"
@@ -106,6 +84,38 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Runtime(format!("the server task failed: {e}")))?
         .map_err(|e| CliError::Runtime(format!("the server failed: {e}")))
+}
+
+/// Says where the data and the dev key are; how the output names the key (`$(cat <file>)`, or
+/// the key itself when ephemeral),
+/// and the key, for the first meeting.
+fn say_where_data_and_key_are(
+    dir: Option<&std::path::Path>,
+    key: Option<&secrecy::SecretString>,
+) -> Result<(String, String), CliError> {
+    match (dir, key) {
+        (Some(dir), None) => {
+            let file = dir.join(DEV_KEY_FILE);
+            println!(
+                "data in {} (API key in {}, broker token in {})",
+                dir.display(),
+                file.display(),
+                dir.join(broker::identity::TOKEN_FILE).display()
+            );
+            let secret = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Runtime(format!("{}: {e}", file.display())))?;
+            Ok((
+                format!("$(cat {})", file.display()),
+                secret.trim().to_owned(),
+            ))
+        }
+        (_, Some(key)) => {
+            println!("data in memory (--ephemeral): nothing survives a restart");
+            let secret = key.expose_secret().to_owned();
+            Ok((secret.clone(), secret))
+        }
+        (None, None) => unreachable!("an ephemeral service always makes its key"),
+    }
 }
 
 async fn first_meeting(url: &Url, key: &str) -> Result<(String, String, String), CliError> {

@@ -470,9 +470,11 @@ fn up_prints_a_link_pair_that_opens_and_keeps_its_token_private() {
         .nth(1)
         .unwrap()
         .to_owned();
-    assert!(
-        host.starts_with(&format!("{url}/visit/")) && guest.starts_with(&format!("{url}/visit/"))
-    );
+    // Own links of a meeting of the service, sent on to the broker's join pages.
+    assert!(host.starts_with(&format!("{url}/l/")) && guest.starts_with(&format!("{url}/l/")));
+    for link in [&host, &guest] {
+        used_secret(link.rsplit('/').next().unwrap());
+    }
 
     let following = reqwest::blocking::Client::new();
     let host_page = following.get(&host).send().unwrap();
