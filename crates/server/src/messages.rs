@@ -142,7 +142,7 @@ The calendar invitation attached removes it from your calendar.
 ",
 );
 const DEFAULT_WAITING: (&str, &str) = (
-    "A guest is waiting for your video visit",
+    "A guest is waiting for your video visit of {{ start }}",
     "Hello {{ name }},
 
 a guest is waiting for your video visit of {{ start }} ({{ time_zone }}), and no host has joined.

@@ -384,6 +384,7 @@ pub struct Meeting {
     /// Who is in, from a local broker's join pages (`icnode up`); absent when nobody ever
     /// joined, and always against the production broker, which tells no one who joined.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub presence: Option<Presence>,
 }
 
@@ -391,7 +392,9 @@ pub struct Meeting {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Presence {
+    /// Hosts in now.
     pub hosts: usize,
+    /// Guests in now.
     pub guests: usize,
     /// Since when guests have waited with no host in (RFC 3339, UTC); absent when no one waits.
     #[serde(skip_serializing_if = "Option::is_none")]
