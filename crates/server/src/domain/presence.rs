@@ -132,6 +132,7 @@ mod tests {
         );
         assert_eq!(room.press("g1", Role::Guest, Left), Some(Happening::Ended));
         assert_eq!(room, Room::default());
+        assert!(!room.guest_waiting(), "nobody in: nobody waits");
     }
 
     #[test]

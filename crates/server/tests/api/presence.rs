@@ -141,7 +141,12 @@ async fn a_guest_before_the_host_waits_until_the_host_joins_and_the_last_out_end
     .await;
     press(&app, &link("guests", 0), "leave").await;
     press(&app, &link("guests", 1), "leave").await;
-    presence_until(&app, "clinic-7", |p| p["guests"] == 0).await;
+    let ended = presence_until(&app, "clinic-7", |p| p["guests"] == 0).await;
+    assert_eq!(
+        ended,
+        json!({"hosts": 0, "guests": 0}),
+        "nobody waits in an empty room"
+    );
 
     // Each press told once, though two processes read them all.
     tokio::time::sleep(Duration::from_millis(200)).await;
