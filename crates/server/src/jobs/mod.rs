@@ -166,8 +166,7 @@ impl Jobs {
     pub async fn every(self, every: Duration, stopped: impl std::future::Future<Output = ()>) {
         crate::rounds::every(every, stopped, || async {
             match self.round(self.clock.now()).await {
-                Ok(round) if round != Round::default() => tracing::debug!(?round, "jobs ran"),
-                Ok(_) => {}
+                Ok(round) => tracing::trace!(?round, "a round of jobs"),
                 Err(error) => tracing::warn!(
                     error = %resilience::report(&error),
                     "a round of jobs failed; the next one tries again"

@@ -402,6 +402,56 @@ async fn waiting_now_ends_with_the_meetings_links(db: Db) {
     assert!(after.contains("No guest is waiting."), "{after}");
 }
 
+/// The pages name their live parts: what each loads and which events load it again.
+async fn the_pages_name_their_live_parts(db: Db) {
+    let app = app(db).await;
+    let page = |path: &str| {
+        let url = format!("{}{path}", app.url);
+        let http = app.http.clone();
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let meeting = page("/meetings/clinic%207").await;
+    assert!(
+        meeting.contains(
+            r#"data-load="/console/f/meetings/clinic%207/presence" data-live="guest.waiting host.joined meeting.ended link.opened links.added" data-live-chat="clinic 7""#
+        ),
+        "{meeting}"
+    );
+    let visit = page("/visits/01a24d31-11a2-73dd-ab46-727192dda779").await;
+    assert!(
+        visit.contains(r#"data-live-chat="visit-01a24d31-11a2-73dd-ab46-727192dda779""#),
+        "{visit}"
+    );
+    let meetings = page("/meetings").await;
+    assert!(
+        meetings.contains(
+            r#"data-load="/console/f/waiting" data-live="guest.waiting host.joined meeting.ended""#
+        ),
+        "{meetings}"
+    );
+}
+
+/// A visit shorter than the grace ends before anyone can be late: nobody came, and it is a
+/// no-show after its end.
+async fn a_short_visit_nobody_came_to_is_a_no_show_after_its_end(db: Db) {
+    let app = app(db).await;
+    let start = app.clock.now() + 10 * MINUTE;
+    let (_, visit) = app
+        .post(
+            "/v1/visits",
+            json!({"start": start, "end": start + 5 * MINUTE, "reminders": [],
+                   "hosts": [{}], "guests": [{}]}),
+        )
+        .await;
+    let id = visit["id"].as_str().unwrap().to_owned();
+    app.clock.advance(Duration::from_secs((16 * MINUTE) as u64));
+    let ended = wait_for(&app, &id, |v| v["state"] == "ended").await;
+    assert!(ended["endedAt"].is_string());
+    app.clock.advance(Duration::from_secs((10 * MINUTE) as u64));
+    let no_show = wait_for(&app, &id, |v| v["state"] == "no_show").await;
+    assert!(no_show["noShowAt"].is_string(), "{no_show:#}");
+}
+
 /// With `--alert-host-after 5m`: a wait that lasts emails the visit's hosts (no calendar
 /// invitation with it), once; a wait that ends in time emails no one.
 async fn a_guest_who_waits_long_has_the_hosts_emailed_once(db: Db) {
@@ -510,4 +560,6 @@ on_both_databases!(
     a_round_reads_a_backlog_of_many_pages,
     a_broker_without_joins_is_asked_once_and_said_once,
     waiting_now_ends_with_the_meetings_links,
+    the_pages_name_their_live_parts,
+    a_short_visit_nobody_came_to_is_a_no_show_after_its_end,
 );
