@@ -9,6 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::domain::KeyRole;
 
+use crate::visits::advance_until;
 use crate::{
     Db, Options, TestApp, assert_field_error, on_both_databases, spawn_app, spawn_app_with,
 };
@@ -301,25 +302,6 @@ async fn a_single_use_link_lets_one_of_20_opens_at_once_through_two_processes(db
 
 fn visit_link(visit: &Value, role: &str) -> Option<String> {
     visit[role][0]["link"]["url"].as_str().map(str::to_owned)
-}
-
-/// Moves the clock and waits for the service's own rounds to bring the visit to `done`.
-async fn advance_until(
-    app: &TestApp,
-    id: &str,
-    seconds: i64,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    app.clock.advance(Duration::from_secs(seconds as u64));
-    let started = std::time::Instant::now();
-    loop {
-        let (_, visit) = app.get(&format!("/v1/visits/{id}")).await;
-        if done(&visit) {
-            return visit;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "{visit:#}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn a_visits_link_says_when_the_visit_starts_and_ends_when_it_is_moved_or_cancelled(db: Db) {

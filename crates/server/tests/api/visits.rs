@@ -39,7 +39,7 @@ fn rfc(seconds: i64) -> String {
 
 /// Moves the clock by `seconds` and waits until the visit satisfies `done` (the service's own
 /// rounds run every 20 ms).
-async fn advance_until(
+pub(crate) async fn advance_until(
     app: &TestApp,
     id: &str,
     seconds: i64,
