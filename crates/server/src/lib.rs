@@ -183,7 +183,6 @@ impl Application {
             let reader = presence::PresenceReader::new(
                 store.clone(),
                 state.broker.clone(),
-                Arc::clone(&settings.clock),
                 settings.host_alert_after,
             );
             (reader, every)

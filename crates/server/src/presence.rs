@@ -9,10 +9,9 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
 use std::time::Duration;
 
-use instant_connect::{Clock, JoinRecord};
+use instant_connect::JoinRecord;
 
 use crate::broker::{Broker, BrokerFailure};
 use crate::domain::{ChatId, Room, TenantId, visit_of};
@@ -38,22 +37,15 @@ pub enum PresenceError {
 pub struct PresenceReader {
     store: Store,
     broker: Broker,
-    clock: Arc<dyn Clock>,
     /// How long a visit's guests wait before its hosts are emailed; `None`: they are not.
     alert_after: Option<Duration>,
 }
 
 impl PresenceReader {
-    pub fn new(
-        store: Store,
-        broker: Broker,
-        clock: Arc<dyn Clock>,
-        alert_after: Option<Duration>,
-    ) -> Self {
+    pub fn new(store: Store, broker: Broker, alert_after: Option<Duration>) -> Self {
         Self {
             store,
             broker,
-            clock,
             alert_after,
         }
     }
@@ -95,7 +87,7 @@ impl PresenceReader {
                 break;
             }
         }
-        tracing::debug!(kept, now = self.clock.now(), "presence read");
+        tracing::debug!(kept, "presence read");
         Ok(kept)
     }
 

@@ -120,25 +120,8 @@ impl Jobs {
             .into_iter()
             .filter(|person| person.role == Role::Host)
             .collect();
-        let mut messages = Vec::new();
-        match self
-            .email_everyone(
-                job,
-                visit,
-                MessageKind::Waiting,
-                &hosts,
-                &sent,
-                &mut messages,
-            )
+        self.email_and_end(job, visit, MessageKind::Waiting, &hosts, &sent)
             .await
-        {
-            Ok(()) => Ending::Done(None, messages),
-            Err(why) => Ending::Failed {
-                why,
-                retry: Some(None),
-                messages,
-            },
-        }
     }
 
     /// An email to everyone with an address: the visit was booked, moved or cancelled.
@@ -156,9 +139,22 @@ impl Jobs {
             Ok(found) => found,
             Err(ending) => return ending,
         };
+        self.email_and_end(job, visit, kind, &people, &sent).await
+    }
+
+    /// Emails `people` a message of `kind` and ends the job: done, or failed (tried again)
+    /// with the messages as they went.
+    async fn email_and_end(
+        &self,
+        job: &JobRow,
+        visit: &VisitRow,
+        kind: MessageKind,
+        people: &[Person<'_>],
+        sent: &Sent,
+    ) -> Ending {
         let mut messages = Vec::new();
         match self
-            .email_everyone(job, visit, kind, &people, &sent, &mut messages)
+            .email_everyone(job, visit, kind, people, sent, &mut messages)
             .await
         {
             Ok(()) => Ending::Done(None, messages),

@@ -122,7 +122,28 @@ async fn a_guest_before_the_host_waits_until_the_host_joins_and_the_last_out_end
         .text()
         .await
         .unwrap();
-    assert!(list.contains(">clinic-7</a>: 1 guest(s) waiting"), "{list}");
+    assert!(
+        list.contains(&format!(
+            r#">clinic-7</a>: 1 guest(s) waiting since <time datetime="{since}" data-local>"#
+        )),
+        "{list}"
+    );
+    let shown = app
+        .http
+        .get(format!("{}/console/f/meetings/clinic-7/presence", app.url))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        shown.contains(&format!(
+            r#"<strong>A guest is waiting</strong> since <time datetime="{since}" data-local>"#
+        )),
+        "{shown}"
+    );
 
     // The host joins: nobody waits; the second guest comes to a host and does not wait.
     press(&app, &link("hosts", 0), "join").await;
@@ -313,8 +334,8 @@ async fn a_round_reads_a_backlog_of_many_pages(db: Db) {
         app.store.key_check_counts(),
     ));
     let clock: std::sync::Arc<dyn instant_connect::Clock> = std::sync::Arc::new(app.clock.clone());
-    let broker = server::broker::Broker::new(&app.settings.broker, clock.clone(), metrics).unwrap();
-    let reader = server::presence::PresenceReader::new(app.store.clone(), broker, clock, None);
+    let broker = server::broker::Broker::new(&app.settings.broker, clock, metrics).unwrap();
+    let reader = server::presence::PresenceReader::new(app.store.clone(), broker, None);
     assert_eq!(reader.round().await.unwrap(), 231);
     assert_eq!(reader.round().await.unwrap(), 0);
     let (_, read) = app.get("/v1/meetings/busy").await;

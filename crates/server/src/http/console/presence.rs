@@ -37,6 +37,16 @@ fn words(events: &[EventType]) -> String {
         .join(" ")
 }
 
+/// " since <time>", in the reader's zone, when there is a time.
+fn since(at: Option<i64>) -> Markup {
+    html! {
+        @if let Some(at) = at {
+            @let at = instant_connect::rfc3339(at);
+            " since " time datetime=(at) data-local { (at) }
+        }
+    }
+}
+
 /// Where a page shows who is in meeting `chat_id`, read again as it changes.
 pub(super) fn meeting_presence(chat_id: &str) -> Markup {
     let fragment = format!("/console/f/meetings/{}/presence", segment(chat_id));
@@ -83,10 +93,7 @@ pub(super) async fn presence(
             @match &found.room {
                 Some(room) if room.room.guest_waiting() => p #presence-state .waiting {
                     strong { "A guest is waiting" }
-                    @if let Some(since) = room.waiting_since {
-                        @let since = instant_connect::rfc3339(since);
-                        " since " time datetime=(since) data-local { (since) }
-                    }
+                    (since(room.waiting_since))
                     " (" (room.room.guests()) " in, no host)."
                 },
                 Some(room) if room.room.hosts() + room.room.guests() > 0 => p #presence-state {
@@ -121,10 +128,7 @@ pub(super) async fn waiting(
                         li {
                             a href={ "/meetings/" (segment(room.chat_id.as_str())) } { (room.chat_id.as_str()) }
                             ": " (room.room.guests()) " guest(s) waiting"
-                            @if let Some(since) = room.waiting_since {
-                                @let since = instant_connect::rfc3339(since);
-                                " since " time datetime=(since) data-local { (since) }
-                            }
+                            (since(room.waiting_since))
                         }
                     }
                 }
