@@ -7,8 +7,11 @@ It works in a git worktree of HEAD under target/mutants/tree (its own build dire
 between runs), so the checkout stays free to edit while it runs. A crate takes from about a
 minute (resilience) to hours (server, whose suite starts PostgreSQL-backed services per test);
 `--resume` tries again only what a previous run of the same commit left missed or untried.
+`--sample N` tries one mutant in N, spread evenly through each crate (cargo-mutants'
+round-robin shard 0 of N): an estimate of a crate too slow to run whole (server's 2,300
+mutants at half a minute each), and its survivors to pin.
 
-Usage: bench/mutants.py [--resume] [CRATE ...]     (default: every crate)
+Usage: bench/mutants.py [--resume] [--sample N] [CRATE ...]     (default: every crate)
 Needs cargo-mutants 27 (`cargo install --locked cargo-mutants@27.1.0`) and, for server's and
 icnode's tests, what .ci/run installs.
 """
@@ -75,11 +78,13 @@ def missed_names(out_dir):
         return [line.strip() for line in f if line.strip()]
 
 
-def mutants(crate, out_dir, *extra, resume=False):
+def mutants(crate, out_dir, *extra, resume=False, sample=1):
     os.makedirs(out_dir, exist_ok=True)
     args = ["cargo", "mutants", "--in-place", "-p", crate, "--output", out_dir, *extra]
     if resume:
         args.append("--iterate")
+    if sample > 1:
+        args += ["--shard", f"0/{sample}", "--sharding", "round-robin"]
     print("  " + " ".join(args[1:]), file=sys.stderr, flush=True)
     # Exit 2 (missed) and 3 (timeouts) are results, not failures of the run.
     # A mutant that fails a property test is not a case worth keeping for later runs.
@@ -93,11 +98,11 @@ def percent(caught, missed):
     return f"{100 * caught / (caught + missed):.1f}%" if caught + missed else "n/a"
 
 
-def measure(crate, resume):
+def measure(crate, resume, sample):
     own_dir = os.path.join(WORK, crate, "own")
     whole_dir = os.path.join(WORK, crate, "workspace")
     print(f"{crate}: its own tests", file=sys.stderr, flush=True)
-    mutants(crate, own_dir, resume=resume)
+    mutants(crate, own_dir, resume=resume, sample=sample)
     own = tally(own_dir, resume)
     caught, missed = own["caught"], own["missed"]
     survivors = missed_names(own_dir)
@@ -124,15 +129,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("crates", nargs="*", default=CRATES, help="crates to measure")
     parser.add_argument("--resume", action="store_true", help="retry only what was missed or not reached")
+    parser.add_argument("--sample", type=int, default=1, metavar="N", help="try one mutant in N")
     options = parser.parse_args()
     for crate in options.crates:
         if crate not in CRATES:
             sys.exit(f"unknown crate `{crate}`: one of {', '.join(CRATES)}")
     commit = run("git", "rev-parse", "--short", "HEAD").stdout.strip()
     prepare_tree(commit)
-    rows = [measure(crate, options.resume) for crate in options.crates]
+    if options.sample < 1:
+        sys.exit("--sample N needs N of 1 or more")
+    rows = [measure(crate, options.resume, options.sample) for crate in options.crates]
     today = datetime.date.today().isoformat()
-    print(f"\n## cargo-mutants {today}, `{commit}`\n")
+    sampled = f", one mutant in {options.sample}" if options.sample > 1 else ""
+    print(f"\n## cargo-mutants {today}, `{commit}`{sampled}\n")
     print("| crate | caught / (caught + missed), own tests | with the workspace's tests | unviable | timeouts |")
     print("| --- | --- | --- | --- | --- |")
     for row in rows:

@@ -1,7 +1,7 @@
 //! Mutation testing as MUTANTS.md describes it: CI tries the last commit's mutants in what is
 //! left of 20 minutes, and a mutant is excluded only with its reason beside it.
 
-use tidy::read;
+use tidy::{read, root, rust_files};
 
 #[test]
 fn ci_tries_the_changes_mutants_last_in_what_is_left_of_twenty_minutes() {
@@ -47,5 +47,34 @@ fn every_excluded_mutant_has_its_reason_beside_it() {
             "{line}"
         );
         assert!(reason.trim().len() >= 20, "a reason, not a word: `{line}`");
+    }
+}
+
+/// MUTANTS.md names the test that pins each gap the first measurement found; a test renamed or
+/// removed must take its line in the table with it.
+#[test]
+fn every_test_the_gaps_table_names_exists() {
+    let document = read("MUTANTS.md");
+    let table = document
+        .split("## The gaps the issue named")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("MUTANTS.md has its table of the gaps");
+    let named: Vec<&str> = table
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| gap"))
+        .flat_map(|line| line.rsplit(" | ").next().unwrap_or("").split('`'))
+        .filter(|word| word.matches('_').count() >= 3 && !word.contains(' '))
+        .collect();
+    assert!(named.len() >= 17, "{named:?}");
+    let sources: String = rust_files(&root().join("crates"))
+        .iter()
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect();
+    for test in named {
+        assert!(
+            sources.contains(&format!("fn {test}(")),
+            "MUTANTS.md names `{test}`, which no crate defines"
+        );
     }
 }
