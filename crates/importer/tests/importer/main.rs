@@ -8,4 +8,5 @@ mod mutations;
 
 mod fuzz;
 mod import;
+mod listings;
 mod real;

@@ -104,7 +104,7 @@ impl Recorder {
     }
 }
 
-fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/real")
@@ -114,7 +114,7 @@ fn fixture(name: &str) -> String {
 }
 
 /// The definition checks clean and holds none of `absent`.
-fn checked(imported: &Imported, absent: &[&str]) {
+pub(crate) fn checked(imported: &Imported, absent: &[&str]) {
     let text = serde_json::to_string_pretty(&imported.definition).unwrap();
     let (_, problems) = node::check(&text);
     assert!(problems.is_empty(), "{problems:?}\n{text}");
@@ -124,7 +124,7 @@ fn checked(imported: &Imported, absent: &[&str]) {
 }
 
 /// Options that import only the operations `picks` names.
-fn only(picks: &[&str]) -> Options {
+pub(crate) fn only(picks: &[&str]) -> Options {
     Options {
         only: picks.iter().map(|p| (*p).to_owned()).collect(),
         ..Options::default()
@@ -183,7 +183,7 @@ async fn run_line(imported: &Imported, secrets: &[(&str, &str)], server: &Record
     sent(imported, &name, &[], secrets, server).await.1
 }
 
-fn has_note(imported: &Imported, kind: importer::notes::Kind, words: &[&str]) {
+pub(crate) fn has_note(imported: &Imported, kind: importer::notes::Kind, words: &[&str]) {
     assert!(
         imported
             .notes

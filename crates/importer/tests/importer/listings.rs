@@ -1,0 +1,179 @@
+//! What a listing shows of an input before anything is imported (each operation's name, method,
+//! address and groups), and where a WSDL binding's address points.
+
+use importer::notes::Kind;
+use importer::{Imported, Options};
+
+use crate::real::{checked, fixture, has_note, only};
+
+#[test]
+fn a_wsdl_lists_each_soap_operation_as_a_post_to_its_bindings_address() {
+    let listed = importer::wsdl::operations(&fixture("calculator-soap11and12.wsdl")).unwrap();
+    let shown: Vec<(&str, &str, &str, Vec<&str>)> = listed
+        .iter()
+        .map(|o| {
+            let groups = o.groups.iter().map(String::as_str).collect();
+            (o.name.as_str(), o.method.as_str(), o.path.as_str(), groups)
+        })
+        .collect();
+    let address = "http://www.dneonline.com/calculator.asmx";
+    assert_eq!(shown.len(), 8, "{shown:?}");
+    assert_eq!(
+        shown[0],
+        ("Add", "POST", address, vec!["CalculatorSoap", "Add"])
+    );
+    assert!(
+        shown.contains(&(
+            "Divide (SOAP 1.2)",
+            "POST",
+            address,
+            vec!["CalculatorSoap12", "Divide"]
+        )),
+        "{shown:?}"
+    );
+}
+
+/// The calculator, its two bindings at `location`.
+fn calculator_at(location: &str, source: Option<&str>) -> Imported {
+    let text = fixture("calculator-soap11and12.wsdl").replace(
+        r#"location="http://www.dneonline.com/calculator.asmx""#,
+        &format!(r#"location="{location}""#),
+    );
+    let options = Options {
+        source: source.map(|s| url::Url::parse(s).unwrap()),
+        ..Options::default()
+    };
+    let imported = importer::wsdl(&text, &options).unwrap();
+    checked(&imported, &[]);
+    imported
+}
+
+fn url_of<'a>(imported: &'a Imported, method: &str) -> &'a str {
+    &imported.definition.method(method).unwrap().url
+}
+
+fn base_url_notes(imported: &Imported) -> Vec<&str> {
+    imported
+        .notes
+        .iter()
+        .filter(|n| n.kind == Kind::BaseUrl)
+        .map(|n| n.text.as_str())
+        .collect()
+}
+
+#[test]
+fn a_relative_binding_address_resolves_against_where_the_wsdl_was_read() {
+    let source = "http://127.0.0.1:9/services/calculator?wsdl";
+    let resolved = calculator_at("/soap/calculator.asmx", Some(source));
+    assert_eq!(
+        url_of(&resolved, "Add"),
+        "http://127.0.0.1:9/soap/calculator.asmx"
+    );
+    assert_eq!(base_url_notes(&resolved), Vec::<&str>::new());
+
+    // Read from no URL: the placeholder host before the path, and a note saying why.
+    let unresolved = calculator_at("/soap/calculator.asmx", None);
+    assert_eq!(
+        url_of(&unresolved, "Add"),
+        "https://example.invalid/soap/calculator.asmx"
+    );
+    has_note(
+        &unresolved,
+        Kind::BaseUrl,
+        &[
+            "relative address `/soap/calculator.asmx`",
+            "not read from a URL",
+        ],
+    );
+}
+
+#[test]
+fn a_binding_with_no_address_calls_the_placeholder_even_when_read_from_a_url() {
+    // The document's own URL is where the WSDL is served, not where its service listens.
+    let imported = calculator_at("", Some("http://127.0.0.1:9/services/calculator?wsdl"));
+    assert_eq!(url_of(&imported, "Add"), "https://example.invalid");
+    has_note(
+        &imported,
+        Kind::BaseUrl,
+        &["`CalculatorSoap` has no address"],
+    );
+}
+
+/// A document-style operation whose request element holds `count` elements.
+fn wide_request(count: usize) -> String {
+    let elements: String = (0..count)
+        .map(|i| format!(r#"<s:element name="f{i}" type="s:string"/>"#))
+        .collect();
+    format!(
+        r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:s="http://www.w3.org/2001/XMLSchema" xmlns:tns="urn:wide" targetNamespace="urn:wide">
+  <types><s:schema targetNamespace="urn:wide"><s:element name="Wide"><s:complexType><s:sequence>{elements}</s:sequence></s:complexType></s:element></s:schema></types>
+  <message name="WideIn"><part name="body" element="tns:Wide"/></message>
+  <portType name="WidePort"><operation name="Wide"><input message="tns:WideIn"/></operation></portType>
+  <binding name="WideSoap" type="tns:WidePort">
+    <soap:binding transport="http://schemas.xmlsoap.org/soap/http" style="document"/>
+    <operation name="Wide"><soap:operation soapAction="urn:wide#Wide"/><input><soap:body use="literal"/></input></operation>
+  </binding>
+  <service name="Wide"><port name="WideSoap" binding="tns:WideSoap"><soap:address location="http://127.0.0.1:9/wide"/></port></service>
+</definitions>"#
+    )
+}
+
+fn left_out_notes(imported: &Imported) -> Vec<&str> {
+    imported
+        .notes
+        .iter()
+        .filter(|n| n.kind == Kind::LeftOut)
+        .map(|n| n.text.as_str())
+        .collect()
+}
+
+#[test]
+fn a_request_of_more_elements_than_a_method_takes_says_how_many_are_left_out() {
+    let wide = importer::wsdl(&wide_request(52), &Options::default()).unwrap();
+    checked(&wide, &[]);
+    assert_eq!(
+        left_out_notes(&wide),
+        ["`Wide`: 2 more elements of the request are not carried over (a method takes 50 fields)"]
+    );
+    for count in [49, 50] {
+        let fits = importer::wsdl(&wide_request(count), &Options::default()).unwrap();
+        checked(&fits, &[]);
+        assert_eq!(left_out_notes(&fits), Vec::<&str>::new(), "{count}");
+    }
+}
+
+#[test]
+fn a_postman_request_without_a_method_is_a_get_and_a_method_is_upper_cased() {
+    let collection = serde_json::json!({
+        "info": {
+            "name": "Verbs",
+            "schema": importer::postman::SCHEMA_V2_1,
+        },
+        "item": [
+            {"name": "Read", "request": {"url": "http://127.0.0.1:9/things"}},
+            {"name": "Make", "request": {"method": "post", "url": "http://127.0.0.1:9/things"}},
+            {"name": "Swap", "request": {"method": "PUT", "url": "http://127.0.0.1:9/things/1"}},
+        ],
+    })
+    .to_string();
+    let listed = importer::postman::operations(&collection).unwrap();
+    let methods: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|o| (o.name.as_str(), o.method.as_str()))
+        .collect();
+    assert_eq!(
+        methods,
+        [("Read", "GET"), ("Make", "POST"), ("Swap", "PUT")]
+    );
+    // A pick by method and path uses the same reading.
+    assert_eq!(listed[0].path, "http://127.0.0.1:9/things");
+    let picked = importer::postman(&collection, &only(&["get http://127.0.0.1:9/things"])).unwrap();
+    checked(&picked, &[]);
+    let names: Vec<&str> = picked
+        .definition
+        .methods
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(names, ["Read"]);
+}
