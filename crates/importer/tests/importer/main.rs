@@ -6,6 +6,7 @@
 #[path = "../../../node/tests/node/mutations.rs"]
 mod mutations;
 
+mod curl_data;
 mod fuzz;
 mod import;
 mod listings;
