@@ -186,6 +186,34 @@ mod tests {
         assert_eq!(DEFAULT_TTL, Duration::from_secs(86_400));
     }
 
+    /// An answer of ours below 500 (a refusal included) is replayed; 500 and above are
+    /// failures a retry should run again, so the key is given up.
+    #[tokio::test]
+    async fn an_answer_below_500_is_replayed_and_from_500_the_key_is_free_again() {
+        let store = Store::connect(crate::settings::IN_MEMORY_DATABASE, 5)
+            .await
+            .unwrap();
+        let idempotency = Idempotency::new(store, Duration::from_secs(60), DEFAULT_TTL);
+        let claim = |key: &str| {
+            let key = IdempotencyKey::parse(key.as_bytes()).unwrap();
+            idempotency.claim("owner", key, "digest", 1_000)
+        };
+        for (status, replayed) in [(200, true), (499, true), (500, false), (503, false)] {
+            let key = format!("key-{status}");
+            let Claimed::Run(held) = claim(&key).await.unwrap() else {
+                panic!("{status}: a new key runs");
+            };
+            idempotency.remember(held, Some((status, b"answer"))).await;
+            match claim(&key).await.unwrap() {
+                Claimed::Replay { status: kept, body } if replayed => {
+                    assert_eq!((kept, body.as_str()), (status, "answer"));
+                }
+                Claimed::Run(_) if !replayed => {}
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn a_claim_goes_stale_after_any_request_could_have_finished() {
         assert_eq!(
