@@ -34,13 +34,26 @@ def run(*args, cwd=ROOT, check=True):
     return subprocess.run(args, cwd=cwd, check=check, text=True, capture_output=True)
 
 
+# What .ci/run installs under target/ for the tests (the Python tools, axe-core): without them
+# the suites that need them skip outside CI, and mutants only they would catch look missed.
+TEST_TOOLS = ["pytools", "axe"]
+
+
 def prepare_tree(commit):
-    """A worktree at `commit`, made or moved there."""
+    """A worktree at `commit`, made or moved there, seeing the checkout's test tools."""
     if not os.path.isdir(TREE):
         os.makedirs(WORK, exist_ok=True)
         run("git", "worktree", "add", "--detach", TREE, commit)
     else:
         run("git", "checkout", "--detach", "--force", commit, cwd=TREE)
+    os.makedirs(os.path.join(TREE, "target"), exist_ok=True)
+    for tool in TEST_TOOLS:
+        installed = os.path.join(ROOT, "target", tool)
+        if not os.path.isdir(installed):
+            sys.exit(f"target/{tool} is missing: run the install steps of .ci/run first")
+        seen = os.path.join(TREE, "target", tool)
+        if not os.path.lexists(seen):
+            os.symlink(installed, seen)
 
 
 def outcomes(out_dir):
