@@ -668,6 +668,11 @@ fn bad_wsdl_input_is_refused_with_the_reason() {
             r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"/>"#,
             "nothing to import",
         ),
+        // A DTD's entities could grow a small document into gigabytes: none is read.
+        (
+            r#"<?xml version="1.0"?><!DOCTYPE definitions [<!ENTITY a "aaaaaaaaaa">]><definitions xmlns="http://schemas.xmlsoap.org/wsdl/">&a;</definitions>"#,
+            "DTD",
+        ),
     ] {
         let error = importer::wsdl(input, &Options::default()).unwrap_err();
         assert!(error.to_string().contains(words), "{input}: {error}");
