@@ -57,3 +57,31 @@ fn data_that_json_calls_json_but_is_not_is_sent_as_text_not_as_a_form() {
     let form = curl("curl -d 'n=1' http://127.0.0.1:9/things");
     assert_eq!(body_of(&form), (BodyFormat::Form, "n=1"));
 }
+
+fn dynamic_fields(imported: &Imported) -> Vec<&str> {
+    imported.definition.methods[0].dynamic_fields()
+}
+
+#[test]
+fn a_text_body_is_xml_by_its_content_type_or_its_first_character_and_only_then_keeps_its_tags() {
+    // Text: `<NAME>` is a placeholder, even beside a header that asks for XML back.
+    let text = curl(
+        "curl -H 'Accept: application/xml' -H 'Content-Type: text/plain' --data-binary 'Dear <NAME>' http://127.0.0.1:9/notes",
+    );
+    assert_eq!(body_of(&text).0, BodyFormat::Text);
+    assert_eq!(dynamic_fields(&text), ["NAME"]);
+
+    // XML by its Content-Type, though the data does not start with a tag: `<NAME>` is an element.
+    let typed = curl(
+        "curl -H 'Content-Type: application/xml' --data-binary 'note: <NAME/>' http://127.0.0.1:9/notes",
+    );
+    assert_eq!(body_of(&typed), (BodyFormat::Text, "note: <NAME/>"));
+    assert_eq!(dynamic_fields(&typed), Vec::<&str>::new());
+
+    // XML by its first character, with no XML Content-Type.
+    let looked = curl(
+        "curl -H 'Content-Type: text/plain' --data-binary '<note><NAME/></note>' http://127.0.0.1:9/notes",
+    );
+    assert_eq!(body_of(&looked), (BodyFormat::Text, "<note><NAME/></note>"));
+    assert_eq!(dynamic_fields(&looked), Vec::<&str>::new());
+}
