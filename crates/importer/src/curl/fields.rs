@@ -113,6 +113,15 @@ mod tests {
             .collect()
     }
 
+    /// A value that is one variable and nothing else is a row's field or a credential's
+    /// secret as a whole (`[Brace::Var]`): no empty text beside it.
+    #[test]
+    fn a_variable_alone_or_next_to_another_has_no_empty_text_beside_it() {
+        assert_eq!(vars("$TOKEN", false), ["var:TOKEN"]);
+        assert_eq!(vars("${a}${b}", false), ["var:a", "var:b"]);
+        assert_eq!(vars("{{ n }}x", false), ["var:n", "text:x"]);
+    }
+
     #[test]
     fn docs_placeholders_are_variables_and_the_rest_is_text() {
         assert_eq!(
