@@ -29,7 +29,7 @@ impl Resolve for Fields {
         let mut out = Vec::new();
         let mut literal = 0;
         let mut at = 0;
-        while at < text.len() {
+        while let Some(next) = text[at..].chars().next() {
             match variable_at(&text[at..], self.xml) {
                 Some((name, length)) => {
                     if literal < at {
@@ -39,7 +39,7 @@ impl Resolve for Fields {
                     at += length;
                     literal = at;
                 }
-                None => at += text[at..].chars().next().map_or(1, char::len_utf8),
+                None => at += next.len_utf8(),
             }
         }
         if literal < text.len() {
