@@ -250,6 +250,9 @@ async fn form_errors_stand_by_their_fields_and_keep_what_was_typed(db: Db) {
     let (_, meeting) = app.get("/v1/meetings/custom-window").await;
     assert_eq!(meeting["notBefore"], "2030-01-01T08:30:00Z");
     assert_eq!(meeting["expiresAt"], "2030-01-01T09:00:00Z");
+    // Its sign-in box left unticked: hosts join without signing in (the API's default is to
+    // sign in, so the form says so either way).
+    assert_eq!(meeting["hostLogin"], false, "{meeting}");
 }
 
 async fn guests_and_invites_from_the_meeting_page(db: Db) {
@@ -259,9 +262,15 @@ async fn guests_and_invites_from_the_meeting_page(db: Db) {
         ("hosts", "1"),
         ("guests", "1"),
         ("validity", "900"),
+        ("hostLogin", "true"),
     ];
     let (status, _) = fragment(&app, "/console/f/meetings", Some(&form)).await;
     assert_eq!(status, StatusCode::CREATED);
+    let (_, meeting) = app.get("/v1/meetings/visit-7").await;
+    assert_eq!(
+        meeting["hostLogin"], true,
+        "the sign-in box ticked: {meeting}"
+    );
     let (status, html) = fragment(
         &app,
         "/console/f/meetings/visit-7/guests",
