@@ -563,7 +563,37 @@ async fn without_an_outbox_the_mail_page_says_where_mail_goes(db: Db) {
     );
 }
 
+/// The console's webhooks part lists the tenant's endpoints by their URLs.
+async fn the_webhooks_part_lists_each_endpoint(db: Db) {
+    let app = spawn_app_with(
+        db,
+        Options {
+            // Loopback, where nothing listens: no event is made, so nothing is sent.
+            private_webhooks: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let (status, html) = fragment(&app, "/console/f/webhooks", None).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(!html.contains("data-webhook="), "none yet: {html}");
+    let (status, made) = app
+        .post(
+            "/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook-one", "events": ["visit.no_show"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let (status, html) = fragment(&app, "/console/f/webhooks", None).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let id = made["id"].as_str().unwrap();
+    assert!(html.contains(&format!(r#"data-webhook="{id}""#)), "{html}");
+    assert!(html.contains("hook-one"), "{html}");
+    assert!(html.contains("<code>visit.no_show</code>"), "{html}");
+}
+
 on_both_databases!(
+    the_webhooks_part_lists_each_endpoint,
     visit_pages_are_open_shells_and_their_fragments_need_the_key,
     a_bad_booking_shows_each_error_by_its_field_and_keeps_what_was_typed,
     a_visit_booked_in_the_console_is_shown_moved_and_cancelled,
