@@ -5,7 +5,7 @@ use importer::notes::Kind;
 use importer::{Imported, Options};
 use node::model::BodyFormat;
 
-use crate::real::checked;
+use crate::real::{checked, notes_of};
 
 fn curl(line: &str) -> Imported {
     let imported = importer::curl(line, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -18,27 +18,18 @@ fn body_of(imported: &Imported) -> (BodyFormat, &str) {
     (body.format, body.template.as_str())
 }
 
-fn changed_notes(imported: &Imported) -> Vec<&str> {
-    imported
-        .notes
-        .iter()
-        .filter(|n| n.kind == Kind::Changed)
-        .map(|n| n.text.as_str())
-        .collect()
-}
-
 #[test]
 fn json_data_says_it_is_json_with_json_and_is_sent_as_such_without_a_note() {
     let said = curl(r#"curl --json '{"n": 1}' http://127.0.0.1:9/things"#);
     assert_eq!(body_of(&said), (BodyFormat::Json, r#"{"n": 1}"#));
-    assert_eq!(changed_notes(&said), Vec::<&str>::new());
+    assert_eq!(notes_of(Kind::Changed, &said), Vec::<&str>::new());
 
     // The same data with `-d` and no Content-Type: curl would send a form; the node sends the
     // JSON it is, and says so.
     let unsaid = curl(r#"curl -d '{"n": 1}' http://127.0.0.1:9/things"#);
     assert_eq!(body_of(&unsaid), (BodyFormat::Json, r#"{"n": 1}"#));
     assert_eq!(
-        changed_notes(&unsaid),
+        notes_of(Kind::Changed, &unsaid),
         [
             "the data is JSON but no Content-Type says so (curl would send it as a form): the node sends it as JSON"
         ]
@@ -50,7 +41,7 @@ fn data_that_json_calls_json_but_is_not_is_sent_as_text_not_as_a_form() {
     let imported = curl("curl --json 'n=1' http://127.0.0.1:9/things");
     assert_eq!(body_of(&imported), (BodyFormat::Text, "n=1"));
     assert_eq!(
-        changed_notes(&imported),
+        notes_of(Kind::Changed, &imported),
         ["the data is not JSON: sent as text"]
     );
     // Without `--json` the same data is a form.

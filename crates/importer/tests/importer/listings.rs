@@ -4,7 +4,7 @@
 use importer::notes::Kind;
 use importer::{Imported, Options};
 
-use crate::real::{checked, fixture, has_note, only};
+use crate::real::{checked, fixture, has_note, notes_of, only};
 
 #[test]
 fn a_wsdl_lists_each_soap_operation_as_a_post_to_its_bindings_address() {
@@ -52,15 +52,6 @@ fn url_of<'a>(imported: &'a Imported, method: &str) -> &'a str {
     &imported.definition.method(method).unwrap().url
 }
 
-fn base_url_notes(imported: &Imported) -> Vec<&str> {
-    imported
-        .notes
-        .iter()
-        .filter(|n| n.kind == Kind::BaseUrl)
-        .map(|n| n.text.as_str())
-        .collect()
-}
-
 #[test]
 fn a_relative_binding_address_resolves_against_where_the_wsdl_was_read() {
     let source = "http://127.0.0.1:9/services/calculator?wsdl";
@@ -69,7 +60,7 @@ fn a_relative_binding_address_resolves_against_where_the_wsdl_was_read() {
         url_of(&resolved, "Add"),
         "http://127.0.0.1:9/soap/calculator.asmx"
     );
-    assert_eq!(base_url_notes(&resolved), Vec::<&str>::new());
+    assert_eq!(notes_of(Kind::BaseUrl, &resolved), Vec::<&str>::new());
 
     // Read from no URL: the placeholder host before the path, and a note saying why.
     let unresolved = calculator_at("/soap/calculator.asmx", None);
@@ -118,27 +109,22 @@ fn wide_request(count: usize) -> String {
     )
 }
 
-fn left_out_notes(imported: &Imported) -> Vec<&str> {
-    imported
-        .notes
-        .iter()
-        .filter(|n| n.kind == Kind::LeftOut)
-        .map(|n| n.text.as_str())
-        .collect()
-}
-
 #[test]
 fn a_request_of_more_elements_than_a_method_takes_says_how_many_are_left_out() {
     let wide = importer::wsdl(&wide_request(52), &Options::default()).unwrap();
     checked(&wide, &[]);
     assert_eq!(
-        left_out_notes(&wide),
+        notes_of(Kind::LeftOut, &wide),
         ["`Wide`: 2 more elements of the request are not carried over (a method takes 50 fields)"]
     );
     for count in [49, 50] {
         let fits = importer::wsdl(&wide_request(count), &Options::default()).unwrap();
         checked(&fits, &[]);
-        assert_eq!(left_out_notes(&fits), Vec::<&str>::new(), "{count}");
+        assert_eq!(
+            notes_of(Kind::LeftOut, &fits),
+            Vec::<&str>::new(),
+            "{count}"
+        );
     }
 }
 

@@ -183,6 +183,16 @@ async fn run_line(imported: &Imported, secrets: &[(&str, &str)], server: &Record
     sent(imported, &name, &[], secrets, server).await.1
 }
 
+/// The texts of an import's notes of one kind, in order.
+pub(crate) fn notes_of(kind: importer::notes::Kind, imported: &Imported) -> Vec<&str> {
+    imported
+        .notes
+        .iter()
+        .filter(|n| n.kind == kind)
+        .map(|n| n.text.as_str())
+        .collect()
+}
+
 pub(crate) fn has_note(imported: &Imported, kind: importer::notes::Kind, words: &[&str]) {
     assert!(
         imported
