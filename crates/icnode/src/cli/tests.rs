@@ -278,6 +278,7 @@ fn retain_is_at_least_the_services_shortest() {
     assert_eq!(in_largest_unit(shortest), "1d");
     assert_eq!(in_largest_unit(Duration::from_secs(90 * 60)), "90m");
     assert_eq!(in_largest_unit(Duration::from_secs(61)), "61s");
+    assert_eq!(in_largest_unit(Duration::ZERO), "0s");
 }
 
 /// `icnode audit` alone lists, with its filters on `audit` itself; `audit prune` takes its own

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod audit;
+mod bench;
 mod connections;
 mod console;
 mod console_live;
