@@ -429,6 +429,24 @@ fn failures_exit_1_with_the_brokers_message_and_bad_input_exits_2() {
         None,
     );
     assert_eq!(bad_iterations.status.code(), Some(2));
+
+    // The broker's own rules, told in the words of the flag that broke them.
+    for (flag, rule) in [
+        ("--token= ", "--token must not hold an empty token"),
+        ("--org-name= ", "--org-name must not be empty"),
+        ("--fault-token= ", "--fault-token must not be empty"),
+        (
+            "--public-url=http://127.0.0.1:1/?q=1",
+            "--public-url must have no query or fragment",
+        ),
+    ] {
+        let refused = icnode()
+            .args(["broker", "--ephemeral", "--listen", "127.0.0.1:0", flag])
+            .env("ICNODE_BROKER_TOKENS", "t")
+            .output()
+            .unwrap();
+        assert_fails(&refused, 2, rule);
+    }
 }
 
 #[test]
