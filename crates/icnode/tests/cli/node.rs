@@ -418,7 +418,10 @@ fn import_curl_and_export_postman_from_the_command_line() {
     assert_eq!(out.status.code(), Some(0), "{notes}");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains("abc.def.ghi"), "{text}");
-    assert!(notes.starts_with("note: "), "{notes}");
+    assert!(
+        notes.starts_with("note: the definition names 1 secret, to give at run time"),
+        "{notes}"
+    );
     let definition: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(definition["name"], "Links");
     assert_eq!(
@@ -466,6 +469,32 @@ fn real_fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../importer/tests/fixtures/real")
         .join(name)
+}
+
+/// Each kind of note is one line: its count, in the singular or the plural, and its first
+/// examples, with how many more there are when not all are shown.
+#[test]
+fn import_notes_count_their_parts_and_say_how_many_are_not_shown() {
+    let out = icnode()
+        .args(["node", "import", "openapi"])
+        .arg(real_fixture("petstore.openapi.yaml"))
+        .output()
+        .unwrap();
+    let notes = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{notes}");
+    let line = |start: &str| {
+        notes
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line starts `{start}`: {notes}"))
+            .to_owned()
+    };
+    line("note: the definition names 2 secrets, ");
+    let one = line("note: 1 part of the input not carried over, e.g. `uploadFile`: ");
+    assert!(!one.contains("more)"), "{one}");
+    let eight = line("note: 8 parts carried over in another form, e.g. ");
+    assert_eq!(eight.matches("; `").count(), 2, "three examples: {eight}");
+    assert!(eight.ends_with(" (and 5 more)"), "{eight}");
 }
 
 #[test]
