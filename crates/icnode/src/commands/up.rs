@@ -72,7 +72,10 @@ pub async fn up(args: UpArgs) -> Result<(), CliError> {
     // the console shows it and who joins it.
     match first_meeting(&url, &secret).await {
         Ok((chat_id, host, guest)) => {
-            println!("a fresh meeting `{chat_id}`, valid for 2 hours; open these in a browser:");
+            println!(
+                "a fresh meeting `{chat_id}`, valid for {}; open these in a browser:",
+                humantime::format_duration(UP_LINK_LIFETIME)
+            );
             println!("  host   {host}");
             println!("  guest  {guest}");
             println!("  and watch it at {base}/meetings/{chat_id}");

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -78,7 +79,7 @@ impl Drop for PgDatabase {
 fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
+        .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
 }
@@ -202,6 +203,16 @@ fn up_serves_broker_and_service_on_one_address_with_a_private_dev_key() {
         .to_vec();
     let (status, first) = get(&format!("{url}/v1/meetings/{chat_id}"), &key);
     assert_eq!(status, 200, "{first}");
+    // It lasts as long as the line says, from when `up` started.
+    assert!(fresh.contains(", valid for 2h; "), "{fresh}");
+    let expires = humantime::parse_rfc3339(first["expiresAt"].as_str().unwrap()).unwrap();
+    let left = expires
+        .duration_since(std::time::SystemTime::now())
+        .unwrap();
+    assert!(
+        left > Duration::from_secs(7000) && left <= Duration::from_secs(7200),
+        "{left:?}"
+    );
     assert_eq!(
         printed,
         [&first["hosts"][0]["url"], &first["guests"][0]["url"]].map(|u| u.as_str().unwrap())
@@ -711,7 +722,7 @@ fn create_idempotently(
             201 => return (replayed, body),
             409 => {
                 assert_eq!(body["error"]["code"], "idempotency_key_in_use", "{body}");
-                std::thread::sleep(std::time::Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(20));
             }
             other => panic!("{idempotency}: {other} {body}"),
         }
@@ -822,7 +833,7 @@ fn three_serve_processes_under_concurrent_load_lose_nothing_and_duplicate_nothin
             unreachable!()
         })
     };
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(500));
     let out = keys(&["revoke", "victim", "--database-url", pg.url.as_str()]);
     assert!(
         out.status.success(),
@@ -916,7 +927,7 @@ fn killed_mid_load_loses_nothing(database: &[&str]) {
         })
         .collect();
     while acknowledged.lock().unwrap().len() < 40 {
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(20));
     }
     server.child.kill().unwrap(); // SIGKILL
     server.child.wait().unwrap();
