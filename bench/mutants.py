@@ -13,7 +13,7 @@ mutants at half a minute each), and its survivors to pin.
 
 Usage: bench/mutants.py [--resume] [--sample N] [CRATE ...]     (default: every crate)
 Needs cargo-mutants 27 (`cargo install --locked cargo-mutants@27.1.0`) and, for server's and
-icnode's tests, what .ci/run installs.
+icnode's tests, what .ci/run installs and cargo-nextest.
 """
 
 import argparse
@@ -91,9 +91,16 @@ def missed_names(out_dir):
         return [line.strip() for line in f if line.strip()]
 
 
+# The crates whose suites take minutes run under cargo-nextest, which stops at a mutant's first
+# failing test instead of finishing the suite; a mutant is caught by any failing test either way.
+NEXTEST = {"server", "icnode"}
+
+
 def mutants(crate, out_dir, *extra, resume=False, sample=1):
     os.makedirs(out_dir, exist_ok=True)
     args = ["cargo", "mutants", "--in-place", "-p", crate, "--output", out_dir, *extra]
+    if crate in NEXTEST:
+        args += ["--test-tool", "nextest"]
     if resume:
         args.append("--iterate")
     if sample > 1:

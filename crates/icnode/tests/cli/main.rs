@@ -723,6 +723,44 @@ fn a_second_broker_on_one_data_dir_is_refused_with_a_clear_message() {
     );
 }
 
+/// `--org-id`, `--org-name` and `--public-url` are what the broker says it is and what its
+/// links carry: the org as each token's issuer, the public address in each short link.
+#[test]
+fn a_broker_is_the_org_and_the_public_address_it_is_told() {
+    let org_id = "5f1c2d3e-0000-4000-8000-00000000abcd";
+    let (server, url) = start_broker_with(&[
+        "--org-id",
+        org_id,
+        "--org-name",
+        "Clinic Seven",
+        "--public-url",
+        "http://visits.test/ic",
+    ]);
+    assert_eq!(server.word_after("public URL"), "http://visits.test/ic");
+    assert_eq!(
+        server.line_with("org "),
+        format!("org {org_id} (Clinic Seven)")
+    );
+    let links = json_of(&[
+        "link",
+        "--broker-url",
+        &url,
+        "--chat-id",
+        "org-cli",
+        "--json",
+    ]);
+    let guest = &links["guests"][0];
+    assert!(
+        guest["shortUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://visits.test/ic/visit/"),
+        "{guest}"
+    );
+    let claims = node::claims(guest["cipher"].as_str().unwrap());
+    assert_eq!(claims["iss"], org_id, "{claims}");
+}
+
 #[test]
 fn a_strict_broker_refuses_what_a_lenient_one_warns_about() {
     let (_server, url) = start_broker_with(&["--strict", "--token-ttl", "12h"]);
