@@ -200,9 +200,10 @@ async fn make_links(
     for warning in &reply.warnings {
         eprintln!("icnode: the broker warned: {warning}");
     }
+    // Hosts sign in, as by default: only `link` makes host links, and it has no flag to say
+    // otherwise (`add-guest` makes guests only, whose page the sign-in does not change).
     let style = JoinStyle {
         vertical: spec.options.vertical,
-        host_login: spec.options.host_login.unwrap_or(true),
         ..JoinStyle::default()
     };
     let links = join.links(&reply.value, &style);

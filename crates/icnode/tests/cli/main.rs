@@ -216,6 +216,14 @@ fn link_prints_json_whose_short_links_open_join_pages() {
     assert_eq!(json["chatId"], "cli-visit");
     assert_eq!(json["hosts"].as_array().unwrap().len(), 1);
     assert_eq!(json["guests"].as_array().unwrap().len(), 2);
+    // The host signs in; guests join as guests.
+    assert!(
+        json["hosts"][0]["longUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{url}/gen/v1/login?int=jose&v=1&data=")),
+        "{json}"
+    );
     let guest = &json["guests"][0];
     assert!(
         guest["url"]
