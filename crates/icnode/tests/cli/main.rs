@@ -174,6 +174,30 @@ fn json_of(args: &[&str]) -> Value {
 }
 
 /// Asserts that a command exited with `code` and said `text` on stderr.
+/// What `command` printed and how it exited, for one that must end by itself: still running
+/// after `within` (a server that started where it should have refused), it is killed and the
+/// test fails rather than hangs.
+fn ended_within(mut command: Command, within: Duration) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + within;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() >= deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {within:?}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 fn assert_fails(out: &Output, code: i32, text: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "{stderr}");
@@ -448,12 +472,11 @@ fn failures_exit_1_with_the_brokers_message_and_bad_input_exits_2() {
             "--public-url must have no query or fragment",
         ),
     ] {
-        let refused = icnode()
+        let mut broker = icnode();
+        broker
             .args(["broker", "--ephemeral", "--listen", "127.0.0.1:0", flag])
-            .env("ICNODE_BROKER_TOKENS", "t")
-            .output()
-            .unwrap();
-        assert_fails(&refused, 2, rule);
+            .env("ICNODE_BROKER_TOKENS", "t");
+        assert_fails(&ended_within(broker, Duration::from_secs(30)), 2, rule);
     }
 }
 
