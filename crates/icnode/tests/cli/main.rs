@@ -746,7 +746,9 @@ fn a_second_broker_on_one_data_dir_is_refused_with_a_clear_message() {
     first.args(args);
     let first = Server::start(first);
     first.line_with("listening on");
-    let second = run(&args, None);
+    let mut second = icnode();
+    second.args(args);
+    let second = ended_within(second, Duration::from_secs(30));
     assert_fails(
         &second,
         1,
