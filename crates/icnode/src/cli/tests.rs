@@ -16,7 +16,7 @@ const RENAMED: [(&str, &str); 4] = [
 ];
 
 #[test]
-fn a_secret_on_the_command_line_is_warned_of_and_one_in_its_variable_is_not() {
+fn a_secret_on_the_command_line_is_warned_of_naming_its_variable() {
     let warnings = |args: &[&str]| {
         secrets_on_the_command_line(&Cli::command().try_get_matches_from(args).unwrap())
     };

@@ -462,21 +462,30 @@ fn failures_exit_1_with_the_brokers_message_and_bad_input_exits_2() {
     );
     assert_eq!(bad_iterations.status.code(), Some(2));
 
-    // The broker's own rules, told in the words of the flag that broke them.
-    for (flag, rule) in [
-        ("--token= ", "--token must not hold an empty token"),
-        ("--org-name= ", "--org-name must not be empty"),
-        ("--fault-token= ", "--fault-token must not be empty"),
+    // The broker's own rules, told in the words of the flag that broke them; a secret on the
+    // command line is warned of, the token in its variable is not.
+    for (flag, rule, warned) in [
+        ("--token= ", "--token must not hold an empty token", true),
+        ("--org-name= ", "--org-name must not be empty", false),
+        ("--fault-token= ", "--fault-token must not be empty", true),
         (
             "--public-url=http://127.0.0.1:1/?q=1",
             "--public-url must have no query or fragment",
+            false,
         ),
     ] {
         let mut broker = icnode();
         broker
             .args(["broker", "--ephemeral", "--listen", "127.0.0.1:0", flag])
             .env("ICNODE_BROKER_TOKENS", "t");
-        assert_fails(&ended_within(broker, Duration::from_secs(30)), 2, rule);
+        let refused = ended_within(broker, Duration::from_secs(30));
+        assert_fails(&refused, 2, rule);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(
+            said.contains("on the command line can be read"),
+            warned,
+            "{said}"
+        );
     }
 }
 
