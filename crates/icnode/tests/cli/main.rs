@@ -677,6 +677,11 @@ fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
             "cannot tell which join pages meeting `visit-1`'s links open (only icnode's local \
              broker can): give --vertical",
         ),
+        (
+            &["--vertical", "gen"][..],
+            "cannot tell how long meeting `visit-1`'s links last (only icnode's local broker \
+             can): give --ttl or --exp\n",
+        ),
     ] {
         let base = [
             "add-guest",
