@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use super::{Server, TOKEN, assert_fails, icnode, start_broker};
+use super::{Server, TOKEN, assert_expires_in, assert_fails, icnode, start_broker};
 
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -205,14 +205,7 @@ fn up_serves_broker_and_service_on_one_address_with_a_private_dev_key() {
     assert_eq!(status, 200, "{first}");
     // It lasts as long as the line says, from when `up` started.
     assert!(fresh.contains(", valid for 2h; "), "{fresh}");
-    let expires = humantime::parse_rfc3339(first["expiresAt"].as_str().unwrap()).unwrap();
-    let left = expires
-        .duration_since(std::time::SystemTime::now())
-        .unwrap();
-    assert!(
-        left > Duration::from_secs(7000) && left <= Duration::from_secs(7200),
-        "{left:?}"
-    );
+    assert_expires_in(&first["expiresAt"], Duration::from_secs(7200));
     assert_eq!(
         printed,
         [&first["hosts"][0]["url"], &first["guests"][0]["url"]].map(|u| u.as_str().unwrap())
