@@ -1,9 +1,9 @@
 //! `icnode bench mint`, as `bench/run` calls it: tokens minted for as long as it is told, and
 //! a report that adds up.
 
-use serde_json::Value;
-
 use std::time::Duration;
+
+use serde_json::Value;
 
 use crate::{ended_within, icnode};
 

@@ -183,19 +183,29 @@ fn ended_within(mut command: Command, within: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    if exited_within(&mut child, within).is_none() {
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "still running after {within:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// How `child` exited, if it did within `within`.
+fn exited_within(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
     let deadline = std::time::Instant::now() + within;
-    while child.try_wait().unwrap().is_none() {
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            return Some(exit);
+        }
         if std::time::Instant::now() >= deadline {
-            child.kill().unwrap();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "still running after {within:?}: {}",
-                String::from_utf8_lossy(&out.stdout)
-            );
+            return None;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    child.wait_with_output().unwrap()
 }
 
 /// `expires_at` (RFC 3339, as answers give it) is `lifetime` from now, less the little a test

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use super::{Server, TOKEN, assert_expires_in, assert_fails, icnode, start_broker};
+use super::{Server, TOKEN, assert_expires_in, assert_fails, exited_within, icnode, start_broker};
 
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -1045,7 +1045,6 @@ fn an_ephemeral_serve_prints_the_one_key_that_reaches_its_memory() {
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits_zero() {
     use std::io::{Read, Write};
-    use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let database = ["--data-dir", data.to_str().unwrap()];
@@ -1110,14 +1109,7 @@ fn sigterm_finishes_the_request_in_flight_then_exits_zero() {
     let (status, _, meeting) = client.join().unwrap();
     assert_eq!(status, 201, "{meeting}");
     broker.join().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = serve.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "serve did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let exit = exited_within(&mut serve.child, Duration::from_secs(10)).expect("serve exits");
     assert_eq!(exit.code(), Some(0));
 
     let (_serve, url) = start_serve(&broker_url, &database, &[]);
