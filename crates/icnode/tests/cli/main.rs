@@ -23,6 +23,26 @@ mod webhook_outbox;
 const TOKEN: &str = "cli-test-token";
 const SECRET: &str = "cli-test-secret";
 
+/// The address of a loopback server that answers every request with `status` and `body`, as
+/// JSON, the body's end told by the connection's close rather than a length (so a client reads
+/// it in chunks until it ends).
+fn answering(status: &str, body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let head =
+        format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n");
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    address
+}
+
 fn icnode() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_icnode"));
     for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("ICNODE_")) {
@@ -669,19 +689,7 @@ fn add_guest_links_last_as_long_as_the_meetings_unless_told() {
     assert_fails(&unknown, 2, "meeting `no-such-visit` has no links yet");
 
     // A broker without the local route (production) cannot say: the user is asked for the flags.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let elsewhere = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for stream in listener.incoming() {
-            let mut stream = stream.unwrap();
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let _ = stream.write_all(
-                b"HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
-            );
-        }
-    });
+    let elsewhere = answering("404 Not Found", b"{}".to_vec());
     for (flags, told) in [
         (
             &[][..],

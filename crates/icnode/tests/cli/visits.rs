@@ -482,3 +482,29 @@ fn the_bundled_node_books_moves_and_cancels_a_visit() {
         "{refused:#}"
     );
 }
+
+#[test]
+fn visit_reads_an_answer_of_up_to_1_mib_and_refuses_a_larger_one() {
+    const LIMIT: usize = 1 << 20;
+    // Whitespace after the visit keeps it the same JSON, only longer.
+    let padded = |len: usize| {
+        let mut body = br#"{"id":"padded-visit","state":"booked"}"#.to_vec();
+        body.resize(len, b' ');
+        body
+    };
+
+    let at_the_limit = visit(
+        &super::answering("200 OK", padded(LIMIT)),
+        "a-key",
+        &["get", "padded-visit", "--json"],
+    );
+    assert_eq!(json(&at_the_limit)["id"], "padded-visit");
+
+    let over = super::answering("200 OK", padded(LIMIT + 1));
+    let refused = visit(&over, "a-key", &["get", "padded-visit", "--json"]);
+    assert_fails(
+        &refused,
+        1,
+        &format!("the service at {over} answered more than 1 MiB"),
+    );
+}
