@@ -1030,6 +1030,42 @@ fn serve_needs_a_token_makes_its_data_dir_owner_only_and_writes_json_logs_with_r
     }
 }
 
+/// `--tls-cert` and `--tls-key` make `serve` answer HTTPS with that certificate, and say so.
+#[test]
+fn serve_with_a_certificate_and_its_key_answers_https() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (_broker, broker_url) = start_broker();
+    let tls = [
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ];
+    let (_server, url) = start_serve(&broker_url, &["--ephemeral"], &tls);
+    let address = url
+        .strip_prefix("https://")
+        .unwrap_or_else(|| panic!("not said as https: {url}"));
+    let trusting = reqwest::blocking::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),
+        )
+        .resolve("localhost", address.parse().unwrap())
+        .build()
+        .unwrap();
+    let port = address.rsplit(':').next().unwrap();
+    let health = trusting
+        .get(format!("https://localhost:{port}/healthz"))
+        .send()
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
 #[test]
 fn an_ephemeral_serve_prints_the_one_key_that_reaches_its_memory() {
     let (_broker, broker_url) = start_broker();
