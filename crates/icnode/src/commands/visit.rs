@@ -317,13 +317,13 @@ fn refusal(status: StatusCode, body: &[u8]) -> CliError {
     let told = match serde_json::from_slice::<ErrorBody>(body) {
         Ok(ErrorBody { error }) => match error.field {
             Some(field) if !error.message.contains(field.as_str()) => {
-                format!("{} (field `{field}`)", error.message)
+                format!(": {} (field `{field}`)", error.message)
             }
-            _ => error.message,
+            _ => format!(": {}", error.message),
         },
-        Err(_) => "and no error of the service's (is --url the service?)".to_owned(),
+        Err(_) => ", not with an error of icnode's (is --url an icnode service?)".to_owned(),
     };
-    let said = format!("the service answered {}: {told}", status.as_u16());
+    let said = format!("the service answered {}{told}", status.as_u16());
     match status {
         StatusCode::BAD_REQUEST
         | StatusCode::NOT_FOUND

@@ -508,3 +508,37 @@ fn visit_reads_an_answer_of_up_to_1_mib_and_refuses_a_larger_one() {
         &format!("the service at {over} answered more than 1 MiB"),
     );
 }
+
+/// A refusal is told in the service's words with the field it names, said once: appended when
+/// the message does not already name it. A body that is no refusal of the service's says so.
+#[test]
+fn visit_tells_a_refusals_field_once_and_a_stranger_answer_as_such() {
+    let refusing = |status: &str, body: &str| {
+        let url = super::answering(status, body.as_bytes().to_vec());
+        visit(&url, "a-key", &["get", "some-visit"])
+    };
+    let unnamed = refusing(
+        "422 Unprocessable Entity",
+        r#"{"error":{"code":"invalid","message":"must be E.164","field":"guests[0].phone"}}"#,
+    );
+    assert_fails(
+        &unnamed,
+        2,
+        "icnode: the service answered 422: must be E.164 (field `guests[0].phone`)\n",
+    );
+    let named = refusing(
+        "409 Conflict",
+        r#"{"error":{"code":"conflict","message":"`start` is taken","field":"start"}}"#,
+    );
+    assert_fails(
+        &named,
+        1,
+        "icnode: the service answered 409: `start` is taken\n",
+    );
+    let stranger = refusing("502 Bad Gateway", "<html>bad gateway</html>");
+    assert_fails(
+        &stranger,
+        1,
+        "icnode: the service answered 502, not with an error of icnode's (is --url an icnode service?)\n",
+    );
+}
