@@ -528,3 +528,29 @@ fn visits_email_goes_over_smtp_to_an_outbox_or_nowhere_from_the_address_given() 
         assert!(both.is_err(), "{command}: one place for email");
     }
 }
+
+/// `audit --help` names every action and outcome the service records, from the service's own
+/// lists, so a new one is listed without an edit here.
+#[test]
+fn audit_help_lists_every_action_and_outcome_the_service_records() {
+    let mut cli = Cli::command();
+    let help = cli
+        .find_subcommand_mut("audit")
+        .unwrap()
+        .render_long_help()
+        .to_string();
+    let listed = |what: &str, all: &[&str]| {
+        assert!(
+            help.contains(&format!("{what}: {}", all.join(", "))),
+            "{help}"
+        );
+    };
+    listed(
+        "Rows of this action",
+        &server::domain::Action::ALL.map(server::domain::Action::as_str),
+    );
+    listed(
+        "Rows of this outcome",
+        &server::domain::Outcome::ALL.map(server::domain::Outcome::as_str),
+    );
+}
