@@ -15,6 +15,11 @@ use super::{Server, assert_fails, icnode, used_secret};
 /// `icnode up` on `data`, links made an hour before a visit and working 10 minutes after it:
 /// the process, its URL and its dev API key.
 fn up(data: &Path) -> (Server, String, String) {
+    up_with(data, &[])
+}
+
+/// [`up`] with `extra` flags.
+fn up_with(data: &Path, extra: &[&str]) -> (Server, String, String) {
     let flags = [
         "--iterations",
         "1000",
@@ -23,7 +28,7 @@ fn up(data: &Path) -> (Server, String, String) {
         "--visit-grace",
         "10m",
     ];
-    let (server, url) = start_up_with(data, &flags);
+    let (server, url) = start_up_with(data, &[&flags[..], extra].concat());
     let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
     let key = key.trim().to_owned();
     used_secret(&key);
@@ -355,13 +360,23 @@ fn visit_tells_the_services_refusals_and_never_shows_the_key() {
     );
 }
 
-/// `up` keeps visits' email on the machine: the booking's invitation is an .eml file in the
-/// data directory, with its calendar invitation, and no email leaves.
+/// `up` keeps visits' email on the machine, and says where: the booking's invitation is an
+/// .eml file in the data directory, from `--mail-from`, with its calendar invitation, and no
+/// email leaves.
 #[test]
 fn up_writes_a_visits_email_to_its_outbox_directory() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (_up, url, key) = up(&data);
+    let from = "Clinic Visits <visits@clinic.example>";
+    let (up, url, key) = up_with(&data, &["--mail-from", from]);
+    let outbox = data.join("mail");
+    assert_eq!(
+        up.line_with("  mail "),
+        format!(
+            "  mail     {} (.eml files; no email leaves)",
+            outbox.display()
+        )
+    );
     let start = unix_now() + 24 * 60 * 60;
     let booked = visit(
         &url,
@@ -380,7 +395,6 @@ fn up_writes_a_visits_email_to_its_outbox_directory() {
         ],
     );
     let id = json(&booked)["id"].as_str().unwrap().to_owned();
-    let outbox = data.join("mail");
     let started = Instant::now();
     let written = loop {
         let files: Vec<_> = std::fs::read_dir(&outbox)
@@ -401,6 +415,10 @@ fn up_writes_a_visits_email_to_its_outbox_directory() {
     };
     assert!(
         written.contains("To: \"Dr. Ada\" <ada@clinic.example>"),
+        "{written}"
+    );
+    assert!(
+        written.contains("From: \"Clinic Visits\" <visits@clinic.example>"),
         "{written}"
     );
     assert!(written.contains("method=REQUEST"), "{written}");
