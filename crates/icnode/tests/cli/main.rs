@@ -794,6 +794,44 @@ fn a_second_broker_on_one_data_dir_is_refused_with_a_clear_message() {
     );
 }
 
+/// A broker told no token makes one, keeps it owner-only in its data directory and says where;
+/// that token is the one it takes. Told its tokens, it says so and keeps none.
+#[test]
+fn a_broker_keeps_the_token_it_makes_in_its_data_dir_and_says_where() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = icnode();
+    command.args(["broker", "--listen", "127.0.0.1:0", "--iterations", "1000"]);
+    command.arg("--data-dir").arg(dir.path());
+    let server = Server::start(command);
+    let url = server.word_after("listening on");
+    let file = dir.path().join("broker-token");
+    assert_eq!(
+        server.line_with("token"),
+        format!(
+            "token kept in {} (use it as ICNODE_BROKER_TOKEN)",
+            file.display()
+        )
+    );
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let token = std::fs::read_to_string(&file).unwrap();
+    used_secret(token.trim());
+    let link = |token: &str| {
+        run(
+            &["link", "--broker-url", &url, "--chat-id", "kept-token"],
+            Some(token),
+        )
+    };
+    assert!(link(token.trim()).status.success());
+    assert_fails(&link(TOKEN), 1, "401");
+
+    let (told, _) = start_broker();
+    assert_eq!(told.line_with("token"), "tokens: as given");
+}
+
 /// `--org-id`, `--org-name` and `--public-url` are what the broker says it is and what its
 /// links carry: the org as each token's issuer, the public address in each short link.
 #[test]
