@@ -141,7 +141,6 @@ async fn list(args: VisitListArgs) -> Result<(), CliError> {
     }
 }
 
-/// The path of one visit; the id is one segment, escaped as one.
 /// `icnode revoke`: `POST /v1/meetings/{chatId}/revoke` with the scope the flags name.
 pub async fn revoke(args: RevokeArgs) -> Result<(), CliError> {
     let mut body = serde_json::Map::new();
@@ -173,6 +172,7 @@ pub async fn revoke(args: RevokeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The path of one visit; the id is one segment, escaped as one.
 fn visit_path(id: &str) -> Vec<&str> {
     vec!["v1", "visits", id]
 }

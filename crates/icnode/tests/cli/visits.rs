@@ -560,3 +560,64 @@ fn visit_tells_a_refusals_field_once_and_a_stranger_answer_as_such() {
         "icnode: the service answered 502, not with an error of icnode's (is --url an icnode service?)\n",
     );
 }
+
+/// `icnode revoke` ends one link, a role's links or all of a meeting's on a running service,
+/// and says how many; a revoked link no longer opens, and an unknown meeting is bad input.
+#[test]
+fn revoke_ends_one_link_a_roles_links_or_all_and_says_how_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, url, key) = up(&dir.path().join("data"));
+    let http = super::http();
+    let meeting: Value = http
+        .post(format!("{url}/v1/meetings"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"chatId": "revoke-cli", "hosts": 1, "guests": 2}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let link = |role: &str, index: usize| meeting[role][index]["url"].as_str().unwrap().to_owned();
+    let opens = |url: &str| http.get(url).send().unwrap().status().as_u16();
+    let revoke = |args: &[&str]| {
+        icnode()
+            .arg("revoke")
+            .args(args)
+            .args(["--url", &url])
+            .env("ICNODE_API_KEY", &key)
+            .output()
+            .unwrap()
+    };
+    let said = |out: &Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout.clone()).unwrap()
+    };
+
+    let code = meeting["guests"][0]["code"].as_str().unwrap();
+    let one = json(&revoke(&["revoke-cli", "--link", code, "--json"]));
+    assert_eq!(one["revoked"], 1, "{one}");
+    assert_eq!(opens(&link("guests", 0)), 410);
+    assert_eq!(opens(&link("guests", 1)), 302);
+
+    let role = said(&revoke(&["revoke-cli", "--role", "guest"]));
+    assert_eq!(role, "revoked 1 link of meeting revoke-cli\n");
+    assert_eq!(opens(&link("guests", 1)), 410);
+    assert_eq!(opens(&link("hosts", 0)), 302);
+
+    assert_eq!(
+        said(&revoke(&["revoke-cli"])),
+        "revoked 1 link of meeting revoke-cli\n"
+    );
+    assert_eq!(opens(&link("hosts", 0)), 410);
+    assert_eq!(
+        said(&revoke(&["revoke-cli"])),
+        "revoked 0 links of meeting revoke-cli\n"
+    );
+
+    let unknown = revoke(&["no-such-meeting"]);
+    assert_fails(&unknown, 2, "the service answered 404");
+    never_shown(&key, &[&unknown]);
+}
