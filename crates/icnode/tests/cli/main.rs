@@ -795,7 +795,7 @@ fn a_second_broker_on_one_data_dir_is_refused_with_a_clear_message() {
 }
 
 /// A broker told no token makes one, keeps it owner-only in its data directory and says where;
-/// that token is the one it takes. Told its tokens, it says so and keeps none.
+/// that token is the one it takes. Told its tokens, it says so.
 #[test]
 fn a_broker_keeps_the_token_it_makes_in_its_data_dir_and_says_where() {
     use std::os::unix::fs::PermissionsExt;

@@ -998,7 +998,7 @@ fn serve_needs_a_token_makes_its_data_dir_owner_only_and_writes_json_logs_with_r
         Server::start_with_stderr(command, std::fs::File::create(&log_path).unwrap().into());
     let url = server.word_after("listening on");
     // Its keys are in its database, made by `icnode keys`: it makes and shows none itself.
-    let next = server.line_with("");
+    let next = server.line_with(""); // the line after "listening on"
     assert!(next.starts_with("broker "), "{next}");
     let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
