@@ -244,7 +244,7 @@ impl Service {
         let status = response.status();
         let bytes = self.read(response).await?;
         if !status.is_success() {
-            return Err(refusal(status, &bytes));
+            return Err(refusal(&self.shown(), status, &bytes));
         }
         serde_json::from_slice(&bytes).map_err(|_| {
             CliError::Runtime(format!(
@@ -311,19 +311,25 @@ struct ErrorDetail {
     field: Option<String>,
 }
 
-/// A refusal, told with the service's message and the field it names. What was asked being
-/// wrong exits 2; anything else 1.
-fn refusal(status: StatusCode, body: &[u8]) -> CliError {
-    let told = match serde_json::from_slice::<ErrorBody>(body) {
+/// A refusal, told with the service's message and the field it names; a body that is no error
+/// of icnode's names the URL that answered it. What was asked being wrong exits 2; anything
+/// else 1.
+fn refusal(at: &str, status: StatusCode, body: &[u8]) -> CliError {
+    let code = status.as_u16();
+    let said = match serde_json::from_slice::<ErrorBody>(body) {
         Ok(ErrorBody { error }) => match error.field {
             Some(field) if !error.message.contains(field.as_str()) => {
-                format!(": {} (field `{field}`)", error.message)
+                format!(
+                    "the service answered {code}: {} (field `{field}`)",
+                    error.message
+                )
             }
-            _ => format!(": {}", error.message),
+            _ => format!("the service answered {code}: {}", error.message),
         },
-        Err(_) => ", not with an error of icnode's (is --url an icnode service?)".to_owned(),
+        Err(_) => format!(
+            "the service at {at} answered {code}, not with an error of icnode's (is that an icnode service?)"
+        ),
     };
-    let said = format!("the service answered {}{told}", status.as_u16());
     match status {
         StatusCode::BAD_REQUEST
         | StatusCode::NOT_FOUND

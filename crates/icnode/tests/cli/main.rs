@@ -43,6 +43,13 @@ fn answering(status: &str, body: Vec<u8>) -> String {
     address
 }
 
+/// `document` followed by spaces up to `len` bytes: the same JSON document, only longer.
+fn padded(document: &[u8], len: usize) -> Vec<u8> {
+    let mut body = document.to_vec();
+    body.resize(len, b' ');
+    body
+}
+
 fn icnode() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_icnode"));
     for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("ICNODE_")) {

@@ -628,16 +628,10 @@ fn import_fetches_a_document_of_up_to_16_mib_and_refuses_a_larger_one() {
     let document = br#"{"openapi":"3.0.3","info":{"title":"Padded","version":"1"},
         "servers":[{"url":"http://127.0.0.1:9/api"}],
         "paths":{"/ping":{"get":{"operationId":"ping","responses":{"200":{"description":"ok"}}}}}}"#;
-    // Whitespace after the document keeps it the same document, only longer.
-    let padded = |len: usize| {
-        let mut body = document.to_vec();
-        body.resize(len, b' ');
-        body
-    };
 
     let at_the_limit = icnode()
         .args(["node", "import", "openapi", "--list"])
-        .arg(crate::answering("200 OK", padded(LIMIT)))
+        .arg(crate::answering("200 OK", crate::padded(document, LIMIT)))
         .output()
         .unwrap();
     let listed = String::from_utf8_lossy(&at_the_limit.stdout);
@@ -654,7 +648,10 @@ fn import_fetches_a_document_of_up_to_16_mib_and_refuses_a_larger_one() {
 
     let over = icnode()
         .args(["node", "import", "openapi", "--list"])
-        .arg(crate::answering("200 OK", padded(LIMIT + 1)))
+        .arg(crate::answering(
+            "200 OK",
+            crate::padded(document, LIMIT + 1),
+        ))
         .output()
         .unwrap();
     crate::assert_fails(&over, 1, "it is larger than 16 MiB");

@@ -37,8 +37,14 @@ fn up_with(data: &Path, extra: &[&str]) -> (Server, String, String) {
 
 /// `icnode visit ARGS --url URL` with the key in its variable.
 fn visit(url: &str, key: &str, args: &[&str]) -> Output {
+    calling("visit", url, key, args)
+}
+
+/// `icnode SUBCOMMAND ARGS --url URL`, a client of a running service, with the key in its
+/// variable.
+fn calling(subcommand: &str, url: &str, key: &str, args: &[&str]) -> Output {
     icnode()
-        .arg("visit")
+        .arg(subcommand)
         .args(args)
         .args(["--url", url])
         .env("ICNODE_API_KEY", key)
@@ -504,21 +510,16 @@ fn the_bundled_node_books_moves_and_cancels_a_visit() {
 #[test]
 fn visit_reads_an_answer_of_up_to_1_mib_and_refuses_a_larger_one() {
     const LIMIT: usize = 1 << 20;
-    // Whitespace after the visit keeps it the same JSON, only longer.
-    let padded = |len: usize| {
-        let mut body = br#"{"id":"padded-visit","state":"booked"}"#.to_vec();
-        body.resize(len, b' ');
-        body
-    };
+    let visit_of = |len: usize| super::padded(br#"{"id":"padded-visit","state":"booked"}"#, len);
 
     let at_the_limit = visit(
-        &super::answering("200 OK", padded(LIMIT)),
+        &super::answering("200 OK", visit_of(LIMIT)),
         "a-key",
         &["get", "padded-visit", "--json"],
     );
     assert_eq!(json(&at_the_limit)["id"], "padded-visit");
 
-    let over = super::answering("200 OK", padded(LIMIT + 1));
+    let over = super::answering("200 OK", visit_of(LIMIT + 1));
     let refused = visit(&over, "a-key", &["get", "padded-visit", "--json"]);
     assert_fails(
         &refused,
@@ -553,11 +554,14 @@ fn visit_tells_a_refusals_field_once_and_a_stranger_answer_as_such() {
         1,
         "icnode: the service answered 409: `start` is taken\n",
     );
-    let stranger = refusing("502 Bad Gateway", "<html>bad gateway</html>");
+    let stranger_url = super::answering("502 Bad Gateway", b"<html>bad gateway</html>".to_vec());
+    let stranger = visit(&stranger_url, "a-key", &["get", "some-visit"]);
     assert_fails(
         &stranger,
         1,
-        "icnode: the service answered 502, not with an error of icnode's (is --url an icnode service?)\n",
+        &format!(
+            "icnode: the service at {stranger_url} answered 502, not with an error of icnode's (is that an icnode service?)\n"
+        ),
     );
 }
 
@@ -571,30 +575,15 @@ fn revoke_ends_one_link_a_roles_links_or_all_and_says_how_many() {
     let meeting: Value = http
         .post(format!("{url}/v1/meetings"))
         .bearer_auth(&key)
-        .json(&serde_json::json!({"chatId": "revoke-cli", "hosts": 1, "guests": 2}))
+        .json(&serde_json::json!({"chatId": "revoke-cli", "hosts": 1, "guests": 3}))
         .send()
         .unwrap()
         .json()
         .unwrap();
     let link = |role: &str, index: usize| meeting[role][index]["url"].as_str().unwrap().to_owned();
     let opens = |url: &str| http.get(url).send().unwrap().status().as_u16();
-    let revoke = |args: &[&str]| {
-        icnode()
-            .arg("revoke")
-            .args(args)
-            .args(["--url", &url])
-            .env("ICNODE_API_KEY", &key)
-            .output()
-            .unwrap()
-    };
-    let said = |out: &Output| {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout.clone()).unwrap()
-    };
+    let revoke = |args: &[&str]| calling("revoke", &url, &key, args);
+    let said = |args: &[&str]| super::service::succeeded(revoke(args));
 
     let code = meeting["guests"][0]["code"].as_str().unwrap();
     let one = json(&revoke(&["revoke-cli", "--link", code, "--json"]));
@@ -602,18 +591,21 @@ fn revoke_ends_one_link_a_roles_links_or_all_and_says_how_many() {
     assert_eq!(opens(&link("guests", 0)), 410);
     assert_eq!(opens(&link("guests", 1)), 302);
 
-    let role = said(&revoke(&["revoke-cli", "--role", "guest"]));
-    assert_eq!(role, "revoked 1 link of meeting revoke-cli\n");
+    assert_eq!(
+        said(&["revoke-cli", "--role", "guest"]),
+        "revoked 2 links of meeting revoke-cli\n"
+    );
     assert_eq!(opens(&link("guests", 1)), 410);
+    assert_eq!(opens(&link("guests", 2)), 410);
     assert_eq!(opens(&link("hosts", 0)), 302);
 
     assert_eq!(
-        said(&revoke(&["revoke-cli"])),
+        said(&["revoke-cli"]),
         "revoked 1 link of meeting revoke-cli\n"
     );
     assert_eq!(opens(&link("hosts", 0)), 410);
     assert_eq!(
-        said(&revoke(&["revoke-cli"])),
+        said(&["revoke-cli"]),
         "revoked 0 links of meeting revoke-cli\n"
     );
 
