@@ -385,11 +385,9 @@ fn visit_lead_and_grace_default_to_the_services_and_take_zero() {
     assert!(matches!(duration("-0s"), Err(DurationError::Negative(_))));
 }
 
-/// `icnode visit` calls where `up` and `serve` listen unless told, reads each person's SPEC
-/// by its keys (an unknown one named), takes reminders that start with `-`, and shows no API
-/// key in `Debug` and warns of one on the command line.
+/// `icnode visit` calls where `up` and `serve` listen unless told.
 #[test]
-fn visit_reads_its_people_and_reminders_and_hides_its_key() {
+fn visit_calls_the_address_serve_listens_on_by_default() {
     let serve = Cli::try_parse_from(["icnode", "serve"]).unwrap();
     let Command::Serve(serve) = serve.command else {
         panic!("not serve");
@@ -398,7 +396,11 @@ fn visit_reads_its_people_and_reminders_and_hides_its_key() {
     let listen = serve.serve.listen;
     assert_eq!(default.host_str(), Some(listen.ip().to_string().as_str()));
     assert_eq!(default.port(), Some(listen.port()));
+}
 
+/// A person's SPEC is KEY=VALUE pairs of known keys, each at most once; an unknown key is named.
+#[test]
+fn a_party_is_known_keys_each_given_once_as_key_value_pairs() {
     assert_eq!(
         visit::party("name=Dr. Ada, phone=+14155550100,email=ada@example.com,language=de,")
             .unwrap(),
@@ -422,7 +424,12 @@ fn visit_reads_its_people_and_reminders_and_hides_its_key() {
             .unwrap_err()
             .contains("`Ada` is not KEY=VALUE")
     );
+}
 
+/// `visit book` reads its people and reminders that start with `-`, shows no API key in `Debug`
+/// and warns of one on the command line.
+#[test]
+fn visit_reads_its_people_and_reminders_and_hides_its_key() {
     let book = [
         "icnode",
         "visit",
