@@ -148,12 +148,15 @@ mod tests {
                 "text::"
             ]
         );
-        // OData's `$filter`, a price, Twilio's `{{1}}`, an element and a lone `$`: text.
+        // OData's `$filter`, a price, Twilio's `{{1}}`, elements (a capital is not all capitals,
+        // and digits alone are no name) and a lone `$`: text.
         for text in [
             "?$filter=a",
             "$5",
             "Hi {{1}}",
             "<note>x</note>",
+            "<Note>x</Note>",
+            "<123>",
             "a $ b",
             "${unclosed",
         ] {

@@ -702,6 +702,10 @@ fn curl_user_data_and_query_forms_are_read() {
 fn bad_curl_lines_are_errors_that_say_why() {
     // curl's arguments alone, without the program, are read as curl's.
     assert!(importer::curl("-X POST https://a.example.com/x", &Options::default()).is_ok());
+    // The program named by its path is curl too.
+    let by_path =
+        importer::curl("/usr/bin/curl https://a.example.com/x", &Options::default()).unwrap();
+    assert_eq!(by_path.definition.methods[0].url, "https://a.example.com/x");
     for (line, words) in [
         ("", "empty"),
         ("curl 'https://a.example.com", "quote"),
