@@ -164,7 +164,8 @@ impl Line {
             }
             // `-XPOST`, `-H'Accept: x'`: a short option with its value attached; `-sSL`: flags.
             let (option, attached) = split_short(word);
-            if !word.starts_with("--") && word.len() > 2 && !takes_value(&option) {
+            // Short flags are read one by one, a lone one (`-s`) as a run of one.
+            if !word.starts_with("--") && !takes_value(&option) {
                 for flag in word[1..].chars() {
                     flag_option(&format!("-{flag}"), &mut line, session);
                 }

@@ -623,6 +623,35 @@ fn a_curl_line_becomes_one_method_and_its_token_a_secret() {
     notes_say(&imported, &["--max-time", "20000 ms"]);
 }
 
+/// Short flags given together are each read (`-sSk` warns of `--insecure`), quiet ones say
+/// nothing, any other flag is named as left out, and `--basic` after `--digest` is basic.
+#[test]
+fn curl_flags_are_read_one_by_one_and_the_last_scheme_given_wins() {
+    let imported =
+        curl("curl -sSk --frobnicate -u flows:pw --digest --basic https://a.example.com/x");
+    notes_say(&imported, &["--insecure", "not carried over"]);
+    notes_say(
+        &imported,
+        &["curl option `--frobnicate` is not carried over"],
+    );
+    assert!(
+        !imported
+            .notes
+            .iter()
+            .any(|note| note.text.contains("`-s`") || note.text.contains("`-S`")),
+        "{:#?}",
+        imported.notes
+    );
+    assert!(
+        matches!(
+            &imported.definition.methods[0].authorization,
+            Some(Authorization::Basic { .. })
+        ),
+        "{:?}",
+        imported.definition.methods[0].authorization
+    );
+}
+
 #[test]
 fn curl_user_data_and_query_forms_are_read() {
     let basic = curl(
