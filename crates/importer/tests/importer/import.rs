@@ -652,6 +652,26 @@ fn curl_flags_are_read_one_by_one_and_the_last_scheme_given_wins() {
     );
 }
 
+/// `-b NAME=VALUE` is a Cookie header and `-b FILE` a file left out; `-d @FILE` reads a file,
+/// so the body is left out and said to be.
+#[test]
+fn curl_cookies_and_data_from_files_are_told_apart() {
+    let cookie = curl("curl -b 'theme=dark' https://a.example.com/x");
+    let method = &cookie.definition.methods[0];
+    assert_eq!(static_value(header(method, "Cookie")), "theme=dark");
+
+    let files = curl("curl -b cookies.txt -d @body.json https://a.example.com/x");
+    let method = &files.definition.methods[0];
+    notes_say(&files, &["a cookie file (`-b FILE`) is not carried over"]);
+    notes_say(&files, &["`-d @body.json` reads a file"]);
+    assert!(
+        method.headers.iter().all(|h| h.name() != "Cookie"),
+        "{:?}",
+        method.headers
+    );
+    assert!(method.body.is_none(), "{:?}", method.body);
+}
+
 #[test]
 fn curl_user_data_and_query_forms_are_read() {
     let basic = curl(
