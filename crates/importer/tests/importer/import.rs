@@ -677,6 +677,65 @@ fn curl_cookies_and_data_from_files_are_told_apart() {
     assert_eq!(static_value(header(method, "Accept")), "application/json");
 }
 
+/// Without `-X` the method is curl's: GET, or POST with data unless `-G` puts the data in the
+/// query. Only the first URL is carried over, and a second is named as left out.
+#[test]
+fn curl_sends_get_or_post_as_curl_would_and_one_url() {
+    let verb = |line: &str| curl(line).definition.methods[0].http_method;
+    assert_eq!(verb("curl https://a.example.com/x"), HttpMethod::Get);
+    assert_eq!(
+        verb("curl -d q=1 https://a.example.com/x"),
+        HttpMethod::Post
+    );
+    assert_eq!(
+        verb("curl -G -d q=1 https://a.example.com/x"),
+        HttpMethod::Get
+    );
+    assert_eq!(
+        verb("curl -F a=1 https://a.example.com/x"),
+        HttpMethod::Post
+    );
+
+    let one = curl("curl https://a.example.com/x");
+    assert!(
+        one.notes.iter().all(|note| !note.text.contains("URL")),
+        "{:#?}",
+        one.notes
+    );
+    let two = curl("curl https://a.example.com/x https://b.example.com/y");
+    assert_eq!(two.definition.methods[0].url, "https://a.example.com/x");
+    notes_say(
+        &two,
+        &["only the first URL is carried over; left out: https://b.example.com/y"],
+    );
+}
+
+/// `--data-urlencode`'s `name@file` forms read a file (left out, and said to be); a value with
+/// no `@` is encoded.
+#[test]
+fn curl_urlencoded_data_from_a_file_is_left_out_and_said_to_be() {
+    let body = |imported: &Imported| {
+        imported.definition.methods[0]
+            .body
+            .as_ref()
+            .map(|body| body.template.clone())
+    };
+    // A form body is pairs: a lone value is a name with an empty value, as a form parser
+    // reads curl's `hello%20world` too.
+    let plain = curl("curl --data-urlencode 'hello world' https://a.example.com/x");
+    assert_eq!(body(&plain).as_deref(), Some("hello+world="));
+    for value in ["note@notes.txt", "q@x=1"] {
+        let file = curl(&format!(
+            "curl --data-urlencode '{value}' https://a.example.com/x"
+        ));
+        notes_say(
+            &file,
+            &[&format!("`--data-urlencode {value}` reads a file")],
+        );
+        assert_ne!(body(&file).as_deref(), Some(value), "{value}");
+    }
+}
+
 #[test]
 fn curl_user_data_and_query_forms_are_read() {
     let basic = curl(
