@@ -736,6 +736,27 @@ fn curl_urlencoded_data_from_a_file_is_left_out_and_said_to_be() {
     }
 }
 
+/// curl's seconds become milliseconds: up to a node's 20 s kept as given and said nothing of,
+/// above it cut to 20 s and said; zero or a word is no time, so the default, and said.
+#[test]
+fn curl_timeouts_are_kept_up_to_a_nodes_limit_and_zero_is_no_time() {
+    let timed = |seconds: &str| {
+        let imported = curl(&format!(
+            "curl --max-time {seconds} https://a.example.com/x"
+        ));
+        let ms = imported.definition.methods[0].request_timeout_ms;
+        (
+            ms,
+            imported.notes.iter().any(|n| n.text.contains("--max-time")),
+        )
+    };
+    assert_eq!(timed("20"), (20_000, false));
+    assert_eq!(timed("0.5"), (500, false));
+    assert_eq!(timed("20.001"), (20_000, true));
+    assert_eq!(timed("0"), (10_000, true));
+    assert_eq!(timed("soon"), (10_000, true));
+}
+
 #[test]
 fn curl_user_data_and_query_forms_are_read() {
     let basic = curl(
