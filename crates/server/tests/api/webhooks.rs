@@ -431,11 +431,13 @@ async fn a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_
     assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
     assert!(second.get("nextBefore").is_none(), "{second}");
     assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
+    // The same delivery, by id: its state may have moved on between the two reads.
     let (_, again) = app.get(&page("limit=1&before=")).await;
     assert_eq!(
-        again["items"], first["items"],
-        "an empty `before` is the first page"
+        again["items"][0]["id"], first["items"][0]["id"],
+        "an empty `before` is the first page: {again}"
     );
+    assert_eq!(again["items"].as_array().unwrap().len(), 1, "{again}");
     let (status, most) = app.get(&page("limit=1000")).await;
     assert_eq!(status, StatusCode::OK, "{most}");
     assert_eq!(most["items"].as_array().unwrap().len(), 2);
