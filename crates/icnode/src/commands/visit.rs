@@ -317,15 +317,16 @@ struct ErrorDetail {
 fn refusal(at: &str, status: StatusCode, body: &[u8]) -> CliError {
     let code = status.as_u16();
     let said = match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(ErrorBody { error }) => match error.field {
-            Some(field) if !error.message.contains(field.as_str()) => {
-                format!(
-                    "the service answered {code}: {} (field `{field}`)",
-                    error.message
-                )
-            }
-            _ => format!("the service answered {code}: {}", error.message),
-        },
+        Ok(ErrorBody { error }) => {
+            // The field is named once: after the message, unless the message names it.
+            let field = match error.field {
+                Some(field) if !error.message.contains(field.as_str()) => {
+                    format!(" (field `{field}`)")
+                }
+                _ => String::new(),
+            };
+            format!("the service answered {code}: {}{field}", error.message)
+        }
         Err(_) => format!(
             "the service at {at} answered {code}, not with an error of icnode's (is that an icnode service?)"
         ),

@@ -150,6 +150,24 @@ async fn deliveries(app: &TestApp, hook: &str) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
+/// The endpoint's deliveries once `settled` holds of them. A receiver has its answer before
+/// the delivery's state is committed, so a test waits for the commit (at most 10 s).
+async fn deliveries_once(
+    app: &TestApp,
+    hook: &str,
+    settled: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let started = std::time::Instant::now();
+    loop {
+        let listed = deliveries(app, hook).await;
+        if settled(&listed) {
+            return listed;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{listed:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn every_event_type_arrives_signed_and_the_standard_library_verifies_it(db: Db) {
     let Some(receiver) = Receiver::start() else {
         return;
@@ -238,7 +256,10 @@ async fn every_event_type_arrives_signed_and_the_standard_library_verifies_it(db
     assert_eq!(by_type("visit.rescheduled")["body"]["data"]["sequence"], 1);
     assert_eq!(by_type("visit.cancelled")["body"]["data"]["sequence"], 2);
 
-    let listed = deliveries(&app, &hook).await;
+    let listed = deliveries_once(&app, &hook, |listed| {
+        listed.iter().all(|delivery| delivery["state"] != "running")
+    })
+    .await;
     assert_eq!(listed.len(), 9);
     for delivery in &listed {
         assert_eq!(delivery["state"], "done", "{delivery}");
@@ -393,15 +414,10 @@ async fn a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_
             .iter()
             .all(|i| i["verified"] == true && i["id"] == received[0]["id"])
     );
-    // The receiver has answered; the delivery ends when its commit does.
-    let started = std::time::Instant::now();
-    let listed = loop {
-        let listed = deliveries(&app, &hook).await;
-        if listed[0]["state"] != "running" || started.elapsed() > Duration::from_secs(10) {
-            break listed;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let listed = deliveries_once(&app, &hook, |listed| {
+        listed.first().is_some_and(|d| d["state"] != "running")
+    })
+    .await;
     assert_eq!(listed.len(), 1, "only link.* events: {listed:#?}");
     assert_eq!(listed[0]["state"], "done");
     assert_eq!(listed[0]["attempts"], 3);
@@ -458,15 +474,11 @@ async fn a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_
         app.clock.advance(*wait);
         receiver.until(6 + attempt).await;
     }
-    let started = std::time::Instant::now();
-    let dead = loop {
-        let listed = deliveries(&app, &hook).await;
-        if listed[0]["state"] == "dead" {
-            break listed[0].clone();
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "{listed:#?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let dead = deliveries_once(&app, &hook, |listed| {
+        listed.first().is_some_and(|d| d["state"] == "dead")
+    })
+    .await[0]
+        .clone();
     assert_eq!(dead["attempts"], 8);
     assert_eq!(dead["lastStatus"], 503);
     assert!(dead["finishedAt"].is_string());
@@ -614,15 +626,13 @@ async fn endpoints_are_an_admins_and_their_targets_are_checked_before_any_connec
     crate::used_secret(hook["secret"].as_str().unwrap());
     app.post(&format!("/v1/webhooks/{id}/test"), json!({}))
         .await;
-    let started = std::time::Instant::now();
-    let failed = loop {
-        let listed = deliveries(&app, id).await;
-        if listed[0]["attempts"] == 1 && listed[0]["state"] == "due" {
-            break listed[0].clone();
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "{listed:#?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let failed = deliveries_once(&app, id, |listed| {
+        listed
+            .first()
+            .is_some_and(|d| d["attempts"] == 1 && d["state"] == "due")
+    })
+    .await[0]
+        .clone();
     let why = failed["lastError"].as_str().unwrap();
     assert!(
         why.contains("`localhost` is a private or local address"),
@@ -674,11 +684,10 @@ async fn retention_takes_old_deliveries_and_their_events(db: Db) {
     app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
         .await;
     receiver.until(1).await;
-    let started = std::time::Instant::now();
-    while deliveries(&app, &hook).await[0]["state"] != "done" {
-        assert!(started.elapsed() < Duration::from_secs(10));
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    deliveries_once(&app, &hook, |listed| {
+        listed.first().is_some_and(|d| d["state"] == "done")
+    })
+    .await;
     let retain = server::retention::MIN_RETAIN;
     let sweeper = server::retention::Retention::new(
         app.store.clone(),
