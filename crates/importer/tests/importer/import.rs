@@ -592,6 +592,63 @@ fn openapi_3_1_in_json_is_read_and_other_versions_are_refused() {
     }
 }
 
+/// An OpenAPI document of one POST to `/p` with `content` as its request body.
+fn openapi_posting(content: Value) -> Imported {
+    let document = serde_json::json!({
+        "openapi": "3.0.3", "info": {"title": "T", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {"/p": {"post": {"operationId": "post", "requestBody": {"content": content},
+            "responses": {"204": {"description": "ok"}}}}}
+    });
+    let imported = importer::openapi(&document.to_string(), &Options::default()).unwrap();
+    checked(&imported);
+    imported
+}
+
+#[test]
+fn an_openapi_form_sends_one_value_of_a_list_and_says_so() {
+    let imported = openapi_posting(serde_json::json!({"application/x-www-form-urlencoded": {
+        "schema": {"type": "object", "properties": {
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "ttl": {"type": "integer"}}}}}));
+    let post = method(&imported, "post");
+    assert_eq!(
+        post.body.as_ref().unwrap().template,
+        "tags=$(tags)&ttl=$(ttl)"
+    );
+    assert_eq!(post.field_ui("tags").kind, node::FieldType::Text);
+    assert_eq!(post.field_ui("ttl").kind, node::FieldType::Number);
+    notes_say(
+        &imported,
+        &["the form field `tags` is a list; the node sends one value of it"],
+    );
+    assert!(!all_notes(&imported).contains("`ttl` is a list"));
+}
+
+#[test]
+fn an_openapi_json_body_is_written_out_eight_objects_deep_and_a_free_object_is_one_field() {
+    // An object with no properties is free-form: one field holds all of it.
+    let imported = openapi_posting(serde_json::json!({"application/json": {
+        "schema": {"type": "object"}}}));
+    let post = method(&imported, "post");
+    assert_eq!(post.body.as_ref().unwrap().template, "$(body)");
+    assert_eq!(post.field_ui("body").kind, node::FieldType::Json);
+
+    // Nine objects, each in the one before (the body, then `l1` to `l8`; `l9` is a string):
+    // eight are written out, the ninth is one field.
+    let mut schema = serde_json::json!({"type": "string"});
+    for level in (1..=9).rev() {
+        schema = serde_json::json!({"type": "object", "properties": {format!("l{level}"): schema}});
+    }
+    let imported = openapi_posting(serde_json::json!({"application/json": {"schema": schema}}));
+    let post = method(&imported, "post");
+    assert_eq!(
+        post.body.as_ref().unwrap().template,
+        r#"{"l1": {"l2": {"l3": {"l4": {"l5": {"l6": {"l7": {"l8": $(l8)}}}}}}}}"#
+    );
+    assert_eq!(post.field_ui("l8").kind, node::FieldType::Json);
+}
+
 fn curl(line: &str) -> Imported {
     importer::curl(line, &Options::default()).unwrap_or_else(|e| panic!("{line}: {e}"))
 }
