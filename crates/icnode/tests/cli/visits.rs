@@ -406,11 +406,14 @@ fn up_writes_a_visits_email_to_its_outbox_directory() {
         let files: Vec<_> = std::fs::read_dir(&outbox)
             .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
             .unwrap_or_default();
-        if let Some(file) = files
+        // The file is made, then written: read it until the calendar at its end is there.
+        let whole = files
             .iter()
-            .find(|f| f.extension().is_some_and(|e| e == "eml"))
-        {
-            break std::fs::read_to_string(file).unwrap();
+            .filter(|f| f.extension().is_some_and(|e| e == "eml"))
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .find(|text| text.contains("END:VCALENDAR"));
+        if let Some(text) = whole {
+            break text;
         }
         assert!(
             started.elapsed() < Duration::from_secs(20),

@@ -325,7 +325,8 @@ async fn presence_no_show_and_failed_invites_arrive_signed_and_verified(db: Db) 
         .await;
     let path = format!("/v1/visits/{}", visit["id"].as_str().unwrap());
     // An hour at a time (the longest backoff), until both jobs have given up.
-    for _ in 0..16 {
+    let started = std::time::Instant::now();
+    loop {
         let (_, visit) = app.get(&path).await;
         let jobs: Vec<&Value> = visit["jobs"]
             .as_array()
@@ -336,6 +337,10 @@ async fn presence_no_show_and_failed_invites_arrive_signed_and_verified(db: Db) 
         if jobs.iter().all(|j| j["state"] == "dead") {
             break;
         }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the jobs never gave up: {jobs:#?}"
+        );
         let settled = jobs.iter().all(|j| {
             j["state"] == "dead"
                 || (j["state"] == "due"
