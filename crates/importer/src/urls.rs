@@ -13,11 +13,16 @@ pub(crate) fn split_query(url: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Whether `url` starts with `http://` or `https://`, in any case: the URLs a node calls.
+pub(crate) fn has_http_scheme(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
 /// A URL template made absolute: a base that is a field (an unset `{{baseUrl}}`) becomes
 /// [`PLACEHOLDER_BASE_URL`], a URL with no scheme gets `default_scheme`.
 pub(crate) fn absolute_url(url: &str, default_scheme: &str, session: &mut Session) -> String {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
+    if has_http_scheme(url) {
         return url.to_owned();
     }
     if let Some(Piece::Placeholder(name)) = template::pieces(url).first()

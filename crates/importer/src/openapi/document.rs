@@ -7,7 +7,7 @@ use crate::defaults::PLACEHOLDER_BASE_URL;
 use crate::imported::ImportError;
 use crate::session::Session;
 use crate::text::text_of;
-use crate::urls::absolute_url;
+use crate::urls::{absolute_url, has_http_scheme};
 
 /// `$ref`s are followed at most this deep (a schema may refer to itself).
 const MAX_REF_DEPTH: usize = 16;
@@ -108,9 +108,9 @@ pub(super) fn server_url(
     if servers.len() > 1 {
         session.changed(format!("of the servers listed, the first is used: {url}"));
     }
-    let lower = url.to_ascii_lowercase();
-    let relative = !(lower.starts_with("http://") || lower.starts_with("https://"));
-    if relative && let Some(resolved) = source.and_then(|source| source.join(&url).ok()) {
+    if !has_http_scheme(&url)
+        && let Some(resolved) = source.and_then(|source| source.join(&url).ok())
+    {
         return resolved.as_str().trim_end_matches('/').to_owned();
     }
     let url = url.trim_end_matches('/').to_owned();

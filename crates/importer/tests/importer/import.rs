@@ -649,6 +649,96 @@ fn an_openapi_json_body_is_written_out_eight_objects_deep_and_a_free_object_is_o
     assert_eq!(post.field_ui("l8").kind, node::FieldType::Json);
 }
 
+/// An OpenAPI document of one operation, `get /search/{id}`, with these parameters.
+fn openapi_with_parameters(parameters: Value) -> Imported {
+    let document = serde_json::json!({
+        "openapi": "3.1.0", "info": {"title": "T", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {"/search/{id}": {"get": {"operationId": "search", "parameters": parameters,
+            "responses": {"204": {"description": "ok"}}}}}
+    });
+    let imported = importer::openapi(&document.to_string(), &Options::default()).unwrap();
+    checked(&imported);
+    imported
+}
+
+#[test]
+fn openapi_parameters_say_what_they_need_and_how_a_list_is_written() {
+    let imported = openapi_with_parameters(serde_json::json!([
+        // A path parameter is required whether or not it says so; a query one when it does.
+        {"name": "id", "in": "path", "schema": {"type": "string"}},
+        {"name": "q", "in": "query", "required": true, "schema": {"type": "string"}},
+        {"name": "page", "in": "query", "schema": {"type": ["null", "integer"]}},
+        // Lists and objects are typed as JSON, their tooltip saying so after the description.
+        {"name": "ids", "in": "query", "style": "form", "explode": false,
+         "description": "Pet ids", "schema": {"type": "array", "items": {"type": "integer"}}},
+        {"name": "X-Meta", "in": "header", "schema": {"type": "object"}},
+        // A deepObject: a row and a field per property, required only if both are.
+        {"name": "filter", "in": "query", "style": "deepObject", "explode": true,
+         "required": true, "schema": {"type": "object", "required": ["color"],
+            "properties": {"color": {"type": "string"}, "size": {"type": "integer"}}}},
+        {"name": "sort", "in": "query", "style": "deepObject", "explode": true,
+         "schema": {"type": "object", "required": ["by"],
+            "properties": {"by": {"type": "string"}}}}
+    ]));
+    assert!(
+        !all_notes(&imported).contains("of the servers listed"),
+        "one server is no choice: {}",
+        all_notes(&imported)
+    );
+    let search = method(&imported, "search");
+    assert_eq!(search.url, "https://api.example.com/search/$(id)");
+    let mandatory = |field: &str| search.field_ui(field).mandatory;
+    assert!(mandatory("id") && mandatory("q") && !mandatory("page"));
+    assert_eq!(search.field_ui("page").kind, node::FieldType::Number);
+
+    let ids = search.field_ui("ids");
+    assert_eq!(ids.kind, node::FieldType::Json);
+    assert_eq!(ids.tooltip, r#"Pet ids (a JSON array, e.g. ["a", "b"])"#);
+    let meta = search.field_ui("X_Meta");
+    assert_eq!(meta.kind, node::FieldType::Json);
+    assert_eq!(meta.tooltip, r#"a JSON object, e.g. {"name": "value"}"#);
+
+    let rows: Vec<&str> = search.url_parameters.iter().map(Row::name).collect();
+    assert_eq!(
+        rows,
+        [
+            "q",
+            "page",
+            "ids",
+            "filter[color]",
+            "filter[size]",
+            "sort[by]"
+        ]
+    );
+    assert!(mandatory("filter_color") && !mandatory("filter_size") && !mandatory("sort_by"));
+    assert_eq!(search.field_ui("filter_size").kind, node::FieldType::Number);
+}
+
+#[test]
+fn openapi_schemas_are_typed_by_their_first_type_or_their_properties() {
+    let imported = openapi_posting(serde_json::json!({"application/json": {"schema": {
+        "type": "object", "properties": {
+            "count": {"type": ["null", "integer"]},
+            "owner": {"properties": {"name": {"type": "string"}}},
+            "anything": {},
+            "code": {"type": "string", "pattern": "^[A-Z]{3}"},
+            "zip": {"type": "string", "pattern": "^[0-9]{5}$"}}}}}));
+    let post = method(&imported, "post");
+    // `owner` has properties and no type: an object, written out. `anything` is text.
+    assert_eq!(
+        post.body.as_ref().unwrap().template,
+        r#"{"count": $(count), "owner": {"name": "$(name)"}, "anything": "$(anything)", "code": "$(code)", "zip": "$(zip)"}"#
+    );
+    assert_eq!(post.field_ui("count").kind, node::FieldType::Number);
+    assert_eq!(post.field_ui("anything").kind, node::FieldType::Text);
+    // A pattern anchored at both ends is the node's whole-value match; one anchored only at
+    // its start is widened like any other, keeping its anchor.
+    let regex = |field: &str| post.field_ui(field).regex.clone();
+    assert_eq!(regex("zip").as_deref(), Some("[0-9]{5}"));
+    assert_eq!(regex("code").as_deref(), Some(".*(?:^[A-Z]{3}).*"));
+}
+
 fn curl(line: &str) -> Imported {
     importer::curl(line, &Options::default()).unwrap_or_else(|e| panic!("{line}: {e}"))
 }
