@@ -34,11 +34,8 @@ pub(super) fn sent(
         return Sent::Value;
     }
     let name = text_of(parameter.get("name"));
-    let default_style = if place == "query" || place == "cookie" {
-        "form"
-    } else {
-        "simple"
-    };
+    // `cookie` would default to `form` too, but a cookie parameter is left out before this.
+    let default_style = if place == "query" { "form" } else { "simple" };
     let style = match text_of(parameter.get("style")) {
         style if style.is_empty() => default_style.to_owned(),
         style => style,
@@ -141,5 +138,40 @@ mod tests {
         for (parameter, expected) in cases {
             assert_eq!(style(parameter.clone()), expected, "{parameter}");
         }
+    }
+
+    #[test]
+    fn styles_only_a_query_has_are_sent_comma_separated_elsewhere_and_said_to_be() {
+        let array = json!({"type": "array", "items": {"type": "string"}});
+        let object = json!({"type": "object", "properties": {"role": {}}});
+        for (parameter, what) in [
+            (
+                json!({"name": "t", "in": "header", "style": "form", "explode": true, "schema": array}),
+                "the header parameter `t` is an array in the `form` style, exploded",
+            ),
+            (
+                json!({"name": "o", "in": "path", "style": "deepObject", "explode": true, "schema": object}),
+                "the path parameter `o` is an object in the `deepObject` style, exploded",
+            ),
+        ] {
+            let place = text_of(parameter.get("in"));
+            let mut session = Session::default();
+            let sent = sent(&parameter, &place, &parameter["schema"], "m", &mut session);
+            assert_eq!(sent, Sent::List(ListStyle::Comma), "{parameter}");
+            let notes: Vec<&str> = session.notes.iter().map(|n| n.text.as_str()).collect();
+            assert_eq!(
+                notes,
+                [format!("`m`: {what}; a node sends it comma-separated")],
+                "{parameter}"
+            );
+        }
+        // The defaults say nothing.
+        let mut session = Session::default();
+        let path = json!({"name": "t", "in": "path", "schema": array});
+        assert_eq!(
+            sent(&path, "path", &array, "m", &mut session),
+            Sent::List(ListStyle::Comma)
+        );
+        assert!(session.notes.is_empty(), "{:?}", session.notes);
     }
 }

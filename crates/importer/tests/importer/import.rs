@@ -306,6 +306,110 @@ fn bad_postman_input_is_an_error_that_names_what_is_wrong() {
     }
 }
 
+/// A Postman collection of one request `m`: a POST with `request`'s fields added.
+fn postman_request(request: Value) -> Imported {
+    let mut whole = serde_json::json!({"method": "POST", "url": "https://api.example.com/m"});
+    whole
+        .as_object_mut()
+        .unwrap()
+        .extend(request.as_object().unwrap().clone());
+    let collection = serde_json::json!({
+        "info": {"name": "One", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "m", "request": whole}],
+    });
+    let imported = importer::postman(&collection.to_string(), &Options::default()).unwrap();
+    checked(&imported);
+    imported
+}
+
+#[test]
+fn postman_api_keys_and_oauth_are_sent_as_postman_would() {
+    // An API key with no name is sent as X-API-Key; its literal is a secret, said where it was.
+    let imported = postman_request(serde_json::json!({"auth": {"type": "apikey",
+        "apikey": [{"key": "value", "value": "k-123"}]}}));
+    let m = method(&imported, "m");
+    assert_eq!(static_value(header(m, "X-API-Key")), "$(secret:x_api_key)");
+    notes_say(
+        &imported,
+        &["`m`: the apikey auth's value held a literal credential"],
+    );
+    let imported = postman_request(serde_json::json!({"auth": {"type": "apikey",
+        "apikey": [{"key": "key", "value": "X-Token"}, {"key": "value", "value": "{{token}}"}]}}));
+    let m = method(&imported, "m");
+    assert_eq!(static_value(header(m, "X-Token")), "$(secret:token)");
+    assert!(m.headers.iter().all(|h| h.name() != "X-API-Key"));
+
+    // Client credentials with a token URL a node cannot call: the token Postman holds, as a
+    // bearer token, and said.
+    let imported = postman_request(serde_json::json!({"auth": {"type": "oauth2", "oauth2": [
+        {"key": "grant_type", "value": "client_credentials"},
+        {"key": "accessTokenUrl", "value": ""},
+        {"key": "accessToken", "value": "{{access}}"}]}}));
+    let m = method(&imported, "m");
+    assert!(m.authorization.is_none(), "{:?}", m.authorization);
+    assert_eq!(
+        static_value(header(m, "Authorization")),
+        "Bearer $(secret:access)"
+    );
+    notes_say(
+        &imported,
+        &["OAuth 2.0 grant `client_credentials` is not one a node fetches"],
+    );
+
+    // The client authenticates with HTTP Basic: said only where Postman sent it in the body.
+    for (sent_in, said) in [("body", true), ("header", false)] {
+        let imported = postman_request(serde_json::json!({"auth": {"type": "oauth2", "oauth2": [
+            {"key": "grant_type", "value": "client_credentials"},
+            {"key": "accessTokenUrl", "value": "https://auth.example.com/token"},
+            {"key": "clientId", "value": "desk"},
+            {"key": "clientSecret", "value": "{{client_secret}}"},
+            {"key": "client_authentication", "value": sent_in}]}}));
+        assert!(matches!(
+            method(&imported, "m").authorization,
+            Some(Authorization::Oauth2 { .. })
+        ));
+        assert_eq!(
+            all_notes(&imported).contains("with HTTP Basic here, not in the body"),
+            said,
+            "{sent_in}: {}",
+            all_notes(&imported)
+        );
+    }
+}
+
+#[test]
+fn postman_raw_bodies_are_json_by_their_language_or_text_with_its_type() {
+    let raw = |text: &str, language: &str| {
+        postman_request(serde_json::json!({"body": {"mode": "raw", "raw": text,
+            "options": {"raw": {"language": language}}}}))
+    };
+    // JSON text is sent as JSON when the language is JSON, text or not given.
+    for language in ["json", "text", ""] {
+        let imported = raw(r#"{"a": 1}"#, language);
+        let body = method(&imported, "m").body.clone().unwrap();
+        assert_eq!(body.format, BodyFormat::Json, "{language}");
+    }
+    // HTML is text with its Content-Type, even when it parses as JSON.
+    let imported = raw(r#"{"a": 1}"#, "html");
+    let m = method(&imported, "m");
+    let body = m.body.as_ref().unwrap();
+    assert_eq!(
+        (body.format, body.template.as_str()),
+        (BodyFormat::Text, r#"{"a": 1}"#)
+    );
+    assert_eq!(static_value(header(m, "Content-Type")), "text/html");
+    // A body said to be JSON that is not: text, and said.
+    let imported = raw("{not json", "json");
+    assert_eq!(
+        method(&imported, "m").body.as_ref().unwrap().format,
+        BodyFormat::Text
+    );
+    notes_say(
+        &imported,
+        &["the body is not JSON once its variables are filled"],
+    );
+}
+
 #[test]
 fn more_than_25_requests_keep_25_methods_and_list_the_rest() {
     let items: Vec<Value> = (1..=27)
@@ -737,6 +841,47 @@ fn openapi_schemas_are_typed_by_their_first_type_or_their_properties() {
     let regex = |field: &str| post.field_ui(field).regex.clone();
     assert_eq!(regex("zip").as_deref(), Some("[0-9]{5}"));
     assert_eq!(regex("code").as_deref(), Some(".*(?:^[A-Z]{3}).*"));
+}
+
+#[test]
+fn openapi_security_takes_the_first_alternative_and_sends_openid_connect_as_a_bearer_token() {
+    let document = |security: Value| {
+        let document = serde_json::json!({
+            "openapi": "3.0.3", "info": {"title": "T", "version": "1"},
+            "servers": [{"url": "https://api.example.com"}],
+            "security": security,
+            "paths": {"/p": {"get": {"operationId": "get",
+                "responses": {"204": {"description": "ok"}}}}},
+            "components": {"securitySchemes": {
+                "oidc": {"type": "openIdConnect",
+                         "openIdConnectUrl": "https://id.example.com/.well-known/openid-configuration"},
+                "key": {"type": "apiKey", "in": "header", "name": "X-Key"}}}
+        });
+        let imported = importer::openapi(&document.to_string(), &Options::default()).unwrap();
+        checked(&imported);
+        imported
+    };
+    let alternatives = "of its alternative security requirements the first is used";
+    let imported = document(serde_json::json!([{"oidc": []}, {"key": []}]));
+    let get = method(&imported, "get");
+    assert_eq!(
+        static_value(header(get, "Authorization")),
+        "Bearer $(secret:oidc_token)"
+    );
+    assert!(get.headers.iter().all(|h| h.name() != "X-Key"));
+    notes_say(&imported, &["`get`", alternatives]);
+    notes_say(
+        &imported,
+        &["OpenID Connect is sent as a bearer token from a secret"],
+    );
+    secret_noted(&imported, "oidc_token");
+
+    let imported = document(serde_json::json!([{"key": []}]));
+    assert_eq!(
+        static_value(header(method(&imported, "get"), "X-Key")),
+        "$(secret:key)"
+    );
+    assert!(!all_notes(&imported).contains(alternatives));
 }
 
 fn curl(line: &str) -> Imported {
