@@ -408,6 +408,55 @@ fn postman_raw_bodies_are_json_by_their_language_or_text_with_its_type() {
         &imported,
         &["the body is not JSON once its variables are filled"],
     );
+    // Text of other languages keeps its Content-Type: XML that is not well-formed, JavaScript.
+    for (text, language, content_type) in [
+        ("<a>unclosed", "xml", "application/xml"),
+        ("let a = 1;", "javascript", "application/javascript"),
+    ] {
+        let imported = raw(text, language);
+        let m = method(&imported, "m");
+        assert_eq!(m.body.as_ref().unwrap().format, BodyFormat::Text);
+        assert_eq!(static_value(header(m, "Content-Type")), content_type);
+    }
+    notes_say(
+        &raw("<a>unclosed", "xml"),
+        &["the body is not well-formed XML once its variables are filled: sent as text"],
+    );
+}
+
+#[test]
+fn postman_graphql_is_a_json_body_and_scripts_are_said_to_be_left_out() {
+    let imported = postman_request(serde_json::json!({"body": {"mode": "graphql",
+        "graphql": {"query": "query { me { id } }", "variables": "{\"n\": 1}"}}}));
+    let body = method(&imported, "m").body.clone().unwrap();
+    assert_eq!(body.format, BodyFormat::Json);
+    assert_eq!(
+        body.template,
+        r#"{"query": "query { me { id } }", "variables": {"n": 1}}"#
+    );
+    assert!(
+        !all_notes(&imported).contains("scripts"),
+        "{}",
+        all_notes(&imported)
+    );
+
+    let script = serde_json::json!([{"listen": "test",
+        "script": {"type": "text/javascript", "exec": ["pm.test('ok')"]}}]);
+    let collection = serde_json::json!({
+        "info": {"name": "Scripted", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "event": script,
+        "item": [{"name": "m", "event": script,
+                  "request": {"method": "GET", "url": "https://api.example.com/m"}}],
+    });
+    let imported = importer::postman(&collection.to_string(), &Options::default()).unwrap();
+    notes_say(
+        &imported,
+        &["the collection's pre-request and test scripts are not carried over"],
+    );
+    notes_say(
+        &imported,
+        &["`m`: its pre-request and test scripts are not carried over"],
+    );
 }
 
 #[test]
