@@ -440,15 +440,18 @@ fn postman_graphql_is_a_json_body_and_scripts_are_said_to_be_left_out() {
         all_notes(&imported)
     );
 
-    let script = serde_json::json!([{"listen": "test",
-        "script": {"type": "text/javascript", "exec": ["pm.test('ok')"]}}]);
-    let collection = serde_json::json!({
-        "info": {"name": "Scripted", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "event": script,
-        "item": [{"name": "m", "event": script,
-                  "request": {"method": "GET", "url": "https://api.example.com/m"}}],
-    });
-    let imported = importer::postman(&collection.to_string(), &Options::default()).unwrap();
+    let with_events = |events: Value| {
+        let collection = serde_json::json!({
+            "info": {"name": "Scripted", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "event": events,
+            "item": [{"name": "m", "event": events,
+                      "request": {"method": "GET", "url": "https://api.example.com/m"}}],
+        });
+        importer::postman(&collection.to_string(), &Options::default()).unwrap()
+    };
+    assert!(!all_notes(&with_events(serde_json::json!([]))).contains("scripts"));
+    let imported = with_events(serde_json::json!([{"listen": "test",
+        "script": {"type": "text/javascript", "exec": ["pm.test('ok')"]}}]));
     notes_say(
         &imported,
         &["the collection's pre-request and test scripts are not carried over"],
