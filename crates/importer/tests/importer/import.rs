@@ -519,6 +519,100 @@ fn export_then_import_gives_back_the_same_requests() {
 }
 
 #[test]
+fn export_writes_a_query_only_where_there_is_one_and_the_success_status_as_the_samples_code() {
+    let collection = importer::postman::export(&openapi().definition);
+    let item = |name: &str| {
+        collection["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {collection:#}"))
+            .clone()
+    };
+    let list = item("List meetings");
+    let keys: Vec<&str> = list["request"]["url"]["query"]
+        .as_array()
+        .expect("a query")
+        .iter()
+        .map(|q| q["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["limit", "status"]);
+    assert!(list["response"].as_array().unwrap().is_empty());
+    let create = item("createMeeting");
+    assert_eq!(
+        create["request"]["url"],
+        serde_json::json!({"raw": "https://eu.meetings.example.com/v1/meetings"}),
+        "no query, no empty list"
+    );
+    // The method's success is a 201, and so is its saved example's.
+    assert_eq!(create["response"][0]["code"], 201);
+    assert_eq!(create["response"][0]["originalRequest"], create["request"]);
+
+    // The code is the first success on a status, after events of other kinds: an error on a
+    // status, a body's code, and a success on a status other than equal.
+    let mut definition = openapi().definition;
+    let create = definition
+        .methods
+        .iter_mut()
+        .find(|m| m.name == "createMeeting");
+    let events = &mut create.unwrap().events;
+    let success = events[0].clone();
+    assert_eq!(success.value.as_deref(), Some("201"));
+    let error = node::model::Event {
+        edge: node::model::Edge::Error,
+        value: Some("404".into()),
+        ..success.clone()
+    };
+    let from_body = node::model::Event {
+        source: Source::Body {
+            path: "$.code".into(),
+        },
+        value: Some("409".into()),
+        ..error.clone()
+    };
+    let from_header = node::model::Event {
+        source: Source::Header {
+            name: "X-Code".into(),
+        },
+        value: Some("202".into()),
+        ..success.clone()
+    };
+    let not_equal = node::model::Event {
+        condition: node::model::Condition::NotEquals,
+        value: Some("500".into()),
+        ..success.clone()
+    };
+    events.splice(0..0, [error, from_body, from_header, not_equal]);
+    let collection = importer::postman::export(&definition);
+    let create = collection["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["name"] == "createMeeting")
+        .unwrap();
+    assert_eq!(create["response"][0]["code"], 201);
+}
+
+#[test]
+fn an_auth_written_as_a_map_is_read_like_a_list() {
+    // Collections before v2.1 write an auth's attributes as a map; Postman still reads them.
+    let imported = postman_request(serde_json::json!({"auth": {"type": "basic",
+        "basic": {"username": "desk", "password": "{{desk_password}}"}}}));
+    assert_eq!(
+        method(&imported, "m").authorization,
+        Some(Authorization::Basic {
+            username: AuthValue::Static {
+                value: "desk".into()
+            },
+            password: AuthValue::Static {
+                value: "$(secret:desk_password)".into()
+            },
+        })
+    );
+}
+
+#[test]
 fn export_writes_authorization_as_postman_auth_with_variables_only() {
     let definition: node::NodeDefinition = serde_json::from_value(serde_json::json!({
         "name": "Desk",
