@@ -595,6 +595,83 @@ fn export_writes_a_query_only_where_there_is_one_and_the_success_status_as_the_s
 }
 
 #[test]
+fn a_postman_url_and_headers_are_read_in_each_form_postman_writes() {
+    // A URL as its parts (no `raw`), headers as lines of text.
+    let imported = postman_request(serde_json::json!({
+        "url": {"protocol": "https", "host": ["api", "example", "com"], "path": ["v1", "m"]},
+        "header": "X-One: 1\nX-Two:  two words "}));
+    let m = method(&imported, "m");
+    assert_eq!(m.url, "https://api.example.com/v1/m");
+    assert_eq!(static_value(header(m, "X-One")), "1");
+    assert_eq!(static_value(header(m, "X-Two")), "two words");
+
+    // A raw query with no `query` list: its pairs as written, an empty one skipped.
+    let imported = postman_request(serde_json::json!({
+        "url": "https://api.example.com/m?a=1&&b"}));
+    let rows: Vec<(&str, &str)> = method(&imported, "m")
+        .url_parameters
+        .iter()
+        .map(|row| (row.name(), static_value(row)))
+        .collect();
+    assert_eq!(rows, [("a", "1"), ("b", "")]);
+
+    // `:name` is a path variable; a lone `:` is a segment as written.
+    let imported = postman_request(serde_json::json!({
+        "url": "https://api.example.com/users/:id/:"}));
+    assert_eq!(
+        method(&imported, "m").url,
+        "https://api.example.com/users/$(id)/:"
+    );
+    // The first segment is the host, never a variable: `:8080/users` has no host to call.
+    let collection = serde_json::json!({
+        "info": {"name": "One", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "m", "request": {"method": "GET", "url": ":8080/users/:id"}}],
+    });
+    let error = importer::postman(&collection.to_string(), &Options::default()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("no request has a URL a node can call"),
+        "{error}"
+    );
+}
+
+#[test]
+fn postman_variables_are_secrets_by_place_name_or_type_and_fields_otherwise() {
+    let collection = serde_json::json!({
+        "info": {"name": "Vars", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "variable": [{"key": "desk", "value": "", "type": "secret"}],
+        "item": [{"name": "m", "request": {"method": "GET",
+            "url": "https://api.example.com/m?u={{user-id}}&p={{page}}",
+            "auth": {"type": "apikey", "apikey": [{"key": "key", "value": "X-Key"},
+                                                  {"key": "value", "value": "{{k}}"}]},
+            "header": [{"key": "X-Desk", "value": "{{desk}}"},
+                       {"key": "X-Auth", "value": "{{api_token}}"}]}}],
+    });
+    let imported = importer::postman(&collection.to_string(), &Options::default()).unwrap();
+    checked(&imported);
+    let m = method(&imported, "m");
+    // A credential's place, a secret's type, a credential's name: each a secret.
+    assert_eq!(static_value(header(m, "X-Key")), "$(secret:k)");
+    assert_eq!(static_value(header(m, "X-Desk")), "$(secret:desk)");
+    assert_eq!(static_value(header(m, "X-Auth")), "$(secret:api_token)");
+    // Others are fields, renamed where a field name cannot hold them, and said so.
+    let fields: Vec<&str> = m
+        .url_parameters
+        .iter()
+        .map(|row| match row {
+            Row::Dynamic {
+                field: Some(field), ..
+            } => field.as_str(),
+            other => panic!("{other:?} is not a field"),
+        })
+        .collect();
+    assert_eq!(fields, ["user_id", "page"]);
+    notes_say(&imported, &["`{{user-id}}` is the dynamic field `user_id`"]);
+    assert!(!all_notes(&imported).contains("`{{page}}`"));
+}
+
+#[test]
 fn an_auth_written_as_a_map_is_read_like_a_list() {
     // Collections before v2.1 write an auth's attributes as a map; Postman still reads them.
     let imported = postman_request(serde_json::json!({"auth": {"type": "basic",

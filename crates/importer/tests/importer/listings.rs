@@ -163,3 +163,22 @@ fn a_postman_request_without_a_method_is_a_get_and_a_method_is_upper_cased() {
         .collect();
     assert_eq!(names, ["Read"]);
 }
+
+#[test]
+fn a_wsdl_import_is_not_followed_and_said_not_to_be() {
+    let text = fixture("calculator-soap11and12.wsdl").replacen(
+        "<wsdl:types>",
+        r#"<wsdl:import namespace="urn:common" location="common.wsdl"/><wsdl:types>"#,
+        1,
+    );
+    let imported = importer::wsdl(&text, &Options::default()).unwrap();
+    checked(&imported, &[]);
+    has_note(
+        &imported,
+        Kind::LeftOut,
+        &["`common.wsdl` is imported from another file: not read"],
+    );
+    let plain = importer::wsdl(&fixture("calculator-soap11and12.wsdl"), &Options::default());
+    let notes = notes_of(Kind::LeftOut, &plain.unwrap()).join("\n");
+    assert!(!notes.contains("imported from another file"), "{notes}");
+}
