@@ -95,6 +95,11 @@ fn wide_request(count: usize) -> String {
     let elements: String = (0..count)
         .map(|i| format!(r#"<s:element name="f{i}" type="s:string"/>"#))
         .collect();
+    request_of(&elements)
+}
+
+/// A document-style operation `Wide` whose request element's sequence is `elements`.
+fn request_of(elements: &str) -> String {
     format!(
         r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:s="http://www.w3.org/2001/XMLSchema" xmlns:tns="urn:wide" targetNamespace="urn:wide">
   <types><s:schema targetNamespace="urn:wide"><s:element name="Wide"><s:complexType><s:sequence>{elements}</s:sequence></s:complexType></s:element></s:schema></types>
@@ -181,4 +186,28 @@ fn a_wsdl_import_is_not_followed_and_said_not_to_be() {
     let plain = importer::wsdl(&fixture("calculator-soap11and12.wsdl"), &Options::default());
     let notes = notes_of(Kind::LeftOut, &plain.unwrap()).join("\n");
     assert!(!notes.contains("imported from another file"), "{notes}");
+}
+
+#[test]
+fn a_wsdl_requests_fields_are_named_after_their_parent_when_taken_and_optional_when_they_may_be_absent()
+ {
+    let text = request_of(
+        r#"<s:element name="id" type="s:string"/>
+           <s:element name="customer"><s:complexType><s:sequence>
+             <s:element name="id" type="s:string"/>
+             <s:element name="note" type="s:string" minOccurs="0"/>
+           </s:sequence></s:complexType></s:element>"#,
+    );
+    let imported = importer::wsdl(&text, &Options::default()).unwrap();
+    checked(&imported, &[]);
+    let method = &imported.definition.methods[0];
+    let fields: Vec<(&str, bool)> = method
+        .dynamic_fields()
+        .iter()
+        .map(|name| (*name, method.field_ui(name).mandatory))
+        .collect();
+    assert_eq!(
+        fields,
+        [("id", true), ("customer_id", true), ("note", false)]
+    );
 }
