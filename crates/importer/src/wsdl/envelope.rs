@@ -56,16 +56,10 @@ pub(super) fn request(soap12: bool, elements: &[Element]) -> Request {
     }
 }
 
-/// An answer envelope of `elements` with a sample value in each leaf, to read outputs from.
+/// An answer envelope of `elements`, each leaf empty: outputs are read from its shape alone.
 pub(super) fn answer(soap12: bool, elements: &[Element]) -> String {
     let mut writer = Writer::new(elements);
-    let body = writer.elements(elements, "", false, &mut |element, _, _| {
-        Some(match &element.shape {
-            Shape::Leaf { kind, .. } if *kind == node::FieldType::Number => "0".to_owned(),
-            Shape::Leaf { kind, .. } if *kind == node::FieldType::Boolean => "true".to_owned(),
-            _ => "text".to_owned(),
-        })
-    });
+    let body = writer.elements(elements, "", false, &mut |_, _, _| Some(String::new()));
     writer.envelope(soap12, &body)
 }
 

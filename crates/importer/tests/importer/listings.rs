@@ -171,31 +171,43 @@ fn a_postman_request_without_a_method_is_a_get_and_a_method_is_upper_cased() {
 
 #[test]
 fn a_wsdl_import_is_not_followed_and_said_not_to_be() {
-    let text = fixture("calculator-soap11and12.wsdl").replacen(
-        "<wsdl:types>",
-        r#"<wsdl:import namespace="urn:common" location="common.wsdl"/><wsdl:types>"#,
-        1,
-    );
+    let text = fixture("calculator-soap11and12.wsdl")
+        .replacen(
+            "<wsdl:types>",
+            r#"<wsdl:import namespace="urn:common" location="common.wsdl"/><wsdl:types>"#,
+            1,
+        )
+        .replacen(
+            r#"<s:schema elementFormDefault="unqualified" targetNamespace="http://tempuri.org/">"#,
+            r#"<s:schema elementFormDefault="unqualified" targetNamespace="http://tempuri.org/"><s:include schemaLocation="types.xsd"/>"#,
+            1,
+        );
     let imported = importer::wsdl(&text, &Options::default()).unwrap();
     checked(&imported, &[]);
-    has_note(
-        &imported,
-        Kind::LeftOut,
-        &["`common.wsdl` is imported from another file: not read"],
-    );
+    for location in ["common.wsdl", "types.xsd"] {
+        has_note(
+            &imported,
+            Kind::LeftOut,
+            &[&format!(
+                "`{location}` is imported from another file: not read"
+            )],
+        );
+    }
     let plain = importer::wsdl(&fixture("calculator-soap11and12.wsdl"), &Options::default());
     let notes = notes_of(Kind::LeftOut, &plain.unwrap()).join("\n");
     assert!(!notes.contains("imported from another file"), "{notes}");
 }
 
 #[test]
-fn a_wsdl_requests_fields_are_named_after_their_parent_when_taken_and_optional_when_they_may_be_absent()
- {
+fn wsdl_request_fields_are_named_by_their_parent_when_taken_and_optional_where_allowed() {
     let text = request_of(
         r#"<s:element name="id" type="s:string"/>
            <s:element name="customer"><s:complexType><s:sequence>
              <s:element name="id" type="s:string"/>
              <s:element name="note" type="s:string" minOccurs="0"/>
+           </s:sequence></s:complexType></s:element>
+           <s:element name="extra" minOccurs="0"><s:complexType><s:sequence>
+             <s:element name="code" type="s:string"/>
            </s:sequence></s:complexType></s:element>"#,
     );
     let imported = importer::wsdl(&text, &Options::default()).unwrap();
@@ -208,6 +220,39 @@ fn a_wsdl_requests_fields_are_named_after_their_parent_when_taken_and_optional_w
         .collect();
     assert_eq!(
         fields,
-        [("id", true), ("customer_id", true), ("note", false)]
+        // `code` is required only inside `extra`, which may be absent: so it may be too.
+        [
+            ("id", true),
+            ("customer_id", true),
+            ("note", false),
+            ("code", false)
+        ]
+    );
+}
+
+#[test]
+fn a_wsdl_request_of_two_namespaces_declares_a_prefix_for_each() {
+    let text = r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:s="http://www.w3.org/2001/XMLSchema" xmlns:tns="urn:order" xmlns:c="urn:common" targetNamespace="urn:order">
+  <types>
+    <s:schema targetNamespace="urn:common" elementFormDefault="qualified"><s:element name="code" type="s:string"/></s:schema>
+    <s:schema targetNamespace="urn:order" elementFormDefault="qualified"><s:element name="Order"><s:complexType><s:sequence><s:element name="id" type="s:string"/><s:element ref="c:code"/></s:sequence></s:complexType></s:element></s:schema>
+  </types>
+  <message name="OrderIn"><part name="body" element="tns:Order"/></message>
+  <portType name="OrderPort"><operation name="Order"><input message="tns:OrderIn"/></operation></portType>
+  <binding name="OrderSoap" type="tns:OrderPort">
+    <soap:binding transport="http://schemas.xmlsoap.org/soap/http" style="document"/>
+    <operation name="Order"><soap:operation soapAction="urn:order#Order"/><input><soap:body use="literal"/></input></operation>
+  </binding>
+  <service name="Order"><port name="OrderSoap" binding="tns:OrderSoap"><soap:address location="http://127.0.0.1:9/order"/></port></service>
+</definitions>"#;
+    let imported = importer::wsdl(text, &Options::default()).unwrap();
+    checked(&imported, &[]);
+    let body = imported.definition.methods[0].body.as_ref().unwrap();
+    assert_eq!(
+        body.template,
+        concat!(
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="urn:order" xmlns:m2="urn:common">"#,
+            r#"<soap:Body><m:Order><m:id>$(id)</m:id><m2:code>$(code)</m2:code></m:Order></soap:Body></soap:Envelope>"#
+        )
     );
 }
