@@ -232,11 +232,26 @@ fn wsdl_request_fields_are_named_by_their_parent_when_taken_and_optional_where_a
 
 #[test]
 fn a_wsdl_request_of_two_namespaces_declares_a_prefix_for_each() {
-    let text = r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:s="http://www.w3.org/2001/XMLSchema" xmlns:tns="urn:order" xmlns:c="urn:common" targetNamespace="urn:order">
-  <types>
-    <s:schema targetNamespace="urn:common" elementFormDefault="qualified"><s:element name="code" type="s:string"/></s:schema>
-    <s:schema targetNamespace="urn:order" elementFormDefault="qualified"><s:element name="Order"><s:complexType><s:sequence><s:element name="id" type="s:string"/><s:element ref="c:code"/></s:sequence></s:complexType></s:element></s:schema>
-  </types>
+    let imported = order(
+        r#"<s:schema targetNamespace="urn:common" elementFormDefault="qualified"><s:element name="code" type="s:string"/></s:schema>
+           <s:schema targetNamespace="urn:order" elementFormDefault="qualified"><s:element name="Order"><s:complexType><s:sequence><s:element name="id" type="s:string"/><s:element ref="c:code"/></s:sequence></s:complexType></s:element></s:schema>"#,
+    );
+    let body = imported.definition.methods[0].body.as_ref().unwrap();
+    assert_eq!(
+        body.template,
+        concat!(
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="urn:order" xmlns:m2="urn:common">"#,
+            r#"<soap:Body><m:Order><m:id>$(id)</m:id><m2:code>$(code)</m2:code></m:Order></soap:Body></soap:Envelope>"#
+        )
+    );
+}
+
+/// A document-style operation `Order` whose input is the element `tns:Order` of `schemas`
+/// (`tns` is `urn:order`, `c` is `urn:common`), imported and checked.
+fn order(schemas: &str) -> Imported {
+    let text = format!(
+        r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:s="http://www.w3.org/2001/XMLSchema" xmlns:tns="urn:order" xmlns:c="urn:common" targetNamespace="urn:order">
+  <types>{schemas}</types>
   <message name="OrderIn"><part name="body" element="tns:Order"/></message>
   <portType name="OrderPort"><operation name="Order"><input message="tns:OrderIn"/></operation></portType>
   <binding name="OrderSoap" type="tns:OrderPort">
@@ -244,15 +259,44 @@ fn a_wsdl_request_of_two_namespaces_declares_a_prefix_for_each() {
     <operation name="Order"><soap:operation soapAction="urn:order#Order"/><input><soap:body use="literal"/></input></operation>
   </binding>
   <service name="Order"><port name="OrderSoap" binding="tns:OrderSoap"><soap:address location="http://127.0.0.1:9/order"/></port></service>
-</definitions>"#;
-    let imported = importer::wsdl(text, &Options::default()).unwrap();
+</definitions>"#
+    );
+    let imported = importer::wsdl(&text, &Options::default()).unwrap();
     checked(&imported, &[]);
-    let body = imported.definition.methods[0].body.as_ref().unwrap();
+    imported
+}
+
+#[test]
+fn a_wsdl_named_type_is_written_out_and_a_recursive_one_only_so_deep() {
+    let imported = order(
+        r#"<s:schema targetNamespace="urn:order">
+             <s:simpleType name="Count"><s:restriction base="s:int"/></s:simpleType>
+             <s:simpleType name="Size"><s:restriction base="tns:Count"/></s:simpleType>
+             <s:simpleType name="Loop"><s:restriction base="tns:Loop"/></s:simpleType>
+             <s:complexType name="Item"><s:sequence>
+               <s:element name="sku" type="s:string"/>
+               <s:element name="next" type="tns:Item" minOccurs="0"/>
+             </s:sequence></s:complexType>
+             <s:element name="Order"><s:complexType><s:sequence>
+               <s:element name="size" type="tns:Size"/>
+               <s:element name="loop" type="tns:Loop"/>
+               <s:element name="item" type="tns:Item"/>
+             </s:sequence></s:complexType></s:element>
+           </s:schema>"#,
+    );
+    let method = &imported.definition.methods[0];
+    // A simple type's kind through a chain of restrictions; one restricting itself is text.
+    assert_eq!(method.field_ui("size").kind, node::FieldType::Number);
+    assert_eq!(method.field_ui("loop").kind, node::FieldType::Text);
+    // A complex type referring to itself is written out to the schema reader's depth, then
+    // left empty.
     assert_eq!(
-        body.template,
+        method.body.as_ref().unwrap().template,
         concat!(
-            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="urn:order" xmlns:m2="urn:common">"#,
-            r#"<soap:Body><m:Order><m:id>$(id)</m:id><m2:code>$(code)</m2:code></m:Order></soap:Body></soap:Envelope>"#
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="urn:order">"#,
+            r#"<soap:Body><m:Order><size>$(size)</size><loop>$(loop)</loop>"#,
+            r#"<item><sku>$(sku)</sku><next><sku>$(next_sku)</sku><next></next></next></item>"#,
+            r#"</m:Order></soap:Body></soap:Envelope>"#
         )
     );
 }
