@@ -300,3 +300,55 @@ fn a_wsdl_named_type_is_written_out_and_a_recursive_one_only_so_deep() {
         )
     );
 }
+
+#[test]
+fn a_wsdl_element_by_reference_and_by_form() {
+    let imported = order(
+        r#"<s:schema targetNamespace="urn:order">
+             <s:element name="part"><s:complexType><s:sequence>
+               <s:element name="name" type="s:string"/>
+               <s:element ref="tns:part" minOccurs="0"/>
+             </s:sequence></s:complexType></s:element>
+             <s:element name="Order"><s:complexType><s:sequence>
+               <s:element name="mine" type="s:string" form="qualified"/>
+               <s:element name="plain" type="s:string" form="unqualified"/>
+               <s:element ref="tns:part"/>
+             </s:sequence></s:complexType></s:element>
+           </s:schema>"#,
+    );
+    // A form of its own wins over the schema's default; a reference to an element that holds
+    // a reference to itself is written out to the schema reader's depth.
+    assert_eq!(
+        imported.definition.methods[0]
+            .body
+            .as_ref()
+            .unwrap()
+            .template,
+        concat!(
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="urn:order">"#,
+            r#"<soap:Body><m:Order><m:mine>$(mine)</m:mine><plain>$(plain)</plain>"#,
+            r#"<m:part><name>$(name)</name><m:part></m:part></m:part>"#,
+            r#"</m:Order></soap:Body></soap:Envelope>"#
+        )
+    );
+
+    // A chain of references (`e0` to `e9`, each element naming the next) is followed until the
+    // reader's depth of 8: from `Order`'s reference, at depth 2, that is `e5`.
+    let chain: String = (0..10)
+        .map(|i| match i {
+            9 => r#"<s:element name="e9" type="s:int"/>"#.to_owned(),
+            i => format!(
+                r#"<s:element name="e{i}" ref="tns:e{}" type="s:string"/>"#,
+                i + 1
+            ),
+        })
+        .collect();
+    let imported = order(&format!(
+        r#"<s:schema targetNamespace="urn:order">{chain}
+             <s:element name="Order"><s:complexType><s:sequence>
+               <s:element ref="tns:e0"/>
+             </s:sequence></s:complexType></s:element>
+           </s:schema>"#
+    ));
+    assert_eq!(imported.definition.methods[0].dynamic_fields(), ["e5"]);
+}
