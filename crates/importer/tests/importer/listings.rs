@@ -352,3 +352,88 @@ fn a_wsdl_element_by_reference_and_by_form() {
     ));
     assert_eq!(imported.definition.methods[0].dynamic_fields(), ["e5"]);
 }
+
+#[test]
+fn a_wsdl_type_extending_another_has_the_bases_elements_first() {
+    let imported = order(
+        r#"<s:schema targetNamespace="urn:order">
+             <s:complexType name="Person"><s:sequence>
+               <s:element name="name" type="s:string"/>
+             </s:sequence></s:complexType>
+             <s:complexType name="Customer"><s:complexContent><s:extension base="tns:Person">
+               <s:sequence>
+                 <s:element name="email" type="s:string"/>
+                 <s:element name="referrer" type="tns:Customer" minOccurs="0"/>
+               </s:sequence>
+             </s:extension></s:complexContent></s:complexType>
+             <s:element name="Order" type="tns:Customer"/>
+           </s:schema>"#,
+    );
+    // The customer who referred this one is a customer too: at the reader's depth, left empty.
+    let method = &imported.definition.methods[0];
+    assert_eq!(method.dynamic_fields(), ["name", "email"]);
+    assert!(
+        method
+            .body
+            .as_ref()
+            .unwrap()
+            .template
+            .contains("<email>$(email)</email><referrer></referrer></m:Order>"),
+        "{:?}",
+        method.body
+    );
+
+    // A restriction lists its elements itself: none are inherited.
+    let imported = order(
+        r#"<s:schema targetNamespace="urn:order">
+             <s:complexType name="Person"><s:sequence>
+               <s:element name="name" type="s:string"/>
+               <s:element name="nickname" type="s:string" minOccurs="0"/>
+             </s:sequence></s:complexType>
+             <s:complexType name="Named"><s:complexContent><s:restriction base="tns:Person">
+               <s:sequence><s:element name="name" type="s:string"/></s:sequence>
+             </s:restriction></s:complexContent></s:complexType>
+             <s:element name="Order" type="tns:Named"/>
+           </s:schema>"#,
+    );
+    assert_eq!(imported.definition.methods[0].dynamic_fields(), ["name"]);
+}
+
+#[test]
+fn a_wsdl_simple_type_is_one_field_and_restrictions_are_followed_to_the_readers_depth() {
+    // The message's element is itself a simple type: one field, its values in the tooltip.
+    let imported = order(
+        r#"<s:schema targetNamespace="urn:order"><s:element name="Order"><s:simpleType>
+             <s:restriction base="s:string"><s:enumeration value="a"/><s:enumeration value="b"/></s:restriction>
+           </s:simpleType></s:element></s:schema>"#,
+    );
+    let method = &imported.definition.methods[0];
+    assert_eq!(method.dynamic_fields(), ["Order"]);
+    assert_eq!(method.field_ui("Order").tooltip, "one of: a, b");
+
+    // `Order`'s element `x` restricts `T1`, which restricts `T2`, and so on to `s:int`: five
+    // named types are followed to the number, six reach the reader's depth first: text.
+    for (named, kind) in [(5, node::FieldType::Number), (6, node::FieldType::Text)] {
+        let chain: String = (1..=named)
+            .map(|i| {
+                let base = if i == named {
+                    "s:int".to_owned()
+                } else {
+                    format!("tns:T{}", i + 1)
+                };
+                format!(
+                    r#"<s:simpleType name="T{i}"><s:restriction base="{base}"/></s:simpleType>"#
+                )
+            })
+            .collect();
+        let imported = order(&format!(
+            r#"<s:schema targetNamespace="urn:order">{chain}
+                 <s:element name="Order"><s:complexType><s:sequence>
+                   <s:element name="x"><s:simpleType><s:restriction base="tns:T1"/></s:simpleType></s:element>
+                 </s:sequence></s:complexType></s:element>
+               </s:schema>"#
+        ));
+        let method = &imported.definition.methods[0];
+        assert_eq!(method.field_ui("x").kind, kind, "{named} named types");
+    }
+}
