@@ -201,15 +201,15 @@ fn leaf(name: &str, documentation: String) -> Shape {
     }
 }
 
-/// An element's `annotation/documentation`, trimmed.
+/// An element's `annotation/documentation`s, each trimmed, one space between them.
 fn documentation(node: Node<'_, '_>) -> String {
     children(node, XSD, "annotation")
         .flat_map(|a| children(a, XSD, "documentation"))
         .filter_map(|d| d.text())
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
-        .trim()
-        .to_owned()
 }
 
 #[cfg(test)]

@@ -437,3 +437,36 @@ fn a_wsdl_simple_type_is_one_field_and_restrictions_are_followed_to_the_readers_
         assert_eq!(method.field_ui("x").kind, kind, "{named} named types");
     }
 }
+
+#[test]
+fn a_wsdl_leaf_is_typed_by_its_xsd_type_and_explained_by_its_documentation() {
+    let imported = order(
+        r#"<s:schema targetNamespace="urn:order"><s:element name="Order"><s:complexType><s:sequence>
+             <s:element name="rush" type="s:boolean"/>
+             <s:element name="count" type="s:unsignedShort"/>
+             <s:element name="note" type="s:string">
+               <s:annotation><s:documentation> For the courier. </s:documentation><s:documentation> </s:documentation>
+               <s:documentation>Optional.</s:documentation></s:annotation>
+             </s:element>
+           </s:sequence></s:complexType></s:element></s:schema>"#,
+    );
+    let method = &imported.definition.methods[0];
+    let ui: Vec<(node::FieldType, String)> = ["rush", "count", "note"]
+        .iter()
+        .map(|name| {
+            let ui = method.field_ui(name);
+            (ui.kind, ui.tooltip)
+        })
+        .collect();
+    assert_eq!(
+        ui,
+        [
+            (node::FieldType::Boolean, String::new()),
+            (node::FieldType::Number, String::new()),
+            (
+                node::FieldType::Text,
+                "For the courier. Optional.".to_owned()
+            )
+        ]
+    );
+}
