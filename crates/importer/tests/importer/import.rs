@@ -919,17 +919,27 @@ fn openapi_3_1_in_json_is_read_and_other_versions_are_refused() {
     }
 }
 
-/// An OpenAPI document of one POST to `/p` with `content` as its request body.
-fn openapi_posting(content: Value) -> Imported {
+/// An OpenAPI document of one operation (`verb` at `path`), imported and checked.
+fn openapi_of(path: &str, verb: &str, operation: Value) -> Imported {
+    let mut operation = operation;
+    operation["responses"] = serde_json::json!({"204": {"description": "ok"}});
     let document = serde_json::json!({
-        "openapi": "3.0.3", "info": {"title": "T", "version": "1"},
+        "openapi": "3.1.0", "info": {"title": "T", "version": "1"},
         "servers": [{"url": "https://api.example.com"}],
-        "paths": {"/p": {"post": {"operationId": "post", "requestBody": {"content": content},
-            "responses": {"204": {"description": "ok"}}}}}
+        "paths": {path: {verb: operation}}
     });
     let imported = importer::openapi(&document.to_string(), &Options::default()).unwrap();
     checked(&imported);
     imported
+}
+
+/// `post`: a POST to `/p` with `content` as its request body.
+fn openapi_posting(content: Value) -> Imported {
+    openapi_of(
+        "/p",
+        "post",
+        serde_json::json!({"operationId": "post", "requestBody": {"content": content}}),
+    )
 }
 
 #[test]
@@ -976,17 +986,13 @@ fn an_openapi_json_body_is_written_out_eight_objects_deep_and_a_free_object_is_o
     assert_eq!(post.field_ui("l8").kind, node::FieldType::Json);
 }
 
-/// An OpenAPI document of one operation, `get /search/{id}`, with these parameters.
+/// `search`: a GET of `/search/{id}` with these parameters.
 fn openapi_with_parameters(parameters: Value) -> Imported {
-    let document = serde_json::json!({
-        "openapi": "3.1.0", "info": {"title": "T", "version": "1"},
-        "servers": [{"url": "https://api.example.com"}],
-        "paths": {"/search/{id}": {"get": {"operationId": "search", "parameters": parameters,
-            "responses": {"204": {"description": "ok"}}}}}
-    });
-    let imported = importer::openapi(&document.to_string(), &Options::default()).unwrap();
-    checked(&imported);
-    imported
+    openapi_of(
+        "/search/{id}",
+        "get",
+        serde_json::json!({"operationId": "search", "parameters": parameters}),
+    )
 }
 
 #[test]

@@ -98,20 +98,11 @@ fn wide_request(count: usize) -> String {
     request_of(&elements)
 }
 
-/// A document-style operation `Wide` whose request element's sequence is `elements`.
+/// The WSDL of `order_wsdl` whose `Order` element's sequence is `elements`.
 fn request_of(elements: &str) -> String {
-    format!(
-        r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:s="http://www.w3.org/2001/XMLSchema" xmlns:tns="urn:wide" targetNamespace="urn:wide">
-  <types><s:schema targetNamespace="urn:wide"><s:element name="Wide"><s:complexType><s:sequence>{elements}</s:sequence></s:complexType></s:element></s:schema></types>
-  <message name="WideIn"><part name="body" element="tns:Wide"/></message>
-  <portType name="WidePort"><operation name="Wide"><input message="tns:WideIn"/></operation></portType>
-  <binding name="WideSoap" type="tns:WidePort">
-    <soap:binding transport="http://schemas.xmlsoap.org/soap/http" style="document"/>
-    <operation name="Wide"><soap:operation soapAction="urn:wide#Wide"/><input><soap:body use="literal"/></input></operation>
-  </binding>
-  <service name="Wide"><port name="WideSoap" binding="tns:WideSoap"><soap:address location="http://127.0.0.1:9/wide"/></port></service>
-</definitions>"#
-    )
+    order_wsdl(&format!(
+        r#"<s:schema targetNamespace="urn:order"><s:element name="Order"><s:complexType><s:sequence>{elements}</s:sequence></s:complexType></s:element></s:schema>"#
+    ))
 }
 
 #[test]
@@ -120,7 +111,7 @@ fn a_request_of_more_elements_than_a_method_takes_says_how_many_are_left_out() {
     checked(&wide, &[]);
     assert_eq!(
         notes_of(Kind::LeftOut, &wide),
-        ["`Wide`: 2 more elements of the request are not carried over (a method takes 50 fields)"]
+        ["`Order`: 2 more elements of the request are not carried over (a method takes 50 fields)"]
     );
     for count in [49, 50] {
         let fits = importer::wsdl(&wide_request(count), &Options::default()).unwrap();
@@ -247,9 +238,9 @@ fn a_wsdl_request_of_two_namespaces_declares_a_prefix_for_each() {
 }
 
 /// A document-style operation `Order` whose input is the element `tns:Order` of `schemas`
-/// (`tns` is `urn:order`, `c` is `urn:common`), imported and checked.
-fn order(schemas: &str) -> Imported {
-    let text = format!(
+/// (`tns` is `urn:order`, `c` is `urn:common`).
+fn order_wsdl(schemas: &str) -> String {
+    format!(
         r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:s="http://www.w3.org/2001/XMLSchema" xmlns:tns="urn:order" xmlns:c="urn:common" targetNamespace="urn:order">
   <types>{schemas}</types>
   <message name="OrderIn"><part name="body" element="tns:Order"/></message>
@@ -260,7 +251,12 @@ fn order(schemas: &str) -> Imported {
   </binding>
   <service name="Order"><port name="OrderSoap" binding="tns:OrderSoap"><soap:address location="http://127.0.0.1:9/order"/></port></service>
 </definitions>"#
-    );
+    )
+}
+
+/// The operation of [`order_wsdl`], imported and checked.
+fn order(schemas: &str) -> Imported {
+    let text = order_wsdl(schemas);
     let imported = importer::wsdl(&text, &Options::default()).unwrap();
     checked(&imported, &[]);
     imported
