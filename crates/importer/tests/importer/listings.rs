@@ -368,15 +368,10 @@ fn a_wsdl_type_extending_another_has_the_bases_elements_first() {
     // The customer who referred this one is a customer too: at the reader's depth, left empty.
     let method = &imported.definition.methods[0];
     assert_eq!(method.dynamic_fields(), ["name", "email"]);
+    let template = &method.body.as_ref().unwrap().template;
     assert!(
-        method
-            .body
-            .as_ref()
-            .unwrap()
-            .template
-            .contains("<email>$(email)</email><referrer></referrer></m:Order>"),
-        "{:?}",
-        method.body
+        template.contains("<email>$(email)</email><referrer></referrer></m:Order>"),
+        "{template}"
     );
 
     // A restriction lists its elements itself: none are inherited.
