@@ -24,20 +24,27 @@ fn outbox(broker_url: &str) -> Vec<Value> {
     answer["items"].as_array().unwrap().clone()
 }
 
-fn wait_for_outbox(broker_url: &str, at_least: usize, within: Duration) -> Vec<Value> {
+/// `probe`'s answer once it is `Ok`; each `Err` says what it saw, and the last one is the
+/// failure's message if `within` runs out first.
+fn wait_until<T>(within: Duration, mut probe: impl FnMut() -> Result<T, String>) -> T {
     let started = Instant::now();
     loop {
-        let items = outbox(broker_url);
-        if items.len() >= at_least {
-            return items;
+        match probe() {
+            Ok(done) => return done,
+            Err(seen) => assert!(started.elapsed() < within, "after {within:?}: {seen}"),
         }
-        assert!(
-            started.elapsed() < within,
-            "{} of {at_least} invites after {within:?}",
-            items.len()
-        );
         std::thread::sleep(Duration::from_millis(25));
     }
+}
+
+fn wait_for_outbox(broker_url: &str, at_least: usize, within: Duration) -> Vec<Value> {
+    wait_until(within, || {
+        let items = outbox(broker_url);
+        match items.len() >= at_least {
+            true => Ok(items),
+            false => Err(format!("{} of {at_least} invites", items.len())),
+        }
+    })
 }
 
 #[test]
@@ -92,7 +99,8 @@ fn two_serve_processes_text_each_of_200_reminders_once_when_one_is_killed_mid_ru
     // after its invite is in the outbox: each visit is read until its jobs are done.
     let settled = Instant::now();
     for id in &ids {
-        let visit = loop {
+        let within = Duration::from_secs(30).saturating_sub(settled.elapsed());
+        let visit = wait_until(within, || {
             let (status, visit) = get(&format!("{url_b}/v1/visits/{id}"), &key);
             assert_eq!(status, 200, "{visit}");
             let done = visit["jobs"]
@@ -101,12 +109,11 @@ fn two_serve_processes_text_each_of_200_reminders_once_when_one_is_killed_mid_ru
                 .iter()
                 .filter(|j| j["kind"] == "remind" || j["kind"] == "mint")
                 .all(|job| job["state"] == "done");
-            if done {
-                break visit;
+            match done {
+                true => Ok(visit),
+                false => Err(format!("{visit:#}")),
             }
-            assert!(settled.elapsed() < Duration::from_secs(30), "{visit:#}");
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        });
         let chat_id = visit["chatId"].as_str().unwrap();
         let (_, meeting) = get(&format!("{url_b}/v1/meetings/{chat_id}"), &key);
         assert_eq!(meeting["guests"].as_array().unwrap().len(), 1, "{meeting}");

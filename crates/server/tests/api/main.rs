@@ -308,6 +308,24 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
 }
 
+/// The log lines of this test binary once `done` holds for them: a line is written after the
+/// work it reports (a commit, an answer sent), so a test that saw the work may be early.
+pub async fn logs_until(within: std::time::Duration, done: impl Fn(&str) -> bool) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let logs = captured_logs();
+        if done(&logs) {
+            return logs;
+        }
+        let tail: Vec<&str> = logs.lines().rev().take(20).collect();
+        assert!(
+            started.elapsed() < within,
+            "the logs never showed what was awaited; the last lines, newest first: {tail:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
     static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     BUFFER.get_or_init(|| {

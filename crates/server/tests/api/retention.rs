@@ -61,22 +61,14 @@ async fn what_expired_longer_ago_than_retain_goes_in_the_background_and_the_rest
     // A round that deleted something says what, once its transaction has committed (so just
     // after the meeting is gone); one that deleted nothing says nothing (this process's rounds
     // run every 50 ms, mostly finding nothing).
-    let started = std::time::Instant::now();
-    let said = loop {
-        let said: Vec<String> = crate::captured_logs()
-            .lines()
-            .filter(|line| line.contains("retention deleted what had outlived its use"))
-            .map(str::to_owned)
-            .collect();
-        if said
-            .iter()
+    let reported = |line: &&str| line.contains("retention deleted what had outlived its use");
+    let logs = crate::logs_until(Duration::from_secs(5), |logs| {
+        logs.lines()
+            .filter(reported)
             .any(|line| line.contains("meetings=1") && line.contains("invites=1"))
-        {
-            break said;
-        }
-        assert!(started.elapsed() < Duration::from_secs(5), "{said:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    })
+    .await;
+    let said: Vec<&str> = logs.lines().filter(reported).collect();
     let nothing = "meetings=0 links=0 invites=0 visits=0 idempotency_records=0";
     assert!(!said.iter().any(|line| line.contains(nothing)), "{said:?}");
     let (status, fresh) = app.get("/v1/meetings/fresh").await;
