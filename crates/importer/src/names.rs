@@ -86,6 +86,8 @@ mod tests {
         assert_eq!(secret_name("X-API-Key"), "x_api_key");
         assert_eq!(secret_name("brokerToken"), "broker_token");
         assert_eq!(secret_name("--"), "secret");
+        // A run of separators is one underscore, and none leads.
+        assert_eq!(secret_name("-X -- api . Key"), "x_api_key");
         assert_eq!(field_name("chat-id"), "chat_id");
         assert_eq!(field_name("$guid"), "guid");
         assert_eq!(field_name("uniquechatId"), "uniquechatId");

@@ -181,6 +181,12 @@ pub(crate) fn blank_credentials(value: &mut Value) -> bool {
 mod tests {
     use super::*;
 
+    fn body(path: &str) -> Source {
+        Source::Body {
+            path: path.to_owned(),
+        }
+    }
+
     #[test]
     fn outputs_follow_the_leaves_of_a_sample() {
         let sample: Value = serde_json::from_str(
@@ -203,6 +209,52 @@ mod tests {
                 ("odd_key".to_owned(), "$['odd key']".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn a_json_sample_of_objects_deeper_than_the_limit_is_read_down_to_the_limit() {
+        let mut deep = serde_json::json!("leaf");
+        for _ in 0..12 {
+            deep = serde_json::json!({ "a": deep });
+        }
+        let outputs = suggested_outputs(&deep);
+        let path = format!("${}", ".a".repeat(MAX_DEPTH));
+        assert_eq!(outputs.len(), 1, "{outputs:?}");
+        assert_eq!(outputs[0].source, Source::Body { path });
+        // Arrays and objects count alike towards the limit.
+        let mixed = serde_json::json!({"a": [{"b": [{"c": [{"d": [{"e": "leaf"}]}]}]}]});
+        let outputs = suggested_outputs(&mixed);
+        let path = "$.a[0].b[0].c[0].d[0]".to_owned();
+        assert_eq!(outputs[0].source, Source::Body { path });
+    }
+
+    #[test]
+    fn a_key_is_a_dot_name_only_when_it_is_an_identifier() {
+        assert_eq!(path_segment("_id"), "._id");
+        assert_eq!(path_segment("id_2"), ".id_2");
+        assert_eq!(path_segment("2fa"), "['2fa']");
+        assert_eq!(path_segment("odd key"), "['odd key']");
+    }
+
+    #[test]
+    fn a_repeated_xml_element_is_one_output() {
+        let sample = "<list><item>1</item><item>2</item><total>2</total></list>";
+        let paths: Vec<Source> = xml_outputs(sample)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.source)
+            .collect();
+        assert_eq!(paths, [body("/list/item"), body("/list/total")]);
+    }
+
+    #[test]
+    fn an_empty_object_or_list_is_an_output_of_its_own() {
+        let sample = serde_json::json!({"meta": {}, "tags": [], "id": 1});
+        let paths: Vec<Source> = suggested_outputs(&sample)
+            .into_iter()
+            .map(|o| o.source)
+            .collect();
+        assert_eq!(paths, [body("$.meta"), body("$.tags"), body("$.id")]);
     }
 
     #[test]

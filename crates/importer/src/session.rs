@@ -88,6 +88,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_literal_never_takes_the_name_a_credential_variable_was_given() {
+        let mut session = Session::default();
+        assert_eq!(
+            session.secret_for_variable("apiKey", "the header"),
+            "api_key"
+        );
+        assert_eq!(session.secret_for_variable("token", "the query"), "token");
+        assert_eq!(session.secret_for_variable("token", "the body"), "token");
+        let literal = session.secret_for_literal("Token", "s3cret", "the header X-Token");
+        assert_eq!(literal, "token_2");
+        let literal = session.secret_for_literal("api-key", "other", "the header X-Api-Key");
+        assert_eq!(literal, "api_key_2");
+    }
+
+    #[test]
     fn a_note_is_said_once_per_kind() {
         let mut session = Session::default();
         session.left_out("the pre-request script");

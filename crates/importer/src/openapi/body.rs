@@ -13,7 +13,8 @@ use crate::names::{field_name, first_free};
 use crate::outputs::MAX_DEPTH;
 use crate::session::Session;
 
-/// A request body template has at most this many placeholders.
+/// A body's objects are written out a field per property while fewer fields than this are
+/// taken; an object met after that is one JSON field, so a wide schema stays a usable form.
 const MAX_BODY_FIELDS: usize = 50;
 
 /// The request body: JSON (a field per leaf of its schema), else a form (a field per

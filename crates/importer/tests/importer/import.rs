@@ -986,6 +986,32 @@ fn an_openapi_json_body_is_written_out_eight_objects_deep_and_a_free_object_is_o
     assert_eq!(post.field_ui("l8").kind, node::FieldType::Json);
 }
 
+#[test]
+fn an_openapi_json_body_writes_out_objects_until_fifty_fields_are_taken() {
+    // `width` text properties, then an object `z` with one property.
+    let body_of = |width: usize| {
+        let mut properties = serde_json::Map::new();
+        for i in 1..=width {
+            properties.insert(format!("s{i:02}"), serde_json::json!({"type": "string"}));
+        }
+        properties.insert(
+            "z".to_owned(),
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+        );
+        let schema = serde_json::json!({"type": "object", "properties": properties});
+        let imported = openapi_posting(serde_json::json!({"application/json": {"schema": schema}}));
+        let template = method(&imported, "post")
+            .body
+            .as_ref()
+            .unwrap()
+            .template
+            .clone();
+        template[template.find("\"z\"").unwrap()..].to_owned()
+    };
+    assert_eq!(body_of(49), r#""z": {"a": "$(a)"}}"#);
+    assert_eq!(body_of(50), r#""z": $(z)}"#);
+}
+
 /// `search`: a GET of `/search/{id}` with these parameters.
 fn openapi_with_parameters(parameters: Value) -> Imported {
     openapi_of(

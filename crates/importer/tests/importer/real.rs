@@ -339,6 +339,21 @@ async fn twilio_voice_keeps_25_of_32_says_so_and_only_picks_the_rest_by_path_or_
         ]
     );
     assert!(picked.limit.is_none());
+    // Its notes as the CLI and console show them: grouped by kind, the secrets named once.
+    let groups = picked.groups();
+    let secrets = groups
+        .iter()
+        .find(|group| group.kind == importer::notes::Kind::Secret)
+        .expect("a group of secrets");
+    assert_eq!(
+        secrets.secrets,
+        [
+            "account_sid_auth_token_username",
+            "account_sid_auth_token_password"
+        ]
+    );
+    let counted: usize = groups.iter().map(|group| group.count).sum();
+    assert_eq!(counted, picked.notes.len(), "{groups:?}");
     match importer::openapi(&text, &only(&["CreateMessage"])) {
         Err(importer::ImportError::NoMatch(pick)) => assert_eq!(pick, "CreateMessage"),
         other => panic!("{:?}", other.map(|i| i.definition.name)),
