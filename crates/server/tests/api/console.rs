@@ -142,6 +142,7 @@ async fn a_meeting_made_in_the_console_shows_escaped_links_with_qr_codes(db: Db)
             "%3Cimg%20src=x%20onerror=alert(1)%3E"
         ))
         .await;
+    assert_eq!(meeting["vertical"], "gen", "the join pages the form chose");
     for link in meeting["hosts"]
         .as_array()
         .unwrap()
