@@ -60,9 +60,10 @@ impl Store {
         self.db.fetch_optional(statement, coded_link_row).await
     }
 
-    /// Lets an open through, recorded as `opened`, unless the link was revoked meanwhile or,
-    /// single use, was opened already: then `false`, and the open is recorded as `revoked` or
-    /// `used`. The database decides, in one statement, which of two opens at once was first.
+    /// Lets an open through, recorded as `open` (whose outcome is `opened`), unless the link
+    /// was revoked meanwhile or, single use, was opened already: then `false`, and the open is
+    /// recorded as `revoked` or `used`. The database decides, in one statement, which of two
+    /// opens at once was first.
     pub async fn let_open_through(
         &self,
         found: &CodedLink,
@@ -81,16 +82,9 @@ impl Store {
             ),
             values![open.at, &found.link.id],
         );
-        let opened = OpenRow {
-            outcome: "opened",
-            ..open.clone()
-        };
         if self
             .db
-            .change(
-                claim,
-                vec![insert_open(found, &opened), insert_event(event)],
-            )
+            .change(claim, vec![insert_open(found, open), insert_event(event)])
             .await?
             == 1
         {

@@ -204,7 +204,7 @@ async fn a_revocation_asked_wrongly_names_its_field_and_revokes_nothing(db: Db) 
 }
 
 async fn a_link_before_its_window_says_when_it_opens_and_after_it_that_it_expired(db: Db) {
-    let app = spawn_app(db).await;
+    let app = spawn_app(db.clone()).await;
     let now = app.clock.now();
     let (status, meeting) = app
         .post(
@@ -238,6 +238,14 @@ async fn a_link_before_its_window_says_when_it_opens_and_after_it_that_it_expire
     let (_, read) = app.get("/v1/meetings/window-1").await;
     assert_eq!(read["guests"][0]["state"], "expired");
     assert_eq!(read["guests"][0]["opens"], 1);
+    // Every open of a known code writes a row, let through or not (SECURITY.md).
+    let sql = "SELECT outcome, at FROM link_opens WHERE chat_id = 'window-1' ORDER BY at";
+    let outcomes: Vec<String> = crate::batches::raw_rows(&db, app.database_url(), sql)
+        .await
+        .into_iter()
+        .map(|(outcome, _)| outcome)
+        .collect();
+    assert_eq!(outcomes, ["not_yet", "opened", "expired"]);
 }
 
 /// Twenty opens of a single-use link at once, half through each of two processes on one
