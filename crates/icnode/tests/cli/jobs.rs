@@ -40,9 +40,10 @@ fn wait_until<T>(within: Duration, mut probe: impl FnMut() -> Result<T, String>)
 fn wait_for_outbox(broker_url: &str, at_least: usize, within: Duration) -> Vec<Value> {
     wait_until(within, || {
         let items = outbox(broker_url);
-        match items.len() >= at_least {
-            true => Ok(items),
-            false => Err(format!("{} of {at_least} invites", items.len())),
+        if items.len() >= at_least {
+            Ok(items)
+        } else {
+            Err(format!("{} of {at_least} invites", items.len()))
         }
     })
 }
@@ -109,9 +110,10 @@ fn two_serve_processes_text_each_of_200_reminders_once_when_one_is_killed_mid_ru
                 .iter()
                 .filter(|j| j["kind"] == "remind" || j["kind"] == "mint")
                 .all(|job| job["state"] == "done");
-            match done {
-                true => Ok(visit),
-                false => Err(format!("{visit:#}")),
+            if done {
+                Ok(visit)
+            } else {
+                Err(format!("{visit:#}"))
             }
         });
         let chat_id = visit["chatId"].as_str().unwrap();
