@@ -202,7 +202,9 @@ mod tests {
     #[test]
     fn a_tenant_id_is_a_short_lowercase_slug() {
         for good in ["default", "clinic-7", "0", &"a".repeat(MAX_TENANT_CHARS)] {
-            assert_eq!(TenantId::parse(good).unwrap().as_str(), good);
+            let id = TenantId::parse(good).unwrap();
+            // Logs name a tenant by its id as written (`tenant = %id`).
+            assert_eq!((id.as_str(), id.to_string().as_str()), (good, good));
         }
         assert_eq!(TenantId::parse(""), Err(TenantIdError::Length(0)));
         assert_eq!(

@@ -214,6 +214,19 @@ mod tests {
     }
 
     #[test]
+    fn a_time_that_happens_twice_is_offered_with_each_offset_utc_signed_plus() {
+        // London's clocks go back from +01:00 to +00:00 at 02:00 on 2027-10-31; RFC 3339 writes
+        // UTC itself +00:00 (-00:00 means "offset unknown").
+        let fold = read("2027-10-31T01:30:00", Some("Europe/London")).unwrap_err();
+        assert!(
+            fold.to_string().ends_with(
+                "write it with its offset, 2027-10-31T01:30:00+01:00 or 2027-10-31T01:30:00+00:00"
+            ),
+            "{fold}"
+        );
+    }
+
+    #[test]
     fn the_epoch_itself_is_a_time_and_a_second_before_it_is_not() {
         assert_eq!(read("0", None).unwrap(), 0);
         assert_eq!(read("1970-01-01T00:00:00Z", None).unwrap(), 0);

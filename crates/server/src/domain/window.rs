@@ -314,6 +314,27 @@ mod tests {
     }
 
     #[test]
+    fn a_time_of_exactly_the_milliseconds_threshold_is_seconds_and_one_more_is_not() {
+        let until = |expires_at| {
+            Validity {
+                expires_at: at(expires_at),
+                ..Validity::default()
+            }
+            .fresh(NOW, LIFETIME)
+        };
+        assert_eq!(
+            until(MILLISECONDS_THRESHOLD),
+            Ok(window(None, MILLISECONDS_THRESHOLD))
+        );
+        let refused = until(MILLISECONDS_THRESHOLD + 1).unwrap_err();
+        assert_eq!(refused.field, Field::ExpiresAt);
+        assert!(
+            refused.to_string().contains("not milliseconds"),
+            "{refused}"
+        );
+    }
+
+    #[test]
     fn a_start_after_the_end_is_told_in_the_times_as_written() {
         let asked = TimesAsked {
             not_before: Some(TimeInput::Text("2027-01-15T10:00:00-05:00".into())),
