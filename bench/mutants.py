@@ -5,11 +5,12 @@ workspace's tests. Prints one table of both figures per crate, with the date and
 
 It works in a git worktree of HEAD under target/mutants/tree (its own build directory, kept
 between runs), so the checkout stays free to edit while it runs. A crate takes from about a
-minute (resilience) to hours (server, whose suite starts PostgreSQL-backed services per test);
-`--resume` tries again only what a previous run of the same commit left missed or untried.
-`--sample N` tries one mutant in N, spread evenly through each crate (cargo-mutants'
-round-robin shard 0 of N): an estimate of a crate too slow to run whole (server's 2,300
-mutants at half a minute each), and its survivors to pin.
+minute (resilience) to hours (server, whose suite starts PostgreSQL-backed services per test:
+its unit tests go first, and only what they miss meets that suite). Each mutant's latest outcome
+is kept in ledger.json beside the run; `--resume` tries again only what a previous run of the
+same commit left missed, timed out or untried. `--sample N` tries one mutant in N, spread evenly
+through each crate (cargo-mutants' round-robin shard 0 of N): an estimate of a crate too slow to
+run whole (server's 2,300 mutants), and its survivors to pin.
 
 Usage: bench/mutants.py [--resume] [--sample N] [CRATE ...]     (default: every crate)
 Needs cargo-mutants 27 (`cargo install --locked cargo-mutants@27.1.0`) and, for server's and
@@ -56,39 +57,38 @@ def prepare_tree(commit):
             os.symlink(installed, seen)
 
 
-def outcomes(out_dir):
-    """The counts of one cargo-mutants run (its outcomes.json)."""
-    with open(os.path.join(out_dir, "mutants.out", "outcomes.json")) as f:
-        return json.load(f)
+# cargo-mutants' outcomes, by the name its lists give a mutant.
+OUTCOMES = {"CaughtMutant": "caught", "MissedMutant": "missed", "Timeout": "timeout", "Unviable": "unviable"}
 
 
-def tally(out_dir, resume):
-    """The crate's counts so far: this run's, added to those of the runs it resumed (a
-    resumed run tries only what they missed or did not reach), kept in summary.json."""
-    run_counts = outcomes(out_dir)
-    path = os.path.join(out_dir, "summary.json")
-    before = {"caught": 0, "timeout": 0, "unviable": 0}
-    if resume and os.path.exists(path):
+def record(out_dir, fresh):
+    """The crate's outcomes so far, one per mutant, kept in ledger.json: this run's outcomes
+    over those of the runs before it (a later run, with more tests or its timeout again, has
+    the last word), or alone when `fresh`. Returns the counts and the names still missed."""
+    path = os.path.join(out_dir, "ledger.json")
+    ledger = {}
+    if not fresh and os.path.exists(path):
         with open(path) as f:
-            before = json.load(f)
+            ledger = json.load(f)
+    # A run with nothing left to try (everything caught before it) writes no outcomes.
+    run = os.path.join(out_dir, "mutants.out", "outcomes.json")
+    if os.path.exists(run):
+        with open(run) as f:
+            for outcome in json.load(f)["outcomes"]:
+                mutant = outcome["scenario"]
+                if isinstance(mutant, dict) and "Mutant" in mutant:
+                    ledger[mutant["Mutant"]["name"]] = OUTCOMES[outcome["summary"]]
+    with open(path, "w") as f:
+        json.dump(ledger, f, indent=0, sort_keys=True)
+    seen = list(ledger.values())
     counts = {
         # A mutant that makes the tests hang is caught by their timeout.
-        "caught": before["caught"] + run_counts["caught"] + run_counts["timeout"],
-        "timeout": before["timeout"] + run_counts["timeout"],
-        "unviable": before["unviable"] + run_counts["unviable"],
-        "missed": run_counts["missed"],
+        "caught": seen.count("caught") + seen.count("timeout"),
+        "timeout": seen.count("timeout"),
+        "unviable": seen.count("unviable"),
+        "missed": seen.count("missed"),
     }
-    with open(path, "w") as f:
-        json.dump(counts, f)
-    return counts
-
-
-def missed_names(out_dir):
-    path = os.path.join(out_dir, "mutants.out", "missed.txt")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [line.strip() for line in f if line.strip()]
+    return counts, sorted(name for name, outcome in ledger.items() if outcome == "missed")
 
 
 # The crates whose suites take minutes run under cargo-nextest, which stops at a mutant's first
@@ -96,10 +96,18 @@ def missed_names(out_dir):
 NEXTEST = {"server", "icnode"}
 
 
-def mutants(crate, out_dir, *extra, resume=False, sample=1):
+# server's whole suite takes a minute and a half a mutant, its unit tests seconds: they go first,
+# and only what they miss (or hang on) meets the whole suite, by cargo-mutants' `--iterate` in
+# the same output. Not with `--sample`, whose shard a second, filtered listing would not keep.
+UNIT_TESTS_FIRST = {"server"}
+
+
+def mutants(crate, out_dir, *extra, resume=False, sample=1, unit_tests_only=False):
     os.makedirs(out_dir, exist_ok=True)
     args = ["cargo", "mutants", "--in-place", "-p", crate, "--output", out_dir, *extra]
-    if crate in NEXTEST:
+    if unit_tests_only:
+        args.append("--cargo-test-arg=--lib")
+    elif crate in NEXTEST:
         args += ["--test-tool", "nextest"]
     if resume:
         args.append("--iterate")
@@ -121,11 +129,17 @@ def percent(caught, missed):
 def measure(crate, resume, sample):
     own_dir = os.path.join(WORK, crate, "own")
     whole_dir = os.path.join(WORK, crate, "workspace")
-    print(f"{crate}: its own tests", file=sys.stderr, flush=True)
-    mutants(crate, own_dir, resume=resume, sample=sample)
-    own = tally(own_dir, resume)
+    if crate in UNIT_TESTS_FIRST and sample == 1:
+        print(f"{crate}: its unit tests, then its own tests", file=sys.stderr, flush=True)
+        mutants(crate, own_dir, resume=resume, unit_tests_only=True)
+        record(own_dir, fresh=not resume)
+        mutants(crate, own_dir, resume=True)
+        own, survivors = record(own_dir, fresh=False)
+    else:
+        print(f"{crate}: its own tests", file=sys.stderr, flush=True)
+        mutants(crate, own_dir, resume=resume, sample=sample)
+        own, survivors = record(own_dir, fresh=not resume)
     caught, missed = own["caught"], own["missed"]
-    survivors = missed_names(own_dir)
     still = survivors
     # No other crate's tests call the binary, so its survivors are final.
     if survivors and crate != "icnode":
@@ -133,7 +147,7 @@ def measure(crate, resume, sample):
         print(f"{crate}: {len(survivors)} survivors against the workspace", file=sys.stderr)
         pattern = "|".join(f"^{re.escape(name)}$" for name in survivors)
         mutants(crate, whole_dir, "--test-workspace=true", "--re", pattern)
-        still = missed_names(whole_dir)
+        _, still = record(whole_dir, fresh=True)
     return {
         "crate": crate,
         "caught": caught,
