@@ -492,7 +492,8 @@ async fn a_failed_delivery_is_tried_again_replayed_and_in_the_end_dead_with_its_
     assert_eq!(receiver.received().await.len(), 12, "nothing after dead");
 }
 
-/// A rotation: for a day both secrets sign, so a receiver that knows either verifies.
+/// A rotation: for a day both secrets sign, so a receiver that knows either verifies; at the
+/// day's end the old one stops.
 async fn a_rotated_secret_signs_beside_the_old_one_for_a_day(db: Db) {
     let Some(receiver) = Receiver::start() else {
         return;
@@ -514,15 +515,25 @@ async fn a_rotated_secret_signs_beside_the_old_one_for_a_day(db: Db) {
         first[0]["signature"].as_str().unwrap().split(' ').count(),
         2
     );
-    // A day on, only the new one signs.
-    app.clock.advance(Duration::from_secs(24 * 3600 + 1));
-    receiver.control("secret", json!({"secrets": [new]})).await;
+    // A second before the day is out both still sign; from the day's end, only the new one.
+    let day = server::webhooks::PREVIOUS_SECRET_LASTS;
+    app.clock.advance(day - Duration::from_secs(1));
     app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
         .await;
     let second = receiver.until(2).await;
     assert_eq!(second[1]["verified"], true, "{second:#?}");
     assert_eq!(
         second[1]["signature"].as_str().unwrap().split(' ').count(),
+        2
+    );
+    app.clock.advance(Duration::from_secs(1));
+    receiver.control("secret", json!({"secrets": [new]})).await;
+    app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
+        .await;
+    let third = receiver.until(3).await;
+    assert_eq!(third[2]["verified"], true, "{third:#?}");
+    assert_eq!(
+        third[2]["signature"].as_str().unwrap().split(' ').count(),
         1
     );
     let (_, listed) = app.get("/v1/webhooks").await;
