@@ -3,7 +3,8 @@
 //! `tests/webhooks/receiver.py`): every event type delivered signed and verified, retries
 //! after a 500 and a dropped connection, a replay, a rotation with two secrets valid, a dead
 //! delivery with its last answer, no event for a change that did not happen, an event written
-//! while no process sent it delivered by another, and targets refused by address.
+//! while no process sent it delivered by another, one round fanning out all that waits, and
+//! targets refused by address.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -690,6 +691,53 @@ async fn endpoints_are_an_admins_and_their_targets_are_checked_before_any_connec
     assert_eq!(outcomes.iter().filter(|o| **o == "invalid").count(), 8);
 }
 
+/// A round fans out every event waiting, however many of its batches that takes, before it
+/// sends: 501 events written while no round ran are 501 deliveries after one round.
+async fn one_round_fans_out_every_event_waiting(db: Db) {
+    let app = spawn_app_with(
+        db.clone(),
+        Options {
+            // The service's own rounds: one at start, then none within the test.
+            deliveries_every: Some(Duration::from_secs(3600)),
+            private_webhooks: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    // Nothing listens there: what is fanned out is counted, and each send fails at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    let (status, hook) = app
+        .post("/v1/webhooks", json!({"url": url, "events": ["*"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    crate::used_secret(hook["secret"].as_str().unwrap());
+    let now = instant_connect::Clock::now(&app.clock);
+    let events: Vec<String> = (0..501)
+        .map(|i| format!("('fan-{i:03}', 'default', 'meeting.created', NULL, '{{}}', {now})"))
+        .collect();
+    let insert = format!(
+        "INSERT INTO events (id, tenant_id, type, chat_id, payload, at) VALUES {}",
+        events.join(", ")
+    );
+    crate::batches::raw_execute(&db, app.database_url(), &insert).await;
+    let dispatcher = server::webhooks::Dispatcher::new(
+        app.store.clone(),
+        std::sync::Arc::new(app.clock.clone()),
+        node::Destinations::Any,
+    )
+    .unwrap();
+    dispatcher.round(now).await.unwrap();
+    let counted = crate::batches::raw_rows(
+        &db,
+        app.database_url(),
+        "SELECT 'deliveries', COUNT(*) FROM deliveries",
+    )
+    .await;
+    assert_eq!(counted, [("deliveries".to_owned(), Some(501))]);
+}
+
 /// With `--retain`, deliveries done or dead longer ago go, and the events they sent with them.
 async fn retention_takes_old_deliveries_and_their_events(db: Db) {
     let Some(receiver) = Receiver::start() else {
@@ -721,6 +769,7 @@ async fn retention_takes_old_deliveries_and_their_events(db: Db) {
 }
 
 on_both_databases!(
+    one_round_fans_out_every_event_waiting,
     retention_takes_old_deliveries_and_their_events,
     every_event_type_arrives_signed_and_the_standard_library_verifies_it,
     presence_no_show_and_failed_invites_arrive_signed_and_verified,
