@@ -714,21 +714,8 @@ async fn one_round_fans_out_every_event_waiting(db: Db) {
     assert_eq!(status, StatusCode::CREATED, "{hook}");
     crate::used_secret(hook["secret"].as_str().unwrap());
     let now = instant_connect::Clock::now(&app.clock);
-    let events: Vec<String> = (0..501)
-        .map(|i| format!("('fan-{i:03}', 'default', 'meeting.created', NULL, '{{}}', {now})"))
-        .collect();
-    let insert = format!(
-        "INSERT INTO events (id, tenant_id, type, chat_id, payload, at) VALUES {}",
-        events.join(", ")
-    );
-    crate::batches::raw_execute(&db, app.database_url(), &insert).await;
-    let dispatcher = server::webhooks::Dispatcher::new(
-        app.store.clone(),
-        std::sync::Arc::new(app.clock.clone()),
-        node::Destinations::Any,
-    )
-    .unwrap();
-    dispatcher.round(now).await.unwrap();
+    write_events(&db, &app, 501, now).await;
+    dispatcher(&app).round(now).await.unwrap();
     let counted = crate::batches::raw_rows(
         &db,
         app.database_url(),
@@ -736,6 +723,79 @@ async fn one_round_fans_out_every_event_waiting(db: Db) {
     )
     .await;
     assert_eq!(counted, [("deliveries".to_owned(), Some(501))]);
+}
+
+/// A delivery being sent holds its claim for the lease from the round's time, so no other
+/// round or process sends it meanwhile.
+async fn a_delivery_being_sent_is_claimed_for_the_lease_from_the_round(db: Db) {
+    let app = spawn_app_with(
+        db.clone(),
+        Options {
+            deliveries_every: Some(Duration::from_secs(3600)),
+            private_webhooks: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    // An endpoint that takes the connection and never answers: the send stays in flight.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let holding = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            held.push(connection);
+        }
+    });
+    let (status, hook) = app
+        .post("/v1/webhooks", json!({"url": url, "events": ["*"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    crate::used_secret(hook["secret"].as_str().unwrap());
+    let now = instant_connect::Clock::now(&app.clock);
+    write_events(&db, &app, 1, now).await;
+    let lease = Duration::from_secs(30);
+    let sending = dispatcher(&app).with_lease(lease);
+    let round = tokio::spawn(async move { sending.round(now).await.unwrap() });
+    let started = std::time::Instant::now();
+    let claim = loop {
+        let rows = crate::batches::raw_rows(
+            &db,
+            app.database_url(),
+            "SELECT state, locked_until FROM deliveries",
+        )
+        .await;
+        if let [(_, Some(until))] = rows.as_slice() {
+            break *until;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{rows:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    round.abort();
+    holding.abort();
+    assert_eq!(claim, now + lease.as_secs() as i64);
+}
+
+/// Writes `count` events of the default tenant at `at` beside the service, as a process that
+/// stopped before fanning them out would leave them.
+async fn write_events(db: &Db, app: &TestApp, count: usize, at: i64) {
+    let events: Vec<String> = (0..count)
+        .map(|i| format!("('event-{i:04}', 'default', 'meeting.created', NULL, '{{}}', {at})"))
+        .collect();
+    let insert = format!(
+        "INSERT INTO events (id, tenant_id, type, chat_id, payload, at) VALUES {}",
+        events.join(", ")
+    );
+    crate::batches::raw_execute(db, app.database_url(), &insert).await;
+}
+
+/// A dispatcher of the app's store and clock, beside the app's own, for a test to round.
+fn dispatcher(app: &TestApp) -> server::webhooks::Dispatcher {
+    server::webhooks::Dispatcher::new(
+        app.store.clone(),
+        std::sync::Arc::new(app.clock.clone()),
+        node::Destinations::Any,
+    )
+    .unwrap()
 }
 
 /// With `--retain`, deliveries done or dead longer ago go, and the events they sent with them.
@@ -770,6 +830,7 @@ async fn retention_takes_old_deliveries_and_their_events(db: Db) {
 
 on_both_databases!(
     one_round_fans_out_every_event_waiting,
+    a_delivery_being_sent_is_claimed_for_the_lease_from_the_round,
     retention_takes_old_deliveries_and_their_events,
     every_event_type_arrives_signed_and_the_standard_library_verifies_it,
     presence_no_show_and_failed_invites_arrive_signed_and_verified,
