@@ -547,16 +547,8 @@ async fn events_are_the_changes_that_committed_and_none_is_lost(db: Db) {
     let Some(receiver) = Receiver::start() else {
         return;
     };
-    let mut app = spawn_app_with(
-        db,
-        Options {
-            // This process writes events and never gets round to sending them.
-            deliveries_every: Some(Duration::from_secs(3600)),
-            private_webhooks: true,
-            ..Options::default()
-        },
-    )
-    .await;
+    // This process writes events and never gets round to sending them.
+    let mut app = not_sending(db).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     // A meeting made before the endpoint: it never hears of it, though the event is fanned
     // out after the endpoint is made.
@@ -694,25 +686,11 @@ async fn endpoints_are_an_admins_and_their_targets_are_checked_before_any_connec
 /// A round fans out every event waiting, however many of its batches that takes, before it
 /// sends: 501 events written while no round ran are 501 deliveries after one round.
 async fn one_round_fans_out_every_event_waiting(db: Db) {
-    let app = spawn_app_with(
-        db.clone(),
-        Options {
-            // The service's own rounds: one at start, then none within the test.
-            deliveries_every: Some(Duration::from_secs(3600)),
-            private_webhooks: true,
-            ..Options::default()
-        },
-    )
-    .await;
     // Nothing listens there: what is fanned out is counted, and each send fails at once.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", closed.local_addr().unwrap());
     drop(closed);
-    let (status, hook) = app
-        .post("/v1/webhooks", json!({"url": url, "events": ["*"]}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{hook}");
-    crate::used_secret(hook["secret"].as_str().unwrap());
+    let app = rounded_by_hand(db.clone(), &url).await;
     let now = instant_connect::Clock::now(&app.clock);
     write_events(&db, &app, 501, now).await;
     dispatcher(&app).round(now).await.unwrap();
@@ -728,15 +706,6 @@ async fn one_round_fans_out_every_event_waiting(db: Db) {
 /// A delivery being sent holds its claim for the lease from the round's time, so no other
 /// round or process sends it meanwhile.
 async fn a_delivery_being_sent_is_claimed_for_the_lease_from_the_round(db: Db) {
-    let app = spawn_app_with(
-        db.clone(),
-        Options {
-            deliveries_every: Some(Duration::from_secs(3600)),
-            private_webhooks: true,
-            ..Options::default()
-        },
-    )
-    .await;
     // An endpoint that takes the connection and never answers: the send stays in flight.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -746,11 +715,7 @@ async fn a_delivery_being_sent_is_claimed_for_the_lease_from_the_round(db: Db) {
             held.push(connection);
         }
     });
-    let (status, hook) = app
-        .post("/v1/webhooks", json!({"url": url, "events": ["*"]}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{hook}");
-    crate::used_secret(hook["secret"].as_str().unwrap());
+    let app = rounded_by_hand(db.clone(), &url).await;
     let now = instant_connect::Clock::now(&app.clock);
     write_events(&db, &app, 1, now).await;
     let lease = Duration::from_secs(30);
@@ -773,6 +738,31 @@ async fn a_delivery_being_sent_is_claimed_for_the_lease_from_the_round(db: Db) {
     round.abort();
     holding.abort();
     assert_eq!(claim, now + lease.as_secs() as i64);
+}
+
+/// An app whose own delivery rounds run once at its start and not again within a test.
+async fn not_sending(db: Db) -> TestApp {
+    spawn_app_with(
+        db,
+        Options {
+            deliveries_every: Some(Duration::from_secs(3600)),
+            private_webhooks: true,
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+/// An app that does not send (`not_sending`), for a test that rounds by hand, with one endpoint
+/// at `url` that wants every event.
+async fn rounded_by_hand(db: Db, url: &str) -> TestApp {
+    let app = not_sending(db).await;
+    let (status, hook) = app
+        .post("/v1/webhooks", json!({"url": url, "events": ["*"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    crate::used_secret(hook["secret"].as_str().unwrap());
+    app
 }
 
 /// Writes `count` events of the default tenant at `at` beside the service, as a process that
