@@ -508,37 +508,27 @@ async fn a_rotated_secret_signs_beside_the_old_one_for_a_day(db: Db) {
     let new = rotated["secret"].as_str().unwrap().to_owned();
     crate::used_secret(&new);
     // The receiver still knows only the old secret: it verifies.
-    app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
-        .await;
-    let first = receiver.until(1).await;
-    assert_eq!(first[0]["verified"], true, "{first:#?}");
-    assert_eq!(
-        first[0]["signature"].as_str().unwrap().split(' ').count(),
-        2
-    );
+    assert_eq!(verified_signatures(&app, &receiver, &hook, 1).await, 2);
     // A second before the day is out both still sign; from the day's end, only the new one.
     let day = server::webhooks::PREVIOUS_SECRET_LASTS;
     app.clock.advance(day - Duration::from_secs(1));
-    app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
-        .await;
-    let second = receiver.until(2).await;
-    assert_eq!(second[1]["verified"], true, "{second:#?}");
-    assert_eq!(
-        second[1]["signature"].as_str().unwrap().split(' ').count(),
-        2
-    );
+    assert_eq!(verified_signatures(&app, &receiver, &hook, 2).await, 2);
     app.clock.advance(Duration::from_secs(1));
     receiver.control("secret", json!({"secrets": [new]})).await;
-    app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
-        .await;
-    let third = receiver.until(3).await;
-    assert_eq!(third[2]["verified"], true, "{third:#?}");
-    assert_eq!(
-        third[2]["signature"].as_str().unwrap().split(' ').count(),
-        1
-    );
+    assert_eq!(verified_signatures(&app, &receiver, &hook, 3).await, 1);
     let (_, listed) = app.get("/v1/webhooks").await;
     assert!(listed["items"][0].get("secret").is_none(), "{listed}");
+}
+
+/// Sends the endpoint's test event, the `nth` the receiver gets, and how many signatures it
+/// bore, once the receiver has verified it.
+async fn verified_signatures(app: &TestApp, receiver: &Receiver, hook: &str, nth: usize) -> usize {
+    app.post(&format!("/v1/webhooks/{hook}/test"), json!({}))
+        .await;
+    let received = receiver.until(nth).await;
+    let sent = &received[nth - 1];
+    assert_eq!(sent["verified"], true, "{received:#?}");
+    sent["signature"].as_str().unwrap().split(' ').count()
 }
 
 /// No event for a change that was refused or changed nothing; an event written while no
